@@ -1,0 +1,76 @@
+import { z } from "zod";
+
+/** Lifecycle of one expert job (one expert answering one request). */
+export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled", "expired"]);
+export type JobStatus = z.infer<typeof JobStatus>;
+export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled", "expired"]);
+
+/** Epistula v2 signature fields over an exact body (PROTOCOL.md section 4). */
+export const EpistulaSignature = z.object({
+  version: z.literal("2"),
+  timestamp: z.string().regex(/^\d{1,16}$/),
+  uuid: z.uuid(),
+  signedBy: z.string().min(40).max(60),
+  signedFor: z.string().max(60),
+  /** 0x-prefixed hex sr25519 signature (64 bytes). */
+  signature: z.string().regex(/^0x[0-9a-fA-F]{128}$/),
+});
+export type EpistulaSignature = z.infer<typeof EpistulaSignature>;
+
+/**
+ * The message that travels on the queue from the gateway or the validator to a worker.
+ * `input` is the task input already validated and normalised by the sender (task schema decides its shape).
+ * `request` is the Epistula signature of the sender over `JSON.stringify({jobId, task, uid, input})`.
+ */
+export const JobMessage = z.object({
+  v: z.literal(1),
+  jobId: z.string().min(1).max(200),
+  requestId: z.string().min(1).max(200),
+  kind: z.enum(["paid", "validation"]),
+  task: z.string().min(1).max(64),
+  uid: z.number().int().min(0).max(65535),
+  /** ss58 hotkey of the expert that must answer. */
+  hotkey: z.string().min(40).max(60),
+  input: z.unknown(),
+  /** ms since epoch after which the answer is useless; workers skip expired jobs. */
+  deadline: z.number().int().positive(),
+  enqueuedAt: z.number().int().positive(),
+  request: EpistulaSignature.optional(),
+});
+export type JobMessage = z.infer<typeof JobMessage>;
+
+/** What a worker stores for a finished job. `body` is the exact string the expert signed. */
+export const ExpertAnswer = z.object({
+  /** JSON text of {jobId, uid, output}: the bytes that `signature` covers. */
+  body: z.string(),
+  output: z.unknown(),
+  signature: EpistulaSignature,
+  modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  inferenceMs: z.number().nonnegative(),
+  batchSize: z.number().int().positive(),
+  workerId: z.string(),
+});
+export type ExpertAnswer = z.infer<typeof ExpertAnswer>;
+
+export const JobError = z.object({ code: z.string(), message: z.string(), retryable: z.boolean() });
+export type JobError = z.infer<typeof JobError>;
+
+export const JobRecord = z.object({
+  jobId: z.string(),
+  requestId: z.string(),
+  kind: z.enum(["paid", "validation"]),
+  task: z.string(),
+  uid: z.number().int(),
+  hotkey: z.string(),
+  status: JobStatus,
+  createdAt: z.number().int(),
+  deadline: z.number().int(),
+  startedAt: z.number().int().optional(),
+  finishedAt: z.number().int().optional(),
+  /** How many deliveries a worker started (for metrics and poison detection). */
+  attempts: z.number().int().nonnegative(),
+  workerId: z.string().optional(),
+  answer: ExpertAnswer.optional(),
+  error: JobError.optional(),
+});
+export type JobRecord = z.infer<typeof JobRecord>;

@@ -1,0 +1,59 @@
+/**
+ * The plain data both stacks build from: `infra/*.ts` (SST, the cloud) and `stacks/` (one machine).
+ * Keeping names, keys, indexes and queue settings here is what stops local and cloud from drifting.
+ * This file imports nothing but types, so SST's config and Node can both load it.
+ */
+
+export interface TableDefinition {
+  /** Logical name; the physical name is `${prefix}${name}` (prefix = stage, e.g. `market-dev-`). */
+  readonly name: string;
+  readonly hashKey: string;
+  readonly rangeKey: string;
+  readonly globalIndexes: readonly { readonly name: string; readonly hashKey: string; readonly rangeKey: string }[];
+  /** Attribute holding an epoch-seconds expiry; DynamoDB TTL in the cloud, filtered on read everywhere. */
+  readonly ttlAttribute?: string;
+}
+
+export interface QueueDefinition {
+  readonly name: string;
+  readonly visibilityTimeoutSeconds: number;
+  readonly receiveWaitSeconds: number;
+  readonly retentionSeconds: number;
+  /** Dead-letter queue this queue redrives to after `maxReceiveCount` deliveries. */
+  readonly deadLetter?: { readonly name: string; readonly maxReceiveCount: number };
+}
+
+const generic = { hashKey: "pk", rangeKey: "sk" } as const;
+const gsi1 = { name: "gsi1", hashKey: "gsi1pk", rangeKey: "gsi1sk" } as const;
+
+/** API keys (by hash and by id), accounts, their ledger entries and holds. */
+export const KEYS_TABLE: TableDefinition = { name: "keys", ...generic, globalIndexes: [gsi1] };
+export const LEDGER_TABLE: TableDefinition = { name: "ledger", ...generic, globalIndexes: [gsi1], ttlAttribute: "expireAt" };
+/** Requests (one per paid query or validation item) and their expert jobs. */
+export const JOBS_TABLE: TableDefinition = { name: "jobs", ...generic, globalIndexes: [gsi1], ttlAttribute: "expireAt" };
+/** Per-epoch Shapley scores, EMA state, router parameters, weight submissions. */
+export const SCORES_TABLE: TableDefinition = { name: "scores", ...generic, globalIndexes: [gsi1] };
+
+export const TABLES: readonly TableDefinition[] = [KEYS_TABLE, LEDGER_TABLE, JOBS_TABLE, SCORES_TABLE];
+
+export const JOBS_DLQ: QueueDefinition = {
+  name: "jobs-dlq",
+  visibilityTimeoutSeconds: 30,
+  receiveWaitSeconds: 20,
+  retentionSeconds: 14 * 24 * 3600,
+};
+
+export const JOBS_QUEUE: QueueDefinition = {
+  name: "jobs",
+  // A worker heartbeats well before this, so a crashed worker's jobs return within ~30 s.
+  visibilityTimeoutSeconds: 30,
+  receiveWaitSeconds: 20,
+  retentionSeconds: 4 * 24 * 3600,
+  deadLetter: { name: JOBS_DLQ.name, maxReceiveCount: 5 },
+};
+
+export const QUEUES: readonly QueueDefinition[] = [JOBS_DLQ, JOBS_QUEUE];
+
+export function physicalName(prefix: string, logical: string): string {
+  return `${prefix}${logical}`;
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects: fast pure unit tests beside the code, and integration suites that start emulators,
+// worker processes and the embedded chain. `npm test` runs both; `npm run check` runs only unit.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["{core,adapters,functions,gpu-workers,infra,stacks,cli}/**/*.test.ts"],
+          exclude: ["**/*.int.test.ts", "node_modules/**"],
+          environment: "node",
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/**/*.test.ts", "**/*.int.test.ts"],
+          exclude: ["node_modules/**"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
