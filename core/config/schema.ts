@@ -1,0 +1,80 @@
+import { z } from "zod";
+
+/**
+ * Every setting of the market, read once from the environment at boot (stacks/, functions/, gpu-workers/).
+ * Defaults make `npm start` work on one machine; a bad value stops the process with a message naming the variable.
+ * The AWS SDK settings (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, credentials) are the SDK's own:
+ * they are read here only to decide whether the local stack must start an emulator.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
+  .transform((v) => ["true", "1", "yes", "on"].includes(v));
+const url = z.url();
+
+export const MarketConfig = z.object({
+  PORT: port.default(8787),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  MARKET_DATA_DIR: z.string().min(1).default(".data"),
+  MARKET_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  MARKET_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
+  /** Prefix of every table and queue name, so several stages can share one account. */
+  MARKET_RESOURCE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{0,40}$/)
+    .default("market-local-"),
+  MARKET_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  AWS_REGION: z.string().min(1).default("us-east-1"),
+  AWS_ENDPOINT_URL_SQS: url.optional(),
+  AWS_ENDPOINT_URL_DYNAMODB: url.optional(),
+  /** WebSocket URL of a Bittensor node; when unset the embedded devnet runs. */
+  MARKET_CHAIN_URL: z
+    .string()
+    .regex(/^wss?:\/\//, "must be a ws:// or wss:// URL")
+    .optional(),
+  MARKET_NETUID: z.coerce.number().int().min(1).max(65535).default(1),
+  /** Devnet block time. Mainnet is 12 s; the demo runs faster so an epoch passes in seconds. */
+  MARKET_BLOCK_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Devnet subnet tempo in blocks. */
+  MARKET_TEMPO: z.coerce.number().int().min(2).max(50_400).default(40),
+  /** Devnet commit-reveal mode of the demo subnet. */
+  MARKET_COMMIT_REVEAL: z.enum(["off", "timelock"]).default("off"),
+  /** Hidden validation items per task per epoch. */
+  MARKET_VALIDATION_ITEMS: z.coerce.number().int().min(4).max(5000).default(64),
+  MARKET_VALIDATOR_ENABLED: bool.default(true),
+  /** Share of each captured query fee kept by the platform, in basis points. */
+  MARKET_PLATFORM_CUT_BPS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  /** Secret URIs (mnemonics) of the validator's and the gateway's hotkeys. Required against a real chain. */
+  MARKET_VALIDATOR_MNEMONIC: z.string().min(1).optional(),
+  MARKET_GATEWAY_MNEMONIC: z.string().min(1).optional(),
+});
+export type MarketConfig = z.infer<typeof MarketConfig>;
+
+/** Names of settings whose values must never be printed. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  "MARKET_ADMIN_TOKEN",
+  "MARKET_VALIDATOR_MNEMONIC",
+  "MARKET_GATEWAY_MNEMONIC",
+]);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses settings from an environment map; throws ConfigError naming each bad variable (never its secret value). */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): MarketConfig {
+  const known = Object.fromEntries(
+    Object.keys(MarketConfig.shape).map((name) => [name, env[name] === "" ? undefined : env[name]]),
+  );
+  const parsed = MarketConfig.safeParse(known);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "?");
+    const shown = SECRET_SETTINGS.has(name) ? "(secret)" : JSON.stringify(env[name]);
+    return `${name}=${shown}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}

@@ -1,0 +1,60 @@
+import type { Logger } from "../../adapters/log/logger.ts";
+import type { Chain } from "../../core/ports/chain.ts";
+import type { JobStore } from "../../core/ports/jobs.ts";
+import type { JobQueue } from "../../core/ports/queue.ts";
+import type { ScoreStore } from "../../core/ports/scores.ts";
+import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
+
+/** A hidden validation item: the input every expert of the task answers, and the known truth. */
+export interface ValidationItem {
+  readonly input: unknown;
+  readonly truth: unknown;
+}
+
+/**
+ * What the validator needs of a task: hidden items drawn deterministically from a seed, and a way to turn one
+ * expert answer (or its absence) into classification rows, so one Shapley game covers digits (10 classes per item)
+ * and speech (one 2-class row per 32 ms frame) alike.
+ */
+export interface ValidationTask {
+  readonly id: string;
+  readonly classes: number;
+  drawItems(seed: string, count: number): ValidationItem[];
+  /** Class-probability rows of `output` for this item; `null` output (missing answer) gives the uniform prior rows. */
+  rows(output: unknown | null, item: ValidationItem): { readonly probs: number[][]; readonly labels: number[] };
+}
+
+/** An expert the validator scores: served by the workers, registered on chain under `uid`. */
+export interface ScoredExpert {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly task: string;
+  readonly modelSha256: string;
+}
+
+export interface ValidatorDeps {
+  readonly chain: Chain;
+  readonly netuid: number;
+  readonly signer: Signer;
+  readonly verifier: SignatureVerifier;
+  readonly queue: JobQueue;
+  readonly jobs: JobStore;
+  readonly scores: ScoreStore;
+  readonly tasks: readonly ValidationTask[];
+  /** Experts currently served (manifests); matched against the metagraph before scoring. */
+  readonly experts: () => Promise<readonly ScoredExpert[]>;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly config: ValidatorConfig;
+}
+
+export interface ValidatorConfig {
+  readonly itemsPerTask: number;
+  /** How long experts get to answer an epoch's items. */
+  readonly answerTimeoutMs: number;
+  /** EMA smoothing: ema = alpha * shapley + (1 - alpha) * previous. */
+  readonly emaAlpha: number;
+  /** Keeps the hidden items unpredictable to miners: the seed mixes the epoch with this secret. */
+  readonly seedSecret: string;
+}

@@ -1,0 +1,8 @@
+/** Every secret in one place (`sst secret set <Name> <value> --stage <stage>`). Never logged, never returned by the API. */
+export const secrets = {
+  AdminToken: new sst.Secret("MarketAdminToken"),
+  ValidatorMnemonic: new sst.Secret("MarketValidatorMnemonic"),
+  GatewayMnemonic: new sst.Secret("MarketGatewayMnemonic"),
+  ChainUrl: new sst.Secret("MarketChainUrl", "wss://entrypoint-finney.opentensor.ai:443"),
+};
+export const allSecrets = Object.values(secrets);
