@@ -71,7 +71,13 @@ export interface Chain {
   nextEpochStartBlock(netuid: number): Promise<number>;
   /** SubnetEpochIndex. */
   epochIndex(netuid: number): Promise<number>;
-  setWeights(signer: Signer, netuid: number, uids: readonly number[], values: readonly number[], versionKey: bigint): Promise<TxOutcome>;
+  setWeights(
+    signer: Signer,
+    netuid: number,
+    uids: readonly number[],
+    values: readonly number[],
+    versionKey: bigint,
+  ): Promise<TxOutcome>;
   commitWeights(signer: Signer, netuid: number, commitHash: Uint8Array): Promise<TxOutcome>;
   revealWeights(
     signer: Signer,

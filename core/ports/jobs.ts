@@ -1,7 +1,9 @@
 import type { ExpertAnswer, JobError, JobRecord } from "../jobs/schema.ts";
 
 /** Outcome of a conditional state change. `conflict` carries the record as it is now. */
-export type Transition = { readonly ok: true; readonly job: JobRecord } | { readonly ok: false; readonly job: JobRecord | null };
+export type Transition =
+  | { readonly ok: true; readonly job: JobRecord }
+  | { readonly ok: false; readonly job: JobRecord | null };
 
 /**
  * Jobs port (DynamoDB in the cloud, dynalite locally). Every state change is a single-item conditional write,

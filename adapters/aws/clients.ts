@@ -1,0 +1,87 @@
+import http from "node:http";
+import https from "node:https";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+/** Static credentials; what the emulators accept (they check nothing) and what an explicit caller may pass. */
+export interface StaticCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/**
+ * Everything optional: what is not given comes from the standard AWS SDK settings
+ * (AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, AWS_REGION, the credential chain),
+ * so any SQS/DynamoDB-compatible server can stand in without code changes.
+ */
+export interface AwsClientOptions {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly credentials?: StaticCredentials;
+  /** Total attempts per call, first included (SDK standard retry mode, with jittered backoff). Default 3. */
+  readonly maxAttempts?: number;
+  /** Socket idle limit per request. Defaults: SQS 30 s (above the 20 s long poll), DynamoDB 10 s. */
+  readonly requestTimeoutMs?: number;
+  readonly connectionTimeoutMs?: number;
+  /** Keep-alive sockets per host. Default 50. */
+  readonly maxSockets?: number;
+}
+
+/** Dummy credentials for fauxqs/dynalite: they do not check signatures, but the SDK refuses to sign without some. */
+export const EMULATOR_CREDENTIALS: StaticCredentials = { accessKeyId: "local", secretAccessKey: "local" };
+export const EMULATOR_REGION = "us-east-1";
+
+/** Client options for a local emulator at `endpoint` (explicit region and dummy credentials, nothing read from env). */
+export function emulatorClientOptions(endpoint: string): AwsClientOptions {
+  return { endpoint, region: EMULATOR_REGION, credentials: EMULATOR_CREDENTIALS };
+}
+
+const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_CONNECTION_TIMEOUT_MS = 3_000;
+const SQS_REQUEST_TIMEOUT_MS = 30_000;
+const DYNAMO_REQUEST_TIMEOUT_MS = 10_000;
+
+/** Fields that must not be set at all when absent, so the SDK falls back to its own provider chain. */
+function baseConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number) {
+  const maxSockets = options.maxSockets ?? 50;
+  return {
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    retryMode: "standard",
+    // Options object form: the SDK builds its NodeHttpHandler from it (no direct dependency on @smithy/*).
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+      connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
+      httpsAgent: new https.Agent({ keepAlive: true, maxSockets }),
+    },
+  } as const;
+}
+
+/**
+ * SQS client. `useQueueUrlAsEndpoint: false` because the SDK otherwise sends each call to the host inside the
+ * QueueUrl whenever no explicit `endpoint` is configured (the case with AWS_ENDPOINT_URL_SQS), and fauxqs queue
+ * URLs name `sqs.<region>.localhost`, which does not resolve. On AWS the two hosts agree, so nothing is lost.
+ */
+export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
+  return new SQSClient({ ...baseConfig(options, SQS_REQUEST_TIMEOUT_MS), useQueueUrlAsEndpoint: false });
+}
+
+export function createDynamoClient(options: AwsClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient(baseConfig(options, DYNAMO_REQUEST_TIMEOUT_MS));
+}
+
+/**
+ * Document client over a low-level client. `removeUndefinedValues` so optional record fields can be spread in;
+ * numbers stay JS numbers (all ours are safe integers or ordinary floats).
+ */
+export function createDynamoDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    unmarshallOptions: { wrapNumbers: false },
+  });
+}

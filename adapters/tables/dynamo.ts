@@ -1,0 +1,72 @@
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+
+/** Shared DynamoDB helpers for the table adapters (jobs, keys, ledger, scores). */
+
+export type Item = Record<string, unknown>;
+
+/** The error of a failed ConditionExpression (the same name on DynamoDB and dynalite). */
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : "unknown";
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const BATCH_GET_LIMIT = 100;
+
+export interface BatchGetOptions {
+  /** Rounds of re-requesting UnprocessedKeys (throttling) before giving up. Default 6 (~3 s of backoff). */
+  readonly retries?: number;
+  readonly consistentRead?: boolean;
+}
+
+/**
+ * BatchGetItem over any number of keys: chunks of 100, UnprocessedKeys retried with exponential backoff.
+ * Throws when keys stay unprocessed, rather than silently returning fewer items than exist.
+ */
+export async function batchGetAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Item[],
+  options: BatchGetOptions = {},
+): Promise<Item[]> {
+  const retries = options.retries ?? 6;
+  const items: Item[] = [];
+  for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+    let pending: Item[] = keys.slice(start, start + BATCH_GET_LIMIT);
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > retries) throw new Error(`BatchGetItem: ${pending.length} key(s) of ${tableName} stayed unprocessed`);
+      if (round > 0) await sleep(Math.min(1_000, 25 * 2 ** round));
+      const output = await doc.send(
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: pending, ConsistentRead: options.consistentRead ?? true } },
+        }),
+      );
+      items.push(...(output.Responses?.[tableName] ?? []));
+      pending = output.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return items;
+}
+
+/** Every page of a Query. */
+export async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Item | undefined;
+  do {
+    const output = await doc.send(new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+    items.push(...(output.Items ?? []));
+    startKey = output.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return items;
+}

@@ -1,0 +1,198 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { ExpertAnswer, JobRecord } from "../../core/jobs/schema.ts";
+import type { JobStore } from "../../core/ports/jobs.ts";
+
+/**
+ * The JobStore contract, run against every adapter (MemoryJobStore in a unit test, DynamoJobStore on dynalite in
+ * an integration test) so that both keep the same rules.
+ */
+export type ContractJobStore = JobStore & { listByRequest(requestId: string): Promise<JobRecord[]> };
+
+const HOTKEY = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+const T0 = 1_800_000_000_000;
+
+export function makeJob(overrides: Partial<JobRecord> = {}): JobRecord {
+  const jobId = overrides.jobId ?? `req-${randomUUID()}:3`;
+  return {
+    jobId,
+    requestId: overrides.requestId ?? jobId.split(":")[0] ?? jobId,
+    kind: "paid",
+    task: "mnist",
+    uid: 3,
+    hotkey: HOTKEY,
+    status: "queued",
+    createdAt: T0,
+    deadline: T0 + 30_000,
+    attempts: 0,
+    ...overrides,
+  };
+}
+
+export function makeAnswer(workerId: string, output: unknown = { probs: [0.25, 0.75] }): ExpertAnswer {
+  return {
+    body: JSON.stringify({ output, workerId }),
+    output,
+    signature: {
+      version: "2",
+      timestamp: String(T0),
+      uuid: randomUUID(),
+      signedBy: HOTKEY,
+      signedFor: "gateway",
+      signature: `0x${"ab".repeat(64)}`,
+    },
+    modelSha256: "0".repeat(64),
+    inferenceMs: 1.5,
+    batchSize: 4,
+    workerId,
+  };
+}
+
+export function describeJobStoreContract(name: string, open: () => ContractJobStore): void {
+  describe(`JobStore contract: ${name}`, () => {
+    it("creates a job once, always in status queued", async () => {
+      const store = open();
+      const job = makeJob({ status: "running", attempts: 0 });
+      expect(await store.create(job)).toBe(true);
+      expect(await store.create(makeJob({ jobId: job.jobId, task: "other" }))).toBe(false);
+      expect(await store.get(job.jobId)).toEqual({ ...job, status: "queued" });
+      expect(await store.get("no-such-job")).toBeNull();
+    });
+
+    it("markRunning counts attempts, keeps the first start and the latest worker", async () => {
+      const store = open();
+      const job = makeJob();
+      await store.create(job);
+      const first = await store.markRunning(job.jobId, "w1", T0 + 1);
+      const second = await store.markRunning(job.jobId, "w2", T0 + 2);
+      expect(first).toMatchObject({ ok: true, job: { status: "running", attempts: 1, workerId: "w1" } });
+      expect(second).toMatchObject({ ok: true, job: { attempts: 2, workerId: "w2", startedAt: T0 + 1 } });
+      expect(await store.get(job.jobId)).toMatchObject({ status: "running", attempts: 2, startedAt: T0 + 1 });
+    });
+
+    it("complete stores the answer; a second complete fails and leaves the first answer", async () => {
+      const store = open();
+      const job = makeJob();
+      await store.create(job);
+      await store.markRunning(job.jobId, "w1", T0 + 1);
+      const first = makeAnswer("w1", { probs: [1, 0] });
+      const done = await store.complete(job.jobId, first, T0 + 5);
+      expect(done).toEqual({
+        ok: true,
+        job: {
+          ...job,
+          status: "succeeded",
+          attempts: 1,
+          startedAt: T0 + 1,
+          finishedAt: T0 + 5,
+          workerId: "w1",
+          answer: first,
+        },
+      });
+      const again = await store.complete(job.jobId, makeAnswer("w2", { probs: [0, 1] }), T0 + 6);
+      expect(again.ok).toBe(false);
+      expect(again.job?.answer).toEqual(first);
+      expect((await store.get(job.jobId))?.answer).toEqual(first);
+    });
+
+    it("concurrent complete from two writers: exactly one wins and its answer is the one stored", async () => {
+      const store = open();
+      const jobs = Array.from({ length: 12 }, () => makeJob());
+      for (const job of jobs) await store.create(job);
+      await Promise.all(
+        jobs.map(async (job) => {
+          const a = makeAnswer("writer-a", { from: "a" });
+          const b = makeAnswer("writer-b", { from: "b" });
+          const [ra, rb] = await Promise.all([
+            store.complete(job.jobId, a, T0 + 7),
+            store.complete(job.jobId, b, T0 + 7),
+          ]);
+          expect([ra.ok, rb.ok].filter(Boolean)).toHaveLength(1);
+          const winner = ra.ok ? a : b;
+          const loser = ra.ok ? rb : ra;
+          expect(loser.job?.answer).toEqual(winner);
+          const stored = await store.get(job.jobId);
+          expect(stored?.answer).toEqual(winner);
+          expect(stored?.workerId).toBe(winner.workerId);
+        }),
+      );
+    });
+
+    it("no transition leaves a terminal status, markRunning included", async () => {
+      const store = open();
+      const ends = {
+        succeeded: (id: string) => store.complete(id, makeAnswer("w1"), T0 + 40_000),
+        failed: (id: string) => store.fail(id, { code: "model", message: "boom", retryable: false }, T0 + 40_000),
+        canceled: (id: string) => store.cancel(id, T0 + 40_000),
+        expired: (id: string) => store.expire(id, T0 + 40_000),
+      };
+      for (const [status, end] of Object.entries(ends)) {
+        const job = makeJob();
+        await store.create(job);
+        await store.markRunning(job.jobId, "w1", T0 + 1);
+        expect(await end(job.jobId)).toMatchObject({ ok: true, job: { status, finishedAt: T0 + 40_000 } });
+        const before = await store.get(job.jobId);
+        const running = await store.markRunning(job.jobId, "w9", T0 + 50_000);
+        expect(running).toEqual({ ok: false, job: before });
+        for (const other of Object.values(ends)) expect((await other(job.jobId)).ok).toBe(false);
+        expect(await store.get(job.jobId)).toEqual(before);
+      }
+    });
+
+    it("fail stores the error", async () => {
+      const store = open();
+      const job = makeJob();
+      await store.create(job);
+      const error = { code: "input", message: "bad shape", retryable: false };
+      expect(await store.fail(job.jobId, error, T0 + 3)).toMatchObject({ ok: true, job: { status: "failed", error } });
+    });
+
+    it("cancel works from queued and from running", async () => {
+      const store = open();
+      const queued = makeJob();
+      const running = makeJob();
+      await store.create(queued);
+      await store.create(running);
+      await store.markRunning(running.jobId, "w1", T0 + 1);
+      expect(await store.cancel(queued.jobId, T0 + 2)).toMatchObject({ ok: true, job: { status: "canceled" } });
+      expect(await store.cancel(running.jobId, T0 + 2)).toMatchObject({ ok: true, job: { status: "canceled" } });
+    });
+
+    it("expire only once the deadline has passed", async () => {
+      const store = open();
+      const job = makeJob({ deadline: T0 + 30_000 });
+      await store.create(job);
+      const early = await store.expire(job.jobId, T0 + 29_999);
+      expect(early).toEqual({ ok: false, job: { ...job, status: "queued" } });
+      expect(await store.expire(job.jobId, T0 + 30_000)).toMatchObject({ ok: true, job: { status: "expired" } });
+    });
+
+    it("transitions of a missing job fail with no record", async () => {
+      const store = open();
+      expect(await store.markRunning("missing", "w1", T0)).toEqual({ ok: false, job: null });
+      expect(await store.complete("missing", makeAnswer("w1"), T0)).toEqual({ ok: false, job: null });
+      expect(await store.cancel("missing", T0)).toEqual({ ok: false, job: null });
+      expect(await store.get("missing")).toBeNull();
+    });
+
+    it("getMany returns existing jobs in the order asked, each once, across more than 100 keys", async () => {
+      const store = open();
+      const jobs = Array.from({ length: 130 }, () => makeJob());
+      for (const job of jobs) await store.create(job);
+      const ids = [...jobs.map((job) => job.jobId)].reverse();
+      const asked = [...ids, "missing-1", ids[0] ?? "", "missing-2"];
+      const found = await store.getMany(asked);
+      expect(found.map((job) => job.jobId)).toEqual(ids);
+      expect(await store.getMany([])).toEqual([]);
+    });
+
+    it("listByRequest returns the jobs of one request only", async () => {
+      const store = open();
+      const requestId = `req-${randomUUID()}`;
+      const mine = [0, 1, 2].map((uid) => makeJob({ jobId: `${requestId}:${uid}`, requestId, uid }));
+      for (const job of [...mine, makeJob()]) await store.create(job);
+      const listed = await store.listByRequest(requestId);
+      expect(listed.map((job) => job.jobId).sort()).toEqual(mine.map((job) => job.jobId).sort());
+    });
+  });
+}

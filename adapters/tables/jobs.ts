@@ -1,0 +1,184 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ExpertAnswer, JobError, JobRecord } from "../../core/jobs/schema.ts";
+import type { JobStore, Transition } from "../../core/ports/jobs.ts";
+import { type AdapterLogger, stderrLogger } from "../aws/logger.ts";
+import { batchGetAll, type Item, isConditionalCheckFailed, queryAll } from "./dynamo.ts";
+import { DEFAULT_JOB_RETENTION_SECONDS, JOB_SK, jobKey, jobPk, requestGsi1pk } from "./jobs-keys.ts";
+
+export interface DynamoJobStoreOptions {
+  readonly doc: DynamoDBDocumentClient;
+  /** Physical name of the jobs table (prefix + JOBS_TABLE.name). */
+  readonly tableName: string;
+  /** Told about corrupt items (which then read as absent). Default: JSON lines on stderr. */
+  readonly logger?: AdapterLogger;
+  /** Records expire this long after their deadline. Default 7 days. */
+  readonly retentionSeconds?: number;
+  /** ms since epoch; injectable for tests of expiry. */
+  readonly now?: () => number;
+  readonly gsi1Name?: string;
+}
+
+const LIVE = "attribute_exists(pk) AND #status IN (:queued, :running)";
+
+/**
+ * JobStore on the `jobs` table. Each transition is one conditional UpdateItem that only passes while the job is
+ * queued or running, so the first terminal write wins and a redelivered message cannot overwrite it. No
+ * transactions and no ReturnValuesOnConditionCheckFailure (dynalite has neither): a refused write re-reads the item.
+ */
+export class DynamoJobStore implements JobStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly logger: AdapterLogger;
+  private readonly retentionSeconds: number;
+  private readonly now: () => number;
+  private readonly gsi1Name: string;
+
+  constructor(options: DynamoJobStoreOptions) {
+    this.doc = options.doc;
+    this.tableName = options.tableName;
+    this.logger = options.logger ?? stderrLogger;
+    this.retentionSeconds = options.retentionSeconds ?? DEFAULT_JOB_RETENTION_SECONDS;
+    this.now = options.now ?? Date.now;
+    this.gsi1Name = options.gsi1Name ?? "gsi1";
+  }
+
+  async create(job: JobRecord): Promise<boolean> {
+    const record = JobRecord.parse({ ...job, status: "queued" });
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...record,
+            ...jobKey(record.jobId),
+            gsi1pk: requestGsi1pk(record.requestId),
+            gsi1sk: jobPk(record.jobId),
+            expireAt: Math.ceil(record.deadline / 1000) + this.retentionSeconds,
+          },
+          // An expired record that TTL has not swept yet counts as absent, as it does on read.
+          ConditionExpression: "attribute_not_exists(pk) OR expireAt < :nowSeconds",
+          ExpressionAttributeValues: { ":nowSeconds": Math.floor(this.now() / 1000) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    const output = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true }),
+    );
+    return output.Item ? this.parse(output.Item) : null;
+  }
+
+  /** Records in the order of `jobIds` (duplicates once); missing, expired or corrupt ones are left out. */
+  async getMany(jobIds: readonly string[]): Promise<JobRecord[]> {
+    const unique = [...new Set(jobIds)];
+    const items = await batchGetAll(this.doc, this.tableName, unique.map(jobKey));
+    const byId = new Map<string, JobRecord>();
+    for (const item of items) {
+      const record = this.parse(item);
+      if (record) byId.set(record.jobId, record);
+    }
+    return unique.flatMap((jobId) => byId.get(jobId) ?? []);
+  }
+
+  /** All live jobs of one request (through gsi1), ordered by job id. */
+  async listByRequest(requestId: string): Promise<JobRecord[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: this.gsi1Name,
+      KeyConditionExpression: "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": requestGsi1pk(requestId), ":prefix": "JOB#" },
+    });
+    return items.flatMap((item) => this.parse(item) ?? []);
+  }
+
+  markRunning(jobId: string, workerId: string, at: number): Promise<Transition> {
+    // startedAt keeps the first start; workerId names the latest delivery's worker.
+    return this.transition(
+      jobId,
+      "SET #status = :running, workerId = :workerId, startedAt = if_not_exists(startedAt, :at) ADD attempts :one",
+      { ":workerId": workerId, ":at": at, ":one": 1 },
+    );
+  }
+
+  complete(jobId: string, answer: ExpertAnswer, at: number): Promise<Transition> {
+    const parsed = ExpertAnswer.parse(answer);
+    return this.transition(
+      jobId,
+      "SET #status = :succeeded, answer = :answer, finishedAt = :at, workerId = :workerId",
+      { ":succeeded": "succeeded", ":answer": parsed, ":at": at, ":workerId": parsed.workerId },
+    );
+  }
+
+  fail(jobId: string, error: JobError, at: number): Promise<Transition> {
+    return this.transition(jobId, "SET #status = :failed, #error = :error, finishedAt = :at", {
+      ":failed": "failed",
+      ":error": JobError.parse(error),
+      ":at": at,
+    });
+  }
+
+  cancel(jobId: string, at: number): Promise<Transition> {
+    return this.transition(jobId, "SET #status = :canceled, finishedAt = :at", { ":canceled": "canceled", ":at": at });
+  }
+
+  /** Only once the deadline has passed (`deadline <= at`); before that a job can be canceled, not expired. */
+  expire(jobId: string, at: number): Promise<Transition> {
+    return this.transition(
+      jobId,
+      "SET #status = :expired, finishedAt = :at",
+      { ":expired": "expired", ":at": at },
+      " AND deadline <= :at",
+    );
+  }
+
+  private async transition(
+    jobId: string,
+    update: string,
+    values: Record<string, unknown>,
+    extraCondition = "",
+  ): Promise<Transition> {
+    try {
+      const output = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: update,
+          ConditionExpression: LIVE + extraCondition,
+          // `status` and `error` are DynamoDB reserved words.
+          ExpressionAttributeNames: {
+            "#status": "status",
+            ...(update.includes("#error") ? { "#error": "error" } : {}),
+          },
+          ExpressionAttributeValues: { ":queued": "queued", ":running": "running", ...values },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      const job = output.Attributes ? this.parse(output.Attributes) : null;
+      return job ? { ok: true, job } : { ok: false, job: null };
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return { ok: false, job: await this.get(jobId) };
+      throw error;
+    }
+  }
+
+  /** Item -> record; expired or corrupt items read as absent (corrupt ones are logged, never thrown). */
+  private parse(item: Item): JobRecord | null {
+    const expireAt = item.expireAt;
+    if (typeof expireAt === "number" && expireAt * 1000 < this.now()) return null;
+    const parsed = JobRecord.safeParse(item);
+    if (parsed.success && item.sk === JOB_SK) return parsed.data;
+    this.logger("corrupt job item ignored", {
+      table: this.tableName,
+      pk: typeof item.pk === "string" ? item.pk : undefined,
+      issues: parsed.success ? ["sk"] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.code}`),
+    });
+    return null;
+  }
+}

@@ -1,0 +1,4 @@
+import { describeJobStoreContract } from "./jobs-contract.ts";
+import { MemoryJobStore } from "./memory-jobs.ts";
+
+describeJobStoreContract("MemoryJobStore", () => new MemoryJobStore());

@@ -1,0 +1,91 @@
+import { ExpertAnswer, JobError, JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
+import type { JobStore, Transition } from "../../core/ports/jobs.ts";
+
+/**
+ * JobStore in memory with the rules of DynamoJobStore (same contract suite): first terminal write wins,
+ * transitions only from queued/running, expire only once the deadline has passed. Records are copied in and out,
+ * so a caller mutating a returned record cannot change the store.
+ */
+export class MemoryJobStore implements JobStore {
+  private readonly jobs = new Map<string, JobRecord>();
+
+  async create(job: JobRecord): Promise<boolean> {
+    const record = JobRecord.parse({ ...job, status: "queued" });
+    if (this.jobs.has(record.jobId)) return false;
+    this.jobs.set(record.jobId, structuredClone(record));
+    return true;
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    const record = this.jobs.get(jobId);
+    return record ? structuredClone(record) : null;
+  }
+
+  async getMany(jobIds: readonly string[]): Promise<JobRecord[]> {
+    return [...new Set(jobIds)].flatMap((jobId) => {
+      const record = this.jobs.get(jobId);
+      return record ? [structuredClone(record)] : [];
+    });
+  }
+
+  async listByRequest(requestId: string): Promise<JobRecord[]> {
+    return [...this.jobs.values()]
+      .filter((record) => record.requestId === requestId)
+      .sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0))
+      .map((record) => structuredClone(record));
+  }
+
+  async markRunning(jobId: string, workerId: string, at: number): Promise<Transition> {
+    return this.transition(jobId, (job) => ({
+      ...job,
+      status: "running",
+      workerId,
+      startedAt: job.startedAt ?? at,
+      attempts: job.attempts + 1,
+    }));
+  }
+
+  async complete(jobId: string, answer: ExpertAnswer, at: number): Promise<Transition> {
+    const parsed = ExpertAnswer.parse(answer);
+    return this.transition(jobId, (job) => ({
+      ...job,
+      status: "succeeded",
+      answer: parsed,
+      finishedAt: at,
+      workerId: parsed.workerId,
+    }));
+  }
+
+  async fail(jobId: string, error: JobError, at: number): Promise<Transition> {
+    const parsed = JobError.parse(error);
+    return this.transition(jobId, (job) => ({ ...job, status: "failed", error: parsed, finishedAt: at }));
+  }
+
+  async cancel(jobId: string, at: number): Promise<Transition> {
+    return this.transition(jobId, (job) => ({ ...job, status: "canceled", finishedAt: at }));
+  }
+
+  async expire(jobId: string, at: number): Promise<Transition> {
+    return this.transition(
+      jobId,
+      (job) => ({ ...job, status: "expired", finishedAt: at }),
+      (job) => job.deadline <= at,
+    );
+  }
+
+  /** Synchronous check-and-set: the event loop makes it atomic, as the conditional write is on DynamoDB. */
+  private transition(
+    jobId: string,
+    next: (job: JobRecord) => JobRecord,
+    allowed: (job: JobRecord) => boolean = () => true,
+  ): Transition {
+    const current = this.jobs.get(jobId);
+    if (!current) return { ok: false, job: null };
+    if (TERMINAL_JOB_STATUSES.has(current.status) || !allowed(current)) {
+      return { ok: false, job: structuredClone(current) };
+    }
+    const updated = structuredClone(next(current));
+    this.jobs.set(jobId, updated);
+    return { ok: true, job: structuredClone(updated) };
+  }
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from "node:crypto";
+import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput, SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSqsClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import { describeJobQueueContract, MAX_RECEIVE_COUNT, VISIBILITY_SECONDS } from "../adapters/queue/contract.ts";
+import { ensureQueues } from "../adapters/queue/ensure.ts";
+import { SendBatchError, SqsJobQueue } from "../adapters/queue/sqs.ts";
+import { JOBS_DLQ, JOBS_QUEUE, QUEUES, type QueueDefinition } from "../infra/definitions.ts";
+import { type Emulators, startEmulators } from "../stacks/ephemeral/emulators.ts";
+
+let emulators: Emulators;
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  sqs = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await emulators?.stop();
+});
+
+// Short timeouts so the visibility and redrive tests take seconds.
+const TEST_DLQ: QueueDefinition = { ...JOBS_DLQ, visibilityTimeoutSeconds: VISIBILITY_SECONDS, receiveWaitSeconds: 0 };
+const TEST_QUEUE: QueueDefinition = {
+  ...JOBS_QUEUE,
+  visibilityTimeoutSeconds: VISIBILITY_SECONDS,
+  receiveWaitSeconds: 0,
+  deadLetter: { name: TEST_DLQ.name, maxReceiveCount: MAX_RECEIVE_COUNT },
+};
+
+describeJobQueueContract("SqsJobQueue on fauxqs", async () => {
+  const prefix = `t${randomUUID().slice(0, 8)}-`;
+  await ensureQueues(sqs, prefix, [TEST_QUEUE, TEST_DLQ]);
+  return {
+    // The DLQ name is left out on purpose: the adapter must find it through the RedrivePolicy.
+    queue: new SqsJobQueue({ sqs, queueName: `${prefix}${TEST_QUEUE.name}` }),
+    dlq: new SqsJobQueue({ sqs, queueName: `${prefix}${TEST_DLQ.name}` }),
+  };
+});
+
+describe("ensureQueues", () => {
+  it("creates the DLQ first, wires the redrive policy and is idempotent", async () => {
+    const prefix = `e${randomUUID().slice(0, 8)}-`;
+    const first = await ensureQueues(sqs, prefix, QUEUES);
+    const second = await ensureQueues(sqs, prefix, QUEUES);
+    expect([...first.values()].map((queue) => [queue.name, queue.created])).toEqual([
+      [`${prefix}jobs-dlq`, true],
+      [`${prefix}jobs`, true],
+    ]);
+    expect([...second.values()].map((queue) => queue.created)).toEqual([false, false]);
+    expect(second.get("jobs")?.url).toBe(first.get("jobs")?.url);
+    const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
+    const url = first.get("jobs")?.url ?? "";
+    const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["All"] })))
+      .Attributes;
+    expect(attributes?.VisibilityTimeout).toBe(String(JOBS_QUEUE.visibilityTimeoutSeconds));
+    expect(JSON.parse(attributes?.RedrivePolicy ?? "{}")).toEqual({
+      deadLetterTargetArn: first.get("jobs-dlq")?.arn,
+      maxReceiveCount: JOBS_QUEUE.deadLetter?.maxReceiveCount,
+    });
+  });
+
+  it("rejects a dead-letter queue that is not defined", async () => {
+    const orphan: QueueDefinition = { ...JOBS_QUEUE, deadLetter: { name: "nowhere", maxReceiveCount: 3 } };
+    await expect(ensureQueues(sqs, "x-", [orphan])).rejects.toThrow(/nowhere/);
+  });
+});
+
+describe("SqsJobQueue", () => {
+  it("works with the endpoint from AWS_ENDPOINT_URL_SQS, never the unresolvable host in the queue URL", async () => {
+    const prefix = `v${randomUUID().slice(0, 8)}-`;
+    const [queue] = [...(await ensureQueues(sqs, prefix, [JOBS_DLQ])).values()];
+    expect(queue?.url).toContain("localhost");
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    });
+    const fromEnv = createSqsClient();
+    try {
+      const jobs = new SqsJobQueue({ sqs: fromEnv, queueName: queue?.name ?? "" });
+      await jobs.send("via-env");
+      const [message] = await jobs.receive({ max: 1, waitSeconds: 1 });
+      expect(message?.body).toBe("via-env");
+    } finally {
+      fromEnv.destroy();
+      process.env = saved;
+    }
+  });
+
+  it("sendMany splits large bodies into batches under the size limit", async () => {
+    const prefix = `b${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [JOBS_DLQ]);
+    const queue = new SqsJobQueue({ sqs, queueName: `${prefix}${JOBS_DLQ.name}` });
+    // 10 bodies of 60 KiB exceed one 256 KiB batch: a single SendMessageBatch would be refused.
+    const bodies = Array.from({ length: 10 }, (_, index) => `${index}:${"x".repeat(60 * 1024)}`);
+    await queue.sendMany(bodies);
+    expect(await queue.depth()).toEqual({ visible: 10, inFlight: 0 });
+  });
+
+  it("sendMany resends the entries a batch reports as failed, and throws when they keep failing", async () => {
+    const prefix = `f${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [JOBS_DLQ]);
+    const flaky = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+    let failuresLeft = 1;
+    // The server accepts all but the last 3 entries of a batch while `failuresLeft` lasts (throttling-like answer).
+    flaky.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "SendMessageBatchCommand" || failuresLeft === 0) return next(args);
+        failuresLeft--;
+        const input = args.input as SendMessageBatchCommandInput;
+        const entries = input.Entries ?? [];
+        const refused = entries.slice(-3);
+        const failed = refused.map((entry) => ({ Id: entry.Id, Code: "ThrottlingException", SenderFault: false }));
+        if (refused.length === entries.length) {
+          return { output: { Successful: [], Failed: failed, $metadata: {} }, response: {} };
+        }
+        const result = await next({ ...args, input: { ...input, Entries: entries.slice(0, -3) } });
+        const output = result.output as SendMessageBatchCommandOutput;
+        output.Failed = failed;
+        return result;
+      },
+      { step: "initialize", name: "refuseSomeEntries" },
+    );
+    try {
+      const queue = new SqsJobQueue({ sqs: flaky, queueName: `${prefix}${JOBS_DLQ.name}` });
+      const bodies = Array.from({ length: 10 }, (_, index) => `job-${index}`);
+      await queue.sendMany(bodies);
+      const got = [];
+      for (let batch = await queue.receive({ max: 10, waitSeconds: 1 }); batch.length > 0; ) {
+        got.push(...batch);
+        batch = await queue.receive({ max: 10, waitSeconds: 0 });
+      }
+      expect(got.map((message) => message.body).sort()).toEqual([...bodies].sort());
+
+      failuresLeft = Number.POSITIVE_INFINITY;
+      const failing = new SqsJobQueue({ sqs: flaky, queueName: `${prefix}${JOBS_DLQ.name}`, batchRetries: 2 });
+      await expect(failing.sendMany(bodies)).rejects.toBeInstanceOf(SendBatchError);
+    } finally {
+      flaky.destroy();
+    }
+  });
+
+  it("deadLetter fails clearly when the queue has no DLQ", async () => {
+    const prefix = `n${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [JOBS_DLQ]);
+    const queue = new SqsJobQueue({ sqs, queueName: `${prefix}${JOBS_DLQ.name}` });
+    await queue.send("x");
+    const [message] = await queue.receive({ max: 1, waitSeconds: 1 });
+    if (!message) throw new Error("no message");
+    await expect(queue.deadLetter(message, "r")).rejects.toThrow(/no dead-letter queue/);
+  });
+
+  it("reports a missing queue as QueueDoesNotExist", async () => {
+    const queue = new SqsJobQueue({ sqs, queueName: `missing-${randomUUID()}` });
+    await expect(queue.depth()).rejects.toMatchObject({ name: "QueueDoesNotExist" });
+  });
+});

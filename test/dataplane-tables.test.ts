@@ -1,0 +1,144 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import { ensureTables } from "../adapters/tables/ensure.ts";
+import { DynamoJobStore } from "../adapters/tables/jobs.ts";
+import { describeJobStoreContract, makeJob } from "../adapters/tables/jobs-contract.ts";
+import { JOBS_TABLE, TABLES } from "../infra/definitions.ts";
+import { type Emulators, startEmulators } from "../stacks/ephemeral/emulators.ts";
+
+let emulators: Emulators;
+let client: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+const PREFIX = "it-";
+const JOBS = `${PREFIX}${JOBS_TABLE.name}`;
+const ttlLogger = vi.fn();
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  client = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+  doc = createDynamoDocumentClient(client);
+  await ensureTables(client, PREFIX, TABLES, { logger: ttlLogger });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await emulators?.stop();
+});
+
+describeJobStoreContract("DynamoJobStore on dynalite", () => new DynamoJobStore({ doc, tableName: JOBS }));
+
+describe("ensureTables", () => {
+  it("is idempotent and builds pay-per-request tables with gsi1 projecting ALL", async () => {
+    const again = await ensureTables(client, PREFIX, TABLES, { logger: ttlLogger });
+    expect([...again.values()]).toEqual(TABLES.map((table) => ({ name: `${PREFIX}${table.name}`, created: false })));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: JOBS }));
+    expect(Table?.TableStatus).toBe("ACTIVE");
+    expect(Table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
+    expect(Table?.KeySchema).toEqual([
+      { AttributeName: "pk", KeyType: "HASH" },
+      { AttributeName: "sk", KeyType: "RANGE" },
+    ]);
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.Projection?.ProjectionType])).toEqual([
+      ["gsi1", "ALL"],
+    ]);
+  });
+
+  it("says once that dynalite has no TTL, however many tables want one", () => {
+    expect(ttlLogger).toHaveBeenCalledTimes(1);
+    expect(ttlLogger.mock.calls[0]?.[0]).toMatch(/TTL/);
+  });
+
+  it("reports new tables, and an existing table whose missing index the server will not add", async () => {
+    await client.send(
+      new CreateTableCommand({
+        TableName: "old-jobs",
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+      }),
+    );
+    // Real DynamoDB adds the index with UpdateTable; dynalite ignores that silently, which must not pass unnoticed.
+    await expect(ensureTables(client, "old-", [JOBS_TABLE], { logger: () => {} })).rejects.toThrow(
+      /old-jobs lacks index gsi1/,
+    );
+    const fresh = await ensureTables(client, "fresh-", [JOBS_TABLE], { logger: () => {} });
+    expect(fresh.get("jobs")).toEqual({ name: "fresh-jobs", created: true });
+  });
+});
+
+describe("DynamoJobStore on bad or old items", () => {
+  it("reads a corrupt item as absent and logs it, without throwing", async () => {
+    const logger = vi.fn();
+    const store = new DynamoJobStore({ doc, tableName: JOBS, logger });
+    await doc.send(
+      new PutCommand({ TableName: JOBS, Item: { pk: "JOB#corrupt", sk: "JOB", jobId: "corrupt", status: "weird" } }),
+    );
+    expect(await store.get("corrupt")).toBeNull();
+    expect(await store.getMany(["corrupt"])).toEqual([]);
+    expect(await store.markRunning("corrupt", "w1", 1)).toEqual({ ok: false, job: null });
+    expect(logger).toHaveBeenCalled();
+    expect(logger.mock.calls[0]?.[1]).toMatchObject({ pk: "JOB#corrupt" });
+  });
+
+  it("treats a record past its expireAt as absent, and lets a new job take its id", async () => {
+    const job = makeJob();
+    const now = new DynamoJobStore({ doc, tableName: JOBS, retentionSeconds: 60 });
+    await now.create(job);
+    const later = new DynamoJobStore({ doc, tableName: JOBS, retentionSeconds: 60, now: () => job.deadline + 61_000 });
+    expect(await now.get(job.jobId)).not.toBeNull();
+    expect(await later.get(job.jobId)).toBeNull();
+    const renewed = { ...job, task: "again", deadline: job.deadline + 120_000 };
+    expect(await later.create(renewed)).toBe(true);
+    expect((await later.get(job.jobId))?.task).toBe("again");
+  });
+});
+
+describe("dynalite on disk", () => {
+  it("keeps tables and items across a restart with the same data folder", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "dataplane-"));
+    try {
+      const job = makeJob();
+      const first = await startEmulators({ dataDir });
+      const firstClient = createDynamoClient(emulatorClientOptions(first.dynamoEndpoint));
+      try {
+        await ensureTables(firstClient, PREFIX, [JOBS_TABLE], { logger: () => {} });
+        const store = new DynamoJobStore({ doc: createDynamoDocumentClient(firstClient), tableName: JOBS });
+        await store.create(job);
+        await store.markRunning(job.jobId, "w1", job.createdAt + 1);
+      } finally {
+        firstClient.destroy();
+        await first.stop();
+      }
+      const second = await startEmulators({ dataDir });
+      const secondClient = createDynamoClient(emulatorClientOptions(second.dynamoEndpoint));
+      try {
+        const ensured = await ensureTables(secondClient, PREFIX, [JOBS_TABLE], { logger: () => {} });
+        expect(ensured.get("jobs")?.created).toBe(false);
+        const store = new DynamoJobStore({ doc: createDynamoDocumentClient(secondClient), tableName: JOBS });
+        expect(await store.get(job.jobId)).toEqual({
+          ...job,
+          status: "running",
+          attempts: 1,
+          workerId: "w1",
+          startedAt: job.createdAt + 1,
+        });
+      } finally {
+        secondClient.destroy();
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
