@@ -1,0 +1,98 @@
+import { PNG } from "pngjs";
+import { describe, expect, it } from "vitest";
+import { decodeDigitPng } from "./decode-png.ts";
+import { decodeWav16k, encodeWavPcm16, parseWav } from "./decode-wav.ts";
+
+function png(
+  width: number,
+  height: number,
+  pixel: (x: number, y: number) => [number, number, number, number],
+): Uint8Array {
+  const img = new PNG({ width, height });
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const [r, g, b, a] = pixel(x, y);
+      const i = (y * width + x) * 4;
+      img.data[i] = r;
+      img.data[i + 1] = g;
+      img.data[i + 2] = b;
+      img.data[i + 3] = a;
+    }
+  return new Uint8Array(PNG.sync.write(img));
+}
+
+const inStroke = (x: number, y: number, side: number): boolean =>
+  x >= side / 4 && x < side / 2 && y >= side / 4 && y < (3 * side) / 4;
+
+describe("decodeDigitPng", () => {
+  it("reads a 28x28 white-on-black digit as MNIST pixels", () => {
+    const out = decodeDigitPng(png(28, 28, (x, y) => (inStroke(x, y, 28) ? [255, 255, 255, 255] : [0, 0, 0, 255])));
+    expect(out).toHaveLength(784);
+    expect(out[10 * 28 + 8]).toBe(1);
+    expect(out[0]).toBe(0);
+  });
+
+  it("inverts dark ink on paper and downsamples larger pictures", () => {
+    const out = decodeDigitPng(png(56, 56, (x, y) => (inStroke(x, y, 56) ? [0, 0, 0, 255] : [255, 255, 255, 255])));
+    expect(out[10 * 28 + 8]).toBe(1);
+    expect(out[27 * 28 + 27]).toBe(0);
+  });
+
+  it("uses alpha as ink on a transparent canvas", () => {
+    const out = decodeDigitPng(png(28, 28, (x, y) => (inStroke(x, y, 28) ? [0, 0, 0, 255] : [0, 0, 0, 0])));
+    expect(out[10 * 28 + 8]).toBe(1);
+    expect(out[0]).toBe(0);
+  });
+
+  it("throws on bytes that are not a PNG", () => {
+    expect(() => decodeDigitPng(new Uint8Array([1, 2, 3]))).toThrow();
+  });
+});
+
+describe("WAV parser", () => {
+  const tone = Array.from({ length: 1600 }, (_, i) => 0.5 * Math.sin(i / 4));
+
+  it("round-trips 16 kHz PCM16 mono", () => {
+    const out = decodeWav16k(encodeWavPcm16(tone));
+    expect(out).toHaveLength(1600);
+    const worst = Math.max(...out.map((v, i) => Math.abs(v - (tone[i] ?? 0))));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it("resamples other rates to 16 kHz", () => {
+    expect(decodeWav16k(encodeWavPcm16(tone, 8000))).toHaveLength(3200);
+  });
+
+  it("reads float32 stereo and down-mixes it", () => {
+    const frames = 4;
+    const bytes = new Uint8Array(44 + frames * 8);
+    const view = new DataView(bytes.buffer);
+    bytes.set(new TextEncoder().encode("RIFF"), 0);
+    view.setUint32(4, 36 + frames * 8, true);
+    bytes.set(new TextEncoder().encode("WAVEfmt "), 8);
+    view.setUint32(16, 16, true);
+    view.setUint16(20, 3, true);
+    view.setUint16(22, 2, true);
+    view.setUint32(24, 16000, true);
+    view.setUint32(28, 16000 * 8, true);
+    view.setUint16(32, 8, true);
+    view.setUint16(34, 32, true);
+    bytes.set(new TextEncoder().encode("data"), 36);
+    view.setUint32(40, frames * 8, true);
+    for (let i = 0; i < frames; i++) {
+      view.setFloat32(44 + i * 8, 0.5, true);
+      view.setFloat32(48 + i * 8, -0.25, true);
+    }
+    const wav = parseWav(bytes);
+    expect(wav.format).toMatchObject({ format: 3, channels: 2, sampleRate: 16000 });
+    expect(Array.from(wav.samples)).toEqual([0.125, 0.125, 0.125, 0.125]);
+  });
+
+  it("rejects non-WAV bytes and unsupported formats with a reason", () => {
+    expect(() => parseWav(new TextEncoder().encode("hello world, not audio"))).toThrow(/RIFF/);
+    const eightBit = encodeWavPcm16(tone);
+    new DataView(eightBit.buffer).setUint16(34, 8, true);
+    expect(() => parseWav(eightBit)).toThrow(/unsupported WAV format/);
+    expect(() => parseWav(encodeWavPcm16(tone).subarray(0, 30))).toThrow();
+  });
+});

@@ -1,0 +1,107 @@
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DIGIT_EXPERT_RECIPES, makeDigitExpertModel } from "../../core/experts/digit-experts.ts";
+import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import type { Mlp } from "../../core/experts/train/mlp.ts";
+import { DIGITS_MODEL_CONTRACT } from "../../core/tasks/digits.ts";
+import { type DigitDataset, type DigitSplit, splitDigits } from "../../core/tasks/digits-data.ts";
+import { demoHotkey, manifestModelPath, writeManifest } from "./manifest-store.ts";
+import { loadMnist } from "./mnist-loader.ts";
+import { mlpToOnnx } from "./onnx-writer.ts";
+import { REPO_ROOT, sha256Hex } from "./paths.ts";
+
+/** Seed of the demo market: split and experts. The validator must use the same one to find the hidden rows. */
+export const DEFAULT_EXPERT_SEED = 42;
+/** Bump when a recipe, the trainer or the writer changes, so that `ensureExperts` rebuilds stale files. */
+export const DIGIT_BUILD_VERSION = 1;
+export const DIGIT_BUILD_STAMP = "digits-build.json";
+
+export interface DigitBuildProgress {
+  id: string;
+  /** 1-based position of this expert and the number of experts. */
+  index: number;
+  total: number;
+  phase: "training" | "writing" | "done";
+}
+
+export interface BuildDigitExpertsOptions {
+  outDir: string;
+  seed?: number;
+  onProgress?: (p: DigitBuildProgress) => void;
+  /** Base for the relative model paths written into manifests (default: the repository root). */
+  rootDir?: string;
+}
+
+export interface DigitExpertBuild {
+  manifests: ExpertManifest[];
+  /** The trained weights (copies share their original's), for tests and reports. */
+  models: ReadonlyMap<string, Mlp>;
+  data: DigitDataset;
+  split: DigitSplit;
+}
+
+/** Trains the digit experts and writes `${outDir}/${id}.onnx` + `${id}.manifest.json`; returns the manifests. */
+export async function buildDigitExperts(opts: BuildDigitExpertsOptions): Promise<ExpertManifest[]> {
+  return (await buildDigitExpertsDetailed(opts)).manifests;
+}
+
+export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions): Promise<DigitExpertBuild> {
+  const seed = opts.seed ?? DEFAULT_EXPERT_SEED;
+  const rootDir = opts.rootDir ?? REPO_ROOT;
+  await mkdir(opts.outDir, { recursive: true });
+  const data = await loadMnist();
+  const split = splitDigits(data.labels.length, seed);
+  const models = new Map<string, Mlp>();
+  const files = new Map<string, string>();
+  const manifests: ExpertManifest[] = [];
+  const total = DIGIT_EXPERT_RECIPES.length;
+  for (const [i, recipe] of DIGIT_EXPERT_RECIPES.entries()) {
+    const progress = (phase: DigitBuildProgress["phase"]): void =>
+      opts.onProgress?.({ id: recipe.id, index: i + 1, total, phase });
+    const file = join(opts.outDir, `${recipe.id}.onnx`);
+    if (recipe.kind === "copy") {
+      const original = files.get(recipe.of);
+      const model = models.get(recipe.of);
+      if (!original || !model)
+        throw new Error(`digit expert ${recipe.id} copies ${recipe.of}, which is not built before it`);
+      progress("writing");
+      await copyFile(original, file);
+      models.set(recipe.id, model);
+    } else {
+      progress("training");
+      // Yield so a progress display can repaint between the synchronous training runs.
+      await new Promise((r) => setImmediate(r));
+      const model = makeDigitExpertModel(recipe, data, split, seed);
+      models.set(recipe.id, model);
+      progress("writing");
+      await writeFile(
+        file,
+        mlpToOnnx(model, {
+          metadata: { expert: recipe.id, task: "digits", seed: String(seed), build: String(DIGIT_BUILD_VERSION) },
+        }),
+      );
+    }
+    files.set(recipe.id, file);
+    const manifest: ExpertManifest = {
+      id: recipe.id,
+      task: "digits",
+      ...(await demoHotkey(recipe.id)),
+      runner: "classifier",
+      model: {
+        path: manifestModelPath(file, rootDir),
+        sha256: sha256Hex(new Uint8Array(await readFile(file))),
+        inputs: DIGITS_MODEL_CONTRACT.inputs,
+        outputs: DIGITS_MODEL_CONTRACT.outputs,
+      },
+      description: recipe.description,
+    };
+    await writeManifest(opts.outDir, manifest);
+    manifests.push(manifest);
+    progress("done");
+  }
+  await writeFile(
+    join(opts.outDir, DIGIT_BUILD_STAMP),
+    `${JSON.stringify({ version: DIGIT_BUILD_VERSION, seed, experts: Object.fromEntries(manifests.map((m) => [m.id, m.model.sha256])) }, null, 2)}\n`,
+  );
+  return { manifests, models, data, split };
+}

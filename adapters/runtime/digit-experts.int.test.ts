@@ -1,0 +1,119 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DIGIT_EXPERT_RECIPES } from "../../core/experts/digit-experts.ts";
+import { predict } from "../../core/experts/train/mlp.ts";
+import { digitRow } from "../../core/tasks/digits-data.ts";
+import { argmax } from "../../core/tasks/metrics.ts";
+import { identityReady, signerFromUri } from "../identity/sr25519.ts";
+import { buildDigitExpertsDetailed, type DigitExpertBuild } from "./digit-experts-builder.ts";
+import { ModelContractError } from "./model-contract.ts";
+import { createOnnxRuntime, ModelIntegrityError } from "./onnx-runtime.ts";
+
+let dir: string;
+let build: DigitExpertBuild;
+const logs: string[] = [];
+const runtime = createOnnxRuntime({ log: (m) => logs.push(m) });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "digit-experts-"));
+  build = await buildDigitExpertsDetailed({ outDir: join(dir, "a"), seed: 42 });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function manifest(id: string) {
+  const m = build.manifests.find((x) => x.id === id);
+  if (!m) throw new Error(`no manifest ${id}`);
+  return m;
+}
+
+/** Accuracy of an expert through ORT on hidden rows selected by `which`. */
+async function hiddenAccuracy(id: string, which: (label: number) => boolean): Promise<number> {
+  const rows = build.split.hidden.filter((r) => which(build.data.labels[r] ?? 0));
+  const model = await runtime.load(manifest(id));
+  const outputs = (await model.runBatch(rows.map((r) => digitRow(build.data, r)))) as { probs: number[] }[];
+  await model.close();
+  return outputs.filter((o, k) => argmax(o.probs) === build.data.labels[rows[k] ?? 0]).length / rows.length;
+}
+
+describe("digit experts", () => {
+  it("builds every recipe with a manifest, a sha256 and its own demo hotkey", async () => {
+    await identityReady();
+    expect(build.manifests.map((m) => m.id)).toEqual(DIGIT_EXPERT_RECIPES.map((r) => r.id));
+    for (const m of build.manifests) {
+      expect(m.hotkeyUri).toBe(`//market-demo//expert//${m.id}`);
+      expect(m.hotkey).toBe(signerFromUri(`//market-demo//expert//${m.id}`).address);
+      expect(m.model.inputs).toEqual([{ name: "x", type: "float32", dims: [null, 784] }]);
+    }
+    expect(new Set(build.manifests.map((m) => m.hotkey)).size).toBe(build.manifests.length);
+    expect(manifest("copy04").model.sha256).toBe(manifest("spec04").model.sha256);
+  });
+
+  it("loads every expert in onnxruntime-node and matches the trainer's forward pass within 1e-5", async () => {
+    const rows = build.split.hidden.slice(0, 64);
+    for (const m of build.manifests) {
+      const model = await runtime.load(m);
+      expect(model.provider).toBe("cpu");
+      const outputs = (await model.runBatch(rows.map((r) => digitRow(build.data, r)))) as { probs: number[] }[];
+      await model.close();
+      const mlp = build.models.get(m.id);
+      if (!mlp) throw new Error(`no weights for ${m.id}`);
+      let worst = 0;
+      rows.forEach((r, k) => {
+        const expected = predict(mlp, digitRow(build.data, r));
+        outputs[k]?.probs.forEach((p, c) => {
+          worst = Math.max(worst, Math.abs(p - (expected[c] ?? 0)));
+        });
+      });
+      expect(worst, m.id).toBeLessThan(1e-5);
+    }
+    expect(logs.filter((l) => l.startsWith("onnxruntime: execution provider"))).toHaveLength(1);
+  });
+
+  it("has specialists that beat chance on their own classes and an adversary below chance", async () => {
+    expect(await hiddenAccuracy("spec04", (d) => d <= 4)).toBeGreaterThan(0.8);
+    expect(await hiddenAccuracy("spec59", (d) => d >= 5)).toBeGreaterThan(0.8);
+    expect(await hiddenAccuracy("spec04", (d) => d >= 5)).toBeLessThan(0.05);
+    expect(await hiddenAccuracy("weak-generalist", () => true)).toBeGreaterThan(0.5);
+    expect(await hiddenAccuracy("top-half", () => true)).toBeGreaterThan(0.6);
+    expect(await hiddenAccuracy("bottom-half", () => true)).toBeGreaterThan(0.6);
+    expect(await hiddenAccuracy("adversarial", () => true)).toBeLessThan(0.1);
+    expect(await hiddenAccuracy("noise", () => true)).toBeLessThan(0.3);
+  });
+
+  it("writes byte-identical files when built twice with one seed", async () => {
+    const again = await buildDigitExpertsDetailed({ outDir: join(dir, "b"), seed: 42 });
+    for (const m of again.manifests) {
+      const a = await readFile(join(dir, "a", `${m.id}.onnx`));
+      const b = await readFile(join(dir, "b", `${m.id}.onnx`));
+      expect(a.equals(b), m.id).toBe(true);
+      expect(m.model.sha256).toBe(manifest(m.id).model.sha256);
+    }
+  });
+
+  it("refuses a model whose sha256 differs from the manifest", async () => {
+    const m = manifest("spec59");
+    const tampered = { ...m, model: { ...m.model, sha256: manifest("spec04").model.sha256 } };
+    await expect(runtime.load(tampered)).rejects.toThrow(ModelIntegrityError);
+    await expect(runtime.load(tampered)).rejects.toThrow(/spec59.*sha256/);
+  });
+
+  it("refuses a model that does not meet its manifest's tensor contract, naming the tensor and shape", async () => {
+    const m = manifest("spec59");
+    const wrong = { ...m, model: { ...m.model, inputs: [{ name: "x", type: "float32" as const, dims: [null, 100] }] } };
+    await expect(runtime.load(wrong)).rejects.toThrow(ModelContractError);
+    await expect(runtime.load(wrong)).rejects.toThrow(
+      'input tensor "x" is float32[batch,784]; expected float32[?,100]',
+    );
+  });
+
+  it("rejects a batch item of the wrong length with a clear error", async () => {
+    const model = await runtime.load(manifest("noise"));
+    await expect(model.runBatch([[1, 2, 3]])).rejects.toThrow(/expected 784 values/);
+    expect(await model.runBatch([])).toEqual([]);
+    await model.close();
+  });
+});

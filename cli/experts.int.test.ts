@@ -1,0 +1,91 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { identityReady, signerFromUri } from "../adapters/identity/sr25519.ts";
+import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
+import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
+import { initMlp, roundToFloat32 } from "../core/experts/train/mlp.ts";
+import { mulberry32 } from "../core/tasks/prng.ts";
+import { ensureExperts, expertsDir } from "./experts.ts";
+import { addExpert, onExpertAdded, run } from "./experts-group.ts";
+
+let dataDir: string;
+let goodModel: string;
+let wrongModel: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "experts-cli-"));
+  goodModel = join(dataDir, "My Model.onnx");
+  wrongModel = join(dataDir, "wrong.onnx");
+  await writeFile(goodModel, mlpToOnnx(roundToFloat32(initMlp([784, 8, 10], mulberry32(1)))));
+  await writeFile(wrongModel, mlpToOnnx(roundToFloat32(initMlp([100, 8, 10], mulberry32(1)))));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe("ensureExperts", () => {
+  it("builds missing experts once and leaves fresh ones alone", async () => {
+    const logs: string[] = [];
+    const first = await ensureExperts(dataDir, (m) => logs.push(m));
+    expect(first.map((m) => m.id)).toContain("spec04");
+    expect(first.map((m) => m.id)).toContain("vad-v6");
+    const stamp = join(expertsDir(dataDir), "digits-build.json");
+    const built = (await stat(stamp)).mtimeMs;
+    const second = await ensureExperts(dataDir, (m) => logs.push(m));
+    expect(second).toEqual(first);
+    expect((await stat(stamp)).mtimeMs).toBe(built);
+    expect(logs.filter((l) => l.includes("building"))).toHaveLength(1);
+  });
+
+  it("rebuilds when a model file was changed on disk", async () => {
+    const file = join(expertsDir(dataDir), "noise.onnx");
+    const original = await readFile(file);
+    await writeFile(file, Buffer.concat([original, Buffer.from([0])]));
+    const logs: string[] = [];
+    await ensureExperts(dataDir, (m) => logs.push(m));
+    expect(logs.some((l) => l.includes("building"))).toBe(true);
+    expect((await readFile(file)).equals(original)).toBe(true);
+  });
+});
+
+describe("experts add", () => {
+  it("fails with a message naming the tensor and the expected shape when the model has the wrong shape", async () => {
+    await expect(addExpert({ dataDir, task: "digits", modelPath: wrongModel })).rejects.toThrow(
+      'input tensor "x" is float32[batch,100]; expected float32[?,784]',
+    );
+    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    process.env.MARKET_DATA_DIR = dataDir;
+    try {
+      expect(await run(["add", "--task", "digits", "--model", wrongModel])).toBe(1);
+      expect(err.mock.calls.map((c) => String(c[0])).join("")).toMatch(/input tensor "x".*expected float32\[\?,784\]/);
+    } finally {
+      err.mockRestore();
+      delete process.env.MARKET_DATA_DIR;
+    }
+  });
+
+  it("copies a conforming model with a manifest and a demo hotkey, runs the hook, and the runtime loads it", async () => {
+    const seen: string[] = [];
+    onExpertAdded(async (m) => {
+      seen.push(m.id);
+    });
+    const manifest = await addExpert({ dataDir, task: "digits", modelPath: goodModel });
+    expect(manifest.id).toBe("my-model");
+    await identityReady();
+    expect(manifest.hotkey).toBe(signerFromUri("//market-demo//expert//my-model").address);
+    expect(seen).toEqual(["my-model"]);
+    const model = await createOnnxRuntime({ log: () => {} }).load(manifest);
+    const [out] = (await model.runBatch([new Array(784).fill(0.2)])) as { probs: number[] }[];
+    await model.close();
+    expect(out?.probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    await expect(addExpert({ dataDir, task: "digits", modelPath: goodModel })).rejects.toThrow(/already exists/);
+    await expect(addExpert({ dataDir, task: "speech", modelPath: goodModel, id: "x1" })).rejects.toThrow(
+      /does not accept/,
+    );
+    await expect(addExpert({ dataDir, task: "digits", modelPath: goodModel, id: "Bad Id" })).rejects.toThrow(
+      /invalid expert id/,
+    );
+  });
+});
