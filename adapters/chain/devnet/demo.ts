@@ -1,0 +1,68 @@
+/** A ready-made local subnet for the demo stack: netuid 1, validator with a permit, experts registered. */
+import type { Signer } from "../../../core/ports/signer.ts";
+import { signerFromUri } from "../../identity/sr25519.ts";
+import type { HyperparamsPatch } from "./admin.ts";
+import type { Devnet } from "./devnet.ts";
+
+export interface DemoSubnetOptions {
+  readonly experts: readonly { readonly hotkeyUri: string }[];
+  readonly validator: string;
+  readonly ownerColdkeyUri: string;
+  /** Default false: plain set_weights. True: timelocked commits (CR v4) like mainnet. */
+  readonly commitReveal?: boolean;
+  /** Default 20 blocks. */
+  readonly tempo?: number;
+  /** Validator stake in rao (default 1000 alpha). */
+  readonly validatorStake?: bigint;
+  readonly hyperparams?: HyperparamsPatch;
+}
+
+export interface DemoSubnet {
+  readonly netuid: 1;
+  readonly owner: Signer;
+  readonly validator: Signer;
+  readonly validatorUid: number;
+  readonly experts: readonly { readonly signer: Signer; readonly uid: number }[];
+}
+
+/**
+ * Creates netuid 1 (or reuses it when a resumed devnet already has it), registers the validator and experts under
+ * the owner's coldkey, stakes the validator and schedules an epoch for the next block so the permit exists at once.
+ * Call `identityReady()` first.
+ */
+export function createDemoSubnet(devnet: Devnet, options: DemoSubnetOptions): DemoSubnet {
+  const owner = signerFromUri(options.ownerColdkeyUri);
+  const validator = signerFromUri(options.validator);
+  const netuid = 1 as const;
+  if (devnet.hyperparams(netuid) === null) {
+    devnet.createSubnet({ netuid, ownerColdkey: owner.address });
+    const tempo = options.tempo ?? 20;
+    const patch: HyperparamsPatch = {
+      tempo,
+      weightsRateLimit: Math.max(1, Math.floor(tempo / 4)),
+      commitRevealWeightsEnabled: options.commitReveal ?? false,
+      immunityPeriod: tempo * 10,
+      activityCutoffFactorMilli: 50_000,
+      ...options.hyperparams,
+    };
+    const set = devnet.setHyperparams(netuid, patch);
+    if (!set.ok) throw new Error(`demo subnet hyperparameters refused: ${set.error}`);
+  }
+  const uidFor = (hotkey: Signer): number => {
+    const existing = devnet.metagraph(netuid)?.hotkeys.indexOf(hotkey.address) ?? -1;
+    if (existing >= 0) return existing;
+    const result = devnet.register(owner.address, hotkey.address, netuid);
+    if (!result.ok) throw new Error(`demo registration failed: ${result.error}`);
+    return result.uid;
+  };
+  const validatorUid = uidFor(validator);
+  const experts = options.experts.map((e) => {
+    const signer = signerFromUri(e.hotkeyUri);
+    return { signer, uid: uidFor(signer) };
+  });
+  const wanted = options.validatorStake ?? 1_000_000_000_000n;
+  const missing = wanted - devnet.stakeOf(validator.address, netuid);
+  if (missing > 0n) devnet.addStake(validator.address, missing, netuid);
+  if (devnet.metagraph(netuid)?.validatorPermit[validatorUid] !== true) devnet.triggerEpoch(netuid);
+  return { netuid, owner, validator, validatorUid, experts };
+}

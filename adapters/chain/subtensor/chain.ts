@@ -1,0 +1,360 @@
+/**
+ * The Chain port over a Bittensor node (@polkadot/api). Calls are built from the node's own metadata
+ * (api.tx.subtensorModule.*), signed by the given key, and followed until in a block. A submission whose fate is
+ * unknown (timeout, dropped connection) is reconciled with the account nonce and recent blocks, never resent here.
+ */
+import { ApiPromise, WsProvider } from "@polkadot/api";
+import type { SubmittableExtrinsic } from "@polkadot/api/types";
+import type { DispatchError, EventRecord } from "@polkadot/types/interfaces";
+import type { ISubmittableResult } from "@polkadot/types/types";
+import { u8aToHex } from "@polkadot/util";
+import { z } from "zod";
+import type { Chain, ChainEvent, Metagraph, SubnetHyperparams, TxOutcome } from "../../../core/ports/chain.ts";
+import type { Signer } from "../../../core/ports/signer.ts";
+import { identityReady } from "../../identity/sr25519.ts";
+import { u16Le } from "./encode.ts";
+import { decodeNeuronInfoVec, metagraphFromNeurons } from "./metagraph-decode.ts";
+import { polkadotSigner } from "./signer-bridge.ts";
+
+export interface SubtensorChainOptions {
+  /** ws:// or wss:// endpoint, e.g. wss://entrypoint-finney.opentensor.ai:443. */
+  readonly url: string;
+  /** How long to follow a submission before reconciling it (default 60 s). */
+  readonly inclusionTimeoutMs?: number;
+  /** Blocks searched for a transaction whose fate is unknown (default 20). */
+  readonly searchBlocks?: number;
+  /** Most blocks `events()` reads in one call (default 100). */
+  readonly maxEventBlocks?: number;
+}
+
+const num = z.union([z.number(), z.string().regex(/^\d+$/)]).transform((v) => Number(v));
+const big = z.union([z.number(), z.string().regex(/^\d+$/)]).transform((v) => BigInt(v));
+const bool = z.boolean();
+const alphaValues = z.tuple([num, num]);
+const optionU64 = z.union([z.null(), num]);
+
+interface Primitive {
+  toPrimitive(): unknown;
+}
+type StorageEntries = [{ args: Primitive[] }, Primitive][];
+type Query = ((...args: unknown[]) => Promise<Primitive>) & {
+  entries?: (...args: unknown[]) => Promise<StorageEntries>;
+};
+
+export async function connectSubtensor(options: SubtensorChainOptions): Promise<SubtensorChain> {
+  await identityReady();
+  const api = await ApiPromise.create({
+    provider: new WsProvider(options.url),
+    throwOnConnect: true,
+    noInitWarn: true,
+  });
+  return new SubtensorChain(api, options);
+}
+
+export class SubtensorChain implements Chain {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly api: ApiPromise,
+    private readonly options: SubtensorChainOptions,
+  ) {}
+
+  private query(item: string): Query {
+    const module = this.api.query.subtensorModule as unknown as Record<string, Query | undefined> | undefined;
+    const fn = module?.[item];
+    if (!fn) throw new Error(`the node has no SubtensorModule.${item} storage`);
+    return fn;
+  }
+
+  private async read<T>(item: string, schema: z.ZodType<T>, ...args: unknown[]): Promise<T> {
+    return schema.parse((await this.query(item)(...args)).toPrimitive());
+  }
+
+  async currentBlock(): Promise<number> {
+    return (await this.api.rpc.chain.getHeader()).number.toNumber();
+  }
+
+  async hyperparams(netuid: number): Promise<SubnetHyperparams> {
+    const r = <T>(item: string, schema: z.ZodType<T>) => this.read(item, schema, netuid);
+    const [tempo, kappa, immunityPeriod, minAllowedWeights, maxWeightsLimit, weightsVersionKey, weightsRateLimit] =
+      await Promise.all([
+        r("tempo", num),
+        r("kappa", num),
+        r("immunityPeriod", num),
+        r("minAllowedWeights", num),
+        r("maxWeightsLimit", num),
+        r("weightsVersionKey", big),
+        r("weightsSetRateLimit", num),
+      ]);
+    const [activityCutoffFactorMilli, maxAllowedValidators, maxAllowedUids, bondsMovingAverage, bondsPenalty] =
+      await Promise.all([
+        r("activityCutoffFactorMilli", num),
+        r("maxAllowedValidators", num),
+        r("maxAllowedUids", num),
+        r("bondsMovingAverage", num),
+        r("bondsPenalty", num),
+      ]);
+    const [commitRevealWeightsEnabled, revealPeriodEpochs, yuma3Enabled, liquidAlphaEnabled, alpha, steepness] =
+      await Promise.all([
+        r("commitRevealWeightsEnabled", bool),
+        r("revealPeriodEpochs", num),
+        r("yuma3On", bool),
+        r("liquidAlphaOn", bool),
+        r("alphaValues", alphaValues),
+        r("alphaSigmoidSteepness", num),
+      ]);
+    const [commitRevealVersion, stakeThreshold] = await Promise.all([
+      this.read("commitRevealWeightsVersion", num),
+      this.read("stakeThreshold", big),
+    ]);
+    return {
+      netuid,
+      tempo,
+      kappa,
+      immunityPeriod,
+      minAllowedWeights,
+      maxWeightsLimit,
+      weightsVersionKey,
+      weightsRateLimit,
+      activityCutoffFactorMilli,
+      maxAllowedValidators,
+      maxAllowedUids,
+      bondsMovingAverage,
+      bondsPenalty,
+      commitRevealWeightsEnabled,
+      revealPeriodEpochs,
+      commitRevealVersion,
+      yuma3Enabled,
+      liquidAlphaEnabled,
+      alphaLow: alpha[0],
+      alphaHigh: alpha[1],
+      alphaSigmoidSteepness: steepness,
+      stakeThreshold,
+    };
+  }
+
+  private async stateCall(method: string, args: Uint8Array): Promise<Uint8Array> {
+    const result = await this.api.rpc.state.call(method, u8aToHex(args));
+    return result.toU8a(true);
+  }
+
+  async metagraph(netuid: number): Promise<Metagraph> {
+    const [block, bytes, registrations] = await Promise.all([
+      this.currentBlock(),
+      this.stateCall("NeuronInfoRuntimeApi_get_neurons", u16Le(netuid)),
+      this.query("blockAtRegistration").entries?.(netuid),
+    ]);
+    const blockAtRegistration: number[] = [];
+    for (const [key, value] of registrations ?? []) {
+      const uid = num.parse(key.args[1]?.toPrimitive());
+      blockAtRegistration[uid] = num.parse(value.toPrimitive());
+    }
+    return metagraphFromNeurons(netuid, block, decodeNeuronInfoVec(bytes), blockAtRegistration);
+  }
+
+  async nextEpochStartBlock(netuid: number): Promise<number> {
+    try {
+      const bytes = await this.stateCall("SubnetInfoRuntimeApi_get_next_epoch_start_block", u16Le(netuid));
+      const next = optionU64.parse(this.api.registry.createType("Option<u64>", bytes).toPrimitive());
+      if (next !== null) return next;
+    } catch {
+      // Runtimes before the stateful epoch counter have no such API: use the legacy schedule below.
+    }
+    const [block, tempo] = await Promise.all([this.currentBlock(), this.read("tempo", num, netuid)]);
+    // Legacy: an epoch runs in block b when (b + netuid + 1) % (tempo + 1) == 0.
+    const period = tempo + 1;
+    const offset = (block + netuid + 1) % period;
+    return block + (offset === 0 ? period : period - offset);
+  }
+
+  async epochIndex(netuid: number): Promise<number> {
+    try {
+      return await this.read("subnetEpochIndex", num, netuid);
+    } catch {
+      const [block, tempo] = await Promise.all([this.currentBlock(), this.read("tempo", num, netuid)]);
+      return Math.floor((block + netuid + 1) / (tempo + 1));
+    }
+  }
+
+  private tx(name: string, ...args: unknown[]): SubmittableExtrinsic<"promise"> {
+    const module = this.api.tx.subtensorModule as unknown as
+      | Record<string, ((...a: unknown[]) => SubmittableExtrinsic<"promise">) | undefined>
+      | undefined;
+    const build = module?.[name];
+    if (!build) throw new Error(`the node has no SubtensorModule.${name} call`);
+    return build(...args);
+  }
+
+  setWeights(signer: Signer, netuid: number, uids: readonly number[], values: readonly number[], versionKey: bigint) {
+    return this.submit(signer, () => this.tx("setWeights", netuid, uids, values, versionKey));
+  }
+
+  commitWeights(signer: Signer, netuid: number, commitHash: Uint8Array) {
+    return this.submit(signer, () => this.tx("commitWeights", netuid, commitHash));
+  }
+
+  revealWeights(
+    signer: Signer,
+    netuid: number,
+    uids: readonly number[],
+    values: readonly number[],
+    salt: readonly number[],
+    versionKey: bigint,
+  ) {
+    return this.submit(signer, () => this.tx("revealWeights", netuid, uids, values, salt, versionKey));
+  }
+
+  commitTimelockedWeights(
+    signer: Signer,
+    netuid: number,
+    commit: Uint8Array,
+    revealRound: bigint,
+    commitRevealVersion: number,
+  ) {
+    return this.submit(signer, () =>
+      this.tx("commitTimelockedWeights", netuid, u8aToHex(commit), revealRound, commitRevealVersion),
+    );
+  }
+
+  async register(coldkey: Signer, hotkey: Signer, netuid: number): Promise<TxOutcome> {
+    const outcome = await this.submit(coldkey, () => this.tx("burnedRegister", netuid, hotkey.address));
+    if (!outcome.ok) return outcome;
+    const uid = await this.read("uids", z.union([z.null(), num]), netuid, hotkey.address);
+    return { ...outcome, events: [`NeuronRegistered:${uid ?? -1}`, ...outcome.events] };
+  }
+
+  async events(fromBlock: number): Promise<ChainEvent[]> {
+    const head = await this.currentBlock();
+    const start = Math.max(fromBlock, head - (this.options.maxEventBlocks ?? 100) + 1, 0);
+    const out: ChainEvent[] = [];
+    for (let block = start; block <= head; block++) {
+      const records = await this.eventsAt(await this.api.rpc.chain.getBlockHash(block));
+      for (const record of records) {
+        if (record.event.section !== "subtensorModule") continue;
+        out.push({ block, name: record.event.method, data: { args: record.event.data.toPrimitive() } });
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.api.disconnect();
+  }
+
+  private async eventsAt(blockHash: Uint8Array | string): Promise<EventRecord[]> {
+    const at = await this.api.at(blockHash);
+    const system = at.query.system as unknown as Record<string, (() => Promise<unknown>) | undefined> | undefined;
+    const read = system?.events;
+    if (!read) throw new Error("the node has no System.Events storage");
+    return (await read()) as EventRecord[];
+  }
+
+  // ---- submission
+
+  /** One submission at a time per account, so nonces are never raced. */
+  private serialise<T>(address: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(address) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    this.locks.set(
+      address,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private submit(signer: Signer, build: () => SubmittableExtrinsic<"promise">): Promise<TxOutcome> {
+    return this.serialise(signer.address, async () => {
+      let tx: SubmittableExtrinsic<"promise">;
+      try {
+        tx = build();
+      } catch (error) {
+        return { ok: false, error: `BadEncoding: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      const nonce = (await this.api.rpc.system.accountNextIndex(signer.address)).toNumber();
+      const startBlock = await this.currentBlock();
+      const timeoutMs = this.options.inclusionTimeoutMs ?? 60_000;
+      let txHash: string | undefined;
+      try {
+        const result = await new Promise<ISubmittableResult>((resolve, reject) => {
+          let unsubscribe: (() => void) | undefined;
+          const timer = setTimeout(() => {
+            unsubscribe?.();
+            reject(new Error("inclusion timeout"));
+          }, timeoutMs);
+          const settle = (res: ISubmittableResult) => {
+            clearTimeout(timer);
+            unsubscribe?.();
+            resolve(res);
+          };
+          tx.signAndSend(signer.address, { signer: polkadotSigner(this.api.registry, signer), nonce }, (res) => {
+            txHash = res.txHash.toHex();
+            if (res.status.isInBlock || res.status.isFinalized || res.isError) settle(res);
+          })
+            .then((u) => {
+              unsubscribe = u;
+            })
+            .catch((error: unknown) => {
+              clearTimeout(timer);
+              reject(error);
+            });
+        });
+        return await this.outcomeOf(result);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        // 1010/1011: the pool refused the transaction outright (bad proof, stale nonce, a guard's custom error).
+        if (/^101[0-4]:/.test(message)) return { ok: false, error: `InvalidTransaction: ${message}`, txHash };
+        return this.reconcile(signer.address, nonce, startBlock, txHash);
+      }
+    });
+  }
+
+  private dispatchErrorName(error: DispatchError): string {
+    if (error.isModule) {
+      try {
+        return this.api.registry.findMetaError(error.asModule).name;
+      } catch {
+        return "UnknownModuleError";
+      }
+    }
+    return error.type;
+  }
+
+  private async outcomeOf(res: ISubmittableResult): Promise<TxOutcome> {
+    const txHash = res.txHash.toHex();
+    if (!res.status.isInBlock && !res.status.isFinalized) return { ok: false, error: res.status.type, txHash };
+    const blockHash = res.status.isInBlock ? res.status.asInBlock : res.status.asFinalized;
+    const block = (await this.api.rpc.chain.getHeader(blockHash)).number.toNumber();
+    if (res.dispatchError) return { ok: false, error: this.dispatchErrorName(res.dispatchError), block, txHash };
+    const events = res.events.filter((r) => r.event.section === "subtensorModule").map((r) => r.event.method);
+    return { ok: true, block, txHash, events };
+  }
+
+  /**
+   * After a timeout or a lost connection: if the nonce did not move the transaction is not in a block (it may
+   * still be in the pool); if it moved, find the transaction in recent blocks and report what happened to it.
+   */
+  private async reconcile(address: string, nonce: number, startBlock: number, txHash?: string): Promise<TxOutcome> {
+    const now = (await this.api.rpc.system.accountNextIndex(address)).toNumber();
+    if (now <= nonce || txHash === undefined)
+      return { ok: false, error: "NotIncludedYet", ...(txHash ? { txHash } : {}) };
+    const head = await this.currentBlock();
+    const from = Math.max(startBlock, head - (this.options.searchBlocks ?? 20));
+    for (let block = from; block <= head; block++) {
+      const blockHash = await this.api.rpc.chain.getBlockHash(block);
+      const signed = await this.api.rpc.chain.getBlock(blockHash);
+      const index = signed.block.extrinsics.findIndex((x) => x.hash.toHex() === txHash);
+      if (index < 0) continue;
+      const records = await this.eventsAt(blockHash);
+      const mine = records.filter((r) => r.phase.isApplyExtrinsic && r.phase.asApplyExtrinsic.toNumber() === index);
+      const failed = mine.find((r) => r.event.section === "system" && r.event.method === "ExtrinsicFailed");
+      const dispatchError = failed?.event.data[0] as DispatchError | undefined;
+      if (failed) {
+        const error = dispatchError ? this.dispatchErrorName(dispatchError) : "ExtrinsicFailed";
+        return { ok: false, error, block, txHash };
+      }
+      const events = mine.filter((r) => r.event.section === "subtensorModule").map((r) => r.event.method);
+      return { ok: true, block, txHash, events };
+    }
+    return { ok: false, error: "NonceUsedElsewhere", txHash };
+  }
+}
