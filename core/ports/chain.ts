@@ -53,6 +53,21 @@ export type TxOutcome =
   | { readonly ok: true; readonly block: number; readonly txHash: string; readonly events: readonly string[] }
   | { readonly ok: false; readonly error: string; readonly block?: number; readonly txHash?: string };
 
+/**
+ * The drand beacon whose pulses open timelocked weight commits (quicknet on Bittensor, the devnet's own locally),
+ * with the chain's clock, so a validator can aim the reveal round at a block.
+ */
+export interface TimelockBeacon {
+  readonly publicKeyG2: Uint8Array;
+  readonly genesisTime: number;
+  readonly period: number;
+  /** Rounds at or below this are already public: a commit must target a later one. */
+  readonly lastStoredRound: bigint;
+  readonly blockTimeSeconds: number;
+  /** Unix seconds at the chain's current block (wall clock on Bittensor; block-derived on the devnet). */
+  readonly nowSeconds: number;
+}
+
 export interface ChainEvent {
   readonly block: number;
   readonly name: string;
@@ -94,6 +109,7 @@ export interface Chain {
     revealRound: bigint,
     commitRevealVersion: number,
   ): Promise<TxOutcome>;
+  timelockBeacon(): Promise<TimelockBeacon>;
   /** Registers `hotkey` (owned by `coldkey`) on the subnet; returns its uid in `events` as `NeuronRegistered:<uid>`. */
   register(coldkey: Signer, hotkey: Signer, netuid: number): Promise<TxOutcome>;
   /** Events emitted at or after `fromBlock` (devnet keeps them; subtensor reads them from blocks). */

@@ -5,7 +5,14 @@
  */
 import { u8aConcat, u8aToHex } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
-import type { Chain, ChainEvent, Metagraph, SubnetHyperparams, TxOutcome } from "../../../core/ports/chain.ts";
+import type {
+  Chain,
+  ChainEvent,
+  Metagraph,
+  SubnetHyperparams,
+  TimelockBeacon,
+  TxOutcome,
+} from "../../../core/ports/chain.ts";
 import type { Signer } from "../../../core/ports/signer.ts";
 import { identityReady, sr25519Verifier } from "../../identity/sr25519.ts";
 import {
@@ -55,6 +62,15 @@ export class DevnetChain implements Chain {
     const next = this.devnet.nextEpochStartBlock(netuid);
     if (next === null) throw new Error(`SubnetNotExists: netuid ${netuid}`);
     return next;
+  }
+
+  async timelockBeacon(): Promise<TimelockBeacon> {
+    const info = this.devnet.beaconInfo();
+    return {
+      ...info,
+      blockTimeSeconds: (this.devnet.chainTimeMs(1) - this.devnet.chainTimeMs(0)) / 1000,
+      nowSeconds: this.devnet.chainTimeMs() / 1000,
+    };
   }
 
   async epochIndex(netuid: number): Promise<number> {

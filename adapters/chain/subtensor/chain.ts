@@ -7,9 +7,17 @@ import { ApiPromise, WsProvider } from "@polkadot/api";
 import type { SubmittableExtrinsic } from "@polkadot/api/types";
 import type { DispatchError, EventRecord } from "@polkadot/types/interfaces";
 import type { ISubmittableResult } from "@polkadot/types/types";
-import { u8aToHex } from "@polkadot/util";
+import { hexToU8a, u8aToHex } from "@polkadot/util";
 import { z } from "zod";
-import type { Chain, ChainEvent, Metagraph, SubnetHyperparams, TxOutcome } from "../../../core/ports/chain.ts";
+import type {
+  Chain,
+  ChainEvent,
+  Metagraph,
+  SubnetHyperparams,
+  TimelockBeacon,
+  TxOutcome,
+} from "../../../core/ports/chain.ts";
+import { QUICKNET } from "../../../core/timelock/index.ts";
 import type { Signer } from "../../../core/ports/signer.ts";
 import { identityReady } from "../../identity/sr25519.ts";
 import { u16Le } from "./encode.ts";
@@ -165,6 +173,22 @@ export class SubtensorChain implements Chain {
     const period = tempo + 1;
     const offset = (block + netuid + 1) % period;
     return block + (offset === 0 ? period : period - offset);
+  }
+
+  /** Bittensor opens timelocked commits with drand quicknet pulses; its LastStoredRound lives in the Drand pallet. */
+  async timelockBeacon(): Promise<TimelockBeacon> {
+    const drand = this.api.query.drand as unknown as Record<string, Query | undefined> | undefined;
+    const last = drand?.lastStoredRound;
+    const lastStoredRound = last ? BigInt(num.parse((await last()).toPrimitive())) : 0n;
+    return {
+      publicKeyG2: hexToU8a(QUICKNET.publicKeyHex),
+      genesisTime: QUICKNET.genesisTime,
+      period: QUICKNET.period,
+      lastStoredRound,
+      // The SDK's assumption (subtensor.set_weights block_time=12.0).
+      blockTimeSeconds: 12,
+      nowSeconds: Date.now() / 1000,
+    };
   }
 
   async epochIndex(netuid: number): Promise<number> {

@@ -1,0 +1,156 @@
+import { mulberry32, shuffledIndices } from "../tasks/prng.ts";
+import { gateForward, initGate } from "./gate-network.ts";
+import type { GateParams } from "./gate-params.ts";
+
+export interface GateTrainingData {
+  readonly items: number;
+  readonly inputSize: number;
+  /** inputs[i * inputSize + j]. */
+  readonly inputs: Float32Array | Float64Array;
+  /** uid of each expert column of `losses`. */
+  readonly expertUids: readonly number[];
+  /**
+   * losses[i * experts + e]: expert e's loss on item i (e.g. its Brier score; lower is better).
+   * NaN marks a missing answer and counts as the worst loss any expert had on that item.
+   */
+  readonly losses: Float32Array | Float64Array;
+}
+
+export interface GateTrainingOptions {
+  readonly seed: number;
+  readonly hidden?: number;
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly learningRate?: number;
+  /**
+   * Targets are softmax(-loss / temperature) (MODELS.md: soft targets from each expert's loss). Brier differences
+   * are at most 2, so temperature 1 gives near-flat targets; the default 0.1 makes the better expert clearly win.
+   */
+  readonly temperature?: number;
+}
+
+export interface TrainedGate {
+  readonly params: GateParams;
+  /** Mean cross-entropy to the soft targets after each epoch (should fall). */
+  readonly lossByEpoch: number[];
+}
+
+/** Soft routing targets per item: softmax(-loss / temperature) over the experts. Equal losses, equal targets. */
+export function softTargets(data: GateTrainingData, temperature: number): Float64Array {
+  const experts = data.expertUids.length;
+  const out = new Float64Array(data.items * experts);
+  for (let i = 0; i < data.items; i++) {
+    let worst = Number.NEGATIVE_INFINITY;
+    for (let e = 0; e < experts; e++) {
+      const l = data.losses[i * experts + e] ?? Number.NaN;
+      if (Number.isFinite(l)) worst = Math.max(worst, l);
+    }
+    if (worst === Number.NEGATIVE_INFINITY) worst = 0;
+    let best = Number.POSITIVE_INFINITY;
+    for (let e = 0; e < experts; e++) {
+      const l = data.losses[i * experts + e] ?? Number.NaN;
+      const loss = Number.isFinite(l) ? l : worst;
+      out[i * experts + e] = loss;
+      best = Math.min(best, loss);
+    }
+    let z = 0;
+    for (let e = 0; e < experts; e++) {
+      const w = Math.exp(-((out[i * experts + e] ?? 0) - best) / temperature);
+      out[i * experts + e] = w;
+      z += w;
+    }
+    for (let e = 0; e < experts; e++) out[i * experts + e] = (out[i * experts + e] ?? 0) / z;
+  }
+  return out;
+}
+
+/** Trains the gate MLP by Adam on cross-entropy between softmax(logits) and the soft targets. Seeded, deterministic. */
+export function trainGate(data: GateTrainingData, options: GateTrainingOptions): TrainedGate {
+  const { items, inputSize, inputs } = data;
+  const experts = data.expertUids.length;
+  if (inputs.length !== items * inputSize) throw new RangeError(`inputs has ${inputs.length} values`);
+  if (data.losses.length !== items * experts) throw new RangeError(`losses has ${data.losses.length} values`);
+  const hidden = options.hidden ?? 32;
+  const epochs = options.epochs ?? 20;
+  const batchSize = Math.max(1, options.batchSize ?? 32);
+  const lr = options.learningRate ?? 0.005;
+  const rng = mulberry32(options.seed);
+  const params = initGate(inputSize, hidden, data.expertUids, rng);
+  const targets = softTargets(data, options.temperature ?? 0.1);
+  const tensors = [params.w1, params.b1, params.w2, params.b2];
+  const grads = tensors.map((t) => new Float64Array(t.length));
+  const m = tensors.map((t) => new Float64Array(t.length));
+  const v = tensors.map((t) => new Float64Array(t.length));
+  const [gw1, gb1, gw2, gb2] = grads as [Float64Array, Float64Array, Float64Array, Float64Array];
+  const h = new Float64Array(hidden);
+  const logits = new Float64Array(experts);
+  const delta = new Float64Array(experts);
+  const dh = new Float64Array(hidden);
+  const beta1 = 0.9;
+  const beta2 = 0.999;
+  let step = 0;
+  const lossByEpoch: number[] = [];
+
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = shuffledIndices(items, rng);
+    let epochLoss = 0;
+    for (let start = 0; start < items; start += batchSize) {
+      for (const g of grads) g.fill(0);
+      const end = Math.min(items, start + batchSize);
+      for (let b = start; b < end; b++) {
+        const item = order[b] ?? 0;
+        const x = inputs.subarray(item * inputSize, (item + 1) * inputSize);
+        gateForward(params, x, h, logits);
+        let max = Number.NEGATIVE_INFINITY;
+        for (const l of logits) max = Math.max(max, l);
+        let z = 0;
+        for (let e = 0; e < experts; e++) z += Math.exp((logits[e] ?? 0) - max);
+        const logZ = max + Math.log(z);
+        for (let e = 0; e < experts; e++) {
+          const t = targets[item * experts + e] ?? 0;
+          const p = Math.exp((logits[e] ?? 0) - logZ);
+          if (t > 0) epochLoss -= t * ((logits[e] ?? 0) - logZ);
+          delta[e] = p - t;
+          gb2[e] = (gb2[e] ?? 0) + (delta[e] ?? 0);
+        }
+        for (let j = 0; j < hidden; j++) {
+          const a = h[j] ?? 0;
+          let back = 0;
+          const row = j * experts;
+          for (let e = 0; e < experts; e++) {
+            const d = delta[e] ?? 0;
+            if (a > 0) gw2[row + e] = (gw2[row + e] ?? 0) + a * d;
+            back += (params.w2[row + e] ?? 0) * d;
+          }
+          dh[j] = a > 0 ? back : 0;
+          gb1[j] = (gb1[j] ?? 0) + (dh[j] ?? 0);
+        }
+        for (let i = 0; i < inputSize; i++) {
+          const xi = x[i] ?? 0;
+          if (xi === 0 || !Number.isFinite(xi)) continue; // as in gateForward: bad inputs count as 0
+          const row = i * hidden;
+          for (let j = 0; j < hidden; j++) gw1[row + j] = (gw1[row + j] ?? 0) + xi * (dh[j] ?? 0);
+        }
+      }
+      step++;
+      const scale = 1 / (end - start);
+      const correction1 = 1 - beta1 ** step;
+      const correction2 = 1 - beta2 ** step;
+      tensors.forEach((tensor, k) => {
+        const g = grads[k] ?? new Float64Array(0);
+        const mk = m[k] ?? new Float64Array(0);
+        const vk = v[k] ?? new Float64Array(0);
+        for (let p = 0; p < tensor.length; p++) {
+          const gp = (g[p] ?? 0) * scale;
+          const mp = beta1 * (mk[p] ?? 0) + (1 - beta1) * gp;
+          const vp = beta2 * (vk[p] ?? 0) + (1 - beta2) * gp * gp;
+          mk[p] = mp;
+          vk[p] = vp;
+          tensor[p] = (tensor[p] ?? 0) - (lr * (mp / correction1)) / (Math.sqrt(vp / correction2) + 1e-8);
+        }
+      });
+    }
+    lossByEpoch.push(epochLoss / Math.max(1, items));
+  }
+  return { params, lossByEpoch };
+}
