@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { parseWorkerConfig, WorkerConfigError } from "./config.ts";
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof WorkerConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe("parseWorkerConfig", () => {
+  it("has working defaults: experts under MARKET_DATA_DIR, the jobs queue, a batcher", () => {
+    const config = parseWorkerConfig({ MARKET_DATA_DIR: "/srv/market/" });
+    expect(config.expertsDir).toBe("/srv/market/experts");
+    expect(config.queueName).toBe("jobs");
+    expect(config.deadLetterQueueName).toBe("jobs-dlq");
+    expect(config.maxReceives).toBe(5);
+    expect(config.batch.maxBatchSize).toBe(32);
+    expect(config.heartbeatSeconds).toBeLessThan(config.visibilitySeconds);
+    expect(parseWorkerConfig({}).expertsDir).toBe(".data/experts");
+  });
+
+  it("layers a JSON file, inline JSON and single variables, later ones winning", () => {
+    const config = parseWorkerConfig(
+      {
+        WORKER_CONFIG_FILE: "/etc/worker.json",
+        WORKER_CONFIG: JSON.stringify({ concurrency: 20, batch: { maxBatchSize: 8, maxQueueDelayMs: 1 } }),
+        WORKER_BATCH_PREFERRED: "4, 8",
+        WORKER_ID: "gpu-1",
+        WORKER_TRUSTED_SENDERS: "",
+      },
+      (path) =>
+        path === "/etc/worker.json" ? JSON.stringify({ concurrency: 10, workerId: "from-file", pollers: 3 }) : "{}",
+    );
+    expect(config).toMatchObject({ workerId: "gpu-1", concurrency: 20, pollers: 3 });
+    expect(config.batch).toMatchObject({ maxBatchSize: 8, maxQueueDelayMs: 1, preferredBatchSizes: [4, 8] });
+    expect(config.trustedSenders).toEqual([]);
+  });
+
+  it("names each bad setting and never echoes a hotkey secret", () => {
+    const secret = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
+    const problems = problemsOf(() =>
+      parseWorkerConfig({
+        WORKER_BATCH_MAX: "lots",
+        WORKER_HOTKEY_URIS: JSON.stringify({ "expert-a": 5, note: secret }),
+      }),
+    );
+    expect(problems.some((p) => p.startsWith("batch.maxBatchSize"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("hotkeyUris"))).toBe(true);
+    expect(problems.join("\n")).not.toContain("bottom drive");
+    // Cross-field rule: a heartbeat slower than the visibility timeout would let running jobs reappear.
+    expect(
+      problemsOf(() => parseWorkerConfig({ WORKER_HEARTBEAT_SECONDS: "60", WORKER_VISIBILITY_SECONDS: "30" })),
+    ).toEqual(["heartbeatSeconds: heartbeatSeconds must be below visibilitySeconds"]);
+  });
+
+  it("rejects preferred batch sizes above the max batch size and a config file that is not JSON", () => {
+    expect(problemsOf(() => parseWorkerConfig({ WORKER_BATCH_MAX: "8", WORKER_BATCH_PREFERRED: "16" }))).toEqual([
+      "batch.preferredBatchSizes: every preferred batch size must be <= maxBatchSize",
+    ]);
+    expect(problemsOf(() => parseWorkerConfig({ WORKER_CONFIG: "{nope" }))[0]).toMatch(/^WORKER_CONFIG: not JSON/);
+  });
+
+  it("accepts hotkey secrets as a JSON map", () => {
+    const config = parseWorkerConfig({ WORKER_HOTKEY_URIS: JSON.stringify({ "expert-a": "//Alice" }) });
+    expect(config.hotkeyUris).toEqual({ "expert-a": "//Alice" });
+  });
+});

@@ -1,0 +1,206 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { BatchConfig } from "../core/batching/config.ts";
+import { ExpertManifest } from "../core/experts/manifest.ts";
+import { JOBS_DLQ, JOBS_QUEUE } from "../infra/definitions.ts";
+
+/**
+ * Everything a worker needs besides its adapters. Layers, later ones win: defaults < the JSON file named by
+ * WORKER_CONFIG_FILE < the JSON text in WORKER_CONFIG < single WORKER_* variables. `hotkeyUris` holds secrets (the
+ * experts' hotkey mnemonics, keyed by expert id or ss58): it is never logged or echoed in an error.
+ */
+export const WorkerConfig = z
+  .object({
+    workerId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,100}$/)
+      .default(() => `worker-${hostname()}-${process.pid}`),
+    /** Directory of `*.json` ExpertManifest files, polled for hot reload. Ignored when `experts` is given. */
+    expertsDir: z.string().min(1).default(".data/experts"),
+    /** A fixed list of experts instead of a directory (no hot reload). */
+    experts: z.array(ExpertManifest).optional(),
+    /** How often the manifest directory is re-read (ms); 0 turns hot reload off. */
+    reloadIntervalMs: z.number().int().min(0).max(3_600_000).default(3000),
+    /** Physical names are `${resourcePrefix}${name}` (infra/definitions.ts). */
+    resourcePrefix: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{0,40}$/)
+      .default("market-local-"),
+    queueName: z.string().min(1).max(80).default(JOBS_QUEUE.name),
+    deadLetterQueueName: z.string().min(1).max(80).default(JOBS_DLQ.name),
+    batch: BatchConfig.default({
+      maxBatchSize: 32,
+      preferredBatchSizes: [],
+      maxQueueDelayMs: 2,
+      maxQueueSize: 1024,
+      maxConcurrentBatches: 1,
+    }),
+    /** Messages being worked on at once (received, not yet acked); must exceed maxBatchSize for batches to fill. */
+    concurrency: z.number().int().min(1).max(1000).default(64),
+    /** Receive loops running side by side (each asks for up to 10 messages). */
+    pollers: z.number().int().min(1).max(16).default(2),
+    waitSeconds: z.number().int().min(0).max(20).default(JOBS_QUEUE.receiveWaitSeconds),
+    visibilitySeconds: z.number().int().min(1).max(43_200).default(JOBS_QUEUE.visibilityTimeoutSeconds),
+    /** Visibility is extended this often while a job runs. */
+    heartbeatSeconds: z.number().min(0.1).max(3600).default(10),
+    /** Deliveries after which a retryable failure dead-letters the message with its reason (the queue's maxReceiveCount). */
+    maxReceives: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(JOBS_QUEUE.deadLetter?.maxReceiveCount ?? 5),
+    /** A retryable failure shortens the visibility to base * 2^(receives-1), capped: a quicker, backed-off retry. */
+    retryDelaySeconds: z.number().int().min(0).max(900).default(2),
+    maxRetryDelaySeconds: z.number().int().min(0).max(43_200).default(60),
+    /** A job still running after this stops being heartbeated, so the queue hands it to another worker. */
+    maxJobMs: z.number().int().min(100).max(43_200_000).default(300_000),
+    /** How long a stop waits for in-flight jobs before giving up on them (their messages return to the queue). */
+    drainTimeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
+    /**
+     * Freshness window of the sender's Epistula signature. Far wider than Epistula's 8 s on purpose: a job waits in
+     * the queue (and may be redelivered) before a worker sees it. Replays are harmless here because the job store's
+     * first-write-wins transitions make a repeated job a no-op, not a second charge.
+     */
+    requestMaxAgeMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(15 * 60_000),
+    /** ss58 addresses allowed to sign job requests (gateway, validators); empty = any valid signature. */
+    trustedSenders: z.array(z.string().min(40).max(60)).default([]),
+    /** When a job carries no request signature, answers are signed for this address ("" = unbound). */
+    gatewayAddress: z.string().max(60).default(""),
+    /** Secret URIs of the experts' hotkeys by expert id or ss58 (secret). Falls back to a manifest's hotkeyUri. */
+    hotkeyUris: z.record(z.string(), z.string().min(1)).default({}),
+    metricsHost: z.string().min(1).default("127.0.0.1"),
+    /** 0 = a free port, reported in the "listening" log line. */
+    metricsPort: z.number().int().min(0).max(65535).default(0),
+    /** Try the CUDA execution provider first (CPU is the fallback either way); false forces CPU. */
+    preferCuda: z.boolean().default(true),
+    logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  })
+  .refine((c) => c.heartbeatSeconds < c.visibilitySeconds, {
+    message: "heartbeatSeconds must be below visibilitySeconds",
+    path: ["heartbeatSeconds"],
+  });
+export type WorkerConfig = z.infer<typeof WorkerConfig>;
+export type WorkerConfigInput = z.input<typeof WorkerConfig>;
+
+export class WorkerConfigError extends Error {
+  override readonly name = "WorkerConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid worker configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const num = (v: string) => (v.trim() === "" ? Number.NaN : Number(v));
+const list = (v: string) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+const sizes = (v: string) => list(v).map(num);
+
+/** Single variables -> config paths; values converted here and validated by the schema. */
+const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown][] = [
+  ["WORKER_ID", ["workerId"], String],
+  ["WORKER_EXPERTS_DIR", ["expertsDir"], String],
+  ["WORKER_RELOAD_MS", ["reloadIntervalMs"], num],
+  ["MARKET_RESOURCE_PREFIX", ["resourcePrefix"], String],
+  ["WORKER_QUEUE_NAME", ["queueName"], String],
+  ["WORKER_DLQ_NAME", ["deadLetterQueueName"], String],
+  ["WORKER_BATCH_MAX", ["batch", "maxBatchSize"], num],
+  ["WORKER_BATCH_PREFERRED", ["batch", "preferredBatchSizes"], sizes],
+  ["WORKER_BATCH_DELAY_MS", ["batch", "maxQueueDelayMs"], num],
+  ["WORKER_BATCH_QUEUE_MAX", ["batch", "maxQueueSize"], num],
+  ["WORKER_CONCURRENCY", ["concurrency"], num],
+  ["WORKER_POLLERS", ["pollers"], num],
+  ["WORKER_WAIT_SECONDS", ["waitSeconds"], num],
+  ["WORKER_VISIBILITY_SECONDS", ["visibilitySeconds"], num],
+  ["WORKER_HEARTBEAT_SECONDS", ["heartbeatSeconds"], num],
+  ["WORKER_MAX_RECEIVES", ["maxReceives"], num],
+  ["WORKER_RETRY_DELAY_SECONDS", ["retryDelaySeconds"], num],
+  ["WORKER_DRAIN_TIMEOUT_MS", ["drainTimeoutMs"], num],
+  ["WORKER_TRUSTED_SENDERS", ["trustedSenders"], list],
+  ["WORKER_GATEWAY_ADDRESS", ["gatewayAddress"], String],
+  ["WORKER_METRICS_HOST", ["metricsHost"], String],
+  ["WORKER_METRICS_PORT", ["metricsPort"], num],
+  ["WORKER_PREFER_CUDA", ["preferCuda"], (v) => ["1", "true", "yes", "on"].includes(v.trim().toLowerCase())],
+  ["MARKET_LOG_LEVEL", ["logLevel"], String],
+];
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  path.forEach((key, i) => {
+    if (i === path.length - 1) {
+      node[key] = value;
+      return;
+    }
+    const child = node[key];
+    const next: Record<string, unknown> = isRecord(child) ? { ...child } : {};
+    node[key] = next;
+    node = next;
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function parseJson(text: string, what: string, problems: string[]): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (isRecord(value)) return value;
+    problems.push(`${what}: must be a JSON object`);
+  } catch (error) {
+    problems.push(`${what}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return {};
+}
+
+/**
+ * Builds the worker config from the environment. `readFile` reads WORKER_CONFIG_FILE (injected so this stays testable).
+ * Throws WorkerConfigError listing each problem by setting name; secret values are never included.
+ */
+export function parseWorkerConfig(env: Env, readFile: (path: string) => string = () => "{}"): WorkerConfig {
+  const problems: string[] = [];
+  let raw: Record<string, unknown> = {};
+  const dataDir = env.MARKET_DATA_DIR?.trim() || ".data";
+  raw.expertsDir = `${dataDir.replace(/\/+$/, "")}/experts`;
+  const file = env.WORKER_CONFIG_FILE?.trim();
+  if (file) {
+    let text = "{}";
+    try {
+      text = readFile(file);
+    } catch (error) {
+      problems.push(`WORKER_CONFIG_FILE: cannot read (${error instanceof Error ? error.message : String(error)})`);
+    }
+    raw = { ...raw, ...parseJson(text, "WORKER_CONFIG_FILE", problems) };
+  }
+  const inline = env.WORKER_CONFIG?.trim();
+  if (inline) raw = { ...raw, ...parseJson(inline, "WORKER_CONFIG", problems) };
+  for (const [name, path, convert] of ENV_SETTINGS) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== "") setPath(raw, path, convert(value));
+  }
+  const uris = env.WORKER_HOTKEY_URIS?.trim();
+  if (uris) {
+    const parsed = parseJson(uris, "WORKER_HOTKEY_URIS", []);
+    if (Object.keys(parsed).length === 0)
+      problems.push("WORKER_HOTKEY_URIS: must be a JSON object of strings (secret)");
+    raw.hotkeyUris = { ...(isRecord(raw.hotkeyUris) ? raw.hotkeyUris : {}), ...parsed };
+  }
+  const result = WorkerConfig.safeParse(raw);
+  if (result.success && problems.length === 0) return result.data;
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.join(".");
+      // Issue messages never carry input values in zod 4, but the secret map is named only by its path to be sure.
+      problems.push(`${path || "(config)"}: ${path.startsWith("hotkeyUris") ? "invalid (secret)" : issue.message}`);
+    }
+  }
+  throw new WorkerConfigError(problems);
+}

@@ -1,0 +1,150 @@
+import type { Logger } from "../adapters/log/logger.ts";
+import type { Clock } from "../core/batching/clock.ts";
+import type { BatchConfig } from "../core/batching/config.ts";
+import { DynamicBatcher } from "../core/batching/dynamic-batcher.ts";
+import type { ExpertManifest } from "../core/experts/manifest.ts";
+import type { ExpertModel, ExpertRuntime } from "../core/ports/runtime.ts";
+import type { Signer } from "../core/ports/signer.ts";
+import { ModelRunError } from "./errors.ts";
+import type { SignerLookup } from "./hotkeys.ts";
+import { manifestFingerprint } from "./manifests.ts";
+import type { WorkerMetrics } from "./metrics.ts";
+
+/** One expert this worker serves: its model (loaded once), its hotkey signer and its own batcher. */
+export interface ServedExpert {
+  readonly manifest: ExpertManifest;
+  readonly model: ExpertModel;
+  readonly signer: Signer;
+  readonly batcher: DynamicBatcher<unknown, unknown>;
+  readonly fingerprint: string;
+}
+
+export interface ExpertPoolDeps {
+  readonly runtime: ExpertRuntime;
+  readonly signers: SignerLookup;
+  readonly batch: BatchConfig;
+  readonly metrics: WorkerMetrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** A failed load is retried after this long (the model file may still be on its way), not on every poll. */
+const RETRY_FAILED_LOAD_MS = 30_000;
+
+/**
+ * The set of served experts, kept in step with a list of manifests (hot reload): new ones are loaded, removed ones
+ * dropped after their queued items drain, changed ones (other model/sha/hotkey) reloaded and then swapped in.
+ * Jobs find their expert by hotkey, the identity the queue message names.
+ */
+export class ExpertPool {
+  private readonly byId = new Map<string, ServedExpert>();
+  private readonly failed = new Map<string, { fingerprint: string; retryAt: number }>();
+  private syncing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: ExpertPoolDeps) {}
+
+  byHotkey(hotkey: string): ServedExpert | undefined {
+    for (const expert of this.byId.values()) if (expert.manifest.hotkey === hotkey) return expert;
+    return undefined;
+  }
+
+  list(): ServedExpert[] {
+    return [...this.byId.values()];
+  }
+
+  /** Batches stop waiting for their delay (on stop, so in-flight jobs finish promptly). */
+  expedite(): void {
+    for (const expert of this.byId.values()) expert.batcher.expedite();
+  }
+
+  /** Serialised: a slow model load and the next reload poll never interleave. */
+  sync(manifests: readonly ExpertManifest[]): Promise<void> {
+    this.syncing = this.syncing.then(() => this.apply(manifests));
+    return this.syncing;
+  }
+
+  async close(): Promise<void> {
+    await this.syncing;
+    const all = [...this.byId.values()];
+    this.byId.clear();
+    await Promise.all(all.map((expert) => this.retire(expert)));
+  }
+
+  private async apply(manifests: readonly ExpertManifest[]): Promise<void> {
+    const wanted = new Map<string, ExpertManifest>();
+    const hotkeys = new Set<string>();
+    for (const manifest of manifests) {
+      if (hotkeys.has(manifest.hotkey)) {
+        this.deps.logger.warn("two manifests name the same hotkey; serving the first", { expert: manifest.id });
+        continue;
+      }
+      hotkeys.add(manifest.hotkey);
+      wanted.set(manifest.id, manifest);
+    }
+    for (const [id, expert] of this.byId) {
+      if (wanted.has(id)) continue;
+      this.byId.delete(id);
+      this.deps.logger.info("expert removed", { expert: id });
+      await this.retire(expert);
+    }
+    for (const manifest of wanted.values()) {
+      const fingerprint = manifestFingerprint(manifest);
+      const current = this.byId.get(manifest.id);
+      if (current?.fingerprint === fingerprint) continue;
+      const failure = this.failed.get(manifest.id);
+      if (failure?.fingerprint === fingerprint && failure.retryAt > Date.now()) continue;
+      const loaded = await this.load(manifest, fingerprint);
+      if (loaded === undefined) continue;
+      this.byId.set(manifest.id, loaded);
+      if (current !== undefined) await this.retire(current);
+    }
+  }
+
+  private async load(manifest: ExpertManifest, fingerprint: string): Promise<ServedExpert | undefined> {
+    const signer = this.deps.signers(manifest);
+    if ("error" in signer) {
+      this.fail(manifest, fingerprint, signer.error);
+      return undefined;
+    }
+    let model: ExpertModel;
+    try {
+      model = await this.deps.runtime.load(manifest);
+    } catch (error) {
+      this.fail(manifest, fingerprint, error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+    this.failed.delete(manifest.id);
+    const { metrics } = this.deps;
+    const batcher = new DynamicBatcher<unknown, unknown>(
+      (inputs) =>
+        model.runBatch(inputs).catch((error: unknown) => {
+          throw new ModelRunError(error, inputs.length);
+        }),
+      this.deps.batch,
+      this.deps.clock,
+      (report) => metrics.batch(report.size, report.runMs),
+    );
+    this.deps.logger.info("expert loaded", {
+      expert: manifest.id,
+      task: manifest.task,
+      hotkey: manifest.hotkey,
+      provider: model.provider,
+    });
+    return { manifest, model, signer, batcher, fingerprint };
+  }
+
+  private fail(manifest: ExpertManifest, fingerprint: string, error: string): void {
+    this.failed.set(manifest.id, { fingerprint, retryAt: Date.now() + RETRY_FAILED_LOAD_MS });
+    this.deps.metrics.error("expert_load_failed");
+    this.deps.logger.error("expert not served: load failed", { expert: manifest.id, error });
+  }
+
+  private async retire(expert: ServedExpert): Promise<void> {
+    try {
+      await expert.batcher.close();
+      await expert.model.close();
+    } catch (error) {
+      this.deps.logger.warn("closing an expert failed", { expert: expert.manifest.id, error });
+    }
+  }
+}

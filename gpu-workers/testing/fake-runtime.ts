@@ -1,0 +1,65 @@
+// A fake ExpertRuntime for unit tests: deterministic outputs, observable calls, injectable failures and delays.
+import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import type { ExpertModel, ExpertRuntime } from "../../core/ports/runtime.ts";
+
+export interface FakeRuntime extends ExpertRuntime {
+  /** Every runBatch call: expert id and batch inputs. */
+  readonly calls: { expert: string; inputs: unknown[] }[];
+  readonly loads: string[];
+  readonly closed: string[];
+  /** Inputs for which the model throws (a crash the worker sees as retryable). */
+  crashWhen: (input: unknown) => boolean;
+  /** Delay of every runBatch call (ms). */
+  delayMs: number;
+}
+
+/** probs: one-hot of round(first value * 10) mod 10, so outputs depend on inputs. */
+export function fakeRuntime(): FakeRuntime {
+  const runtime: FakeRuntime = {
+    calls: [],
+    loads: [],
+    closed: [],
+    crashWhen: () => false,
+    delayMs: 0,
+    async load(manifest: ExpertManifest): Promise<ExpertModel> {
+      runtime.loads.push(manifest.id);
+      return {
+        manifest,
+        provider: "cpu",
+        async runBatch(inputs) {
+          runtime.calls.push({ expert: manifest.id, inputs: [...inputs] });
+          if (runtime.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, runtime.delayMs));
+          if (inputs.some((x) => runtime.crashWhen(x))) throw new Error("model crashed");
+          return inputs.map((x) => {
+            const first = Array.isArray(x) && typeof x[0] === "number" ? x[0] : 0;
+            const probs = new Array<number>(10).fill(0);
+            probs[Math.round(first * 10) % 10] = 1;
+            return { probs };
+          });
+        },
+        async close() {
+          runtime.closed.push(manifest.id);
+        },
+      };
+    },
+  };
+  return runtime;
+}
+
+/** A classifier manifest over `width` inputs for the given hotkey (the model file is never read by the fake). */
+export function fakeManifest(id: string, hotkey: string, hotkeyUri: string, width = 4): ExpertManifest {
+  return {
+    id,
+    task: "digits",
+    hotkey,
+    hotkeyUri,
+    runner: "classifier",
+    model: {
+      path: `/nonexistent/${id}.onnx`,
+      sha256: "0".repeat(64),
+      inputs: [{ name: "x", type: "float32", dims: [null, width] }],
+      outputs: [{ name: "probs", type: "float32", dims: [null, 10] }],
+    },
+    description: "",
+  };
+}

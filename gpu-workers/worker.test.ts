@@ -1,0 +1,307 @@
+import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { identityReady, signerFromUri, sr25519Verifier } from "../adapters/identity/sr25519.ts";
+import { silentLogger } from "../adapters/log/logger.ts";
+import { MemoryJobQueue } from "../adapters/queue/memory.ts";
+import { MemoryJobStore } from "../adapters/tables/memory-jobs.ts";
+import { verifyEpistula } from "../core/epistula/epistula.ts";
+import type { ExpertManifest } from "../core/experts/manifest.ts";
+import type { Signer } from "../core/ports/signer.ts";
+import type { WorkerConfigInput } from "./config.ts";
+import { fakeManifest, fakeRuntime } from "./testing/fake-runtime.ts";
+import { makeJob, waitFor } from "./testing/jobs.ts";
+import { type RunningWorker, startWorker } from "./worker.ts";
+
+const EXPERT_URI = "//worker-test//expert";
+const OTHER_URI = "//worker-test//other";
+let expert: Signer;
+let gateway: Signer;
+let manifest: ExpertManifest;
+
+beforeAll(async () => {
+  await identityReady();
+  expert = signerFromUri(EXPERT_URI);
+  gateway = signerFromUri("//worker-test//gateway");
+  manifest = fakeManifest("exp-a", expert.address, EXPERT_URI);
+});
+
+const running: RunningWorker[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((w) => w.stop()));
+});
+
+function setup(overrides: Partial<WorkerConfigInput> = {}) {
+  const dlq = new MemoryJobQueue();
+  const queue = new MemoryJobQueue({ deadLetter: { queue: dlq, maxReceiveCount: 100 } });
+  const jobs = new MemoryJobStore();
+  const runtime = fakeRuntime();
+  const config: WorkerConfigInput = {
+    workerId: "w1",
+    experts: [manifest],
+    waitSeconds: 1,
+    visibilitySeconds: 30,
+    heartbeatSeconds: 5,
+    retryDelaySeconds: 0,
+    batch: { maxBatchSize: 16, preferredBatchSizes: [8], maxQueueDelayMs: 20 },
+    ...overrides,
+  };
+  const start = async () => {
+    const worker = await startWorker(config, {
+      queue,
+      jobs,
+      runtime,
+      verifier: sr25519Verifier,
+      logger: silentLogger,
+    });
+    running.push(worker);
+    return worker;
+  };
+  return { dlq, queue, jobs, runtime, start };
+}
+
+async function enqueue(
+  ctx: ReturnType<typeof setup>,
+  count: number,
+  opts: { input?: (i: number) => unknown; sender?: Signer; prefix?: string } = {},
+) {
+  const made = Array.from({ length: count }, (_, i) =>
+    makeJob({
+      jobId: `${opts.prefix ?? "job"}-${i}`,
+      hotkey: expert.address,
+      input: opts.input?.(i) ?? [i / 10, 0, 0, 0],
+      ...(opts.sender ? { sender: opts.sender } : {}),
+    }),
+  );
+  for (const job of made) await ctx.jobs.create(job.record);
+  await ctx.queue.sendMany(made.map((j) => j.body));
+  return made;
+}
+
+const dlqMessages = (dlq: MemoryJobQueue) => dlq.receive({ max: 10, waitSeconds: 0 });
+
+describe("startWorker", () => {
+  it("answers every job once, in batches, with the expert's signature over the stored body", async () => {
+    const ctx = setup();
+    const made = await enqueue(ctx, 24, { sender: gateway });
+    const worker = await ctx.start();
+    const records = await waitFor("all jobs succeeded", async () => {
+      const all = await ctx.jobs.getMany(made.map((j) => j.record.jobId));
+      return all.every((r) => r.status === "succeeded") && all;
+    });
+    for (const record of records) {
+      const answer = record.answer;
+      expect(answer).toBeDefined();
+      if (answer === undefined) continue;
+      expect(JSON.parse(answer.body)).toEqual({ jobId: record.jobId, uid: 1, output: answer.output });
+      expect(answer.signature.signedBy).toBe(expert.address);
+      // Signed for whoever signed the request (the gateway), so only it accepts the answer as addressed to it.
+      const check = verifyEpistula(sr25519Verifier, answer.body, answer.signature, {
+        now: Date.now(),
+        expectedSigner: expert.address,
+        signedFor: gateway.address,
+      });
+      expect(check).toEqual({ ok: true });
+      expect(answer.workerId).toBe("w1");
+    }
+    const index = Number(records[3]?.jobId.split("-")[1]);
+    expect(records[3]?.answer?.output).toEqual({
+      probs: [0, 0, 0, 1, 0, 0, 0, 0, 0, 0].map((_, k) => (k === index % 10 ? 1 : 0)),
+    });
+    const items = ctx.runtime.calls.reduce((n, c) => n + c.inputs.length, 0);
+    expect(items).toBe(24);
+    expect(ctx.runtime.calls.length).toBeLessThan(24);
+    expect(await ctx.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    const metrics = worker.metrics();
+    expect(metrics.counters.succeeded).toBe(24);
+    expect(metrics.inferenceCalls).toBe(ctx.runtime.calls.length);
+  });
+
+  it("skips a job that already finished, without running the model", async () => {
+    const ctx = setup();
+    const [job] = await enqueue(ctx, 1);
+    if (job === undefined) throw new Error("no job");
+    await ctx.jobs.markRunning(job.record.jobId, "other", Date.now());
+    const first = await ctx.jobs.get(job.record.jobId);
+    await ctx.jobs.fail(job.record.jobId, { code: "x", message: "done elsewhere", retryable: false }, Date.now());
+    const worker = await ctx.start();
+    await waitFor("duplicate skipped", () => worker.metrics().counters.duplicatesSkipped === 1);
+    expect(ctx.runtime.calls).toHaveLength(0);
+    expect((await ctx.jobs.get(job.record.jobId))?.status).toBe("failed");
+    expect(first?.status).toBe("running");
+    await waitFor("queue empty", async () => (await ctx.queue.depth()).inFlight === 0);
+  });
+
+  it("dead-letters unrecoverable messages at once with the reason, and fails the job when it can name it", async () => {
+    const ctx = setup({ maxReceives: 5 });
+    const unknownExpert = makeJob({
+      jobId: "unknown-expert",
+      hotkey: signerFromUri(OTHER_URI).address,
+      input: [0, 0, 0, 0],
+    });
+    const badShape = makeJob({ jobId: "bad-shape", hotkey: expert.address, input: [1, 2, 3] });
+    const forged = makeJob({ jobId: "forged", hotkey: expert.address, input: [0, 0, 0, 0], sender: gateway });
+    const tampered = { ...forged.message, input: [0.5, 0, 0, 0] };
+    for (const j of [unknownExpert, badShape, forged]) await ctx.jobs.create(j.record);
+    await ctx.queue.sendMany([
+      "not json",
+      JSON.stringify({ jobId: "half", v: 1 }),
+      unknownExpert.body,
+      badShape.body,
+      JSON.stringify(tampered),
+    ]);
+    const worker = await ctx.start();
+    await waitFor("5 dead letters", () => worker.metrics().counters.deadLettered === 5);
+    const dead = await dlqMessages(ctx.dlq);
+    const reasons = dead.map((m) => m.attributes.reason ?? "").sort();
+    expect(reasons.map((r) => r.split(":")[0])).toEqual([
+      "bad_input",
+      "bad_message",
+      "bad_message",
+      "bad_request_signature",
+      "unknown_expert",
+    ]);
+    expect(dead.every((m) => m.receiveCount === 1 || m.attributes.receiveCount === "1")).toBe(true);
+    expect((await ctx.jobs.get("bad-shape"))?.error).toMatchObject({ code: "bad_input", retryable: false });
+    expect((await ctx.jobs.get("unknown-expert"))?.status).toBe("failed");
+    expect((await ctx.jobs.get("forged"))?.error?.code).toBe("bad_request_signature");
+    expect(ctx.runtime.calls).toHaveLength(0);
+  });
+
+  it("expires a job whose deadline passed instead of running it", async () => {
+    const ctx = setup();
+    const job = makeJob({
+      jobId: "late",
+      hotkey: expert.address,
+      input: [0, 0, 0, 0],
+      now: Date.now() - 10_000,
+      deadlineMs: 5_000,
+    });
+    await ctx.jobs.create(job.record);
+    await ctx.queue.send(job.body);
+    const worker = await ctx.start();
+    await waitFor("expired", () => worker.metrics().counters.expired === 1);
+    expect((await ctx.jobs.get("late"))?.status).toBe("expired");
+    expect(ctx.runtime.calls).toHaveLength(0);
+    expect(await ctx.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it("retries a crashing job, then dead-letters it with the reason after maxReceives deliveries", async () => {
+    const ctx = setup({ maxReceives: 3 });
+    ctx.runtime.crashWhen = (x) => Array.isArray(x) && x[1] === 9;
+    const made = await enqueue(ctx, 1, { input: () => [0.1, 9, 0, 0], prefix: "poison" });
+    const worker = await ctx.start();
+    await waitFor("dead-lettered", () => worker.metrics().counters.deadLettered === 1);
+    const [dead] = await dlqMessages(ctx.dlq);
+    expect(dead?.attributes.reason).toMatch(/^retries_exhausted: 3 deliveries; last: ModelRunError: .*model crashed/);
+    const record = await ctx.jobs.get(made[0]?.record.jobId ?? "");
+    expect(record).toMatchObject({
+      status: "failed",
+      attempts: 3,
+      error: { code: "retries_exhausted", retryable: true },
+    });
+    expect(worker.metrics().counters.retried).toBe(2);
+  });
+
+  it("isolates a poison input: the other jobs of its batch still answer on the same delivery", async () => {
+    const ctx = setup({ maxReceives: 2, batch: { maxBatchSize: 8, preferredBatchSizes: [8], maxQueueDelayMs: 200 } });
+    ctx.runtime.crashWhen = (x) => Array.isArray(x) && x[1] === 9;
+    const made = await enqueue(ctx, 8, { input: (i) => [i / 10, i === 5 ? 9 : 0, 0, 0] });
+    const worker = await ctx.start();
+    await waitFor("7 succeeded", () => worker.metrics().counters.succeeded === 7);
+    const statuses = (await ctx.jobs.getMany(made.map((j) => j.record.jobId))).map((r) => [
+      r.jobId,
+      r.status,
+      r.attempts,
+    ]);
+    expect(statuses.filter(([, s]) => s === "succeeded")).toHaveLength(7);
+    expect(statuses.find(([id]) => id === "job-5")?.[1]).not.toBe("succeeded");
+    expect(statuses.filter(([id, , attempts]) => id !== "job-5" && attempts !== 1)).toEqual([]);
+  });
+
+  it("drains in-flight jobs on stop and receives nothing afterwards", async () => {
+    const ctx = setup({ batch: { maxBatchSize: 4, preferredBatchSizes: [4], maxQueueDelayMs: 5 } });
+    ctx.runtime.delayMs = 150;
+    const made = await enqueue(ctx, 4);
+    const worker = await ctx.start();
+    await waitFor("in flight", () => worker.metrics().inFlight === 4);
+    const stopped = await worker.stop();
+    expect(stopped).toEqual({ drained: true });
+    const records = await ctx.jobs.getMany(made.map((j) => j.record.jobId));
+    expect(records.map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    await enqueue(ctx, 1, { prefix: "after" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await ctx.jobs.get("after-0"))?.status).toBe("queued");
+    expect(ctx.runtime.closed).toEqual(["exp-a"]);
+  });
+
+  it("on stop, jobs waiting for a batch to fill run at once instead of waiting out the delay", async () => {
+    const ctx = setup({ batch: { maxBatchSize: 64, preferredBatchSizes: [64], maxQueueDelayMs: 60_000 } });
+    const made = await enqueue(ctx, 3);
+    const ids = made.map((j) => j.record.jobId);
+    const worker = await ctx.start();
+    await waitFor("all running", async () => (await ctx.jobs.getMany(ids)).every((r) => r.status === "running"));
+    expect(ctx.runtime.calls).toHaveLength(0);
+    expect(await worker.stop()).toEqual({ drained: true });
+    expect((await ctx.jobs.getMany(ids)).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(ctx.runtime.calls.map((c) => c.inputs.length)).toEqual([3]);
+  });
+
+  it("extends the visibility of long jobs with a heartbeat", async () => {
+    const ctx = setup({ visibilitySeconds: 1, heartbeatSeconds: 0.2, batch: { maxQueueDelayMs: 0 } });
+    ctx.runtime.delayMs = 1600;
+    await enqueue(ctx, 1);
+    const worker = await ctx.start();
+    await waitFor("succeeded", () => worker.metrics().counters.succeeded === 1, 5000);
+    expect(worker.metrics().counters.heartbeats).toBeGreaterThanOrEqual(3);
+    // Without the heartbeat the message would have come back after 1 s and run a second time.
+    expect(ctx.runtime.calls).toHaveLength(1);
+    expect(worker.metrics().counters.received).toBe(1);
+  });
+
+  it("serves /health and /metrics as JSON on its port", async () => {
+    const ctx = setup();
+    const worker = await ctx.start();
+    const health = await (await fetch(`http://127.0.0.1:${worker.port}/health`)).json();
+    expect(health).toMatchObject({ status: "ok", workerId: "w1", inFlight: 0, provider: "cpu" });
+    expect(health.experts).toEqual([{ id: "exp-a", task: "digits", hotkey: expert.address, provider: "cpu" }]);
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).json();
+    expect(metrics.counters.succeeded).toBe(0);
+    expect(metrics.inferenceMs).toMatchObject({ count: 0 });
+    expect((await fetch(`http://127.0.0.1:${worker.port}/nope`)).status).toBe(404);
+  });
+});
+
+describe("hot reload", () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("loads experts that appear in the manifest directory and drops removed ones, without restart", async () => {
+    dir = await mkdtemp(join(tmpdir(), "worker-experts-"));
+    const ctx = setup({ experts: undefined, expertsDir: dir, reloadIntervalMs: 0 });
+    await writeFile(join(dir, "stamp.json"), JSON.stringify({ version: 1 }));
+    const worker = await ctx.start();
+    expect(worker.health().status).toBe("no_experts");
+    await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
+    await worker.reload();
+    expect(worker.health().experts.map((e) => e.id)).toEqual(["exp-a"]);
+    await worker.reload();
+    expect(ctx.runtime.loads).toEqual(["exp-a"]);
+    const [job] = await enqueue(ctx, 1);
+    await waitFor("answered", async () => (await ctx.jobs.get(job?.record.jobId ?? ""))?.status === "succeeded");
+    await unlink(join(dir, "exp-a.manifest.json"));
+    await worker.reload();
+    expect(worker.health().experts).toEqual([]);
+    expect(ctx.runtime.closed).toEqual(["exp-a"]);
+  });
+
+  it("refuses to serve an expert whose hotkey secret does not match its manifest", async () => {
+    const ctx = setup({ experts: [{ ...manifest, hotkeyUri: OTHER_URI }] });
+    const worker = await ctx.start();
+    expect(worker.health().experts).toEqual([]);
+    expect(worker.metrics().errorsByCode.expert_load_failed).toBe(1);
+  });
+});

@@ -1,0 +1,172 @@
+import { identityReady } from "../adapters/identity/sr25519.ts";
+import { createLogger, type Logger } from "../adapters/log/logger.ts";
+import { type Clock, systemClock } from "../core/batching/clock.ts";
+import type { ExpertManifest } from "../core/experts/manifest.ts";
+import type { JobStore } from "../core/ports/jobs.ts";
+import type { JobQueue } from "../core/ports/queue.ts";
+import type { ExpertRuntime } from "../core/ports/runtime.ts";
+import type { SignatureVerifier } from "../core/ports/signer.ts";
+import { WorkerConfig, type WorkerConfigInput } from "./config.ts";
+import { Consumer } from "./consumer.ts";
+import { ExpertPool } from "./expert-pool.ts";
+import { hotkeySigners, type SignerLookup } from "./hotkeys.ts";
+import { startStatusServer } from "./http.ts";
+import { handleMessage } from "./job-handler.ts";
+import { scanManifestDir } from "./manifests.ts";
+import { type MetricsSnapshot, WorkerMetrics } from "./metrics.ts";
+
+export interface WorkerDeps {
+  readonly queue: JobQueue;
+  readonly jobs: JobStore;
+  readonly runtime: ExpertRuntime;
+  readonly verifier: SignatureVerifier;
+  /** Defaults to the config's hotkeyUris, then each manifest's hotkeyUri. */
+  readonly signers?: SignerLookup;
+  readonly logger?: Logger;
+  /** Monotonic clock of the batchers. */
+  readonly clock?: Clock;
+  /** Wall time, ms since epoch. */
+  readonly now?: () => number;
+}
+
+export interface WorkerHealth {
+  readonly status: "ok" | "starting" | "draining" | "no_experts";
+  readonly workerId: string;
+  readonly experts: { id: string; task: string; hotkey: string; provider: string }[];
+  readonly inFlight: number;
+  readonly provider: "cuda" | "cpu" | "mixed" | "none";
+}
+
+export interface RunningWorker {
+  readonly workerId: string;
+  /** Port of the /health and /metrics server. */
+  readonly port: number;
+  metrics(): MetricsSnapshot & { readonly inFlight: number };
+  health(): WorkerHealth;
+  /** Re-reads the manifest directory now (also done every reloadIntervalMs). */
+  reload(): Promise<void>;
+  /** Stops receiving, drains in-flight jobs (up to drainTimeoutMs), closes experts and the status server. */
+  stop(): Promise<{ drained: boolean }>;
+}
+
+/**
+ * Starts a worker in this process: loads the experts, serves /health and /metrics, and consumes the queue.
+ * The process entry (main.ts) builds SQS/Dynamo adapters around this; tests pass in-memory or emulator adapters.
+ */
+export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDeps): Promise<RunningWorker> {
+  const config = WorkerConfig.parse(configInput);
+  const logger = (deps.logger ?? createLogger({ level: config.logLevel })).child("worker", {
+    workerId: config.workerId,
+  });
+  const clock = deps.clock ?? systemClock;
+  const now = deps.now ?? Date.now;
+  const metrics = new WorkerMetrics();
+  await identityReady();
+  const pool = new ExpertPool({
+    runtime: deps.runtime,
+    signers: deps.signers ?? hotkeySigners(config.hotkeyUris),
+    batch: config.batch,
+    metrics,
+    logger,
+    clock,
+  });
+  let state: WorkerHealth["status"] = "starting";
+
+  // Each bad file is reported once, not on every poll (a build stamp or a half-written file would flood the log).
+  const reported = new Set<string>();
+  const readManifests = async (): Promise<ExpertManifest[]> => {
+    if (config.experts !== undefined) return config.experts;
+    const scan = await scanManifestDir(config.expertsDir);
+    for (const problem of scan.problems) {
+      const key = `${problem.file}\n${problem.error}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      logger.warn("manifest skipped", problem);
+    }
+    return scan.manifests;
+  };
+  const reload = async () => {
+    try {
+      await pool.sync(await readManifests());
+    } catch (error) {
+      metrics.error("reload_failed");
+      logger.error("reading expert manifests failed", { dir: config.expertsDir, error });
+    }
+  };
+  await reload();
+
+  const consumer = new Consumer({
+    queue: deps.queue,
+    metrics,
+    logger,
+    concurrency: config.concurrency,
+    pollers: config.pollers,
+    waitSeconds: config.waitSeconds,
+    visibilitySeconds: config.visibilitySeconds,
+    heartbeatSeconds: config.heartbeatSeconds,
+    maxJobMs: config.maxJobMs,
+    handle: (message) =>
+      handleMessage(message, {
+        config,
+        queue: deps.queue,
+        jobs: deps.jobs,
+        pool,
+        verifier: deps.verifier,
+        metrics,
+        logger,
+        clock,
+        now,
+      }),
+  });
+
+  const health = (): WorkerHealth => {
+    const experts = pool.list().map((e) => ({
+      id: e.manifest.id,
+      task: e.manifest.task,
+      hotkey: e.manifest.hotkey,
+      provider: e.model.provider,
+    }));
+    const providers = new Set(experts.map((e) => e.provider));
+    const provider =
+      providers.size === 0 ? "none" : providers.size > 1 ? "mixed" : providers.has("cuda") ? "cuda" : "cpu";
+    const status = state === "ok" && experts.length === 0 ? "no_experts" : state;
+    return { status, workerId: config.workerId, experts, inFlight: consumer.inFlightCount, provider };
+  };
+  const snapshot = () => ({ ...metrics.snapshot(), inFlight: consumer.inFlightCount });
+
+  const server = await startStatusServer(config.metricsHost, config.metricsPort, { health, metrics: snapshot });
+  const reloadTimer =
+    config.experts === undefined && config.reloadIntervalMs > 0
+      ? setInterval(() => void reload(), config.reloadIntervalMs)
+      : undefined;
+  consumer.start();
+  state = "ok";
+  logger.info("worker started", {
+    port: server.port,
+    experts: pool.list().map((e) => e.manifest.id),
+    provider: health().provider,
+    concurrency: config.concurrency,
+    batch: config.batch,
+  });
+
+  let stopped: Promise<{ drained: boolean }> | undefined;
+  return {
+    workerId: config.workerId,
+    port: server.port,
+    metrics: snapshot,
+    health,
+    reload,
+    stop() {
+      stopped ??= (async () => {
+        state = "draining";
+        if (reloadTimer !== undefined) clearInterval(reloadTimer);
+        const drained = await consumer.stop(config.drainTimeoutMs, () => pool.expedite());
+        await pool.close();
+        await server.close();
+        logger.info("worker stopped", { drained, metrics: metrics.snapshot().counters });
+        return { drained };
+      })();
+      return stopped;
+    },
+  };
+}
