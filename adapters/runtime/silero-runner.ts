@@ -2,7 +2,7 @@ import ort from "onnxruntime-node";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import { FRAME_SAMPLES, frameCount, SPEECH_SAMPLE_RATE } from "../../core/tasks/speech-frames.ts";
 import type { BatchRunner } from "./classifier-runner.ts";
-import { toFloat32 } from "./runner-input.ts";
+import { pcm16ToFloat32 } from "./runner-input.ts";
 
 /** v5/v6 see the last 64 samples of the previous chunk before each new 512 (MODELS.md). */
 const CONTEXT_SAMPLES = 64;
@@ -22,7 +22,7 @@ function variantOf(manifest: ExpertManifest): Variant {
   throw new Error(`${manifest.id}: silero-vad manifest needs inputs (input, sr, h, c) or (input, state, sr)`);
 }
 
-/** `silero-vad`: per clip a stateful loop over 32 ms frames -> {frameProbs}; clips run in parallel. */
+/** `silero-vad`: per `{pcm16}` clip a stateful loop over 32 ms frames -> {frameProbs}; clips run in parallel. */
 export function sileroRunner(session: ort.InferenceSession, manifest: ExpertManifest): BatchRunner {
   const variant = variantOf(manifest);
   const hasSr = manifest.model.inputs.some((t) => t.name === "sr");
@@ -68,7 +68,8 @@ export function sileroRunner(session: ort.InferenceSession, manifest: ExpertMani
 
   return {
     async run(inputs) {
-      const clips = inputs.map((x, i) => toFloat32(x, `${manifest.id} input ${i}`, { min: FRAME_SAMPLES }));
+      // Decoded once per clip, before the frame loop: the job input is compact pcm16 (core/tasks/pcm16.ts).
+      const clips = inputs.map((x, i) => pcm16ToFloat32(x, `${manifest.id} input ${i}`, { min: FRAME_SAMPLES }));
       const results = new Array<{ frameProbs: number[] }>(clips.length);
       let next = 0;
       const worker = async (): Promise<void> => {

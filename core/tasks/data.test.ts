@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DIGIT_EXPERT_RECIPES } from "../experts/digit-experts.ts";
 import { type DigitDataset, digitValidationSource, splitDigits } from "./digits-data.ts";
+import { decodePcm16 } from "./pcm16.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./prng.ts";
+import { SpeechJobInput } from "./speech.ts";
 import { speechValidationSource, speechWindows } from "./speech-data.ts";
 import { addNoise, FRAME_SAMPLES, labelFrames } from "./speech-frames.ts";
 
@@ -83,7 +85,18 @@ describe("speech labels and noise", () => {
     const a = source.sample(3, 1);
     expect(a.map((i) => i.id)).toEqual(source.sample(3, 1).map((i) => i.id));
     expect(a.map((i) => i.id)).not.toEqual(source.sample(3, 2).map((i) => i.id));
-    for (const item of a) expect(item.label.length * FRAME_SAMPLES).toBe(item.input.length);
-    expect(speechWindows(rec, null, 0)).toHaveLength(2);
+    for (const item of a) {
+      // Items carry the same pcm16 job input as paid queries, one label per 512-sample frame.
+      const samples = decodePcm16(SpeechJobInput.parse(item.input).pcm16);
+      expect(item.label.length * FRAME_SAMPLES).toBe(samples.length);
+    }
+    const windows = speechWindows(rec, null, 0);
+    expect(windows).toHaveLength(2);
+    // A clean window decodes to the recording within one 16-bit step, and keeps the recording's labels.
+    const first = decodePcm16(SpeechJobInput.parse(windows[0]?.input).pcm16);
+    first.forEach((v, i) => {
+      expect(Math.abs(v - (long[i] ?? 0))).toBeLessThanOrEqual(1 / 32767);
+    });
+    expect(windows[0]?.label).toEqual(rec.labels.slice(0, windows[0]?.label.length));
   });
 });

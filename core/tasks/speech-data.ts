@@ -1,6 +1,7 @@
+import { encodePcm16 } from "./pcm16.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
-import type { SpeechJobInput, SpeechLabel } from "./speech.ts";
-import { addNoise, FRAME_SAMPLES, frameCount, SPEECH_SAMPLE_RATE } from "./speech-frames.ts";
+import { MAX_SPEECH_FRAMES, type SpeechJobInput, type SpeechLabel } from "./speech.ts";
+import { addNoise, FRAME_SAMPLES, frameCount } from "./speech-frames.ts";
 import type { ValidationItem, ValidationSource } from "./validation.ts";
 
 /** A clean recording and its per-frame labels (data/speech/clean.wav + labels.json). */
@@ -11,9 +12,10 @@ export interface SpeechRecording {
 
 /** SNRs the validator mixes in; `null` is the clean clip. */
 export const VALIDATION_SNRS: readonly (number | null)[] = [null, 20, 10, 5, 0];
-const WINDOW_FRAMES = Math.floor((5 * SPEECH_SAMPLE_RATE) / FRAME_SAMPLES);
+/** The longest clip a job may carry (5 s), so that hidden items look like paid queries. */
+const WINDOW_FRAMES = MAX_SPEECH_FRAMES;
 
-/** One clip: frames [start, start + frames) of the recording, with noise at `snrDb` drawn from `seed`. */
+/** One clip (as a pcm16 job input): frames [start, start + frames) of the recording, with noise at `snrDb` drawn from `seed`. */
 export function speechClip(
   rec: SpeechRecording,
   startFrame: number,
@@ -25,7 +27,9 @@ export function speechClip(
     { length: frames * FRAME_SAMPLES },
     (_, i) => rec.samples[startFrame * FRAME_SAMPLES + i] ?? 0,
   );
-  const input = snrDb === null ? clean : addNoise(clean, snrDb, mulberry32(seed));
+  const samples = snrDb === null ? clean : addNoise(clean, snrDb, mulberry32(seed));
+  // Items travel to the experts on the queue like paid jobs, so they take the same compact job input.
+  const input = { pcm16: encodePcm16(samples) };
   const label = Array.from({ length: frames }, (_, f) => rec.labels[startFrame + f] ?? 0);
   return { id: `speech-${startFrame}-${frames}-${snrDb ?? "clean"}-${seed >>> 0}`, input, label };
 }

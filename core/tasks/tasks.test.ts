@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { MediaDecoders } from "./decoders.ts";
 import { classificationQuality, frameQuality } from "./metrics.ts";
+import { decodePcm16, encodePcm16 } from "./pcm16.ts";
 import { combineAnswers, createTaskRegistry, prepareJobInput } from "./registry.ts";
+import { SpeechJobInput } from "./speech.ts";
 
 const fakeDecoders: MediaDecoders = {
   decodeDigitPng: (bytes) => {
@@ -42,9 +44,12 @@ describe("task registry", () => {
 
   it("clips decoded speech to [-1, 1] and bounds its length", () => {
     const wav = prepareJobInput(speech, { wav: btoa("RIFFxxxx") });
-    expect(wav.ok && (wav.value as number[]).every((v) => v === 1)).toBe(true);
+    if (!wav.ok) throw new Error(wav.error);
+    const samples = decodePcm16(SpeechJobInput.parse(wav.value).pcm16);
+    expect(samples).toHaveLength(1024);
+    expect(samples.every((v) => v === 1)).toBe(true);
     expect(prepareJobInput(speech, { samples: new Array(100).fill(0) }).ok).toBe(false);
-    expect(prepareJobInput(speech, { samples: new Array(160_001).fill(0) }).ok).toBe(false);
+    expect(prepareJobInput(speech, { samples: new Array(80_001).fill(0) }).ok).toBe(false);
     expect(prepareJobInput(speech, { samples: new Array(16_000).fill(0.1) }).ok).toBe(true);
   });
 
@@ -61,7 +66,7 @@ describe("task registry", () => {
   });
 
   it("drops speech answers whose frame count does not match the input", () => {
-    const input = new Array(1024).fill(0);
+    const input = { pcm16: encodePcm16(new Array(1024).fill(0)) };
     expect(speech.uniformPrior(input)).toEqual({ frameProbs: [0.5, 0.5] });
     const good = { frameProbs: [1, 0] };
     expect(combineAnswers(speech, input, [good, { frameProbs: [0, 0, 0] }], [1, 1])).toEqual(good);
