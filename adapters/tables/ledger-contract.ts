@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import type { Ledger } from "../../core/ports/ledger.ts";
+
+let seq = 0;
+const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${(seq++).toString(36)}`;
+
+/** Behaviour every Ledger adapter must have (run on MemoryLedger in unit tests and DynamoLedger on dynalite). */
+export function describeLedgerContract(name: string, make: () => Ledger): void {
+  describe(name, () => {
+    async function funded(amount: number) {
+      const ledger = make();
+      const accountId = uniq("acct");
+      await ledger.openAccount(accountId, "t", 1000);
+      if (amount > 0) await ledger.credit({ accountId, entryId: uniq("c"), amount, at: 1000 });
+      return { ledger, accountId };
+    }
+
+    it("opens an account once, with a zero balance", async () => {
+      const ledger = make();
+      const id = uniq("acct");
+      const a = await ledger.openAccount(id, "first", 1);
+      const b = await ledger.openAccount(id, "second", 2);
+      expect(a).toEqual(b);
+      expect(a.balance).toBe(0);
+    });
+
+    it("credits once per entry id and refuses the same id with another fingerprint", async () => {
+      const { ledger, accountId } = await funded(0);
+      const first = await ledger.credit({ accountId, entryId: "topup-1", amount: 50, at: 5, fingerprint: "f1" });
+      const again = await ledger.credit({ accountId, entryId: "topup-1", amount: 50, at: 6, fingerprint: "f1" });
+      expect(first.ok && first.account.balance).toBe(50);
+      expect(again.ok && [again.account.balance, again.replay]).toEqual([50, true]);
+      const other = await ledger.credit({ accountId, entryId: "topup-1", amount: 70, at: 7, fingerprint: "f2" });
+      expect(other).toEqual({ ok: false, reason: "conflict" });
+      expect(await ledger.credit({ accountId: uniq("none"), entryId: uniq("x"), amount: 1, at: 1 })).toEqual({
+        ok: false,
+        reason: "no_account",
+      });
+    });
+
+    it("holds without going below zero, idempotently per hold id", async () => {
+      const { ledger, accountId } = await funded(100);
+      const h1 = await ledger.hold({ holdId: "h1", accountId, amount: 60, deadline: 10_000, at: 2000 });
+      const h1again = await ledger.hold({ holdId: "h1", accountId, amount: 60, deadline: 10_000, at: 2001 });
+      expect(h1.ok && h1.hold.status).toBe("held");
+      expect(h1again.ok && h1again.replay).toBe(true);
+      expect(await ledger.hold({ holdId: "h2", accountId, amount: 41, deadline: 10_000, at: 2002 })).toMatchObject({
+        ok: false,
+        reason: "insufficient",
+      });
+      expect(await ledger.hold({ holdId: "h1", accountId, amount: 10, deadline: 10_000, at: 2003 })).toMatchObject({
+        ok: false,
+        reason: "conflict",
+      });
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held]).toEqual([40, 60]);
+      // After a refusal the same hold id may be used again once the balance allows it.
+      await ledger.credit({ accountId, entryId: uniq("c"), amount: 1, at: 2004 });
+      expect((await ledger.hold({ holdId: "h2", accountId, amount: 41, deadline: 10_000, at: 2005 })).ok).toBe(true);
+    });
+
+    it("captures part of a hold, releases the rest, and replays as no-ops", async () => {
+      const { ledger, accountId } = await funded(100);
+      await ledger.hold({ holdId: "cap", accountId, amount: 30, deadline: 10_000, at: 2000 });
+      const c1 = await ledger.capture("cap", 20, 3000);
+      const c2 = await ledger.capture("cap", 20, 3001);
+      expect(c1.ok && [c1.hold.status, c1.hold.captureAmount]).toEqual(["captured", 20]);
+      expect(c2.ok).toBe(true);
+      expect(await ledger.release("cap", 3002)).toMatchObject({ ok: false, reason: "conflict" });
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([80, 0, 20]);
+      const entries = await ledger.entries(accountId, 10);
+      const sum = (kind: string) => entries.filter((e) => e.kind === kind).reduce((s, e) => s + e.amount, 0);
+      expect([sum("credit"), sum("hold"), sum("capture"), sum("release")]).toEqual([100, 30, 20, 10]);
+      expect(await ledger.openHolds(accountId)).toEqual([]);
+    });
+
+    it("releases a whole hold once, and the sweeper releases holds past their deadline", async () => {
+      const { ledger, accountId } = await funded(100);
+      await ledger.hold({ holdId: "rel", accountId, amount: 30, deadline: 10_000, at: 2000 });
+      expect((await ledger.release("rel", 3000)).ok).toBe(true);
+      expect((await ledger.release("rel", 3001)).ok).toBe(true);
+      expect(await ledger.capture("rel", 30, 3002)).toMatchObject({ ok: false, reason: "conflict" });
+      await ledger.hold({ holdId: uniq("late"), accountId, amount: 50, deadline: 5000, at: 2000 });
+      expect((await ledger.openHolds(accountId)).length).toBe(1);
+      const report = await ledger.sweepHolds(6000);
+      expect(report.released).toBeGreaterThanOrEqual(1);
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([100, 0, 0]);
+      expect(await ledger.capture("missing-hold", 1, 1)).toEqual({ ok: false, reason: "not_found" });
+    });
+
+    it("lets exactly as many concurrent holds through as the balance covers", async () => {
+      const { ledger, accountId } = await funded(20);
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          ledger.hold({ holdId: `race-${i}`, accountId, amount: 1, deadline: 99_999, at: 3000 }),
+        ),
+      );
+      expect(results.filter((r) => r.ok).length).toBe(20);
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held]).toEqual([0, 20]);
+    });
+  });
+}

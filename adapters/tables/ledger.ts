@@ -1,0 +1,509 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { entryIds, isOpenHold } from "../../core/billing/hold-state.ts";
+import type { Account, Hold, LedgerEntry } from "../../core/billing/schema.ts";
+import type { CreditResult, HoldResult, Ledger, SettleResult, SweepReport } from "../../core/ports/ledger.ts";
+import { isConditionalCheckFailed } from "./dynamo.ts";
+import {
+  accountKey,
+  creditKey,
+  entryKey,
+  holdKey,
+  OPEN_SHARDS,
+  openIndexKeys,
+  parseAccount,
+  parseEntry,
+  parseHold,
+  VOID,
+} from "./ledger-items.ts";
+
+export interface DynamoLedgerOptions {
+  readonly db: DynamoDBDocumentClient;
+  /** Physical name of the `ledger` table. */
+  readonly table: string;
+  /** A pending hold older than this is presumed abandoned by a crashed writer. Default 60 s. */
+  readonly pendingGraceMs?: number;
+  /** Applied-entry markers older than this are pruned from the account item. Default 1 h. */
+  readonly appliedRetentionMs?: number;
+  /** Test hook: throw after the named step to simulate a crash between two writes. */
+  readonly crashAfter?: (step: "holdCreated" | "debited" | "settleDecided") => boolean;
+}
+
+export class SimulatedCrash extends Error {
+  override readonly name = "SimulatedCrash";
+}
+
+const isConditionFailure = isConditionalCheckFailed;
+
+/**
+ * Ledger on DynamoDB with single-item conditional writes only (dynalite has no transactions). See
+ * ledger-items.ts for the layout. A hold is three writes: hold item `pending` -> account debit (conditional on the
+ * balance and on the entry not being applied yet) -> hold `held`. A settlement is: hold `capturing`/`releasing`
+ * with the amount (the decision) -> account update (idempotent by entry id) -> journal -> hold terminal.
+ * `sweepHolds` finishes any sequence a crash interrupted.
+ */
+export class DynamoLedger implements Ledger {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly graceMs: number;
+  private readonly retentionMs: number;
+  private readonly crashAfter: NonNullable<DynamoLedgerOptions["crashAfter"]>;
+
+  constructor(options: DynamoLedgerOptions) {
+    this.db = options.db;
+    this.table = options.table;
+    this.graceMs = options.pendingGraceMs ?? 60_000;
+    this.retentionMs = options.appliedRetentionMs ?? 3_600_000;
+    this.crashAfter = options.crashAfter ?? (() => false);
+  }
+
+  async openAccount(accountId: string, name: string, at: number): Promise<Account> {
+    const account: Account = { accountId, name, balance: 0, held: 0, spent: 0, createdAt: at };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...accountKey(accountId), ...account, applied: {}, appliedCount: 0 },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return account;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const existing = await this.getAccount(accountId);
+      if (!existing) throw new Error(`account ${accountId} exists but does not parse`);
+      return existing;
+    }
+  }
+
+  async getAccount(accountId: string): Promise<Account | null> {
+    return parseAccount(await this.getItem(accountKey(accountId)));
+  }
+
+  async credit(input: Parameters<Ledger["credit"]>[0]): Promise<CreditResult> {
+    if (!(await this.getAccount(input.accountId))) return { ok: false, reason: "no_account" };
+    const intent = {
+      accountId: input.accountId,
+      entryId: input.entryId,
+      amount: input.amount,
+      at: input.at,
+      fingerprint: input.fingerprint ?? "",
+      memo: input.memo ?? "",
+    };
+    let current = intent;
+    let replay = false;
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...creditKey(input.entryId), ...intent },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const stored = await this.getItem(creditKey(input.entryId));
+      if (!stored || stored.accountId !== intent.accountId || stored.fingerprint !== intent.fingerprint) {
+        return { ok: false, reason: "conflict" };
+      }
+      // Resume with the stored intent: its amount and time, not this call's.
+      current = { ...intent, amount: Number(stored.amount), at: Number(stored.at) };
+      replay = true;
+    }
+    const applied = await this.applyToAccount(
+      current.accountId,
+      current.entryId,
+      "SET balance = balance + :amount",
+      { ":amount": current.amount },
+      current.at,
+    );
+    if (applied === "missing") return { ok: false, reason: "no_account" };
+    const entry: LedgerEntry = {
+      entryId: current.entryId,
+      accountId: current.accountId,
+      kind: "credit",
+      amount: current.amount,
+      at: current.at,
+      ...(current.memo ? { memo: current.memo } : {}),
+    };
+    await this.putEntry(entry);
+    const account = await this.getAccount(current.accountId);
+    if (!account) return { ok: false, reason: "no_account" };
+    return { ok: true, account, entry, replay: replay || applied === "already" };
+  }
+
+  async hold(input: Parameters<Ledger["hold"]>[0]): Promise<HoldResult> {
+    const fresh: Hold = {
+      holdId: input.holdId,
+      accountId: input.accountId,
+      amount: input.amount,
+      status: "pending",
+      deadline: input.deadline,
+      createdAt: input.at,
+      ...(input.memo ? { memo: input.memo } : {}),
+    };
+    let hold = fresh;
+    let replay = false;
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...holdKey(fresh.holdId), ...fresh, ...openIndexKeys(fresh) },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const stored = await this.getHold(input.holdId);
+      if (!stored || stored.accountId !== input.accountId || stored.amount !== input.amount) {
+        return stored ? { ok: false, reason: "conflict", hold: stored } : { ok: false, reason: "conflict" };
+      }
+      if (stored.status === "cancelled") return { ok: false, reason: "conflict", hold: stored };
+      if (stored.status !== "pending") return { ok: true, hold: stored, replay: true };
+      hold = stored;
+      replay = true;
+    }
+    this.maybeCrash("holdCreated");
+    const debit = await this.applyToAccount(
+      hold.accountId,
+      entryIds.hold(hold.holdId),
+      "SET balance = balance - :amount, held = held + :amount",
+      { ":amount": hold.amount },
+      hold.createdAt,
+      "balance >= :amount",
+    );
+    if (debit === "missing" || debit === "refused" || debit === "voided") {
+      await this.forgetPending(hold);
+      const reason = debit === "missing" ? "no_account" : debit === "voided" ? "conflict" : "insufficient";
+      return { ok: false, reason };
+    }
+    this.maybeCrash("debited");
+    await this.putEntry({
+      entryId: entryIds.hold(hold.holdId),
+      accountId: hold.accountId,
+      kind: "hold",
+      amount: hold.amount,
+      holdId: hold.holdId,
+      at: hold.createdAt,
+    });
+    const held = await this.transition(hold.holdId, ["pending"], "SET #status = :to", { ":to": "held" });
+    const now = held ?? (await this.getHold(hold.holdId));
+    if (!now) throw new Error(`hold ${hold.holdId} vanished`);
+    return { ok: true, hold: now, replay };
+  }
+
+  capture(holdId: string, amount: number, at: number): Promise<SettleResult> {
+    return this.settle(holdId, "capture", amount, at);
+  }
+
+  release(holdId: string, at: number): Promise<SettleResult> {
+    return this.settle(holdId, "release", 0, at);
+  }
+
+  async getHold(holdId: string): Promise<Hold | null> {
+    return parseHold(await this.getItem(holdKey(holdId)));
+  }
+
+  async openHolds(accountId: string): Promise<Hold[]> {
+    const { gsi1pk } = openIndexKeys({ accountId, holdId: "" });
+    const items = await this.queryAll({
+      IndexName: "gsi1",
+      KeyConditionExpression: "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": gsi1pk, ":prefix": `${accountId}#` },
+    });
+    return this.freshHolds(items);
+  }
+
+  async entries(accountId: string, limit: number): Promise<LedgerEntry[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": accountKey(accountId).pk, ":prefix": "ENTRY#" },
+        ScanIndexForward: false,
+        Limit: Math.max(1, Math.min(1000, limit)),
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(parseEntry).filter((e): e is LedgerEntry => e !== null);
+  }
+
+  async sweepHolds(now: number): Promise<SweepReport> {
+    const report = { examined: 0, cancelled: 0, released: 0, finished: 0 };
+    for (let shard = 0; shard < OPEN_SHARDS; shard++) {
+      const items = await this.queryAll({
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :pk",
+        ExpressionAttributeValues: { ":pk": `OPENHOLD#${shard}` },
+      });
+      for (const hold of await this.freshHolds(items)) {
+        report.examined++;
+        await this.sweepOne(hold, now, report);
+      }
+    }
+    return report;
+  }
+
+  private async sweepOne(start: Hold, now: number, report: { cancelled: number; released: number; finished: number }) {
+    let hold: Hold | null = start;
+    if (hold.status === "pending") {
+      if (hold.createdAt + this.graceMs >= now) return;
+      // Claim the debit's entry id with a tombstone: afterwards the abandoned writer can never debit.
+      const claim = await this.applyToAccount(hold.accountId, entryIds.hold(hold.holdId), "", {}, VOID);
+      if (claim === "applied" || claim === "voided" || claim === "missing") {
+        await this.cancelPending(hold);
+        report.cancelled++;
+        return;
+      }
+      // The debit did happen: the hold is real; write its journal entry and continue as held.
+      await this.putEntry({
+        entryId: entryIds.hold(hold.holdId),
+        accountId: hold.accountId,
+        kind: "hold",
+        amount: hold.amount,
+        holdId: hold.holdId,
+        at: hold.createdAt,
+      });
+      hold =
+        (await this.transition(hold.holdId, ["pending"], "SET #status = :to", { ":to": "held" })) ??
+        (await this.getHold(hold.holdId));
+      if (!hold) return;
+    }
+    if (hold.status === "held" && hold.deadline < now) {
+      const r = await this.settle(hold.holdId, "release", 0, now);
+      if (r.ok) report.released++;
+      return;
+    }
+    if (hold.status === "capturing" || hold.status === "releasing") {
+      await this.finish(hold);
+      report.finished++;
+    }
+  }
+
+  private async settle(holdId: string, kind: "capture" | "release", amount: number, at: number): Promise<SettleResult> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const hold = await this.getHold(holdId);
+      if (!hold) return { ok: false, reason: "not_found" };
+      const done = kind === "capture" ? "captured" : "released";
+      const working = kind === "capture" ? "capturing" : "releasing";
+      if (hold.status === done || (kind === "release" && hold.status === "cancelled")) return { ok: true, hold };
+      if (hold.status === working) return { ok: true, hold: await this.finish(hold) };
+      if (kind === "release" && hold.status === "pending") {
+        await this.cancelPendingByTombstone(hold);
+        continue;
+      }
+      if (hold.status !== "held") return { ok: false, reason: "conflict", hold };
+      const charged = kind === "capture" ? Math.max(0, Math.min(hold.amount, Math.floor(amount))) : 0;
+      const decided = await this.transition(
+        holdId,
+        ["held"],
+        "SET #status = :to, captureAmount = :c, settledAt = :at",
+        { ":to": working, ":c": charged, ":at": at },
+      );
+      if (!decided) continue;
+      this.maybeCrash("settleDecided");
+      return { ok: true, hold: await this.finish(decided) };
+    }
+    const last = await this.getHold(holdId);
+    return last ? { ok: false, reason: "conflict", hold: last } : { ok: false, reason: "not_found" };
+  }
+
+  /** Applies a decided capture/release to the account (idempotent), journals it and closes the hold. */
+  private async finish(hold: Hold): Promise<Hold> {
+    const charged = hold.status === "capturing" ? (hold.captureAmount ?? 0) : 0;
+    const back = hold.amount - charged;
+    const at = hold.settledAt ?? hold.createdAt;
+    await this.applyToAccount(
+      hold.accountId,
+      `settle:${hold.holdId}`,
+      "SET held = held - :amount, spent = spent + :charged, balance = balance + :back",
+      { ":amount": hold.amount, ":charged": charged, ":back": back },
+      at,
+    );
+    const base = { accountId: hold.accountId, holdId: hold.holdId, at };
+    if (charged > 0)
+      await this.putEntry({ ...base, entryId: entryIds.capture(hold.holdId), kind: "capture", amount: charged });
+    if (back > 0)
+      await this.putEntry({ ...base, entryId: entryIds.release(hold.holdId), kind: "release", amount: back });
+    const to = hold.status === "capturing" ? "captured" : "released";
+    const closed = await this.transition(hold.holdId, [hold.status], "SET #status = :to REMOVE gsi1pk, gsi1sk", {
+      ":to": to,
+    });
+    return closed ?? (await this.getHold(hold.holdId)) ?? hold;
+  }
+
+  private async cancelPendingByTombstone(hold: Hold): Promise<void> {
+    const claim = await this.applyToAccount(hold.accountId, entryIds.hold(hold.holdId), "", {}, VOID);
+    if (claim === "applied" || claim === "voided" || claim === "missing") await this.cancelPending(hold);
+    else await this.transition(hold.holdId, ["pending"], "SET #status = :to", { ":to": "held" });
+  }
+
+  private async cancelPending(hold: Hold): Promise<void> {
+    await this.transition(hold.holdId, ["pending"], "SET #status = :to REMOVE gsi1pk, gsi1sk", { ":to": "cancelled" });
+  }
+
+  /**
+   * A hold refused at the debit never touched the account; delete its item so the same id can be tried again
+   * (a client topping up and retrying with the same Idempotency-Key). Conditional on still pending.
+   */
+  private async forgetPending(hold: Hold): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: holdKey(hold.holdId),
+          ConditionExpression: "#status = :pending",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":pending": "pending" },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /**
+   * One conditional update of the account that also records `entryId` in its applied map. `update` "" only
+   * records the marker (a tombstone when `marker` is VOID).
+   * Returns applied | already (the entry was applied before) | voided (a tombstone holds the id) | refused (the
+   * extra condition failed) | missing (no account).
+   */
+  private async applyToAccount(
+    accountId: string,
+    entryId: string,
+    update: string,
+    values: Record<string, unknown>,
+    marker: number | string,
+    extraCondition?: string,
+  ): Promise<"applied" | "already" | "voided" | "refused" | "missing"> {
+    const set = update === "" ? "SET #applied.#e = :marker" : `${update}, #applied.#e = :marker`;
+    const condition = [
+      "attribute_exists(pk)",
+      "attribute_not_exists(#applied.#e)",
+      ...(extraCondition ? [extraCondition] : []),
+    ].join(" AND ");
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: accountKey(accountId),
+          UpdateExpression: `${set} ADD appliedCount :one`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { "#applied": "applied", "#e": entryId },
+          ExpressionAttributeValues: { ...values, ":marker": marker, ":one": 1 },
+          ReturnValues: "UPDATED_NEW",
+        }),
+      );
+      const count = Number(out.Attributes?.appliedCount ?? 0);
+      if (count % 64 === 0) await this.prune(accountId, typeof marker === "number" ? marker : Date.now());
+      return "applied";
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const item = await this.getItem(accountKey(accountId));
+      if (!item) return "missing";
+      const applied = item.applied as Record<string, unknown> | undefined;
+      const mark = applied?.[entryId];
+      if (mark === VOID) return "voided";
+      if (mark !== undefined) return "already";
+      return "refused";
+    }
+  }
+
+  /** Drops applied markers older than the retention; by then the hold/credit items carry the state. */
+  private async prune(accountId: string, now: number): Promise<void> {
+    const item = await this.getItem(accountKey(accountId));
+    const applied = (item?.applied ?? {}) as Record<string, unknown>;
+    const old = Object.entries(applied)
+      .filter(([, v]) => typeof v === "number" && v < now - this.retentionMs)
+      .map(([k]) => k)
+      .slice(0, 100);
+    if (old.length === 0) return;
+    const names: Record<string, string> = { "#applied": "applied" };
+    old.forEach((k, i) => {
+      names[`#p${i}`] = k;
+    });
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: accountKey(accountId),
+        UpdateExpression: `REMOVE ${old.map((_, i) => `#applied.#p${i}`).join(", ")}`,
+        ExpressionAttributeNames: names,
+      }),
+    );
+  }
+
+  private async transition(
+    holdId: string,
+    from: readonly Hold["status"][],
+    update: string,
+    values: Record<string, unknown>,
+  ): Promise<Hold | null> {
+    const fromValues: Record<string, unknown> = {};
+    from.forEach((s, i) => {
+      fromValues[`:from${i}`] = s;
+    });
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: holdKey(holdId),
+          UpdateExpression: update,
+          ConditionExpression: `#status IN (${Object.keys(fromValues).join(", ")})`,
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ...values, ...fromValues },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return parseHold(out.Attributes);
+    } catch (e) {
+      if (isConditionFailure(e)) return null;
+      throw e;
+    }
+  }
+
+  private async putEntry(entry: LedgerEntry): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...entryKey(entry), ...entry } }));
+  }
+
+  private async getItem(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+    return out.Item;
+  }
+
+  private async queryAll(params: {
+    IndexName: string;
+    KeyConditionExpression: string;
+    ExpressionAttributeValues: Record<string, unknown>;
+  }): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(new QueryCommand({ TableName: this.table, ...params, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** The index is eventually consistent and may project only keys: re-read each hold and keep the open ones. */
+  private async freshHolds(items: readonly Record<string, unknown>[]): Promise<Hold[]> {
+    const holds: Hold[] = [];
+    for (const item of items) {
+      const pk = typeof item.pk === "string" ? item.pk : "";
+      if (!pk.startsWith("HOLD#")) continue;
+      const hold = await this.getHold(pk.slice("HOLD#".length));
+      if (hold && isOpenHold(hold.status)) holds.push(hold);
+    }
+    return holds;
+  }
+
+  private maybeCrash(step: "holdCreated" | "debited" | "settleDecided"): void {
+    if (this.crashAfter(step)) throw new SimulatedCrash(step);
+  }
+}

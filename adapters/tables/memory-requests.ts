@@ -1,0 +1,43 @@
+import type { RequestRecord, RequestResult, RequestStore } from "../../core/ports/requests.ts";
+
+/** In-memory RequestStore: each method is one atomic step, like the conditional writes of the DynamoDB one. */
+export class MemoryRequestStore implements RequestStore {
+  private readonly items = new Map<string, RequestRecord>();
+
+  async create(record: RequestRecord): Promise<boolean> {
+    if (this.items.has(record.requestId)) return false;
+    this.items.set(record.requestId, structuredClone(record));
+    return true;
+  }
+
+  async get(requestId: string): Promise<RequestRecord | null> {
+    const r = this.items.get(requestId);
+    return r ? structuredClone(r) : null;
+  }
+
+  async setPhase(
+    requestId: string,
+    from: readonly RequestRecord["phase"][],
+    to: RequestRecord["phase"],
+  ): Promise<RequestRecord | null> {
+    const r = this.items.get(requestId);
+    if (!r || !from.includes(r.phase)) return null;
+    r.phase = to;
+    return structuredClone(r);
+  }
+
+  async settle(requestId: string, result: RequestResult): Promise<RequestRecord | null> {
+    const r = this.items.get(requestId);
+    if (!r) return null;
+    if (!r.result) {
+      r.result = structuredClone(result);
+      r.phase = "settled";
+    }
+    return structuredClone(r);
+  }
+
+  async discard(requestId: string): Promise<void> {
+    const r = this.items.get(requestId);
+    if (r && r.phase === "holding") this.items.delete(requestId);
+  }
+}

@@ -1,0 +1,115 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { RequestRecord, type RequestResult, type RequestStore } from "../../core/ports/requests.ts";
+import { isConditionalCheckFailed } from "./dynamo.ts";
+
+/** RequestStore on the `jobs` table, item `REQ#<requestId>` / `REQ` (jobs themselves are the JobStore's items). */
+export class DynamoRequestStore implements RequestStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    /** Results are kept this long after the deadline (the ttl attribute; filtered on read where TTL is absent). */
+    private readonly retentionMs = 7 * 24 * 3600 * 1000,
+  ) {}
+
+  private key(requestId: string) {
+    return { pk: `REQ#${requestId}`, sk: "REQ" };
+  }
+
+  async create(record: RequestRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...this.key(record.requestId),
+            ...record,
+            expireAt: Math.ceil((record.deadline + this.retentionMs) / 1000),
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  async get(requestId: string): Promise<RequestRecord | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: this.key(requestId), ConsistentRead: true }),
+    );
+    const item = out.Item;
+    if (!item) return null;
+    if (typeof item.expireAt === "number" && item.expireAt * 1000 < Date.now()) return null;
+    const parsed = RequestRecord.safeParse(item);
+    return parsed.success ? parsed.data : null;
+  }
+
+  async setPhase(
+    requestId: string,
+    from: readonly RequestRecord["phase"][],
+    to: RequestRecord["phase"],
+  ): Promise<RequestRecord | null> {
+    const values: Record<string, unknown> = { ":to": to };
+    from.forEach((p, i) => {
+      values[`:f${i}`] = p;
+    });
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(requestId),
+          UpdateExpression: "SET phase = :to",
+          ConditionExpression: `phase IN (${from.map((_, i) => `:f${i}`).join(", ")})`,
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      const parsed = RequestRecord.safeParse(out.Attributes);
+      return parsed.success ? parsed.data : null;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return null;
+      throw e;
+    }
+  }
+
+  async settle(requestId: string, result: RequestResult): Promise<RequestRecord | null> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(requestId),
+          UpdateExpression: "SET #result = :r, phase = :settled",
+          ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#result)",
+          ExpressionAttributeNames: { "#result": "result" },
+          ExpressionAttributeValues: { ":r": result, ":settled": "settled" },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+    return this.get(requestId);
+  }
+
+  async discard(requestId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: this.key(requestId),
+          ConditionExpression: "phase = :holding",
+          ExpressionAttributeValues: { ":holding": "holding" },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+  }
+}

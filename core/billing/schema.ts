@@ -1,0 +1,56 @@
+import { z } from "zod";
+
+/** Amounts are integer micro-credits (1 credit = 1,000,000); safe integers, never floats. */
+export const Micro = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Balance per account (not per key, so several keys share credits). `held` is what open holds reserve. */
+export const Account = z.object({
+  accountId: z.string().min(1),
+  name: z.string(),
+  balance: Micro,
+  held: Micro,
+  spent: Micro,
+  createdAt: z.number().int(),
+});
+export type Account = z.infer<typeof Account>;
+
+/**
+ * Life of a hold (DynamoDB has no transactions, so every step is one conditional write and the intermediate
+ * states `pending`, `capturing`, `releasing` record an intent that a crash may leave for the sweeper to finish).
+ */
+export const HoldStatus = z.enum(["pending", "held", "capturing", "releasing", "captured", "released", "cancelled"]);
+export type HoldStatus = z.infer<typeof HoldStatus>;
+
+export const Hold = z.object({
+  holdId: z.string().min(1),
+  accountId: z.string().min(1),
+  amount: Micro,
+  status: HoldStatus,
+  /** Set when the decision to capture is taken; the rest of `amount` goes back to the balance. */
+  captureAmount: Micro.optional(),
+  /** After this (ms), a hold still open is released by the sweeper. */
+  deadline: z.number().int(),
+  createdAt: z.number().int(),
+  settledAt: z.number().int().optional(),
+  memo: z.string().optional(),
+});
+export type Hold = z.infer<typeof Hold>;
+
+export const EntryKind = z.enum(["credit", "hold", "capture", "release"]);
+export type EntryKind = z.infer<typeof EntryKind>;
+
+/**
+ * One movement of money, with its own id so a replay is a no-op. Effects on the account:
+ * credit: balance += amount; hold: balance -= amount, held += amount; capture: held -= amount, spent += amount;
+ * release: held -= amount, balance += amount.
+ */
+export const LedgerEntry = z.object({
+  entryId: z.string().min(1),
+  accountId: z.string().min(1),
+  kind: EntryKind,
+  amount: Micro,
+  holdId: z.string().optional(),
+  at: z.number().int(),
+  memo: z.string().optional(),
+});
+export type LedgerEntry = z.infer<typeof LedgerEntry>;

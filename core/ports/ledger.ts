@@ -1,0 +1,68 @@
+import type { Account, Hold, LedgerEntry } from "../billing/schema.ts";
+
+export type CreditResult =
+  | { readonly ok: true; readonly account: Account; readonly entry: LedgerEntry; readonly replay: boolean }
+  | { readonly ok: false; readonly reason: "no_account" | "conflict" };
+
+export type HoldResult =
+  | { readonly ok: true; readonly hold: Hold; readonly replay: boolean }
+  | { readonly ok: false; readonly reason: "no_account" | "insufficient" | "conflict"; readonly hold?: Hold };
+
+export type SettleResult =
+  | { readonly ok: true; readonly hold: Hold }
+  | { readonly ok: false; readonly reason: "not_found" | "conflict"; readonly hold?: Hold };
+
+export interface SweepReport {
+  readonly examined: number;
+  readonly cancelled: number;
+  readonly released: number;
+  readonly finished: number;
+}
+
+/**
+ * Credits ledger. Every movement has its own id, so a retried call is a no-op that returns the first outcome.
+ * Balances never go below zero: a hold is refused (`insufficient`) rather than overdrawn.
+ * DynamoDB adapter: single-item conditional writes only (no transactions), with `sweepHolds` finishing whatever a
+ * crash between two writes left behind.
+ */
+export interface Ledger {
+  /** Creates the account with a zero balance; returns the existing one when it is already there. */
+  openAccount(accountId: string, name: string, at: number): Promise<Account>;
+  getAccount(accountId: string): Promise<Account | null>;
+  /**
+   * Adds credits once per `entryId`. `fingerprint` identifies the request that asked for it: the same entry id with
+   * another fingerprint is a `conflict` (an Idempotency-Key reused for a different top-up).
+   */
+  credit(input: {
+    readonly accountId: string;
+    readonly entryId: string;
+    readonly amount: number;
+    readonly at: number;
+    readonly fingerprint?: string;
+    readonly memo?: string;
+  }): Promise<CreditResult>;
+  /** Reserves `amount` from the balance (idempotent per `holdId`; same id with another amount = `conflict`). */
+  hold(input: {
+    readonly holdId: string;
+    readonly accountId: string;
+    readonly amount: number;
+    readonly deadline: number;
+    readonly at: number;
+    readonly memo?: string;
+  }): Promise<HoldResult>;
+  /** Charges `amount` (clamped to the hold) and returns the rest to the balance. Idempotent. */
+  capture(holdId: string, amount: number, at: number): Promise<SettleResult>;
+  /** Returns the whole hold to the balance. Idempotent; a captured hold is a `conflict`. */
+  release(holdId: string, at: number): Promise<SettleResult>;
+  getHold(holdId: string): Promise<Hold | null>;
+  /** Holds not yet captured, released or cancelled. */
+  openHolds(accountId: string): Promise<Hold[]>;
+  /** Most recent first. */
+  entries(accountId: string, limit: number): Promise<LedgerEntry[]>;
+  /**
+   * Settles holds left behind: pending holds older than the grace period that never debited the account are
+   * cancelled (and can never debit it later); held holds past their deadline are released; capturing/releasing
+   * holds are finished.
+   */
+  sweepHolds(now: number): Promise<SweepReport>;
+}

@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { SignedReceipt } from "../receipts/receipt.ts";
+
+/** One expert chosen for a request, with its gate (the router's mixture weight) at routing time. */
+export const RoutedExpert = z.object({
+  uid: z.number().int().min(0).max(65535),
+  hotkey: z.string().min(1).max(64),
+  gate: z.number().min(0).max(1),
+});
+export type RoutedExpert = z.infer<typeof RoutedExpert>;
+
+export const RequestStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled", "expired"]);
+export type RequestStatus = z.infer<typeof RequestStatus>;
+
+/** The settled outcome of a paid query, written once (first writer wins) and served on every later poll. */
+export const RequestResult = z.object({
+  status: z.enum(["succeeded", "failed", "canceled", "expired"]),
+  output: z.unknown().optional(),
+  experts: z.array(
+    RoutedExpert.extend({
+      /** Epistula signature (0x hex) of the expert over its answer. */
+      signature: z.string(),
+      signedBody: z.string(),
+      signatureTimestamp: z.string(),
+      signatureUuid: z.string(),
+    }),
+  ),
+  failedUids: z.array(z.number().int()),
+  cost: z.number().int().min(0),
+  receipt: SignedReceipt.optional(),
+  settledAt: z.number().int(),
+});
+export type RequestResult = z.infer<typeof RequestResult>;
+
+/** A paid query: one per `POST /v1/tasks/{task}/infer`, fanning out to one job per routed expert. */
+export const RequestRecord = z.object({
+  requestId: z.string().min(1),
+  accountId: z.string(),
+  keyId: z.string(),
+  task: z.string(),
+  /** sha256 of the canonical request body: the same Idempotency-Key with another body is a conflict. */
+  bodySha256: z.string(),
+  experts: z.array(RoutedExpert),
+  pricePerAnswer: z.number().int().min(0),
+  holdAmount: z.number().int().min(0),
+  /** `holding` until the hold is in place, `dispatched` once jobs are enqueued, `canceling` while a cancel runs. */
+  phase: z.enum(["holding", "dispatched", "canceling", "settled"]),
+  createdAt: z.number().int(),
+  deadline: z.number().int(),
+  result: RequestResult.optional(),
+});
+export type RequestRecord = z.infer<typeof RequestRecord>;
+
+/** Requests port (the `jobs` table, `pk=REQ#<id>`); single-item conditional writes. */
+export interface RequestStore {
+  /** false when the id exists. */
+  create(record: RequestRecord): Promise<boolean>;
+  get(requestId: string): Promise<RequestRecord | null>;
+  /** Moves `phase` from one of `from` to `to`; returns the record as it is afterwards, or null when refused. */
+  setPhase(
+    requestId: string,
+    from: readonly RequestRecord["phase"][],
+    to: RequestRecord["phase"],
+  ): Promise<RequestRecord | null>;
+  /** Writes the result if none is there yet; returns the stored record (the first result wins). */
+  settle(requestId: string, result: RequestResult): Promise<RequestRecord | null>;
+  /** Deletes a request that never got a hold (so the same Idempotency-Key can be retried after a 402). */
+  discard(requestId: string): Promise<void>;
+}

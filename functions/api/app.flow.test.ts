@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
+import { verifyReceipt } from "../../core/receipts/receipt.ts";
+import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
+import { digitInput, harness, manualClock } from "./testing/harness.ts";
+
+describe("paid query, sync path", () => {
+  it("answers with the combined output, charges price x answering experts and signs a receipt", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const stop = h.startWorkers();
+    const res = await key.client.infer("digits", digitInput(1), { k: 3, waitSeconds: 10 });
+    await stop();
+    expect(res.ok && res.status).toBe(200);
+    if (!res.ok || !("output" in res.data)) throw new Error(JSON.stringify(res));
+    const data = res.data;
+    expect(data.cost).toBe(3 * DIGITS_PRICE);
+    expect(data.experts.map((e) => e.uid).sort()).toEqual([0, 1, 2]);
+    expect(data.experts.reduce((s, e) => s + e.gate, 0)).toBeCloseTo(1, 9);
+    expect((data.output as { probs: number[] }).probs[9]).toBeCloseTo(0.91, 6);
+    expect(
+      verifyReceipt(sr25519Verifier, data.receipt, {
+        expectedSigner: h.deps.gatewaySigner.address,
+        output: data.output,
+      }),
+    ).toEqual({ ok: true });
+    const verdict = await h.admin.verifyReceipt(data.receipt, data.output);
+    expect(verdict.ok && verdict.data.valid).toBe(true);
+    const usage = await key.client.usage();
+    if (!usage.ok) throw new Error("usage");
+    expect(usage.data.balance).toBe(7 * DIGITS_PRICE);
+    expect(usage.data.held).toBe(0);
+    expect(usage.data.spent).toBe(3 * DIGITS_PRICE);
+    expect(usage.data.openHolds).toEqual([]);
+  });
+
+  it("charges only the experts whose signed answer checks out", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const stop = h.startWorkers((uid) => (uid === 1 ? "wrong_signer" : uid === 2 ? "tampered" : "none"));
+    const res = await key.client.infer("digits", digitInput(), { k: 3, waitSeconds: 10 });
+    await stop();
+    if (!res.ok || !("output" in res.data)) throw new Error(JSON.stringify(res));
+    expect(res.data.experts.map((e) => e.uid)).toEqual([0]);
+    expect(res.data.experts[0]?.gate).toBe(1);
+    expect(res.data.cost).toBe(DIGITS_PRICE);
+    const usage = await key.client.usage();
+    expect(usage.ok && usage.data.balance).toBe(9 * DIGITS_PRICE);
+  });
+
+  it("returns 503 and charges nothing when every expert fails", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(5 * DIGITS_PRICE);
+    const stop = h.startWorkers(() => "fail");
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 10 });
+    await stop();
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.status).toBe(503);
+    expect(res.problem.code).toBe("unavailable");
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.balance, usage.data.held, usage.data.spent]).toEqual([5 * DIGITS_PRICE, 0, 0]);
+  });
+});
+
+describe("paid query, async path", () => {
+  it("holds before enqueueing, answers 202, and settles once on polls", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    expect(res.ok && res.status).toBe(202);
+    if (!res.ok || !("urls" in res.data)) throw new Error(JSON.stringify(res));
+    const id = res.data.id;
+    const held = await key.client.usage();
+    expect(held.ok && [held.data.balance, held.data.held]).toEqual([8 * DIGITS_PRICE, 2 * DIGITS_PRICE]);
+    expect((await h.queue.depth()).visible).toBe(2);
+    const pending = await key.client.job(id);
+    expect(pending.ok && pending.data.status).toBe("queued");
+    await (await import("./testing/fake-experts.ts")).answerQueuedJobs(h.queue, h.jobs, h.experts);
+    const done1 = await key.client.job(id);
+    const done2 = await key.client.job(id);
+    expect(done1.ok && done1.data.status).toBe("succeeded");
+    expect(done2.ok && done2.data.receipt).toEqual(done1.ok && done1.data.receipt);
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.balance, usage.data.held, usage.data.spent]).toEqual([
+      8 * DIGITS_PRICE,
+      0,
+      2 * DIGITS_PRICE,
+    ]);
+  });
+
+  it("cancel releases the hold and marks the jobs canceled; a second cancel is the same answer", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 3, waitSeconds: 0 });
+    if (!res.ok) throw new Error("infer");
+    const c1 = await key.client.cancel(res.data.id);
+    const c2 = await key.client.cancel(res.data.id);
+    expect(c1.ok && c1.data.status).toBe("canceled");
+    expect(c2.ok && c2.data.status).toBe("canceled");
+    const jobs = await h.jobs.getMany([0, 1, 2].map((uid) => `${res.data.id}:${uid}`));
+    expect(jobs.map((j) => j.status)).toEqual(["canceled", "canceled", "canceled"]);
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.balance, usage.data.held, usage.data.spent]).toEqual([10 * DIGITS_PRICE, 0, 0]);
+  });
+
+  it("expires after the deadline with no answer and releases the hold", async () => {
+    const clock = manualClock();
+    const h = await harness({ clock, config: { jobDeadlineSeconds: 30 } });
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error("infer");
+    clock.advance(31_000);
+    const job = await key.client.job(res.data.id);
+    expect(job.ok && job.data.status).toBe("expired");
+    expect(job.ok && job.data.cost).toBe(0);
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.balance, usage.data.held]).toEqual([10 * DIGITS_PRICE, 0]);
+  });
+
+  it("a sync wait that outlives the deadline ends in 503 with nothing charged", async () => {
+    const clock = manualClock();
+    const h = await harness({ clock, config: { jobDeadlineSeconds: 2 } });
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 5 });
+    expect(!res.ok && res.status).toBe(503);
+    const usage = await key.client.usage();
+    expect(usage.ok && usage.data.balance).toBe(10 * DIGITS_PRICE);
+  });
+});
+
+describe("idempotency and credits", () => {
+  it("the same Idempotency-Key and body gives the same job and one charge; another body is 409", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const r = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0, idempotencyKey: "same-key" });
+      if (!r.ok) throw new Error(JSON.stringify(r.problem));
+      ids.add(r.data.id);
+    }
+    expect(ids.size).toBe(1);
+    const usage = await key.client.usage();
+    expect(usage.ok && usage.data.held).toBe(2 * DIGITS_PRICE);
+    const other = await key.client.infer("digits", digitInput(0.2), {
+      k: 2,
+      waitSeconds: 0,
+      idempotencyKey: "same-key",
+    });
+    expect(!other.ok && other.status).toBe(409);
+  });
+
+  it("refuses with 402 when the balance cannot cover price x k, and nothing is enqueued", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(2 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 3, waitSeconds: 0, idempotencyKey: "retry-me" });
+    expect(!res.ok && res.status).toBe(402);
+    expect((await h.queue.depth()).visible).toBe(0);
+    await h.admin.topUp(key.id, DIGITS_PRICE, "t1");
+    const retried = await key.client.infer("digits", digitInput(), {
+      k: 3,
+      waitSeconds: 0,
+      idempotencyKey: "retry-me",
+    });
+    expect(retried.ok && retried.status).toBe(202);
+  });
+
+  it("a top-up with the same Idempotency-Key credits once; with another amount it is 409", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(0);
+    const a = await h.admin.topUp(key.id, 500, "topup-1");
+    const b = await h.admin.topUp(key.id, 500, "topup-1");
+    expect(a.ok && a.data.balance).toBe(500);
+    expect(b.ok && [b.data.balance, b.data.replay]).toEqual([500, true]);
+    const c = await h.admin.topUp(key.id, 700, "topup-1");
+    expect(!c.ok && c.status).toBe(409);
+  });
+});

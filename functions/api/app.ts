@@ -1,0 +1,99 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { RateLimiter } from "./auth.ts";
+import type { ApiDeps } from "./deps.ts";
+import { docsPage } from "./docs-page.ts";
+import type { ApiEnv } from "./env.ts";
+import { ApiError, codeForStatus, problemResponse } from "./errors.ts";
+import { randomId } from "./flow/ids.ts";
+import { registerInferenceRoutes } from "./routes/inference.ts";
+import { registerKeyRoutes } from "./routes/keys.ts";
+import { registerPublicRoutes } from "./routes/public.ts";
+
+export const OPENAPI_INFO = {
+  title: "Intelligence market inference API",
+  version: "1.0.0",
+  description: "Pay-per-query access to the market's experts. Amounts are integer micro-credits.",
+};
+
+/** The Hono app with every route; all I/O comes through `deps` (memory adapters in tests, AWS in the cloud). */
+export function createApp(deps: ApiDeps) {
+  const limiter = new RateLimiter();
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+        throw new ApiError(
+          "invalid_request",
+          issues
+            .map((i) => `${i.path || "(body)"}: ${i.message}`)
+            .join("; ")
+            .slice(0, 500),
+          { issues },
+        );
+      }
+    },
+  });
+
+  app.use("*", async (c, next) => {
+    const requestId = randomId("hr");
+    c.set("requestId", requestId);
+    c.header("x-request-id", requestId);
+    await next();
+    c.res.headers.set("x-request-id", requestId);
+  });
+  app.use(
+    "*",
+    cors({
+      origin: deps.config.corsOrigins === "*" ? "*" : [...deps.config.corsOrigins],
+      allowHeaders: ["authorization", "content-type", "idempotency-key", "prefer"],
+      exposeHeaders: ["x-request-id", "retry-after", "location"],
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.config.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError("payload_too_large", `the body exceeds ${deps.config.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+
+  registerKeyRoutes(app, deps);
+  registerInferenceRoutes(app, deps, limiter);
+  registerPublicRoutes(app, deps);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "A client key, mk_live_… or mk_test_…",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator token (MARKET_ADMIN_TOKEN)",
+  });
+  app.doc31("/openapi.json", { openapi: "3.1.0", info: OPENAPI_INFO });
+  app.get("/docs", (c) => c.html(docsPage()));
+  app.get("/health", (c) => c.json({ ok: true }));
+
+  app.notFound((c) => problemResponse("not_found", "no such route", c.var.requestId ?? randomId("hr")));
+  app.onError((error, c) => {
+    const requestId = c.var.requestId ?? randomId("hr");
+    if (error instanceof ApiError) return problemResponse(error.code, error.detail, requestId, error.extra);
+    if (error instanceof HTTPException && error.status < 500) {
+      const code = codeForStatus(error.status);
+      return problemResponse(code, code === "invalid_request" ? "malformed request" : error.message || code, requestId);
+    }
+    deps.logger.error("unhandled error", { requestId, error });
+    return problemResponse("internal", "an internal error occurred", requestId);
+  });
+  return app;
+}
+
+export type MarketApp = ReturnType<typeof createApp>;

@@ -1,0 +1,133 @@
+import type { JobStore } from "../../core/ports/jobs.ts";
+import type { KeyStore } from "../../core/ports/keys.ts";
+import type { Ledger } from "../../core/ports/ledger.ts";
+import type { JobQueue } from "../../core/ports/queue.ts";
+import type { RequestStore, RoutedExpert } from "../../core/ports/requests.ts";
+import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
+
+/** One task as the API sees it. The lead adapts the core/tasks registry to this narrow view. */
+export interface CatalogTask {
+  readonly id: string;
+  readonly description: string;
+  /** JSON Schemas (draft 2020-12, as z.toJSONSchema writes) of what clients send and get back. */
+  readonly inputJsonSchema: Record<string, unknown>;
+  readonly outputJsonSchema: Record<string, unknown>;
+  /** Micro-credits per expert answer. */
+  readonly pricePerAnswer: number;
+}
+
+export type Validation<T> =
+  | { readonly ok: true; readonly value: T }
+  | {
+      readonly ok: false;
+      readonly issues: readonly { readonly path: readonly (string | number)[]; readonly message: string }[];
+    };
+
+export interface TaskCatalog {
+  list(): readonly CatalogTask[];
+  get(taskId: string): CatalogTask | undefined;
+  /** Validates a client input and normalises it into the job input the workers get (may decode media). */
+  prepare(taskId: string, input: unknown): Promise<Validation<unknown>>;
+  /** Validates one expert output against the task's output schema. */
+  parseOutput(taskId: string, output: unknown): Validation<unknown>;
+  /** Gate-weighted combination of the valid outputs (the gates given are already renormalised to sum to 1). */
+  combine(taskId: string, outputs: readonly unknown[], gates: readonly number[]): unknown;
+}
+
+/** What the directory knows of one expert (from the metagraph and the validator's latest scores). */
+export interface DirectoryExpert {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly task: string;
+  /** Normalised weight in [0,1] (validator's latest), incentive and Shapley value of the last epoch. */
+  readonly weight: number;
+  readonly incentive: number;
+  readonly shapley: number;
+  readonly active: boolean;
+}
+
+export interface MetagraphView {
+  readonly netuid: number;
+  readonly block: number;
+  readonly experts: readonly DirectoryExpert[];
+}
+
+/**
+ * Experts per task. TODO(issue 6 follow-up): `earnings(uid)` (query-fee shares credited per expert) for
+ * GET /v1/experts/{uid}/earnings once shares are persisted.
+ */
+export interface ExpertDirectory {
+  experts(task?: string): Promise<readonly DirectoryExpert[]>;
+  metagraph(): Promise<MetagraphView>;
+}
+
+/** Picks the experts that answer one input. Gates sum to 1 over the returned experts. */
+export interface Router {
+  route(task: string, normalizedInput: unknown, k: number): Promise<RoutedExpert[]>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface ApiLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ApiConfig {
+  readonly adminToken: string;
+  /** Default synchronous wait of an infer call, seconds (25). `Prefer: wait=N` asks for another, up to max. */
+  readonly defaultWaitSeconds: number;
+  readonly maxWaitSeconds: number;
+  /** How long experts have to answer before the jobs expire and the hold is released, seconds. */
+  readonly jobDeadlineSeconds: number;
+  readonly bodyLimitBytes: number;
+  readonly platformCutBps: number;
+  readonly maxK: number;
+  readonly defaultK: number;
+  /** `mk_live_` or `mk_test_` keys. */
+  readonly keyEnvironment: "live" | "test";
+  readonly corsOrigins: readonly string[] | "*";
+  /** Poll backoff of the sync wait: first and max delay, ms. */
+  readonly pollInitialMs: number;
+  readonly pollMaxMs: number;
+}
+
+export const DEFAULT_CONFIG: Omit<ApiConfig, "adminToken"> = {
+  defaultWaitSeconds: 25,
+  maxWaitSeconds: 60,
+  jobDeadlineSeconds: 60,
+  bodyLimitBytes: 2_500_000,
+  platformCutBps: 1000,
+  maxK: 8,
+  defaultK: 3,
+  keyEnvironment: "live",
+  corsOrigins: "*",
+  pollInitialMs: 20,
+  pollMaxMs: 500,
+};
+
+export interface ApiDeps {
+  readonly keys: KeyStore;
+  readonly ledger: Ledger;
+  readonly requests: RequestStore;
+  readonly jobs: JobStore;
+  readonly queue: JobQueue;
+  readonly tasks: TaskCatalog;
+  readonly router: Router;
+  readonly directory: ExpertDirectory;
+  /** The gateway hotkey: signs job messages (Epistula) and receipts. */
+  readonly gatewaySigner: Signer;
+  readonly verifier: SignatureVerifier;
+  readonly clock: Clock;
+  readonly config: ApiConfig;
+  readonly logger: ApiLogger;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

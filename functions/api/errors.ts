@@ -1,0 +1,101 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The one table of API error codes: status and title come from here and nowhere else, so the two directions
+ * (code -> status, status -> default code) cannot drift.
+ */
+export const ERROR_TABLE = {
+  invalid_request: { status: 400, title: "Invalid request" },
+  unauthorized: { status: 401, title: "Missing or invalid credentials" },
+  insufficient_credits: { status: 402, title: "Not enough credits" },
+  forbidden: { status: 403, title: "The key lacks the scope for this route" },
+  not_found: { status: 404, title: "Not found" },
+  conflict: { status: 409, title: "Conflict" },
+  payload_too_large: { status: 413, title: "Request body too large" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal: { status: 500, title: "Internal error" },
+  unavailable: { status: 503, title: "No expert could answer; nothing was charged" },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+export type ErrorStatus = (typeof ERROR_TABLE)[ErrorCode]["status"];
+
+export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
+
+/** Default code of a status (first in table order); used for errors raised by Hono itself (404, 413...). */
+export function codeForStatus(status: number): ErrorCode {
+  return ERROR_CODES.find((c) => ERROR_TABLE[c].status === status) ?? "internal";
+}
+
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extra: {
+      readonly issues?: readonly { path: string; message: string }[];
+      readonly retryAfterSeconds?: number;
+    } = {},
+  ) {
+    super(detail);
+  }
+  get status(): ErrorStatus {
+    return ERROR_TABLE[this.code].status;
+  }
+}
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
+    requestId: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+export type Problem = z.infer<typeof Problem>;
+
+export function problemBody(
+  code: ErrorCode,
+  detail: string,
+  requestId: string,
+  issues?: readonly { path: string; message: string }[],
+): Problem {
+  const entry = ERROR_TABLE[code];
+  return {
+    type: `https://market.invalid/problems/${code.replaceAll("_", "-")}`,
+    title: entry.title,
+    status: entry.status,
+    detail,
+    code,
+    requestId,
+    ...(issues && issues.length > 0 ? { issues: [...issues] } : {}),
+  };
+}
+
+export function problemResponse(
+  code: ErrorCode,
+  detail: string,
+  requestId: string,
+  extra: ApiError["extra"] = {},
+): Response {
+  const body = problemBody(code, detail, requestId, extra.issues);
+  const headers = new Headers({ "content-type": "application/problem+json", "x-request-id": requestId });
+  if (extra.retryAfterSeconds !== undefined) headers.set("retry-after", String(extra.retryAfterSeconds));
+  return new Response(JSON.stringify(body), { status: body.status, headers });
+}
+
+/** Responses every route may give, for the OpenAPI document. */
+export function problemResponses(...codes: ErrorCode[]) {
+  const out: Record<
+    number,
+    { description: string; content: { "application/problem+json": { schema: typeof Problem } } }
+  > = {};
+  for (const code of codes) {
+    const e = ERROR_TABLE[code];
+    out[e.status] = { description: e.title, content: { "application/problem+json": { schema: Problem } } };
+  }
+  return out;
+}

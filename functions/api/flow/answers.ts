@@ -1,0 +1,57 @@
+import { verifyEpistula } from "../../../core/epistula/epistula.ts";
+import type { JobRecord } from "../../../core/jobs/schema.ts";
+import type { RequestRecord, RoutedExpert } from "../../../core/ports/requests.ts";
+import type { SignatureVerifier } from "../../../core/ports/signer.ts";
+import type { TaskCatalog } from "../deps.ts";
+
+/** A signature made this long before the request or after its deadline is not one the expert made for it. */
+const CLOCK_SKEW_MS = 60_000;
+
+export type AnswerCheck =
+  | { readonly ok: true; readonly output: unknown; readonly job: JobRecord }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Accepts an expert's stored answer only if the expert's hotkey signed (Epistula) exactly
+ * `{jobId, uid, output}` for this job, at a plausible time, and the output fits the task's schema. The output used
+ * is the signed one, never the unsigned copy next to it.
+ */
+export function checkAnswer(
+  job: JobRecord,
+  expert: RoutedExpert,
+  request: RequestRecord,
+  tasks: TaskCatalog,
+  verifier: SignatureVerifier,
+): AnswerCheck {
+  const answer = job.answer;
+  if (job.status !== "succeeded" || !answer) return { ok: false, reason: "no_answer" };
+  const signedAt = Number(answer.signature.timestamp);
+  if (signedAt < request.createdAt - CLOCK_SKEW_MS || signedAt > request.deadline + CLOCK_SKEW_MS) {
+    return { ok: false, reason: "signature_time" };
+  }
+  // Freshness is judged above against the request's window, so verify "as of" the signing time.
+  const verdict = verifyEpistula(verifier, answer.body, answer.signature, {
+    now: signedAt,
+    expectedSigner: expert.hotkey,
+  });
+  if (!verdict.ok) return { ok: false, reason: verdict.reason };
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.body);
+  } catch {
+    return { ok: false, reason: "body_not_json" };
+  }
+  if (typeof body !== "object" || body === null) return { ok: false, reason: "body_shape" };
+  const fields = body as { jobId?: unknown; uid?: unknown; output?: unknown };
+  if (fields.jobId !== job.jobId || fields.uid !== expert.uid) return { ok: false, reason: "body_mismatch" };
+  const parsed = tasks.parseOutput(request.task, fields.output);
+  if (!parsed.ok) return { ok: false, reason: "output_schema" };
+  return { ok: true, output: parsed.value, job };
+}
+
+/** Gates of the experts that answered, rescaled to sum to 1 (equal when they sum to 0). */
+export function renormalise(gates: readonly number[]): number[] {
+  const sum = gates.reduce((s, g) => s + (Number.isFinite(g) && g > 0 ? g : 0), 0);
+  if (sum <= 0) return gates.map(() => 1 / gates.length);
+  return gates.map((g) => (Number.isFinite(g) && g > 0 ? g : 0) / sum);
+}

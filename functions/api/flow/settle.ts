@@ -1,0 +1,152 @@
+import { captureAmount } from "../../../core/billing/pricing.ts";
+import { type JobRecord, TERMINAL_JOB_STATUSES } from "../../../core/jobs/schema.ts";
+import type { RequestRecord, RequestResult, RequestStatus } from "../../../core/ports/requests.ts";
+import { outputDigest, signReceipt } from "../../../core/receipts/receipt.ts";
+import type { ApiDeps } from "../deps.ts";
+import { checkAnswer, renormalise } from "./answers.ts";
+import { jobIdOf } from "./ids.ts";
+
+/** A request that never got its jobs out (crash before enqueue) is given up this long after its deadline. */
+const HOLDING_GRACE_MS = 5_000;
+
+export interface RequestView {
+  readonly record: RequestRecord;
+  readonly status: RequestStatus;
+}
+
+/**
+ * Looks at a request and, when every job is finished (or the deadline passed), settles it: verifies the signed
+ * answers, combines them, captures only what was answered and releases the rest, signs the receipt, and stores
+ * the result (first writer wins). Idempotent: any number of pollers may call it; the ledger steps are keyed by the
+ * request id and the job states it reads are final.
+ */
+export async function settleRequest(deps: ApiDeps, requestId: string): Promise<RequestView | null> {
+  const record = await deps.requests.get(requestId);
+  if (!record) return null;
+  if (record.result) return { record, status: record.result.status };
+  const now = deps.clock.now();
+  if (record.phase === "canceling") return finishCancel(deps, record);
+  if (record.phase === "holding") {
+    if (now <= record.deadline + HOLDING_GRACE_MS) return { record, status: "queued" };
+    await deps.ledger.release(record.requestId, now);
+    return store(deps, record, emptyResult("expired", record, now));
+  }
+  const jobs = new Map(
+    (await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)))).map((j) => [j.jobId, j]),
+  );
+  const pastDeadline = now > record.deadline;
+  let pending = 0;
+  let started = false;
+  const finished: JobRecord[] = [];
+  for (const expert of record.experts) {
+    const jobId = jobIdOf(record.requestId, expert.uid);
+    let job = jobs.get(jobId);
+    if (job && !TERMINAL_JOB_STATUSES.has(job.status) && pastDeadline) {
+      const t = await deps.jobs.expire(jobId, now);
+      job = t.job ?? job;
+    }
+    if (!job) {
+      if (!pastDeadline) pending++;
+      continue;
+    }
+    if (TERMINAL_JOB_STATUSES.has(job.status)) {
+      finished.push(job);
+      started = true;
+    } else {
+      pending++;
+      if (job.status === "running") started = true;
+    }
+  }
+  if (pending > 0) return { record, status: started ? "running" : "queued" };
+  return store(deps, record, await finalResult(deps, record, finished, now));
+}
+
+async function finalResult(
+  deps: ApiDeps,
+  record: RequestRecord,
+  jobs: readonly JobRecord[],
+  now: number,
+): Promise<RequestResult> {
+  const accepted: { expert: RequestRecord["experts"][number]; output: unknown; job: JobRecord }[] = [];
+  const failedUids: number[] = [];
+  for (const expert of record.experts) {
+    const job = jobs.find((j) => j.uid === expert.uid);
+    const check = job
+      ? checkAnswer(job, expert, record, deps.tasks, deps.verifier)
+      : { ok: false as const, reason: "no_job" };
+    if (check.ok) accepted.push({ expert, output: check.output, job: check.job });
+    else {
+      failedUids.push(expert.uid);
+      if (job?.status === "succeeded")
+        deps.logger.warn("answer rejected", { requestId: record.requestId, uid: expert.uid, reason: check.reason });
+    }
+  }
+  if (accepted.length === 0) {
+    await deps.ledger.release(record.requestId, now);
+    const allExpired = jobs.length === 0 || jobs.every((j) => j.status === "expired");
+    return { ...emptyResult(allExpired ? "expired" : "failed", record, now), failedUids };
+  }
+  const gates = renormalise(accepted.map((a) => a.expert.gate));
+  let output: unknown;
+  try {
+    output = deps.tasks.combine(
+      record.task,
+      accepted.map((a) => a.output),
+      gates,
+    );
+  } catch (error) {
+    deps.logger.error("combine failed", { requestId: record.requestId, error });
+    await deps.ledger.release(record.requestId, now);
+    return { ...emptyResult("failed", record, now), failedUids: record.experts.map((e) => e.uid) };
+  }
+  const cost = captureAmount(record.pricePerAnswer, accepted.length, record.holdAmount);
+  const captured = await deps.ledger.capture(record.requestId, cost, now);
+  if (!captured.ok) {
+    // The hold was released meanwhile (the sweeper, after its deadline): nothing can be charged, so give nothing.
+    deps.logger.warn("capture refused", { requestId: record.requestId, reason: captured.reason });
+    return { ...emptyResult("expired", record, now), failedUids };
+  }
+  const charged = captured.hold.captureAmount ?? cost;
+  const experts = accepted.map((a, i) => ({
+    uid: a.expert.uid,
+    hotkey: a.expert.hotkey,
+    gate: gates[i] ?? 0,
+    signature: a.job.answer?.signature.signature ?? "",
+    signedBody: a.job.answer?.body ?? "",
+    signatureTimestamp: a.job.answer?.signature.timestamp ?? "",
+    signatureUuid: a.job.answer?.signature.uuid ?? "",
+  }));
+  const receipt = signReceipt(deps.gatewaySigner, {
+    v: 1,
+    requestId: record.requestId,
+    keyId: record.keyId,
+    task: record.task,
+    experts: experts.map((e) => ({ uid: e.uid, hotkey: e.hotkey, gate: e.gate })),
+    cost: charged,
+    outputSha256: outputDigest(output),
+    time: now,
+  });
+  return { status: "succeeded", output, experts, failedUids, cost: charged, receipt, settledAt: now };
+}
+
+function emptyResult(status: RequestResult["status"], record: RequestRecord, now: number): RequestResult {
+  return { status, experts: [], failedUids: record.experts.map((e) => e.uid), cost: 0, settledAt: now };
+}
+
+async function store(deps: ApiDeps, record: RequestRecord, result: RequestResult): Promise<RequestView> {
+  const stored = (await deps.requests.settle(record.requestId, result)) ?? { ...record, result };
+  return { record: stored, status: stored.result?.status ?? result.status };
+}
+
+/** Cancels every job still open, releases the whole hold, and records the request as canceled. Idempotent. */
+export async function finishCancel(deps: ApiDeps, record: RequestRecord): Promise<RequestView> {
+  const now = deps.clock.now();
+  for (const expert of record.experts) await deps.jobs.cancel(jobIdOf(record.requestId, expert.uid), now);
+  const released = await deps.ledger.release(record.requestId, now);
+  if (!released.ok && released.hold?.status === "captured") {
+    // A settler captured just before the cancel: its answer stands (recomputed identically from the final jobs).
+    const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
+    return store(deps, record, await finalResult(deps, record, jobs, now));
+  }
+  return store(deps, record, emptyResult("canceled", record, now));
+}

@@ -1,0 +1,153 @@
+import { holdAmount } from "../../../core/billing/pricing.ts";
+import { signEpistula } from "../../../core/epistula/epistula.ts";
+import type { JobMessage, JobRecord } from "../../../core/jobs/schema.ts";
+import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
+import type { RequestRecord } from "../../../core/ports/requests.ts";
+import type { ApiDeps } from "../deps.ts";
+import { ApiError } from "../errors.ts";
+import { fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
+import { type RequestView, settleRequest } from "./settle.ts";
+
+/** Holds stay open this long past the job deadline, so a late poll can still settle before the sweeper releases. */
+export const SETTLE_MARGIN_MS = 5 * 60_000;
+
+export interface SubmitInput {
+  readonly key: ApiKeyRecord;
+  readonly task: string;
+  readonly input: unknown;
+  readonly k: number;
+  readonly idempotencyKey: string | undefined;
+}
+
+/**
+ * The paid path up to the queue: validate -> route -> request record -> hold (before anything is enqueued) ->
+ * job records -> signed job messages. Returns the request's current view (a replayed Idempotency-Key returns the
+ * first request's, whatever state it is in).
+ */
+export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<RequestView> {
+  const task = deps.tasks.get(s.task);
+  if (!task) throw new ApiError("not_found", `unknown task "${s.task}"`);
+  const prepared = await deps.tasks.prepare(s.task, s.input);
+  if (!prepared.ok) {
+    throw new ApiError("invalid_request", "input does not match the task's schema", {
+      issues: prepared.issues.map((i) => ({ path: ["input", ...i.path].join("."), message: i.message })),
+    });
+  }
+  const bodySha256 = fingerprint({ task: s.task, input: s.input, k: s.k });
+  const requestId = s.idempotencyKey ? idempotentRequestId(s.key.accountId, s.idempotencyKey) : randomId("req");
+  if (s.idempotencyKey) {
+    const replay = await replayOf(deps, requestId, bodySha256);
+    if (replay) return replay;
+  }
+  const experts = await deps.router.route(s.task, prepared.value, s.k);
+  if (experts.length === 0) throw new ApiError("unavailable", `no expert serves "${s.task}" right now`);
+  const now = deps.clock.now();
+  const deadline = now + deps.config.jobDeadlineSeconds * 1000;
+  const amount = holdAmount(task.pricePerAnswer, experts.length);
+  const record: RequestRecord = {
+    requestId,
+    accountId: s.key.accountId,
+    keyId: s.key.keyId,
+    task: s.task,
+    bodySha256,
+    experts,
+    pricePerAnswer: task.pricePerAnswer,
+    holdAmount: amount,
+    phase: "holding",
+    createdAt: now,
+    deadline,
+  };
+  if (!(await deps.requests.create(record))) {
+    const replay = await replayOf(deps, requestId, bodySha256);
+    if (replay) return replay;
+    throw new ApiError("conflict", "request id collision; retry");
+  }
+  const hold = await deps.ledger.hold({
+    holdId: requestId,
+    accountId: s.key.accountId,
+    amount,
+    deadline: deadline + SETTLE_MARGIN_MS,
+    at: now,
+    memo: `${s.task} x${experts.length}`,
+  });
+  if (!hold.ok) {
+    await deps.requests.discard(requestId);
+    if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
+    throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
+  }
+  await dispatch(deps, record, prepared.value, now);
+  // No settle here: nothing can be finished yet unless enqueueing failed, and the wait loop (or a poll) settles.
+  return { record: { ...record, phase: "dispatched" }, status: "queued" };
+}
+
+async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): Promise<RequestView | null> {
+  const existing = await deps.requests.get(requestId);
+  if (!existing) return null;
+  if (existing.bodySha256 !== bodySha256) {
+    throw new ApiError("conflict", "this Idempotency-Key was used with a different request body");
+  }
+  return settleRequest(deps, requestId);
+}
+
+/** Job records first (so a fast worker always finds its record), then the signed messages, then the phase. */
+async function dispatch(deps: ApiDeps, record: RequestRecord, input: unknown, now: number): Promise<void> {
+  const messages: string[] = [];
+  for (const expert of record.experts) {
+    const jobId = jobIdOf(record.requestId, expert.uid);
+    const job: JobRecord = {
+      jobId,
+      requestId: record.requestId,
+      kind: "paid",
+      task: record.task,
+      uid: expert.uid,
+      hotkey: expert.hotkey,
+      status: "queued",
+      createdAt: now,
+      deadline: record.deadline,
+      attempts: 0,
+    };
+    await deps.jobs.create(job);
+    const signedBody = JSON.stringify({ jobId, task: record.task, uid: expert.uid, input });
+    const message: JobMessage = {
+      v: 1,
+      jobId,
+      requestId: record.requestId,
+      kind: "paid",
+      task: record.task,
+      uid: expert.uid,
+      hotkey: expert.hotkey,
+      input,
+      deadline: record.deadline,
+      enqueuedAt: now,
+      request: signEpistula(deps.gatewaySigner, signedBody, expert.hotkey, { now }),
+    };
+    messages.push(JSON.stringify(message));
+  }
+  try {
+    await deps.queue.sendMany(messages);
+  } catch (error) {
+    // Nothing (or not everything) reached the queue: fail the jobs so settling releases the hold at once.
+    deps.logger.error("enqueue failed", { requestId: record.requestId, error });
+    for (const expert of record.experts) {
+      await deps.jobs.fail(
+        jobIdOf(record.requestId, expert.uid),
+        { code: "enqueue_failed", message: "queue unavailable", retryable: true },
+        now,
+      );
+    }
+  }
+  await deps.requests.setPhase(record.requestId, ["holding"], "dispatched");
+}
+
+/** Polls the request with exponential backoff until it is settled or `waitMs` has passed. */
+export async function waitForSettlement(deps: ApiDeps, view: RequestView, waitMs: number): Promise<RequestView> {
+  const until = deps.clock.now() + waitMs;
+  let current = view;
+  let delay = deps.config.pollInitialMs;
+  while (!current.record.result && deps.clock.now() < until) {
+    await deps.clock.sleep(Math.min(delay, Math.max(1, until - deps.clock.now())));
+    delay = Math.min(deps.config.pollMaxMs, delay * 2);
+    current = (await settleRequest(deps, current.record.requestId)) ?? current;
+  }
+  return current;
+}

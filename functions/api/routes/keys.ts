@@ -1,0 +1,142 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { generateApiKey } from "../../../core/keys/api-key.ts";
+import { type ApiKeyRecord, DEFAULT_RATE_LIMIT, DEFAULT_SCOPES } from "../../../core/keys/schema.ts";
+import { requireAdmin } from "../auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import type { ApiEnv } from "../env.ts";
+import { ApiError, problemResponses } from "../errors.ts";
+import { fingerprint, randomId } from "../flow/ids.ts";
+import { CreatedKey, CreateKeyBody, IdParam, KeyView, TopUpBody, TopUpResult } from "../schemas.ts";
+import { keyView, parseIdempotencyKey } from "../views.ts";
+
+const admin = [{ adminToken: [] }];
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+const createKey = createRoute({
+  method: "post",
+  path: "/v1/keys",
+  tags: ["keys (admin)"],
+  summary: "Create an account (or use accountId) and a client key; the secret is returned once",
+  security: admin,
+  request: { body: { ...json(CreateKeyBody), required: true } },
+  responses: {
+    201: { description: "Created", ...json(CreatedKey) },
+    ...problemResponses("invalid_request", "unauthorized", "not_found", "payload_too_large"),
+  },
+});
+
+const getKey = createRoute({
+  method: "get",
+  path: "/v1/keys/{id}",
+  tags: ["keys (admin)"],
+  summary: "A key and its account's balance",
+  security: admin,
+  request: { params: IdParam },
+  responses: { 200: { description: "The key", ...json(KeyView) }, ...problemResponses("unauthorized", "not_found") },
+});
+
+const revokeKey = createRoute({
+  method: "delete",
+  path: "/v1/keys/{id}",
+  tags: ["keys (admin)"],
+  summary: "Revoke a key (effective at once)",
+  security: admin,
+  request: { params: IdParam },
+  responses: { 200: { description: "Revoked", ...json(KeyView) }, ...problemResponses("unauthorized", "not_found") },
+});
+
+const topUp = createRoute({
+  method: "post",
+  path: "/v1/keys/{id}/credits",
+  tags: ["keys (admin)"],
+  summary: "Add credits to the key's account; idempotent by Idempotency-Key",
+  security: admin,
+  request: { params: IdParam, body: { ...json(TopUpBody), required: true } },
+  responses: {
+    200: { description: "Credited", ...json(TopUpResult) },
+    ...problemResponses("invalid_request", "unauthorized", "not_found", "conflict"),
+  },
+});
+
+export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  app.use("/v1/keys", requireAdmin(deps));
+  app.use("/v1/keys/*", requireAdmin(deps));
+
+  app.openapi(createKey, async (c) => {
+    const body = c.req.valid("json");
+    const now = deps.clock.now();
+    const expiresAt = body.expiresAt === undefined ? undefined : Date.parse(body.expiresAt);
+    const keyId = randomId("key");
+    let accountId = body.accountId;
+    if (accountId === undefined) {
+      accountId = randomId("acct");
+      await deps.ledger.openAccount(accountId, body.name, now);
+    } else if (!(await deps.ledger.getAccount(accountId))) {
+      throw new ApiError("not_found", "no such account");
+    }
+    if (body.credits !== undefined && body.credits > 0) {
+      await deps.ledger.credit({
+        accountId,
+        entryId: `initial:${keyId}`,
+        amount: body.credits,
+        at: now,
+        memo: "initial credits",
+      });
+    }
+    const generated = generateApiKey(deps.config.keyEnvironment);
+    const record: ApiKeyRecord = {
+      keyId,
+      accountId,
+      name: body.name,
+      hash: generated.hash,
+      start: generated.start,
+      env: deps.config.keyEnvironment,
+      scopes: body.scopes ? [...new Set(body.scopes)] : [...DEFAULT_SCOPES],
+      rateLimit: body.rateLimit ?? DEFAULT_RATE_LIMIT,
+      createdAt: now,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    };
+    if (!(await deps.keys.create(record))) throw new Error("key id or hash collision");
+    const account = await deps.ledger.getAccount(accountId);
+    deps.logger.info("key created", { keyId, accountId });
+    return c.json({ ...keyView(record, account?.balance), key: generated.secret }, 201);
+  });
+
+  app.openapi(getKey, async (c) => {
+    const key = await deps.keys.getById(c.req.valid("param").id);
+    if (!key) throw new ApiError("not_found", "no such key");
+    const account = await deps.ledger.getAccount(key.accountId);
+    return c.json(keyView(key, account?.balance), 200);
+  });
+
+  app.openapi(revokeKey, async (c) => {
+    const key = await deps.keys.revoke(c.req.valid("param").id, deps.clock.now());
+    if (!key) throw new ApiError("not_found", "no such key");
+    deps.logger.info("key revoked", { keyId: key.keyId });
+    return c.json(keyView(key), 200);
+  });
+
+  app.openapi(topUp, async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const idem = parseIdempotencyKey(c.req.header("idempotency-key"));
+    if (!idem.ok) throw new ApiError("invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters");
+    const key = await deps.keys.getById(id);
+    if (!key) throw new ApiError("not_found", "no such key");
+    const entryId = `topup:${key.accountId}:${idem.value ?? randomId("t")}`;
+    const result = await deps.ledger.credit({
+      accountId: key.accountId,
+      entryId,
+      amount: body.amount,
+      at: deps.clock.now(),
+      fingerprint: fingerprint(body),
+      ...(body.memo ? { memo: body.memo } : {}),
+    });
+    if (!result.ok) {
+      if (result.reason === "conflict")
+        throw new ApiError("conflict", "this Idempotency-Key was used with a different top-up");
+      throw new ApiError("not_found", "the key's account does not exist");
+    }
+    return c.json({ accountId: key.accountId, balance: result.account.balance, entryId, replay: result.replay }, 200);
+  });
+}

@@ -1,0 +1,62 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { verifyReceipt } from "../../../core/receipts/receipt.ts";
+import type { ApiDeps } from "../deps.ts";
+import type { ApiEnv } from "../env.ts";
+import { problemResponses } from "../errors.ts";
+import { ExpertList, Metagraph, VerifyReceiptBody, VerifyReceiptResult } from "../schemas.ts";
+
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+const experts = createRoute({
+  method: "get",
+  path: "/v1/experts",
+  tags: ["market"],
+  summary: "Experts with their weight, incentive and Shapley value",
+  responses: { 200: { description: "Experts", ...json(ExpertList) } },
+});
+
+const metagraph = createRoute({
+  method: "get",
+  path: "/v1/metagraph",
+  tags: ["market"],
+  summary: "The subnet's public view: block and experts",
+  responses: { 200: { description: "Metagraph", ...json(Metagraph) } },
+});
+
+const verify = createRoute({
+  method: "post",
+  path: "/v1/receipts/verify",
+  tags: ["market"],
+  summary: "Checks a receipt's gateway signature (and the output digest when the output is given)",
+  request: { body: { ...json(VerifyReceiptBody), required: true } },
+  responses: {
+    200: { description: "Verdict", ...json(VerifyReceiptResult) },
+    ...problemResponses("invalid_request", "payload_too_large"),
+  },
+});
+
+export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  app.openapi(experts, async (c) => c.json({ experts: [...(await deps.directory.experts())] }, 200));
+  app.openapi(metagraph, async (c) => {
+    const m = await deps.directory.metagraph();
+    return c.json({ netuid: m.netuid, block: m.block, experts: [...m.experts] }, 200);
+  });
+  app.openapi(verify, (c) => {
+    const body = c.req.valid("json");
+    const gateway = deps.gatewaySigner.address;
+    const verdict = verifyReceipt(deps.verifier, body.receipt, {
+      expectedSigner: gateway,
+      ...(body.output !== undefined ? { output: body.output } : {}),
+    });
+    const signedBy = (body.receipt as { signedBy?: unknown } | null)?.signedBy;
+    return c.json(
+      {
+        valid: verdict.ok,
+        ...(verdict.ok ? {} : { reason: verdict.reason }),
+        ...(typeof signedBy === "string" ? { signedBy } : {}),
+        gateway,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,112 @@
+import { signerFromUri } from "../../../adapters/identity/sr25519.ts";
+import { signEpistula } from "../../../core/epistula/epistula.ts";
+import { JobMessage } from "../../../core/jobs/schema.ts";
+import type { JobStore } from "../../../core/ports/jobs.ts";
+import type { JobQueue } from "../../../core/ports/queue.ts";
+import type { Signer } from "../../../core/ports/signer.ts";
+import type { DirectoryExpert, ExpertDirectory } from "../deps.ts";
+
+export interface FakeExpert extends DirectoryExpert {
+  readonly signer: Signer;
+}
+
+/** Experts with real sr25519 hotkeys (call identityReady() first). */
+export function fakeExperts(n: number, task = "digits"): FakeExpert[] {
+  return Array.from({ length: n }, (_, uid) => {
+    const signer = signerFromUri(`//Expert${uid}`);
+    return {
+      uid,
+      hotkey: signer.address,
+      task,
+      weight: (n - uid) / n,
+      incentive: 0.1,
+      shapley: 0.05 * (n - uid),
+      active: true,
+      signer,
+    };
+  });
+}
+
+export function staticDirectory(experts: readonly DirectoryExpert[]): ExpertDirectory {
+  const view = experts.map(({ uid, hotkey, task, weight, incentive, shapley, active }) => ({
+    uid,
+    hotkey,
+    task,
+    weight,
+    incentive,
+    shapley,
+    active,
+  }));
+  return {
+    experts: async (task) => view.filter((e) => task === undefined || e.task === task),
+    metagraph: async () => ({ netuid: 1, block: 100, experts: view }),
+  };
+}
+
+export type Misbehaviour = "none" | "wrong_signer" | "tampered" | "fail";
+
+/** A digit "model": class = round(mean pixel * 9), with some mass elsewhere. */
+export function fakeDigitOutput(input: unknown): { probs: number[] } {
+  const pixels = Array.isArray(input) ? input.filter((x): x is number => typeof x === "number") : [];
+  const mean = pixels.length ? pixels.reduce((s, x) => s + x, 0) / pixels.length : 0;
+  const cls = Math.min(9, Math.max(0, Math.round(mean * 9)));
+  return { probs: Array.from({ length: 10 }, (_, c) => (c === cls ? 0.91 : 0.01)) };
+}
+
+/**
+ * A stand-in worker: takes messages off the queue and stores a signed answer through the JobStore, as the real
+ * GPU worker does (body = JSON.stringify({jobId, uid, output}) signed by the expert's hotkey).
+ */
+export async function answerQueuedJobs(
+  queue: JobQueue,
+  jobs: JobStore,
+  experts: readonly FakeExpert[],
+  options: {
+    readonly max?: number;
+    readonly waitSeconds?: number;
+    readonly behave?: (uid: number) => Misbehaviour;
+  } = {},
+): Promise<number> {
+  const messages = await queue.receive({ max: options.max ?? 10, waitSeconds: options.waitSeconds ?? 0 });
+  let answered = 0;
+  for (const m of messages) {
+    const parsed = JobMessage.safeParse(JSON.parse(m.body));
+    if (!parsed.success) {
+      await queue.delete(m.receipt);
+      continue;
+    }
+    const job = parsed.data;
+    const expert = experts.find((e) => e.uid === job.uid);
+    const behaviour = options.behave?.(job.uid) ?? "none";
+    const now = Date.now();
+    if (!expert || behaviour === "fail") {
+      await jobs.fail(job.jobId, { code: "model_error", message: "fake failure", retryable: false }, now);
+    } else {
+      const output = fakeDigitOutput(job.input);
+      const body = JSON.stringify({ jobId: job.jobId, uid: job.uid, output });
+      const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : expert.signer;
+      const signature = signEpistula(signer, body, "", { now });
+      const stored =
+        behaviour === "tampered"
+          ? JSON.stringify({ jobId: job.jobId, uid: job.uid, output: { probs: [...output.probs].reverse() } })
+          : body;
+      await jobs.markRunning(job.jobId, "fake-worker", now);
+      await jobs.complete(
+        job.jobId,
+        {
+          body: stored,
+          output,
+          signature,
+          modelSha256: "0".repeat(64),
+          inferenceMs: 1,
+          batchSize: 1,
+          workerId: "fake-worker",
+        },
+        now,
+      );
+      answered++;
+    }
+    await queue.delete(m.receipt);
+  }
+  return answered;
+}

@@ -1,0 +1,51 @@
+import { identityReady, signerFromUri, sr25519Verifier } from "../../../adapters/identity/sr25519.ts";
+import { MemoryJobQueue } from "../../../adapters/queue/memory.ts";
+import { MemoryJobStore } from "../../../adapters/tables/memory-jobs.ts";
+import { MemoryKeyStore } from "../../../adapters/tables/memory-keys.ts";
+import { MemoryLedger } from "../../../adapters/tables/memory-ledger.ts";
+import { MemoryRequestStore } from "../../../adapters/tables/memory-requests.ts";
+import { type ApiConfig, type ApiDeps, type Clock, DEFAULT_CONFIG, systemClock } from "../deps.ts";
+import { topKRouter } from "../router.ts";
+import { digitsCatalog } from "./digits-catalog.ts";
+import { type FakeExpert, fakeExperts, staticDirectory } from "./fake-experts.ts";
+
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+export const silentLogger = { info() {}, warn() {}, error() {} };
+
+export interface MemoryKit {
+  readonly deps: ApiDeps;
+  readonly experts: FakeExpert[];
+  readonly queue: MemoryJobQueue;
+  readonly jobs: MemoryJobStore;
+  readonly ledger: MemoryLedger;
+}
+
+/** ApiDeps on memory adapters, real sr25519 and the digits stand-in catalog. */
+export async function memoryDeps(
+  overrides: { config?: Partial<ApiConfig>; clock?: Clock; experts?: number; deps?: Partial<ApiDeps> } = {},
+): Promise<MemoryKit> {
+  await identityReady();
+  const experts = fakeExperts(overrides.experts ?? 3);
+  const directory = staticDirectory(experts);
+  const queue = new MemoryJobQueue();
+  const jobs = new MemoryJobStore();
+  const ledger = new MemoryLedger();
+  const deps: ApiDeps = {
+    keys: new MemoryKeyStore(),
+    ledger,
+    requests: new MemoryRequestStore(),
+    jobs,
+    queue,
+    tasks: digitsCatalog(),
+    router: topKRouter(directory),
+    directory,
+    gatewaySigner: signerFromUri("//Gateway"),
+    verifier: sr25519Verifier,
+    clock: overrides.clock ?? systemClock,
+    config: { ...DEFAULT_CONFIG, adminToken: TEST_ADMIN_TOKEN, pollInitialMs: 2, pollMaxMs: 20, ...overrides.config },
+    logger: silentLogger,
+    ...overrides.deps,
+  };
+  return { deps, experts, queue, jobs, ledger };
+}
