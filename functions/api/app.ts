@@ -8,6 +8,7 @@ import { docsPage } from "./docs-page.ts";
 import type { ApiEnv } from "./env.ts";
 import { ApiError, codeForStatus, problemResponse } from "./errors.ts";
 import { randomId } from "./flow/ids.ts";
+import { registerHealthRoute } from "./routes/health.ts";
 import { registerInferenceRoutes } from "./routes/inference.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerPublicRoutes } from "./routes/public.ts";
@@ -80,7 +81,7 @@ export function createApp(deps: ApiDeps) {
   });
   app.doc31("/openapi.json", { openapi: "3.1.0", info: OPENAPI_INFO });
   app.get("/docs", (c) => c.html(docsPage()));
-  app.get("/health", (c) => c.json({ ok: true }));
+  registerHealthRoute(app, deps);
 
   app.notFound((c) => problemResponse("not_found", "no such route", c.var.requestId ?? randomId("hr")));
   app.onError((error, c) => {

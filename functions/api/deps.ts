@@ -110,7 +110,20 @@ export const DEFAULT_CONFIG: Omit<ApiConfig, "adminToken"> = {
   pollMaxMs: 500,
 };
 
+/** State of one part of the market (queue, tables, chain, workers, validator...), for GET /health. */
+export interface ComponentHealth {
+  readonly state: "ok" | "degraded" | "down" | "disabled" | "starting";
+  readonly [detail: string]: unknown;
+}
+
+export interface HealthReport {
+  readonly status: "ok" | "degraded";
+  readonly components: Readonly<Record<string, ComponentHealth>>;
+}
+
 export interface ApiDeps {
+  /** Health of the whole market; without it /health only says the API answers. */
+  readonly health?: () => Promise<HealthReport>;
   readonly keys: KeyStore;
   readonly ledger: Ledger;
   readonly requests: RequestStore;
