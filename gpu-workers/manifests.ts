@@ -1,5 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { MANIFEST_SUFFIX } from "../adapters/runtime/manifest-store.ts";
 import { ExpertManifest } from "../core/experts/manifest.ts";
 
 export interface ManifestScan {
@@ -8,11 +9,14 @@ export interface ManifestScan {
   readonly problems: { readonly file: string; readonly error: string }[];
 }
 
-/** Reads every `*.json` file of `dir` as an ExpertManifest. A missing directory is an empty scan, not an error. */
+/**
+ * Reads every `*.manifest.json` file of `dir` as an ExpertManifest (other files, e.g. build stamps, are not
+ * manifests). A missing directory is an empty scan, not an error.
+ */
 export async function scanManifestDir(dir: string): Promise<ManifestScan> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((name) => name.endsWith(".json")).sort();
+    names = (await readdir(dir)).filter((name) => name.endsWith(MANIFEST_SUFFIX)).sort();
   } catch (error) {
     if (isNotFound(error)) return { manifests: [], problems: [] };
     throw error;

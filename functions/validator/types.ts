@@ -50,7 +50,9 @@ export interface ValidatorDeps {
 }
 
 export interface ValidatorConfig {
-  readonly itemsPerTask: number;
+  /** Hidden items per epoch, per task (a task absent here gets `defaultItems`). */
+  readonly itemsPerTask: Readonly<Record<string, number>>;
+  readonly defaultItems: number;
   /** How long experts get to answer an epoch's items. */
   readonly answerTimeoutMs: number;
   /** EMA smoothing: ema = alpha * shapley + (1 - alpha) * previous. */

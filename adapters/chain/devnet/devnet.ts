@@ -135,10 +135,21 @@ export class Devnet implements DevnetContext {
     return this.state.block;
   }
 
-  /** Produce a block every `blockTimeMs` of wall time until `stop()`. */
-  start(): void {
+  /**
+   * Produce a block every `blockTimeMs` of wall time until `stop()`. A block that throws is reported and the timer
+   * goes on: a bug in one subnet's epoch must not take the whole market process down with it.
+   */
+  start(
+    onError: (error: unknown) => void = (error) => process.stderr.write(`devnet block failed: ${String(error)}\n`),
+  ): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.produceBlock(), this.state.blockTimeMs);
+    this.timer = setInterval(() => {
+      try {
+        this.produceBlock();
+      } catch (error) {
+        onError(error);
+      }
+    }, this.state.blockTimeMs);
     this.timer.unref?.();
   }
 

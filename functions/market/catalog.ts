@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { prepareJobInput, type TaskRegistry } from "../../core/tasks/registry.ts";
+import type { CatalogTask, TaskCatalog, Validation } from "../api/deps.ts";
+
+/** The task registry as the API sees it: JSON Schemas for the docs, validation with zod paths, combination. */
+export function taskCatalog(registry: TaskRegistry): TaskCatalog {
+  const entries = registry.ids().flatMap((id): CatalogTask[] => {
+    const task = registry.get(id);
+    if (!task) return [];
+    return [
+      {
+        id,
+        description: task.description,
+        inputJsonSchema: z.toJSONSchema(task.inputSchema, { unrepresentable: "any" }) as Record<string, unknown>,
+        outputJsonSchema: z.toJSONSchema(task.outputSchema, { unrepresentable: "any" }) as Record<string, unknown>,
+        pricePerAnswer: task.pricePerAnswer,
+      },
+    ];
+  });
+  const byId = new Map(entries.map((e) => [e.id, e]));
+
+  const validation = <T>(result: { success: true; data: T } | { success: false; error: z.ZodError }): Validation<T> =>
+    result.success
+      ? { ok: true, value: result.data }
+      : {
+          ok: false,
+          issues: result.error.issues.map((i) => ({
+            path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
+            message: i.message,
+          })),
+        };
+
+  return {
+    list: () => entries,
+    get: (id) => byId.get(id),
+    async prepare(taskId, input) {
+      const task = registry.get(taskId);
+      if (!task) return { ok: false, issues: [{ path: [], message: `unknown task ${taskId}` }] };
+      const parsed = task.inputSchema.safeParse(input);
+      if (!parsed.success) return validation(parsed);
+      const normalized = prepareJobInput(task, input);
+      return normalized.ok
+        ? { ok: true, value: normalized.value }
+        : { ok: false, issues: [{ path: [], message: normalized.error }] };
+    },
+    parseOutput(taskId, output) {
+      const task = registry.get(taskId);
+      if (!task) return { ok: false, issues: [{ path: [], message: `unknown task ${taskId}` }] };
+      return validation(task.outputSchema.safeParse(output));
+    },
+    combine(taskId, outputs, gates) {
+      const task = registry.get(taskId);
+      if (!task || outputs.length === 0) return null;
+      // Outputs reaching here were validated by parseOutput; an answer whose shape differs from the first (e.g. a
+      // speech answer with another frame count) cannot be averaged in and is dropped with its gate.
+      const shape = shapeOf(outputs[0]);
+      const kept = outputs.flatMap((o, i) => (shapeOf(o) === shape ? [{ o, g: gates[i] ?? 0 }] : []));
+      return task.combine(
+        kept.map((k) => k.o),
+        kept.map((k) => k.g),
+      );
+    },
+  };
+}
+
+/** Array lengths of an output, as a string: two outputs with equal shapes can be averaged element-wise. */
+function shapeOf(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.length}]`;
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k}:${shapeOf(v)}`)
+      .join(",");
+  }
+  return typeof value;
+}

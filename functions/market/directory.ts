@@ -1,0 +1,95 @@
+import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import type { Chain, Metagraph } from "../../core/ports/chain.ts";
+import type { ScoreStore } from "../../core/ports/scores.ts";
+import type { DirectoryExpert, ExpertDirectory, MetagraphView } from "../api/deps.ts";
+import type { ScoredExpert } from "../validator/types.ts";
+
+export interface DirectoryOptions {
+  readonly chain: Chain;
+  readonly netuid: number;
+  readonly scores: ScoreStore;
+  readonly manifests: () => Promise<readonly ExpertManifest[]>;
+  /** The validator whose weight row gives the experts' current weights. */
+  readonly validatorHotkey: string;
+  readonly cacheMs?: number;
+  readonly now?: () => number;
+}
+
+export interface MarketDirectory extends ExpertDirectory {
+  /** Served experts registered on chain under their hotkey, with the model hash the validator groups copies by. */
+  scoredExperts(): Promise<ScoredExpert[]>;
+}
+
+interface Snapshot {
+  readonly at: number;
+  readonly metagraph: Metagraph;
+  readonly experts: DirectoryExpert[];
+  readonly scored: ScoredExpert[];
+}
+
+/**
+ * Who serves what, joined from three sources: the manifests (task, model hash), the metagraph (uid, incentive,
+ * the validator's weight row) and the validator's latest scores (Shapley). Cached briefly because every paid
+ * query routes through it.
+ */
+export function expertDirectory(options: DirectoryOptions): MarketDirectory {
+  const now = options.now ?? Date.now;
+  const cacheMs = options.cacheMs ?? 1000;
+  let cached: Snapshot | null = null;
+  let loading: Promise<Snapshot> | null = null;
+
+  const load = async (): Promise<Snapshot> => {
+    const [metagraph, manifests] = await Promise.all([options.chain.metagraph(options.netuid), options.manifests()]);
+    const uidOf = new Map(metagraph.hotkeys.map((hotkey, uid) => [hotkey, uid]));
+    const validatorUid = uidOf.get(options.validatorHotkey);
+    const row = validatorUid === undefined ? [] : (metagraph.weights[validatorUid] ?? []);
+    const rowSum = row.reduce((s, [, w]) => s + w, 0);
+    const weightOf = new Map(row.map(([uid, w]) => [uid, rowSum > 0 ? w / rowSum : 0]));
+    const tasks = [...new Set(manifests.map((m) => m.task))];
+    const latest = await Promise.all(tasks.map((t) => options.scores.latestScores(t)));
+    const shapleyOf = new Map<string, number>();
+    for (const s of latest) for (const r of s?.rows ?? []) shapleyOf.set(`${s?.task}:${r.uid}:${r.hotkey}`, r.shapley);
+
+    const experts: DirectoryExpert[] = [];
+    const scored: ScoredExpert[] = [];
+    for (const m of manifests) {
+      const uid = uidOf.get(m.hotkey);
+      if (uid === undefined) continue;
+      experts.push({
+        uid,
+        hotkey: m.hotkey,
+        task: m.task,
+        weight: weightOf.get(uid) ?? 0,
+        incentive: (metagraph.incentive[uid] ?? 0) / 65535,
+        shapley: shapleyOf.get(`${m.task}:${uid}:${m.hotkey}`) ?? 0,
+        active: true,
+      });
+      scored.push({ uid, hotkey: m.hotkey, task: m.task, modelSha256: m.model.sha256 });
+    }
+    experts.sort((a, b) => a.uid - b.uid);
+    return { at: now(), metagraph, experts, scored };
+  };
+
+  const snapshot = async (): Promise<Snapshot> => {
+    if (cached && now() - cached.at < cacheMs) return cached;
+    loading ??= load().finally(() => {
+      loading = null;
+    });
+    cached = await loading;
+    return cached;
+  };
+
+  return {
+    async experts(task) {
+      const s = await snapshot();
+      return task === undefined ? s.experts : s.experts.filter((e) => e.task === task);
+    },
+    async metagraph(): Promise<MetagraphView> {
+      const s = await snapshot();
+      return { netuid: options.netuid, block: s.metagraph.block, experts: s.experts };
+    },
+    async scoredExperts() {
+      return (await snapshot()).scored;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { signEpistula, verifyEpistula } from "../../core/epistula/epistula.ts";
+import { type JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
+import type { ScoredExpert, ValidationItem, ValidatorDeps } from "./types.ts";
+
+/** The answers of one task's experts to one epoch's items: answers[e][i] is the verified output or null. */
+export interface CollectedAnswers {
+  readonly answers: (unknown | null)[][];
+  readonly sent: number;
+  readonly answered: number;
+  readonly rejected: number;
+}
+
+const jobIdOf = (requestId: string, item: number, uid: number) => `${requestId}:${item}:${uid}`;
+
+/**
+ * Sends every item to every expert through the same queue as paid queries, signed by the validator (Epistula),
+ * then waits until each job is finished or the deadline passes. Jobs are created with conditional writes, so a
+ * rerun of the same epoch reuses them instead of asking twice. An answer counts only when the expert's hotkey
+ * signed exactly this job's body.
+ */
+export async function collectAnswers(
+  deps: ValidatorDeps,
+  requestId: string,
+  task: string,
+  experts: readonly ScoredExpert[],
+  items: readonly ValidationItem[],
+): Promise<CollectedAnswers> {
+  const now = deps.now();
+  const deadline = now + deps.config.answerTimeoutMs;
+  const bodies: string[] = [];
+  for (const expert of experts) {
+    for (const [i, item] of items.entries()) {
+      const jobId = jobIdOf(requestId, i, expert.uid);
+      const record: JobRecord = {
+        jobId,
+        requestId,
+        kind: "validation",
+        task,
+        uid: expert.uid,
+        hotkey: expert.hotkey,
+        status: "queued",
+        createdAt: now,
+        deadline,
+        attempts: 0,
+      };
+      if (!(await deps.jobs.create(record))) continue;
+      const signed = JSON.stringify({ jobId, task, uid: expert.uid, input: item.input });
+      const message: JobMessage = {
+        v: 1,
+        jobId,
+        requestId,
+        kind: "validation",
+        task,
+        uid: expert.uid,
+        hotkey: expert.hotkey,
+        input: item.input,
+        deadline,
+        enqueuedAt: now,
+        request: signEpistula(deps.signer, signed, expert.hotkey, { now }),
+      };
+      bodies.push(JSON.stringify(message));
+    }
+  }
+  await deps.queue.sendMany(bodies);
+
+  const ids = experts.flatMap((expert) => items.map((_, i) => jobIdOf(requestId, i, expert.uid)));
+  let records = new Map<string, JobRecord>();
+  for (let wait = 100; ; wait = Math.min(wait * 1.5, 1000)) {
+    records = new Map((await deps.jobs.getMany(ids)).map((r) => [r.jobId, r]));
+    const done = ids.every((id) => {
+      const status = records.get(id)?.status;
+      return status !== undefined && TERMINAL_JOB_STATUSES.has(status);
+    });
+    if (done || deps.now() >= deadline) break;
+    await deps.sleep(wait);
+  }
+
+  let answered = 0;
+  let rejected = 0;
+  const answers = experts.map((expert) =>
+    items.map((_, i): unknown | null => {
+      const jobId = jobIdOf(requestId, i, expert.uid);
+      const record = records.get(jobId);
+      if (record === undefined) return null;
+      if (!TERMINAL_JOB_STATUSES.has(record.status)) {
+        // Late answers are useless to this epoch; expiring keeps workers from running them.
+        void deps.jobs.expire(jobId, deps.now());
+        return null;
+      }
+      if (record.status !== "succeeded" || record.answer === undefined) return null;
+      const output = verifiedOutput(deps, record, expert);
+      if (output === undefined) {
+        rejected++;
+        return null;
+      }
+      answered++;
+      return output;
+    }),
+  );
+  return { answers, sent: bodies.length, answered, rejected };
+}
+
+function verifiedOutput(deps: ValidatorDeps, record: JobRecord, expert: ScoredExpert): unknown | undefined {
+  const answer = record.answer;
+  if (answer === undefined) return undefined;
+  const check = verifyEpistula(deps.verifier, answer.body, answer.signature, {
+    now: deps.now(),
+    expectedSigner: expert.hotkey,
+    // The answer was signed when it was produced; only its signer and bytes matter here, not its age.
+    maxAgeMs: Number.MAX_SAFE_INTEGER,
+  });
+  if (!check.ok) {
+    deps.log.warn("answer rejected", { jobId: record.jobId, uid: expert.uid, reason: check.reason });
+    return undefined;
+  }
+  try {
+    const body = JSON.parse(answer.body) as { jobId?: unknown; uid?: unknown; output?: unknown };
+    if (body.jobId !== record.jobId || body.uid !== expert.uid) return undefined;
+    return body.output;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,142 @@
+import type { EpochScores, WeightSubmission } from "../../core/scores/schema.ts";
+import { combineTaskScores, convertWeightsAndUidsForEmit, processWeights } from "../../core/weights/index.ts";
+import { collectAnswers } from "./collect.ts";
+import { scoreTask } from "./score-task.ts";
+import { epochSeed } from "./seed.ts";
+import { choosePath, submitWeights } from "./submit.ts";
+import type { ScoredExpert, ValidatorDeps } from "./types.ts";
+import { checkReveals } from "./watch-reveals.ts";
+
+export interface EpochReport {
+  readonly epoch: number;
+  readonly skipped?: string;
+  readonly scores: EpochScores[];
+  readonly submission: WeightSubmission | null;
+}
+
+/**
+ * One validator epoch (ARCHITECTURE.md "Epoch of the validator"): hidden items per task -> every expert answers
+ * through the queue -> copy-resistant Shapley values -> EMA -> u16 weights -> the chain, by the path the subnet
+ * allows. The submission is claimed in the score store before it is sent, so a rerun, a retry or a second instance
+ * can never submit twice for one epoch; what was sent and the chain's answer are stored.
+ */
+export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochReport> {
+  const { chain, netuid, log } = deps;
+  const [epoch, hp, metagraph] = await Promise.all([
+    chain.epochIndex(netuid),
+    chain.hyperparams(netuid),
+    chain.metagraph(netuid),
+  ]);
+  await checkReveals(deps, epoch);
+  if (await deps.scores.submission(netuid, epoch)) {
+    return { epoch, skipped: "weights already submitted this epoch", scores: [], submission: null };
+  }
+  const myUid = metagraph.hotkeys.indexOf(deps.signer.address);
+  if (myUid < 0)
+    return { epoch, skipped: "validator hotkey is not registered on the subnet", scores: [], submission: null };
+
+  // Only experts whose hotkey holds their uid on chain now are scored: a recycled uid is someone else.
+  const served = await deps.experts();
+  const onChain = served.filter((x) => metagraph.hotkeys[x.uid] === x.hotkey);
+  for (const x of served) if (!onChain.includes(x)) log.warn("expert not on chain under its uid", { uid: x.uid });
+
+  const perTask: EpochScores[] = [];
+  for (const task of deps.tasks) {
+    const experts: ScoredExpert[] = onChain.filter((x) => x.task === task.id).sort((a, b) => a.uid - b.uid);
+    if (experts.length === 0) continue;
+    const items = task.drawItems(
+      epochSeed(deps.config.seedSecret, netuid, epoch, task.id),
+      deps.config.itemsPerTask[task.id] ?? deps.config.defaultItems,
+    );
+    const requestId = `val:${netuid}:${epoch}:${task.id}`;
+    const collected = await collectAnswers(deps, requestId, task.id, experts, items);
+    const scores = scoreTask({
+      task,
+      epoch,
+      at: deps.now(),
+      experts,
+      registrationBlock: (uid) => metagraph.blockAtRegistration[uid] ?? 0,
+      items,
+      answers: collected.answers,
+      previous: await deps.scores.latestScores(task.id),
+      emaAlpha: deps.config.emaAlpha,
+    });
+    await deps.scores.putEpochScores(scores);
+    perTask.push(scores);
+    log.info("task scored", {
+      task: task.id,
+      epoch,
+      experts: experts.length,
+      items: items.length,
+      answered: collected.answered,
+      rejected: collected.rejected,
+    });
+  }
+  if (perTask.length === 0) return { epoch, skipped: "no expert to score", scores: [], submission: null };
+
+  const n = metagraph.n;
+  const combined = combineTaskScores(
+    perTask.flatMap((s) => s.rows.map((r) => ({ task: s.task, uid: r.uid, ema: r.copyOf === null ? r.ema : 0 }))),
+    n,
+  );
+  const allUids = Array.from({ length: n }, (_, uid) => uid);
+  const processed = processWeights({
+    uids: allUids,
+    weights: combined,
+    n,
+    minAllowedWeights: hp.minAllowedWeights,
+    maxWeightLimit: hp.maxWeightsLimit / 65535,
+  });
+  const { uids, values } = convertWeightsAndUidsForEmit(processed.uids, processed.weights);
+  const chosen = choosePath(hp);
+  const submission: WeightSubmission = {
+    netuid,
+    epoch,
+    path: chosen.path,
+    uids,
+    values,
+    versionKey: hp.weightsVersionKey.toString(),
+    status: "claimed",
+    claimedAt: deps.now(),
+    ...(chosen.reason ? { note: chosen.reason } : {}),
+  };
+  if (!(await deps.scores.claimSubmission(submission))) {
+    return { epoch, skipped: "another run claimed this epoch", scores: perTask, submission: null };
+  }
+  if (chosen.path === "none" || uids.length === 0) {
+    const note = chosen.reason ?? "no positive weight to set";
+    log.warn("no weights submitted", { epoch, reason: note });
+    await deps.scores.updateSubmission(netuid, epoch, { status: "rejected", error: note });
+    return { epoch, scores: perTask, submission: { ...submission, status: "rejected", error: note } };
+  }
+  let patch: Partial<WeightSubmission>;
+  try {
+    const sent = await submitWeights(deps, hp, chosen.path, uids, values);
+    const outcome = sent.outcome;
+    patch = {
+      ...sent.patch,
+      ...(outcome === null
+        ? { status: "rejected" as const }
+        : outcome.ok
+          ? { status: "accepted" as const, block: outcome.block, txHash: outcome.txHash }
+          : {
+              status: "rejected" as const,
+              error: outcome.error,
+              ...(outcome.block === undefined ? {} : { block: outcome.block }),
+            }),
+    };
+  } catch (error) {
+    // The fate of the extrinsic is unknown: stored as such and never resubmitted blindly (the claim stays).
+    patch = { status: "unknown", error: error instanceof Error ? error.message : String(error) };
+  }
+  await deps.scores.updateSubmission(netuid, epoch, patch);
+  const stored = { ...submission, ...patch };
+  log.info("weights submitted", {
+    epoch,
+    path: chosen.path,
+    status: stored.status,
+    error: stored.error,
+    uids: uids.length,
+  });
+  return { epoch, scores: perTask, submission: stored };
+}

@@ -1,0 +1,227 @@
+import { serve } from "@hono/node-server";
+import { identityReady, sr25519Verifier } from "../adapters/identity/sr25519.ts";
+import type { Logger } from "../adapters/log/logger.ts";
+import { mediaDecoders } from "../adapters/runtime/decoders.ts";
+import { listManifests } from "../adapters/runtime/manifest-store.ts";
+import { REPO_ROOT } from "../adapters/runtime/paths.ts";
+import { loadValidationSources } from "../adapters/runtime/validation-sources.ts";
+import { ensureExperts, expertsDir } from "../cli/experts.ts";
+import type { MarketConfig } from "../core/config/schema.ts";
+import type { ExpertManifest } from "../core/experts/manifest.ts";
+import { createTaskRegistry } from "../core/tasks/registry.ts";
+import { createApp } from "../functions/api/app.ts";
+import { type ApiDeps, DEFAULT_CONFIG, systemClock } from "../functions/api/deps.ts";
+import { taskCatalog } from "../functions/market/catalog.ts";
+import { expertDirectory } from "../functions/market/directory.ts";
+import { marketRouter } from "../functions/market/router.ts";
+import type { EpochReport } from "../functions/validator/epoch.ts";
+import { validationTasks } from "../functions/validator/tasks.ts";
+import { type ChainPart, startChain } from "./parts/chain.ts";
+import { type DataPlane, startDataPlane } from "./parts/data-plane.ts";
+import { marketHealth } from "./parts/health.ts";
+import { startValidatorLoop, type ValidatorLoop } from "./parts/validator-loop.ts";
+import { startWorkers, type WorkersPart } from "./parts/workers.ts";
+
+export interface MarketOptions {
+  readonly config: MarketConfig;
+  /** Experts, chain state and emulator data; `persistent: false` keeps tables and chain in memory. */
+  readonly dataDir: string;
+  readonly persistent: boolean;
+  readonly adminToken: string;
+  readonly workers: "child" | "inprocess" | "none";
+  /** `timer`: the validator runs every chain epoch; `manual`: only when `runValidatorEpoch()` is called. */
+  readonly validator: "timer" | "manual";
+  /** `timer`: the devnet produces blocks on its own; `manual`: tests advance it. */
+  readonly blocks: "timer" | "manual";
+  readonly log: Logger;
+  /** Overrides of API tunables (tests shorten waits and deadlines). */
+  readonly api?: Partial<Omit<ApiDeps["config"], "adminToken">>;
+}
+
+export interface Market {
+  readonly url: string;
+  readonly port: number;
+  readonly adminToken: string;
+  readonly dataPlane: DataPlane;
+  readonly chain: ChainPart;
+  readonly workers: WorkersPart;
+  readonly validator: ValidatorLoop;
+  readonly experts: () => Promise<ExpertManifest[]>;
+  runValidatorEpoch(): Promise<EpochReport>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole market on one machine: data plane (emulated or real), chain (devnet or Bittensor), experts, API,
+ * workers and the validator loop. `stacks/local` runs it with fixed ports and data on disk; `stacks/ephemeral`
+ * with random ports in memory for tests and benchmarks. Stopping undoes everything in reverse order.
+ */
+export async function startMarket(options: MarketOptions): Promise<Market> {
+  const { config, log } = options;
+  await identityReady();
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log.error("stop failed", { error });
+      }
+    }
+    stops.length = 0;
+  };
+  try {
+    const dataPlane = await startDataPlane(config, options.persistent ? options.dataDir : null, log);
+    stops.push(() => dataPlane.stop());
+
+    const dir = expertsDir(options.dataDir);
+    const initial = await ensureExperts(options.dataDir, (msg) => log.info(msg));
+    const readManifests = async () => (await listManifests(dir)).manifests;
+    log.info("experts ready", { count: initial.length, dir });
+
+    const chain = await startChain({
+      config,
+      dataDir: options.persistent ? options.dataDir : null,
+      manifests: initial,
+      blocks: options.blocks,
+      log,
+    });
+    stops.push(() => chain.stop());
+
+    const registry = createTaskRegistry(mediaDecoders);
+    const directory = expertDirectory({
+      chain: chain.chain,
+      netuid: chain.netuid,
+      scores: dataPlane.scores,
+      manifests: readManifests,
+      validatorHotkey: chain.validator.address,
+    });
+
+    const workers = await startWorkers({
+      config,
+      mode: options.workers,
+      count: config.MARKET_WORKERS,
+      expertsDir: dir,
+      gatewayAddress: chain.gateway.address,
+      trustedSenders: [chain.gateway.address, chain.validator.address],
+      sqsEndpoint: dataPlane.sqsEndpoint,
+      dynamoEndpoint: dataPlane.dynamoEndpoint,
+      queue: dataPlane.queue,
+      jobs: dataPlane.jobs,
+      log,
+      repoRoot: REPO_ROOT,
+    });
+    stops.push(() => workers.stop());
+
+    const sources = await loadValidationSources();
+    const blockMs = config.MARKET_BLOCK_MS;
+    const epochMs = config.MARKET_TEMPO * blockMs;
+    const validator = startValidatorLoop(
+      {
+        chain: chain.chain,
+        netuid: chain.netuid,
+        signer: chain.validator,
+        verifier: sr25519Verifier,
+        queue: dataPlane.queue,
+        jobs: dataPlane.jobs,
+        scores: dataPlane.scores,
+        tasks: validationTasks(registry, {
+          digits: sources.digits as never,
+          speech: sources.speech as never,
+        }),
+        experts: () => directory.scoredExperts(),
+        log: log.child("validator"),
+        now: Date.now,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        config: {
+          itemsPerTask: { speech: Math.max(4, Math.round(config.MARKET_VALIDATION_ITEMS / 8)) },
+          defaultItems: config.MARKET_VALIDATION_ITEMS,
+          // Answers must be in well before the next epoch, or that epoch's weights would be late.
+          answerTimeoutMs: Math.max(5_000, Math.min(60_000, Math.round(epochMs * 0.6))),
+          emaAlpha: 0.3,
+          seedSecret: config.MARKET_VALIDATOR_MNEMONIC ?? "market-demo-validator-seed",
+        },
+      },
+      {
+        pollMs: Math.max(250, blockMs * 2),
+        enabled: options.validator === "timer" && config.MARKET_VALIDATOR_ENABLED,
+        log: log.child("validator"),
+      },
+    );
+    stops.push(() => validator.stop());
+
+    // New manifests (e.g. `npm run market -- experts add`) are registered on the devnet without a restart; the
+    // workers pick the model up from the same directory.
+    let known = new Set(initial.map((m) => m.hotkey));
+    const syncTimer = setInterval(async () => {
+      try {
+        const manifests = await readManifests();
+        if (manifests.every((m) => known.has(m.hotkey))) return;
+        const added = await chain.syncExperts(manifests);
+        known = new Set(manifests.map((m) => m.hotkey));
+        if (added > 0) log.info("new experts registered on the subnet", { added });
+      } catch (error) {
+        log.warn("expert sync failed", { error });
+      }
+    }, 2000);
+    syncTimer.unref();
+    stops.push(async () => clearInterval(syncTimer));
+
+    const deps: ApiDeps = {
+      keys: dataPlane.keys,
+      ledger: dataPlane.ledger,
+      requests: dataPlane.requests,
+      jobs: dataPlane.jobs,
+      queue: dataPlane.queue,
+      tasks: taskCatalog(registry),
+      router: marketRouter({ registry, directory, scores: dataPlane.scores }),
+      directory,
+      gatewaySigner: chain.gateway,
+      verifier: sr25519Verifier,
+      clock: systemClock,
+      logger: log.child("api"),
+      config: {
+        ...DEFAULT_CONFIG,
+        platformCutBps: config.MARKET_PLATFORM_CUT_BPS,
+        keyEnvironment: config.MARKET_CHAIN_URL === undefined ? "test" : "live",
+        ...options.api,
+        adminToken: options.adminToken,
+      },
+      health: marketHealth({ dataPlane, chain, workers, validator }),
+    };
+    const sweepTimer = setInterval(() => {
+      dataPlane.ledger.sweepHolds(Date.now()).catch((error: unknown) => log.warn("hold sweep failed", { error }));
+    }, 30_000);
+    sweepTimer.unref();
+    stops.push(async () => clearInterval(sweepTimer));
+
+    const app = createApp(deps);
+    const server = await new Promise<{ port: number; close: () => Promise<void> }>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
+        resolve({
+          port: info.port,
+          close: () => new Promise<void>((done) => s.close(() => done())),
+        }),
+      );
+      s.once("error", reject);
+    });
+    stops.push(() => server.close());
+    const url = `http://${config.HOST}:${server.port}`;
+
+    return {
+      url,
+      port: server.port,
+      adminToken: options.adminToken,
+      dataPlane,
+      chain,
+      workers,
+      validator,
+      experts: readManifests,
+      runValidatorEpoch: () => validator.runOnce(),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

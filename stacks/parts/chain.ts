@@ -1,0 +1,127 @@
+import { join } from "node:path";
+import {
+  createDemoSubnet,
+  createDevnet,
+  type Devnet,
+  DevnetChain,
+  openFileBackedDevnet,
+  restoreDevnet,
+} from "../../adapters/chain/devnet/index.ts";
+import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
+import { signerFromUri } from "../../adapters/identity/sr25519.ts";
+import type { Logger } from "../../adapters/log/logger.ts";
+import type { MarketConfig } from "../../core/config/schema.ts";
+import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import type { Chain } from "../../core/ports/chain.ts";
+import type { Signer } from "../../core/ports/signer.ts";
+
+/** Demo identities of the local subnet (derived, not secret: the devnet holds nothing of value). */
+export const DEMO_OWNER_URI = "//market-demo//owner";
+export const DEMO_VALIDATOR_URI = "//market-demo//validator";
+export const DEMO_GATEWAY_URI = "//market-demo//gateway";
+
+export interface ChainPart {
+  readonly chain: Chain;
+  readonly kind: "devnet" | "subtensor";
+  readonly netuid: number;
+  /** The embedded chain, when this process runs it. */
+  readonly devnet: Devnet | null;
+  readonly resumed: boolean;
+  readonly validator: Signer;
+  readonly gateway: Signer;
+  /** Registers served experts that are not on the subnet yet (devnet only; on Bittensor miners register themselves). */
+  syncExperts(manifests: readonly ExpertManifest[]): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface ChainPartOptions {
+  readonly config: MarketConfig;
+  /** Where the devnet keeps its state; null = memory only. */
+  readonly dataDir: string | null;
+  readonly manifests: readonly ExpertManifest[];
+  /** Blocks on a timer (`npm start`) or only when a test calls `produceBlock()`/`advance()`. */
+  readonly blocks: "timer" | "manual";
+  readonly log: Logger;
+}
+
+/**
+ * The chain the market settles on: a Bittensor node when MARKET_CHAIN_URL is set, else the embedded devnet with the
+ * demo subnet (netuid MARKET_NETUID), its validator and every served expert registered. Hotkeys come from
+ * MARKET_VALIDATOR_MNEMONIC / MARKET_GATEWAY_MNEMONIC; against a real chain they are required.
+ */
+export async function startChain(options: ChainPartOptions): Promise<ChainPart> {
+  const { config, log } = options;
+  if (config.MARKET_CHAIN_URL !== undefined) {
+    if (!config.MARKET_VALIDATOR_MNEMONIC || !config.MARKET_GATEWAY_MNEMONIC) {
+      throw new Error("MARKET_VALIDATOR_MNEMONIC and MARKET_GATEWAY_MNEMONIC are required with MARKET_CHAIN_URL");
+    }
+    const chain = await connectSubtensor({ url: config.MARKET_CHAIN_URL });
+    log.info("chain: subtensor node", { url: config.MARKET_CHAIN_URL, netuid: config.MARKET_NETUID });
+    return {
+      chain,
+      kind: "subtensor",
+      netuid: config.MARKET_NETUID,
+      devnet: null,
+      resumed: true,
+      validator: signerFromUri(config.MARKET_VALIDATOR_MNEMONIC),
+      gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC),
+      syncExperts: async () => 0,
+      stop: () => chain.close(),
+    };
+  }
+
+  const devnetOptions = { blockTimeMs: config.MARKET_BLOCK_MS };
+  const file =
+    options.dataDir === null
+      ? null
+      : await openFileBackedDevnet(
+          {
+            path: join(options.dataDir, "devnet.json"),
+            onError: (error) => log.error("devnet save failed", { error }),
+          },
+          () => createDevnet(devnetOptions),
+          (json) => restoreDevnet(json, devnetOptions),
+        );
+  const devnet = file?.devnet ?? createDevnet(devnetOptions);
+  const validatorUri = config.MARKET_VALIDATOR_MNEMONIC ?? DEMO_VALIDATOR_URI;
+  const register = (manifests: readonly ExpertManifest[]) =>
+    createDemoSubnet(devnet, {
+      experts: manifests.flatMap((m) => (m.hotkeyUri ? [{ hotkeyUri: m.hotkeyUri }] : [])),
+      validator: validatorUri,
+      ownerColdkeyUri: DEMO_OWNER_URI,
+      commitReveal: config.MARKET_COMMIT_REVEAL === "timelock",
+      tempo: config.MARKET_TEMPO,
+    });
+  const demo = register(options.manifests);
+  if (options.blocks === "timer")
+    devnet.start((error) => log.error("devnet block failed", { block: devnet.block, error }));
+  const chain = new DevnetChain(devnet);
+  log.info("chain: embedded devnet", {
+    netuid: demo.netuid,
+    block: devnet.block,
+    resumed: file?.resumed ?? false,
+    blockMs: config.MARKET_BLOCK_MS,
+    tempo: config.MARKET_TEMPO,
+    commitReveal: config.MARKET_COMMIT_REVEAL,
+    experts: demo.experts.length,
+    validatorUid: demo.validatorUid,
+  });
+  return {
+    chain,
+    kind: "devnet",
+    netuid: demo.netuid,
+    devnet,
+    resumed: file?.resumed ?? false,
+    validator: demo.validator,
+    gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC ?? DEMO_GATEWAY_URI),
+    async syncExperts(manifests) {
+      const before = devnet.metagraph(demo.netuid)?.n ?? 0;
+      register(manifests);
+      return (devnet.metagraph(demo.netuid)?.n ?? 0) - before;
+    },
+    async stop() {
+      if (file) await file.stop();
+      else devnet.stop();
+    },
+  };
+}

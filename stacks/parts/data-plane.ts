@@ -1,0 +1,110 @@
+import { join } from "node:path";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  type AwsClientOptions,
+  createDynamoClient,
+  createDynamoDocumentClient,
+  createSqsClient,
+  emulatorClientOptions,
+} from "../../adapters/aws/clients.ts";
+import type { Logger } from "../../adapters/log/logger.ts";
+import { ensureQueues } from "../../adapters/queue/ensure.ts";
+import { SqsJobQueue } from "../../adapters/queue/sqs.ts";
+import { ensureTables } from "../../adapters/tables/ensure.ts";
+import { DynamoJobStore } from "../../adapters/tables/jobs.ts";
+import { DynamoKeyStore } from "../../adapters/tables/keys.ts";
+import { DynamoLedger } from "../../adapters/tables/ledger.ts";
+import { DynamoRequestStore } from "../../adapters/tables/requests.ts";
+import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
+import type { MarketConfig } from "../../core/config/schema.ts";
+import {
+  JOBS_DLQ,
+  JOBS_QUEUE,
+  JOBS_TABLE,
+  KEYS_TABLE,
+  LEDGER_TABLE,
+  physicalName,
+  QUEUES,
+  SCORES_TABLE,
+  TABLES,
+} from "../../infra/definitions.ts";
+import { startEmulators } from "../ephemeral/emulators.ts";
+
+export interface DataPlane {
+  /** Endpoints the child processes must use (undefined: the standard AWS settings apply). */
+  readonly sqsEndpoint: string | undefined;
+  readonly dynamoEndpoint: string | undefined;
+  /** Which emulators this process started (and will stop). */
+  readonly emulated: { readonly sqs: boolean; readonly dynamo: boolean };
+  readonly sqs: SQSClient;
+  readonly dynamo: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly queue: SqsJobQueue;
+  readonly jobs: DynamoJobStore;
+  readonly keys: DynamoKeyStore;
+  readonly ledger: DynamoLedger;
+  readonly requests: DynamoRequestStore;
+  readonly scores: DynamoScoreStore;
+  stop(): Promise<void>;
+}
+
+/**
+ * Queues and tables: on the servers named by AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL_DYNAMODB when set (any
+ * SQS/DynamoDB-compatible server, or AWS itself), else on emulators started here. Either way whatever is missing
+ * is created from infra/definitions.ts, so local and cloud share one definition.
+ */
+export async function startDataPlane(config: MarketConfig, dataDir: string | null, log: Logger): Promise<DataPlane> {
+  const needSqs = config.AWS_ENDPOINT_URL_SQS === undefined;
+  const needDynamo = config.AWS_ENDPOINT_URL_DYNAMODB === undefined;
+  const emulators =
+    needSqs || needDynamo ? await startEmulators(dataDir === null ? {} : { dataDir: join(dataDir, "dynamo") }) : null;
+  const sqsEndpoint = needSqs ? emulators?.sqsEndpoint : config.AWS_ENDPOINT_URL_SQS;
+  const dynamoEndpoint = needDynamo ? emulators?.dynamoEndpoint : config.AWS_ENDPOINT_URL_DYNAMODB;
+  const options = (emulated: boolean, endpoint: string | undefined): AwsClientOptions =>
+    emulated && endpoint
+      ? emulatorClientOptions(endpoint)
+      : { ...(endpoint ? { endpoint } : {}), region: config.AWS_REGION };
+
+  const sqs = createSqsClient(options(needSqs, sqsEndpoint));
+  const dynamo = createDynamoClient(options(needDynamo, dynamoEndpoint));
+  const doc = createDynamoDocumentClient(dynamo);
+  const prefix = config.MARKET_RESOURCE_PREFIX;
+  const adapterLog = log.child("data-plane");
+  await ensureQueues(sqs, prefix, QUEUES);
+  await ensureTables(dynamo, prefix, TABLES, { logger: (msg, fields) => adapterLog.info(msg, fields) });
+  const table = (logical: string) => physicalName(prefix, logical);
+  log.info("queues and tables ready", {
+    sqs: needSqs ? `fauxqs ${sqsEndpoint}` : sqsEndpoint,
+    dynamodb: needDynamo
+      ? `dynalite ${dynamoEndpoint}${dataDir ? ` (data in ${join(dataDir, "dynamo")})` : " (memory)"}`
+      : dynamoEndpoint,
+  });
+
+  return {
+    sqsEndpoint,
+    dynamoEndpoint,
+    emulated: { sqs: needSqs, dynamo: needDynamo },
+    sqs,
+    dynamo,
+    doc,
+    queue: new SqsJobQueue({
+      sqs,
+      queueName: table(JOBS_QUEUE.name),
+      deadLetterQueueName: table(JOBS_DLQ.name),
+    }),
+    jobs: new DynamoJobStore({ doc, tableName: table(JOBS_TABLE.name) }),
+    keys: new DynamoKeyStore(doc, table(KEYS_TABLE.name)),
+    ledger: new DynamoLedger({ db: doc, table: table(LEDGER_TABLE.name) }),
+    requests: new DynamoRequestStore(doc, table(JOBS_TABLE.name)),
+    scores: new DynamoScoreStore(doc, table(SCORES_TABLE.name), (what, error) =>
+      adapterLog.warn("corrupt score item ignored", { what, error: String(error) }),
+    ),
+    async stop() {
+      sqs.destroy();
+      dynamo.destroy();
+      await emulators?.stop();
+    },
+  };
+}

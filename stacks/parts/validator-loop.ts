@@ -1,0 +1,84 @@
+import type { Logger } from "../../adapters/log/logger.ts";
+import { type EpochReport, runValidatorEpoch } from "../../functions/validator/epoch.ts";
+import type { ValidatorDeps } from "../../functions/validator/types.ts";
+
+export interface ValidatorLoop {
+  /** Runs one epoch now (tests and the CLI); resolves with its report. */
+  runOnce(): Promise<EpochReport>;
+  status(): ValidatorStatus;
+  stop(): Promise<void>;
+}
+
+export interface ValidatorStatus {
+  readonly state: "idle" | "running" | "stopped" | "disabled";
+  readonly lastEpoch: number | null;
+  readonly lastRunAt: number | null;
+  readonly lastResult: string | null;
+  readonly runs: number;
+  readonly failures: number;
+}
+
+/**
+ * The validator on a timer: it polls the chain's epoch index and runs one validator epoch per chain epoch (the
+ * local twin of the scheduled function in the cloud). Runs never overlap; a failed run is logged and retried at
+ * the next poll, because an epoch is claimed in the score store only when weights are about to be sent.
+ */
+export function startValidatorLoop(
+  deps: ValidatorDeps,
+  options: { pollMs: number; enabled: boolean; log: Logger },
+): ValidatorLoop {
+  let state: ValidatorStatus["state"] = options.enabled ? "idle" : "disabled";
+  let lastEpoch: number | null = null;
+  let lastRunAt: number | null = null;
+  let lastResult: string | null = null;
+  let runs = 0;
+  let failures = 0;
+  let current: Promise<EpochReport> | null = null;
+
+  const runOnce = (): Promise<EpochReport> => {
+    current ??= (async () => {
+      const previous = state;
+      state = "running";
+      try {
+        const report = await runValidatorEpoch(deps);
+        runs++;
+        lastEpoch = report.epoch;
+        lastRunAt = deps.now();
+        lastResult = report.skipped ?? report.submission?.status ?? "scored";
+        return report;
+      } catch (error) {
+        failures++;
+        lastResult = `failed: ${error instanceof Error ? error.message : String(error)}`;
+        throw error;
+      } finally {
+        state = previous === "disabled" ? "disabled" : "idle";
+        current = null;
+      }
+    })();
+    return current;
+  };
+
+  const tick = async () => {
+    if (state !== "idle") return;
+    try {
+      const epoch = await deps.chain.epochIndex(deps.netuid);
+      if (epoch === lastEpoch) return;
+      await runOnce();
+    } catch (error) {
+      options.log.error("validator epoch failed", { error });
+    }
+  };
+  const timer = options.enabled ? setInterval(() => void tick(), options.pollMs) : null;
+  timer?.unref();
+  if (options.enabled) void tick();
+
+  return {
+    runOnce,
+    status: () => ({ state, lastEpoch, lastRunAt, lastResult, runs, failures }),
+    async stop() {
+      if (timer) clearInterval(timer);
+      state = "stopped";
+      await current?.catch(() => {});
+    },
+  };
+}

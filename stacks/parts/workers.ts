@@ -1,0 +1,121 @@
+import { join } from "node:path";
+import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
+import type { Logger } from "../../adapters/log/logger.ts";
+import { createOnnxRuntime } from "../../adapters/runtime/onnx-runtime.ts";
+import type { MarketConfig } from "../../core/config/schema.ts";
+import type { JobStore } from "../../core/ports/jobs.ts";
+import type { JobQueue } from "../../core/ports/queue.ts";
+import type { WorkerConfigInput } from "../../gpu-workers/config.ts";
+import { type RunningWorker, startWorker } from "../../gpu-workers/worker.ts";
+import { type Supervisor, supervise } from "../local/children.ts";
+
+export interface WorkersPart {
+  readonly mode: "child" | "inprocess" | "none";
+  readonly count: number;
+  /** Live workers: child processes alive, or in-process workers not stopped. */
+  alive(): number;
+  /** Child pids (for tests that check nothing is left behind). */
+  pids(): number[];
+  /** In-process workers (tests read their metrics). */
+  readonly inProcess: readonly RunningWorker[];
+  stop(): Promise<void>;
+}
+
+export interface WorkersOptions {
+  readonly config: MarketConfig;
+  readonly mode: "child" | "inprocess" | "none";
+  readonly count: number;
+  readonly expertsDir: string;
+  readonly gatewayAddress: string;
+  readonly trustedSenders: readonly string[];
+  readonly sqsEndpoint: string | undefined;
+  readonly dynamoEndpoint: string | undefined;
+  readonly queue: JobQueue;
+  readonly jobs: JobStore;
+  readonly log: Logger;
+  readonly repoRoot: string;
+}
+
+/**
+ * The GPU workers. `npm start` runs them as child processes (`gpu-workers/main.ts`, exactly what the container
+ * runs) with the emulator endpoints in the standard AWS variables; tests may run them in-process for speed.
+ */
+export async function startWorkers(options: WorkersOptions): Promise<WorkersPart> {
+  if (options.mode === "none" || options.count === 0) {
+    return { mode: "none", count: 0, alive: () => 0, pids: () => [], inProcess: [], stop: async () => {} };
+  }
+  if (options.mode === "inprocess") {
+    const runtime = createOnnxRuntime({ log: (msg) => options.log.info(msg) });
+    const workers: RunningWorker[] = [];
+    for (let i = 0; i < options.count; i++) {
+      const config: WorkerConfigInput = {
+        workerId: `worker-${i + 1}`,
+        expertsDir: options.expertsDir,
+        resourcePrefix: options.config.MARKET_RESOURCE_PREFIX,
+        gatewayAddress: options.gatewayAddress,
+        trustedSenders: [...options.trustedSenders],
+        reloadIntervalMs: 1000,
+        waitSeconds: 1,
+        preferCuda: false,
+      };
+      workers.push(
+        await startWorker(config, {
+          queue: options.queue,
+          jobs: options.jobs,
+          runtime,
+          verifier: sr25519Verifier,
+          logger: options.log,
+        }),
+      );
+    }
+    let stopped = false;
+    return {
+      mode: "inprocess",
+      count: options.count,
+      alive: () => (stopped ? 0 : workers.length),
+      pids: () => [],
+      inProcess: workers,
+      async stop() {
+        stopped = true;
+        await Promise.all(workers.map((w) => w.stop()));
+      },
+    };
+  }
+
+  const env = (i: number): NodeJS.ProcessEnv => ({
+    ...process.env,
+    AWS_REGION: options.config.AWS_REGION,
+    ...(options.sqsEndpoint ? { AWS_ENDPOINT_URL_SQS: options.sqsEndpoint } : {}),
+    ...(options.dynamoEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint } : {}),
+    // Emulators check no credentials, but the SDK will not sign without some.
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    MARKET_RESOURCE_PREFIX: options.config.MARKET_RESOURCE_PREFIX,
+    WORKER_ID: `worker-${i + 1}`,
+    WORKER_EXPERTS_DIR: options.expertsDir,
+    WORKER_GATEWAY_ADDRESS: options.gatewayAddress,
+    WORKER_TRUSTED_SENDERS: options.trustedSenders.join(","),
+    WORKER_RELOAD_MS: "2000",
+    WORKER_PREFER_CUDA: "false",
+    MARKET_LOG_LEVEL: options.config.MARKET_LOG_LEVEL,
+  });
+  const supervisor: Supervisor = supervise(
+    Array.from({ length: options.count }, (_, i) => ({
+      name: `worker-${i + 1}`,
+      command: process.execPath,
+      args: ["--import", "tsx", join(options.repoRoot, "gpu-workers", "main.ts")],
+      env: env(i),
+      cwd: options.repoRoot,
+    })),
+    options.log.child("supervisor"),
+  );
+  return {
+    mode: "child",
+    count: options.count,
+    alive: () => supervisor.pids().length,
+    pids: () => supervisor.pids(),
+    inProcess: [],
+    stop: () => supervisor.stop(),
+  };
+}
