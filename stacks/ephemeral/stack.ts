@@ -1,0 +1,75 @@
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, type Logger, silentLogger } from "../../adapters/log/logger.ts";
+import { ensureExperts } from "../../cli/experts.ts";
+import { type MarketConfig, parseConfig } from "../../core/config/schema.ts";
+import { type Market, type MarketOptions, startMarket } from "../market.ts";
+
+export interface EphemeralOptions {
+  /** Settings as environment strings (e.g. { MARKET_TEMPO: "10" }); PORT defaults to 0 (a free port). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly workers?: MarketOptions["workers"];
+  readonly validator?: MarketOptions["validator"];
+  readonly blocks?: MarketOptions["blocks"];
+  readonly api?: MarketOptions["api"];
+  /** Logs to stdout when MARKET_TEST_LOG=1, else silent. */
+  readonly log?: Logger;
+}
+
+export interface EphemeralMarket extends Market {
+  readonly config: MarketConfig;
+  readonly dataDir: string;
+}
+
+/**
+ * The same market as `npm start`, for tests and benchmarks: a free port, tables and chain in memory, a fresh
+ * temporary folder, a random admin token. Experts are built once per machine into a shared cache folder (they are
+ * byte-identical for a seed) and linked in, so each test does not pay the build.
+ */
+export async function startEphemeralMarket(options: EphemeralOptions = {}): Promise<EphemeralMarket> {
+  const config = parseConfig({
+    PORT: "0",
+    MARKET_RESOURCE_PREFIX: `t${Math.random().toString(36).slice(2, 8)}-`,
+    MARKET_WORKERS: "1",
+    MARKET_BLOCK_MS: "100",
+    MARKET_TEMPO: "20",
+    ...options.env,
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), "market-ephemeral-"));
+  const cache = join(tmpdir(), "market-test-experts");
+  await mkdir(cache, { recursive: true });
+  await ensureExperts(cache, () => {});
+  await symlink(join(cache, "experts"), join(dataDir, "experts"), "dir").catch(async () => {
+    await ensureExperts(dataDir, () => {});
+  });
+  const log =
+    options.log ??
+    (process.env.MARKET_TEST_LOG === "1" ? createLogger({ level: "debug", pretty: false }) : silentLogger);
+  const adminToken = `test-admin-${crypto.randomUUID()}`;
+  try {
+    const market = await startMarket({
+      config,
+      dataDir,
+      persistent: false,
+      adminToken,
+      workers: options.workers ?? "inprocess",
+      validator: options.validator ?? "manual",
+      blocks: options.blocks ?? "manual",
+      log,
+      ...(options.api ? { api: options.api } : {}),
+    });
+    return {
+      ...market,
+      config,
+      dataDir,
+      async stop() {
+        await market.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
+import { createMarketClient } from "../client/client.ts";
+import { type EphemeralMarket, startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
+
+/**
+ * One paid query through every real part: HTTP API -> credit hold -> SQS (fauxqs) -> worker (real ONNX model,
+ * answer signed by the expert's hotkey) -> DynamoDB (dynalite) -> combination -> capture -> signed receipt.
+ */
+describe("a paid query end to end on an ephemeral market", () => {
+  let market: EphemeralMarket;
+  beforeAll(async () => {
+    market = await startEphemeralMarket();
+  });
+  afterAll(async () => {
+    await market?.stop();
+  });
+
+  it("answers a digit, charges exactly the cost, and leaves a job record per expert", async () => {
+    const admin = createMarketClient({ baseUrl: market.url, adminToken: market.adminToken });
+    const created = await admin.createKey({ name: "e2e", credits: 50_000 });
+    if (!created.ok) throw new Error(JSON.stringify(created.problem));
+    const client = createMarketClient({ baseUrl: market.url, apiKey: created.data.key });
+
+    const mnist = await loadMnist();
+    const row = mnist.labels.findIndex((label) => label === 3);
+    const pixels = Array.from(mnist.pixels.subarray(row * 784, (row + 1) * 784));
+    const answer = await client.infer("digits", { pixels }, { k: 2, waitSeconds: 20 });
+    if (!answer.ok) throw new Error(JSON.stringify(answer.problem));
+    expect(answer.status).toBe(200);
+    const result = answer.data as {
+      id: string;
+      output: { probs: number[] };
+      experts: { uid: number; hotkey: string; gate: number; signature: string }[];
+      cost: number;
+      receipt: unknown;
+    };
+    expect(result.output.probs).toHaveLength(10);
+    expect(result.output.probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(result.experts).toHaveLength(2);
+    expect(result.cost).toBe(2 * 1000);
+
+    const verdict = await client.verifyReceipt(result.receipt, result.output);
+    expect(verdict.ok && verdict.data.valid).toBe(true);
+    const forged = await client.verifyReceipt(result.receipt, { probs: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
+    expect(forged.ok && forged.data.valid).toBe(false);
+
+    const usage = await client.usage();
+    if (!usage.ok) throw new Error(JSON.stringify(usage.problem));
+    expect(usage.data.balance).toBe(50_000 - result.cost);
+    expect(usage.data.openHolds).toHaveLength(0);
+
+    const job = await client.job(result.id);
+    if (!job.ok) throw new Error(JSON.stringify(job.problem));
+    expect(job.data.status).toBe("succeeded");
+    for (const expert of result.experts) {
+      const record = await market.dataPlane.jobs.get(`${result.id}:${expert.uid}`);
+      expect(record?.status).toBe("succeeded");
+      expect(record?.answer?.signature.signedBy).toBe(expert.hotkey);
+      expect(record?.attempts).toBe(1);
+    }
+  });
+});
