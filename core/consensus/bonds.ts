@@ -1,11 +1,12 @@
 import { divRaw, floorDiv, mulFloor, ONE } from "./fixed.ts";
 import type { LiquidAlpha } from "./liquid-alpha.ts";
-import { type Csr, CsrBuilder, columnSums, withValues } from "./sparse.ts";
+import { scratch } from "./scratch.ts";
+import { type Csr, CsrBuilder, type CsrShape, columnSums, withValues } from "./sparse.ts";
 
 /** inplace_col_normalize_sparse: each entry divided by its column sum where that sum is not 0. */
-export function colNormalize(m: Csr): Csr {
-  const sums = columnSums(m);
-  const out = new Float64Array(m.val.length);
+export function colNormalize(m: Csr, slot: string): Csr {
+  const sums = columnSums(m, "colNormalize.sums");
+  const out = scratch.f64(slot, m.val.length);
   const { col, val } = m;
   for (let e = 0; e < val.length; e++) {
     const v = val[e] ?? 0;
@@ -30,7 +31,7 @@ export function normalize(x: Float64Array): void {
 export function emaSparse(fresh: Csr, old: Csr, alpha: number): Csr {
   const n = fresh.n;
   const oneMinus = ONE - alpha;
-  const out = new CsrBuilder(n, fresh.val.length + old.val.length);
+  const out = new CsrBuilder(n, fresh.val.length + old.val.length, "ema");
   for (let i = 0; i < n; i++) {
     out.startRow(i);
     let a = fresh.ptr[i] ?? 0;
@@ -64,7 +65,7 @@ export function emaSparse(fresh: Csr, old: Csr, alpha: number): Csr {
  */
 function emaLiquid(fresh: Csr, old: Csr, consensus: Float64Array, liquid: LiquidAlpha): Csr {
   const n = fresh.n;
-  const out = new CsrBuilder(n, fresh.val.length);
+  const out = new CsrBuilder(n, fresh.val.length, "ema");
   for (let i = 0; i < n; i++) {
     out.startRow(i);
     let b = old.ptr[i] ?? 0;
@@ -98,7 +99,7 @@ export interface BondsResult {
  * inplace_col_max_upscale_sparse(B'). `bondsU16` holds the masked stored bonds with the CSR's layout.
  */
 export function yuma2Bonds(
-  bondsShape: Csr,
+  bondsShape: CsrShape,
   bondsU16: Uint16Array,
   weightsForBonds: Csr,
   activeStake: Float64Array,
@@ -107,12 +108,12 @@ export function yuma2Bonds(
 ): BondsResult {
   const n = bondsShape.n;
   // u16_to_fixed then column-normalise: (b·2^32)/(Σb·2^32) in I32F32 is floor(b·2^32/Σb).
-  const sumsU16 = new Float64Array(n);
+  const sumsU16 = scratch.f64("yuma2.sumsU16", n);
   for (let e = 0; e < bondsU16.length; e++) {
     const j = bondsShape.col[e] ?? 0;
     sumsU16[j] = (sumsU16[j] ?? 0) + (bondsU16[e] ?? 0);
   }
-  const bVal = new Float64Array(bondsU16.length);
+  const bVal = scratch.f64("bonds.raw", bondsU16.length);
   for (let e = 0; e < bondsU16.length; e++) {
     const s = sumsU16[bondsShape.col[e] ?? 0] ?? 0;
     bVal[e] = s > 0 ? floorDiv((bondsU16[e] ?? 0) * ONE, s) : 0;
@@ -121,14 +122,14 @@ export function yuma2Bonds(
 
   // row_hadamard_sparse(Wb, A)
   const wb = weightsForBonds;
-  const delta = new Float64Array(wb.val.length);
+  const delta = scratch.f64("yuma2.delta", wb.val.length);
   for (let i = 0; i < n; i++) {
     const s = activeStake[i] ?? 0;
     const end = wb.ptr[i + 1] ?? 0;
     for (let e = wb.ptr[i] ?? 0; e < end; e++) delta[e] = mulFloor(wb.val[e] ?? 0, s);
   }
-  const deltaNorm = colNormalize(withValues(wb, delta));
-  const ema = colNormalize(emaSparse(deltaNorm, bonds, alpha));
+  const deltaNorm = colNormalize(withValues(wb, delta), "yuma2.deltaNorm");
+  const ema = colNormalize(emaSparse(deltaNorm, bonds, alpha), "yuma2.emaNorm");
 
   // matmul_transpose_sparse(ema, I)
   const dividends = new Float64Array(n);
@@ -141,13 +142,13 @@ export function yuma2Bonds(
   normalize(dividends);
 
   // inplace_col_max_upscale_sparse
-  const colMax = new Float64Array(n);
+  const colMax = scratch.f64("yuma2.colMax", n);
   for (let e = 0; e < ema.val.length; e++) {
     const j = ema.col[e] ?? 0;
     const v = ema.val[e] ?? 0;
     if ((colMax[j] ?? 0) < v) colMax[j] = v;
   }
-  const up = new Float64Array(ema.val.length);
+  const up = scratch.f64("yuma2.up", ema.val.length);
   for (let e = 0; e < ema.val.length; e++) {
     const m = colMax[ema.col[e] ?? 0] ?? 0;
     const v = ema.val[e] ?? 0;
@@ -162,7 +163,7 @@ export function yuma2Bonds(
  * Stored: B' itself.
  */
 export function yuma3Bonds(
-  bondsShape: Csr,
+  bondsShape: CsrShape,
   bondsU16: Uint16Array,
   weightsForBonds: Csr,
   consensus: Float64Array,
@@ -172,8 +173,9 @@ export function yuma3Bonds(
   liquid: LiquidAlpha | null,
 ): BondsResult {
   const n = bondsShape.n;
-  const bVal = new Float64Array(bondsU16.length);
-  for (let e = 0; e < bondsU16.length; e++) bVal[e] = floorDiv((bondsU16[e] ?? 0) * ONE, 65535);
+  const bVal = scratch.f64("bonds.raw", bondsU16.length);
+  const table = u16ProportionTable();
+  for (let e = 0; e < bondsU16.length; e++) bVal[e] = table[bondsU16[e] ?? 0] ?? 0;
   const bonds = withValues(bondsShape, bVal);
 
   let useLiquid = false;
@@ -183,7 +185,7 @@ export function yuma3Bonds(
       ? emaLiquid(weightsForBonds, bonds, consensus, liquid)
       : emaSparse(weightsForBonds, bonds, alpha);
 
-  const norm = colNormalize(ema);
+  const norm = colNormalize(ema, "yuma3.norm");
   const dividends = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let acc = 0;
@@ -193,4 +195,15 @@ export function yuma3Bonds(
   }
   normalize(dividends);
   return { stored: ema, dividends };
+}
+
+let proportionTable: Float64Array | null = null;
+
+/** floor(u·2^32 / 65535) for every u16 u (get_bonds_sparse_fixed_proportion), computed once: a lookup per bond. */
+function u16ProportionTable(): Float64Array {
+  if (proportionTable === null) {
+    proportionTable = new Float64Array(65536);
+    for (let u = 0; u < 65536; u++) proportionTable[u] = floorDiv(u * ONE, 65535);
+  }
+  return proportionTable;
 }

@@ -14,7 +14,7 @@ function normalizeF(x: Float64Array): void {
 }
 
 function colNormalizeF(m: Csr): Csr {
-  const sums = columnSums(m);
+  const sums = columnSums(m, "float.colSums");
   const out = new Float64Array(m.val.length);
   for (let e = 0; e < out.length; e++) {
     const s = sums[m.col[e] ?? 0] ?? 0;
@@ -28,9 +28,10 @@ function emaF(
   old: Csr,
   alphaOf: (i: number, j: number, w: number, b: number) => number,
   onlyFresh: boolean,
+  slot: string,
 ): Csr {
   const n = fresh.n;
-  const out = new CsrBuilder(n, fresh.val.length + old.val.length);
+  const out = new CsrBuilder(n, fresh.val.length + old.val.length, slot);
   for (let i = 0; i < n; i++) {
     out.startRow(i);
     let a = fresh.ptr[i] ?? 0;
@@ -115,7 +116,7 @@ export function runEpochFloat(input: EpochInput): EpochOutput {
   }
   const weights = withValues(w0, wVal);
   const consensus = medianF(activeStake, weights, input.kappa / 65535);
-  const clippedB = new CsrBuilder(n, wVal.length);
+  const clippedB = new CsrBuilder(n, wVal.length, "float.clipped");
   for (let i = 0; i < n; i++) {
     clippedB.startRow(i);
     const end = w0.ptr[i + 1] ?? 0;
@@ -141,7 +142,7 @@ export function runEpochFloat(input: EpochInput): EpochOutput {
   normalizeF(incentive);
 
   const beta = input.bondsPenalty / 65535;
-  const wb = beta === 0 ? weights : beta === 1 ? wc : emaF(weights, wc, () => 1 - beta, true);
+  const wb = beta === 0 ? weights : beta === 1 ? wc : emaF(weights, wc, () => 1 - beta, true, "float.interpolated");
   const alpha = 1 - input.bondsMovingAverage / 1e6;
   const dividends = new Float64Array(n);
   let stored: Csr;
@@ -165,8 +166,9 @@ export function runEpochFloat(input: EpochInput): EpochOutput {
             return Math.min(hi, Math.max(lo, lo + sig * (hi - lo)));
           },
           true,
+          "float.ema",
         )
-      : emaF(wb, bonds, () => alpha, false);
+      : emaF(wb, bonds, () => alpha, false, "float.ema");
     const norm = colNormalizeF(ema);
     for (let i = 0; i < n; i++) {
       let acc = 0;
@@ -182,7 +184,7 @@ export function runEpochFloat(input: EpochInput): EpochOutput {
       const end = wb.ptr[i + 1] ?? 0;
       for (let e = wb.ptr[i] ?? 0; e < end; e++) delta[e] = (wb.val[e] ?? 0) * (activeStake[i] ?? 0);
     }
-    const ema = colNormalizeF(emaF(colNormalizeF(withValues(wb, delta)), bonds, () => alpha, false));
+    const ema = colNormalizeF(emaF(colNormalizeF(withValues(wb, delta)), bonds, () => alpha, false, "float.ema"));
     for (let i = 0; i < n; i++) {
       let acc = 0;
       const end = ema.ptr[i + 1] ?? 0;

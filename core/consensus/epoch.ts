@@ -24,25 +24,34 @@
  * rows; for sorted input this changes nothing), entries with uid >= n are dropped, rows carry unique uids (the chain
  * rejects duplicates). Commit-reveal is "on" exactly when `earliestCommitBlock` is given. Stake is integer rao below
  * 2^63 and n <= 65535 (u16 uids), which keeps every raw value exact in a double (see fixed.ts).
+ *
+ * Speed (bench/epoch.ts): every matrix is CSR typed arrays in scratch buffers reused across epochs (scratch.ts), so an
+ * epoch allocates almost nothing but its outputs. `runEpoch` keeps the EpochOutput contract; its nested bond rows
+ * (~1M small arrays at n = 4096 with 256 validators) are then the largest cost, in allocation and garbage collection.
+ * `runEpochCsr` computes the same epoch and returns the bonds as CSR typed arrays instead.
  */
 import { yuma2Bonds, yuma3Bonds } from "./bonds.ts";
 import { divRaw, emaAlphaBig, floorDiv, mulFloor, ONE, proportionToU16, u16ProportionBig } from "./fixed.ts";
 import { LiquidAlpha } from "./liquid-alpha.ts";
 import { weightedMedianColumns } from "./median.ts";
-import { type Csr, CsrBuilder, csrFromRows, rowSums, withValues } from "./sparse.ts";
+import { scratch } from "./scratch.ts";
+import { type Csr, CsrBuilder, type CsrShape, csrFromRows, rowSums, withValues } from "./sparse.ts";
 import type { EpochInput, EpochOutput } from "./types.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
 
-/** Shared by the exact and the float epoch: masks, permits and the raw sparse inputs (no arithmetic on values). */
+/**
+ * Shared by the exact and the float epoch: masks, permits and the raw sparse inputs (no arithmetic on values).
+ * The sparse parts are views into scratch buffers: valid until the next epoch starts.
+ */
 export interface EpochFrame {
   readonly n: number;
   readonly active: boolean[];
   readonly prevPermit: boolean[];
   readonly newPermit: (stakeNonZero: ArrayLike<number>) => boolean[];
-  readonly weights: Csr;
+  readonly weights: CsrShape;
   readonly weightsU16: Uint16Array;
-  readonly bonds: Csr;
+  readonly bonds: CsrShape;
   readonly bondsU16: Uint16Array;
 }
 
@@ -69,31 +78,51 @@ export function buildFrame(input: EpochInput): EpochFrame {
     return permit;
   };
 
-  const reg = input.blockAtRegistration;
+  // Masks as per-row limits on the column's registration block (see EntryMask):
+  // vec_mask_sparse_matrix drops (i, j) when last_update[i] <= block_at_registration[j]; commit-reveal drops it
+  // when the row's earliest live commit is older than the registration.
+  const registered = Float64Array.from({ length: n }, (_, j) => input.blockAtRegistration[j] ?? 0);
   const commits = input.earliestCommitBlock;
+  const weightRows = new Uint8Array(n);
+  const lastUpdate = new Float64Array(n);
+  const commitLimit = commits === undefined ? null : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    weightRows[i] = prevPermit[i] ? 1 : 0;
+    lastUpdate[i] = input.lastUpdate[i] ?? 0;
+    if (commitLimit !== null) {
+      const c = commits?.[i];
+      commitLimit[i] = c === null || c === undefined ? Infinity : c;
+    }
+  }
   const { csr: weights, u16: weightsU16 } = csrFromRows(
     n,
     input.weights,
-    (i) => prevPermit[i] ?? false,
-    (i, j) => {
-      if (i === j && i !== owner) return false;
-      const registered = reg[j] ?? 0;
-      if ((input.lastUpdate[i] ?? 0) <= registered) return false;
-      if (commits !== undefined) {
-        const c = commits[i];
-        if (c !== null && c !== undefined && c < registered) return false;
-      }
-      return true;
+    {
+      rowKept: weightRows,
+      colKey: registered,
+      below: lastUpdate,
+      atMost: commitLimit,
+      dropDiagonal: true,
+      diagonalOwner: owner ?? -1,
     },
+    "weights",
   );
 
+  // scalar_vec_mask_sparse_matrix: bonds to uids registered at or after last_tempo are dropped.
   const lms = input.lastMechanismStepBlock ?? 0;
   const lastTempo = lms === 0 ? Math.max(0, input.currentBlock - input.tempo) : lms + 1;
   const { csr: bonds, u16: bondsU16 } = csrFromRows(
     n,
     input.bonds,
-    () => true,
-    (_i, j) => !(lastTempo <= (reg[j] ?? 0)),
+    {
+      rowKept: new Uint8Array(n).fill(1),
+      colKey: registered,
+      below: new Float64Array(n).fill(lastTempo),
+      atMost: null,
+      dropDiagonal: false,
+      diagonalOwner: -1,
+    },
+    "bonds",
   );
   return { n, active, prevPermit, newPermit, weights, weightsU16, bonds, bondsU16 };
 }
@@ -105,7 +134,7 @@ function toRao(raw: number, emission: bigint): bigint {
   return v > U64_MAX ? U64_MAX : v;
 }
 
-/** Bonds rows as stored after the epoch (see step 10 above). */
+/** Bonds rows as stored after the epoch (see step 10 above), as the nested rows of the EpochOutput contract. */
 export function storedBonds(
   input: EpochInput,
   frame: EpochFrame,
@@ -114,11 +143,13 @@ export function storedBonds(
   toU16: (v: number) => number,
 ): [number, number][][] {
   const out: [number, number][][] = new Array(frame.n);
+  const { ptr, col, val } = stored;
   for (let i = 0; i < frame.n; i++) {
     if (newPermit[i]) {
-      const start = stored.ptr[i] ?? 0;
-      const row: [number, number][] = new Array((stored.ptr[i + 1] ?? 0) - start);
-      for (let k = 0; k < row.length; k++) row[k] = [stored.col[start + k] ?? 0, toU16(stored.val[start + k] ?? 0)];
+      const start = ptr[i] ?? 0;
+      const len = (ptr[i + 1] ?? 0) - start;
+      const row: [number, number][] = new Array(len);
+      for (let k = 0; k < len; k++) row[k] = [col[start + k] ?? 0, toU16(val[start + k] ?? 0)];
       out[i] = row;
     } else if (frame.prevPermit[i]) {
       out[i] = [];
@@ -129,7 +160,70 @@ export function storedBonds(
   return out;
 }
 
-export function runEpoch(input: EpochInput): EpochOutput {
+/** Bonds after the epoch in CSR form: row i is `col[ptr[i]..ptr[i+1])` with u16 values `val[...]`. Fresh arrays. */
+export interface BondsCsr {
+  readonly ptr: Int32Array;
+  readonly col: Int32Array;
+  readonly val: Uint16Array;
+}
+
+/** EpochOutput with the bonds as CSR typed arrays instead of nested pairs (see runEpochCsr). */
+export type EpochOutputCsr = Omit<EpochOutput, "bondsU16"> & { readonly bonds: BondsCsr };
+
+/** storedBonds in CSR form; rows left as stored are copied verbatim (stored order, every entry) as runEpoch does. */
+function storedBondsCsr(input: EpochInput, frame: EpochFrame, newPermit: boolean[], stored: Csr): BondsCsr {
+  const n = frame.n;
+  const ptr = new Int32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    ptr[i] = total;
+    if (newPermit[i]) total += (stored.ptr[i + 1] ?? 0) - (stored.ptr[i] ?? 0);
+    else if (!frame.prevPermit[i]) total += input.bonds[i]?.length ?? 0;
+  }
+  ptr[n] = total;
+  const col = new Int32Array(total);
+  const val = new Uint16Array(total);
+  for (let i = 0; i < n; i++) {
+    let k = ptr[i] ?? 0;
+    if (newPermit[i]) {
+      const end = stored.ptr[i + 1] ?? 0;
+      for (let e = stored.ptr[i] ?? 0; e < end; e++, k++) {
+        col[k] = stored.col[e] ?? 0;
+        val[k] = proportionToU16(stored.val[e] ?? 0);
+      }
+    } else if (!frame.prevPermit[i]) {
+      for (const [j, v] of input.bonds[i] ?? []) {
+        col[k] = j;
+        val[k] = v;
+        k++;
+      }
+    }
+  }
+  return { ptr, col, val };
+}
+
+/** Nested rows of a BondsCsr (the EpochOutput.bondsU16 form). */
+export function bondsCsrToRows(bonds: BondsCsr): [number, number][][] {
+  const n = bonds.ptr.length - 1;
+  const out: [number, number][][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const start = bonds.ptr[i] ?? 0;
+    const len = (bonds.ptr[i + 1] ?? 0) - start;
+    const row: [number, number][] = new Array(len);
+    for (let k = 0; k < len; k++) row[k] = [bonds.col[start + k] ?? 0, bonds.val[start + k] ?? 0];
+    out[i] = row;
+  }
+  return out;
+}
+
+/** Everything of an epoch but the bonds' output form. `stored` lives in scratch buffers: copy it out before return. */
+interface EpochCore {
+  readonly frame: EpochFrame;
+  readonly out: Omit<EpochOutput, "bondsU16">;
+  readonly stored: Csr;
+}
+
+function computeEpoch(input: EpochInput): EpochCore {
   const frame = buildFrame(input);
   const n = frame.n;
   const owner = input.ownerUid;
@@ -157,20 +251,21 @@ export function runEpoch(input: EpochInput): EpochOutput {
 
   // 5. weights: u16 rows normalised; (w·2^32)/(Σw·2^32) in I32F32 is floor(w·2^32/Σw)
   const w = frame.weights;
-  const wVal = new Float64Array(w.col.length);
+  const wU16 = frame.weightsU16;
+  const wVal = scratch.f64("weights.raw", w.col.length);
   for (let i = 0; i < n; i++) {
     const start = w.ptr[i] ?? 0;
     const end = w.ptr[i + 1] ?? 0;
     let sum = 0;
-    for (let e = start; e < end; e++) sum += frame.weightsU16[e] ?? 0;
-    if (sum > 0) for (let e = start; e < end; e++) wVal[e] = floorDiv((frame.weightsU16[e] ?? 0) * ONE, sum);
+    for (let e = start; e < end; e++) sum += wU16[e] ?? 0;
+    if (sum > 0) for (let e = start; e < end; e++) wVal[e] = floorDiv((wU16[e] ?? 0) * ONE, sum);
   }
   const weights = withValues(w, wVal);
 
   // 6. consensus, clipping, validator trust
   const kappa = Number(u16ProportionBig(input.kappa));
   const consensus = weightedMedianColumns(activeStake, weights, kappa);
-  const clipped = new CsrBuilder(n, wVal.length);
+  const clipped = new CsrBuilder(n, wVal.length, "clipped");
   for (let i = 0; i < n; i++) {
     clipped.startRow(i);
     const end = w.ptr[i + 1] ?? 0;
@@ -190,6 +285,7 @@ export function runEpoch(input: EpochInput): EpochOutput {
   const incentive = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const a = activeStake[i] ?? 0;
+    if (a === 0) continue; // mulFloor(0, x) = 0: rows without active stake add nothing
     const end = wc.ptr[i + 1] ?? 0;
     for (let e = wc.ptr[i] ?? 0; e < end; e++) {
       const j = wc.col[e] ?? 0;
@@ -242,18 +338,39 @@ export function runEpoch(input: EpochInput): EpochOutput {
   const E = input.raoEmission;
 
   return {
-    active: frame.active,
-    stakeWeightU16: Array.from(stake, proportionToU16),
-    newValidatorPermits: newPermit,
-    consensusU16: Array.from(consensus, proportionToU16),
-    validatorTrustU16: Array.from(validatorTrust, proportionToU16),
-    incentiveU16: Array.from(incentive, proportionToU16),
-    dividendsU16: Array.from(dividends, proportionToU16),
-    serverEmission: Array.from(server, (x) => toRao(x, E)),
-    validatorEmission: Array.from(validator, (x) => toRao(x, E)),
-    emission: Array.from(combined, (x) => toRao(x, E)),
-    bondsU16: storedBonds(input, frame, newPermit, bondsResult.stored, proportionToU16),
+    frame,
+    stored: bondsResult.stored,
+    out: {
+      active: frame.active,
+      stakeWeightU16: Array.from(stake, proportionToU16),
+      newValidatorPermits: newPermit,
+      consensusU16: Array.from(consensus, proportionToU16),
+      validatorTrustU16: Array.from(validatorTrust, proportionToU16),
+      incentiveU16: Array.from(incentive, proportionToU16),
+      dividendsU16: Array.from(dividends, proportionToU16),
+      serverEmission: Array.from(server, (x) => toRao(x, E)),
+      validatorEmission: Array.from(validator, (x) => toRao(x, E)),
+      emission: Array.from(combined, (x) => toRao(x, E)),
+    },
   };
+}
+
+/** The epoch with the EpochOutput contract (bonds as nested `[uid, u16]` rows). */
+export function runEpoch(input: EpochInput): EpochOutput {
+  const core = computeEpoch(input);
+  return {
+    ...core.out,
+    bondsU16: storedBonds(input, core.frame, core.out.newValidatorPermits, core.stored, proportionToU16),
+  };
+}
+
+/**
+ * The same epoch with the bonds as CSR typed arrays: identical values, without the ~1M small arrays that the nested
+ * form costs at n = 4096 (their allocation and the garbage collection after it are the largest single cost).
+ */
+export function runEpochCsr(input: EpochInput): EpochOutputCsr {
+  const core = computeEpoch(input);
+  return { ...core.out, bonds: storedBondsCsr(input, core.frame, core.out.newValidatorPermits, core.stored) };
 }
 
 /** inplace_normalize on raws. */
@@ -270,7 +387,7 @@ function normalizeRaw(x: Float64Array): void {
  */
 function interpolate(weights: Csr, clipped: Csr, beta: number): Csr {
   const n = weights.n;
-  const out = new CsrBuilder(n, weights.val.length);
+  const out = new CsrBuilder(n, weights.val.length, "interpolated");
   for (let i = 0; i < n; i++) {
     out.startRow(i);
     let c = clipped.ptr[i] ?? 0;

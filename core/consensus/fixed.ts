@@ -16,6 +16,8 @@ export const FRAC_BITS = 32n;
 export const ONE_BIG = 1n << 32n;
 /** raw(1.0) as a number. */
 export const ONE = 4294967296;
+/** 2^-32: multiplying by it is exact (a power of two) and faster than dividing by ONE. */
+const INV_ONE = 2 ** -32;
 const TWO16 = 65536;
 const TWO53 = 9007199254740992;
 
@@ -173,12 +175,15 @@ export function floorDiv(x: number, y: number): number {
 }
 
 /**
- * I32F32 mul on raws: floor(a*b / 2^32). Fast path: the double quotient is within |q|·2^-53 of the true one, so its
- * floor is right unless it lies that close to an integer; then the exact path decides.
+ * I32F32 mul on raws (integers): floor(a*b / 2^32). A product below 2^53 in magnitude is exact, and so is its scaling
+ * by 2^-32. Otherwise the double quotient is within |q|·2^-53 of the true one, so its floor is right unless it lies
+ * that close to an integer; then the exact path decides.
  */
 export function mulFloor(a: number, b: number): number {
-  const q = (a * b) / ONE;
+  const p = a * b;
+  const q = p * INV_ONE;
   const f = Math.floor(q);
+  if (p < TWO53 && p > -TWO53) return f; // rounding is monotone and 2^53 is a double: |p| < 2^53 means p is exact
   const d = q - f;
   const tol = (Math.abs(q) + 1) * 4.5e-16;
   if (d > tol && d < 1 - tol) return f;

@@ -59,42 +59,87 @@ const case_ = fc
     }),
   );
 
+/** Large columns (quickselect's partition rounds, not only its small-range sort) with heavy ties and zero stakes. */
+const largeCase = fc
+  .record({ rows: fc.integer({ min: 17, max: 300 }), cols: fc.integer({ min: 1, max: 3 }) })
+  .chain(({ rows, cols }) =>
+    fc.record({
+      stake: fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 20 })), {
+        minLength: rows,
+        maxLength: rows,
+      }),
+      weights: fc.array(
+        fc.array(fc.oneof(fc.constantFrom(0, 3, 3, 8, 2 ** 32), fc.integer({ min: 1, max: 2 ** 32 })), {
+          minLength: cols,
+          maxLength: cols,
+        }),
+        { minLength: rows, maxLength: rows },
+      ),
+      kappa: fc.constantFrom(0, 2 ** 31 - 32768, 2 ** 31, 2 ** 32),
+    }),
+  );
+
+interface MedianCase {
+  stake: number[];
+  weights: number[][];
+  kappa: number;
+}
+
+function agreesWithChain({ stake, weights, kappa }: MedianCase): void {
+  const rows = stake.length;
+  const cols = weights[0]?.length ?? 0;
+  const n = Math.max(rows, cols);
+  const ptr = new Int32Array(n + 1);
+  const col: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < n; i++) {
+    ptr[i] = col.length;
+    (weights[i] ?? []).forEach((w, j) => {
+      if (w > 0 || j % 2 === 0) {
+        col.push(j);
+        val.push(w);
+      }
+    });
+  }
+  ptr[n] = col.length;
+  const m: Csr = { n, ptr, col: Int32Array.from(col), val: Float64Array.from(val) };
+  const active = Float64Array.from({ length: n }, (_, i) => stake[i] ?? 0);
+  const got = weightedMedianColumns(active, m, kappa);
+
+  const part = [...active.keys()].filter((i) => (active[i] ?? 0) > 0);
+  const raw = part.map((i) => active[i] ?? 0);
+  const total = raw.reduce((a, b) => a + b, 0);
+  const use = raw.map((s) => divRaw(s, total));
+  const stakeSum = use.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < n; j++) {
+    const score = part.map((i) => weights[i]?.[j] ?? 0);
+    const want = part.length === 0 ? 0 : chainMedian(use, score, stakeSum - kappa, stakeSum);
+    expect(got[j]).toBe(want);
+  }
+}
+
 describe("weightedMedianColumns", () => {
   it("equals the chain's partition search, ties, zeros and extreme kappa included", () => {
-    fc.assert(
-      fc.property(case_, ({ stake, weights, kappa }) => {
-        const rows = stake.length;
-        const cols = weights[0]?.length ?? 0;
-        const n = Math.max(rows, cols);
-        const ptr = new Int32Array(n + 1);
-        const col: number[] = [];
-        const val: number[] = [];
-        for (let i = 0; i < n; i++) {
-          ptr[i] = col.length;
-          (weights[i] ?? []).forEach((w, j) => {
-            if (w > 0 || j % 2 === 0) {
-              col.push(j);
-              val.push(w);
-            }
-          });
-        }
-        ptr[n] = col.length;
-        const m: Csr = { n, ptr, col: Int32Array.from(col), val: Float64Array.from(val) };
-        const active = Float64Array.from({ length: n }, (_, i) => stake[i] ?? 0);
-        const got = weightedMedianColumns(active, m, kappa);
+    fc.assert(fc.property(case_, agreesWithChain), { numRuns: 300 });
+  });
 
-        const part = [...active.keys()].filter((i) => (active[i] ?? 0) > 0);
-        const raw = part.map((i) => active[i] ?? 0);
-        const total = raw.reduce((a, b) => a + b, 0);
-        const use = raw.map((s) => divRaw(s, total));
-        const stakeSum = use.reduce((a, b) => a + b, 0);
-        for (let j = 0; j < n; j++) {
-          const score = part.map((i) => weights[i]?.[j] ?? 0);
-          const want = part.length === 0 ? 0 : chainMedian(use, score, stakeSum - kappa, stakeSum);
-          expect(got[j]).toBe(want);
-        }
-      }),
-      { numRuns: 300 },
-    );
+  it("equals it on columns of hundreds of rows", () => {
+    fc.assert(fc.property(largeCase, agreesWithChain), { numRuns: 150 });
+  });
+
+  it("equals it when the minority falls exactly on a cumulative stake (equal stakes, kappa a multiple)", () => {
+    const exactCase = fc
+      .record({ rows: fc.integer({ min: 17, max: 200 }), k: fc.integer({ min: 0, max: 200 }) })
+      .chain(({ rows, k }) =>
+        fc.record({
+          stake: fc.constant(Array.from({ length: rows }, () => 1000)),
+          weights: fc.array(
+            fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 32 })), { minLength: 2, maxLength: 2 }),
+            { minLength: rows, maxLength: rows },
+          ),
+          kappa: fc.constant((rows - Math.min(k, rows)) * divRaw(1000, 1000 * rows)),
+        }),
+      );
+    fc.assert(fc.property(exactCase, agreesWithChain), { numRuns: 150 });
   });
 });

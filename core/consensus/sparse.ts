@@ -1,8 +1,10 @@
+import { scratch } from "./scratch.ts";
 import type { SparseRow } from "./types.ts";
 
 /**
  * Compressed sparse rows: row i holds entries ptr[i] .. ptr[i+1]-1, columns ascending.
  * `val` holds I32F32 raw values (exact path) or plain floats (float baseline).
+ * Inside an epoch the arrays are usually views into scratch buffers (scratch.ts): never hand one to a caller.
  */
 export interface Csr {
   readonly n: number;
@@ -11,79 +13,112 @@ export interface Csr {
   readonly val: Float64Array;
 }
 
-/** Which (i, j) entries of a stored row survive the epoch's masks (get_weights_sparse + mask_* in run_epoch.rs). */
-export type EntryFilter = (i: number, j: number) => boolean;
+/** A CSR's layout without values (masked storage rows, whose values are given to it later with withValues). */
+export type CsrShape = Omit<Csr, "val">;
+
+/**
+ * Which stored entries survive the epoch's masks (get_weights_sparse + mask_* in run_epoch.rs), as per-row and
+ * per-column numbers instead of a callback, because this runs once per stored entry (millions at n = 4096):
+ * entry (i, j) is kept when row i is kept, `colKey[j] < below[i]`, `colKey[j] <= atMost[i]`, and not
+ * (`dropDiagonal` and i === j and i !== `diagonalOwner`).
+ */
+export interface EntryMask {
+  readonly rowKept: Uint8Array;
+  readonly colKey: Float64Array;
+  readonly below: Float64Array;
+  readonly atMost: Float64Array | null;
+  readonly dropDiagonal: boolean;
+  readonly diagonalOwner: number;
+}
 
 function byColumn(a: readonly [number, number], b: readonly [number, number]): number {
   return a[0] - b[0];
 }
 
 /**
- * Builds a CSR from storage rows, keeping entries with j < n that pass `keep`, sorted by uid (stable, so a
+ * Builds a CSR from storage rows, keeping entries with 0 <= j < n that pass `mask`, sorted by uid (stable, so a
  * duplicate uid keeps its stored order). Rows of index >= n are ignored, missing rows are empty.
- * `rowKept(i) === false` empties the whole row (mask_rows_sparse).
+ * `slot` names the scratch buffers the result lives in.
  */
 export function csrFromRows(
   n: number,
   rows: readonly SparseRow[],
-  rowKept: (i: number) => boolean,
-  keep: EntryFilter,
-): { csr: Csr; u16: Uint16Array } {
-  const ptr = new Int32Array(n + 1);
+  mask: EntryMask,
+  slot: string,
+): { csr: CsrShape; u16: Uint16Array } {
+  const { rowKept, colKey, below, atMost, dropDiagonal, diagonalOwner } = mask;
   let total = 0;
-  for (let i = 0; i < n; i++) total += rowKept(i) ? (rows[i]?.length ?? 0) : 0;
-  const col = new Int32Array(total);
-  const u16 = new Uint16Array(total);
+  for (let i = 0; i < n; i++) if (rowKept[i] === 1) total += rows[i]?.length ?? 0;
+  const ptr = scratch.i32(`${slot}.ptr`, n + 1);
+  const col = scratch.i32(`${slot}.col`, total);
+  const u16 = scratch.u16(`${slot}.u16`, total);
   let k = 0;
   for (let i = 0; i < n; i++) {
     ptr[i] = k;
     const row = rows[i];
-    if (row === undefined || !rowKept(i)) continue;
+    if (row === undefined || rowKept[i] !== 1) continue;
+    const lim = below[i] ?? 0;
+    const most = atMost === null ? Infinity : (atMost[i] ?? 0);
+    const diag = dropDiagonal && i !== diagonalOwner ? i : -1;
+    // One pass for the usual sorted row; an unsorted one is rewound and done again from a sorted copy.
+    let prev = -Infinity;
     let sorted = true;
-    for (let e = 1; e < row.length; e++) {
-      const prev = row[e - 1];
-      const cur = row[e];
-      if (prev !== undefined && cur !== undefined && cur[0] < prev[0]) {
+    for (let e = 0; e < row.length; e++) {
+      const entry = row[e];
+      if (entry === undefined) continue;
+      const j = entry[0];
+      if (j < prev) {
         sorted = false;
         break;
       }
-    }
-    const ordered = sorted ? row : [...row].sort(byColumn);
-    for (const entry of ordered) {
-      const j = entry[0];
-      if (j < 0 || j >= n || !keep(i, j)) continue;
+      prev = j;
+      if (j < 0 || j >= n || j === diag) continue;
+      const key = colKey[j] ?? 0;
+      if (!(key < lim) || !(key <= most)) continue;
       col[k] = j;
       u16[k] = entry[1];
       k++;
     }
+    if (sorted) continue;
+    k = ptr[i] ?? 0;
+    const ordered = [...row].sort(byColumn);
+    for (const [j, v] of ordered) {
+      if (j < 0 || j >= n || j === diag) continue;
+      const key = colKey[j] ?? 0;
+      if (!(key < lim) || !(key <= most)) continue;
+      col[k] = j;
+      u16[k] = v;
+      k++;
+    }
   }
   ptr[n] = k;
-  return {
-    csr: { n, ptr, col: col.subarray(0, k), val: new Float64Array(k) },
-    u16: u16.subarray(0, k),
-  };
+  return { csr: { n, ptr, col: col.subarray(0, k) }, u16: u16.subarray(0, k) };
 }
 
 /** A CSR with the same shape and fresh values. */
-export function withValues(m: Csr, val: Float64Array): Csr {
+export function withValues(m: CsrShape, val: Float64Array): Csr {
   return { n: m.n, ptr: m.ptr, col: m.col, val };
 }
 
-/** Growable CSR writer: rows must be appended in order, columns ascending within a row. */
+/**
+ * CSR writer over scratch buffers of a known maximum size (every caller has an exact upper bound on its entries, so
+ * nothing ever grows): rows must be appended in order, columns ascending within a row.
+ */
 export class CsrBuilder {
-  private readonly ptr: Int32Array;
-  private col: Int32Array;
-  private val: Float64Array;
-  private k = 0;
+  readonly ptr: Int32Array;
+  readonly col: Int32Array;
+  readonly val: Float64Array;
+  k = 0;
   private row = 0;
 
   constructor(
     private readonly n: number,
     capacity: number,
+    slot: string,
   ) {
-    this.ptr = new Int32Array(n + 1);
-    this.col = new Int32Array(Math.max(16, capacity));
-    this.val = new Float64Array(Math.max(16, capacity));
+    this.ptr = scratch.i32(`${slot}.ptr`, n + 1);
+    this.col = scratch.i32(`${slot}.col`, capacity);
+    this.val = scratch.f64(`${slot}.val`, capacity);
   }
 
   /** Starts row i (rows skipped in between are empty). */
@@ -92,14 +127,6 @@ export class CsrBuilder {
   }
 
   push(j: number, v: number): void {
-    if (this.k === this.col.length) {
-      const col = new Int32Array(this.col.length * 2);
-      col.set(this.col);
-      this.col = col;
-      const val = new Float64Array(this.val.length * 2);
-      val.set(this.val);
-      this.val = val;
-    }
     this.col[this.k] = j;
     this.val[this.k] = v;
     this.k++;
@@ -112,8 +139,8 @@ export class CsrBuilder {
 }
 
 /** Per-column sums of a CSR's values (exact for raws: sums of values below 2^33 over at most 2^16 rows). */
-export function columnSums(m: Csr): Float64Array {
-  const sums = new Float64Array(m.n);
+export function columnSums(m: Csr, slot: string): Float64Array {
+  const sums = scratch.f64(slot, m.n);
   const { col, val } = m;
   for (let e = 0; e < col.length; e++) {
     const j = col[e] ?? 0;
