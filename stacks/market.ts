@@ -16,6 +16,7 @@ import { expertDirectory } from "../functions/market/directory.ts";
 import { marketRouter } from "../functions/market/router.ts";
 import type { EpochReport } from "../functions/validator/epoch.ts";
 import { validationTasks } from "../functions/validator/tasks.ts";
+import { marketRouterTraining } from "../functions/validator/train-router.ts";
 import { type ChainPart, startChain } from "./parts/chain.ts";
 import { type DataPlane, startDataPlane } from "./parts/data-plane.ts";
 import { marketHealth } from "./parts/health.ts";
@@ -34,6 +35,8 @@ export interface MarketOptions {
   /** `timer`: the devnet produces blocks on its own; `manual`: tests advance it. */
   readonly blocks: "timer" | "manual";
   readonly log: Logger;
+  /** How long experts get to answer a validator epoch's items; by default 60% of an epoch (5-60 s). */
+  readonly validatorAnswerTimeoutMs?: number;
   /** Overrides of API tunables (tests shorten waits and deadlines). */
   readonly api?: Partial<Omit<ApiDeps["config"], "adminToken">>;
 }
@@ -130,6 +133,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
           speech: sources.speech as never,
         }),
         experts: () => directory.scoredExperts(),
+        routerTraining: marketRouterTraining(registry, sources),
         log: log.child("validator"),
         now: Date.now,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -137,7 +141,8 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
           itemsPerTask: { speech: Math.max(4, Math.round(config.MARKET_VALIDATION_ITEMS / 8)) },
           defaultItems: config.MARKET_VALIDATION_ITEMS,
           // Answers must be in well before the next epoch, or that epoch's weights would be late.
-          answerTimeoutMs: Math.max(5_000, Math.min(60_000, Math.round(epochMs * 0.6))),
+          answerTimeoutMs:
+            options.validatorAnswerTimeoutMs ?? Math.max(5_000, Math.min(60_000, Math.round(epochMs * 0.6))),
           emaAlpha: 0.3,
           seedSecret: config.MARKET_VALIDATOR_MNEMONIC ?? "market-demo-validator-seed",
         },

@@ -4,6 +4,7 @@ import { collectAnswers } from "./collect.ts";
 import { scoreTask } from "./score-task.ts";
 import { epochSeed } from "./seed.ts";
 import { choosePath, submitWeights } from "./submit.ts";
+import { trainRouterAfterScoring } from "./train-router.ts";
 import type { ScoredExpert, ValidatorDeps } from "./types.ts";
 import { checkReveals } from "./watch-reveals.ts";
 
@@ -63,6 +64,7 @@ export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochRepor
     });
     await deps.scores.putEpochScores(scores);
     perTask.push(scores);
+    await trainRouterAfterScoring(deps, { task, epoch, experts, items, answers: collected.answers });
     log.info("task scored", {
       task: task.id,
       epoch,

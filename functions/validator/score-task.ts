@@ -54,6 +54,7 @@ export function scoreTask(args: {
     })),
     outputs: { experts: experts.length, items: rowsTotal, classes, probs, answered },
     labels,
+    metric: task.metric,
   });
 
   const previous: EmaRecord[] = (args.previous?.rows ?? []).map((row) => ({

@@ -19,6 +19,8 @@ export interface ValidationItem {
 export interface ValidationTask {
   readonly id: string;
   readonly classes: number;
+  /** Quality a coalition's ensemble is judged by (never log-loss: MODELS.md). */
+  readonly metric: "brier" | "accuracy";
   drawItems(seed: string, count: number): ValidationItem[];
   /** Class-probability rows of `output` for this item; `null` output (missing answer) gives the uniform prior rows. */
   rows(output: unknown | null, item: ValidationItem): { readonly probs: number[][]; readonly labels: number[] };
@@ -47,6 +49,30 @@ export interface ValidatorDeps {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly config: ValidatorConfig;
+  /** Trains each listed task's routing gate from the epoch's answers (train-router.ts); omitted = no training. */
+  readonly routerTraining?: RouterTrainingDeps;
+}
+
+/** How the validator trains the API's routing gate of one task. */
+export interface RouterTrainingTask {
+  /** The gate's fixed-length features of one job input (the task's `routerFeatures`). */
+  features(input: unknown): readonly number[];
+  /**
+   * Router-training items (never hidden ones), deterministic: sent once to every expert the stored training state
+   * has no answers of (all experts on the first epoch, later each newcomer), so the gate starts from real outputs.
+   */
+  bootstrap?(): readonly ValidationItem[];
+}
+
+export interface RouterTrainingDeps {
+  readonly tasks: Readonly<Record<string, RouterTrainingTask>>;
+  /** Epochs of hidden items (inputs re-drawn from their seed, losses stored) the gate keeps training on. Default 4. */
+  readonly windowEpochs?: number;
+  /** How long experts get to answer the bootstrap items. Default: max(answerTimeoutMs, 60 s). */
+  readonly bootstrapTimeoutMs?: number;
+  readonly hidden?: number;
+  readonly trainingEpochs?: number;
+  readonly temperature?: number;
 }
 
 export interface ValidatorConfig {

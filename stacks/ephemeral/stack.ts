@@ -13,6 +13,7 @@ export interface EphemeralOptions {
   readonly validator?: MarketOptions["validator"];
   readonly blocks?: MarketOptions["blocks"];
   readonly api?: MarketOptions["api"];
+  readonly validatorAnswerTimeoutMs?: number;
   /** Logs to stdout when MARKET_TEST_LOG=1, else silent. */
   readonly log?: Logger;
 }
@@ -58,7 +59,13 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
       blocks: options.blocks ?? "manual",
       log,
       ...(options.api ? { api: options.api } : {}),
+      // Blocks move by hand in tests, so the epoch's length does not bound the wait: give slow CI machines time.
+      validatorAnswerTimeoutMs: options.validatorAnswerTimeoutMs ?? 60_000,
     });
+    // With blocks by hand nothing has happened yet: one epoch gives the validator its permit, and the weights rate
+    // limit (counted from registration) passes a few blocks later.
+    if ((options.blocks ?? "manual") === "manual")
+      market.chain.devnet?.advance(Math.ceil(Number(config.MARKET_TEMPO) / 4) + 1);
     return {
       ...market,
       config,

@@ -11,7 +11,9 @@ import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
 import { signerFromUri } from "../../adapters/identity/sr25519.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
 import type { MarketConfig } from "../../core/config/schema.ts";
+import { DIGIT_EXPERT_RECIPES } from "../../core/experts/digit-experts.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import { SPEECH_EXPERT_SOURCES } from "../../core/experts/speech-experts.ts";
 import type { Chain } from "../../core/ports/chain.ts";
 import type { Signer } from "../../core/ports/signer.ts";
 
@@ -70,7 +72,12 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
     };
   }
 
-  const devnetOptions = { blockTimeMs: config.MARKET_BLOCK_MS };
+  // Quicknet publishes 4 rounds per 12 s block; the devnet beacon keeps that ratio to its own block time, so a
+  // timelocked commit can open at the reveal epoch even when a demo epoch lasts only seconds.
+  const devnetOptions = {
+    blockTimeMs: config.MARKET_BLOCK_MS,
+    beaconPeriod: Math.min(3, config.MARKET_BLOCK_MS / 4000),
+  };
   const file =
     options.dataDir === null
       ? null
@@ -86,7 +93,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
   const validatorUri = config.MARKET_VALIDATOR_MNEMONIC ?? DEMO_VALIDATOR_URI;
   const register = (manifests: readonly ExpertManifest[]) =>
     createDemoSubnet(devnet, {
-      experts: manifests.flatMap((m) => (m.hotkeyUri ? [{ hotkeyUri: m.hotkeyUri }] : [])),
+      experts: inDemoOrder(manifests).flatMap((m) => (m.hotkeyUri ? [{ hotkeyUri: m.hotkeyUri }] : [])),
       validator: validatorUri,
       ownerColdkeyUri: DEMO_OWNER_URI,
       commitReveal: config.MARKET_COMMIT_REVEAL === "timelock",
@@ -124,4 +131,18 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
       else devnet.stop();
     },
   };
+}
+
+/**
+ * The demo's miners register in the order their recipes list them, so a copying miner (copy04, the op15 re-export)
+ * registers after the expert it copies, as a real copier would; the validator pays the first registered of a copy
+ * group. Experts added later (`experts add`) come after, by id.
+ */
+const DEMO_ORDER = [...DIGIT_EXPERT_RECIPES.map((r) => r.id), ...SPEECH_EXPERT_SOURCES.map((s) => s.id)];
+function inDemoOrder(manifests: readonly ExpertManifest[]): ExpertManifest[] {
+  const rank = (m: ExpertManifest) => {
+    const i = DEMO_ORDER.indexOf(m.id);
+    return i < 0 ? DEMO_ORDER.length : i;
+  };
+  return [...manifests].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
 }
