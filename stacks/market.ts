@@ -15,6 +15,7 @@ import { taskCatalog } from "../functions/market/catalog.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
 import { marketRouter } from "../functions/market/router.ts";
 import type { EpochReport } from "../functions/validator/epoch.ts";
+import { validatorSettings } from "../functions/validator/settings.ts";
 import { validationTasks } from "../functions/validator/tasks.ts";
 import { marketRouterTraining } from "../functions/validator/train-router.ts";
 import { type ChainPart, startChain } from "./parts/chain.ts";
@@ -137,15 +138,11 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
         log: log.child("validator"),
         now: Date.now,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        config: {
-          itemsPerTask: { speech: Math.max(4, Math.round(config.MARKET_VALIDATION_ITEMS / 8)) },
-          defaultItems: config.MARKET_VALIDATION_ITEMS,
-          // Answers must be in well before the next epoch, or that epoch's weights would be late.
-          answerTimeoutMs:
-            options.validatorAnswerTimeoutMs ?? Math.max(5_000, Math.min(60_000, Math.round(epochMs * 0.6))),
-          emaAlpha: 0.3,
-          seedSecret: config.MARKET_VALIDATOR_MNEMONIC ?? "market-demo-validator-seed",
-        },
+        // Answers must be in well before the next epoch, or that epoch's weights would be late.
+        config: validatorSettings(
+          config,
+          options.validatorAnswerTimeoutMs ?? Math.max(5_000, Math.min(60_000, Math.round(epochMs * 0.6))),
+        ),
       },
       {
         pollMs: Math.max(250, blockMs * 2),

@@ -1,6 +1,6 @@
 import type { RoutedExpert } from "../../core/ports/requests.ts";
 import type { ScoreStore } from "../../core/ports/scores.ts";
-import { createRouter, type GateParams, parseGate, priorFromScores } from "../../core/routing/index.ts";
+import { createRouter, type GateParams, parseStoredGate, priorFromScores } from "../../core/routing/index.ts";
 import { mulberry32 } from "../../core/tasks/prng.ts";
 import type { TaskRegistry } from "../../core/tasks/registry.ts";
 import type { ExpertDirectory, Router } from "../api/deps.ts";
@@ -31,7 +31,7 @@ export function marketRouter(options: MarketRouterOptions): Router {
     const cached = gates.get(task);
     if (cached && now() - cached.at < refreshMs) return cached.params;
     const stored = await options.scores.latestRouter(task);
-    const parsed = stored ? parseGate(stored.params) : null;
+    const parsed = stored ? parseStoredGate(stored.params) : null;
     const params = parsed?.ok ? parsed.params : null;
     gates.set(task, { at: now(), params });
     return params;

@@ -11,28 +11,13 @@ import {
 } from "../../adapters/aws/clients.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
 import { ensureQueues } from "../../adapters/queue/ensure.ts";
-import { SqsJobQueue } from "../../adapters/queue/sqs.ts";
 import { ensureTables } from "../../adapters/tables/ensure.ts";
-import { DynamoJobStore } from "../../adapters/tables/jobs.ts";
-import { DynamoKeyStore } from "../../adapters/tables/keys.ts";
-import { DynamoLedger } from "../../adapters/tables/ledger.ts";
-import { DynamoRequestStore } from "../../adapters/tables/requests.ts";
-import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
 import type { MarketConfig } from "../../core/config/schema.ts";
-import {
-  JOBS_DLQ,
-  JOBS_QUEUE,
-  JOBS_TABLE,
-  KEYS_TABLE,
-  LEDGER_TABLE,
-  physicalName,
-  QUEUES,
-  SCORES_TABLE,
-  TABLES,
-} from "../../infra/definitions.ts";
+import { type MarketStores, marketStores } from "../../functions/market/stores.ts";
+import { QUEUES, TABLES } from "../../infra/definitions.ts";
 import { startEmulators } from "../ephemeral/emulators.ts";
 
-export interface DataPlane {
+export interface DataPlane extends MarketStores {
   /** Endpoints the child processes must use (undefined: the standard AWS settings apply). */
   readonly sqsEndpoint: string | undefined;
   readonly dynamoEndpoint: string | undefined;
@@ -41,12 +26,6 @@ export interface DataPlane {
   readonly sqs: SQSClient;
   readonly dynamo: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
-  readonly queue: SqsJobQueue;
-  readonly jobs: DynamoJobStore;
-  readonly keys: DynamoKeyStore;
-  readonly ledger: DynamoLedger;
-  readonly requests: DynamoRequestStore;
-  readonly scores: DynamoScoreStore;
   stop(): Promise<void>;
 }
 
@@ -74,7 +53,6 @@ export async function startDataPlane(config: MarketConfig, dataDir: string | nul
   const adapterLog = log.child("data-plane");
   await ensureQueues(sqs, prefix, QUEUES);
   await ensureTables(dynamo, prefix, TABLES, { logger: (msg, fields) => adapterLog.info(msg, fields) });
-  const table = (logical: string) => physicalName(prefix, logical);
   log.info("queues and tables ready", {
     sqs: needSqs ? `fauxqs ${sqsEndpoint}` : sqsEndpoint,
     dynamodb: needDynamo
@@ -82,6 +60,9 @@ export async function startDataPlane(config: MarketConfig, dataDir: string | nul
       : dynamoEndpoint,
   });
 
+  const stores = marketStores(sqs, dynamo, prefix, (what, error) =>
+    adapterLog.warn("corrupt score item ignored", { what, error: String(error) }),
+  );
   return {
     sqsEndpoint,
     dynamoEndpoint,
@@ -89,18 +70,7 @@ export async function startDataPlane(config: MarketConfig, dataDir: string | nul
     sqs,
     dynamo,
     doc,
-    queue: new SqsJobQueue({
-      sqs,
-      queueName: table(JOBS_QUEUE.name),
-      deadLetterQueueName: table(JOBS_DLQ.name),
-    }),
-    jobs: new DynamoJobStore({ doc, tableName: table(JOBS_TABLE.name) }),
-    keys: new DynamoKeyStore(doc, table(KEYS_TABLE.name)),
-    ledger: new DynamoLedger({ db: doc, table: table(LEDGER_TABLE.name) }),
-    requests: new DynamoRequestStore(doc, table(JOBS_TABLE.name)),
-    scores: new DynamoScoreStore(doc, table(SCORES_TABLE.name), (what, error) =>
-      adapterLog.warn("corrupt score item ignored", { what, error: String(error) }),
-    ),
+    ...stores,
     async stop() {
       sqs.destroy();
       dynamo.destroy();

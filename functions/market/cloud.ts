@@ -1,0 +1,76 @@
+import { join } from "node:path";
+import { createDynamoClient, createSqsClient } from "../../adapters/aws/clients.ts";
+import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
+import { identityReady, signerFromUri } from "../../adapters/identity/sr25519.ts";
+import { createLogger, type Logger } from "../../adapters/log/logger.ts";
+import { mediaDecoders } from "../../adapters/runtime/decoders.ts";
+import { listManifests } from "../../adapters/runtime/manifest-store.ts";
+import { REPO_ROOT } from "../../adapters/runtime/paths.ts";
+import { type MarketConfig, parseConfig } from "../../core/config/schema.ts";
+import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import type { Chain } from "../../core/ports/chain.ts";
+import type { Signer } from "../../core/ports/signer.ts";
+import { createTaskRegistry, type TaskRegistry } from "../../core/tasks/registry.ts";
+import { expertDirectory, type MarketDirectory } from "./directory.ts";
+import { type MarketStores, marketStores } from "./stores.ts";
+
+export interface CloudMarket {
+  readonly config: MarketConfig;
+  readonly log: Logger;
+  readonly stores: MarketStores;
+  readonly chain: Chain;
+  readonly netuid: number;
+  readonly registry: TaskRegistry;
+  readonly directory: MarketDirectory;
+  readonly validator: Signer;
+  readonly gateway: Signer;
+  readonly manifests: () => Promise<ExpertManifest[]>;
+}
+
+/**
+ * What a Lambda function of the deployed market builds once per container: the same stores, chain port, task
+ * registry and directory as `npm start`, from the standard AWS settings (no endpoint: AWS itself) and the market's
+ * settings. The experts' manifests ship with the deployment (MARKET_DATA_DIR/experts, as locally): they name each
+ * expert's task, hotkey and model hash; miners' models themselves live in the GPU workers' image.
+ */
+export async function cloudMarket(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<CloudMarket> {
+  const config = parseConfig(env);
+  const log = createLogger({ level: config.MARKET_LOG_LEVEL, pretty: false });
+  if (!config.MARKET_CHAIN_URL) throw new Error("MARKET_CHAIN_URL is required in the cloud");
+  if (!config.MARKET_VALIDATOR_MNEMONIC || !config.MARKET_GATEWAY_MNEMONIC) {
+    throw new Error("MARKET_VALIDATOR_MNEMONIC and MARKET_GATEWAY_MNEMONIC are required in the cloud");
+  }
+  await identityReady();
+  const region = { region: config.AWS_REGION };
+  const stores = marketStores(
+    createSqsClient(region),
+    createDynamoClient(region),
+    config.MARKET_RESOURCE_PREFIX,
+    (what, error) => log.warn("corrupt score item ignored", { what, error: String(error) }),
+  );
+  const chain = await connectSubtensor({ url: config.MARKET_CHAIN_URL });
+  const validator = signerFromUri(config.MARKET_VALIDATOR_MNEMONIC);
+  const expertsDir = join(REPO_ROOT, config.MARKET_DATA_DIR, "experts");
+  const manifests = async () => (await listManifests(expertsDir)).manifests;
+  const directory = expertDirectory({
+    chain,
+    netuid: config.MARKET_NETUID,
+    scores: stores.scores,
+    manifests,
+    validatorHotkey: validator.address,
+  });
+  return {
+    config,
+    log,
+    stores,
+    chain,
+    netuid: config.MARKET_NETUID,
+    registry: createTaskRegistry(mediaDecoders),
+    directory,
+    validator,
+    gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC),
+    manifests,
+  };
+}

@@ -1,0 +1,50 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { createDynamoDocumentClient } from "../../adapters/aws/clients.ts";
+import { SqsJobQueue } from "../../adapters/queue/sqs.ts";
+import { DynamoJobStore } from "../../adapters/tables/jobs.ts";
+import { DynamoKeyStore } from "../../adapters/tables/keys.ts";
+import { DynamoLedger } from "../../adapters/tables/ledger.ts";
+import { DynamoRequestStore } from "../../adapters/tables/requests.ts";
+import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
+import {
+  JOBS_DLQ,
+  JOBS_QUEUE,
+  JOBS_TABLE,
+  KEYS_TABLE,
+  LEDGER_TABLE,
+  physicalName,
+  SCORES_TABLE,
+} from "../../infra/definitions.ts";
+
+export interface MarketStores {
+  readonly queue: SqsJobQueue;
+  readonly jobs: DynamoJobStore;
+  readonly keys: DynamoKeyStore;
+  readonly ledger: DynamoLedger;
+  readonly requests: DynamoRequestStore;
+  readonly scores: DynamoScoreStore;
+}
+
+/**
+ * Every store of the market over one SQS and one DynamoDB client, named from infra/definitions.ts with the
+ * stage's prefix: what the local stack, the Lambda functions and the validator all build, so they cannot disagree
+ * on a table or queue name.
+ */
+export function marketStores(
+  sqs: SQSClient,
+  dynamo: DynamoDBClient,
+  prefix: string,
+  onCorrupt: (what: string, error: unknown) => void = () => {},
+): MarketStores {
+  const doc = createDynamoDocumentClient(dynamo);
+  const name = (logical: string) => physicalName(prefix, logical);
+  return {
+    queue: new SqsJobQueue({ sqs, queueName: name(JOBS_QUEUE.name), deadLetterQueueName: name(JOBS_DLQ.name) }),
+    jobs: new DynamoJobStore({ doc, tableName: name(JOBS_TABLE.name) }),
+    keys: new DynamoKeyStore(doc, name(KEYS_TABLE.name)),
+    ledger: new DynamoLedger({ db: doc, table: name(LEDGER_TABLE.name) }),
+    requests: new DynamoRequestStore(doc, name(JOBS_TABLE.name)),
+    scores: new DynamoScoreStore(doc, name(SCORES_TABLE.name), onCorrupt),
+  };
+}

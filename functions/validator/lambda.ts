@@ -1,0 +1,39 @@
+import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
+import { loadValidationSources } from "../../adapters/runtime/validation-sources.ts";
+import { cloudMarket } from "../market/cloud.ts";
+import { runValidatorEpoch } from "./epoch.ts";
+import { validatorSettings } from "./settings.ts";
+import { validationTasks } from "./tasks.ts";
+
+/**
+ * Scheduled entry (SST CronV2, once per tempo): one validator epoch against Bittensor through the deployed queue,
+ * tables and GPU workers. The epoch claims its submission before sending, so EventBridge's retries cannot submit
+ * twice; a run with nothing to do returns its reason.
+ */
+const market = cloudMarket();
+const sources = loadValidationSources();
+
+export async function handler(): Promise<{ epoch: number; skipped?: string; status?: string }> {
+  const m = await market;
+  const s = await sources;
+  const report = await runValidatorEpoch({
+    chain: m.chain,
+    netuid: m.netuid,
+    signer: m.validator,
+    verifier: sr25519Verifier,
+    queue: m.stores.queue,
+    jobs: m.stores.jobs,
+    scores: m.stores.scores,
+    tasks: validationTasks(m.registry, { digits: s.digits as never, speech: s.speech as never }),
+    experts: () => m.directory.scoredExperts(),
+    log: m.log.child("validator"),
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    config: validatorSettings(m.config, 5 * 60_000),
+  });
+  return {
+    epoch: report.epoch,
+    ...(report.skipped ? { skipped: report.skipped } : {}),
+    ...(report.submission ? { status: report.submission.status } : {}),
+  };
+}
