@@ -16,6 +16,7 @@ import { DynamoKeyStore } from "../adapters/tables/keys.ts";
 import { DynamoLedger } from "../adapters/tables/ledger.ts";
 import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { inProcessClient } from "../client/client.ts";
+import { PLATFORM_PAYEE } from "../core/billing/schema.ts";
 import { createApp } from "../functions/api/app.ts";
 import { type ApiDeps, DEFAULT_CONFIG, systemClock } from "../functions/api/deps.ts";
 import { topKRouter } from "../functions/api/router.ts";
@@ -132,6 +133,11 @@ describe("inference API on dynalite + fauxqs", () => {
     expect(sum("capture")).toBe(account?.spent);
     expect(sum("hold")).toBe(sum("capture") + sum("release"));
     expect(await s.ledger.openHolds(k.accountId)).toEqual([]);
+    // Every captured fee was shared out: 10% to the platform, the rest to the experts, nothing created or lost.
+    const earned = await Promise.all(experts.map((e) => s.ledger.payeeBalance(e.hotkey)));
+    const platform = await s.ledger.payeeBalance(PLATFORM_PAYEE);
+    expect(platform).toBe(100 * (DIGITS_PRICE / 10));
+    expect(platform + earned.reduce((t, x) => t + x, 0)).toBe(account?.spent);
   });
 
   it("the same request sent 5 times with one Idempotency-Key is one job, charged once", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PLATFORM_PAYEE } from "../../core/billing/schema.ts";
 import type { Ledger } from "../../core/ports/ledger.ts";
 
 let seq = 0;
@@ -100,6 +101,82 @@ export function describeLedgerContract(name: string, make: () => Ledger): void {
       expect(results.filter((r) => r.ok).length).toBe(20);
       const account = await ledger.getAccount(accountId);
       expect([account?.balance, account?.held]).toEqual([0, 20]);
+    });
+
+    it("credits a request's fee shares once: a replay (even with other shares) and a race credit nothing twice", async () => {
+      const ledger = make();
+      const [a, b] = [uniq("hk-a"), uniq("hk-b")];
+      const requestId = uniq("req");
+      const shares = [
+        { payee: a, amount: 600, uid: 1 },
+        { payee: b, amount: 300, uid: 2 },
+        { payee: PLATFORM_PAYEE, amount: 100 },
+      ];
+      const platformBefore = await ledger.payeeBalance(PLATFORM_PAYEE);
+      const first = await ledger.creditShares({ requestId, at: 5000, task: "digits", shares });
+      expect(first.ok && [first.replay, first.entries.map((e) => e.amount)]).toEqual([false, [600, 300, 100]]);
+      const raced = await Promise.all(
+        Array.from({ length: 3 }, () => ledger.creditShares({ requestId, at: 5001, shares })),
+      );
+      expect(raced.every((r) => r.ok && r.replay)).toBe(true);
+      // Weights moved between two settles: the replay's shares differ, the first decision stands.
+      const moved = await ledger.creditShares({
+        requestId,
+        at: 6000,
+        shares: [
+          { payee: a, amount: 100, uid: 1 },
+          { payee: b, amount: 800, uid: 2 },
+        ],
+      });
+      expect(moved.ok && moved.replay && moved.entries.map((e) => [e.payee, e.amount])).toEqual([
+        [a, 600],
+        [b, 300],
+        [PLATFORM_PAYEE, 100],
+      ]);
+      expect([await ledger.payeeBalance(a), await ledger.payeeBalance(b)]).toEqual([600, 300]);
+      expect((await ledger.payeeBalance(PLATFORM_PAYEE)) - platformBefore).toBe(100);
+      const entries = await ledger.shareEntries(a, 10);
+      expect(entries).toEqual([
+        { entryId: `share:${requestId}:${a}`, payee: a, requestId, amount: 600, at: 5000, uid: 1, task: "digits" },
+      ]);
+    });
+
+    it("lists a payee's shares newest first, adds them up, and knows nobody it never paid", async () => {
+      const ledger = make();
+      const payee = uniq("hk");
+      for (const [i, amount] of [7, 11, 13].entries()) {
+        const r = await ledger.creditShares({
+          requestId: uniq("req"),
+          at: 1000 + i,
+          shares: [{ payee, amount, uid: 4 }],
+        });
+        expect(r.ok).toBe(true);
+      }
+      expect(await ledger.payeeBalance(payee)).toBe(31);
+      expect((await ledger.shareEntries(payee, 2)).map((e) => e.amount)).toEqual([13, 11]);
+      expect(await ledger.payeeBalance(uniq("nobody"))).toBe(0);
+      expect(await ledger.shareEntries(uniq("nobody"), 5)).toEqual([]);
+    });
+
+    it("refuses shares with a payee twice or with '#', or an amount that is not a non-negative integer", async () => {
+      const ledger = make();
+      const payee = uniq("hk");
+      const bad = [
+        [
+          { payee, amount: 1 },
+          { payee, amount: 2 },
+        ],
+        [{ payee, amount: -1 }],
+        [{ payee, amount: 1.5 }],
+        [{ payee: `${payee}#1`, amount: 1 }],
+      ];
+      for (const shares of bad) {
+        expect(await ledger.creditShares({ requestId: uniq("req"), at: 1, shares })).toEqual({
+          ok: false,
+          reason: "invalid",
+        });
+      }
+      expect(await ledger.payeeBalance(payee)).toBe(0);
     });
   });
 }

@@ -7,8 +7,15 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { entryIds, isOpenHold } from "../../core/billing/hold-state.ts";
-import type { Account, Hold, LedgerEntry } from "../../core/billing/schema.ts";
-import type { CreditResult, HoldResult, Ledger, SettleResult, SweepReport } from "../../core/ports/ledger.ts";
+import type { Account, Hold, LedgerEntry, ShareEntry } from "../../core/billing/schema.ts";
+import type {
+  CreditResult,
+  HoldResult,
+  Ledger,
+  SettleResult,
+  ShareResult,
+  SweepReport,
+} from "../../core/ports/ledger.ts";
 import { isConditionalCheckFailed } from "./dynamo.ts";
 import {
   accountKey,
@@ -22,6 +29,7 @@ import {
   parseHold,
   VOID,
 } from "./ledger-items.ts";
+import { DynamoShares } from "./ledger-shares.ts";
 
 export interface DynamoLedgerOptions {
   readonly db: DynamoDBDocumentClient;
@@ -54,6 +62,7 @@ export class DynamoLedger implements Ledger {
   private readonly graceMs: number;
   private readonly retentionMs: number;
   private readonly crashAfter: NonNullable<DynamoLedgerOptions["crashAfter"]>;
+  private readonly shares: DynamoShares;
 
   constructor(options: DynamoLedgerOptions) {
     this.db = options.db;
@@ -61,6 +70,7 @@ export class DynamoLedger implements Ledger {
     this.graceMs = options.pendingGraceMs ?? 60_000;
     this.retentionMs = options.appliedRetentionMs ?? 3_600_000;
     this.crashAfter = options.crashAfter ?? (() => false);
+    this.shares = new DynamoShares(this.db, this.table, this.retentionMs);
   }
 
   async openAccount(accountId: string, name: string, at: number): Promise<Account> {
@@ -234,6 +244,18 @@ export class DynamoLedger implements Ledger {
     return (out.Items ?? []).map(parseEntry).filter((e): e is LedgerEntry => e !== null);
   }
 
+  creditShares(input: Parameters<Ledger["creditShares"]>[0]): Promise<ShareResult> {
+    return this.shares.creditShares(input);
+  }
+
+  payeeBalance(payee: string): Promise<number> {
+    return this.shares.payeeBalance(payee);
+  }
+
+  shareEntries(payee: string, limit: number): Promise<ShareEntry[]> {
+    return this.shares.shareEntries(payee, limit);
+  }
+
   async sweepHolds(now: number): Promise<SweepReport> {
     const report = { examined: 0, cancelled: 0, released: 0, finished: 0 };
     for (let shard = 0; shard < OPEN_SHARDS; shard++) {
@@ -327,10 +349,16 @@ export class DynamoLedger implements Ledger {
       at,
     );
     const base = { accountId: hold.accountId, holdId: hold.holdId, at };
-    if (charged > 0)
-      await this.putEntry({ ...base, entryId: entryIds.capture(hold.holdId), kind: "capture", amount: charged });
-    if (back > 0)
-      await this.putEntry({ ...base, entryId: entryIds.release(hold.holdId), kind: "release", amount: back });
+    // Both journal entries in one round trip; they must both be there before the hold closes (the sweeper only
+    // finishes holds still open).
+    await Promise.all([
+      charged > 0
+        ? this.putEntry({ ...base, entryId: entryIds.capture(hold.holdId), kind: "capture", amount: charged })
+        : undefined,
+      back > 0
+        ? this.putEntry({ ...base, entryId: entryIds.release(hold.holdId), kind: "release", amount: back })
+        : undefined,
+    ]);
     const to = hold.status === "capturing" ? "captured" : "released";
     const closed = await this.transition(hold.holdId, [hold.status], "SET #status = :to REMOVE gsi1pk, gsi1sk", {
       ":to": to,

@@ -1,6 +1,14 @@
 import { canTransition, entryIds, isOpenHold } from "../../core/billing/hold-state.ts";
-import type { Account, Hold, LedgerEntry } from "../../core/billing/schema.ts";
-import type { CreditResult, HoldResult, Ledger, SettleResult, SweepReport } from "../../core/ports/ledger.ts";
+import type { Account, Hold, LedgerEntry, ShareEntry } from "../../core/billing/schema.ts";
+import { newestFirst, shareEntriesOf, validShares } from "../../core/billing/shares.ts";
+import type {
+  CreditResult,
+  HoldResult,
+  Ledger,
+  SettleResult,
+  ShareResult,
+  SweepReport,
+} from "../../core/ports/ledger.ts";
 
 /**
  * In-memory Ledger. Every method runs without an await between its read and its write, so each call is atomic and
@@ -11,6 +19,12 @@ export class MemoryLedger implements Ledger {
   private readonly accounts = new Map<string, Account>();
   private readonly holds = new Map<string, Hold>();
   private readonly entryLog = new Map<string, { entry: LedgerEntry; fingerprint?: string }>();
+  /** Per account, so that usage and open holds do not scan every account's history. */
+  private readonly entriesByAccount = new Map<string, LedgerEntry[]>();
+  private readonly holdsByAccount = new Map<string, Hold[]>();
+  /** Request id -> its shares as first decided. */
+  private readonly splits = new Map<string, readonly ShareEntry[]>();
+  private readonly earnings = new Map<string, { balance: number; entries: ShareEntry[] }>();
 
   async openAccount(accountId: string, name: string, at: number): Promise<Account> {
     const existing = this.accounts.get(accountId);
@@ -71,6 +85,9 @@ export class MemoryLedger implements Ledger {
       ...(input.memo ? { memo: input.memo } : {}),
     };
     this.holds.set(hold.holdId, hold);
+    const accountHolds = this.holdsByAccount.get(hold.accountId) ?? [];
+    accountHolds.push(hold);
+    this.holdsByAccount.set(hold.accountId, accountHolds);
     this.record({
       entryId: entryIds.hold(hold.holdId),
       accountId: hold.accountId,
@@ -107,17 +124,45 @@ export class MemoryLedger implements Ledger {
   }
 
   async openHolds(accountId: string): Promise<Hold[]> {
-    return [...this.holds.values()]
-      .filter((h) => h.accountId === accountId && isOpenHold(h.status))
-      .map((h) => ({ ...h }));
+    const holds = this.holdsByAccount.get(accountId) ?? [];
+    // Settled holds leave the index here, so that it only ever holds what is open (or about to be dropped).
+    const open = holds.filter((h) => isOpenHold(h.status));
+    this.holdsByAccount.set(accountId, open);
+    return open.map((h) => ({ ...h }));
   }
 
   async entries(accountId: string, limit: number): Promise<LedgerEntry[]> {
-    return [...this.entryLog.values()]
-      .map((e) => e.entry)
-      .filter((e) => e.accountId === accountId)
+    return [...(this.entriesByAccount.get(accountId) ?? [])]
       .sort((a, b) => b.at - a.at || (a.entryId < b.entryId ? 1 : -1))
-      .slice(0, Math.max(0, limit));
+      .slice(0, Math.max(0, limit))
+      .map((e) => ({ ...e }));
+  }
+
+  async creditShares(input: Parameters<Ledger["creditShares"]>[0]): Promise<ShareResult> {
+    if (!validShares(input.shares)) return { ok: false, reason: "invalid" };
+    const decided = this.splits.get(input.requestId);
+    if (decided) return { ok: true, entries: decided.map((e) => ({ ...e })), replay: true };
+    const entries = shareEntriesOf(input);
+    this.splits.set(input.requestId, entries);
+    for (const entry of entries) {
+      const payee = this.earnings.get(entry.payee) ?? { balance: 0, entries: [] };
+      payee.balance += entry.amount;
+      payee.entries.push(entry);
+      this.earnings.set(entry.payee, payee);
+    }
+    return { ok: true, entries: entries.map((e) => ({ ...e })), replay: false };
+  }
+
+  async payeeBalance(payee: string): Promise<number> {
+    return this.earnings.get(payee)?.balance ?? 0;
+  }
+
+  async shareEntries(payee: string, limit: number): Promise<ShareEntry[]> {
+    const entries = this.earnings.get(payee)?.entries ?? [];
+    return [...entries]
+      .sort(newestFirst)
+      .slice(0, Math.max(0, limit))
+      .map((e) => ({ ...e }));
   }
 
   async sweepHolds(now: number): Promise<SweepReport> {
@@ -165,6 +210,11 @@ export class MemoryLedger implements Ledger {
   }
 
   private record(entry: LedgerEntry, fingerprint?: string): void {
+    if (!this.entryLog.has(entry.entryId)) {
+      const list = this.entriesByAccount.get(entry.accountId) ?? [];
+      list.push(entry);
+      this.entriesByAccount.set(entry.accountId, list);
+    }
     this.entryLog.set(entry.entryId, fingerprint === undefined ? { entry } : { entry, fingerprint });
   }
 }

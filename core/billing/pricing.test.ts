@@ -17,21 +17,88 @@ describe("pricing", () => {
     expect(() => holdAmount(Number.MAX_SAFE_INTEGER, 2)).toThrow(RangeError);
   });
 
-  it("splits a cost so that the parts add up exactly and nobody gets a negative share", () => {
+  it("splits a cost so that platform + shares = cost exactly and the shares follow the weights within 1", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
         fc.integer({ min: 0, max: 10_000 }),
-        fc.array(fc.record({ uid: fc.nat(255), weight: fc.double({ min: 0, max: 1, noNaN: true }) }), { maxLength: 8 }),
+        fc.array(fc.record({ uid: fc.nat(255), weight: fc.double({ min: 0, max: 1, noNaN: true }) }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
         (cost, bps, experts) => {
           const split = splitCost(cost, bps, experts);
-          const sum = split.platform + split.experts.reduce((s, e) => s + e.amount, 0);
-          expect(sum).toBe(cost);
-          expect(split.platform).toBeGreaterThanOrEqual(Math.floor((cost * bps) / 10_000));
-          for (const e of split.experts) expect(e.amount).toBeGreaterThanOrEqual(0);
+          const shares = split.experts.reduce((s, e) => s + e.amount, 0);
+          expect(shares + split.platform).toBe(cost);
+          // The pool is what the cut leaves, rounded down: the platform's part of the rounding is its own.
+          const pool = Number((BigInt(cost) * BigInt(10_000 - bps)) / 10_000n);
+          expect(shares).toBe(pool);
+          const scaled = experts.map((e) => Math.round(e.weight * 1e9));
+          const total = scaled.reduce((s, w) => s + w, 0);
+          split.experts.forEach((e, i) => {
+            expect(Number.isSafeInteger(e.amount) && e.amount >= 0).toBe(true);
+            const exact = total > 0 ? (pool * (scaled[i] ?? 0)) / total : pool / experts.length;
+            expect(Math.abs(e.amount - exact)).toBeLessThanOrEqual(1 + exact * 1e-12);
+          });
         },
       ),
     );
+  });
+
+  it("gives the rounding remainder to the largest remainders, lower uid first, and splits equally on zero weights", () => {
+    expect(
+      splitCost(1000, 1000, [
+        { uid: 0, weight: 1 },
+        { uid: 1, weight: 1 },
+        { uid: 2, weight: 1 },
+      ]),
+    ).toEqual({
+      platform: 100,
+      experts: [
+        { uid: 0, amount: 300 },
+        { uid: 1, amount: 300 },
+        { uid: 2, amount: 300 },
+      ],
+    });
+    expect(
+      splitCost(100, 0, [
+        { uid: 5, weight: 0 },
+        { uid: 2, weight: 0 },
+        { uid: 9, weight: 0 },
+      ]).experts,
+    ).toEqual([
+      { uid: 5, amount: 33 },
+      { uid: 2, amount: 34 },
+      { uid: 9, amount: 33 },
+    ]);
+    // 999 after a 10% cut of 1110; weights 2:1 -> 666 / 333, nothing left over.
+    expect(
+      splitCost(1110, 1000, [
+        { uid: 0, weight: 0.5 },
+        { uid: 1, weight: 0.25 },
+      ]),
+    ).toEqual({
+      platform: 111,
+      experts: [
+        { uid: 0, amount: 666 },
+        { uid: 1, amount: 333 },
+      ],
+    });
+    // A zero-weight expert next to weighted ones gets nothing; a cut that is not a whole micro-credit rounds up.
+    expect(
+      splitCost(7, 1500, [
+        { uid: 0, weight: 0 },
+        { uid: 1, weight: 0.3 },
+      ]),
+    ).toEqual({
+      platform: 2,
+      experts: [
+        { uid: 0, amount: 0 },
+        { uid: 1, amount: 5 },
+      ],
+    });
+    expect(splitCost(50, 1000, [])).toEqual({ platform: 50, experts: [] });
+    expect(() => splitCost(-1, 0, [])).toThrow(RangeError);
   });
 });
 

@@ -54,3 +54,30 @@ export const LedgerEntry = z.object({
   memo: z.string().optional(),
 });
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
+
+/** Who receives a part of a query fee: an expert's hotkey (ss58), or the platform (never a valid ss58 address). */
+export const PLATFORM_PAYEE = "platform";
+
+/** Idempotency id of one payee's share of one request's fee: a replayed settle hits the same id. */
+export const shareEntryId = (requestId: string, payee: string) => `share:${requestId}:${payee}`;
+
+/** One part of one request's captured fee, credited to a payee's earnings balance (never to a client account). */
+export const ShareEntry = z.object({
+  entryId: z.string().min(1),
+  payee: z.string().min(1),
+  requestId: z.string().min(1),
+  amount: Micro,
+  at: z.number().int(),
+  /** The expert's uid when it answered (absent for the platform). */
+  uid: z.number().int().min(0).max(65535).optional(),
+  task: z.string().optional(),
+});
+export type ShareEntry = z.infer<typeof ShareEntry>;
+
+/** The shares of one request as first decided; a replay applies these, never a recomputation. */
+export const ShareCredit = z.object({
+  payee: z.string().min(1).max(64),
+  amount: Micro,
+  uid: z.number().int().min(0).max(65535).optional(),
+});
+export type ShareCredit = z.infer<typeof ShareCredit>;

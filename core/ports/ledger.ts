@@ -1,4 +1,4 @@
-import type { Account, Hold, LedgerEntry } from "../billing/schema.ts";
+import type { Account, Hold, LedgerEntry, ShareCredit, ShareEntry } from "../billing/schema.ts";
 
 export type CreditResult =
   | { readonly ok: true; readonly account: Account; readonly entry: LedgerEntry; readonly replay: boolean }
@@ -11,6 +11,15 @@ export type HoldResult =
 export type SettleResult =
   | { readonly ok: true; readonly hold: Hold }
   | { readonly ok: false; readonly reason: "not_found" | "conflict"; readonly hold?: Hold };
+
+export type ShareResult =
+  | {
+      readonly ok: true;
+      /** The entries as first decided for this request (a replay returns those, whatever shares it was given). */
+      readonly entries: readonly ShareEntry[];
+      readonly replay: boolean;
+    }
+  | { readonly ok: false; readonly reason: "invalid" };
 
 export interface SweepReport {
   readonly examined: number;
@@ -59,6 +68,23 @@ export interface Ledger {
   openHolds(accountId: string): Promise<Hold[]>;
   /** Most recent first. */
   entries(accountId: string, limit: number): Promise<LedgerEntry[]>;
+  /**
+   * Credits the parts of one request's captured fee to the payees' earnings balances (expert hotkeys and
+   * PLATFORM_PAYEE), once per request: the first call records its shares as the decision; any later call for the
+   * same `requestId` (a replayed or concurrent settle, even one that computed other shares because the weights moved)
+   * finishes applying that decision and credits nothing twice. Entry ids are `shareEntryId(requestId, payee)`.
+   * `invalid`: a payee twice or with a `#`, or an amount that is not a non-negative safe integer.
+   */
+  creditShares(input: {
+    readonly requestId: string;
+    readonly at: number;
+    readonly task?: string;
+    readonly shares: readonly ShareCredit[];
+  }): Promise<ShareResult>;
+  /** Earnings balance of a payee in micro-credits (0 when it never earned). */
+  payeeBalance(payee: string): Promise<number>;
+  /** A payee's share entries, most recent first. */
+  shareEntries(payee: string, limit: number): Promise<ShareEntry[]>;
   /**
    * Settles holds left behind: pending holds older than the grace period that never debited the account are
    * cancelled (and can never debit it later); held holds past their deadline are released; capturing/releasing

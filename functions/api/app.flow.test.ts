@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
+import { JobMessage } from "../../core/jobs/schema.ts";
 import { verifyReceipt } from "../../core/receipts/receipt.ts";
 import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
 import { digitInput, harness, manualClock } from "./testing/harness.ts";
@@ -87,6 +88,26 @@ describe("paid query, async path", () => {
       0,
       2 * DIGITS_PRICE,
     ]);
+  });
+
+  it("enqueues one unsigned job message per expert with the validated input (the worker signs its answer)", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(0.25), { k: 2, waitSeconds: 0, idempotencyKey: "msg-1" });
+    if (!res.ok) throw new Error("infer");
+    const received = await h.queue.receive({ max: 10, waitSeconds: 0 });
+    const messages = received.map((m) => JobMessage.parse(JSON.parse(m.body)));
+    expect(messages.map((m) => m.jobId).sort()).toEqual([`${res.data.id}:0`, `${res.data.id}:1`]);
+    for (const m of messages) {
+      expect(m.request).toBeUndefined();
+      expect(m.input).toEqual(digitInput(0.25).pixels);
+      expect([m.requestId, m.kind, m.task, m.hotkey]).toEqual([
+        res.data.id,
+        "paid",
+        "digits",
+        h.experts[m.uid]?.hotkey,
+      ]);
+    }
   });
 
   it("cancel releases the hold and marks the jobs canceled; a second cancel is the same answer", async () => {

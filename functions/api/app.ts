@@ -1,8 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { RateLimiter } from "./auth.ts";
+import { corsPolicy } from "./cors.ts";
 import type { ApiDeps } from "./deps.ts";
 import { docsPage } from "./docs-page.ts";
 import type { ApiEnv } from "./env.ts";
@@ -38,23 +38,20 @@ export function createApp(deps: ApiDeps) {
     },
   });
 
+  const corsRules = corsPolicy(deps.config.corsOrigins);
   app.use("*", async (c, next) => {
     const requestId = randomId("hr");
     c.set("requestId", requestId);
-    c.header("x-request-id", requestId);
+    if (c.req.method === "OPTIONS") {
+      const answer = await corsRules.preflight(c, next);
+      if (answer) answer.headers.set("x-request-id", requestId);
+      return answer;
+    }
     await next();
+    // On the final response (also an error's): headers set before the handler would force a placeholder Response.
     c.res.headers.set("x-request-id", requestId);
+    corsRules.decorate(c);
   });
-  app.use(
-    "*",
-    cors({
-      origin: deps.config.corsOrigins === "*" ? "*" : [...deps.config.corsOrigins],
-      allowHeaders: ["authorization", "content-type", "idempotency-key", "prefer"],
-      exposeHeaders: ["x-request-id", "retry-after", "location"],
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      maxAge: 600,
-    }),
-  );
   app.use(
     "*",
     bodyLimit({

@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { constantTimeEqual, hashApiKey, looksLikeApiKey } from "../../core/keys/api-key.ts";
+import { constantTimeEqual, looksLikeApiKey } from "../../core/keys/api-key.ts";
 import { type Bucket, takeToken } from "../../core/keys/rate-limit.ts";
 import { keyState, type Scope } from "../../core/keys/schema.ts";
 import type { ApiDeps } from "./deps.ts";
@@ -13,6 +14,11 @@ function bearer(header: string | undefined): string | null {
   if (!header) return null;
   const match = /^Bearer ([^\s]+)$/.exec(header.trim());
   return match?.[1] ?? null;
+}
+
+/** core's `hashApiKey` (hex SHA-256 of the key's UTF-8) on node's native hash: same digest, several times faster. */
+export function hashKeyNative(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
 }
 
 /**
@@ -40,7 +46,7 @@ export function requireKey(deps: ApiDeps, limiter: RateLimiter, scope: Scope): M
   return async (c, next) => {
     const secret = bearer(c.req.header("authorization"));
     if (secret === null || !looksLikeApiKey(secret)) throw new ApiError("unauthorized", INVALID_KEY);
-    const key = await deps.keys.getByHash(hashApiKey(secret));
+    const key = await deps.keys.getByHash(hashKeyNative(secret));
     const now = deps.clock.now();
     if (!key || keyState(key, now) !== "valid") throw new ApiError("unauthorized", INVALID_KEY);
     if (!key.scopes.includes(scope)) throw new ApiError("forbidden", `this key lacks the "${scope}" scope`);

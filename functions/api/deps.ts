@@ -52,10 +52,7 @@ export interface MetagraphView {
   readonly experts: readonly DirectoryExpert[];
 }
 
-/**
- * Experts per task. TODO(issue 6 follow-up): `earnings(uid)` (query-fee shares credited per expert) for
- * GET /v1/experts/{uid}/earnings once shares are persisted.
- */
+/** Experts per task; also resolves a uid to its hotkey for GET /v1/experts/{uid}/earnings (kept in the ledger). */
 export interface ExpertDirectory {
   experts(task?: string): Promise<readonly DirectoryExpert[]>;
   metagraph(): Promise<MetagraphView>;
@@ -85,6 +82,7 @@ export interface ApiConfig {
   /** How long experts have to answer before the jobs expire and the hold is released, seconds. */
   readonly jobDeadlineSeconds: number;
   readonly bodyLimitBytes: number;
+  /** The platform's cut of each captured fee, basis points; the rest is shared among the experts that answered. */
   readonly platformCutBps: number;
   readonly maxK: number;
   readonly defaultK: number;
@@ -132,7 +130,7 @@ export interface ApiDeps {
   readonly tasks: TaskCatalog;
   readonly router: Router;
   readonly directory: ExpertDirectory;
-  /** The gateway hotkey: signs job messages (Epistula) and receipts. */
+  /** The gateway hotkey: signs receipts (job messages go unsigned on the internal queue). */
   readonly gatewaySigner: Signer;
   readonly verifier: SignatureVerifier;
   readonly clock: Clock;

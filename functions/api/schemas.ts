@@ -58,13 +58,13 @@ export const TaskParam = z.object({
     .max(64)
     .openapi({ param: { name: "task", in: "path" } }),
 });
+/** A path uid stays a string in the schema (a coerced number would be documented as optional); 0..65535. */
 export const UidParam = z.object({
-  uid: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65535)
-    .openapi({ param: { name: "uid", in: "path" } }),
+  uid: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,4})$/, "a uid is a decimal integer")
+    .refine((s) => Number(s) <= 65535, "a uid is at most 65535")
+    .openapi({ param: { name: "uid", in: "path" }, example: "3" }),
 });
 
 export const TaskView = z
@@ -178,6 +178,23 @@ export const Expert = z
   })
   .openapi("Expert");
 export const ExpertList = z.object({ experts: z.array(Expert) }).openapi("ExpertList");
+export const ExpertEarnings = z
+  .object({
+    uid: z.number().int(),
+    hotkey: z.string(),
+    /** Micro-credits credited to this hotkey from query fees (its share of each answered query). */
+    balance: z.number().int(),
+    recent: z.array(
+      z.object({
+        entryId: z.string(),
+        requestId: z.string(),
+        amount: z.number().int(),
+        at: z.number().int(),
+        task: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi("ExpertEarnings");
 export const Metagraph = z
   .object({ netuid: z.number().int(), block: z.number().int(), experts: z.array(Expert) })
   .openapi("Metagraph");

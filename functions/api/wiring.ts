@@ -20,7 +20,7 @@ import { topKRouter } from "./router.ts";
 /** Settings read once at boot; anything invalid fails the cold start (closed) rather than serving half-configured. */
 export const ApiEnvVars = z.object({
   MARKET_ADMIN_TOKEN: z.string().min(16),
-  /** Secret URI (mnemonic or //dev) of the gateway hotkey that signs job messages and receipts. */
+  /** Secret URI (mnemonic or //dev) of the gateway hotkey that signs receipts. */
   MARKET_GATEWAY_URI: z.string().min(1),
   MARKET_PREFIX: z.string().default("market-dev-"),
   MARKET_KEY_ENV: z.enum(["live", "test"]).default("live"),

@@ -1,4 +1,5 @@
-import { captureAmount } from "../../../core/billing/pricing.ts";
+import { captureAmount, splitCost } from "../../../core/billing/pricing.ts";
+import { PLATFORM_PAYEE, type ShareCredit } from "../../../core/billing/schema.ts";
 import { type JobRecord, TERMINAL_JOB_STATUSES } from "../../../core/jobs/schema.ts";
 import type { RequestRecord, RequestResult, RequestStatus } from "../../../core/ports/requests.ts";
 import { outputDigest, signReceipt } from "../../../core/receipts/receipt.ts";
@@ -107,6 +108,13 @@ async function finalResult(
     return { ...emptyResult("expired", record, now), failedUids };
   }
   const charged = captured.hold.captureAmount ?? cost;
+  await creditShares(
+    deps,
+    record,
+    accepted.map((a) => a.expert),
+    charged,
+    now,
+  );
   const experts = accepted.map((a, i) => ({
     uid: a.expert.uid,
     hotkey: a.expert.hotkey,
@@ -127,6 +135,42 @@ async function finalResult(
     time: now,
   });
   return { status: "succeeded", output, experts, failedUids, cost: charged, receipt, settledAt: now };
+}
+
+/**
+ * Shares the captured fee: the platform's cut, the rest to the experts that answered in proportion to their current
+ * weights (the directory's, at settle time). The ledger keeps the first decision per request, so a replayed settle
+ * (after a crash, or a concurrent poller) credits nothing twice even if the weights moved in between.
+ */
+async function creditShares(
+  deps: ApiDeps,
+  record: RequestRecord,
+  answered: readonly RequestRecord["experts"][number][],
+  charged: number,
+  now: number,
+): Promise<void> {
+  const weights = new Map((await deps.directory.experts(record.task)).map((e) => [e.hotkey, e]));
+  const split = splitCost(
+    charged,
+    deps.config.platformCutBps,
+    answered.map((e) => {
+      // Keyed by hotkey: a uid re-registered since routing belongs to someone else, whose weight is not this one's.
+      const current = weights.get(e.hotkey);
+      return { uid: e.uid, weight: current && current.uid === e.uid ? current.weight : 0 };
+    }),
+  );
+  const byHotkey = new Map<string, ShareCredit>();
+  split.experts.forEach((share, i) => {
+    const hotkey = answered[i]?.hotkey;
+    if (hotkey === undefined || share.amount === 0) return;
+    const seen = byHotkey.get(hotkey);
+    byHotkey.set(hotkey, { payee: hotkey, amount: (seen?.amount ?? 0) + share.amount, uid: share.uid });
+  });
+  const shares = [...byHotkey.values()];
+  if (split.platform > 0) shares.push({ payee: PLATFORM_PAYEE, amount: split.platform });
+  if (shares.length === 0) return;
+  const credited = await deps.ledger.creditShares({ requestId: record.requestId, at: now, task: record.task, shares });
+  if (!credited.ok) deps.logger.error("fee shares refused", { requestId: record.requestId, reason: credited.reason });
 }
 
 function emptyResult(status: RequestResult["status"], record: RequestRecord, now: number): RequestResult {

@@ -1,5 +1,4 @@
 import { holdAmount } from "../../../core/billing/pricing.ts";
-import { signEpistula } from "../../../core/epistula/epistula.ts";
 import type { JobMessage, JobRecord } from "../../../core/jobs/schema.ts";
 import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
 import type { RequestRecord } from "../../../core/ports/requests.ts";
@@ -21,7 +20,7 @@ export interface SubmitInput {
 
 /**
  * The paid path up to the queue: validate -> route -> request record -> hold (before anything is enqueued) ->
- * job records -> signed job messages. Returns the request's current view (a replayed Idempotency-Key returns the
+ * job records -> job messages. Returns the request's current view (a replayed Idempotency-Key returns the
  * first request's, whatever state it is in).
  */
 export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<RequestView> {
@@ -33,7 +32,9 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
       issues: prepared.issues.map((i) => ({ path: ["input", ...i.path].join("."), message: i.message })),
     });
   }
-  const bodySha256 = fingerprint({ task: s.task, input: s.input, k: s.k });
+  // The body digest only serves to tell a replayed Idempotency-Key from a reused one; a random id never replays.
+  const tensors = s.idempotencyKey ? new WeakMap<object, string>() : undefined;
+  const bodySha256 = tensors ? fingerprint({ task: s.task, input: s.input, k: s.k }, tensors) : "";
   const requestId = s.idempotencyKey ? idempotentRequestId(s.key.accountId, s.idempotencyKey) : randomId("req");
   if (s.idempotencyKey) {
     const replay = await replayOf(deps, requestId, bodySha256);
@@ -75,7 +76,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
   }
-  await dispatch(deps, record, prepared.value, now);
+  await dispatch(deps, record, serialise(prepared.value, tensors), now);
   // No settle here: nothing can be finished yet unless enqueueing failed, and the wait loop (or a poll) settles.
   return { record: { ...record, phase: "dispatched" }, status: "queued" };
 }
@@ -89,54 +90,78 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
   return settleRequest(deps, requestId);
 }
 
-/** Job records first (so a fast worker always finds its record), then the signed messages, then the phase. */
-async function dispatch(deps: ApiDeps, record: RequestRecord, input: unknown, now: number): Promise<void> {
-  const messages: string[] = [];
-  for (const expert of record.experts) {
-    const jobId = jobIdOf(record.requestId, expert.uid);
-    const job: JobRecord = {
-      jobId,
-      requestId: record.requestId,
-      kind: "paid",
-      task: record.task,
-      uid: expert.uid,
-      hotkey: expert.hotkey,
-      status: "queued",
-      createdAt: now,
-      deadline: record.deadline,
-      attempts: 0,
-    };
-    await deps.jobs.create(job);
-    const signedBody = JSON.stringify({ jobId, task: record.task, uid: expert.uid, input });
-    const message: JobMessage = {
+/**
+ * Job records first (so a fast worker always finds its record), then the messages. Messages are not signed: the
+ * queue is an internal, access-controlled channel, and the worker signs its answer for the gateway. The input is
+ * serialised once for all k messages (it is most of each message's bytes and of the time to build it).
+ */
+async function dispatch(deps: ApiDeps, record: RequestRecord, inputJson: string, now: number): Promise<void> {
+  await Promise.all(
+    record.experts.map((expert) => {
+      const job: JobRecord = {
+        jobId: jobIdOf(record.requestId, expert.uid),
+        requestId: record.requestId,
+        kind: "paid",
+        task: record.task,
+        uid: expert.uid,
+        hotkey: expert.hotkey,
+        status: "queued",
+        createdAt: now,
+        deadline: record.deadline,
+        attempts: 0,
+      };
+      return deps.jobs.create(job);
+    }),
+  );
+  const messages = record.experts.map((expert) => {
+    const message: Omit<JobMessage, "input"> = {
       v: 1,
-      jobId,
+      jobId: jobIdOf(record.requestId, expert.uid),
       requestId: record.requestId,
       kind: "paid",
       task: record.task,
       uid: expert.uid,
       hotkey: expert.hotkey,
-      input,
       deadline: record.deadline,
       enqueuedAt: now,
-      request: signEpistula(deps.gatewaySigner, signedBody, expert.hotkey, { now }),
     };
-    messages.push(JSON.stringify(message));
-  }
+    return withInput(JSON.stringify(message), inputJson);
+  });
+  // The phase may move before the messages are out: a dispatched request whose jobs never run is settled by their
+  // expiry at the deadline (hold released), exactly like one whose enqueue failed.
+  await Promise.all([
+    enqueue(deps, record, messages, now),
+    deps.requests.setPhase(record.requestId, ["holding"], "dispatched"),
+  ]);
+}
+
+/** JSON of the job input; a number array already written for the fingerprint (same text) is not written twice. */
+function serialise(input: unknown, tensors: WeakMap<object, string> | undefined): string {
+  const known = tensors && typeof input === "object" && input !== null ? tensors.get(input) : undefined;
+  return known ?? JSON.stringify(input) ?? "null";
+}
+
+/** `{"a":1}` + `[0.5]` -> `{"a":1,"input":[0.5]}`. */
+function withInput(objectJson: string, inputJson: string): string {
+  return `${objectJson.slice(0, -1)},"input":${inputJson}}`;
+}
+
+async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly string[], now: number): Promise<void> {
   try {
     await deps.queue.sendMany(messages);
   } catch (error) {
     // Nothing (or not everything) reached the queue: fail the jobs so settling releases the hold at once.
     deps.logger.error("enqueue failed", { requestId: record.requestId, error });
-    for (const expert of record.experts) {
-      await deps.jobs.fail(
-        jobIdOf(record.requestId, expert.uid),
-        { code: "enqueue_failed", message: "queue unavailable", retryable: true },
-        now,
-      );
-    }
+    await Promise.all(
+      record.experts.map((expert) =>
+        deps.jobs.fail(
+          jobIdOf(record.requestId, expert.uid),
+          { code: "enqueue_failed", message: "queue unavailable", retryable: true },
+          now,
+        ),
+      ),
+    );
   }
-  await deps.requests.setPhase(record.requestId, ["holding"], "dispatched");
 }
 
 /** Polls the request with exponential backoff until it is settled or `waitMs` has passed. */

@@ -2,8 +2,8 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { verifyReceipt } from "../../../core/receipts/receipt.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
-import { problemResponses } from "../errors.ts";
-import { ExpertList, Metagraph, VerifyReceiptBody, VerifyReceiptResult } from "../schemas.ts";
+import { ApiError, problemResponses } from "../errors.ts";
+import { ExpertEarnings, ExpertList, Metagraph, UidParam, VerifyReceiptBody, VerifyReceiptResult } from "../schemas.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
@@ -13,6 +13,21 @@ const experts = createRoute({
   tags: ["market"],
   summary: "Experts with their weight, incentive and Shapley value",
   responses: { 200: { description: "Experts", ...json(ExpertList) } },
+});
+
+/** How many share entries the earnings route lists. */
+const RECENT_SHARES = 50;
+
+const earnings = createRoute({
+  method: "get",
+  path: "/v1/experts/{uid}/earnings",
+  tags: ["market"],
+  summary: "An expert's share of query fees: balance (micro-credits) and recent share entries",
+  request: { params: UidParam },
+  responses: {
+    200: { description: "Earnings", ...json(ExpertEarnings) },
+    ...problemResponses("invalid_request", "not_found"),
+  },
 });
 
 const metagraph = createRoute({
@@ -37,6 +52,30 @@ const verify = createRoute({
 
 export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   app.openapi(experts, async (c) => c.json({ experts: [...(await deps.directory.experts())] }, 200));
+  app.openapi(earnings, async (c) => {
+    const uid = Number(c.req.valid("param").uid);
+    const expert = (await deps.directory.experts()).find((e) => e.uid === uid);
+    if (!expert) throw new ApiError("not_found", `no expert with uid ${uid}`);
+    const [balance, entries] = await Promise.all([
+      deps.ledger.payeeBalance(expert.hotkey),
+      deps.ledger.shareEntries(expert.hotkey, RECENT_SHARES),
+    ]);
+    return c.json(
+      {
+        uid,
+        hotkey: expert.hotkey,
+        balance,
+        recent: entries.map((e) => ({
+          entryId: e.entryId,
+          requestId: e.requestId,
+          amount: e.amount,
+          at: e.at,
+          ...(e.task !== undefined ? { task: e.task } : {}),
+        })),
+      },
+      200,
+    );
+  });
   app.openapi(metagraph, async (c) => {
     const m = await deps.directory.metagraph();
     return c.json({ netuid: m.netuid, block: m.block, experts: [...m.experts] }, 200);
