@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { prepareJobInput, type TaskRegistry } from "../../core/tasks/registry.ts";
+import type { TaskRegistry } from "../../core/tasks/registry.ts";
 import type { CatalogTask, TaskCatalog, Validation } from "../api/deps.ts";
 
 /** The task registry as the API sees it: JSON Schemas for the docs, validation with zod paths, combination. */
@@ -38,7 +38,8 @@ export function taskCatalog(registry: TaskRegistry): TaskCatalog {
       if (!task) return { ok: false, issues: [{ path: [], message: `unknown task ${taskId}` }] };
       const parsed = task.inputSchema.safeParse(input);
       if (!parsed.success) return validation(parsed);
-      const normalized = prepareJobInput(task, input);
+      // Parsed once: normalise the parsed value rather than letting prepareJobInput parse it again.
+      const normalized = task.normalize(parsed.data);
       return normalized.ok
         ? { ok: true, value: normalized.value }
         : { ok: false, issues: [{ path: [], message: normalized.error }] };
