@@ -10,7 +10,8 @@ import type { MarketConfig } from "../core/config/schema.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { createTaskRegistry } from "../core/tasks/registry.ts";
 import { createApp } from "../functions/api/app.ts";
-import { type ApiDeps, DEFAULT_CONFIG, systemClock } from "../functions/api/deps.ts";
+import { type ApiDeps, systemClock } from "../functions/api/deps.ts";
+import { apiSettings } from "../functions/api/settings.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
 import { marketRouter } from "../functions/market/router.ts";
@@ -182,13 +183,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       verifier: sr25519Verifier,
       clock: systemClock,
       logger: log.child("api"),
-      config: {
-        ...DEFAULT_CONFIG,
-        platformCutBps: config.MARKET_PLATFORM_CUT_BPS,
-        keyEnvironment: config.MARKET_CHAIN_URL === undefined ? "test" : "live",
-        ...options.api,
-        adminToken: options.adminToken,
-      },
+      config: { ...apiSettings(config, options.adminToken), ...options.api, adminToken: options.adminToken },
       health: marketHealth({ dataPlane, chain, workers, validator }),
     };
     const sweepTimer = setInterval(() => {

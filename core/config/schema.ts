@@ -42,6 +42,14 @@ export const MarketConfig = z.object({
   /** Hidden validation items per task per epoch. */
   MARKET_VALIDATION_ITEMS: z.coerce.number().int().min(4).max(5000).default(64),
   MARKET_VALIDATOR_ENABLED: bool.default(true),
+  /** Synchronous wait of an infer call by default (`Prefer: wait=N` asks for another, up to the maximum). */
+  MARKET_WAIT_SECONDS: z.coerce.number().int().min(0).max(120).default(25),
+  MARKET_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
+  /** How long experts have to answer a paid query before its jobs expire and the hold is released. */
+  MARKET_JOB_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  MARKET_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(2_500_000),
+  /** `*` or a comma-separated list of allowed origins. */
+  MARKET_CORS_ORIGINS: z.string().min(1).default("*"),
   /** Share of each captured query fee kept by the platform, in basis points. */
   MARKET_PLATFORM_CUT_BPS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Secret URIs (mnemonics) of the validator's and the gateway's hotkeys. Required against a real chain. */

@@ -1,21 +1,28 @@
 import { handle } from "hono/aws-lambda";
-import { createLogger } from "../../adapters/log/logger.ts";
+import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
+import { taskCatalog } from "../market/catalog.ts";
+import { cloudMarket } from "../market/cloud.ts";
+import { marketRouter } from "../market/router.ts";
 import { createApp } from "./app.ts";
-import type { ExpertDirectory } from "./deps.ts";
-import { digitsCatalog } from "./testing/digits-catalog.ts";
-import { depsFromEnv } from "./wiring.ts";
+import { systemClock } from "./deps.ts";
+import { apiSettings } from "./settings.ts";
 
 /**
- * Lambda entry (SST: `handler: "functions/api/lambda.handler"`). Only wiring: deps are built once per container.
- * TODO(lead): replace the stand-in catalog with the core/tasks registry adapted to TaskCatalog, and the empty
- * directory with the metagraph + scores view (until then no expert is routable and infer answers 503).
+ * Lambda entry (SST: `handler: "functions/api/lambda.handler"`): only wiring, built once per container from the
+ * same parts `npm start` composes (stores from infra/definitions.ts, the task registry, the metagraph directory,
+ * the learned router), against AWS and Bittensor.
  */
-const directory: ExpertDirectory = {
-  experts: async () => [],
-  metagraph: async () => ({ netuid: 0, block: 0, experts: [] }),
-};
-
-const logger = createLogger({ component: "api" });
-const deps = await depsFromEnv(process.env, { tasks: digitsCatalog(), directory, logger });
-export const app = createApp(deps);
+const m = await cloudMarket();
+if (!m.config.MARKET_ADMIN_TOKEN) throw new Error("MARKET_ADMIN_TOKEN is required in the cloud");
+export const app = createApp({
+  ...m.stores,
+  tasks: taskCatalog(m.registry),
+  router: marketRouter({ registry: m.registry, directory: m.directory, scores: m.stores.scores }),
+  directory: m.directory,
+  gatewaySigner: m.gateway,
+  verifier: sr25519Verifier,
+  clock: systemClock,
+  logger: m.log.child("api"),
+  config: apiSettings(m.config, m.config.MARKET_ADMIN_TOKEN),
+});
 export const handler = handle(app);
