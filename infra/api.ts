@@ -1,5 +1,5 @@
-import { jobs } from "./queue";
 import { marketEnvironment } from "./environment";
+import { jobs } from "./queue";
 import { secrets } from "./secrets";
 import { allTables } from "./tables";
 

@@ -28,9 +28,19 @@ const gsi1 = { name: "gsi1", hashKey: "gsi1pk", rangeKey: "gsi1sk" } as const;
 
 /** API keys (by hash and by id), accounts, their ledger entries and holds. */
 export const KEYS_TABLE: TableDefinition = { name: "keys", ...generic, globalIndexes: [gsi1] };
-export const LEDGER_TABLE: TableDefinition = { name: "ledger", ...generic, globalIndexes: [gsi1], ttlAttribute: "expireAt" };
+export const LEDGER_TABLE: TableDefinition = {
+  name: "ledger",
+  ...generic,
+  globalIndexes: [gsi1],
+  ttlAttribute: "expireAt",
+};
 /** Requests (one per paid query or validation item) and their expert jobs. */
-export const JOBS_TABLE: TableDefinition = { name: "jobs", ...generic, globalIndexes: [gsi1], ttlAttribute: "expireAt" };
+export const JOBS_TABLE: TableDefinition = {
+  name: "jobs",
+  ...generic,
+  globalIndexes: [gsi1],
+  ttlAttribute: "expireAt",
+};
 /** Per-epoch Shapley scores, EMA state, router parameters, weight submissions. */
 export const SCORES_TABLE: TableDefinition = { name: "scores", ...generic, globalIndexes: [gsi1] };
 

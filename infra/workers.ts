@@ -1,5 +1,5 @@
-import { jobs, jobsDlq } from "./queue";
 import { resourcePrefix } from "./naming";
+import { jobs, jobsDlq } from "./queue";
 import { secrets } from "./secrets";
 import { allTables } from "./tables";
 
@@ -12,7 +12,9 @@ import { allTables } from "./tables";
 const vpc = new sst.aws.Vpc("WorkersVpc", { nat: "ec2" });
 const cluster = new aws.ecs.Cluster("GpuWorkers");
 
-const ami = aws.ssm.getParameterOutput({ name: "/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id" });
+const ami = aws.ssm.getParameterOutput({
+  name: "/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id",
+});
 const instanceRole = new aws.iam.Role("GpuInstanceRole", {
   assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }),
   managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"],
@@ -22,7 +24,9 @@ const template = new aws.ec2.LaunchTemplate("GpuLaunchTemplate", {
   imageId: ami.value,
   instanceType: "g4dn.xlarge",
   iamInstanceProfile: { arn: profile.arn },
-  userData: $interpolate`#!/bin/bash\necho ECS_CLUSTER=${cluster.name} >> /etc/ecs/ecs.config`.apply((s) => Buffer.from(s).toString("base64")),
+  userData: $interpolate`#!/bin/bash\necho ECS_CLUSTER=${cluster.name} >> /etc/ecs/ecs.config`.apply((s) =>
+    Buffer.from(s).toString("base64"),
+  ),
   vpcSecurityGroupIds: [vpc.securityGroups[0]],
 });
 const asg = new aws.autoscaling.Group("GpuAsg", {
@@ -55,12 +59,25 @@ const taskRole = new aws.iam.Role("GpuTaskRole", {
         Statement: [
           {
             Effect: "Allow",
-            Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"],
+            Action: [
+              "sqs:ReceiveMessage",
+              "sqs:DeleteMessage",
+              "sqs:ChangeMessageVisibility",
+              "sqs:GetQueueUrl",
+              "sqs:GetQueueAttributes",
+              "sqs:SendMessage",
+            ],
             Resource: [jobs.arn, jobsDlq.arn],
           },
           {
             Effect: "Allow",
-            Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+            Action: [
+              "dynamodb:GetItem",
+              "dynamodb:PutItem",
+              "dynamodb:UpdateItem",
+              "dynamodb:BatchGetItem",
+              "dynamodb:Query",
+            ],
             Resource: allTables.flatMap((t) => [t.arn, $interpolate`${t.arn}/index/*`]),
           },
         ],
@@ -90,7 +107,12 @@ const taskDefinition = new aws.ecs.TaskDefinition("GpuWorkerTask", {
       resourceRequirements: [{ type: "GPU", value: "1" }],
       environment: env.apply((vars) => Object.entries(vars).map(([name, value]) => ({ name, value: String(value) }))),
       healthCheck: {
-        command: ["CMD", "node", "-e", "fetch('http://127.0.0.1:9100/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"],
+        command: [
+          "CMD",
+          "node",
+          "-e",
+          "fetch('http://127.0.0.1:9100/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+        ],
         interval: 30,
         retries: 3,
         startPeriod: 60,

@@ -23,7 +23,7 @@ describe("a paid query end to end on an ephemeral market", () => {
     const client = createMarketClient({ baseUrl: market.url, apiKey: created.data.key });
 
     const mnist = await loadMnist();
-    const row = mnist.labels.findIndex((label) => label === 3);
+    const row = mnist.labels.indexOf(3);
     const pixels = Array.from(mnist.pixels.subarray(row * 784, (row + 1) * 784));
     const answer = await client.infer("digits", { pixels }, { k: 2, waitSeconds: 20 });
     if (!answer.ok) throw new Error(JSON.stringify(answer.problem));

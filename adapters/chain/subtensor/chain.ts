@@ -17,8 +17,8 @@ import type {
   TimelockBeacon,
   TxOutcome,
 } from "../../../core/ports/chain.ts";
-import { QUICKNET } from "../../../core/timelock/index.ts";
 import type { Signer } from "../../../core/ports/signer.ts";
+import { QUICKNET } from "../../../core/timelock/index.ts";
 import { identityReady } from "../../identity/sr25519.ts";
 import { u16Le } from "./encode.ts";
 import { decodeNeuronInfoVec, metagraphFromNeurons } from "./metagraph-decode.ts";
