@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const vectorPath = fileURLToPath(new URL("../../../shared/vectors/yuma-s1.json", import.meta.url));
+const root = fileURLToPath(new URL("../", import.meta.url));
+const vectorPath = fileURLToPath(new URL("../../shared/vectors/yuma-s1.json", import.meta.url));
 
 function cli(file: string) {
-  return spawnSync(process.execPath, ["--import", "tsx", "core/consensus/cli.ts", file], {
+  return spawnSync(process.execPath, ["--import", "tsx", "cli/epoch.ts", file], {
     cwd: root,
     encoding: "utf8",
   });

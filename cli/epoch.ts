@@ -3,7 +3,7 @@
  * shared/vectors/yuma-s1.json) and prints `{"outputs_per_epoch": [...]}`. Errors: one line on stderr, exit code 1.
  */
 import { readFileSync } from "node:fs";
-import { runScenarioText } from "./scenario.ts";
+import { runScenarioText } from "../core/consensus/scenario.ts";
 
 function main(argv: readonly string[]): number {
   const file = argv[0];
