@@ -37,6 +37,8 @@ export interface MarketOptions {
   /** `timer`: the devnet produces blocks on its own; `manual`: tests advance it. */
   readonly blocks: "timer" | "manual";
   readonly log: Logger;
+  /** Router-training digits the validator sends each expert once to start the gate (default 384; 0 = none). */
+  readonly routerBootstrapItems?: number;
   /** How long experts get to answer a validator epoch's items; by default 60% of an epoch (5-60 s). */
   readonly validatorAnswerTimeoutMs?: number;
   /** Overrides of API tunables (tests shorten waits and deadlines). */
@@ -135,7 +137,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
           speech: sources.speech as never,
         }),
         experts: () => directory.scoredExperts(),
-        routerTraining: marketRouterTraining(registry, sources),
+        routerTraining: marketRouterTraining(registry, sources, options.routerBootstrapItems),
         log: log.child("validator"),
         now: Date.now,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

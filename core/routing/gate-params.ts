@@ -88,7 +88,8 @@ export function parseGate(value: unknown): ParsedGate {
   }
 }
 
-function float32ToBase64(values: Float32Array): string {
+/** Float32 values as little-endian base64 (NaN and infinities round-trip). */
+export function float32ToBase64(values: Float32Array): string {
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
   values.forEach((v, i) => {
@@ -101,7 +102,8 @@ function float32ToBase64(values: Float32Array): string {
   return btoa(binary);
 }
 
-function base64ToFloat32(text: string): Float32Array {
+/** Inverse of float32ToBase64; throws on malformed base64 or a byte length that is not a multiple of 4. */
+export function base64ToFloat32(text: string): Float32Array {
   const binary = atob(text);
   if (binary.length % 4 !== 0) throw new RangeError("tensor byte length is not a multiple of 4");
   const view = new DataView(new ArrayBuffer(binary.length));

@@ -1,5 +1,7 @@
 export { gateForward, initGate } from "./gate-network.ts";
 export {
+  base64ToFloat32,
+  float32ToBase64,
   GATE_VERSION,
   type GateParams,
   GateParamsJson,
@@ -17,6 +19,7 @@ export {
   type RouterSetup,
 } from "./router.ts";
 export { selectTopK } from "./select-top-k.ts";
+export { parseStoredGate, type StoredRouterJson, storedRouter } from "./stored-gate.ts";
 export {
   type GateTrainingData,
   type GateTrainingOptions,

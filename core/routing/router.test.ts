@@ -111,19 +111,40 @@ describe("createRouter exploration and prior", () => {
     expect(greedy.route(x, 2, { traffic, rng: mulberry32(1) }).uids).not.toContain(99);
   });
 
-  it("epsilon hands the last slot to a random outsider", () => {
+  it("epsilon hands the last slot to a random outsider the gate has not measured", () => {
     const router = createRouter({
       params,
-      candidates: [1, 2, 3],
+      candidates: [1, 2, 3, 77, 88],
       options: { explorationWeight: 0, epsilon: 1 },
     });
     const rng = mulberry32(4);
     const seen = new Set<number>();
-    for (let q = 0; q < 20; q++) {
+    for (let q = 0; q < 40; q++) {
       const routed = router.route(x, 2, { rng });
       expect(routed.uids[0]).toBe(1);
       seen.add(routed.uids[1] ?? -1);
     }
+    // 3 has a (low) trained logit: never explored; 2 is never the outsider here either, as it is in the top 2.
+    expect(seen).toEqual(new Set([77, 88]));
+  });
+
+  it("never explores an expert the trained gate rates badly, whatever the traffic or epsilon", () => {
+    const router = createRouter({
+      params,
+      candidates: [1, 2, 3],
+      options: { explorationWeight: 5, epsilon: 1 },
+    });
+    const rng = mulberry32(8);
+    for (let q = 0; q < 50; q++) {
+      expect(router.route(x, 2, { rng, traffic: [1e6, 1e6, 0] }).uids).toEqual([1, 2]);
+    }
+  });
+
+  it("explores every candidate before any gate is trained", () => {
+    const router = createRouter({ params: null, candidates: [1, 2, 3], options: { explorationWeight: 0, epsilon: 1 } });
+    const rng = mulberry32(5);
+    const seen = new Set<number>();
+    for (let q = 0; q < 40; q++) seen.add(router.route(x, 2, { rng }).uids[1] ?? -1);
     expect(seen).toEqual(new Set([3]));
   });
 

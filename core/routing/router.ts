@@ -6,9 +6,15 @@ import { selectTopK } from "./select-top-k.ts";
 export interface RouterOptions {
   /** Weight of the validator prior (logit units). Default 1. */
   readonly priorWeight?: number;
-  /** UCB-style bonus c * sqrt(ln(1 + total traffic) / (1 + traffic of the expert)), so new experts get tried. Default 0.5. */
+  /**
+   * UCB-style bonus c * sqrt(ln(1 + total traffic) / (1 + traffic of the expert)), so new experts get tried.
+   * Default 0.5. Once a gate is trained it goes only to candidates the gate has no logit for (see `createRouter`).
+   */
   readonly explorationWeight?: number;
-  /** Probability that the last of the k slots goes to a uniformly random other candidate. Default 0.05. */
+  /**
+   * Probability that the last of the k slots goes to a uniformly random candidate outside the top k; once a gate is
+   * trained, only to one the gate has no logit for. Default 0.05.
+   */
   readonly epsilon?: number;
   /** Standard deviation of the Gaussian noise added to selection scores (Shazeer's noisy top-k). Default 0. */
   readonly noiseStd?: number;
@@ -50,6 +56,10 @@ export interface Router {
  * Noisy top-k softmax gate over the candidates (Shazeer et al. 2017): score = gate logit + priorWeight * prior
  * + exploration bonus (+ noise), top-k by partial selection, then softmax weights over the k chosen.
  * A candidate the gate was not trained on gets the mean logit of the known candidates for this input.
+ *
+ * Exploration (bonus and epsilon) is for discovery: once a gate is trained, it goes only to candidates the gate has
+ * no logit for. The validator asks every expert every hidden item each epoch and the gate is trained on those
+ * answers, so sending a client's paid query to an expert the gate already rates badly would learn nothing new.
  */
 export function createRouter(setup: RouterSetup): Router {
   const { params, candidates } = setup;
@@ -67,6 +77,8 @@ export function createRouter(setup: RouterSetup): Router {
       gateIndex[c] = byUid.get(uid) ?? -1;
     });
   }
+  // Before any training every candidate is unmeasured by the gate, so every one may be explored.
+  const explorable = Array.from(gateIndex, (e) => e < 0);
   const prior = new Float64Array(n);
   for (let c = 0; c < n; c++) {
     const p = setup.prior?.[c] ?? 0;
@@ -76,6 +88,11 @@ export function createRouter(setup: RouterSetup): Router {
   const logits = new Float64Array(params?.expertUids.length ?? 0);
   const base = new Float64Array(n);
   const scores = new Float64Array(n);
+  const explorableOutside = (chosen: Int32Array): number => {
+    let count = 0;
+    for (let c = 0; c < n; c++) if (explorable[c] && !chosen.includes(c)) count++;
+    return count;
+  };
 
   return {
     candidates,
@@ -106,19 +123,25 @@ export function createRouter(setup: RouterSetup): Router {
       const rng = context.rng;
       for (let c = 0; c < n; c++) {
         let s = base[c] ?? 0;
-        if (explorationWeight > 0) s += explorationWeight * Math.sqrt(logTotal / (1 + Math.max(0, traffic?.[c] ?? 0)));
+        if (explorationWeight > 0 && explorable[c])
+          s += explorationWeight * Math.sqrt(logTotal / (1 + Math.max(0, traffic?.[c] ?? 0)));
         if (noiseStd > 0 && rng !== undefined) s += noiseStd * rng.gaussian();
         scores[c] = s;
       }
       const chosen = selectTopK(scores, k);
       const size = chosen.length;
       if (rng !== undefined && epsilon > 0 && size > 0 && size < n && rng.next() < epsilon) {
-        // Swap the last slot for a random candidate outside the top-k: a bounded share of traffic for discovery.
-        for (;;) {
-          const pick = rng.int(n);
-          if (!chosen.includes(pick)) {
-            chosen[size - 1] = pick;
-            break;
+        // Swap the last slot for a uniformly random explorable candidate outside the top-k: a bounded share of
+        // traffic for discovery (only on this rare branch is the O(n k) count paid).
+        const outside = explorableOutside(chosen);
+        if (outside > 0) {
+          let skip = rng.int(outside);
+          for (let c = 0; c < n; c++) {
+            if (!explorable[c] || chosen.includes(c)) continue;
+            if (skip-- === 0) {
+              chosen[size - 1] = c;
+              break;
+            }
           }
         }
       }

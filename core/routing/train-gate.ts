@@ -14,6 +14,12 @@ export interface GateTrainingData {
    * NaN marks a missing answer and counts as the worst loss any expert had on that item.
    */
   readonly losses: Float32Array | Float64Array;
+  /**
+   * known[i * experts + e] = 0: expert e was never asked item i (e.g. it joined after the item was answered). Unlike
+   * a missing answer, that says nothing about the expert: it is left out of that item's softmax and targets.
+   * Omitted = every expert was asked every item.
+   */
+  readonly known?: Uint8Array;
 }
 
 export interface GateTrainingOptions {
@@ -35,19 +41,24 @@ export interface TrainedGate {
   readonly lossByEpoch: number[];
 }
 
-/** Soft routing targets per item: softmax(-loss / temperature) over the experts. Equal losses, equal targets. */
+/**
+ * Soft routing targets per item: softmax(-loss / temperature) over the experts that were asked the item (all of them
+ * unless `known` says otherwise); experts not asked get target 0. Equal losses, equal targets.
+ */
 export function softTargets(data: GateTrainingData, temperature: number): Float64Array {
   const experts = data.expertUids.length;
   const out = new Float64Array(data.items * experts);
+  const asked = (k: number): boolean => data.known === undefined || data.known[k] === 1;
   for (let i = 0; i < data.items; i++) {
     let worst = Number.NEGATIVE_INFINITY;
     for (let e = 0; e < experts; e++) {
       const l = data.losses[i * experts + e] ?? Number.NaN;
-      if (Number.isFinite(l)) worst = Math.max(worst, l);
+      if (asked(i * experts + e) && Number.isFinite(l)) worst = Math.max(worst, l);
     }
     if (worst === Number.NEGATIVE_INFINITY) worst = 0;
     let best = Number.POSITIVE_INFINITY;
     for (let e = 0; e < experts; e++) {
+      if (!asked(i * experts + e)) continue;
       const l = data.losses[i * experts + e] ?? Number.NaN;
       const loss = Number.isFinite(l) ? l : worst;
       out[i * experts + e] = loss;
@@ -55,11 +66,12 @@ export function softTargets(data: GateTrainingData, temperature: number): Float6
     }
     let z = 0;
     for (let e = 0; e < experts; e++) {
-      const w = Math.exp(-((out[i * experts + e] ?? 0) - best) / temperature);
-      out[i * experts + e] = w;
+      const k = i * experts + e;
+      const w = asked(k) ? Math.exp(-((out[k] ?? 0) - best) / temperature) : 0;
+      out[k] = w;
       z += w;
     }
-    for (let e = 0; e < experts; e++) out[i * experts + e] = (out[i * experts + e] ?? 0) / z;
+    for (let e = 0; e < experts; e++) out[i * experts + e] = z > 0 ? (out[i * experts + e] ?? 0) / z : 0;
   }
   return out;
 }
@@ -70,6 +82,9 @@ export function trainGate(data: GateTrainingData, options: GateTrainingOptions):
   const experts = data.expertUids.length;
   if (inputs.length !== items * inputSize) throw new RangeError(`inputs has ${inputs.length} values`);
   if (data.losses.length !== items * experts) throw new RangeError(`losses has ${data.losses.length} values`);
+  const known = data.known;
+  if (known !== undefined && known.length !== items * experts) throw new RangeError(`known has ${known.length} values`);
+  const asked = (k: number): boolean => known === undefined || known[k] === 1;
   const hidden = options.hidden ?? 32;
   const epochs = options.epochs ?? 20;
   const batchSize = Math.max(1, options.batchSize ?? 32);
@@ -101,12 +116,17 @@ export function trainGate(data: GateTrainingData, options: GateTrainingOptions):
         const item = order[b] ?? 0;
         const x = inputs.subarray(item * inputSize, (item + 1) * inputSize);
         gateForward(params, x, h, logits);
+        // Softmax over the experts asked this item only: the others neither gain nor lose from it.
         let max = Number.NEGATIVE_INFINITY;
-        for (const l of logits) max = Math.max(max, l);
+        for (let e = 0; e < experts; e++) if (asked(item * experts + e)) max = Math.max(max, logits[e] ?? 0);
         let z = 0;
-        for (let e = 0; e < experts; e++) z += Math.exp((logits[e] ?? 0) - max);
+        for (let e = 0; e < experts; e++) if (asked(item * experts + e)) z += Math.exp((logits[e] ?? 0) - max);
         const logZ = max + Math.log(z);
         for (let e = 0; e < experts; e++) {
+          if (!asked(item * experts + e)) {
+            delta[e] = 0;
+            continue;
+          }
           const t = targets[item * experts + e] ?? 0;
           const p = Math.exp((logits[e] ?? 0) - logZ);
           if (t > 0) epochLoss -= t * ((logits[e] ?? 0) - logZ);

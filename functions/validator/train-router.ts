@@ -56,6 +56,7 @@ export interface EpochAnswers {
 export function marketRouterTraining(
   registry: TaskRegistry,
   sources: Pick<ValidationSources, "digitData" | "digitSplit">,
+  bootstrapItems: number = DIGIT_BOOTSTRAP_ITEMS,
 ): RouterTrainingDeps {
   const digits = registry.get("digits");
   if (digits === undefined) return { tasks: {} };
@@ -63,7 +64,7 @@ export function marketRouterTraining(
     tasks: {
       digits: {
         features: (input) => digits.routerFeatures(input),
-        bootstrap: () => digitBootstrapItems(sources.digitData, sources.digitSplit, DIGIT_BOOTSTRAP_ITEMS),
+        bootstrap: () => digitBootstrapItems(sources.digitData, sources.digitSplit, bootstrapItems),
       },
     },
   };
