@@ -34,7 +34,11 @@ describe("validator epochs on the local stack", () => {
   });
 
   it("sets weights that pay useful experts and not copies, adversaries or noise (set_weights path)", async () => {
-    market = await startEphemeralMarket({ env: { MARKET_TEMPO: String(TEMPO), MARKET_VALIDATION_ITEMS: "48" } });
+    // The router's bootstrap is test/e2e-router.test.ts's concern; without it an epoch here is scoring only.
+    market = await startEphemeralMarket({
+      env: { MARKET_TEMPO: String(TEMPO), MARKET_VALIDATION_ITEMS: "48" },
+      routerBootstrapItems: 0,
+    });
     const reports = await runEpochs(market, 3);
     expect(reports.map((r) => r.submission?.status)).toEqual(["accepted", "accepted", "accepted"]);
     expect(new Set(reports.map((r) => r.epoch)).size).toBe(3);
@@ -76,6 +80,7 @@ describe("validator epochs on the local stack", () => {
   it("commits timelocked weights when the subnet has commit-reveal on, and the chain reveals them an epoch later", async () => {
     market = await startEphemeralMarket({
       env: { MARKET_TEMPO: String(TEMPO), MARKET_VALIDATION_ITEMS: "24", MARKET_COMMIT_REVEAL: "timelock" },
+      routerBootstrapItems: 0,
     });
     const [first, second, third] = await runEpochs(market, 3);
     expect(first?.submission?.path).toBe("timelock");

@@ -4,6 +4,7 @@ import { cloudMarket } from "../market/cloud.ts";
 import { runValidatorEpoch } from "./epoch.ts";
 import { validatorSettings } from "./settings.ts";
 import { validationTasks } from "./tasks.ts";
+import { marketRouterTraining } from "./train-router.ts";
 
 /**
  * Scheduled entry (SST CronV2, once per tempo): one validator epoch against Bittensor through the deployed queue,
@@ -30,6 +31,7 @@ export async function handler(): Promise<{ epoch: number; skipped?: string; stat
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     config: validatorSettings(m.config, 5 * 60_000),
+    routerTraining: marketRouterTraining(m.registry, s),
   });
   return {
     epoch: report.epoch,

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type Logger, silentLogger } from "../../adapters/log/logger.ts";
@@ -14,6 +14,13 @@ export interface EphemeralOptions {
   readonly blocks?: MarketOptions["blocks"];
   readonly api?: MarketOptions["api"];
   readonly validatorAnswerTimeoutMs?: number;
+  /** Router-training rows sent to every expert on the first epoch (0 skips the bootstrap). */
+  readonly routerBootstrapItems?: number;
+  /**
+   * A private copy of the experts folder instead of a link to the shared cache: for tests that add experts, so
+   * they cannot leak into other tests' markets.
+   */
+  readonly isolateExperts?: boolean;
   /** Logs to stdout when MARKET_TEST_LOG=1, else silent. */
   readonly log?: Logger;
 }
@@ -41,9 +48,13 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
   const cache = join(tmpdir(), "market-test-experts");
   await mkdir(cache, { recursive: true });
   await ensureExperts(cache, () => {});
-  await symlink(join(cache, "experts"), join(dataDir, "experts"), "dir").catch(async () => {
-    await ensureExperts(dataDir, () => {});
-  });
+  if (options.isolateExperts) {
+    await cp(join(cache, "experts"), join(dataDir, "experts"), { recursive: true });
+  } else {
+    await symlink(join(cache, "experts"), join(dataDir, "experts"), "dir").catch(async () => {
+      await ensureExperts(dataDir, () => {});
+    });
+  }
   const log =
     options.log ??
     (process.env.MARKET_TEST_LOG === "1" ? createLogger({ level: "debug", pretty: false }) : silentLogger);
@@ -61,6 +72,7 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
       ...(options.api ? { api: options.api } : {}),
       // Blocks move by hand in tests, so the epoch's length does not bound the wait: give slow CI machines time.
       validatorAnswerTimeoutMs: options.validatorAnswerTimeoutMs ?? 60_000,
+      ...(options.routerBootstrapItems === undefined ? {} : { routerBootstrapItems: options.routerBootstrapItems }),
     });
     // With blocks by hand nothing has happened yet: one epoch gives the validator its permit, and the weights rate
     // limit (counted from registration) passes a few blocks later.
