@@ -1,5 +1,6 @@
 import { ExpertAnswer, JobError, JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
 import type { JobStore, Transition } from "../../core/ports/jobs.ts";
+import { cloneRecord } from "./clone.ts";
 
 /**
  * JobStore in memory with the rules of DynamoJobStore (same contract suite): first terminal write wins,
@@ -12,19 +13,19 @@ export class MemoryJobStore implements JobStore {
   async create(job: JobRecord): Promise<boolean> {
     const record = JobRecord.parse({ ...job, status: "queued" });
     if (this.jobs.has(record.jobId)) return false;
-    this.jobs.set(record.jobId, structuredClone(record));
+    this.jobs.set(record.jobId, cloneRecord(record));
     return true;
   }
 
   async get(jobId: string): Promise<JobRecord | null> {
     const record = this.jobs.get(jobId);
-    return record ? structuredClone(record) : null;
+    return record ? cloneRecord(record) : null;
   }
 
   async getMany(jobIds: readonly string[]): Promise<JobRecord[]> {
     return [...new Set(jobIds)].flatMap((jobId) => {
       const record = this.jobs.get(jobId);
-      return record ? [structuredClone(record)] : [];
+      return record ? [cloneRecord(record)] : [];
     });
   }
 
@@ -32,7 +33,7 @@ export class MemoryJobStore implements JobStore {
     return [...this.jobs.values()]
       .filter((record) => record.requestId === requestId)
       .sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0))
-      .map((record) => structuredClone(record));
+      .map((record) => cloneRecord(record));
   }
 
   async markRunning(jobId: string, workerId: string, at: number): Promise<Transition> {
@@ -82,10 +83,10 @@ export class MemoryJobStore implements JobStore {
     const current = this.jobs.get(jobId);
     if (!current) return { ok: false, job: null };
     if (TERMINAL_JOB_STATUSES.has(current.status) || !allowed(current)) {
-      return { ok: false, job: structuredClone(current) };
+      return { ok: false, job: cloneRecord(current) };
     }
-    const updated = structuredClone(next(current));
+    const updated = cloneRecord(next(current));
     this.jobs.set(jobId, updated);
-    return { ok: true, job: structuredClone(updated) };
+    return { ok: true, job: cloneRecord(updated) };
   }
 }

@@ -1,5 +1,6 @@
 import type { ApiKeyRecord } from "../../core/keys/schema.ts";
 import type { KeyStore } from "../../core/ports/keys.ts";
+import { cloneRecord } from "./clone.ts";
 
 /** In-memory KeyStore with the same semantics as the DynamoDB one (unit tests, bench, ephemeral stack). */
 export class MemoryKeyStore implements KeyStore {
@@ -8,14 +9,14 @@ export class MemoryKeyStore implements KeyStore {
 
   async create(key: ApiKeyRecord): Promise<boolean> {
     if (this.byHash.has(key.hash) || this.hashById.has(key.keyId)) return false;
-    this.byHash.set(key.hash, structuredClone(key));
+    this.byHash.set(key.hash, cloneRecord(key));
     this.hashById.set(key.keyId, key.hash);
     return true;
   }
 
   async getByHash(hash: string): Promise<ApiKeyRecord | null> {
     const key = this.byHash.get(hash);
-    return key ? structuredClone(key) : null;
+    return key ? cloneRecord(key) : null;
   }
 
   async getById(keyId: string): Promise<ApiKeyRecord | null> {
@@ -28,6 +29,6 @@ export class MemoryKeyStore implements KeyStore {
     const key = hash === undefined ? undefined : this.byHash.get(hash);
     if (!key) return null;
     if (key.revokedAt === undefined) key.revokedAt = at;
-    return structuredClone(key);
+    return cloneRecord(key);
   }
 }

@@ -1,4 +1,5 @@
 import type { RequestRecord, RequestResult, RequestStore } from "../../core/ports/requests.ts";
+import { cloneRecord } from "./clone.ts";
 
 /** In-memory RequestStore: each method is one atomic step, like the conditional writes of the DynamoDB one. */
 export class MemoryRequestStore implements RequestStore {
@@ -6,13 +7,13 @@ export class MemoryRequestStore implements RequestStore {
 
   async create(record: RequestRecord): Promise<boolean> {
     if (this.items.has(record.requestId)) return false;
-    this.items.set(record.requestId, structuredClone(record));
+    this.items.set(record.requestId, cloneRecord(record));
     return true;
   }
 
   async get(requestId: string): Promise<RequestRecord | null> {
     const r = this.items.get(requestId);
-    return r ? structuredClone(r) : null;
+    return r ? cloneRecord(r) : null;
   }
 
   async setPhase(
@@ -23,17 +24,17 @@ export class MemoryRequestStore implements RequestStore {
     const r = this.items.get(requestId);
     if (!r || !from.includes(r.phase)) return null;
     r.phase = to;
-    return structuredClone(r);
+    return cloneRecord(r);
   }
 
   async settle(requestId: string, result: RequestResult): Promise<RequestRecord | null> {
     const r = this.items.get(requestId);
     if (!r) return null;
     if (!r.result) {
-      r.result = structuredClone(result);
+      r.result = cloneRecord(result);
       r.phase = "settled";
     }
-    return structuredClone(r);
+    return cloneRecord(r);
   }
 
   async discard(requestId: string): Promise<void> {
