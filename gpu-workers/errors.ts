@@ -35,3 +35,11 @@ export class ModelRunError extends Error {
     super(`model failed on a batch of ${batchSize}: ${describe(cause)}`);
   }
 }
+
+/** The job names an expert this worker does not serve (yet): retried, since a reload or another worker may serve it. */
+export class ExpertNotServedError extends Error {
+  override readonly name = "ExpertNotServedError";
+  constructor(readonly hotkey: string) {
+    super(`no expert with hotkey ${hotkey} here`);
+  }
+}

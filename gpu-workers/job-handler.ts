@@ -8,7 +8,7 @@ import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
 import type { SignatureVerifier } from "../core/ports/signer.ts";
 import type { WorkerConfig } from "./config.ts";
-import { describe, ModelRunError, retryableCode, UnrecoverableJobError } from "./errors.ts";
+import { describe, ExpertNotServedError, ModelRunError, retryableCode, UnrecoverableJobError } from "./errors.ts";
 import type { ExpertPool, ServedExpert } from "./expert-pool.ts";
 import { inputProblem } from "./input-shape.ts";
 import type { WorkerMetrics } from "./metrics.ts";
@@ -67,8 +67,9 @@ export async function handleMessage(message: ReceivedMessage, ctx: JobContext): 
 async function processJob(message: ReceivedMessage, ctx: JobContext, state: { jobId?: string }): Promise<JobOutcome> {
   const job = parseMessage(message.body, state);
   const expert = ctx.pool.byHotkey(job.hotkey);
-  if (expert === undefined)
-    throw new UnrecoverableJobError("unknown_expert", `no expert with hotkey ${job.hotkey} here`);
+  // Not unrecoverable: a newly added expert reaches the queue before this worker's next manifest reload, or
+  // another worker serves it. The message returns after a short backoff; past maxReceives it is dead-lettered.
+  if (expert === undefined) throw new ExpertNotServedError(job.hotkey);
   if (expert.manifest.task !== job.task) {
     throw new UnrecoverableJobError("task_mismatch", `expert ${expert.manifest.id} serves ${expert.manifest.task}`);
   }

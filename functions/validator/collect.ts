@@ -43,7 +43,12 @@ export async function collectAnswers(
         deadline,
         attempts: 0,
       };
-      if (!(await deps.jobs.create(record))) continue;
+      if (!(await deps.jobs.create(record))) {
+        // A rerun of this epoch: a job still queued may never have reached the queue (a crash between the record
+        // and the send), so it is sent again; workers keep only the first answer, so a duplicate costs nothing.
+        const existing = await deps.jobs.get(jobId);
+        if (existing?.status !== "queued") continue;
+      }
       const signed = JSON.stringify({ jobId, task, uid: expert.uid, input: item.input });
       const message: JobMessage = {
         v: 1,
@@ -84,7 +89,9 @@ export async function collectAnswers(
       if (record === undefined) return null;
       if (!TERMINAL_JOB_STATUSES.has(record.status)) {
         // Late answers are useless to this epoch; expiring keeps workers from running them.
-        void deps.jobs.expire(jobId, deps.now());
+        deps.jobs
+          .expire(jobId, deps.now())
+          .catch((error: unknown) => deps.log.warn("could not expire a late job", { jobId, error }));
         return null;
       }
       if (record.status !== "succeeded" || record.answer === undefined) return null;

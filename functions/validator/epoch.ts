@@ -8,6 +8,20 @@ import { trainRouterAfterScoring } from "./train-router.ts";
 import type { ScoredExpert, ValidatorDeps } from "./types.ts";
 import { checkReveals } from "./watch-reveals.ts";
 
+/**
+ * The EMA's previous state: the latest scores of an *earlier* epoch. A rerun of this epoch (after a failure
+ * between storing one task's scores and the claim) must not fold this epoch's own value in twice.
+ */
+async function previousScores(deps: ValidatorDeps, task: string, epoch: number): Promise<EpochScores | null> {
+  const latest = await deps.scores.latestScores(task);
+  if (latest === null || latest.epoch < epoch) return latest;
+  for (let e = epoch - 1; e >= Math.max(0, epoch - 64); e--) {
+    const scores = await deps.scores.epochScores(task, e);
+    if (scores) return scores;
+  }
+  return null;
+}
+
 export interface EpochReport {
   readonly epoch: number;
   readonly skipped?: string;
@@ -28,7 +42,12 @@ export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochRepor
     chain.hyperparams(netuid),
     chain.metagraph(netuid),
   ]);
-  await checkReveals(deps, epoch);
+  try {
+    await checkReveals(deps, epoch);
+  } catch (error) {
+    // Watching old reveals must never cost this epoch its weights.
+    log.warn("could not check earlier timelocked reveals", { error });
+  }
   if (await deps.scores.submission(netuid, epoch)) {
     return { epoch, skipped: "weights already submitted this epoch", scores: [], submission: null };
   }
@@ -59,7 +78,7 @@ export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochRepor
       registrationBlock: (uid) => metagraph.blockAtRegistration[uid] ?? 0,
       items,
       answers: collected.answers,
-      previous: await deps.scores.latestScores(task.id),
+      previous: await previousScores(deps, task.id, epoch),
       emaAlpha: deps.config.emaAlpha,
     });
     await deps.scores.putEpochScores(scores);

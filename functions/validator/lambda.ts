@@ -13,6 +13,9 @@ import { marketRouterTraining } from "./train-router.ts";
  */
 const market = cloudMarket();
 const sources = loadValidationSources();
+// Started at load to overlap the cold start; a failure surfaces in the handler's await, not as an unhandled rejection.
+market.catch(() => {});
+sources.catch(() => {});
 
 export async function handler(): Promise<{ epoch: number; skipped?: string; status?: string }> {
   const m = await market;

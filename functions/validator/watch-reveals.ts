@@ -14,10 +14,7 @@ export async function checkReveals(deps: ValidatorDeps, epoch: number): Promise<
   const events = await deps.chain.events(fromBlock);
   for (const s of pending) {
     const revealed = events.some(
-      (e) =>
-        e.name === "TimelockedWeightsRevealed" &&
-        e.block > (s.block ?? 0) &&
-        (e.data.who === deps.signer.address || e.data.hotkey === deps.signer.address),
+      (e) => e.name === "TimelockedWeightsRevealed" && e.block > (s.block ?? 0) && e.data.who === deps.signer.address,
     );
     if (revealed) {
       await deps.scores.updateSubmission(deps.netuid, s.epoch, { status: "revealed" });

@@ -22,6 +22,8 @@ async function main(): Promise<number> {
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const log = createLogger({ level: config.MARKET_LOG_LEVEL, component: "market" });
+  // Last line of defence: a stray rejection is logged, never allowed to take the whole market down.
+  process.on("unhandledRejection", (error) => log.error("unhandled rejection", { error }));
   const dataDir = resolve(config.MARKET_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
   const admin = await resolveAdminToken(dataDir, config.MARKET_ADMIN_TOKEN);

@@ -31,7 +31,7 @@ export interface SubtensorChainOptions {
   readonly inclusionTimeoutMs?: number;
   /** Blocks searched for a transaction whose fate is unknown (default 20). */
   readonly searchBlocks?: number;
-  /** Most blocks `events()` reads in one call (default 100). */
+  /** Most blocks `events()` reads in one call (default 800: two mainnet epochs and a margin). */
   readonly maxEventBlocks?: number;
 }
 
@@ -192,12 +192,13 @@ export class SubtensorChain implements Chain {
   }
 
   async epochIndex(netuid: number): Promise<number> {
-    try {
-      return await this.read("subnetEpochIndex", num, netuid);
-    } catch {
-      const [block, tempo] = await Promise.all([this.currentBlock(), this.read("tempo", num, netuid)]);
-      return Math.floor((block + netuid + 1) / (tempo + 1));
-    }
+    // Only a runtime without the stateful counter falls back to the legacy formula. A failed read on a runtime
+    // that has it must fail the call: the two numberings differ, and the validator keys its one-submission-per-
+    // epoch claim on this number.
+    const module = this.api.query.subtensorModule as unknown as Record<string, unknown> | undefined;
+    if (module?.subnetEpochIndex !== undefined) return this.read("subnetEpochIndex", num, netuid);
+    const [block, tempo] = await Promise.all([this.currentBlock(), this.read("tempo", num, netuid)]);
+    return Math.floor((block + netuid + 1) / (tempo + 1));
   }
 
   private tx(name: string, ...args: unknown[]): SubmittableExtrinsic<"promise"> {
@@ -249,13 +250,22 @@ export class SubtensorChain implements Chain {
 
   async events(fromBlock: number): Promise<ChainEvent[]> {
     const head = await this.currentBlock();
-    const start = Math.max(fromBlock, head - (this.options.maxEventBlocks ?? 100) + 1, 0);
+    // Two mainnet epochs (2 x 361 blocks) plus margin: a validator looks for its reveal an epoch after its commit.
+    const start = Math.max(fromBlock, head - (this.options.maxEventBlocks ?? 800) + 1, 0);
     const out: ChainEvent[] = [];
     for (let block = start; block <= head; block++) {
       const records = await this.eventsAt(await this.api.rpc.chain.getBlockHash(block));
       for (const record of records) {
         if (record.event.section !== "subtensorModule") continue;
-        out.push({ block, name: record.event.method, data: { args: record.event.data.toPrimitive() } });
+        const args = record.event.data.toPrimitive();
+        // TimelockedWeightsRevealed(netuid_index, who) and the other weight events name the hotkey as an
+        // AccountId argument: expose it as `who` (ss58) so callers match events without knowing each layout.
+        const who = record.event.data.find((d) => d.toRawType() === "AccountId32" || d.toRawType() === "AccountId");
+        out.push({
+          block,
+          name: record.event.method,
+          data: { args, ...(who ? { who: who.toString() } : {}) },
+        });
       }
     }
     return out;
