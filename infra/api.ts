@@ -1,4 +1,4 @@
-import { marketEnvironment } from "./environment";
+import { apiEnvironment } from "./environment";
 import { jobs } from "./queue";
 import { secrets } from "./secrets";
 import { allTables } from "./tables";
@@ -11,7 +11,7 @@ export const api = new sst.aws.Function("Api", {
   timeout: "40 seconds",
   memory: "1024 MB",
   link: [jobs, ...allTables, secrets.AdminToken, secrets.GatewayMnemonic, secrets.ChainUrl],
-  environment: marketEnvironment,
+  environment: apiEnvironment,
   // The experts' manifests (task, hotkey, model hash) ship with the function, as MARKET_DATA_DIR/experts.
   copyFiles: [{ from: "deploy/experts", to: "deploy/experts" }],
 });

@@ -1,4 +1,4 @@
-import { marketEnvironment } from "./environment";
+import { validatorEnvironment } from "./environment";
 import { jobs } from "./queue";
 import { secrets } from "./secrets";
 import { allTables } from "./tables";
@@ -14,7 +14,7 @@ export const validator = new sst.aws.CronV2("ValidatorEpoch", {
     timeout: "15 minutes",
     memory: "2048 MB",
     link: [jobs, ...allTables, secrets.ValidatorMnemonic, secrets.ChainUrl],
-    environment: marketEnvironment,
+    environment: validatorEnvironment,
     copyFiles: [
       { from: "deploy/experts", to: "deploy/experts" },
       { from: "data/speech", to: "data/speech" },

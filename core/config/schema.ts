@@ -54,6 +54,8 @@ export const MarketConfig = z.object({
   MARKET_PLATFORM_CUT_BPS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Secret URIs (mnemonics) of the validator's and the gateway's hotkeys. Required against a real chain. */
   MARKET_VALIDATOR_MNEMONIC: z.string().min(1).optional(),
+  /** The validator's public ss58 hotkey, for parts that read its weights but must not hold its secret (the API). */
+  MARKET_VALIDATOR_HOTKEY: z.string().min(40).max(60).optional(),
   MARKET_GATEWAY_MNEMONIC: z.string().min(1).optional(),
 });
 export type MarketConfig = z.infer<typeof MarketConfig>;

@@ -12,8 +12,9 @@ import { apiSettings } from "./settings.ts";
  * same parts `npm start` composes (stores from infra/definitions.ts, the task registry, the metagraph directory,
  * the learned router), against AWS and Bittensor.
  */
-const m = await cloudMarket();
+const m = await cloudMarket("api");
 if (!m.config.MARKET_ADMIN_TOKEN) throw new Error("MARKET_ADMIN_TOKEN is required in the cloud");
+if (!m.gateway) throw new Error("the API needs the gateway hotkey");
 export const app = createApp({
   ...m.stores,
   tasks: taskCatalog(m.registry),

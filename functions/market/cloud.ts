@@ -22,8 +22,11 @@ export interface CloudMarket {
   readonly netuid: number;
   readonly registry: TaskRegistry;
   readonly directory: MarketDirectory;
-  readonly validator: Signer;
-  readonly gateway: Signer;
+  /** The validator's hotkey: a signer in the validator function, only its address elsewhere. */
+  readonly validator: Signer | null;
+  readonly validatorHotkey: string;
+  /** The gateway's hotkey (API only). */
+  readonly gateway: Signer | null;
   readonly manifests: () => Promise<ExpertManifest[]>;
 }
 
@@ -34,15 +37,21 @@ export interface CloudMarket {
  * expert's task, hotkey and model hash; miners' models themselves live in the GPU workers' image.
  */
 export async function cloudMarket(
+  role: "api" | "validator",
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<CloudMarket> {
   const config = parseConfig(env);
   const log = createLogger({ level: config.MARKET_LOG_LEVEL, pretty: false });
   if (!config.MARKET_CHAIN_URL) throw new Error("MARKET_CHAIN_URL is required in the cloud");
-  if (!config.MARKET_VALIDATOR_MNEMONIC || !config.MARKET_GATEWAY_MNEMONIC) {
-    throw new Error("MARKET_VALIDATOR_MNEMONIC and MARKET_GATEWAY_MNEMONIC are required in the cloud");
-  }
+  // Each function holds only its own secret: the internet-facing API never sees the validator's mnemonic.
+  if (role === "validator" && !config.MARKET_VALIDATOR_MNEMONIC)
+    throw new Error("MARKET_VALIDATOR_MNEMONIC is required");
+  if (role === "api" && !config.MARKET_GATEWAY_MNEMONIC) throw new Error("MARKET_GATEWAY_MNEMONIC is required");
   await identityReady();
+  const validator =
+    role === "validator" && config.MARKET_VALIDATOR_MNEMONIC ? signerFromUri(config.MARKET_VALIDATOR_MNEMONIC) : null;
+  const validatorHotkey = validator?.address ?? config.MARKET_VALIDATOR_HOTKEY;
+  if (!validatorHotkey) throw new Error("MARKET_VALIDATOR_HOTKEY (the validator's ss58 address) is required");
   const region = { region: config.AWS_REGION };
   const stores = marketStores(
     createSqsClient(region),
@@ -51,7 +60,6 @@ export async function cloudMarket(
     (what, error) => log.warn("corrupt score item ignored", { what, error: String(error) }),
   );
   const chain = await connectSubtensor({ url: config.MARKET_CHAIN_URL });
-  const validator = signerFromUri(config.MARKET_VALIDATOR_MNEMONIC);
   const expertsDir = join(REPO_ROOT, config.MARKET_DATA_DIR, "experts");
   const manifests = async () => (await listManifests(expertsDir)).manifests;
   const directory = expertDirectory({
@@ -59,7 +67,7 @@ export async function cloudMarket(
     netuid: config.MARKET_NETUID,
     scores: stores.scores,
     manifests,
-    validatorHotkey: validator.address,
+    validatorHotkey,
   });
   return {
     config,
@@ -70,7 +78,8 @@ export async function cloudMarket(
     registry: createTaskRegistry(mediaDecoders),
     directory,
     validator,
-    gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC),
+    validatorHotkey,
+    gateway: role === "api" && config.MARKET_GATEWAY_MNEMONIC ? signerFromUri(config.MARKET_GATEWAY_MNEMONIC) : null,
     manifests,
   };
 }

@@ -11,7 +11,7 @@ import { marketRouterTraining } from "./train-router.ts";
  * tables and GPU workers. The epoch claims its submission before sending, so EventBridge's retries cannot submit
  * twice; a run with nothing to do returns its reason.
  */
-const market = cloudMarket();
+const market = cloudMarket("validator");
 const sources = loadValidationSources();
 // Started at load to overlap the cold start; a failure surfaces in the handler's await, not as an unhandled rejection.
 market.catch(() => {});
@@ -20,6 +20,7 @@ sources.catch(() => {});
 export async function handler(): Promise<{ epoch: number; skipped?: string; status?: string }> {
   const m = await market;
   const s = await sources;
+  if (!m.validator) throw new Error("the validator needs its hotkey");
   const report = await runValidatorEpoch({
     chain: m.chain,
     netuid: m.netuid,
