@@ -90,14 +90,33 @@ const env = sst.Linkable.env([jobs, ...allTables]).apply((linked) => ({
   ...linked,
   MARKET_RESOURCE_PREFIX: resourcePrefix,
   WORKER_EXPERTS_DIR: "/data/experts",
-  // The hotkeys' secret URIs by expert id (JSON); never logged by the worker.
-  WORKER_HOTKEY_URIS: secrets.ExpertHotkeys.value,
 }));
+
+// The miners' hotkey secrets reach the container through ECS `secrets` (an SSM SecureString read by the agent at
+// start), never as plain environment in the task definition, where DescribeTaskDefinition would show them.
+const hotkeysParameter = new aws.ssm.Parameter("ExpertHotkeys", {
+  type: "SecureString",
+  value: secrets.ExpertHotkeys.value,
+});
+const executionRole = new aws.iam.Role("GpuTaskExecutionRole", {
+  assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ecs-tasks.amazonaws.com" }),
+  managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+  inlinePolicies: [
+    {
+      name: "expert-hotkeys",
+      policy: $jsonStringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [hotkeysParameter.arn] }],
+      }),
+    },
+  ],
+});
 const taskDefinition = new aws.ecs.TaskDefinition("GpuWorkerTask", {
   family: `${$app.name}-${$app.stage}-gpu-worker`,
   requiresCompatibilities: ["EC2"],
   networkMode: "awsvpc",
   taskRoleArn: taskRole.arn,
+  executionRoleArn: executionRole.arn,
   containerDefinitions: $jsonStringify([
     {
       name: "worker",
@@ -105,6 +124,7 @@ const taskDefinition = new aws.ecs.TaskDefinition("GpuWorkerTask", {
       memory: 12_000,
       essential: true,
       resourceRequirements: [{ type: "GPU", value: "1" }],
+      secrets: [{ name: "WORKER_HOTKEY_URIS", valueFrom: hotkeysParameter.arn }],
       environment: env.apply((vars) => Object.entries(vars).map(([name, value]) => ({ name, value: String(value) }))),
       healthCheck: {
         command: [
