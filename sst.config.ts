@@ -21,6 +21,7 @@ export default $config({
     const api = await import("./infra/api");
     await import("./infra/workers");
     await import("./infra/validator");
+    await import("./infra/sweeper");
     return {
       api: api.api.url,
       jobsQueue: queue.jobs.url,
