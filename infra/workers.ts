@@ -24,10 +24,10 @@ const template = new aws.ec2.LaunchTemplate("GpuLaunchTemplate", {
   imageId: ami.value,
   instanceType: "g4dn.xlarge",
   iamInstanceProfile: { arn: profile.arn },
-  userData: $interpolate`#!/bin/bash\necho ECS_CLUSTER=${cluster.name} >> /etc/ecs/ecs.config`.apply((s) =>
-    Buffer.from(s).toString("base64"),
+  userData: cluster.name.apply((name) =>
+    Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${name} >> /etc/ecs/ecs.config\n`).toString("base64"),
   ),
-  vpcSecurityGroupIds: [vpc.securityGroups[0]],
+  vpcSecurityGroupIds: vpc.securityGroups,
 });
 const asg = new aws.autoscaling.Group("GpuAsg", {
   minSize: 0,
