@@ -10,6 +10,7 @@ import { Micro, ShareEntry } from "../../core/billing/schema.ts";
 import { shareEntriesOf, validShares } from "../../core/billing/shares.ts";
 import type { Ledger, ShareResult } from "../../core/ports/ledger.ts";
 import { isConditionalCheckFailed } from "./dynamo.ts";
+import { getItems, LedgerFullError, MAX_APPLIED, PRUNE_EVERY, removeMarkers } from "./ledger-items.ts";
 
 /**
  * Item layout of the fee shares in the `ledger` table (no transactions, single-item conditional writes):
@@ -17,9 +18,11 @@ import { isConditionalCheckFailed } from "./dynamo.ts";
  *   Whoever writes it first decides; a replay applies the stored shares, never its own.
  * - payee balance shards `PAYEE#<payee>#<0..7>` / `PAYEE` (the shard from the request id): earnings `balance` and
  *   the `applied` map entryId -> ms (as on accounts), which makes each credit idempotent: the update is conditional on
- *   the entry not being in the map yet. Sharded because every settle writes the platform and the top experts are
- *   routed most queries: one item each would be a hot key, and its applied map (kept for the retention) would grow
- *   towards DynamoDB's 400 KB item limit eight times sooner. The balance is the sum of the shards.
+ *   the entry not being in the map yet. A marker is needed only while its split is `pending`; once the split is
+ *   `applied` (a replay then returns before touching any shard), the marker is pruned after the retention, which
+ *   only guards a replay stalled since before the split was marked. So a shard holds ~the markers of that window,
+ *   whatever the traffic. Sharded because every settle writes the platform and the top experts are routed most
+ *   queries: one item each would be a hot key. The balance is the sum of the shards.
  * - entry `PAYEE#<payee>` / `ENTRY#<ms:15>#<entryId>`: the payee's journal, deterministic keys.
  * A payee is an ss58 hotkey or "platform", never containing `#`, so the shard keys cannot collide with the journal.
  */
@@ -37,13 +40,22 @@ const payeeEntryKey = (e: ShareEntry) => ({
   sk: `ENTRY#${String(e.at).padStart(15, "0")}#${e.entryId}`,
 });
 
+/**
+ * The request of a share entry id `share:<requestId>:<payee>`. Payees never contain `:` (base58 or "platform"); if
+ * one did, the lookup finds no split and the marker is kept, which is safe.
+ */
+function requestIdOf(entryId: string): string | null {
+  const end = entryId.lastIndexOf(":");
+  return entryId.startsWith("share:") && end > "share:".length ? entryId.slice("share:".length, end) : null;
+}
+
 const StoredSplit = z.object({ status: z.enum(["pending", "applied"]), entries: z.array(ShareEntry) });
 
 export class DynamoShares {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    /** Applied markers older than this (relative to the credit's time) are pruned from a payee item. */
+    /** Markers of applied splits older than this (relative to the credit's time) are pruned from a shard. */
     private readonly retentionMs: number,
   ) {}
 
@@ -122,23 +134,35 @@ export class DynamoShares {
   }
 
   private async addOnce(entry: ShareEntry): Promise<"applied" | "already" | "missing"> {
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: shardKeyOf(entry),
-          UpdateExpression: "SET balance = balance + :amount, #applied.#e = :at ADD appliedCount :one",
-          ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#applied.#e)",
-          ExpressionAttributeNames: { "#applied": "applied", "#e": entry.entryId },
-          ExpressionAttributeValues: { ":amount": entry.amount, ":at": entry.at, ":one": 1 },
-          ReturnValues: "UPDATED_NEW",
-        }),
-      );
-      if (Number(out.Attributes?.appliedCount ?? 0) % 64 === 0) await this.prune(shardKeyOf(entry), entry.at);
-      return "applied";
-    } catch (e) {
-      if (!isConditionalCheckFailed(e)) throw e;
-      return (await this.getItem(shardKeyOf(entry))) ? "already" : "missing";
+    const key = shardKeyOf(entry);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: "SET balance = balance + :amount, #applied.#e = :at ADD appliedCount :one",
+            ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#applied.#e) AND size(#applied) < :cap",
+            ExpressionAttributeNames: { "#applied": "applied", "#e": entry.entryId },
+            ExpressionAttributeValues: { ":amount": entry.amount, ":at": entry.at, ":one": 1, ":cap": MAX_APPLIED },
+            ReturnValues: "UPDATED_NEW",
+          }),
+        );
+        if (Number(out.Attributes?.appliedCount ?? 0) % PRUNE_EVERY === 0) {
+          // The credit is done; a failed prune only delays the cleanup to the next one.
+          await this.prune(key, await this.getItem(key), entry.at).catch(() => undefined);
+        }
+        return "applied";
+      } catch (e) {
+        if (!isConditionalCheckFailed(e)) throw e;
+        const item = await this.getItem(key);
+        if (!item) return "missing";
+        const applied = (item.applied ?? {}) as Record<string, unknown>;
+        if (applied[entry.entryId] !== undefined) return "already";
+        // Full: prune once; if still full the split stays pending and a replay of the settle finishes it.
+        if (attempt > 0) throw new LedgerFullError(`payee shard ${key.pk} has ${MAX_APPLIED} unfinished credits`);
+        await this.prune(key, item, entry.at).catch(() => undefined);
+      }
     }
   }
 
@@ -163,26 +187,21 @@ export class DynamoShares {
     }
   }
 
-  /** Drops applied markers past the retention: by then the split item (`applied`) guards against a replay. */
-  private async prune(key: { pk: string; sk: string }, now: number): Promise<void> {
-    const applied = ((await this.getItem(key))?.applied ?? {}) as Record<string, unknown>;
+  /** Drops markers past the retention whose split is `applied`: the split item then answers any replay. */
+  private async prune(key: { pk: string; sk: string }, item: Record<string, unknown> | undefined, now: number) {
+    const applied = (item?.applied ?? {}) as Record<string, unknown>;
     const old = Object.entries(applied)
       .filter(([, v]) => typeof v === "number" && v < now - this.retentionMs)
-      .map(([k]) => k)
-      .slice(0, 100);
-    if (old.length === 0) return;
-    const names: Record<string, string> = { "#applied": "applied" };
-    old.forEach((k, i) => {
-      names[`#p${i}`] = k;
-    });
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: key,
-        UpdateExpression: `REMOVE ${old.map((_, i) => `#applied.#p${i}`).join(", ")}`,
-        ExpressionAttributeNames: names,
-      }),
+      .map(([entryId]) => ({ entryId, requestId: requestIdOf(entryId) }));
+    const splits = await getItems(
+      this.db,
+      this.table,
+      old.flatMap((o) => (o.requestId === null ? [] : [splitKey(o.requestId)])),
     );
+    const drop = old
+      .filter((o) => o.requestId !== null && splits.get(splitKey(o.requestId).pk)?.status === "applied")
+      .map((o) => o.entryId);
+    if (drop.length > 0) await removeMarkers(this.db, this.table, key, drop);
   }
 
   private async getItem(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {

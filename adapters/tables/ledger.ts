@@ -21,13 +21,21 @@ import {
   accountKey,
   creditKey,
   entryKey,
+  getItems,
+  HOLD_ENTRY_PREFIX,
   holdKey,
+  LedgerFullError,
+  MAX_APPLIED,
   OPEN_SHARDS,
   openIndexKeys,
+  PRUNE_EVERY,
   parseAccount,
   parseEntry,
   parseHold,
-  VOID,
+  parseMarker,
+  removeMarkers,
+  settledMarker,
+  voidMarker,
 } from "./ledger-items.ts";
 import { DynamoShares } from "./ledger-shares.ts";
 
@@ -37,11 +45,29 @@ export interface DynamoLedgerOptions {
   readonly table: string;
   /** A pending hold older than this is presumed abandoned by a crashed writer. Default 60 s. */
   readonly pendingGraceMs?: number;
-  /** Applied-entry markers older than this are pruned from the account item. Default 1 h. */
+  /**
+   * Credit markers (once their CREDIT item is applied) and sweeper tombstones (once their hold is no longer
+   * pending) older than this are pruned from the account item. Default 1 h.
+   */
   readonly appliedRetentionMs?: number;
+  /**
+   * Markers of settled holds, and payee markers of applied splits, older than this are pruned. It only guards a
+   * retry stalled since before the sequence finished; it bounds the item: ~one marker per hold in this window.
+   * Default 2 min.
+   */
+  readonly settledRetentionMs?: number;
   /** Test hook: throw after the named step to simulate a crash between two writes. */
-  readonly crashAfter?: (step: "holdCreated" | "debited" | "settleDecided") => boolean;
+  readonly crashAfter?: (step: CrashStep) => boolean;
 }
+
+export type CrashStep = "holdCreated" | "debited" | "settleDecided" | "accountSettled" | "creditIntent" | "credited";
+
+/** What `sweepHolds` returns here: the port's report plus holds whose sweep threw (retried on the next sweep). */
+export interface DynamoSweepReport extends SweepReport {
+  readonly failed: number;
+}
+
+export { LedgerFullError } from "./ledger-items.ts";
 
 export class SimulatedCrash extends Error {
   override readonly name = "SimulatedCrash";
@@ -52,8 +78,10 @@ const isConditionFailure = isConditionalCheckFailed;
 /**
  * Ledger on DynamoDB with single-item conditional writes only (dynalite has no transactions). See
  * ledger-items.ts for the layout. A hold is three writes: hold item `pending` -> account debit (conditional on the
- * balance and on the entry not being applied yet) -> hold `held`. A settlement is: hold `capturing`/`releasing`
- * with the amount (the decision) -> account update (idempotent by entry id) -> journal -> hold terminal.
+ * balance and on the entry not being applied yet; it leaves the marker `hold:<id>` = ms) -> hold `held`. A
+ * settlement is: hold `capturing`/`releasing` with the amount (the decision) -> account update (conditional on that
+ * marker still being a number, which it turns into "settled") -> journal -> hold terminal. A top-up is: CREDIT item
+ * `pending` -> account credit (idempotent by entry id) -> journal -> CREDIT `applied`.
  * `sweepHolds` finishes any sequence a crash interrupted.
  */
 export class DynamoLedger implements Ledger {
@@ -61,6 +89,7 @@ export class DynamoLedger implements Ledger {
   private readonly table: string;
   private readonly graceMs: number;
   private readonly retentionMs: number;
+  private readonly settledRetentionMs: number;
   private readonly crashAfter: NonNullable<DynamoLedgerOptions["crashAfter"]>;
   private readonly shares: DynamoShares;
 
@@ -69,8 +98,9 @@ export class DynamoLedger implements Ledger {
     this.table = options.table;
     this.graceMs = options.pendingGraceMs ?? 60_000;
     this.retentionMs = options.appliedRetentionMs ?? 3_600_000;
+    this.settledRetentionMs = options.settledRetentionMs ?? 120_000;
     this.crashAfter = options.crashAfter ?? (() => false);
-    this.shares = new DynamoShares(this.db, this.table, this.retentionMs);
+    this.shares = new DynamoShares(this.db, this.table, this.settledRetentionMs);
   }
 
   async openAccount(accountId: string, name: string, at: number): Promise<Account> {
@@ -112,7 +142,7 @@ export class DynamoLedger implements Ledger {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...creditKey(input.entryId), ...intent },
+          Item: { ...creditKey(input.entryId), ...intent, status: "pending" },
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
@@ -125,7 +155,15 @@ export class DynamoLedger implements Ledger {
       // Resume with the stored intent: its amount and time, not this call's.
       current = { ...intent, amount: Number(stored.amount), at: Number(stored.at) };
       replay = true;
+      // Applied before: the account's marker may be pruned by now, so never touch the account again.
+      if (stored.status === "applied") {
+        const account = await this.getAccount(current.accountId);
+        return account
+          ? { ok: true, account, entry: this.creditEntry(current), replay: true }
+          : { ok: false, reason: "no_account" };
+      }
     }
+    this.maybeCrash("creditIntent");
     const applied = await this.applyToAccount(
       current.accountId,
       current.entryId,
@@ -134,18 +172,33 @@ export class DynamoLedger implements Ledger {
       current.at,
     );
     if (applied === "missing") return { ok: false, reason: "no_account" };
-    const entry: LedgerEntry = {
-      entryId: current.entryId,
-      accountId: current.accountId,
-      kind: "credit",
-      amount: current.amount,
-      at: current.at,
-      ...(current.memo ? { memo: current.memo } : {}),
-    };
+    this.maybeCrash("credited");
+    const entry = this.creditEntry(current);
     await this.putEntry(entry);
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: creditKey(current.entryId),
+        UpdateExpression: "SET #status = :applied",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":applied": "applied" },
+      }),
+    );
     const account = await this.getAccount(current.accountId);
     if (!account) return { ok: false, reason: "no_account" };
     return { ok: true, account, entry, replay: replay || applied === "already" };
+  }
+
+  private creditEntry(c: { accountId: string; entryId: string; amount: number; at: number; memo: string }) {
+    const entry: LedgerEntry = {
+      entryId: c.entryId,
+      accountId: c.accountId,
+      kind: "credit",
+      amount: c.amount,
+      at: c.at,
+      ...(c.memo ? { memo: c.memo } : {}),
+    };
+    return entry;
   }
 
   async hold(input: Parameters<Ledger["hold"]>[0]): Promise<HoldResult> {
@@ -186,8 +239,12 @@ export class DynamoLedger implements Ledger {
       "SET balance = balance - :amount, held = held + :amount",
       { ":amount": hold.amount },
       hold.createdAt,
-      "balance >= :amount",
-    );
+      { extraCondition: "balance >= :amount", capped: true },
+    ).catch(async (e: unknown) => {
+      // Refused for a full applied map: nothing was debited, so the same id may be retried later.
+      if (e instanceof LedgerFullError) await this.forgetPending(hold);
+      throw e;
+    });
     if (debit === "missing" || debit === "refused" || debit === "voided") {
       await this.forgetPending(hold);
       const reason = debit === "missing" ? "no_account" : debit === "voided" ? "conflict" : "insufficient";
@@ -256,8 +313,8 @@ export class DynamoLedger implements Ledger {
     return this.shares.shareEntries(payee, limit);
   }
 
-  async sweepHolds(now: number): Promise<SweepReport> {
-    const report = { examined: 0, cancelled: 0, released: 0, finished: 0 };
+  async sweepHolds(now: number): Promise<DynamoSweepReport> {
+    const report = { examined: 0, cancelled: 0, released: 0, finished: 0, failed: 0 };
     for (let shard = 0; shard < OPEN_SHARDS; shard++) {
       const items = await this.queryAll({
         IndexName: "gsi1",
@@ -266,7 +323,13 @@ export class DynamoLedger implements Ledger {
       });
       for (const hold of await this.freshHolds(items)) {
         report.examined++;
-        await this.sweepOne(hold, now, report);
+        // One hold that cannot be finished (a throttle, a bad item) must not stop the others; it is retried on the
+        // next sweep.
+        try {
+          await this.sweepOne(hold, now, report);
+        } catch {
+          report.failed++;
+        }
       }
     }
     return report;
@@ -277,7 +340,7 @@ export class DynamoLedger implements Ledger {
     if (hold.status === "pending") {
       if (hold.createdAt + this.graceMs >= now) return;
       // Claim the debit's entry id with a tombstone: afterwards the abandoned writer can never debit.
-      const claim = await this.applyToAccount(hold.accountId, entryIds.hold(hold.holdId), "", {}, VOID);
+      const claim = await this.applyToAccount(hold.accountId, entryIds.hold(hold.holdId), "", {}, voidMarker(now));
       if (claim === "applied" || claim === "voided" || claim === "missing") {
         await this.cancelPending(hold);
         report.cancelled++;
@@ -317,7 +380,7 @@ export class DynamoLedger implements Ledger {
       if (hold.status === done || (kind === "release" && hold.status === "cancelled")) return { ok: true, hold };
       if (hold.status === working) return { ok: true, hold: await this.finish(hold) };
       if (kind === "release" && hold.status === "pending") {
-        await this.cancelPendingByTombstone(hold);
+        await this.cancelPendingByTombstone(hold, at);
         continue;
       }
       if (hold.status !== "held") return { ok: false, reason: "conflict", hold };
@@ -341,13 +404,13 @@ export class DynamoLedger implements Ledger {
     const charged = hold.status === "capturing" ? (hold.captureAmount ?? 0) : 0;
     const back = hold.amount - charged;
     const at = hold.settledAt ?? hold.createdAt;
-    await this.applyToAccount(
-      hold.accountId,
-      `settle:${hold.holdId}`,
+    await this.settleOnAccount(
+      hold,
       "SET held = held - :amount, spent = spent + :charged, balance = balance + :back",
       { ":amount": hold.amount, ":charged": charged, ":back": back },
       at,
     );
+    this.maybeCrash("accountSettled");
     const base = { accountId: hold.accountId, holdId: hold.holdId, at };
     // Both journal entries in one round trip; they must both be there before the hold closes (the sweeper only
     // finishes holds still open).
@@ -366,8 +429,8 @@ export class DynamoLedger implements Ledger {
     return closed ?? (await this.getHold(hold.holdId)) ?? hold;
   }
 
-  private async cancelPendingByTombstone(hold: Hold): Promise<void> {
-    const claim = await this.applyToAccount(hold.accountId, entryIds.hold(hold.holdId), "", {}, VOID);
+  private async cancelPendingByTombstone(hold: Hold, at: number): Promise<void> {
+    const claim = await this.applyToAccount(hold.accountId, entryIds.hold(hold.holdId), "", {}, voidMarker(at));
     if (claim === "applied" || claim === "voided" || claim === "missing") await this.cancelPending(hold);
     else await this.transition(hold.holdId, ["pending"], "SET #status = :to", { ":to": "held" });
   }
@@ -398,7 +461,8 @@ export class DynamoLedger implements Ledger {
 
   /**
    * One conditional update of the account that also records `entryId` in its applied map. `update` "" only
-   * records the marker (a tombstone when `marker` is VOID).
+   * records the marker (a tombstone when `marker` is a `voidMarker`). `capped`: refuse (LedgerFullError) rather
+   * than grow the map past MAX_APPLIED, after one prune.
    * Returns applied | already (the entry was applied before) | voided (a tombstone holds the id) | refused (the
    * extra condition failed) | missing (no account).
    */
@@ -408,62 +472,132 @@ export class DynamoLedger implements Ledger {
     update: string,
     values: Record<string, unknown>,
     marker: number | string,
-    extraCondition?: string,
+    options: { readonly extraCondition?: string; readonly capped?: boolean } = {},
   ): Promise<"applied" | "already" | "voided" | "refused" | "missing"> {
     const set = update === "" ? "SET #applied.#e = :marker" : `${update}, #applied.#e = :marker`;
     const condition = [
       "attribute_exists(pk)",
       "attribute_not_exists(#applied.#e)",
-      ...(extraCondition ? [extraCondition] : []),
+      ...(options.extraCondition ? [options.extraCondition] : []),
+      ...(options.capped ? ["size(#applied) < :cap"] : []),
     ].join(" AND ");
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: accountKey(accountId),
+    const now = typeof marker === "number" ? marker : (parseMarker(marker)?.at ?? 0);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.updateAccount(accountId, now, {
           UpdateExpression: `${set} ADD appliedCount :one`,
           ConditionExpression: condition,
           ExpressionAttributeNames: { "#applied": "applied", "#e": entryId },
-          ExpressionAttributeValues: { ...values, ":marker": marker, ":one": 1 },
-          ReturnValues: "UPDATED_NEW",
-        }),
-      );
-      const count = Number(out.Attributes?.appliedCount ?? 0);
-      if (count % 64 === 0) await this.prune(accountId, typeof marker === "number" ? marker : Date.now());
-      return "applied";
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      const item = await this.getItem(accountKey(accountId));
-      if (!item) return "missing";
-      const applied = item.applied as Record<string, unknown> | undefined;
-      const mark = applied?.[entryId];
-      if (mark === VOID) return "voided";
-      if (mark !== undefined) return "already";
-      return "refused";
+          ExpressionAttributeValues: {
+            ...values,
+            ":marker": marker,
+            ...(options.capped ? { ":cap": MAX_APPLIED } : {}),
+          },
+        });
+        return "applied";
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+        const item = await this.getItem(accountKey(accountId));
+        if (!item) return "missing";
+        const applied = (item.applied ?? {}) as Record<string, unknown>;
+        const mark = applied[entryId];
+        if (mark !== undefined) return parseMarker(mark)?.kind === "void" ? "voided" : "already";
+        if (!options.capped || Object.keys(applied).length < MAX_APPLIED) return "refused";
+        if (attempt > 0) {
+          throw new LedgerFullError(
+            `account ${accountId} has ${Object.keys(applied).length} unfinished ledger movements; retry later`,
+          );
+        }
+        await this.prune(accountId, item, now).catch(() => undefined);
+      }
     }
   }
 
-  /** Drops applied markers older than the retention; by then the hold/credit items carry the state. */
-  private async prune(accountId: string, now: number): Promise<void> {
-    const item = await this.getItem(accountKey(accountId));
-    const applied = (item?.applied ?? {}) as Record<string, unknown>;
-    const old = Object.entries(applied)
-      .filter(([, v]) => typeof v === "number" && v < now - this.retentionMs)
-      .map(([k]) => k)
-      .slice(0, 100);
-    if (old.length === 0) return;
-    const names: Record<string, string> = { "#applied": "applied" };
-    old.forEach((k, i) => {
-      names[`#p${i}`] = k;
-    });
-    await this.db.send(
+  /**
+   * Applies a decided settlement once: conditional on the hold's debit marker still being a number (reserved, not
+   * settled), which it turns into a settled marker in the same write. No other marker is needed, and a late second
+   * finisher fails the condition whether the marker is settled or already pruned.
+   */
+  private async settleOnAccount(
+    hold: Hold,
+    update: string,
+    values: Record<string, unknown>,
+    at: number,
+  ): Promise<"applied" | "already"> {
+    try {
+      await this.updateAccount(hold.accountId, at, {
+        UpdateExpression: `${update}, #applied.#e = :settled ADD appliedCount :one`,
+        ConditionExpression: "attribute_exists(pk) AND attribute_type(#applied.#e, :number)",
+        ExpressionAttributeNames: { "#applied": "applied", "#e": entryIds.hold(hold.holdId) },
+        ExpressionAttributeValues: { ...values, ":settled": settledMarker(at), ":number": "N" },
+      });
+      return "applied";
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      return "already";
+    }
+  }
+
+  /** One update of the account (its `ADD appliedCount :one` counts writes); every PRUNE_EVERY writes, prunes. */
+  private async updateAccount(
+    accountId: string,
+    now: number,
+    params: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+  ): Promise<void> {
+    const out = await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: accountKey(accountId),
-        UpdateExpression: `REMOVE ${old.map((_, i) => `#applied.#p${i}`).join(", ")}`,
-        ExpressionAttributeNames: names,
+        ...params,
+        ExpressionAttributeValues: { ...params.ExpressionAttributeValues, ":one": 1 },
+        ReturnValues: "UPDATED_NEW",
       }),
     );
+    const count = Number(out.Attributes?.appliedCount ?? 0);
+    if (count % PRUNE_EVERY !== 0) return;
+    // The write is done; a failed prune only delays the cleanup to the next one.
+    await this.getItem(accountKey(accountId))
+      .then((item) => this.prune(accountId, item, now))
+      .catch(() => undefined);
+  }
+
+  /**
+   * Drops the markers no sequence needs any more (see `Marker`): settled holds after the settled retention;
+   * tombstones after the applied retention once their hold is no longer pending; credits after the applied
+   * retention once their CREDIT item is applied. Debits of holds not yet settled are never pruned.
+   */
+  private async prune(accountId: string, item: Record<string, unknown> | undefined, now: number): Promise<void> {
+    const applied = (item?.applied ?? {}) as Record<string, unknown>;
+    const drop: string[] = [];
+    const checkHold: string[] = [];
+    const checkCredit: string[] = [];
+    for (const [entryId, value] of Object.entries(applied)) {
+      const mark = parseMarker(value);
+      if (!mark) continue;
+      const isHold = entryId.startsWith(HOLD_ENTRY_PREFIX);
+      if (mark.kind === "settled" && mark.at < now - this.settledRetentionMs) drop.push(entryId);
+      else if (mark.kind === "void" && mark.at < now - this.retentionMs) checkHold.push(entryId);
+      else if (mark.kind === "applied" && !isHold && mark.at < now - this.retentionMs) checkCredit.push(entryId);
+    }
+    const holdId = (entryId: string) => entryId.slice(HOLD_ENTRY_PREFIX.length);
+    const owners = await getItems(this.db, this.table, [
+      ...checkHold.map((e) => holdKey(holdId(e))),
+      ...checkCredit.map((e) => creditKey(e)),
+    ]);
+    for (const entryId of checkHold) {
+      const owner = owners.get(holdKey(holdId(entryId)).pk);
+      // null: the hold was deleted after a refused debit, so nothing can debit through it. undefined: unknown.
+      if (owner === null || (owner !== undefined && owner.status !== "pending")) drop.push(entryId);
+    }
+    for (const entryId of checkCredit) {
+      if (owners.get(creditKey(entryId).pk)?.status === "applied") drop.push(entryId);
+    }
+    if (drop.length > 0) await removeMarkers(this.db, this.table, accountKey(accountId), drop);
   }
 
   private async transition(
@@ -531,7 +665,7 @@ export class DynamoLedger implements Ledger {
     return holds;
   }
 
-  private maybeCrash(step: "holdCreated" | "debited" | "settleDecided"): void {
+  private maybeCrash(step: CrashStep): void {
     if (this.crashAfter(step)) throw new SimulatedCrash(step);
   }
 }
