@@ -227,9 +227,9 @@ describe("learned routing on a running market", () => {
       }),
     );
     expect(routed.accuracy).toBeGreaterThanOrEqual(0.85);
-    // On this roster the plain average is strong (two half-image generalists carry it); the gate still beats it,
-    // and beats routing by the validator's prior alone (no trained gate) by more.
-    expect(routed.accuracy).toBeGreaterThan(plainAverage);
+    // Every honest expert but the weak generalist is a specialist, confidently wrong outside its digits, so the plain
+    // average of all experts is far lower (issue 8); the gate also beats routing by the validator's prior alone.
+    expect(plainAverage).toBeLessThanOrEqual(routed.accuracy - 0.08);
     expect(routed.accuracy).toBeGreaterThan(untrained.accuracy);
     // Every expert has a trained logit now, so exploration no longer sends paid queries to any of them.
     expect(routed.picks.get("adversarial") ?? 0).toBe(0);

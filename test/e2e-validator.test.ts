@@ -8,7 +8,7 @@ import { type EphemeralMarket, startEphemeralMarket } from "../stacks/ephemeral/
  * the noise expert are not.
  */
 const TEMPO = 10;
-const USEFUL = ["spec04", "spec59", "weak-generalist", "top-half", "bottom-half", "vad-v4", "vad-v5", "vad-v6"];
+const USEFUL = ["spec04", "spec59", "weak-generalist", "top-even", "right-1479", "vad-v4", "vad-v5", "vad-v6"];
 const UNPAID = ["copy04", "adversarial", "noise", "vad-v6-op15"];
 
 async function runEpochs(market: EphemeralMarket, epochs: number) {

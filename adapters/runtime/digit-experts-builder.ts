@@ -1,11 +1,12 @@
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import { DIGIT_EXPERT_RECIPES, makeDigitExpertModel } from "../../core/experts/digit-experts.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import type { Mlp } from "../../core/experts/train/mlp.ts";
 import { DIGITS_MODEL_CONTRACT } from "../../core/tasks/digits.ts";
 import { type DigitDataset, type DigitSplit, splitDigits } from "../../core/tasks/digits-data.ts";
-import { demoHotkey, manifestModelPath, writeManifest } from "./manifest-store.ts";
+import { demoHotkey, manifestModelPath, manifestPath, writeManifest } from "./manifest-store.ts";
 import { loadMnist } from "./mnist-loader.ts";
 import { mlpToOnnx } from "./onnx-writer.ts";
 import { REPO_ROOT, sha256Hex } from "./paths.ts";
@@ -13,7 +14,7 @@ import { REPO_ROOT, sha256Hex } from "./paths.ts";
 /** Seed of the demo market: split and experts. The validator must use the same one to find the hidden rows. */
 export const DEFAULT_EXPERT_SEED = 42;
 /** Bump when a recipe, the trainer or the writer changes, so that `ensureExperts` rebuilds stale files. */
-export const DIGIT_BUILD_VERSION = 1;
+export const DIGIT_BUILD_VERSION = 2;
 export const DIGIT_BUILD_STAMP = "digits-build.json";
 
 export interface DigitBuildProgress {
@@ -49,6 +50,7 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
   const seed = opts.seed ?? DEFAULT_EXPERT_SEED;
   const rootDir = opts.rootDir ?? REPO_ROOT;
   await mkdir(opts.outDir, { recursive: true });
+  await removeRetiredExperts(opts.outDir);
   const data = await loadMnist();
   const split = splitDigits(data.labels.length, seed);
   const models = new Map<string, Mlp>();
@@ -104,4 +106,31 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
     `${JSON.stringify({ version: DIGIT_BUILD_VERSION, seed, experts: Object.fromEntries(manifests.map((m) => [m.id, m.model.sha256])) }, null, 2)}\n`,
   );
   return { manifests, models, data, split };
+}
+
+const BuildStamp = z.object({ experts: z.record(z.string(), z.string()) });
+
+/**
+ * Deletes the model and manifest of every expert an earlier build in `dir` made for a recipe that no longer exists
+ * (e.g. `top-half` before version 2), so that the market does not go on serving a retired expert next to the new
+ * roster. Only a model still byte-identical to what that build wrote is removed: a file someone replaced is theirs.
+ */
+async function removeRetiredExperts(dir: string): Promise<void> {
+  const text = await readFile(join(dir, DIGIT_BUILD_STAMP), "utf8").catch(() => null);
+  if (text === null) return;
+  let previous: Record<string, string>;
+  try {
+    previous = BuildStamp.parse(JSON.parse(text)).experts;
+  } catch {
+    return;
+  }
+  const current = new Set(DIGIT_EXPERT_RECIPES.map((r) => r.id));
+  for (const [id, sha] of Object.entries(previous)) {
+    if (current.has(id)) continue;
+    const file = join(dir, `${id}.onnx`);
+    const bytes = await readFile(file).catch(() => null);
+    if (bytes === null || sha256Hex(new Uint8Array(bytes)) !== sha) continue;
+    await rm(manifestPath(dir, id), { force: true });
+    await rm(file, { force: true });
+  }
 }
