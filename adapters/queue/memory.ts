@@ -26,6 +26,17 @@ interface Stored {
   receipt: string | undefined;
 }
 
+/**
+ * Message ids: a random prefix per process and a counter, unique as SQS's. node's randomUUID returns its id as a
+ * chain of ~36 concatenated pieces, which every retained message kept alive (~700 bytes per id).
+ */
+const ID_PREFIX = randomUUID();
+let idCounter = 0;
+const nextMessageId = () => `${ID_PREFIX}-${(idCounter++).toString(16)}`;
+
+/** Shared by every message sent without attributes (frozen: it is handed to each receiver). */
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+
 interface Entry {
   readonly id: string;
   readonly version: number;
@@ -41,7 +52,13 @@ export class MemoryJobQueue implements JobQueue {
   private readonly deadLetterTarget: MemoryJobQueueOptions["deadLetter"];
   private readonly messages = new Map<string, Stored>();
   private readonly receipts = new Map<string, string>();
-  private visible: Entry[] = [];
+  /**
+   * Visible messages in order, with the version each had when shown (an entry whose message has moved on since is
+   * stale and skipped). Two parallel arrays rather than one {id, version} object per entry: every message a
+   * benchmark sends stays queued, and each object more is one more for the garbage collector to copy and mark.
+   */
+  private visible: Stored[] = [];
+  private visibleVersions: number[] = [];
   private visibleHead = 0;
   /** In-flight and delayed messages, by the time they become visible. */
   private readonly hidden = new MinHeap<Entry & { readonly at: number }>((a, b) => a.at - b.at);
@@ -53,12 +70,12 @@ export class MemoryJobQueue implements JobQueue {
   }
 
   async send(body: string, options?: { readonly delaySeconds?: number }): Promise<void> {
-    this.accept(body, {}, Date.now(), randomUUID(), 0, (options?.delaySeconds ?? 0) * 1000);
+    this.accept(body, NO_ATTRIBUTES, Date.now(), nextMessageId(), 0, (options?.delaySeconds ?? 0) * 1000);
   }
 
   async sendMany(bodies: readonly string[]): Promise<void> {
     const now = Date.now();
-    for (const body of bodies) this.accept(body, {}, now, randomUUID(), 0, 0);
+    for (const body of bodies) this.accept(body, NO_ATTRIBUTES, now, nextMessageId(), 0, 0);
   }
 
   /** Resolves with [] when `signal` aborts, like SqsJobQueue. */
@@ -104,7 +121,7 @@ export class MemoryJobQueue implements JobQueue {
         [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: message.messageId,
       },
       Date.now(),
-      randomUUID(),
+      nextMessageId(),
       0,
       0,
     );
@@ -117,8 +134,7 @@ export class MemoryJobQueue implements JobQueue {
     for (const message of this.messages.values()) if (message.receipt !== undefined) inFlight++;
     let visible = 0;
     for (let index = this.visibleHead; index < this.visible.length; index++) {
-      const entry = this.visible[index];
-      if (entry !== undefined && this.messages.get(entry.id)?.version === entry.version) visible++;
+      if (this.isCurrent(index)) visible++;
     }
     return { visible, inFlight };
   }
@@ -144,9 +160,9 @@ export class MemoryJobQueue implements JobQueue {
     // A zero visibility makes a delivery visible at once; shown after the loop so one receive cannot repeat it.
     const showAfter: Stored[] = [];
     while (taken.length < max && this.visibleHead < this.visible.length) {
-      const entry = this.visible[this.visibleHead++];
-      const message = entry === undefined ? undefined : this.messages.get(entry.id);
-      if (message === undefined || message.version !== entry?.version) continue;
+      const index = this.visibleHead++;
+      const message = this.visible[index];
+      if (message === undefined || !this.isCurrent(index)) continue;
       const target = this.deadLetterTarget;
       if (target !== undefined && message.receiveCount >= target.maxReceiveCount) {
         // SQS redrives on the receive that would exceed maxReceiveCount, keeping id, body and count.
@@ -194,7 +210,8 @@ export class MemoryJobQueue implements JobQueue {
     if (message.receipt !== undefined) this.receipts.delete(message.receipt);
     message.receipt = undefined;
     message.version++;
-    this.visible.push({ id: message.id, version: message.version });
+    this.visible.push(message);
+    this.visibleVersions.push(message.version);
     this.notify();
   }
 
@@ -206,9 +223,20 @@ export class MemoryJobQueue implements JobQueue {
     }
   }
 
+  /** The message of this visible entry is still stored and has not changed state since it was shown. */
+  private isCurrent(index: number): boolean {
+    const message = this.visible[index];
+    return (
+      message !== undefined &&
+      this.messages.get(message.id) === message &&
+      message.version === this.visibleVersions[index]
+    );
+  }
+
   private compactVisible(): void {
     if (this.visibleHead > 1024 && this.visibleHead * 2 > this.visible.length) {
       this.visible = this.visible.slice(this.visibleHead);
+      this.visibleVersions = this.visibleVersions.slice(this.visibleHead);
       this.visibleHead = 0;
     }
   }
@@ -231,6 +259,7 @@ export class MemoryJobQueue implements JobQueue {
   }
 
   private notify(): void {
+    if (this.waiters.size === 0) return;
     for (const waiter of [...this.waiters]) waiter();
   }
 }

@@ -1,6 +1,6 @@
-import { ExpertAnswer, JobError, JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
+import { ExpertAnswer, JobError, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
 import type { JobStore, Transition } from "../../core/ports/jobs.ts";
-import { cloneRecord } from "./clone.ts";
+import { copyRecord } from "./memory-clone.ts";
 
 /**
  * JobStore in memory with the rules of DynamoJobStore (same contract suite): first terminal write wins,
@@ -10,22 +10,27 @@ import { cloneRecord } from "./clone.ts";
 export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
 
+  /**
+   * The record is typed and built by the gateway: it is copied, not re-validated with zod (DynamoJobStore parses
+   * because what it writes must survive any caller; a memory store only has to keep its own copy).
+   */
   async create(job: JobRecord): Promise<boolean> {
-    const record = JobRecord.parse({ ...job, status: "queued" });
-    if (this.jobs.has(record.jobId)) return false;
-    this.jobs.set(record.jobId, cloneRecord(record));
+    if (this.jobs.has(job.jobId)) return false;
+    const record = copyRecord(job);
+    record.status = "queued";
+    this.jobs.set(record.jobId, record);
     return true;
   }
 
   async get(jobId: string): Promise<JobRecord | null> {
     const record = this.jobs.get(jobId);
-    return record ? cloneRecord(record) : null;
+    return record ? copyRecord(record) : null;
   }
 
   async getMany(jobIds: readonly string[]): Promise<JobRecord[]> {
     return [...new Set(jobIds)].flatMap((jobId) => {
       const record = this.jobs.get(jobId);
-      return record ? [cloneRecord(record)] : [];
+      return record ? [copyRecord(record)] : [];
     });
   }
 
@@ -33,7 +38,7 @@ export class MemoryJobStore implements JobStore {
     return [...this.jobs.values()]
       .filter((record) => record.requestId === requestId)
       .sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0))
-      .map((record) => cloneRecord(record));
+      .map((record) => copyRecord(record));
   }
 
   async markRunning(jobId: string, workerId: string, at: number): Promise<Transition> {
@@ -83,10 +88,10 @@ export class MemoryJobStore implements JobStore {
     const current = this.jobs.get(jobId);
     if (!current) return { ok: false, job: null };
     if (TERMINAL_JOB_STATUSES.has(current.status) || !allowed(current)) {
-      return { ok: false, job: cloneRecord(current) };
+      return { ok: false, job: copyRecord(current) };
     }
-    const updated = cloneRecord(next(current));
+    const updated = copyRecord(next(current));
     this.jobs.set(jobId, updated);
-    return { ok: true, job: cloneRecord(updated) };
+    return { ok: true, job: copyRecord(updated) };
   }
 }

@@ -1,6 +1,6 @@
 import type { ApiKeyRecord } from "../../core/keys/schema.ts";
 import type { KeyStore } from "../../core/ports/keys.ts";
-import { cloneRecord } from "./clone.ts";
+import { copyRecord } from "./memory-clone.ts";
 
 /** In-memory KeyStore with the same semantics as the DynamoDB one (unit tests, bench, ephemeral stack). */
 export class MemoryKeyStore implements KeyStore {
@@ -9,14 +9,14 @@ export class MemoryKeyStore implements KeyStore {
 
   async create(key: ApiKeyRecord): Promise<boolean> {
     if (this.byHash.has(key.hash) || this.hashById.has(key.keyId)) return false;
-    this.byHash.set(key.hash, cloneRecord(key));
+    this.byHash.set(key.hash, copyRecord(key));
     this.hashById.set(key.keyId, key.hash);
     return true;
   }
 
   async getByHash(hash: string): Promise<ApiKeyRecord | null> {
     const key = this.byHash.get(hash);
-    return key ? cloneRecord(key) : null;
+    return key ? copyRecord(key) : null;
   }
 
   async getById(keyId: string): Promise<ApiKeyRecord | null> {
@@ -29,6 +29,6 @@ export class MemoryKeyStore implements KeyStore {
     const key = hash === undefined ? undefined : this.byHash.get(hash);
     if (!key) return null;
     if (key.revokedAt === undefined) key.revokedAt = at;
-    return cloneRecord(key);
+    return copyRecord(key);
   }
 }

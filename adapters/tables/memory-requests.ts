@@ -1,5 +1,5 @@
 import type { RequestRecord, RequestResult, RequestStore } from "../../core/ports/requests.ts";
-import { cloneRecord } from "./clone.ts";
+import { copyRecord } from "./memory-clone.ts";
 
 /** In-memory RequestStore: each method is one atomic step, like the conditional writes of the DynamoDB one. */
 export class MemoryRequestStore implements RequestStore {
@@ -7,13 +7,13 @@ export class MemoryRequestStore implements RequestStore {
 
   async create(record: RequestRecord): Promise<boolean> {
     if (this.items.has(record.requestId)) return false;
-    this.items.set(record.requestId, cloneRecord(record));
+    this.items.set(record.requestId, copyRecord(record));
     return true;
   }
 
   async get(requestId: string): Promise<RequestRecord | null> {
     const r = this.items.get(requestId);
-    return r ? cloneRecord(r) : null;
+    return r ? copyRecord(r) : null;
   }
 
   async setPhase(
@@ -24,17 +24,17 @@ export class MemoryRequestStore implements RequestStore {
     const r = this.items.get(requestId);
     if (!r || !from.includes(r.phase)) return null;
     r.phase = to;
-    return cloneRecord(r);
+    return copyRecord(r);
   }
 
   async settle(requestId: string, result: RequestResult): Promise<RequestRecord | null> {
     const r = this.items.get(requestId);
     if (!r) return null;
     if (!r.result) {
-      r.result = cloneRecord(result);
+      r.result = copyRecord(result);
       r.phase = "settled";
     }
-    return cloneRecord(r);
+    return copyRecord(r);
   }
 
   async discard(requestId: string): Promise<void> {

@@ -26,7 +26,10 @@ export type Validation<T> =
 export interface TaskCatalog {
   list(): readonly CatalogTask[];
   get(taskId: string): CatalogTask | undefined;
-  /** Validates a client input and normalises it into the job input the workers get (may decode media). */
+  /**
+   * Validates a client input and normalises it into the job input the workers get (may decode media). Must not
+   * mutate `input`: a job input equal to a number array of the client's input is sent as the client's own text.
+   */
   prepare(taskId: string, input: unknown): Promise<Validation<unknown>>;
   /** Validates one expert output against the task's output schema. */
   parseOutput(taskId: string, output: unknown): Validation<unknown>;

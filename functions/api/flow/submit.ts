@@ -4,7 +4,8 @@ import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
 import type { RequestRecord } from "../../../core/ports/requests.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
-import { fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
+import { fastJson, fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
+import { numberArraySource } from "./json-source.ts";
 import { type RequestView, settleRequest } from "./settle.ts";
 
 /** Holds stay open this long past the job deadline, so a late poll can still settle before the sweeper releases. */
@@ -16,6 +17,11 @@ export interface SubmitInput {
   readonly input: unknown;
   readonly k: number;
   readonly idempotencyKey: string | undefined;
+  /**
+   * The request body's text, a JSON object whose "input" is `input` (as parsed from exactly this text, unmutated):
+   * a job input equal to a number array of it is sent as the client wrote it instead of being written again.
+   */
+  readonly bodyText?: string;
 }
 
 /**
@@ -76,7 +82,8 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
   }
-  await dispatch(deps, record, serialise(prepared.value, tensors), now);
+  const inputJson = clientTextOf(s, prepared.value) ?? serialise(prepared.value, tensors);
+  await dispatch(deps, record, inputJson, now);
   // No settle here: nothing can be finished yet unless enqueueing failed, and the wait loop (or a poll) settles.
   return { record: { ...record, phase: "dispatched" }, status: "queued" };
 }
@@ -113,6 +120,8 @@ async function dispatch(deps: ApiDeps, record: RequestRecord, inputJson: string,
       return deps.jobs.create(job);
     }),
   );
+  // Every message ends with the same text (the input): one string, shared by the k messages.
+  const inputTail = `,"input":${inputJson}}`;
   const messages = record.experts.map((expert) => {
     const message: Omit<JobMessage, "input"> = {
       v: 1,
@@ -125,7 +134,7 @@ async function dispatch(deps: ApiDeps, record: RequestRecord, inputJson: string,
       deadline: record.deadline,
       enqueuedAt: now,
     };
-    return withInput(JSON.stringify(message), inputJson);
+    return `${JSON.stringify(message).slice(0, -1)}${inputTail}`;
   });
   // The phase may move before the messages are out: a dispatched request whose jobs never run is settled by their
   // expiry at the deadline (hold released), exactly like one whose enqueue failed.
@@ -135,15 +144,33 @@ async function dispatch(deps: ApiDeps, record: RequestRecord, inputJson: string,
   ]);
 }
 
-/** JSON of the job input; a number array already written for the fingerprint (same text) is not written twice. */
-function serialise(input: unknown, tensors: WeakMap<object, string> | undefined): string {
-  const known = tensors && typeof input === "object" && input !== null ? tensors.get(input) : undefined;
-  return known ?? JSON.stringify(input) ?? "null";
+/**
+ * The client's text of the job input when the input is a number array (a tensor) equal, element by element, to
+ * the client's `input` or to one of its members: the catalog validated it and kept it as is (or copied it).
+ */
+function clientTextOf(s: SubmitInput, jobInput: unknown): string | undefined {
+  if (s.bodyText === undefined || !Array.isArray(jobInput)) return undefined;
+  if (sameNumbers(s.input, jobInput)) return numberArraySource(s.bodyText, ["input"]);
+  if (s.input === null || typeof s.input !== "object" || Array.isArray(s.input)) return undefined;
+  const input = s.input as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (sameNumbers(input[key], jobInput)) return numberArraySource(s.bodyText, ["input", key]);
+  }
+  return undefined;
 }
 
-/** `{"a":1}` + `[0.5]` -> `{"a":1,"input":[0.5]}`. */
-function withInput(objectJson: string, inputJson: string): string {
-  return `${objectJson.slice(0, -1)},"input":${inputJson}}`;
+function sameNumbers(candidate: unknown, numbers: readonly unknown[]): boolean {
+  if (!Array.isArray(candidate) || candidate.length !== numbers.length) return false;
+  for (let i = 0; i < numbers.length; i++) {
+    const n = numbers[i];
+    if (typeof n !== "number" || !Number.isFinite(n) || !Object.is(candidate[i], n)) return false;
+  }
+  return true;
+}
+
+/** JSON of the job input; a number array already written for the fingerprint (same text) is not written twice. */
+function serialise(input: unknown, tensors: WeakMap<object, string> | undefined): string {
+  return fastJson(input, tensors) ?? "null";
 }
 
 async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly string[], now: number): Promise<void> {

@@ -103,11 +103,13 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     const idem = parseIdempotencyKey(c.req.header("idempotency-key"));
     if (!idem.ok) throw new ApiError("invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters");
     const first = await submitInference(deps, {
-      key: c.var.key,
+      key: c.get("key"),
       task,
       input: body.input,
       k,
       idempotencyKey: idem.value,
+      // The text the validator parsed (hono caches it: no second read of the body).
+      bodyText: await c.req.text(),
     });
     const waitMs = preferredWaitMs(c.req.header("prefer"), deps.config.defaultWaitSeconds, deps.config.maxWaitSeconds);
     const view = waitMs > 0 ? await waitForSettlement(deps, first, waitMs) : first;

@@ -18,9 +18,9 @@ const Pixels = z.unknown().superRefine((pixels, ctx) => {
     return;
   }
   if (pixels.length !== 784) ctx.addIssue({ code: "custom", message: "expected exactly 784 numbers" });
-  pixels.forEach((x, i) => {
-    if (!isUnit(x)) ctx.addIssue({ code: "custom", path: [i], message: "expected a number in [0, 1]" });
-  });
+  for (let i = 0; i < pixels.length; i++) {
+    if (!isUnit(pixels[i])) ctx.addIssue({ code: "custom", path: [i], message: "expected a number in [0, 1]" });
+  }
 });
 const Input = z.strictObject({ pixels: Pixels });
 /** What the docs show (the refinement above is invisible to JSON Schema). */
