@@ -6,8 +6,10 @@ export default defineConfig({
   test: {
     // The AWS SDK warns on Node 20 about its 2027 support window on every client; it says nothing about our code.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    setupFiles: ["test/setup-fast-check.ts"],
     projects: [
       {
+        extends: true,
         test: {
           name: "unit",
           include: ["{core,adapters,functions,gpu-workers,infra,stacks,cli}/**/*.test.ts"],
@@ -17,6 +19,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: "integration",
           include: ["test/**/*.test.ts", "**/*.int.test.ts"],

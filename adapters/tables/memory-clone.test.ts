@@ -29,4 +29,11 @@ describe("copyRecord", () => {
     copy.inner.deep.v = "y";
     expect(original).toStrictEqual({ list: [{ n: 1 }], inner: { deep: { v: "x" } } });
   });
+  it("keeps an own __proto__ key as data, as JSON.parse does, instead of setting the copy's prototype", () => {
+    const value = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
+    const copy = copyRecord(value) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.hasOwn(copy, "__proto__")).toBe(true);
+    expect(copy).toEqual(JSON.parse(JSON.stringify(value)));
+  });
 });

@@ -26,7 +26,13 @@ function copyJson(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(record)) {
     const member = record[key];
-    if (member !== undefined && typeof member !== "function" && typeof member !== "symbol") out[key] = copyJson(member);
+    if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
+    // An own "__proto__" key (JSON.parse makes one) must stay data: assigning it would set the copy's prototype.
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, { value: copyJson(member), enumerable: true, writable: true, configurable: true });
+    } else {
+      out[key] = copyJson(member);
+    }
   }
   return out;
 }
