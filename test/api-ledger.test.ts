@@ -8,7 +8,11 @@ import { type CrashStep, DynamoLedger, LedgerFullError, SimulatedCrash } from ".
 import { describeLedgerContract } from "../adapters/tables/ledger-contract.ts";
 import { accountKey, creditKey, holdKey, MAX_APPLIED, openIndexKeys } from "../adapters/tables/ledger-items.ts";
 import { PAYEE_SHARDS, payeeShardKey } from "../adapters/tables/ledger-shares.ts";
+import { LedgerBusyError } from "../core/billing/errors.ts";
 import { generateApiKey } from "../core/keys/api-key.ts";
+import { DIGITS_PRICE } from "../functions/api/testing/digits-catalog.ts";
+import { answerQueuedJobs } from "../functions/api/testing/fake-experts.ts";
+import { digitInput, harness } from "../functions/api/testing/harness.ts";
 import { KEYS_TABLE, LEDGER_TABLE, TABLES } from "../infra/definitions.ts";
 import { type Emulators, startEmulators } from "../stacks/ephemeral/emulators.ts";
 
@@ -86,6 +90,29 @@ describe("DynamoLedger crash recovery (no transactions)", () => {
     expect([a?.balance, a?.held, a?.spent]).toEqual([80, 0, 20]);
     const entries = await healthy().entries(id, 20);
     expect(entries.filter((e) => e.kind === "capture").map((e) => e.amount)).toEqual([20]);
+  });
+});
+
+describe("the API on DynamoLedger", () => {
+  it("a cancel that finds the hold `capturing` (a settler died mid-capture) reports the charge, not 'canceled'", async () => {
+    let crash = false;
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER, crashAfter: (s) => crash && s === "settleDecided" });
+    const h = await harness({ deps: { ledger } });
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    crash = true;
+    const dying = await key.client.job(res.data.id);
+    crash = false;
+    expect(!dying.ok && dying.status).toBe(500);
+    expect((await ledger.getHold(res.data.id))?.status).toBe("capturing");
+    const canceled = await key.client.cancel(res.data.id);
+    expect(canceled.ok && [canceled.data.status, canceled.data.cost]).toEqual(["succeeded", 2 * DIGITS_PRICE]);
+    // Whatever the sweeper finishes later, the account and the stored answer agree.
+    await ledger.sweepHolds(Date.now());
+    const account = await ledger.getAccount(key.accountId);
+    expect([account?.balance, account?.held, account?.spent]).toEqual([8 * DIGITS_PRICE, 0, 2 * DIGITS_PRICE]);
   });
 });
 
@@ -205,6 +232,8 @@ describe("DynamoLedger applied-marker lifecycle (item size stays bounded)", () =
     await doc.send(new PutCommand({ TableName: LEDGER, Item: { ...accountKey(id), ...account, applied } }));
     const hold = { holdId: `h-${id}`, accountId: id, amount: 1, deadline: 99_999, at: 10 };
     await expect(ledger.hold(hold)).rejects.toBeInstanceOf(LedgerFullError);
+    // The API sees it through the port-level class (it never imports the adapter).
+    await expect(ledger.hold(hold)).rejects.toBeInstanceOf(LedgerBusyError);
     // Nothing was debited and the hold id is free again.
     expect(await ledger.getHold(hold.holdId)).toBeNull();
     expect((await ledger.getAccount(id))?.balance).toBe(1000);

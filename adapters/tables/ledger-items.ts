@@ -1,4 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { LedgerBusyError } from "../../core/billing/errors.ts";
 import { Account, Hold, LedgerEntry } from "../../core/billing/schema.ts";
 
 /**
@@ -56,8 +57,9 @@ export function parseMarker(value: unknown): Marker | null {
 export const MAX_APPLIED = 2000;
 
 /** Thrown instead of DynamoDB's ValidationException when an item's applied map is full even after pruning. */
-export class LedgerFullError extends Error {
-  override readonly name = "LedgerFullError";
+/** An applied map is full: a LedgerBusyError, so the API can answer "retry later" without knowing this adapter. */
+export class LedgerFullError extends LedgerBusyError {
+  override readonly name: string = "LedgerFullError";
 }
 
 /** Applied-map keys removed per update (keeps the update expression well under DynamoDB's 4 KB). */

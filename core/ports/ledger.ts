@@ -50,7 +50,11 @@ export interface Ledger {
     readonly fingerprint?: string;
     readonly memo?: string;
   }): Promise<CreditResult>;
-  /** Reserves `amount` from the balance (idempotent per `holdId`; same id with another amount = `conflict`). */
+  /**
+   * Reserves `amount` from the balance (idempotent per `holdId`; same id with another amount = `conflict`).
+   * Throws `LedgerBusyError` (core/billing/errors.ts) when the ledger has no room to record it right now: nothing
+   * was reserved and the same hold id may be tried again later.
+   */
   hold(input: {
     readonly holdId: string;
     readonly accountId: string;

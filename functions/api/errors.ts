@@ -15,6 +15,8 @@ export const ERROR_TABLE = {
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal error" },
   unavailable: { status: 503, title: "No expert could answer; nothing was charged" },
+  // After `unavailable`: a bare 503 from Hono keeps meaning `unavailable` (the first code of a status).
+  ledger_busy: { status: 503, title: "Too many queries in flight on this account; retry later, nothing was charged" },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

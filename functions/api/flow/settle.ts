@@ -3,7 +3,7 @@ import { PLATFORM_PAYEE, type ShareCredit } from "../../../core/billing/schema.t
 import { type JobRecord, TERMINAL_JOB_STATUSES } from "../../../core/jobs/schema.ts";
 import type { RequestRecord, RequestResult, RequestStatus } from "../../../core/ports/requests.ts";
 import { outputDigest, signReceipt } from "../../../core/receipts/receipt.ts";
-import type { ApiDeps } from "../deps.ts";
+import type { ApiDeps, DirectoryExpert } from "../deps.ts";
 import { checkAnswer, renormalise } from "./answers.ts";
 import { jobIdOf } from "./ids.ts";
 
@@ -59,15 +59,17 @@ export async function settleRequest(deps: ApiDeps, requestId: string): Promise<R
     }
   }
   if (pending > 0) return { record, status: started ? "running" : "queued" };
-  return store(deps, record, await finalResult(deps, record, finished, now));
+  const result = await finalResult(deps, record, finished, now);
+  return result ? store(deps, record, result) : { record, status: "running" };
 }
 
+/** null: the answers are in but the fee split cannot be known yet (directory down); nothing was charged. */
 async function finalResult(
   deps: ApiDeps,
   record: RequestRecord,
   jobs: readonly JobRecord[],
   now: number,
-): Promise<RequestResult> {
+): Promise<RequestResult | null> {
   const accepted: { expert: RequestRecord["experts"][number]; output: unknown; job: JobRecord }[] = [];
   const failedUids: number[] = [];
   for (const expert of record.experts) {
@@ -100,6 +102,15 @@ async function finalResult(
     await deps.ledger.release(record.requestId, now);
     return { ...emptyResult("failed", record, now), failedUids: record.experts.map((e) => e.uid) };
   }
+  // The weights that split the fee are read before charging: a directory (chain) outage must leave the client
+  // uncharged and the request open for a later settle, not charged with no result stored.
+  let weights: Map<string, DirectoryExpert>;
+  try {
+    weights = new Map((await deps.directory.experts(record.task)).map((e) => [e.hotkey, e]));
+  } catch (error) {
+    deps.logger.error("directory unavailable; settle postponed", { requestId: record.requestId, error });
+    return null;
+  }
   const cost = captureAmount(record.pricePerAnswer, accepted.length, record.holdAmount);
   const captured = await deps.ledger.capture(record.requestId, cost, now);
   if (!captured.ok) {
@@ -112,6 +123,7 @@ async function finalResult(
     deps,
     record,
     accepted.map((a) => a.expert),
+    weights,
     charged,
     now,
   );
@@ -146,10 +158,10 @@ async function creditShares(
   deps: ApiDeps,
   record: RequestRecord,
   answered: readonly RequestRecord["experts"][number][],
+  weights: ReadonlyMap<string, DirectoryExpert>,
   charged: number,
   now: number,
 ): Promise<void> {
-  const weights = new Map((await deps.directory.experts(record.task)).map((e) => [e.hotkey, e]));
   const split = splitCost(
     charged,
     deps.config.platformCutBps,
@@ -187,10 +199,12 @@ export async function finishCancel(deps: ApiDeps, record: RequestRecord): Promis
   const now = deps.clock.now();
   for (const expert of record.experts) await deps.jobs.cancel(jobIdOf(record.requestId, expert.uid), now);
   const released = await deps.ledger.release(record.requestId, now);
-  if (!released.ok && released.hold?.status === "captured") {
-    // A settler captured just before the cancel: its answer stands (recomputed identically from the final jobs).
+  if (!released.ok && (released.hold?.status === "captured" || released.hold?.status === "capturing")) {
+    // A settler captured (or decided to capture) just before the cancel: the charge goes through, so its answer
+    // stands (recomputed identically from the final jobs; capturing again finishes or replays that capture).
     const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
-    return store(deps, record, await finalResult(deps, record, jobs, now));
+    const result = await finalResult(deps, record, jobs, now);
+    return result ? store(deps, record, result) : { record, status: "running" };
   }
   return store(deps, record, emptyResult("canceled", record, now));
 }

@@ -1,3 +1,4 @@
+import { LedgerBusyError } from "../../../core/billing/errors.ts";
 import { holdAmount } from "../../../core/billing/pricing.ts";
 import type { JobMessage, JobRecord } from "../../../core/jobs/schema.ts";
 import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
@@ -10,6 +11,8 @@ import { type RequestView, settleRequest } from "./settle.ts";
 
 /** Holds stay open this long past the job deadline, so a late poll can still settle before the sweeper releases. */
 export const SETTLE_MARGIN_MS = 5 * 60_000;
+/** Retry-After of a hold the ledger had no room for: open holds on the account finish within seconds. */
+export const LEDGER_BUSY_RETRY_SECONDS = 2;
 
 export interface SubmitInput {
   readonly key: ApiKeyRecord;
@@ -69,14 +72,29 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     if (replay) return replay;
     throw new ApiError("conflict", "request id collision; retry");
   }
-  const hold = await deps.ledger.hold({
-    holdId: requestId,
-    accountId: s.key.accountId,
-    amount,
-    deadline: deadline + SETTLE_MARGIN_MS,
-    at: now,
-    memo: `${s.task} x${experts.length}`,
-  });
+  const hold = await deps.ledger
+    .hold({
+      holdId: requestId,
+      accountId: s.key.accountId,
+      amount,
+      deadline: deadline + SETTLE_MARGIN_MS,
+      at: now,
+      memo: `${s.task} x${experts.length}`,
+    })
+    .catch(async (error: unknown) => {
+      if (!(error instanceof LedgerBusyError)) throw error;
+      // Nothing was reserved: forget the request so the same Idempotency-Key works on the retry.
+      await deps.requests.discard(requestId);
+      throw new ApiError("ledger_busy", "too many queries in flight on this account; retry shortly", {
+        retryAfterSeconds: LEDGER_BUSY_RETRY_SECONDS,
+      });
+    });
+  // A replayed hold older than this (new) request record belongs to an earlier request under the same
+  // Idempotency-Key whose record has expired (holds never do): answering it would run a query nobody pays for.
+  if (hold.ok && hold.replay && hold.hold.createdAt !== now) {
+    await deps.requests.discard(requestId);
+    throw new ApiError("conflict", "this Idempotency-Key belongs to an earlier, expired request");
+  }
   if (!hold.ok) {
     await deps.requests.discard(requestId);
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");

@@ -140,9 +140,12 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
 
   app.use("/v1/jobs/:id", requireKey(deps, limiter, "read"));
   app.openapi(getJob, async (c) => {
-    const view = await settleRequest(deps, c.req.valid("param").id);
-    // Another account's request reads as absent: ids must not be an oracle.
-    if (!view || view.record.accountId !== c.var.key.accountId) throw new ApiError("not_found", "no such job");
+    const id = c.req.valid("param").id;
+    // Ownership first: another account's request reads as absent, and its poll settles nothing (no oracle).
+    const record = await deps.requests.get(id);
+    if (!record || record.accountId !== c.var.key.accountId) throw new ApiError("not_found", "no such job");
+    const view = record.result ? { record, status: record.result.status } : await settleRequest(deps, id);
+    if (!view) throw new ApiError("not_found", "no such job");
     return c.json(jobView(view), 200);
   });
 
