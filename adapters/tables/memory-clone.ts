@@ -29,7 +29,12 @@ function copyJson(value: unknown): unknown {
     if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
     // An own "__proto__" key (JSON.parse makes one) must stay data: assigning it would set the copy's prototype.
     if (key === "__proto__") {
-      Object.defineProperty(out, key, { value: copyJson(member), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: copyJson(member),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     } else {
       out[key] = copyJson(member);
     }
