@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const vectorPath = fileURLToPath(new URL("../../shared/vectors/yuma-s1.json", import.meta.url));
+const vectorPath = fileURLToPath(new URL("../test/vectors/yuma-s1.json", import.meta.url));
 
 function cli(file: string) {
   return spawnSync(process.execPath, ["--import", "tsx", "cli/epoch.ts", file], {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { runEpochFloat } from "./epoch-float.ts";
 import { type EpochOutputJson, runScenario, runScenarioText, scenarioSchema, toEpochInput } from "./scenario.ts";
 
-const vectorText = readFileSync(new URL("../../../shared/vectors/yuma-s1.json", import.meta.url), "utf8");
+const vectorText = readFileSync(new URL("../../test/vectors/yuma-s1.json", import.meta.url), "utf8");
 
 function run(scenario: unknown): EpochOutputJson[] {
   const r = runScenario(scenario);
