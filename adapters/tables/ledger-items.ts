@@ -153,3 +153,20 @@ export async function getItems(
   }
   return found;
 }
+
+/** Records on a sequence's own item (a top-up intent, a fee split) that its account updates were applied. */
+export async function markApplied(
+  db: DynamoDBDocumentClient,
+  table: string,
+  key: { pk: string; sk: string },
+): Promise<void> {
+  await db.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: key,
+      UpdateExpression: "SET #status = :applied",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":applied": "applied" },
+    }),
+  );
+}

@@ -10,7 +10,7 @@ import { Micro, ShareEntry } from "../../core/billing/schema.ts";
 import { shareEntriesOf, validShares } from "../../core/billing/shares.ts";
 import type { Ledger, ShareResult } from "../../core/ports/ledger.ts";
 import { isConditionalCheckFailed } from "./dynamo.ts";
-import { getItems, LedgerFullError, MAX_APPLIED, PRUNE_EVERY, removeMarkers } from "./ledger-items.ts";
+import { getItems, LedgerFullError, MAX_APPLIED, markApplied, PRUNE_EVERY, removeMarkers } from "./ledger-items.ts";
 
 /**
  * Item layout of the fee shares in the `ledger` table (no transactions, single-item conditional writes):
@@ -80,15 +80,7 @@ export class DynamoShares {
       replay = true;
     }
     await Promise.all(entries.map((entry) => this.apply(entry)));
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: splitKey(input.requestId),
-        UpdateExpression: "SET #status = :applied",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":applied": "applied" },
-      }),
-    );
+    await markApplied(this.db, this.table, splitKey(input.requestId));
     return { ok: true, entries, replay };
   }
 

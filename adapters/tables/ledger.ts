@@ -26,6 +26,7 @@ import {
   holdKey,
   LedgerFullError,
   MAX_APPLIED,
+  markApplied,
   OPEN_SHARDS,
   openIndexKeys,
   PRUNE_EVERY,
@@ -175,15 +176,7 @@ export class DynamoLedger implements Ledger {
     this.maybeCrash("credited");
     const entry = this.creditEntry(current);
     await this.putEntry(entry);
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: creditKey(current.entryId),
-        UpdateExpression: "SET #status = :applied",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":applied": "applied" },
-      }),
-    );
+    await markApplied(this.db, this.table, creditKey(current.entryId));
     const account = await this.getAccount(current.accountId);
     if (!account) return { ok: false, reason: "no_account" };
     return { ok: true, account, entry, replay: replay || applied === "already" };
