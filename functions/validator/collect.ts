@@ -77,6 +77,7 @@ export async function collectAnswers(
       return status !== undefined && TERMINAL_JOB_STATUSES.has(status);
     });
     if (done || deps.now() >= deadline) break;
+    deps.signal?.throwIfAborted();
     await deps.sleep(wait);
   }
 

@@ -48,6 +48,8 @@ export interface ValidatorDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Aborted when the process stops: an epoch waiting for answers gives up at its next poll instead of its deadline. */
+  readonly signal?: AbortSignal;
   readonly config: ValidatorConfig;
   /** Trains each listed task's routing gate from the epoch's answers (train-router.ts); omitted = no training. */
   readonly routerTraining?: RouterTrainingDeps;

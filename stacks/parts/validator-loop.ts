@@ -24,9 +24,12 @@ export interface ValidatorStatus {
  * the next poll, because an epoch is claimed in the score store only when weights are about to be sent.
  */
 export function startValidatorLoop(
-  deps: ValidatorDeps,
+  baseDeps: ValidatorDeps,
   options: { pollMs: number; enabled: boolean; log: Logger },
 ): ValidatorLoop {
+  // Stopping aborts a run that is waiting for answers, so Ctrl-C does not wait out an epoch's deadline.
+  const abort = new AbortController();
+  const deps: ValidatorDeps = { ...baseDeps, signal: abort.signal };
   let state: ValidatorStatus["state"] = options.enabled ? "idle" : "disabled";
   let lastEpoch: number | null = null;
   let lastRunAt: number | null = null;
@@ -65,6 +68,7 @@ export function startValidatorLoop(
       if (epoch === lastEpoch) return;
       await runOnce();
     } catch (error) {
+      if (abort.signal.aborted) return; // stopped mid-epoch: the run gave up on purpose
       options.log.error("validator epoch failed", { error });
     }
   };
@@ -78,6 +82,7 @@ export function startValidatorLoop(
     async stop() {
       if (timer) clearInterval(timer);
       state = "stopped";
+      abort.abort();
       await current?.catch(() => {});
     },
   };
