@@ -1,17 +1,49 @@
 import { apiEnvironment } from "./environment";
+import { functionName, lambdaRole, onTable, readParameters, sendTo } from "./iam";
 import { jobs } from "./queue";
 import { secrets } from "./secrets";
-import { allTables } from "./tables";
+import { retentionName, stage } from "./stage";
+import { tables } from "./tables";
+
+const name = functionName("api");
+
+/**
+ * The API's authority, from the stores it holds (functions/market/stores.ts) and the calls its routes make: keys
+ * (create with rollback, look up, revoke), the ledger (accounts, holds, captures, shares: every ledger command),
+ * jobs + requests on the jobs table (no Query: the API fetches its jobs by id), scores read-only (router, weights,
+ * submissions), and sending jobs. It cannot receive or delete jobs, write scores or read the validator's mnemonic.
+ */
+export const apiStatements = [
+  onTable(tables.keys, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]),
+  onTable(tables.ledger, [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+  ]),
+  onTable(tables.jobs, [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchGetItem",
+  ]),
+  onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:Query"]),
+  sendTo(jobs),
+  readParameters(secrets.AdminToken.parameter, secrets.GatewayMnemonic.parameter),
+];
 
 /** The Hono app on Lambda behind a function URL (streaming-capable, no API Gateway timeout of 29 s). */
 export const api = new sst.aws.Function("Api", {
+  name,
   handler: "functions/api/lambda.handler",
-  runtime: "nodejs20.x",
+  runtime: "nodejs22.x",
   url: true,
   timeout: "40 seconds",
   memory: "1024 MB",
-  link: [jobs, ...allTables, secrets.AdminToken, secrets.GatewayMnemonic, secrets.ChainUrl],
+  role: lambdaRole("Api", name, apiStatements).arn,
   environment: apiEnvironment,
-  // The experts' manifests (task, hotkey, model hash) ship with the function, as MARKET_DATA_DIR/experts.
-  copyFiles: [{ from: "deploy/experts", to: "deploy/experts" }],
+  logging: { retention: retentionName(stage.logRetentionDays) },
 });

@@ -1,12 +1,59 @@
-/** Every secret in one place (`sst secret set <Name> <value> --stage <stage>`). Never logged, never returned by the API. */
+import { stage } from "./stage";
+
+/**
+ * Secrets: set with `npx sst secret set <Name> <value> --stage <stage>` (SST keeps them encrypted in its state
+ * bucket). None has a default, so a stage deploys only once each is set: no demo key ever reaches the cloud.
+ * Each is copied into an SSM Parameter Store SecureString under /<app>/<stage>/<Name>; functions and tasks get the
+ * parameter's *name* (never the value) and an IAM grant to read that one parameter.
+ */
+const names = {
+  AdminToken: "MarketAdminToken",
+  GatewayMnemonic: "MarketGatewayMnemonic",
+  ValidatorMnemonic: "MarketValidatorMnemonic",
+  /** JSON object: expert id or ss58 -> hotkey secret URI, for the GPU workers (only on stages with GPUs). */
+  ExpertHotkeys: "MarketExpertHotkeys",
+} as const;
+
+export type SecretKey = keyof typeof names;
+
+function secretParameter(key: SecretKey) {
+  const secret = new sst.Secret(names[key]);
+  const parameter = new aws.ssm.Parameter(`${names[key]}Parameter`, {
+    name: `/${$app.name}/${$app.stage}/${names[key]}`,
+    type: "SecureString",
+    value: secret.value,
+    description: `${names[key]} of ${$app.name} (${$app.stage}); set with sst secret set`,
+  });
+  return { secret, parameter };
+}
+
 export const secrets = {
-  AdminToken: new sst.Secret("MarketAdminToken"),
-  ValidatorMnemonic: new sst.Secret("MarketValidatorMnemonic"),
-  GatewayMnemonic: new sst.Secret("MarketGatewayMnemonic"),
-  ChainUrl: new sst.Secret("MarketChainUrl", "wss://entrypoint-finney.opentensor.ai:443"),
-  /** The validator's public ss58 hotkey (not secret; kept here so one `sst secret set` configures a stage). */
-  ValidatorHotkey: new sst.Secret("MarketValidatorHotkey"),
-  /** JSON object: expert id -> hotkey secret URI, for the GPU workers that serve those miners. */
-  ExpertHotkeys: new sst.Secret("MarketExpertHotkeys", "{}"),
+  AdminToken: secretParameter("AdminToken"),
+  GatewayMnemonic: secretParameter("GatewayMnemonic"),
+  ValidatorMnemonic: secretParameter("ValidatorMnemonic"),
+  ...(stage.gpu.enabled ? { ExpertHotkeys: secretParameter("ExpertHotkeys") } : {}),
 };
-export const allSecrets = Object.values(secrets);
+
+/** The setting each secret becomes inside the process (core/config/schema.ts, gpu-workers/config.ts). */
+export const SECRET_SETTING: Record<SecretKey, string> = {
+  AdminToken: "MARKET_ADMIN_TOKEN",
+  GatewayMnemonic: "MARKET_GATEWAY_MNEMONIC",
+  ValidatorMnemonic: "MARKET_VALIDATOR_MNEMONIC",
+  ExpertHotkeys: "WORKER_HOTKEY_URIS",
+};
+
+/**
+ * MARKET_SECRET_PARAMETERS: JSON {setting: parameter name} a function resolves at cold start with
+ * ssm:GetParameters (WithDecryption) before it parses its settings.
+ */
+export function secretParameterNames(keys: readonly SecretKey[]) {
+  return $jsonStringify(
+    Object.fromEntries(
+      keys.map((key) => {
+        const entry = secrets[key as keyof typeof secrets];
+        if (!entry) throw new Error(`secret ${key} is not declared on stage ${$app.stage}`);
+        return [SECRET_SETTING[key], entry.parameter.name];
+      }),
+    ),
+  );
+}

@@ -1,15 +1,41 @@
-import { resourcePrefix } from "./naming";
+import { sweeperEnvironment } from "./environment";
+import { functionName, lambdaRole, onTable } from "./iam";
+import { retentionName, stage } from "./stage";
 import { tables } from "./tables";
 
-/** Settles holds left between two writes (crash, timeout) every minute; it touches the ledger table only. */
-export const sweeper = new sst.aws.CronV2("HoldSweeper", {
+const name = functionName("sweeper");
+
+/**
+ * DynamoLedger.sweepHolds: queries the open-hold shards on gsi1, re-reads holds, applies or cancels them (update),
+ * writes the resulting entries (put) and forgets refused pending holds (delete). The ledger table only.
+ */
+export const sweeperStatements = [
+  onTable(tables.ledger, [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+  ]),
+];
+
+export const sweeperFunction = new sst.aws.Function("HoldSweeper", {
+  name,
+  handler: "functions/api/sweeper.handler",
+  runtime: "nodejs22.x",
+  timeout: "50 seconds",
+  role: lambdaRole("HoldSweeper", name, sweeperStatements).arn,
+  environment: sweeperEnvironment,
+  // Two sweeps at once would race on the same holds for nothing.
+  concurrency: { reserved: 1 },
+  retries: 0,
+  logging: { retention: retentionName(stage.logRetentionDays) },
+});
+
+/** Settles holds left between two writes (crash, timeout) every minute. */
+export const sweeper = new sst.aws.CronV2("HoldSweeperTick", {
   schedule: "rate(1 minute)",
-  function: {
-    handler: "functions/api/sweeper.handler",
-    runtime: "nodejs20.x",
-    timeout: "50 seconds",
-    link: [tables.ledger],
-    environment: { MARKET_RESOURCE_PREFIX: resourcePrefix, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-  },
+  function: sweeperFunction,
   retries: 0,
 });

@@ -1,152 +1,301 @@
+import { JOBS_QUEUE } from "./definitions";
+import { allow, onTable, policyDocument, readObjects, readParameters, sendTo } from "./iam";
+import { modelStore } from "./models";
 import { resourcePrefix } from "./naming";
-import { jobs, jobsDlq } from "./queue";
+import { jobs, jobsDlq, settle } from "./queue";
 import { secrets } from "./secrets";
-import { allTables } from "./tables";
+import { stage } from "./stage";
+import { tables } from "./tables";
 
 /**
- * GPU workers. SST's Service is Fargate-only (no GPU; see ECOSYSTEM.md, PR anomalyco/sst#6646), so this is the
- * escape hatch: an ECS cluster on GPU EC2 instances (ECS GPU AMI) declared with raw Pulumi, the task definition asking
- * for one GPU, and the links turned into environment variables with sst.Linkable.env (which grants no IAM: the task
- * role below grants exactly what the worker calls).
+ * GPU workers, only on stages whose config asks for GPUs. SST's Service is Fargate-only (no GPU; ECOSYSTEM.md,
+ * PR anomalyco/sst#6646), so this is raw Pulumi: ECS on GPU EC2 instances (ECS GPU AMI) behind a capacity provider
+ * with managed scaling, one task per GPU, scaled by Application Auto Scaling on the jobs queue's backlog per task,
+ * down to `gpu.minTasks` (0 by default) when idle. The image is built from gpu-workers/Dockerfile and pushed to the
+ * stack's own ECR repository by `sst deploy` (@pulumi/docker-build, as SST's Service does), and the task runs it by
+ * digest, so a deploy always runs the image of the code it deployed.
  */
-const vpc = new sst.aws.Vpc("WorkersVpc", { nat: "ec2" });
-const cluster = new aws.ecs.Cluster("GpuWorkers");
+function gpuWorkers() {
+  const secretHotkeys = secrets.ExpertHotkeys;
+  if (!secretHotkeys) throw new Error("MarketExpertHotkeys is declared on every stage with GPUs");
+  const family = `${$app.name}-${$app.stage}-gpu-worker`;
+  const region = aws.getRegionOutput({}).region;
 
-const ami = aws.ssm.getParameterOutput({
-  name: "/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id",
-});
-const instanceRole = new aws.iam.Role("GpuInstanceRole", {
-  assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }),
-  managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"],
-});
-const profile = new aws.iam.InstanceProfile("GpuInstanceProfile", { role: instanceRole.name });
-const template = new aws.ec2.LaunchTemplate("GpuLaunchTemplate", {
-  imageId: ami.value,
-  instanceType: "g4dn.xlarge",
-  iamInstanceProfile: { arn: profile.arn },
-  userData: cluster.name.apply((name) =>
-    Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${name} >> /etc/ecs/ecs.config\n`).toString("base64"),
-  ),
-  vpcSecurityGroupIds: vpc.securityGroups,
-});
-const asg = new aws.autoscaling.Group("GpuAsg", {
-  minSize: 0,
-  maxSize: 4,
-  vpcZoneIdentifiers: vpc.privateSubnets,
-  launchTemplate: { id: template.id, version: "$Latest" },
-  protectFromScaleIn: true,
-});
-const capacity = new aws.ecs.CapacityProvider("GpuCapacity", {
-  autoScalingGroupProvider: {
-    autoScalingGroupArn: asg.arn,
-    managedScaling: { status: "ENABLED", targetCapacity: 100 },
-    managedTerminationProtection: "ENABLED",
-  },
-});
-new aws.ecs.ClusterCapacityProviders("GpuCapacityProviders", {
-  clusterName: cluster.name,
-  capacityProviders: [capacity.name],
-});
+  // --- image -------------------------------------------------------------------------------------------------
+  const repository = new aws.ecr.Repository("GpuWorkerRepository", {
+    name: family,
+    imageTagMutability: "MUTABLE",
+    imageScanningConfiguration: { scanOnPush: true },
+    forceDelete: !stage.production,
+  });
+  // Tasks run by digest, so only the newest images can be running; older ones are removed.
+  new aws.ecr.LifecyclePolicy("GpuWorkerRepositoryLifecycle", {
+    repository: repository.name,
+    policy: JSON.stringify({
+      rules: [
+        {
+          rulePriority: 1,
+          description: "expire untagged images (build cache layers, superseded pushes) after 7 days",
+          selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+          action: { type: "expire" },
+        },
+        {
+          rulePriority: 2,
+          description: "keep the 10 newest images",
+          selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 10 },
+          action: { type: "expire" },
+        },
+      ],
+    }),
+  });
+  const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId });
+  const image = new dockerbuild.Image("GpuWorkerImage", {
+    context: { location: $cli.paths.root },
+    dockerfile: { location: `${$cli.paths.root}/gpu-workers/Dockerfile` },
+    platforms: ["linux/amd64"],
+    push: true,
+    tags: [$interpolate`${repository.repositoryUrl}:${$app.stage}`],
+    registries: [{ address: repository.repositoryUrl, username: token.userName, password: token.password }],
+  });
+  const imageRef = $interpolate`${repository.repositoryUrl}@${image.digest}`;
 
-const repo = new aws.ecr.Repository("GpuWorkerImage", { forceDelete: $app.stage !== "production" });
-const taskRole = new aws.iam.Role("GpuTaskRole", {
-  assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ecs-tasks.amazonaws.com" }),
-  inlinePolicies: [
-    {
-      name: "queue-and-tables",
-      policy: $jsonStringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Action: [
-              "sqs:ReceiveMessage",
-              "sqs:DeleteMessage",
-              "sqs:ChangeMessageVisibility",
-              "sqs:GetQueueUrl",
-              "sqs:GetQueueAttributes",
-              "sqs:SendMessage",
-            ],
-            Resource: [jobs.arn, jobsDlq.arn],
-          },
-          {
-            Effect: "Allow",
-            Action: [
-              "dynamodb:GetItem",
-              "dynamodb:PutItem",
-              "dynamodb:UpdateItem",
-              "dynamodb:BatchGetItem",
-              "dynamodb:Query",
-            ],
-            Resource: allTables.flatMap((t) => [t.arn, $interpolate`${t.arn}/index/*`]),
-          },
-        ],
-      }),
+  // --- instances -----------------------------------------------------------------------------------------
+  const vpc = new sst.aws.Vpc("WorkersVpc", { nat: "ec2" });
+  const cluster = new aws.ecs.Cluster("GpuWorkers", {
+    name: family,
+    // RunningTaskCount, which the backlog-per-task metric divides by.
+    settings: [{ name: "containerInsights", value: "enabled" }],
+  });
+  const ami = aws.ssm.getParameterOutput({
+    name: "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id",
+  });
+  // The ECS agent's role on the instance (register, poll, pull through the task's execution role). AWS's managed
+  // policy is the documented minimum for the agent; its actions have no resource-level form.
+  const instanceRole = new aws.iam.Role("GpuInstanceRole", {
+    assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }),
+    managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"],
+  });
+  const profile = new aws.iam.InstanceProfile("GpuInstanceProfile", { role: instanceRole.name });
+  const template = new aws.ec2.LaunchTemplate("GpuLaunchTemplate", {
+    imageId: ami.value,
+    instanceType: stage.gpu.instanceType,
+    iamInstanceProfile: { arn: profile.arn },
+    // IMDSv2 only, one hop: a container cannot reach the instance role's credentials.
+    metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" },
+    userData: cluster.name.apply((name) =>
+      Buffer.from(
+        `#!/bin/bash\necho ECS_CLUSTER=${name} >> /etc/ecs/ecs.config\necho ECS_IMAGE_PULL_BEHAVIOR=prefer-cached >> /etc/ecs/ecs.config\n`,
+      ).toString("base64"),
+    ),
+    vpcSecurityGroupIds: vpc.securityGroups,
+  });
+  const asg = new aws.autoscaling.Group("GpuAsg", {
+    minSize: 0,
+    maxSize: stage.gpu.maxTasks,
+    vpcZoneIdentifiers: vpc.privateSubnets,
+    launchTemplate: { id: template.id, version: "$Latest" },
+    protectFromScaleIn: true,
+    // ECS managed scaling owns the desired capacity.
+    tags: [{ key: "AmazonECSManaged", value: "true", propagateAtLaunch: true }],
+  });
+  const capacity = new aws.ecs.CapacityProvider("GpuCapacity", {
+    autoScalingGroupProvider: {
+      autoScalingGroupArn: asg.arn,
+      managedScaling: { status: "ENABLED", targetCapacity: 100, minimumScalingStepSize: 1, maximumScalingStepSize: 4 },
+      managedTerminationProtection: "ENABLED",
     },
-  ],
-});
+  });
+  const capacityAssociation = new aws.ecs.ClusterCapacityProviders("GpuCapacityProviders", {
+    clusterName: cluster.name,
+    capacityProviders: [capacity.name],
+    defaultCapacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
+  });
 
-const env = sst.Linkable.env([jobs, ...allTables]).apply((linked) => ({
-  ...linked,
-  MARKET_RESOURCE_PREFIX: resourcePrefix,
-  WORKER_EXPERTS_DIR: "/data/experts",
-}));
+  // --- the task's roles ----------------------------------------------------------------------------------
+  const logGroup = new aws.cloudwatch.LogGroup("GpuWorkerLogs", {
+    name: `/ecs/${family}`,
+    retentionInDays: stage.logRetentionDays,
+  });
+  // The worker (gpu-workers/): receive, heartbeat and delete jobs; dead-letter one (send to the DLQ); mark its job
+  // running / answered / failed (a conditional update, re-read on a lost race); tell the settler a query's last
+  // answer is in; read models. It cannot touch keys, the ledger or scores.
+  const taskStatements = [
+    allow(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], [jobs.arn]),
+    sendTo(jobsDlq, settle),
+    onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:UpdateItem"]),
+    readObjects(modelStore),
+  ];
+  const taskRole = new aws.iam.Role("GpuTaskRole", {
+    assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ecs-tasks.amazonaws.com" }),
+    inlinePolicies: [{ name: "least-privilege", policy: policyDocument(taskStatements) }],
+  });
+  // What the ECS agent does for this task: pull its image, write its logs, inject its one secret.
+  // ecr:GetAuthorizationToken has no resource-level permission: AWS accepts only "*" for it.
+  const executionStatements = [
+    allow(["ecr:GetAuthorizationToken"], ["*"]),
+    allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repository.arn]),
+    allow(["logs:CreateLogStream", "logs:PutLogEvents"], [$interpolate`${logGroup.arn}:*`]),
+    readParameters(secretHotkeys.parameter),
+  ];
+  const executionRole = new aws.iam.Role("GpuTaskExecutionRole", {
+    assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ecs-tasks.amazonaws.com" }),
+    inlinePolicies: [{ name: "least-privilege", policy: policyDocument(executionStatements) }],
+  });
 
-// The miners' hotkey secrets reach the container through ECS `secrets` (an SSM SecureString read by the agent at
-// start), never as plain environment in the task definition, where DescribeTaskDefinition would show them.
-const hotkeysParameter = new aws.ssm.Parameter("ExpertHotkeys", {
-  type: "SecureString",
-  value: secrets.ExpertHotkeys.value,
-});
-const executionRole = new aws.iam.Role("GpuTaskExecutionRole", {
-  assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ecs-tasks.amazonaws.com" }),
-  managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
-  inlinePolicies: [
-    {
-      name: "expert-hotkeys",
-      policy: $jsonStringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [hotkeysParameter.arn] }],
-      }),
-    },
-  ],
-});
-const taskDefinition = new aws.ecs.TaskDefinition("GpuWorkerTask", {
-  family: `${$app.name}-${$app.stage}-gpu-worker`,
-  requiresCompatibilities: ["EC2"],
-  networkMode: "awsvpc",
-  taskRoleArn: taskRole.arn,
-  executionRoleArn: executionRole.arn,
-  containerDefinitions: $jsonStringify([
-    {
-      name: "worker",
-      image: $interpolate`${repo.repositoryUrl}:latest`,
-      memory: 12_000,
-      essential: true,
-      resourceRequirements: [{ type: "GPU", value: "1" }],
-      secrets: [{ name: "WORKER_HOTKEY_URIS", valueFrom: hotkeysParameter.arn }],
-      environment: env.apply((vars) => Object.entries(vars).map(([name, value]) => ({ name, value: String(value) }))),
-      healthCheck: {
-        command: [
-          "CMD",
-          "node",
-          "-e",
-          "fetch('http://127.0.0.1:9100/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
-        ],
-        interval: 30,
-        retries: 3,
-        startPeriod: 60,
+  // --- task and service ----------------------------------------------------------------------------------
+  const environment = {
+    MARKET_RESOURCE_PREFIX: resourcePrefix,
+    MARKET_MODEL_BUCKET: modelStore.name,
+    AWS_REGION: region,
+    WORKER_MAX_RECEIVES: String(JOBS_QUEUE.deadLetter?.maxReceiveCount ?? 5),
+    WORKER_METRICS_HOST: "127.0.0.1",
+    WORKER_METRICS_PORT: "9100",
+  };
+  const taskDefinition = new aws.ecs.TaskDefinition("GpuWorkerTask", {
+    family,
+    requiresCompatibilities: ["EC2"],
+    networkMode: "awsvpc",
+    taskRoleArn: taskRole.arn,
+    executionRoleArn: executionRole.arn,
+    containerDefinitions: $jsonStringify([
+      {
+        name: "worker",
+        image: imageRef,
+        // g4dn.xlarge: 16 GiB; leave the agent and the OS their share.
+        memory: 14_000,
+        essential: true,
+        resourceRequirements: [{ type: "GPU", value: "1" }],
+        // The hotkey secrets reach the container through ECS `secrets` (read by the agent from SSM at start),
+        // never as plain environment, where DescribeTaskDefinition would show them.
+        secrets: [{ name: "WORKER_HOTKEY_URIS", valueFrom: secretHotkeys.parameter.arn }],
+        environment: $resolve(environment).apply((vars) =>
+          Object.entries(vars).map(([name, value]) => ({ name, value: String(value) })),
+        ),
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": "worker" },
+        },
+        healthCheck: {
+          command: [
+            "CMD",
+            "node",
+            "-e",
+            "fetch('http://127.0.0.1:9100/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+          ],
+          interval: 30,
+          retries: 3,
+          // Model download + CUDA session creation happen before /health turns ok.
+          startPeriod: 180,
+        },
+        // Longer than the worker's drain (WORKER_DRAIN_TIMEOUT_MS, 30 s) so SIGTERM lets in-flight jobs finish.
+        stopTimeout: 120,
       },
-      // Longer than the worker's drain (WORKER_DRAIN_TIMEOUT_MS, 30 s) so SIGTERM lets in-flight jobs finish.
-      stopTimeout: 120,
-    },
-  ]),
-});
+    ]),
+  });
 
-new aws.ecs.Service("GpuWorkerService", {
-  cluster: cluster.arn,
-  taskDefinition: taskDefinition.arn,
-  desiredCount: 1,
-  capacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
-  networkConfiguration: { subnets: vpc.privateSubnets, securityGroups: vpc.securityGroups },
-});
+  const service = new aws.ecs.Service(
+    "GpuWorkerService",
+    {
+      name: "gpu-worker",
+      cluster: cluster.arn,
+      taskDefinition: taskDefinition.arn,
+      desiredCount: stage.gpu.minTasks,
+      capacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
+      networkConfiguration: { subnets: vpc.privateSubnets, securityGroups: vpc.securityGroups },
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+    },
+    // The service cannot place a task before the capacity provider is associated with the cluster; the desired
+    // count belongs to the scaling policy after the first deploy.
+    { dependsOn: [capacityAssociation], ignoreChanges: ["desiredCount"] },
+  );
+
+  // --- scaling on backlog per task -----------------------------------------------------------------------
+  const scaling = new aws.appautoscaling.Target("GpuWorkerScaling", {
+    serviceNamespace: "ecs",
+    scalableDimension: "ecs:service:DesiredCount",
+    resourceId: $interpolate`service/${cluster.name}/${service.name}`,
+    minCapacity: stage.gpu.minTasks,
+    maxCapacity: stage.gpu.maxTasks,
+  });
+  const queueName = jobs.nodes.queue.name;
+  const visible = {
+    namespace: "AWS/SQS",
+    metricName: "ApproximateNumberOfMessagesVisible",
+    dimensions: [{ name: "QueueName", value: queueName }],
+  };
+  const running = {
+    namespace: "ECS/ContainerInsights",
+    metricName: "RunningTaskCount",
+    dimensions: [
+      { name: "ClusterName", value: cluster.name },
+      { name: "ServiceName", value: service.name },
+    ],
+  };
+  // Target tracking keeps (visible jobs / running tasks) near the target: 2 x the backlog adds tasks in
+  // proportion, an empty queue removes them down to the minimum.
+  new aws.appautoscaling.Policy("GpuWorkerBacklogPerTask", {
+    policyType: "TargetTrackingScaling",
+    resourceId: scaling.resourceId,
+    scalableDimension: scaling.scalableDimension,
+    serviceNamespace: scaling.serviceNamespace,
+    targetTrackingScalingPolicyConfiguration: {
+      targetValue: stage.gpu.backlogPerTask,
+      scaleInCooldown: 600,
+      scaleOutCooldown: 60,
+      customizedMetricSpecification: {
+        metrics: [
+          { id: "visible", returnData: false, metricStat: { metric: visible, stat: "Sum" } },
+          { id: "running", returnData: false, metricStat: { metric: running, stat: "Average" } },
+          {
+            id: "backlogPerTask",
+            label: "visible jobs per running task",
+            returnData: true,
+            expression: "IF(FILL(running, 0) > 0, visible / FILL(running, 0), visible)",
+          },
+        ],
+      },
+    },
+  });
+  // Target tracking multiplies the current count, so from zero tasks it can never scale out: a step policy adds the
+  // first task when jobs wait and no task runs (its alarm's expression is 0 whenever a task runs).
+  const fromZero = new aws.appautoscaling.Policy("GpuWorkerFromZero", {
+    policyType: "StepScaling",
+    resourceId: scaling.resourceId,
+    scalableDimension: scaling.scalableDimension,
+    serviceNamespace: scaling.serviceNamespace,
+    stepScalingPolicyConfiguration: {
+      adjustmentType: "ChangeInCapacity",
+      cooldown: 300,
+      metricAggregationType: "Maximum",
+      stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
+    },
+  });
+  new aws.cloudwatch.MetricAlarm("GpuWorkerJobsWaitingWithoutTask", {
+    alarmDescription: "jobs wait and no GPU task runs: start one (scale from zero)",
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: 0,
+    evaluationPeriods: 1,
+    treatMissingData: "notBreaching",
+    alarmActions: [fromZero.arn],
+    metricQueries: [
+      {
+        id: "visible",
+        metric: { ...visible, dimensions: { QueueName: queueName }, period: 60, stat: "Maximum" },
+      },
+      {
+        id: "running",
+        metric: {
+          ...running,
+          dimensions: { ClusterName: cluster.name, ServiceName: service.name },
+          period: 60,
+          stat: "Average",
+        },
+      },
+      { id: "waiting", expression: "IF(FILL(running, 0) == 0, visible, 0)", returnData: true },
+    ],
+  });
+
+  return { repository, cluster, service, logGroup, taskRole, executionRole, imageRef };
+}
+
+export const workers = stage.gpu.enabled ? gpuWorkers() : undefined;
