@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: fast pure unit tests beside the code, and integration suites that start emulators,
-// worker processes and the embedded chain. `npm test` runs both; `npm run check` runs only unit.
+// Three projects: fast pure unit tests beside the code; integration suites that start emulators, worker processes
+// and the embedded chain; and `cloud`, what can be proven of the deployed stack without AWS (the resource graph of
+// sst.config.ts + infra/, the handlers bundled as SST bundles them). `npm test` runs all three; `npm run check`
+// runs only unit.
 export default defineConfig({
   test: {
     // The AWS SDK warns on Node 20 about its 2027 support window on every client; it says nothing about our code.
@@ -23,6 +25,18 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts", "**/*.int.test.ts"],
+          exclude: ["node_modules/**", "test/cloud/**"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "cloud",
+          include: ["test/cloud/**/*.test.ts"],
           exclude: ["node_modules/**"],
           environment: "node",
           testTimeout: 120_000,

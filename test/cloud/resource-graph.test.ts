@@ -1,0 +1,491 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve as resolvePath } from "node:path";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  ACCOUNT,
+  type Graph,
+  installStandIns,
+  Out,
+  REGION,
+  type Recorded,
+  resolve,
+  SECRET_MARK,
+  type Statement,
+} from "./stand-ins.ts";
+
+/**
+ * The cloud stack's resource graph, evaluated from `sst.config.ts` and `infra/` with recording stand-ins for SST's
+ * globals (stand-ins.ts): who may do what (exactly), no wildcard, dead-letter queues, alarms, scaling on backlog,
+ * production retained and protected, and no secret in plain configuration.
+ */
+
+const ROOT = resolvePath(import.meta.dirname, "../..");
+// Loaded by path so the main tsconfig does not type-check SST's config against Node's globals.
+const CONFIG = join(ROOT, "sst.config.ts");
+const STAGE_MODULE = join(ROOT, "infra/stage.ts");
+const HOTKEY = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+const PRODUCTION = { netuid: 42, validatorHotkey: HOTKEY, alarmEmail: "ops@example.com" };
+
+interface SstConfig {
+  app(input: { stage: string }): { removal: string; protect: boolean };
+  run(): Promise<Record<string, unknown>>;
+}
+
+interface Evaluated {
+  readonly graph: Graph;
+  readonly outputs: Record<string, unknown>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "market-stage-"));
+
+async function evaluate(stage: string, stageFile: unknown): Promise<Evaluated> {
+  vi.resetModules();
+  const path = join(dir, `${stage}-${Math.random().toString(36).slice(2)}.json`);
+  if (stageFile !== undefined) writeFileSync(path, JSON.stringify(stageFile));
+  vi.stubEnv("MARKET_STAGE_CONFIG", path);
+  const graph = installStandIns(stage, ROOT);
+  const config = (await import(CONFIG)).default as SstConfig;
+  const outputs = resolve(await config.run());
+  return { graph, outputs };
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+// --- reading the graph ---------------------------------------------------------------------------------------
+
+const prefix = (stage: string) => `intelligence-market-${stage}-`;
+const table = (stage: string, name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${prefix(stage)}${name}`;
+const gsi = (stage: string, name: string) => `${table(stage, name)}/index/gsi1`;
+const queue = (stage: string, name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${prefix(stage)}${name}`;
+const parameter = (stage: string, name: string) =>
+  `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/intelligence-market/${stage}/${name}`;
+const lambdaLogs = (stage: string, fn: string) =>
+  `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${prefix(stage)}${fn}:*`;
+
+function statementsOfRole(graph: Graph, role: Recorded): Statement[] {
+  const policies = resolve(role.args.inlinePolicies) as { policy: string }[] | undefined;
+  return (policies ?? []).flatMap((p) => (JSON.parse(p.policy) as { Statement: Statement[] }).Statement);
+}
+
+function roleByArn(graph: Graph, arn: unknown): Recorded {
+  const role = graph.byType("aws:iam:Role").find((r) => resolve(r.instance.arn) === resolve(arn));
+  if (!role) throw new Error(`no role with arn ${String(resolve(arn))}`);
+  return role;
+}
+
+function functionStatements(graph: Graph, name: string): Statement[] {
+  const fn = graph.one("sst:aws:Function", name);
+  const implicit = (fn.instance as unknown as { implicit: Statement[] }).implicit;
+  const own = fn.args.role === undefined ? [] : statementsOfRole(graph, roleByArn(graph, fn.args.role));
+  return [...own, ...implicit];
+}
+
+/** "action resource" pairs, the unit least privilege is judged in. */
+function grants(statements: readonly Statement[]): string[] {
+  for (const s of statements) expect(s.Effect).toBe("Allow");
+  return [...new Set(statements.flatMap((s) => s.Action.flatMap((a) => s.Resource.map((r) => `${a} ${r}`))))].sort();
+}
+
+function expected(rows: readonly (readonly [readonly string[], readonly string[]])[]): string[] {
+  return [...new Set(rows.flatMap(([actions, resources]) => actions.flatMap((a) => resources.map((r) => `${a} ${r}`))))]
+    .sort()
+    .filter((x) => x.length > 0);
+}
+
+const ddb = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`);
+const LEDGER_ALL = ddb("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem");
+const CONSUME = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"];
+const LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"];
+const SEND = ["sqs:GetQueueUrl", "sqs:SendMessage"];
+
+function environmentOf(fn: Recorded): Record<string, string> {
+  return resolve(fn.args.environment) as Record<string, string>;
+}
+
+function containerOf(graph: Graph) {
+  const task = graph.one("aws:ecs:TaskDefinition", "GpuWorkerTask");
+  const [container] = JSON.parse(resolve(task.args.containerDefinitions) as string) as {
+    image: string;
+    environment: { name: string; value: string }[];
+    secrets: { name: string; valueFrom: string }[];
+    logConfiguration: { logDriver: string; options: Record<string, string> };
+  }[];
+  if (!container) throw new Error("no container");
+  return container;
+}
+
+// --- the production stage ------------------------------------------------------------------------------------
+
+describe("production", () => {
+  let prod: Evaluated;
+  const S = "production";
+  beforeAll(async () => {
+    prod = await evaluate(S, PRODUCTION);
+  });
+
+  it("is retained and protected; every other stage is removed and unprotected", async () => {
+    const config = (await import(CONFIG)).default as SstConfig;
+    expect(config.app({ stage: "production" })).toMatchObject({ removal: "retain", protect: true });
+    for (const stage of ["prod", "dev", "pr-12"]) {
+      expect(config.app({ stage })).toMatchObject({ removal: "remove", protect: false });
+    }
+    for (const t of prod.graph.byType("sst:aws:Dynamo")) expect(t.args.deletionProtection).toBe(true);
+  });
+
+  it("gives each principal exactly the actions its code calls, on exactly its resources", () => {
+    const g = prod.graph;
+    const bucketObjects = `${resolve(g.one("sst:aws:Bucket", "ModelStore").instance.arn)}/*`;
+    expect(grants(functionStatements(g, "Api"))).toEqual(
+      expected([
+        [ddb("DeleteItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "keys")]],
+        [LEDGER_ALL, [table(S, "ledger"), gsi(S, "ledger")]],
+        [ddb("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "jobs")]],
+        [ddb("GetItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
+        [SEND, [queue(S, "jobs")]],
+        [["ssm:GetParameters"], [parameter(S, "MarketAdminToken"), parameter(S, "MarketGatewayMnemonic")]],
+        [LOGS, [lambdaLogs(S, "api")]],
+      ]),
+    );
+    expect(grants(functionStatements(g, "Validator"))).toEqual(
+      expected([
+        [ddb("BatchGetItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "jobs")]],
+        [ddb("GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "scores"), gsi(S, "scores")]],
+        [SEND, [queue(S, "jobs")]],
+        [["sqs:SendMessage"], [queue(S, "validator-failures")]],
+        [["ssm:GetParameters"], [parameter(S, "MarketValidatorMnemonic")]],
+        [["s3:GetObject"], [bucketObjects]],
+        [LOGS, [lambdaLogs(S, "validator")]],
+      ]),
+    );
+    expect(grants(functionStatements(g, "HoldSweeper"))).toEqual(
+      expected([
+        [LEDGER_ALL, [table(S, "ledger"), gsi(S, "ledger")]],
+        [LOGS, [lambdaLogs(S, "sweeper")]],
+      ]),
+    );
+    expect(grants(functionStatements(g, "SettleSubscriber"))).toEqual(
+      expected([
+        [ddb("BatchGetItem", "GetItem", "Query", "UpdateItem"), [table(S, "jobs"), gsi(S, "jobs")]],
+        [ddb("BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "ledger"), gsi(S, "ledger")]],
+        [[...CONSUME, "sqs:GetQueueAttributes"], [queue(S, "settle")]],
+        [LOGS, [lambdaLogs(S, "settler")]],
+      ]),
+    );
+    expect(grants(statementsOfRole(g, g.one("aws:iam:Role", "GpuTaskRole")))).toEqual(
+      expected([
+        [CONSUME, [queue(S, "jobs")]],
+        [SEND, [queue(S, "jobs-dlq"), queue(S, "settle")]],
+        [ddb("GetItem", "UpdateItem"), [table(S, "jobs")]],
+        [["s3:GetObject"], [bucketObjects]],
+      ]),
+    );
+    const repository = String(resolve(g.one("aws:ecr:Repository", "GpuWorkerRepository").instance.arn));
+    const logGroup = String(resolve(g.one("aws:cloudwatch:LogGroup", "GpuWorkerLogs").instance.arn));
+    expect(grants(statementsOfRole(g, g.one("aws:iam:Role", "GpuTaskExecutionRole")))).toEqual(
+      expected([
+        [["ecr:GetAuthorizationToken"], ["*"]],
+        [["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repository]],
+        [LOGS, [`${logGroup}:*`]],
+        [["ssm:GetParameters"], [parameter(S, "MarketExpertHotkeys")]],
+      ]),
+    );
+  });
+
+  it("has no wildcard action or resource, no link and no managed policy but the ECS agent's", () => {
+    const g = prod.graph;
+    for (const fn of g.byType("sst:aws:Function")) {
+      // `link` on a Dynamo/Queue/Bucket would add dynamodb:*, sqs:*, s3:*; `permissions` are ignored with a role.
+      expect(fn.args.link, fn.name).toBeUndefined();
+      expect(fn.args.permissions, fn.name).toBeUndefined();
+      expect(fn.args.role, fn.name).toBeDefined();
+    }
+    for (const role of g.byType("aws:iam:Role")) {
+      for (const s of statementsOfRole(g, role)) {
+        for (const action of s.Action) expect(action, role.name).not.toContain("*");
+        for (const resource of s.Resource) {
+          // The only bare "*": ecr:GetAuthorizationToken, which has no resource-level form in IAM.
+          if (resource === "*") expect(s.Action, role.name).toEqual(["ecr:GetAuthorizationToken"]);
+          // A trailing "/*" (objects of the model bucket) or ":*" (the streams of one log group) only.
+          else expect(resource.replace(/(\/\*|:\*)$/, ""), `${role.name}: ${resource}`).not.toContain("*");
+        }
+      }
+      const managed = (resolve(role.args.managedPolicyArns) as string[] | undefined) ?? [];
+      if (role.name === "GpuInstanceRole") {
+        expect(managed).toEqual(["arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"]);
+      } else expect(managed, role.name).toEqual([]);
+    }
+  });
+
+  it("keeps keys, ledger and scores out of the workers' reach", () => {
+    const workerGrants = grants(statementsOfRole(prod.graph, prod.graph.one("aws:iam:Role", "GpuTaskRole")));
+    for (const name of ["keys", "ledger", "scores"]) {
+      expect(workerGrants.filter((g) => g.includes(`table/${prefix(S)}${name}`))).toEqual([]);
+    }
+    expect(workerGrants.some((g) => g.startsWith("s3:Put"))).toBe(false);
+  });
+
+  it("puts no secret in plain configuration: secrets are SSM SecureStrings read by name", () => {
+    const g = prod.graph;
+    const secretSettings = ["MARKET_ADMIN_TOKEN", "MARKET_GATEWAY_MNEMONIC", "MARKET_VALIDATOR_MNEMONIC"];
+    for (const fn of g.byType("sst:aws:Function")) {
+      const env = environmentOf(fn);
+      for (const [name, value] of Object.entries(env)) {
+        expect(secretSettings, `${fn.name}.${name}`).not.toContain(name);
+        expect(value, `${fn.name}.${name}`).not.toContain(SECRET_MARK);
+      }
+    }
+    const container = containerOf(g);
+    expect(JSON.stringify(container.environment)).not.toContain(SECRET_MARK);
+    expect(container.environment.map((e) => e.name)).not.toContain("WORKER_HOTKEY_URIS");
+    expect(container.secrets).toEqual([{ name: "WORKER_HOTKEY_URIS", valueFrom: parameter(S, "MarketExpertHotkeys") }]);
+    // Each function is told the parameter names of exactly the secrets its role may read.
+    expect(JSON.parse(environmentOf(g.one("sst:aws:Function", "Api")).MARKET_SECRET_PARAMETERS ?? "")).toEqual({
+      MARKET_ADMIN_TOKEN: "/intelligence-market/production/MarketAdminToken",
+      MARKET_GATEWAY_MNEMONIC: "/intelligence-market/production/MarketGatewayMnemonic",
+    });
+    expect(JSON.parse(environmentOf(g.one("sst:aws:Function", "Validator")).MARKET_SECRET_PARAMETERS ?? "")).toEqual({
+      MARKET_VALIDATOR_MNEMONIC: "/intelligence-market/production/MarketValidatorMnemonic",
+    });
+    for (const p of g.byType("aws:ssm:Parameter")) {
+      expect(p.args.type).toBe("SecureString");
+      expect(resolve(p.args.value)).toBe(`${SECRET_MARK}${p.name.replace(/Parameter$/, "")}`);
+    }
+    // No secret has a default: a stage deploys only once each is set (no demo key).
+    for (const s of g.byType("sst:sst:Secret")) expect(s.args.placeholder, s.name).toBeUndefined();
+    expect(
+      g
+        .byType("sst:sst:Secret")
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["MarketAdminToken", "MarketExpertHotkeys", "MarketGatewayMnemonic", "MarketValidatorMnemonic"]);
+  });
+
+  it("sets the stage's netuid and chain on the functions, and runs Node 22", () => {
+    for (const name of ["Api", "Validator"]) {
+      const env = environmentOf(prod.graph.one("sst:aws:Function", name));
+      expect(env.MARKET_NETUID).toBe("42");
+      expect(env.MARKET_CHAIN_URL).toBe("wss://entrypoint-finney.opentensor.ai:443");
+      expect(env.MARKET_RESOURCE_PREFIX).toBe(prefix(S));
+    }
+    for (const fn of prod.graph.byType("sst:aws:Function")) expect(fn.args.runtime, fn.name).toBe("nodejs22.x");
+    const dockerfile = readFileSync(join(ROOT, "gpu-workers/Dockerfile"), "utf8");
+    const nodeImages = [...dockerfile.matchAll(/^FROM\s+(?:--platform=\S+\s+)?node:(\d+)/gm)].map((m) => Number(m[1]));
+    expect(nodeImages.length).toBeGreaterThan(0);
+    for (const major of nodeImages) expect(major).toBeGreaterThanOrEqual(22);
+  });
+
+  it("dead-letters both queues and alarms on every dead-letter queue", () => {
+    const g = prod.graph;
+    const q = (name: string) => g.one("sst:aws:Queue", name);
+    expect(resolve(q("Jobs").args.dlq)).toEqual({ queue: queue(S, "jobs-dlq"), retry: 5 });
+    expect(resolve(q("Settle").args.dlq)).toEqual({ queue: queue(S, "settle-dlq"), retry: 5 });
+    expect(g.subscriptions).toEqual([
+      { queue: "Settle", function: "SettleSubscriber", args: { batch: { size: 10, partialResponses: true } } },
+    ]);
+    expect(g.one("sst:aws:Function", "SettleSubscriber").args.handler).toBe("functions/settler/lambda.handler");
+    const alarmed = g
+      .byType("aws:cloudwatch:MetricAlarm")
+      .filter((a) => a.args.metricName === "ApproximateNumberOfMessagesVisible")
+      .map((a) => (resolve(a.args.dimensions) as { QueueName: string }).QueueName)
+      .sort();
+    expect(alarmed).toEqual([`${prefix(S)}jobs-dlq`, `${prefix(S)}settle-dlq`, `${prefix(S)}validator-failures`]);
+  });
+
+  it("runs the validator on a frequent tick, one at a time, with its failures alarmed", () => {
+    const g = prod.graph;
+    const fn = g.one("sst:aws:Function", "Validator");
+    expect(fn.args.concurrency).toEqual({ reserved: 1 });
+    const tick = g.one("sst:aws:CronV2", "ValidatorTick");
+    expect(tick.args.schedule).toBe("rate(2 minutes)");
+    expect(tick.args.function).toBe(fn.instance);
+    const invokeConfig: Record<string, unknown> = { maximumRetryAttempts: fn.args.retries };
+    (fn.args.transform as { eventInvokeConfig: (a: Record<string, unknown>) => void }).eventInvokeConfig(invokeConfig);
+    expect(resolve(invokeConfig)).toEqual({
+      maximumRetryAttempts: 1,
+      maximumEventAgeInSeconds: 3600,
+      destinationConfig: { onFailure: { destination: queue(S, "validator-failures") } },
+    });
+
+    const alarms = g.byType("aws:cloudwatch:MetricAlarm");
+    const topic = resolve(g.one("aws:sns:Topic", "Alarms").instance.arn);
+    for (const a of alarms.filter((x) => x.name !== "GpuWorkerJobsWaitingWithoutTask")) {
+      expect(resolve(a.args.alarmActions), a.name).toEqual([topic]);
+    }
+    const errors = g.one("aws:cloudwatch:MetricAlarm", "ValidatorErrors");
+    expect(resolve(errors.args.dimensions)).toEqual({ FunctionName: `${prefix(S)}validator` });
+    const filter = g.one("aws:cloudwatch:LogMetricFilter", "WeightsAccepted");
+    expect(resolve(filter.args.logGroupName)).toBe(`/aws/lambda/${prefix(S)}validator`);
+    expect(filter.args.pattern).toContain('"weights submitted"');
+    const missed = g.one("aws:cloudwatch:MetricAlarm", "ValidatorMissedEpoch");
+    expect(missed.args).toMatchObject({
+      metricName: "WeightsAccepted",
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "breaching",
+      period: 3600,
+      evaluationPeriods: 3,
+    });
+    const email = g.one("aws:sns:TopicSubscription", "AlarmsEmail");
+    expect(email.args).toMatchObject({ protocol: "email", endpoint: "ops@example.com" });
+  });
+
+  it("alarms on the API's 5xx rate", () => {
+    const alarm = prod.graph.one("aws:cloudwatch:MetricAlarm", "Api5xxRate");
+    const queries = resolve(alarm.args.metricQueries) as {
+      id: string;
+      expression?: string;
+      metric?: { metricName: string; dimensions: Record<string, string> };
+    }[];
+    const metrics = queries.flatMap((q) => (q.metric ? [[q.id, q.metric.metricName, q.metric.dimensions]] : []));
+    expect(metrics).toEqual([
+      ["errors", "Url5xxCount", { FunctionName: `${prefix(S)}api` }],
+      ["requests", "UrlRequestCount", { FunctionName: `${prefix(S)}api` }],
+    ]);
+    expect(queries.find((q) => q.expression)?.expression).toContain("100 * FILL(errors, 0) / requests");
+    expect(alarm.args).toMatchObject({ comparisonOperator: "GreaterThanThreshold", threshold: 5 });
+  });
+
+  it("scales the GPU workers on backlog per task, from and to zero, after the capacity provider", () => {
+    const g = prod.graph;
+    const target = g.one("aws:appautoscaling:Target", "GpuWorkerScaling");
+    expect(target.args).toMatchObject({
+      minCapacity: 0,
+      maxCapacity: 4,
+      scalableDimension: "ecs:service:DesiredCount",
+    });
+    const policy = g.one("aws:appautoscaling:Policy", "GpuWorkerBacklogPerTask");
+    expect(policy.args.policyType).toBe("TargetTrackingScaling");
+    const tracking = resolve(policy.args.targetTrackingScalingPolicyConfiguration) as {
+      targetValue: number;
+      customizedMetricSpecification: {
+        metrics: { id: string; expression?: string; returnData: boolean; metricStat?: { metric: unknown } }[];
+      };
+    };
+    expect(tracking.targetValue).toBe(200);
+    const metrics = tracking.customizedMetricSpecification.metrics;
+    expect(metrics.find((m) => m.id === "visible")?.metricStat?.metric).toMatchObject({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: [{ name: "QueueName", value: `${prefix(S)}jobs` }],
+    });
+    expect(metrics.find((m) => m.id === "running")?.metricStat?.metric).toMatchObject({
+      namespace: "ECS/ContainerInsights",
+      metricName: "RunningTaskCount",
+    });
+    const returned = metrics.filter((m) => m.returnData);
+    expect(returned.map((m) => m.expression)).toEqual([
+      "IF(FILL(running, 0) > 0, visible / FILL(running, 0), visible)",
+    ]);
+
+    const fromZero = g.one("aws:appautoscaling:Policy", "GpuWorkerFromZero");
+    const trigger = g.one("aws:cloudwatch:MetricAlarm", "GpuWorkerJobsWaitingWithoutTask");
+    expect(resolve(trigger.args.alarmActions)).toEqual([resolve(fromZero.instance.arn)]);
+
+    const service = g.one("aws:ecs:Service", "GpuWorkerService");
+    const association = g.one("aws:ecs:ClusterCapacityProviders", "GpuCapacityProviders");
+    expect(service.opts.dependsOn).toEqual([association.instance]);
+    expect(service.opts.ignoreChanges).toEqual(["desiredCount"]);
+    expect(service.args.desiredCount).toBe(0);
+    const cluster = g.one("aws:ecs:Cluster", "GpuWorkers");
+    expect(resolve(cluster.args.settings)).toEqual([{ name: "containerInsights", value: "enabled" }]);
+  });
+
+  it("builds the worker image into its own repository, runs it by digest and logs to CloudWatch", () => {
+    const g = prod.graph;
+    const repository = g.one("aws:ecr:Repository", "GpuWorkerRepository");
+    const url = resolve(repository.instance.repositoryUrl);
+    const image = g.one("docker-build:Image", "GpuWorkerImage");
+    expect(resolve(image.args)).toMatchObject({
+      push: true,
+      platforms: ["linux/amd64"],
+      dockerfile: { location: `${ROOT}/gpu-workers/Dockerfile` },
+      context: { location: ROOT },
+    });
+    expect(containerOf(g).image).toBe(`${url}@${resolve(image.instance.digest)}`);
+    const lifecycle = g.one("aws:ecr:LifecyclePolicy", "GpuWorkerRepositoryLifecycle");
+    expect(resolve(lifecycle.args.repository)).toBe(resolve(repository.instance.name));
+    expect(JSON.parse(lifecycle.args.policy as string).rules.length).toBeGreaterThan(0);
+    expect(prod.outputs.workerRepository).toBe(url);
+    expect(prod.outputs.workerImage).toBe(containerOf(g).image);
+
+    const logGroup = g.one("aws:cloudwatch:LogGroup", "GpuWorkerLogs");
+    expect(logGroup.args.retentionInDays).toBe(90);
+    expect(containerOf(g).logConfiguration).toEqual({
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": resolve(logGroup.instance.name),
+        "awslogs-region": REGION,
+        "awslogs-stream-prefix": "worker",
+      },
+    });
+    expect(containerOf(g).environment).toContainEqual({
+      name: "MARKET_MODEL_BUCKET",
+      value: resolve(g.one("sst:aws:Bucket", "ModelStore").instance.name),
+    });
+  });
+});
+
+// --- other stages and the fail-closed rules -----------------------------------------------------------------
+
+describe("stage configuration", () => {
+  it("refuses to deploy production without a netuid or a validator hotkey", async () => {
+    await expect(evaluate("production", { validatorHotkey: HOTKEY })).rejects.toThrow(
+      /stage "production": set "netuid".*refusing to guess/,
+    );
+    await expect(evaluate("production", undefined)).rejects.toThrow(/netuid/);
+    await expect(evaluate("production", { netuid: 42 })).rejects.toThrow(/validatorHotkey/);
+    await expect(evaluate("production", { ...PRODUCTION, chainUrl: "ws://127.0.0.1:9944" })).rejects.toThrow(/wss/);
+  });
+
+  it("leaves GPUs off on a stage that does not ask for them, and deploys the rest", async () => {
+    const dev = await evaluate("dev", { netuid: 7, validatorHotkey: HOTKEY });
+    for (const type of ["aws:ecs:Service", "aws:ecr:Repository", "docker-build:Image", "aws:appautoscaling:Target"]) {
+      expect(dev.graph.byType(type), type).toEqual([]);
+    }
+    expect(dev.graph.byType("sst:sst:Secret").map((s) => s.name)).not.toContain("MarketExpertHotkeys");
+    expect(environmentOf(dev.graph.one("sst:aws:Function", "Api")).MARKET_CHAIN_URL).toBe(
+      "wss://test.finney.opentensor.ai:443",
+    );
+    expect(dev.outputs.workerRepository).toBeUndefined();
+    for (const t of dev.graph.byType("sst:aws:Dynamo")) expect(t.args.deletionProtection).toBe(false);
+  });
+
+  it("scales GPU workers within the stage's bounds when a stage asks for them", async () => {
+    const gpu = await evaluate("staging", {
+      netuid: 7,
+      validatorHotkey: HOTKEY,
+      gpu: { enabled: true, minTasks: 1, maxTasks: 2 },
+      prices: { digits: 1500 },
+    });
+    expect(gpu.graph.one("aws:appautoscaling:Target", "GpuWorkerScaling").args).toMatchObject({
+      minCapacity: 1,
+      maxCapacity: 2,
+    });
+    expect(environmentOf(gpu.graph.one("sst:aws:Function", "Api")).MARKET_TASK_PRICES).toBe('{"digits":1500}');
+  });
+
+  it("checks each field of a stage file", async () => {
+    const { resolveStageConfig } = (await import(STAGE_MODULE).catch(() => {
+      // The module reads $app at load; give it one.
+      installStandIns("test", ROOT);
+      vi.stubEnv("MARKET_STAGE_CONFIG", join(dir, "none.json"));
+      return import(STAGE_MODULE);
+    })) as { resolveStageConfig: (stage: string, raw: unknown) => unknown };
+    const base = { netuid: 3, validatorHotkey: HOTKEY };
+    expect(() => resolveStageConfig("dev", { ...base, netuid: 0 })).toThrow(/netuid/);
+    expect(() => resolveStageConfig("dev", { ...base, gpu: { minTasks: 3, maxTasks: 2 } })).toThrow(/minTasks/);
+    expect(() => resolveStageConfig("dev", { ...base, logRetentionDays: 10 })).toThrow(/logRetentionDays/);
+    expect(() => resolveStageConfig("dev", { ...base, validatorTick: "every minute" })).toThrow(/validatorTick/);
+    expect(resolveStageConfig("production", base)).toMatchObject({
+      production: true,
+      netuid: 3,
+      gpu: { enabled: true, minTasks: 0 },
+      chainUrl: "wss://entrypoint-finney.opentensor.ai:443",
+    });
+  });
+});
+
+// Keeps the Out class in the module graph for readers of this file: every value above passed through it.
+void Out;
