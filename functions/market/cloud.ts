@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { createDynamoClient, createSqsClient } from "../../adapters/aws/clients.ts";
+import { withSecretParameters } from "../../adapters/aws/secret-parameters.ts";
 import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
 import { identityReady, signerFromUri } from "../../adapters/identity/sr25519.ts";
 import { createLogger, type Logger } from "../../adapters/log/logger.ts";
@@ -40,7 +41,8 @@ export async function cloudMarket(
   role: "api" | "validator",
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<CloudMarket> {
-  const config = parseConfig(env);
+  // Secrets come from SSM Parameter Store (MARKET_SECRET_PARAMETERS names them), never from plain environment.
+  const config = parseConfig(await withSecretParameters(env));
   const log = createLogger({ level: config.MARKET_LOG_LEVEL, pretty: false });
   if (!config.MARKET_CHAIN_URL) throw new Error("MARKET_CHAIN_URL is required in the cloud");
   // Each function holds only its own secret: the internet-facing API never sees the validator's mnemonic.
