@@ -34,7 +34,11 @@ export interface GpuConfig {
   /** Deploy the GPU workers at all (a stage without them serves no query: useful for API-only work). */
   readonly enabled: boolean;
   readonly instanceType: string;
-  /** 0 = scale to zero when idle (a query arriving then waits for a cold start; see the README). */
+  /**
+   * 0 = scale to zero when idle (a query arriving then waits for a cold start; see the README). Production keeps
+   * one task by default: the validator waits 5 minutes for answers, less than a cold start, so an epoch that finds
+   * no worker would score every expert 0.
+   */
   readonly minTasks: number;
   readonly maxTasks: number;
   /** Target of the backlog-per-task scaling policy: visible jobs one task may have waiting. */
@@ -124,7 +128,7 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
   const gpuRaw = file.gpu === undefined ? {} : isRecord(file.gpu) ? file.gpu : fail(`"gpu" must be an object`);
   const enabled = gpuRaw.enabled ?? production;
   if (typeof enabled !== "boolean") fail(`"gpu.enabled" must be true or false`);
-  const minTasks = int("gpu.minTasks", gpuRaw.minTasks ?? 0, 0, 100);
+  const minTasks = int("gpu.minTasks", gpuRaw.minTasks ?? (production ? 1 : 0), 0, 100);
   const maxTasks = int("gpu.maxTasks", gpuRaw.maxTasks ?? (production ? 4 : 1), 1, 100);
   if (minTasks > maxTasks) fail(`"gpu.minTasks" must not exceed "gpu.maxTasks"`);
   const gpu: GpuConfig = {

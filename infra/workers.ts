@@ -61,6 +61,14 @@ function gpuWorkers() {
 
   // --- instances -----------------------------------------------------------------------------------------
   const vpc = new sst.aws.Vpc("WorkersVpc", { nat: "ec2" });
+  // Image layers (ECR serves them from S3) and models come through this free gateway endpoint, not through the
+  // t4g.nano NAT instances, whose baseline bandwidth would make a multi-GB image pull take many minutes.
+  new aws.ec2.VpcEndpoint("WorkersS3Endpoint", {
+    vpcId: vpc.id,
+    serviceName: $interpolate`com.amazonaws.${region}.s3`,
+    vpcEndpointType: "Gateway",
+    routeTableIds: vpc.nodes.privateRouteTables.apply((routeTables) => routeTables.map((t) => t.id)),
+  });
   const cluster = new aws.ecs.Cluster("GpuWorkers", {
     name: family,
     // RunningTaskCount, which the backlog-per-task metric divides by.

@@ -347,11 +347,11 @@ describe("production", () => {
     expect(alarm.args).toMatchObject({ comparisonOperator: "GreaterThanThreshold", threshold: 5 });
   });
 
-  it("scales the GPU workers on backlog per task, from and to zero, after the capacity provider", () => {
+  it("scales the GPU workers on backlog per task, keeping one task in production, after the capacity provider", () => {
     const g = prod.graph;
     const target = g.one("aws:appautoscaling:Target", "GpuWorkerScaling");
     expect(target.args).toMatchObject({
-      minCapacity: 0,
+      minCapacity: 1,
       maxCapacity: 4,
       scalableDimension: "ecs:service:DesiredCount",
     });
@@ -387,7 +387,7 @@ describe("production", () => {
     const association = g.one("aws:ecs:ClusterCapacityProviders", "GpuCapacityProviders");
     expect(service.opts.dependsOn).toEqual([association.instance]);
     expect(service.opts.ignoreChanges).toEqual(["desiredCount"]);
-    expect(service.args.desiredCount).toBe(0);
+    expect(service.args.desiredCount).toBe(1);
     const cluster = g.one("aws:ecs:Cluster", "GpuWorkers");
     expect(resolve(cluster.args.settings)).toEqual([{ name: "containerInsights", value: "enabled" }]);
   });
@@ -452,16 +452,33 @@ describe("stage configuration", () => {
     for (const t of dev.graph.byType("sst:aws:Dynamo")) expect(t.args.deletionProtection).toBe(false);
   });
 
-  it("scales GPU workers within the stage's bounds when a stage asks for them", async () => {
+  it("scales a stage's GPU workers down to zero by default, and back up from zero", async () => {
     const gpu = await evaluate("staging", {
       netuid: 7,
       validatorHotkey: HOTKEY,
-      gpu: { enabled: true, minTasks: 1, maxTasks: 2 },
+      gpu: { enabled: true, maxTasks: 2 },
       prices: { digits: 1500 },
     });
-    expect(gpu.graph.one("aws:appautoscaling:Target", "GpuWorkerScaling").args).toMatchObject({
-      minCapacity: 1,
+    const g = gpu.graph;
+    expect(g.one("aws:appautoscaling:Target", "GpuWorkerScaling").args).toMatchObject({
+      minCapacity: 0,
       maxCapacity: 2,
+    });
+    expect(g.one("aws:ecs:Service", "GpuWorkerService").args.desiredCount).toBe(0);
+    // From zero: an alarm that is non-zero only while jobs wait and no task runs adds one task.
+    const trigger = g.one("aws:cloudwatch:MetricAlarm", "GpuWorkerJobsWaitingWithoutTask");
+    const queries = resolve(trigger.args.metricQueries) as { id: string; expression?: string }[];
+    expect(queries.find((q) => q.id === "waiting")?.expression).toBe("IF(FILL(running, 0) == 0, visible, 0)");
+    const fromZero = resolve(
+      g.one("aws:appautoscaling:Policy", "GpuWorkerFromZero").args.stepScalingPolicyConfiguration,
+    ) as { adjustmentType: string; stepAdjustments: { scalingAdjustment: number }[] };
+    expect(fromZero.adjustmentType).toBe("ChangeInCapacity");
+    expect(fromZero.stepAdjustments).toEqual([{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }]);
+    // Image layers and models bypass the NAT instances.
+    expect(resolve(g.one("aws:ec2:VpcEndpoint", "WorkersS3Endpoint").args)).toMatchObject({
+      serviceName: "com.amazonaws.us-east-1.s3",
+      vpcEndpointType: "Gateway",
+      routeTableIds: ["rtb-private-a", "rtb-private-b"],
     });
     expect(environmentOf(gpu.graph.one("sst:aws:Function", "Api")).MARKET_TASK_PRICES).toBe('{"digits":1500}');
   });
@@ -481,7 +498,7 @@ describe("stage configuration", () => {
     expect(resolveStageConfig("production", base)).toMatchObject({
       production: true,
       netuid: 3,
-      gpu: { enabled: true, minTasks: 0 },
+      gpu: { enabled: true, minTasks: 1 },
       chainUrl: "wss://entrypoint-finney.opentensor.ai:443",
     });
   });

@@ -262,6 +262,9 @@ export function installStandIns(stage: string, root: string): Graph {
     readonly publicSubnets = new Out(["subnet-public-a", "subnet-public-b"]);
     readonly securityGroups = new Out(["sg-workers"]);
     readonly id = new Out("vpc-workers");
+    readonly nodes = {
+      privateRouteTables: new Out([{ id: new Out("rtb-private-a") }, { id: new Out("rtb-private-b") }]),
+    };
     constructor(name: string, args: Args = {}) {
       record(graph, "sst:aws:Vpc", name, args, {}, this as unknown as Record<string, unknown>);
     }
