@@ -55,7 +55,8 @@ function gpuWorkers() {
     platforms: ["linux/amd64"],
     push: true,
     tags: [$interpolate`${repository.repositoryUrl}:${$app.stage}`],
-    registries: [{ address: repository.repositoryUrl, username: token.userName, password: token.password }],
+    // The registry host (https://<account>.dkr.ecr.<region>.amazonaws.com), as SST's own image builds log in.
+    registries: [{ address: token.proxyEndpoint, username: token.userName, password: $util.secret(token.password) }],
   });
   const imageRef = $interpolate`${repository.repositoryUrl}@${image.digest}`;
 

@@ -402,6 +402,7 @@ describe("production", () => {
       platforms: ["linux/amd64"],
       dockerfile: { location: `${ROOT}/gpu-workers/Dockerfile` },
       context: { location: ROOT },
+      registries: [{ address: "https://ecr", username: "AWS", password: "ecr-token" }],
     });
     expect(containerOf(g).image).toBe(`${url}@${resolve(image.instance.digest)}`);
     const lifecycle = g.one("aws:ecr:LifecyclePolicy", "GpuWorkerRepositoryLifecycle");

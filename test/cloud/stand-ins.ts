@@ -301,6 +301,7 @@ export function installStandIns(stage: string, root: string): Graph {
     $interpolate: interpolate,
     $jsonStringify: (value: unknown) => new Out(JSON.stringify(resolve(value))),
     $resolve: (value: unknown) => new Out(resolve(value)),
+    $util: { secret: <T>(value: T) => value },
     sst: { aws: { Function: SstFunction, Dynamo, Queue, Bucket, CronV2, Vpc }, Secret, Linkable },
     aws: namespace(graph, "aws"),
     dockerbuild: namespace(graph, "docker-build"),
