@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve as resolvePath } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { CONFIG, type Evaluated, evaluateStack, ROOT, type SstConfig, workerContainer } from "./stack.ts";
 import {
   ACCOUNT,
   type Graph,
@@ -19,35 +20,11 @@ import {
  * production retained and protected, and no secret in plain configuration.
  */
 
-const ROOT = resolvePath(import.meta.dirname, "../..");
-// Loaded by path so the main tsconfig does not type-check SST's config against Node's globals.
-const CONFIG = join(ROOT, "sst.config.ts");
 const STAGE_MODULE = join(ROOT, "infra/stage.ts");
 const HOTKEY = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 const PRODUCTION = { netuid: 42, validatorHotkey: HOTKEY, alarmEmail: "ops@example.com" };
-
-interface SstConfig {
-  app(input: { stage: string }): { removal: string; protect: boolean };
-  run(): Promise<Record<string, unknown>>;
-}
-
-interface Evaluated {
-  readonly graph: Graph;
-  readonly outputs: Record<string, unknown>;
-}
-
-const dir = mkdtempSync(join(tmpdir(), "market-stage-"));
-
-async function evaluate(stage: string, stageFile: unknown): Promise<Evaluated> {
-  vi.resetModules();
-  const path = join(dir, `${stage}-${Math.random().toString(36).slice(2)}.json`);
-  if (stageFile !== undefined) writeFileSync(path, JSON.stringify(stageFile));
-  vi.stubEnv("MARKET_STAGE_CONFIG", path);
-  const graph = installStandIns(stage, ROOT);
-  const config = (await import(CONFIG)).default as SstConfig;
-  const outputs = resolve(await config.run());
-  return { graph, outputs };
-}
+const dir = mkdtempSync(join(tmpdir(), "market-stage-test-"));
+const evaluate = evaluateStack;
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -104,17 +81,7 @@ function environmentOf(fn: Recorded): Record<string, string> {
   return resolve(fn.args.environment) as Record<string, string>;
 }
 
-function containerOf(graph: Graph) {
-  const task = graph.one("aws:ecs:TaskDefinition", "GpuWorkerTask");
-  const [container] = JSON.parse(resolve(task.args.containerDefinitions) as string) as {
-    image: string;
-    environment: { name: string; value: string }[];
-    secrets: { name: string; valueFrom: string }[];
-    logConfiguration: { logDriver: string; options: Record<string, string> };
-  }[];
-  if (!container) throw new Error("no container");
-  return container;
-}
+const containerOf = workerContainer;
 
 // --- the production stage ------------------------------------------------------------------------------------
 
