@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -451,12 +451,15 @@ describe("stage configuration", () => {
   });
 
   it("checks each field of a stage file", async () => {
-    const { resolveStageConfig } = (await import(STAGE_MODULE).catch(() => {
-      // The module reads $app at load; give it one.
-      installStandIns("test", ROOT);
-      vi.stubEnv("MARKET_STAGE_CONFIG", join(dir, "none.json"));
-      return import(STAGE_MODULE);
-    })) as { resolveStageConfig: (stage: string, raw: unknown) => unknown };
+    // The module configures the current stage when it loads: give it a stage and a valid file.
+    vi.resetModules();
+    installStandIns("test", ROOT);
+    const file = join(dir, "test.json");
+    writeFileSync(file, JSON.stringify({ netuid: 3, validatorHotkey: HOTKEY }));
+    vi.stubEnv("MARKET_STAGE_CONFIG", file);
+    const { resolveStageConfig } = (await import(STAGE_MODULE)) as {
+      resolveStageConfig: (stage: string, raw: unknown) => unknown;
+    };
     const base = { netuid: 3, validatorHotkey: HOTKEY };
     expect(() => resolveStageConfig("dev", { ...base, netuid: 0 })).toThrow(/netuid/);
     expect(() => resolveStageConfig("dev", { ...base, gpu: { minTasks: 3, maxTasks: 2 } })).toThrow(/minTasks/);
