@@ -23,10 +23,23 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts", "**/*.int.test.ts"],
-          exclude: ["node_modules/**"],
+          exclude: ["node_modules/**", "test/cloud/**"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The cloud stack proven offline (`npm run test:cloud`): handlers bundled as SST does, run as Lambda does.
+          name: "cloud",
+          include: ["test/cloud/**/*.test.ts"],
+          exclude: ["node_modules/**"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },
