@@ -311,6 +311,24 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
     doc.destroy();
   }, 60_000);
 
+  it("the validator's hidden data loads from its copyFiles in the bundle folder (no repository, no node_modules)", async () => {
+    const probe = await host(
+      "validator-data",
+      { ...VALIDATOR, handler: "test/cloud/fixtures/validator-data-probe.handler" },
+      {
+        MARKET_RESOURCE_PREFIX: prefix,
+        MARKET_CHAIN_URL: "ws://127.0.0.1:9",
+        MARKET_NETUID: "1",
+        MARKET_MODEL_BUCKET: bucket,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        MARKET_VALIDATOR_MNEMONIC: DEMO_VALIDATOR_URI,
+      },
+    );
+    const out = await probe.invoke<Record<string, number>>(SCHEDULER_EVENT);
+    expect(out).toEqual({ digits: 10_000, hidden: expect.any(Number), speechItems: 4, digitItems: 4 });
+    expect(out.hidden).toBeGreaterThan(0);
+  }, 60_000);
+
   describe("with the devnet over JSON-RPC", () => {
     let chain: ChainPart | undefined;
     let rpc: { url: string; close(): Promise<void> } | undefined;
