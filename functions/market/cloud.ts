@@ -1,4 +1,5 @@
 import { createDynamoClient, createSqsClient } from "../../adapters/aws/clients.ts";
+import { withLinkedSecrets } from "../../adapters/aws/sst-link.ts";
 import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
 import { identityReady, signerFromUri } from "../../adapters/identity/sr25519.ts";
 import { createLogger, type Logger } from "../../adapters/log/logger.ts";
@@ -40,7 +41,8 @@ export async function cloudMarket(
   role: "api" | "validator",
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<CloudMarket> {
-  const config = parseConfig(env);
+  // Secrets arrive as SST-linked sst.Secrets (encrypted in the bundle), or as variables where a stage sets them so.
+  const config = parseConfig(withLinkedSecrets(env));
   const log = createLogger({ level: config.MARKET_LOG_LEVEL, pretty: false });
   if (!config.MARKET_CHAIN_URL) throw new Error("MARKET_CHAIN_URL is required in the cloud");
   // Each function holds only its own secret: the internet-facing API never sees the validator's mnemonic.

@@ -25,6 +25,7 @@ import {
   createSqsClient,
   emulatorClientOptions,
 } from "../../adapters/aws/clients.ts";
+import { SECRET_LINKS } from "../../adapters/aws/sst-link.ts";
 import { identityReady, signerFromUri } from "../../adapters/identity/sr25519.ts";
 import { silentLogger } from "../../adapters/log/logger.ts";
 import { publishExperts, readDirectory } from "../../adapters/model-store/directory.ts";
@@ -53,7 +54,7 @@ import { type Emulators, startEmulators } from "../../stacks/ephemeral/emulators
 import { type ChainPart, DEMO_GATEWAY_URI, DEMO_VALIDATOR_URI, startChain } from "../../stacks/parts/chain.ts";
 import { API, type HandlerContract, SWEEPER, VALIDATOR, WORKER_TASK } from "./handler-contract.ts";
 import { functionUrlEvent, type LambdaHost, SCHEDULER_EVENT, startLambdaHost } from "./lambda-host.ts";
-import { buildLikeSst } from "./sst-bundle.ts";
+import { buildLikeSst, writeSstLinks } from "./sst-bundle.ts";
 import { parseDockerfile, type RunningImage, readDockerfile, runImage, stageImage } from "./worker-image.ts";
 
 const REPO = resolve(fileURLToPath(new URL("../../", import.meta.url)));
@@ -81,15 +82,29 @@ if (!startDevnetRpc)
   );
 const needsRpc = startDevnetRpc ? "" : " [needs startDevnetRpc: SKIPPED until issue 14 lands]";
 
-/** Only the declared names may reach the function; a missing declared value is a test bug. */
-function declared(contract: HandlerContract, values: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
+const LINK_OF: Record<string, string> = Object.fromEntries(Object.entries(SECRET_LINKS).map(([l, n]) => [n, l]));
+
+/**
+ * Only the declared names reach the function: settings as environment, secrets as SST-linked sst.Secrets in the
+ * bundle's encrypted resource.enc (never a plain variable). A missing declared value is a test bug.
+ */
+function declared(
+  contract: HandlerContract,
+  values: Record<string, string>,
+): { env: Record<string, string>; links: Record<string, unknown> } {
+  const env: Record<string, string> = {};
+  const links: Record<string, unknown> = {};
   for (const name of [...contract.env, ...contract.secrets]) {
     const value = values[name];
     if (value === undefined) throw new Error(`no value for ${name}`);
-    out[name] = value;
+    if (!contract.secrets.includes(name)) env[name] = value;
+    else {
+      const link = LINK_OF[name];
+      if (!link) throw new Error(`secret ${name} has no sst.Secret link name (adapters/aws/sst-link.ts)`);
+      links[link] = { type: "sst.sst.Secret", value };
+    }
   }
-  return out;
+  return { env, links };
 }
 
 describe("deployed handlers, bundled as SST does and run as Lambda does", () => {
@@ -122,11 +137,20 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
   };
   const host = async (name: string, contract: HandlerContract, values: Record<string, string>) => {
     const { dir, handler } = await bundle(name, contract);
+    const { env, links } = declared(contract, values);
+    const linkEnv = await writeSstLinks(dir, links);
+    const fullEnv = {
+      ...awsEnv,
+      ...env,
+      SST_RESOURCE_App: JSON.stringify({ name: "intelligence-market", stage: "test" }),
+      ...linkEnv,
+    };
+    for (const secret of contract.secrets) expect(Object.values(fullEnv)).not.toContain(values[secret]);
     const h = await startLambdaHost({
       taskRoot: dir,
       handler,
       functionName: `intelligence-market-test-${name}`,
-      env: { ...awsEnv, ...declared(contract, values) },
+      env: fullEnv,
     });
     hosts.push(h);
     return h;
@@ -311,7 +335,7 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
     doc.destroy();
   }, 60_000);
 
-  it("the validator's hidden data loads from its copyFiles in the bundle folder (no repository, no node_modules)", async () => {
+  it("the validator's hidden data loads from its copyFiles, its hotkey secret from the bundle's SST link", async () => {
     const probe = await host(
       "validator-data",
       { ...VALIDATOR, handler: "test/cloud/fixtures/validator-data-probe.handler" },
@@ -324,8 +348,15 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
         MARKET_VALIDATOR_MNEMONIC: DEMO_VALIDATOR_URI,
       },
     );
-    const out = await probe.invoke<Record<string, number>>(SCHEDULER_EVENT);
-    expect(out).toEqual({ digits: 10_000, hidden: expect.any(Number), speechItems: 4, digitItems: 4 });
+    const out = await probe.invoke<Record<string, unknown>>(SCHEDULER_EVENT);
+    expect(out).toEqual({
+      validatorInEnvironment: false,
+      validatorAddress: validator().address,
+      digits: 10_000,
+      hidden: expect.any(Number),
+      speechItems: 4,
+      digitItems: 4,
+    });
     expect(out.hidden).toBeGreaterThan(0);
   }, 60_000);
 

@@ -1,4 +1,5 @@
-import { cp, mkdir } from "node:fs/promises";
+import { createCipheriv, randomBytes } from "node:crypto";
+import { cp, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
 import type { CopyFile } from "./handler-contract.ts";
@@ -59,4 +60,16 @@ export async function buildLikeSst(options: {
   }
   const out = Object.values(result.metafile.outputs)[0];
   return { exportName, bytes: out?.bytes ?? 0 };
+}
+
+/**
+ * What SST's builder adds for a function's links: `resource.enc` at the bundle root (every link's properties,
+ * AES-256-GCM with a zero nonce, tag last) and the key the function gets as SST_KEY / SST_KEY_FILE.
+ */
+export async function writeSstLinks(outDir: string, links: Record<string, unknown>): Promise<Record<string, string>> {
+  const key = randomBytes(32);
+  const cipher = createCipheriv("aes-256-gcm", key, Buffer.alloc(12, 0));
+  const body = Buffer.concat([cipher.update(JSON.stringify(links), "utf8"), cipher.final(), cipher.getAuthTag()]);
+  await writeFile(join(outDir, "resource.enc"), body);
+  return { SST_KEY: key.toString("base64"), SST_KEY_FILE: "resource.enc" };
 }
