@@ -9,12 +9,14 @@ export class ModelDigestError extends Error {
 
 /**
  * A local copy of store models, by digest (a worker's disk): `path(sha)` downloads a model once, verifies its
- * sha256 and keeps it; a cached file is re-verified before use, so a corrupted disk never serves a wrong model
- * (the runtime verifies the digest again when it loads the bytes).
+ * sha256 and keeps it. A file found on disk from an earlier process is re-verified once; after that the path is
+ * remembered, so the directory poll costs no hashing (the runtime verifies the bytes again whenever it loads them,
+ * so a file damaged later is still refused).
  */
 export class ModelCache {
   readonly dir: string;
   private readonly pending = new Map<string, Promise<string>>();
+  private readonly verified = new Map<string, string>();
 
   constructor(
     private readonly store: ModelStore,
@@ -25,9 +27,16 @@ export class ModelCache {
 
   /** Absolute path of the verified model file; concurrent calls for one digest share one download. */
   path(sha256: string): Promise<string> {
+    const known = this.verified.get(sha256);
+    if (known !== undefined) return Promise.resolve(known);
     let p = this.pending.get(sha256);
     if (!p) {
-      p = this.fetch(sha256).finally(() => this.pending.delete(sha256));
+      p = this.fetch(sha256)
+        .then((path) => {
+          this.verified.set(sha256, path);
+          return path;
+        })
+        .finally(() => this.pending.delete(sha256));
       this.pending.set(sha256, p);
     }
     return p;

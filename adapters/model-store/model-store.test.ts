@@ -96,7 +96,9 @@ describe("FolderModelStore + publish + cache", () => {
     await writeFile(join(root, "store", modelKey(digest)), good);
     const path = await cache.path(digest);
     await writeFile(path, "corrupted on disk");
-    expect(new Uint8Array(await readFile(await cache.path(digest)))).toEqual(good);
+    // A new process (a restarted worker) re-verifies what it finds on disk and downloads again.
+    const restarted = new ModelCache(store, join(root, "cache"));
+    expect(new Uint8Array(await readFile(await restarted.path(digest)))).toEqual(good);
   });
 
   it("a corrupt directory is an error, not an empty market; the cached reader keeps its last good listing", async () => {
