@@ -31,7 +31,16 @@ export const PUBLISH_USAGE =
   "usage: npm run market -- experts publish [--from <experts dir>] [--only <id,id>]\n" +
   "       npm run market -- experts directory\n";
 
-export async function runPublish(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** Where a command writes its lines (process.stdout / stderr, or a test's sink). */
+export interface Out {
+  write(text: string): unknown;
+}
+
+export async function runPublish(
+  args: string[],
+  out: Out = process.stdout,
+  err: Out = process.stderr,
+): Promise<number> {
   let values: { from?: string; only?: string };
   try {
     values = parseArgs({ args, options: { from: { type: "string" }, only: { type: "string" } } }).values;
@@ -64,7 +73,7 @@ export async function runPublish(args: string[], out = process.stdout, err = pro
   return 0;
 }
 
-export async function runDirectory(out = process.stdout, err = process.stderr): Promise<number> {
+export async function runDirectory(out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   const store = operatorStore();
   const doc = await readDirectory(store);
   if (!doc) {
