@@ -9,7 +9,8 @@ import { ExpertManifest } from "./manifest.ts";
  */
 export const DIRECTORY_VERSION = 1;
 
-export const DirectoryEntry = ExpertManifest.omit({ hotkeyUri: true }).strict();
+// Unknown fields are dropped, not refused: a reader keeps working when a newer publisher adds one.
+export const DirectoryEntry = ExpertManifest.omit({ hotkeyUri: true });
 export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
 
 export const ExpertDirectoryDocument = z

@@ -360,6 +360,40 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
     expect(out.hidden).toBeGreaterThan(0);
   }, 60_000);
 
+  it("the API and validator bundles initialise up to the chain, and fail fast when MARKET_CHAIN_URL is unreachable", async () => {
+    // Everything before the chain runs for real here (settings, linked secrets, model store, sr25519 wasm, task
+    // registry): the only failure allowed is the WebSocket to a closed port. The runs with a chain are below.
+    const unreachable = "ws://127.0.0.1:9";
+    const base = {
+      MARKET_RESOURCE_PREFIX: prefix,
+      MARKET_CHAIN_URL: unreachable,
+      MARKET_NETUID: "1",
+      MARKET_MODEL_BUCKET: bucket,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    };
+    const api = await host("api-unreachable", API, {
+      ...base,
+      MARKET_VALIDATOR_HOTKEY: validator().address,
+      MARKET_WAIT_SECONDS: "25",
+      MARKET_MAX_WAIT_SECONDS: "30",
+      MARKET_ADMIN_TOKEN: adminToken,
+      MARKET_GATEWAY_MNEMONIC: DEMO_GATEWAY_URI,
+    });
+    const v = await host("validator-unreachable", VALIDATOR, {
+      ...base,
+      MARKET_VALIDATOR_MNEMONIC: DEMO_VALIDATOR_URI,
+    });
+    for (const [h, event] of [
+      [api, functionUrlEvent({ method: "GET", path: "/v1/tasks" })],
+      [v, SCHEDULER_EVENT],
+    ] as const) {
+      await expect(h.invoke(event, 30_000)).rejects.toThrow(/failed/);
+      expect(h.logs()).toContain(`disconnected from ${unreachable}`);
+      expect(h.logs()).not.toMatch(/Cannot find module|ENOENT|ConfigError/);
+      await h.stop();
+    }
+  }, 60_000);
+
   describe("with the devnet over JSON-RPC", () => {
     let chain: ChainPart | undefined;
     let rpc: { url: string; close(): Promise<void> } | undefined;

@@ -116,7 +116,7 @@ export async function startLambdaHost(options: {
     },
     logs: () => output,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
         child.kill("SIGKILL");

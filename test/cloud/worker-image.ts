@@ -108,7 +108,7 @@ export function runImage(appDir: string, layout: ImageLayout, env: Record<string
       }
     },
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
