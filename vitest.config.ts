@@ -1,9 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects: fast pure unit tests beside the code; integration suites that start emulators, worker processes
-// and the embedded chain; and `cloud`, what can be proven of the deployed stack without AWS (the resource graph of
-// sst.config.ts + infra/, the handlers bundled as SST bundles them). `npm test` runs all three; `npm run check`
-// runs only unit.
+// Two projects: fast pure unit tests beside the code, and integration suites that start emulators,
+// worker processes and the embedded chain. `npm test` runs both; `npm run check` runs only unit.
 export default defineConfig({
   test: {
     // The AWS SDK warns on Node 20 about its 2027 support window on every client; it says nothing about our code.
@@ -35,12 +33,13 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The cloud stack proven offline (`npm run test:cloud`): handlers bundled as SST does, run as Lambda does.
           name: "cloud",
           include: ["test/cloud/**/*.test.ts"],
           exclude: ["node_modules/**"],
           environment: "node",
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

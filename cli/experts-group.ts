@@ -13,6 +13,7 @@ import { sha256Hex } from "../adapters/runtime/paths.ts";
 import { ExpertManifest } from "../core/experts/manifest.ts";
 import { createTaskRegistry } from "../core/tasks/registry.ts";
 import { dataDirFromEnv, expertsDir } from "./experts.ts";
+import { PUBLISH_USAGE, runDirectory, runPublish } from "./experts-publish.ts";
 
 /** Model files above this are not demo experts; refuse before reading them into memory. */
 const MAX_MODEL_BYTES = 200 * 1024 * 1024;
@@ -113,10 +114,12 @@ function idFromFile(path: string): string {
     .slice(0, 63);
 }
 
-const USAGE = "usage: npm run market -- experts add --task <digits> --model <file.onnx> [--id <name>]\n";
+const USAGE = `usage: npm run market -- experts add --task <digits> --model <file.onnx> [--id <name>]\n${PUBLISH_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  if (command === "publish") return runPublish(rest);
+  if (command === "directory") return runDirectory();
   if (command !== "add") {
     process.stderr.write(USAGE);
     return 2;

@@ -17,6 +17,11 @@ export const WorkerConfig = z
       .default(() => `worker-${hostname()}-${process.pid}`),
     /** Directory of `*.json` ExpertManifest files, polled for hot reload. Ignored when `experts` is given. */
     expertsDir: z.string().min(1).default(".data/experts"),
+    /**
+     * Where models downloaded from the model store (MARKET_MODEL_BUCKET / MARKET_MODEL_STORE_DIR) are kept, by
+     * digest; the container's /data volume by default, so a restarted task does not download them again.
+     */
+    modelCacheDir: z.string().min(1).default(".data/model-cache"),
     /** A fixed list of experts instead of a directory (no hot reload). */
     experts: z.array(ExpertManifest).optional(),
     /** How often the manifest directory is re-read (ms); 0 turns hot reload off. */
@@ -109,6 +114,7 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["WORKER_ID", ["workerId"], String],
   ["WORKER_EXPERTS_DIR", ["expertsDir"], String],
   ["WORKER_RELOAD_MS", ["reloadIntervalMs"], num],
+  ["WORKER_MODEL_CACHE_DIR", ["modelCacheDir"], String],
   ["MARKET_RESOURCE_PREFIX", ["resourcePrefix"], String],
   ["WORKER_QUEUE_NAME", ["queueName"], String],
   ["WORKER_DLQ_NAME", ["deadLetterQueueName"], String],
@@ -170,6 +176,7 @@ export function parseWorkerConfig(env: Env, readFile: (path: string) => string =
   let raw: Record<string, unknown> = {};
   const dataDir = env.MARKET_DATA_DIR?.trim() || ".data";
   raw.expertsDir = `${dataDir.replace(/\/+$/, "")}/experts`;
+  raw.modelCacheDir = `${dataDir.replace(/\/+$/, "")}/model-cache`;
   const file = env.WORKER_CONFIG_FILE?.trim();
   if (file) {
     let text = "{}";

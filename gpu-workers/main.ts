@@ -5,11 +5,14 @@ import { readFileSync } from "node:fs";
 import { createDynamoClient, createDynamoDocumentClient, createSqsClient } from "../adapters/aws/clients.ts";
 import { sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { createLogger } from "../adapters/log/logger.ts";
+import { ModelCache } from "../adapters/model-store/cache.ts";
+import { modelStoreFromEnv } from "../adapters/model-store/from-env.ts";
 import { SqsJobQueue } from "../adapters/queue/sqs.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
 import { JOBS_TABLE, physicalName } from "../infra/definitions.ts";
 import { parseWorkerConfig, WorkerConfigError } from "./config.ts";
+import { storeManifests } from "./store-experts.ts";
 import { startWorker } from "./worker.ts";
 
 async function main(): Promise<number> {
@@ -32,8 +35,22 @@ async function main(): Promise<number> {
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
   const runtime = createOnnxRuntime({ preferCuda: config.preferCuda, log: (msg) => logger.info(msg) });
 
+  // In the cloud the experts are the model store's directory (MARKET_MODEL_BUCKET): nothing is baked into the image.
+  const store = modelStoreFromEnv(process.env);
+  const manifests = store
+    ? storeManifests(store, new ModelCache(store, config.modelCacheDir), logger.child("experts"))
+    : undefined;
+  logger.info("experts from", { source: store ? store.location : config.expertsDir });
+
   process.on("unhandledRejection", (error) => logger.error("unhandled rejection", { error }));
-  const worker = await startWorker(config, { queue, jobs, runtime, verifier: sr25519Verifier, logger });
+  const worker = await startWorker(config, {
+    queue,
+    jobs,
+    runtime,
+    verifier: sr25519Verifier,
+    logger,
+    ...(manifests ? { manifests } : {}),
+  });
   logger.info("listening", { port: worker.port, workerId: worker.workerId });
 
   return new Promise<number>((resolve) => {

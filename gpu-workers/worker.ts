@@ -27,6 +27,11 @@ export interface WorkerDeps {
   readonly clock?: Clock;
   /** Wall time, ms since epoch. */
   readonly now?: () => number;
+  /**
+   * Where the served experts come from instead of the manifest folder: the model store's directory (main.ts, when
+   * a store is configured). Called on start and every reloadIntervalMs, like the folder scan.
+   */
+  readonly manifests?: () => Promise<ExpertManifest[]>;
 }
 
 export interface WorkerHealth {
@@ -76,6 +81,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   const reported = new Set<string>();
   const readManifests = async (): Promise<ExpertManifest[]> => {
     if (config.experts !== undefined) return config.experts;
+    if (deps.manifests !== undefined) return deps.manifests();
     const scan = await scanManifestDir(config.expertsDir);
     for (const problem of scan.problems) {
       const key = `${problem.file}\n${problem.error}`;
@@ -90,7 +96,10 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
       await pool.sync(await readManifests());
     } catch (error) {
       metrics.error("reload_failed");
-      logger.error("reading expert manifests failed", { dir: config.expertsDir, error });
+      logger.error("reading expert manifests failed", {
+        from: deps.manifests === undefined ? config.expertsDir : "model store",
+        error,
+      });
     }
   };
   await reload();

@@ -1,11 +1,15 @@
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { identityReady, sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import type { Logger } from "../adapters/log/logger.ts";
+import { publishExperts } from "../adapters/model-store/directory.ts";
+import { FolderModelStore } from "../adapters/model-store/folder.ts";
 import { mediaDecoders } from "../adapters/runtime/decoders.ts";
 import { listManifests } from "../adapters/runtime/manifest-store.ts";
 import { REPO_ROOT } from "../adapters/runtime/paths.ts";
 import { loadValidationSources } from "../adapters/runtime/validation-sources.ts";
 import { ensureExperts, expertsDir } from "../cli/experts.ts";
+import { readManifestModel } from "../cli/experts-publish.ts";
 import type { MarketConfig } from "../core/config/schema.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { createTaskRegistry } from "../core/tasks/registry.ts";
@@ -85,6 +89,13 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     const initial = await ensureExperts(options.dataDir, (msg) => log.info(msg));
     const readManifests = async () => (await listManifests(dir)).manifests;
     log.info("experts ready", { count: initial.length, dir });
+    if (options.persistent) {
+      // The same content-addressed store and directory a deployed market reads from S3, as a folder: what
+      // `npm run market -- experts directory` shows and what `aws s3 sync` would upload.
+      const store = new FolderModelStore(join(options.dataDir, "model-store"));
+      const published = await publishExperts(store, initial, readManifestModel);
+      log.info("experts published to the local model store", { count: published.length, store: store.location });
+    }
 
     const chain = await startChain({
       config,

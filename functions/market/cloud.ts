@@ -1,12 +1,11 @@
-import { join } from "node:path";
 import { createDynamoClient, createSqsClient } from "../../adapters/aws/clients.ts";
 import { withSecretParameters } from "../../adapters/aws/secret-parameters.ts";
 import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
 import { identityReady, signerFromUri } from "../../adapters/identity/sr25519.ts";
 import { createLogger, type Logger } from "../../adapters/log/logger.ts";
+import { cachedDirectory } from "../../adapters/model-store/directory.ts";
+import { modelStoreFromEnv } from "../../adapters/model-store/from-env.ts";
 import { mediaDecoders } from "../../adapters/runtime/decoders.ts";
-import { listManifests } from "../../adapters/runtime/manifest-store.ts";
-import { REPO_ROOT } from "../../adapters/runtime/paths.ts";
 import { type MarketConfig, parseConfig } from "../../core/config/schema.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import type { Chain } from "../../core/ports/chain.ts";
@@ -34,8 +33,9 @@ export interface CloudMarket {
 /**
  * What a Lambda function of the deployed market builds once per container: the same stores, chain port, task
  * registry and directory as `npm start`, from the standard AWS settings (no endpoint: AWS itself) and the market's
- * settings. The experts' manifests ship with the deployment (MARKET_DATA_DIR/experts, as locally): they name each
- * expert's task, hotkey and model hash; miners' models themselves live in the GPU workers' image.
+ * settings. Which hotkey serves which model for which task is the expert directory in the model store
+ * (MARKET_MODEL_BUCKET), read at run time: nothing about experts is bundled into the function, so publishing a new
+ * expert (`npm run market -- experts publish`) reaches a deployed market without a deploy.
  */
 export async function cloudMarket(
   role: "api" | "validator",
@@ -61,9 +61,11 @@ export async function cloudMarket(
     config.MARKET_RESOURCE_PREFIX,
     (what, error) => log.warn("corrupt score item ignored", { what, error: String(error) }),
   );
+  const store = modelStoreFromEnv(env);
+  if (!store) throw new Error("MARKET_MODEL_BUCKET (the model store holding the expert directory) is required");
   const chain = await connectSubtensor({ url: config.MARKET_CHAIN_URL });
-  const expertsDir = join(REPO_ROOT, config.MARKET_DATA_DIR, "experts");
-  const manifests = async () => (await listManifests(expertsDir)).manifests;
+  // Re-read every 15 s: a publish is live within that, and a busy container reads the store 4 times a minute.
+  const manifests = cachedDirectory(store, 15_000);
   const directory = expertDirectory({
     chain,
     netuid: config.MARKET_NETUID,

@@ -1,0 +1,90 @@
+import { createHash } from "node:crypto";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DIRECTORY_KEY, modelKey } from "../../core/experts/directory.ts";
+import type { ModelStore } from "../../core/ports/model-store.ts";
+
+/**
+ * The model store on S3. Keys: `models/<sha256>.onnx` and `directory/experts.json`. Readers (API, validator,
+ * workers) need only s3:GetObject; the operator's publish also s3:PutObject (HeadObject is authorised by
+ * GetObject; without s3:ListBucket a missing key answers 403 instead of 404, so `has` treats both as absent).
+ */
+export class S3ModelStore implements ModelStore {
+  readonly location: string;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {
+    this.location = `s3://${bucket}`;
+  }
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const hash = createHash("sha256").update(bytes);
+    const sha256 = hash.copy().digest("hex");
+    if (await this.has(sha256)) return sha256;
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: modelKey(sha256),
+        Body: bytes,
+        ContentType: "application/octet-stream",
+        // S3 checks the upload against this digest and refuses a corrupted body.
+        ChecksumSHA256: hash.digest("base64"),
+      }),
+    );
+    return sha256;
+  }
+
+  async get(sha256: string): Promise<Uint8Array | null> {
+    return this.getObject(modelKey(sha256));
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: modelKey(sha256) }));
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  async readDirectory(): Promise<string | null> {
+    const bytes = await this.getObject(DIRECTORY_KEY);
+    return bytes === null ? null : new TextDecoder().decode(bytes);
+  }
+
+  async writeDirectory(json: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: DIRECTORY_KEY,
+        Body: json,
+        ContentType: "application/json",
+        // Readers poll it: they must see a new publish on their next poll, not a cached copy.
+        CacheControl: "no-cache",
+      }),
+    );
+  }
+
+  private async getObject(key: string): Promise<Uint8Array | null> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!out.Body) return null;
+      return await out.Body.transformToByteArray();
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const name = "name" in error ? String(error.name) : "";
+  const status =
+    "$metadata" in error && typeof error.$metadata === "object" && error.$metadata !== null
+      ? (error.$metadata as { httpStatusCode?: number }).httpStatusCode
+      : undefined;
+  return name === "NoSuchKey" || name === "NotFound" || status === 404 || (name === "Forbidden" && status === 403);
+}
