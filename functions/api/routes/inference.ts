@@ -5,6 +5,7 @@ import type { ApiEnv } from "../env.ts";
 import { ApiError, problemResponses } from "../errors.ts";
 import { finishCancel, settleRequest } from "../flow/settle.ts";
 import { submitInference, waitForSettlement } from "../flow/submit.ts";
+import { refuseUnpaid } from "../paid-gate.ts";
 import { Accepted, IdParam, InferBody, InferResult, JobView, TaskList, TaskParam, Usage } from "../schemas.ts";
 import { jobLinks, jobView, parseIdempotencyKey, preferredWaitMs } from "../views.ts";
 
@@ -102,6 +103,8 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     }
     const idem = parseIdempotencyKey(c.req.header("idempotency-key"));
     if (!idem.ok) throw new ApiError("invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters");
+    // Before the input is decoded (the expensive step): an account that cannot pay is refused here.
+    await refuseUnpaid(deps, { accountId: c.var.key.accountId, task, idempotencyKey: idem.value });
     const first = await submitInference(deps, {
       key: c.get("key"),
       task,
