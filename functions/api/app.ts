@@ -83,9 +83,11 @@ export function createApp(deps: ApiDeps) {
   app.notFound((c) => problemResponse("not_found", "no such route", c.var.requestId ?? randomId("hr")));
   app.onError((error, c) => {
     const requestId = c.var.requestId ?? randomId("hr");
-    if (error instanceof ApiError) return problemResponse(error.code, error.detail, requestId, error.extra);
+    if (error instanceof ApiError)
+      return closingIfUnread(problemResponse(error.code, error.detail, requestId, error.extra));
     if (error instanceof HTTPException && error.status < 500) {
-      const code = codeForStatus(error.status);
+      // A status missing from the table is still the client's error, never a 500.
+      const code = codeForStatus(error.status, "invalid_request");
       return problemResponse(code, code === "invalid_request" ? "malformed request" : error.message || code, requestId);
     }
     deps.logger.error("unhandled error", { requestId, error });
@@ -95,3 +97,13 @@ export function createApp(deps: ApiDeps) {
 }
 
 export type MarketApp = ReturnType<typeof createApp>;
+
+/**
+ * A 413 is answered before the body is read; Node then closes the socket rather than read the rest of an
+ * oversized body, so the response must say `Connection: close` instead of promising keep-alive (a client that
+ * believed it would send its next request into a closed socket). On Lambda the header is dropped as hop-by-hop.
+ */
+function closingIfUnread(res: Response): Response {
+  if (res.status === 413) res.headers.set("connection", "close");
+  return res;
+}

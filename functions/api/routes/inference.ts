@@ -38,6 +38,7 @@ const infer = createRoute({
       "not_found",
       "conflict",
       "payload_too_large",
+      "unsupported_media_type",
       "unavailable",
     ),
   },

@@ -21,7 +21,7 @@ const createKey = createRoute({
   request: { body: { ...json(CreateKeyBody), required: true } },
   responses: {
     201: { description: "Created", ...json(CreatedKey) },
-    ...problemResponses("invalid_request", "unauthorized", "not_found", "payload_too_large"),
+    ...problemResponses("invalid_request", "unauthorized", "not_found", "payload_too_large", "unsupported_media_type"),
   },
 });
 
@@ -54,7 +54,7 @@ const topUp = createRoute({
   request: { params: IdParam, body: { ...json(TopUpBody), required: true } },
   responses: {
     200: { description: "Credited", ...json(TopUpResult) },
-    ...problemResponses("invalid_request", "unauthorized", "not_found", "conflict"),
+    ...problemResponses("invalid_request", "unauthorized", "not_found", "conflict", "unsupported_media_type"),
   },
 });
 

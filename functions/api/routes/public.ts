@@ -46,7 +46,7 @@ const verify = createRoute({
   request: { body: { ...json(VerifyReceiptBody), required: true } },
   responses: {
     200: { description: "Verdict", ...json(VerifyReceiptResult) },
-    ...problemResponses("invalid_request", "payload_too_large"),
+    ...problemResponses("invalid_request", "payload_too_large", "unsupported_media_type"),
   },
 });
 
