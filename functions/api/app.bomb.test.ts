@@ -45,7 +45,7 @@ describe("decompression bombs and unpaid work (issue 13.1)", () => {
     const started = Date.now();
     const [bombed, health] = await Promise.all([
       postPng(h.app, broke.key, bomb),
-      h.app.request("/health").then((r) => r.status),
+      Promise.resolve(h.app.request("/health")).then((r) => r.status),
     ]);
     expect(bombed.status).toBe(402);
     expect(bombed.body.code).toBe("insufficient_credits");
