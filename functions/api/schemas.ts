@@ -178,11 +178,25 @@ export const Expert = z
   })
   .openapi("Expert");
 export const ExpertList = z.object({ experts: z.array(Expert) }).openapi("ExpertList");
+/**
+ * The public view of an expert's earnings: totals only. Per-request entries name other accounts' requests and
+ * their times, so they are only in the admin view (ExpertEarningEntries).
+ */
 export const ExpertEarnings = z
   .object({
     uid: z.number().int(),
     hotkey: z.string(),
     /** Micro-credits credited to this hotkey from query fees (its share of each answered query). */
+    balance: z.number().int(),
+    /** Totals per UTC day over the most recent share entries, newest day first. */
+    daily: z.array(z.object({ day: z.string(), amount: z.number().int(), answers: z.number().int() })),
+  })
+  .openapi("ExpertEarnings");
+/** Operator view: each share entry with its request id. */
+export const ExpertEarningEntries = z
+  .object({
+    uid: z.number().int(),
+    hotkey: z.string(),
     balance: z.number().int(),
     recent: z.array(
       z.object({
@@ -194,7 +208,7 @@ export const ExpertEarnings = z
       }),
     ),
   })
-  .openapi("ExpertEarnings");
+  .openapi("ExpertEarningEntries");
 export const Metagraph = z
   .object({ netuid: z.number().int(), block: z.number().int(), experts: z.array(Expert) })
   .openapi("Metagraph");
