@@ -12,6 +12,7 @@ export const ERROR_TABLE = {
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   payload_too_large: { status: 413, title: "Request body too large" },
+  balance_limit: { status: 422, title: "The balance would exceed the most an account may hold" },
   unsupported_media_type: { status: 415, title: "Unsupported media type: send Content-Type: application/json" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal error" },
