@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { RateLimiter } from "./auth.ts";
+import { AuthGuard } from "./auth-guard.ts";
 import { corsPolicy } from "./cors.ts";
 import type { ApiDeps } from "./deps.ts";
 import { docsPage } from "./docs-page.ts";
@@ -19,9 +19,17 @@ export const OPENAPI_INFO = {
   description: "Pay-per-query access to the market's experts. Amounts are integer micro-credits.",
 };
 
+/** DynamoDB's eventually consistent reads settle well within this: a key still missing after it is unknown. */
+const UNKNOWN_KEY_CONFIRM_MS = 2000;
+
 /** The Hono app with every route; all I/O comes through `deps` (memory adapters in tests, AWS in the cloud). */
 export function createApp(deps: ApiDeps) {
-  const limiter = new RateLimiter();
+  const guard = new AuthGuard({
+    failureLimit: deps.config.authFailureLimit,
+    negativeTtlMs: deps.config.badKeyCacheMs,
+    unknownConfirmMs: UNKNOWN_KEY_CONFIRM_MS,
+    maxEntries: 100_000,
+  });
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -62,9 +70,9 @@ export function createApp(deps: ApiDeps) {
     }),
   );
 
-  registerKeyRoutes(app, deps);
-  registerInferenceRoutes(app, deps, limiter);
-  registerPublicRoutes(app, deps);
+  registerKeyRoutes(app, deps, guard);
+  registerInferenceRoutes(app, deps, guard);
+  registerPublicRoutes(app, deps, guard);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { type RateLimiter, requireKey } from "../auth.ts";
+import { requireKey } from "../auth.ts";
+import type { AuthGuard } from "../auth-guard.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
 import { ApiError, problemResponses } from "../errors.ts";
@@ -76,7 +77,7 @@ const usage = createRoute({
   responses: { 200: { description: "Usage", ...json(Usage) }, ...problemResponses(...AUTH_ERRORS) },
 });
 
-export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, limiter: RateLimiter): void {
+export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard: AuthGuard): void {
   app.openapi(listTasks, (c) =>
     c.json(
       {
@@ -92,7 +93,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     ),
   );
 
-  app.use("/v1/tasks/:task/infer", requireKey(deps, limiter, "infer"));
+  app.use("/v1/tasks/:task/infer", requireKey(deps, guard, "infer"));
   app.openapi(infer, async (c) => {
     const { task } = c.req.valid("param");
     const body = c.req.valid("json");
@@ -142,7 +143,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     return c.json({ id: view.record.requestId, status: view.status, urls: jobLinks(view.record.requestId) }, 202);
   });
 
-  app.use("/v1/jobs/:id", requireKey(deps, limiter, "read"));
+  app.use("/v1/jobs/:id", requireKey(deps, guard, "read"));
   app.openapi(getJob, async (c) => {
     const id = c.req.valid("param").id;
     // Ownership first: another account's request reads as absent, and its poll settles nothing (no oracle).
@@ -153,7 +154,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     return c.json(jobView(view), 200);
   });
 
-  app.use("/v1/jobs/:id/cancel", requireKey(deps, limiter, "infer"));
+  app.use("/v1/jobs/:id/cancel", requireKey(deps, guard, "infer"));
   app.openapi(cancelJob, async (c) => {
     const id = c.req.valid("param").id;
     const record = await deps.requests.get(id);
@@ -167,7 +168,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     return c.json(jobView(view), 200);
   });
 
-  app.use("/v1/usage", requireKey(deps, limiter, "read"));
+  app.use("/v1/usage", requireKey(deps, guard, "read"));
   app.openapi(usage, async (c) => {
     const accountId = c.var.key.accountId;
     const [account, holds, entries] = await Promise.all([

@@ -4,6 +4,7 @@ import { generateApiKey } from "../../../core/keys/api-key.ts";
 import { type ApiKeyRecord, DEFAULT_RATE_LIMIT, DEFAULT_SCOPES } from "../../../core/keys/schema.ts";
 import type { CreditResult } from "../../../core/ports/ledger.ts";
 import { requireAdmin } from "../auth.ts";
+import type { AuthGuard } from "../auth-guard.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
 import { ApiError, problemResponses } from "../errors.ts";
@@ -86,9 +87,9 @@ function refuseCredit(reason: Extract<CreditResult, { ok: false }>["reason"]): n
   throw new ApiError("not_found", "the key's account does not exist");
 }
 
-export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
-  app.use("/v1/keys", requireAdmin(deps));
-  app.use("/v1/keys/*", requireAdmin(deps));
+export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard: AuthGuard): void {
+  app.use("/v1/keys", requireAdmin(deps, guard));
+  app.use("/v1/keys/*", requireAdmin(deps, guard));
 
   app.openapi(createKey, async (c) => {
     const body = c.req.valid("json");

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { dailyEarnings } from "../../../core/billing/earnings.ts";
 import { verifyReceipt } from "../../../core/receipts/receipt.ts";
 import { requireAdmin } from "../auth.ts";
+import type { AuthGuard } from "../auth-guard.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
 import { ApiError, problemResponses } from "../errors.ts";
@@ -75,7 +76,7 @@ const verify = createRoute({
   },
 });
 
-export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard: AuthGuard): void {
   app.openapi(experts, async (c) => c.json({ experts: [...(await deps.directory.experts())] }, 200));
   const expertOf = async (uid: number) => {
     const expert = (await deps.directory.experts()).find((e) => e.uid === uid);
@@ -91,7 +92,7 @@ export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): v
     ]);
     return c.json({ uid, hotkey: expert.hotkey, balance, daily: dailyEarnings(entries) }, 200);
   });
-  app.use("/v1/experts/:uid/earnings/entries", requireAdmin(deps));
+  app.use("/v1/experts/:uid/earnings/entries", requireAdmin(deps, guard));
   app.openapi(earningEntries, async (c) => {
     const uid = Number(c.req.valid("param").uid);
     const expert = await expertOf(uid);
