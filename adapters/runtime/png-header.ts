@@ -51,8 +51,9 @@ export function readPngHeader(bytes: Uint8Array): PngHeader {
   const colorType = bytes[25] ?? 0;
   const interlace = bytes[28] ?? 0;
   const color = COLOR_TYPES[colorType];
-  if (!color || !color.depths.includes(bitDepth)) throw new Error("PNG colour type or bit depth not supported");
-  if (bytes[26] !== 0 || bytes[27] !== 0 || interlace > 1) throw new Error("PNG compression, filter or interlace");
+  if (!color?.depths.includes(bitDepth)) throw new Error("PNG colour type or bit depth not supported");
+  if (bytes[26] !== 0 || bytes[27] !== 0 || interlace > 1)
+    throw new Error("PNG compression, filter or interlace method not supported");
   return { width, height, bitDepth, colorType, interlaced: interlace === 1 };
 }
 
