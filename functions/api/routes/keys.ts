@@ -27,6 +27,7 @@ const createKey = createRoute({
     ...problemResponses(
       "invalid_request",
       "unauthorized",
+      "rate_limited",
       "not_found",
       "payload_too_large",
       "unsupported_media_type",
@@ -42,7 +43,10 @@ const getKey = createRoute({
   summary: "A key and its account's balance",
   security: admin,
   request: { params: IdParam },
-  responses: { 200: { description: "The key", ...json(KeyView) }, ...problemResponses("unauthorized", "not_found") },
+  responses: {
+    200: { description: "The key", ...json(KeyView) },
+    ...problemResponses("unauthorized", "rate_limited", "not_found"),
+  },
 });
 
 const revokeKey = createRoute({
@@ -52,7 +56,10 @@ const revokeKey = createRoute({
   summary: "Revoke a key (effective at once)",
   security: admin,
   request: { params: IdParam },
-  responses: { 200: { description: "Revoked", ...json(KeyView) }, ...problemResponses("unauthorized", "not_found") },
+  responses: {
+    200: { description: "Revoked", ...json(KeyView) },
+    ...problemResponses("unauthorized", "rate_limited", "not_found"),
+  },
 });
 
 const topUp = createRoute({
@@ -67,6 +74,7 @@ const topUp = createRoute({
     ...problemResponses(
       "invalid_request",
       "unauthorized",
+      "rate_limited",
       "not_found",
       "conflict",
       "payload_too_large",

@@ -52,7 +52,7 @@ const earningEntries = createRoute({
   request: { params: UidParam },
   responses: {
     200: { description: "Share entries", ...json(ExpertEarningEntries) },
-    ...problemResponses("invalid_request", "unauthorized", "not_found"),
+    ...problemResponses("invalid_request", "unauthorized", "rate_limited", "not_found"),
   },
 });
 
