@@ -41,8 +41,8 @@ export function requireKey(deps: ApiDeps, guard: AuthGuard, scope: Scope): Middl
     const hash = hashKeyNative(secret);
     if (guard.isKnownBad(hash, now)) return fail();
     const key = await deps.keys.getByHash(hash);
-    const state = key ? keyState(key, now) : "unknown";
-    if (!key || state !== "valid") {
+    if (!key || keyState(key, now) !== "valid") {
+      // Revoked and expired are final; an unknown hash is only trusted as unknown once it stays missing.
       guard.rememberBad(hash, now, key !== null);
       return fail();
     }
