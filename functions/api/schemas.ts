@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_ACCOUNT_BALANCE } from "../../core/billing/limits.ts";
 
 export const Scope = z.enum(["infer", "read"]).openapi("Scope");
 export const RateLimitBody = z
@@ -9,7 +10,7 @@ export const CreateKeyBody = z
   .strictObject({
     name: z.string().min(1).max(100),
     /** Initial credits, integer micro-credits. */
-    credits: z.number().int().min(0).max(1e15).optional(),
+    credits: z.number().int().min(0).max(MAX_ACCOUNT_BALANCE).optional(),
     rateLimit: RateLimitBody.optional(),
     expiresAt: z.iso.datetime().optional(),
     scopes: z.array(Scope).min(1).max(2).optional(),
@@ -38,7 +39,7 @@ export const CreatedKey = KeyView.extend({
 }).openapi("CreatedKey");
 
 export const TopUpBody = z
-  .strictObject({ amount: z.number().int().min(1).max(1e15), memo: z.string().max(200).optional() })
+  .strictObject({ amount: z.number().int().min(1).max(MAX_ACCOUNT_BALANCE), memo: z.string().max(200).optional() })
   .openapi("TopUp");
 export const TopUpResult = z
   .object({ accountId: z.string(), balance: z.number().int(), entryId: z.string(), replay: z.boolean() })
