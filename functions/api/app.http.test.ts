@@ -68,6 +68,25 @@ describe("HTTP edges (issue 13.4)", () => {
     }
   });
 
+  it("failed authentications are counted per socket address on a real server (not one shared bucket)", async () => {
+    const h = await harness({ config: { authFailureLimit: { perMinute: 1, burst: 2 } } });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: h.app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+    });
+    try {
+      const port = (server.address() as { port: number }).port;
+      const bad = () =>
+        fetch(`http://127.0.0.1:${port}/v1/usage`, { headers: { authorization: "Bearer mk_live_nope" } });
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await bad()).status);
+      expect(statuses).toEqual([401, 401, 429]);
+      // The in-process app.request path has no socket: its address is another bucket, still open.
+      expect((await h.app.request("/v1/usage")).status).toBe(401);
+    } finally {
+      server.close();
+    }
+  });
+
   it("job messages carry numbers as JSON.stringify writes them, not the client's padded text", async () => {
     const h = await harness();
     const key = await h.fundedKey(10 * DIGITS_PRICE);
