@@ -185,6 +185,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
 
     const deps: ApiDeps = {
       keys: dataPlane.keys,
+      rateLimits: dataPlane.rateLimits,
       ledger: dataPlane.ledger,
       requests: dataPlane.requests,
       jobs: dataPlane.jobs,

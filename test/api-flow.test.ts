@@ -14,6 +14,7 @@ import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
 import { DynamoKeyStore } from "../adapters/tables/keys.ts";
 import { DynamoLedger } from "../adapters/tables/ledger.ts";
+import { DynamoRateLimits } from "../adapters/tables/rate-limits.ts";
 import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { inProcessClient } from "../client/client.ts";
 import { PLATFORM_PAYEE } from "../core/billing/schema.ts";
@@ -63,6 +64,7 @@ async function stack(config: Partial<ApiDeps["config"]> = {}) {
   const queue = new SqsJobQueue({ sqs, queueName: `${prefix}${JOBS_QUEUE.name}` });
   const deps: ApiDeps = {
     keys: new DynamoKeyStore(doc, `${prefix}${KEYS_TABLE.name}`),
+    rateLimits: new DynamoRateLimits(doc, `${prefix}${LEDGER_TABLE.name}`),
     ledger,
     requests: new DynamoRequestStore(doc, `${prefix}${JOBS_TABLE.name}`),
     jobs,

@@ -1,20 +1,25 @@
 import { PNG } from "pngjs";
 import { DIGIT_PIXELS } from "../../core/tasks/digits.ts";
+import { checkPngBounds } from "./png-header.ts";
 
 const SIDE = 28;
-/** Pictures beyond this are not digits a client drew; refuse before allocating. */
-const MAX_SIDE = 2048;
+/**
+ * The task is 28x28; a canvas drawing (280x280, a retina 2x of it) still fits, a photo does not. Checked from the
+ * header before anything inflates: at this side the inflated data is at most 512 x 4097 x 8 bytes (~2 MB, RGBA16).
+ */
+export const MAX_PNG_SIDE = 512;
 
 /**
- * PNG -> 784 values in [0,1], bright ink on a dark background as in MNIST. Any size is box-resampled to 28x28.
+ * PNG -> 784 values in [0,1], bright ink on a dark background as in MNIST. Any size up to MAX_PNG_SIDE is box-resampled to
+ * 28x28.
  * Polarity is guessed from the border: a transparent border means ink = alpha (canvas drawings), a bright border
  * means dark ink on paper, which is inverted.
  */
 export function decodeDigitPng(bytes: Uint8Array): number[] {
+  // Header and inflated size first: pngjs would inflate (and allocate RGBA for) whatever the header claims.
+  checkPngBounds(bytes, { maxSide: MAX_PNG_SIDE });
   const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const { width, height, data } = png;
-  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE)
-    throw new Error(`image size ${width}x${height} out of range`);
   const lum = new Float64Array(width * height);
   const alpha = new Float64Array(width * height);
   for (let i = 0; i < width * height; i++) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_SPEECH_SECONDS } from "../../core/tasks/speech.ts";
 import { SPEECH_SAMPLE_RATE } from "../../core/tasks/speech-frames.ts";
 
 const PCM = 1;
@@ -24,8 +25,11 @@ export interface DecodedWav {
   samples: Float32Array;
 }
 
-/** Parses a RIFF/WAVE file. Throws an Error with a short reason on anything it does not accept. */
-export function parseWav(bytes: Uint8Array): DecodedWav {
+/**
+ * Parses a RIFF/WAVE file. Throws an Error with a short reason on anything it does not accept. `maxSeconds` is
+ * checked from the header and the data chunk's length, before any sample is converted or resampled.
+ */
+export function parseWav(bytes: Uint8Array, maxSeconds = Number.POSITIVE_INFINITY): DecodedWav {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number): string => String.fromCharCode(...bytes.subarray(at, at + 4));
   if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") throw new Error("not a RIFF/WAVE file");
@@ -59,12 +63,19 @@ export function parseWav(bytes: Uint8Array): DecodedWav {
   }
   if (!format) throw new Error("no fmt chunk");
   if (!data) throw new Error("no data chunk");
+  const frames = Math.floor(data.length / ((format.bitsPerSample / 8) * format.channels));
+  if (frames / format.sampleRate > maxSeconds) {
+    throw new Error(`audio longer than ${maxSeconds} s (${(frames / format.sampleRate).toFixed(2)} s in the file)`);
+  }
   return { format, samples: toMono(data, format) };
 }
 
-/** WAV bytes -> mono samples at 16 kHz (linear resampling from other rates). */
+/**
+ * WAV bytes -> mono samples at 16 kHz (linear resampling from other rates). Clips longer than the speech task
+ * takes are refused from the header, before conversion (the task would refuse them after).
+ */
 export function decodeWav16k(bytes: Uint8Array): number[] {
-  const { format, samples } = parseWav(bytes);
+  const { format, samples } = parseWav(bytes, MAX_SPEECH_SECONDS);
   return Array.from(
     format.sampleRate === SPEECH_SAMPLE_RATE ? samples : resampleLinear(samples, format.sampleRate, SPEECH_SAMPLE_RATE),
   );

@@ -1,7 +1,9 @@
 import { PNG } from "pngjs";
-import { describe, expect, it } from "vitest";
-import { decodeDigitPng } from "./decode-png.ts";
+import { describe, expect, it, vi } from "vitest";
+import { decodeDigitPng, MAX_PNG_SIDE } from "./decode-png.ts";
 import { decodeWav16k, encodeWavPcm16, parseWav } from "./decode-wav.ts";
+import { inflatedSize, readPngHeader } from "./png-header.ts";
+import { bigDimensionsBomb, deflatedZeros, interlacedBomb, pngFile } from "./testing/png-bombs.ts";
 
 function png(
   width: number,
@@ -46,6 +48,59 @@ describe("decodeDigitPng", () => {
 
   it("throws on bytes that are not a PNG", () => {
     expect(() => decodeDigitPng(new Uint8Array([1, 2, 3]))).toThrow();
+  });
+});
+
+describe("decodeDigitPng against decompression bombs", () => {
+  it("refuses a 16000x16000 bomb from its header: pngjs never runs", async () => {
+    const bomb = await bigDimensionsBomb();
+    expect(bomb.length).toBeLessThan(400_000);
+    const read = vi.spyOn(PNG.sync, "read");
+    try {
+      expect(() => decodeDigitPng(bomb)).toThrow(/16000x16000 out of range/);
+      expect(read).not.toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+    }
+  });
+
+  it("refuses an interlaced 28x28 PNG whose data inflates past its header, before pngjs inflates it", async () => {
+    const bomb = await interlacedBomb(64 << 20);
+    const read = vi.spyOn(PNG.sync, "read");
+    const before = process.memoryUsage().arrayBuffers;
+    try {
+      expect(() => decodeDigitPng(bomb)).toThrow(/inflates beyond/);
+      expect(read).not.toHaveBeenCalled();
+      // The capped inflate stops at ~1 KB; pngjs would have held all 64 MB.
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 << 20);
+    } finally {
+      read.mockRestore();
+    }
+  });
+
+  it("refuses pictures larger than the bound, accepts the bound", async () => {
+    const side = MAX_PNG_SIDE;
+    const rows = (w: number, h: number) => deflatedZeros(h * (w + 1));
+    expect(() => decodeDigitPng(pngFile({ width: side + 1, height: 1 }, new Uint8Array(8)))).toThrow(/out of range/);
+    expect(decodeDigitPng(pngFile({ width: side, height: side }, await rows(side, side)))).toHaveLength(784);
+  });
+
+  it("computes the exact inflated size, interlaced or not", () => {
+    const h = { width: 28, height: 28, bitDepth: 8, colorType: 0, interlaced: false };
+    expect(inflatedSize(h)).toBe(28 * 29);
+    // Adam7 of 28x28 gray8, passes (w x h): 4x4, 3x4, 7x3, 7x7, 14x7, 14x14, 28x14; a filter byte per row.
+    expect(inflatedSize({ ...h, interlaced: true })).toBe(4 * 5 + 4 * 4 + 3 * 8 + 7 * 8 + 7 * 15 + 14 * 15 + 14 * 29);
+    expect(inflatedSize({ ...h, colorType: 6, bitDepth: 16 })).toBe(28 * (1 + 28 * 8));
+    expect(readPngHeader(pngFile({ width: 3, height: 2, interlace: 1 }, new Uint8Array(0)))).toEqual({
+      width: 3,
+      height: 2,
+      bitDepth: 8,
+      colorType: 0,
+      interlaced: true,
+    });
+    expect(() => readPngHeader(pngFile({ width: 3, height: 2, colorType: 2, bitDepth: 4 }, new Uint8Array(0)))).toThrow(
+      /bit depth/,
+    );
   });
 });
 
@@ -94,5 +149,12 @@ describe("WAV parser", () => {
     new DataView(eightBit.buffer).setUint16(34, 8, true);
     expect(() => parseWav(eightBit)).toThrow(/unsupported WAV format/);
     expect(() => parseWav(encodeWavPcm16(tone).subarray(0, 30))).toThrow();
+  });
+
+  it("refuses a clip longer than the task takes from its header, before converting a sample", () => {
+    // 6 s at 8 kHz: small bytes, but 12 s... of work after resampling; refused from the data length.
+    const long = encodeWavPcm16(new Array<number>(6 * 8000).fill(0), 8000);
+    expect(() => decodeWav16k(long)).toThrow(/longer than 5 s/);
+    expect(decodeWav16k(encodeWavPcm16(new Array<number>(5 * 8000).fill(0), 8000))).toHaveLength(5 * 16000);
   });
 });

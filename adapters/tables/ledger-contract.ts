@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_ACCOUNT_BALANCE } from "../../core/billing/limits.ts";
 import { PLATFORM_PAYEE } from "../../core/billing/schema.ts";
 import type { Ledger } from "../../core/ports/ledger.ts";
 
@@ -37,6 +38,29 @@ export function describeLedgerContract(name: string, make: () => Ledger): void {
         ok: false,
         reason: "no_account",
       });
+    });
+
+    it("refuses a top-up past MAX_ACCOUNT_BALANCE whole; the account stays readable and the id reusable", async () => {
+      const { ledger, accountId } = await funded(MAX_ACCOUNT_BALANCE - 10);
+      const big = uniq("big");
+      expect(await ledger.credit({ accountId, entryId: big, amount: 11, at: 5, fingerprint: "f" })).toEqual({
+        ok: false,
+        reason: "limit",
+      });
+      expect(await ledger.credit({ accountId, entryId: uniq("huge"), amount: 2 ** 53, at: 5 })).toEqual({
+        ok: false,
+        reason: "limit",
+      });
+      expect((await ledger.getAccount(accountId))?.balance).toBe(MAX_ACCOUNT_BALANCE - 10);
+      const exact = await ledger.credit({ accountId, entryId: uniq("c"), amount: 10, at: 6 });
+      expect(exact.ok && exact.account.balance).toBe(MAX_ACCOUNT_BALANCE);
+      // Once a hold makes room, the refused entry id is credited (it was never recorded).
+      await ledger.hold({ holdId: uniq("h"), accountId, amount: 11, deadline: 10_000, at: 7 });
+      const retried = await ledger.credit({ accountId, entryId: big, amount: 11, at: 8, fingerprint: "f" });
+      expect(retried.ok && [retried.account.balance, retried.replay]).toEqual([MAX_ACCOUNT_BALANCE, false]);
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held]).toEqual([MAX_ACCOUNT_BALANCE, 11]);
+      expect(Number.isSafeInteger((account?.balance ?? 0) + (account?.held ?? 0))).toBe(true);
     });
 
     it("holds without going below zero, idempotently per hold id", async () => {

@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { entryIds, isOpenHold } from "../../core/billing/hold-state.ts";
+import { MAX_ACCOUNT_BALANCE } from "../../core/billing/limits.ts";
 import type { Account, Hold, LedgerEntry, ShareEntry } from "../../core/billing/schema.ts";
 import type {
   CreditResult,
@@ -128,6 +129,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async credit(input: Parameters<Ledger["credit"]>[0]): Promise<CreditResult> {
+    if (input.amount > MAX_ACCOUNT_BALANCE) return { ok: false, reason: "limit" };
     if (!(await this.getAccount(input.accountId))) return { ok: false, reason: "no_account" };
     const intent = {
       accountId: input.accountId,
@@ -165,14 +167,22 @@ export class DynamoLedger implements Ledger {
       }
     }
     this.maybeCrash("creditIntent");
+    // The cap is part of the same conditional write (DynamoDB conditions have no arithmetic: the room left is
+    // computed here), so racing top-ups cannot together pass it.
     const applied = await this.applyToAccount(
       current.accountId,
       current.entryId,
       "SET balance = balance + :amount",
-      { ":amount": current.amount },
+      { ":amount": current.amount, ":room": MAX_ACCOUNT_BALANCE - current.amount },
       current.at,
+      { extraCondition: "balance <= :room" },
     );
     if (applied === "missing") return { ok: false, reason: "no_account" };
+    if (applied === "refused") {
+      // Nothing was credited: drop the intent so the same Idempotency-Key can be used again later.
+      await this.forgetPendingCredit(current.entryId);
+      return { ok: false, reason: "limit" };
+    }
     this.maybeCrash("credited");
     const entry = this.creditEntry(current);
     await this.putEntry(entry);
@@ -180,6 +190,22 @@ export class DynamoLedger implements Ledger {
     const account = await this.getAccount(current.accountId);
     if (!account) return { ok: false, reason: "no_account" };
     return { ok: true, account, entry, replay: replay || applied === "already" };
+  }
+
+  private async forgetPendingCredit(entryId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: creditKey(entryId),
+          ConditionExpression: "#status = :pending",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":pending": "pending" },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
   }
 
   private creditEntry(c: { accountId: string; entryId: string; amount: number; at: number; memo: string }) {

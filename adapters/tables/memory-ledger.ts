@@ -1,4 +1,5 @@
 import { canTransition, entryIds, isOpenHold } from "../../core/billing/hold-state.ts";
+import { withinBalanceCap } from "../../core/billing/limits.ts";
 import type { Account, Hold, LedgerEntry, ShareEntry } from "../../core/billing/schema.ts";
 import { newestFirst, shareEntriesOf, validShares } from "../../core/billing/shares.ts";
 import type {
@@ -49,6 +50,7 @@ export class MemoryLedger implements Ledger {
       }
       return { ok: true, account: { ...account }, entry: seen.entry, replay: true };
     }
+    if (!withinBalanceCap(account.balance, input.amount)) return { ok: false, reason: "limit" };
     const entry: LedgerEntry = {
       entryId: input.entryId,
       accountId: input.accountId,

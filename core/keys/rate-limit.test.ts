@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Bucket, takeToken } from "./rate-limit.ts";
+import { type Bucket, fixedWindow, takeToken, windowStatus } from "./rate-limit.ts";
 
 describe("token bucket", () => {
   const limit = { perMinute: 60, burst: 3 };
@@ -24,5 +24,33 @@ describe("token bucket", () => {
     expect(takeToken(bucket, limit, 1000).ok).toBe(true);
     const full = takeToken(bucket, limit, 10_000_000);
     expect(full.ok && full.remaining).toBe(2);
+  });
+});
+
+describe("fixed window of a token-bucket limit", () => {
+  it("lasts as long as the burst takes to refill and admits the burst, so the sustained rate is perMinute", () => {
+    expect(fixedWindow({ perMinute: 600, burst: 60 }, 12_345)).toEqual({ start: 12_000, lengthMs: 6000, capacity: 60 });
+    expect(fixedWindow({ perMinute: 60, burst: 3 }, 7000)).toEqual({ start: 6000, lengthMs: 3000, capacity: 3 });
+  });
+
+  it("clamps windows to [1 s, 1 h], keeping the rate", () => {
+    expect(fixedWindow({ perMinute: 1_000_000, burst: 1 }, 0)).toMatchObject({ lengthMs: 1000, capacity: 16_667 });
+    expect(fixedWindow({ perMinute: 1, burst: 100_000 }, 0)).toMatchObject({ lengthMs: 3_600_000, capacity: 60 });
+  });
+
+  it("says what is left and when the window resets", () => {
+    const w = fixedWindow({ perMinute: 60, burst: 3 }, 6000);
+    expect(windowStatus(w, { allowed: true, count: 1 }, 6500)).toEqual({
+      ok: true,
+      limit: 3,
+      remaining: 2,
+      resetSeconds: 3,
+      windowSeconds: 3,
+    });
+    expect(windowStatus(w, { allowed: false, count: 3 }, 8999)).toMatchObject({
+      ok: false,
+      remaining: 0,
+      resetSeconds: 1,
+    });
   });
 });

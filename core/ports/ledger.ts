@@ -2,7 +2,8 @@ import type { Account, Hold, LedgerEntry, ShareCredit, ShareEntry } from "../bil
 
 export type CreditResult =
   | { readonly ok: true; readonly account: Account; readonly entry: LedgerEntry; readonly replay: boolean }
-  | { readonly ok: false; readonly reason: "no_account" | "conflict" };
+  /** `limit`: the balance would pass MAX_ACCOUNT_BALANCE (core/billing/limits.ts); nothing was credited. */
+  | { readonly ok: false; readonly reason: "no_account" | "conflict" | "limit" };
 
 export type HoldResult =
   | { readonly ok: true; readonly hold: Hold; readonly replay: boolean }
@@ -40,7 +41,8 @@ export interface Ledger {
   getAccount(accountId: string): Promise<Account | null>;
   /**
    * Adds credits once per `entryId`. `fingerprint` identifies the request that asked for it: the same entry id with
-   * another fingerprint is a `conflict` (an Idempotency-Key reused for a different top-up).
+   * another fingerprint is a `conflict` (an Idempotency-Key reused for a different top-up). Refused whole
+   * (`limit`) when the balance would pass MAX_ACCOUNT_BALANCE; the same entry id may then be tried again.
    */
   credit(input: {
     readonly accountId: string;

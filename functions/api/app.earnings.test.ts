@@ -7,6 +7,7 @@ import { settleRequest } from "./flow/settle.ts";
 import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
 import { answerQueuedJobs, fakeExperts } from "./testing/fake-experts.ts";
 import { digitInput, harness } from "./testing/harness.ts";
+import { TEST_ADMIN_TOKEN } from "./testing/memory-deps.ts";
 
 /** A directory whose weights the test moves (the router and the settle read it). */
 function movableDirectory(experts: readonly DirectoryExpert[]) {
@@ -23,10 +24,21 @@ function movableDirectory(experts: readonly DirectoryExpert[]) {
   };
 }
 
-type Earnings = { uid: number; hotkey: string; balance: number; recent: { requestId: string; amount: number }[] };
+type Earnings = {
+  uid: number;
+  hotkey: string;
+  balance: number;
+  daily: { day: string; amount: number; answers: number }[];
+  recent: { requestId: string; amount: number }[];
+};
+type AppLike = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
 
-async function earningsOf(app: { request: (path: string) => Response | Promise<Response> }, uid: number | string) {
-  const res = await app.request(`/v1/experts/${uid}/earnings`);
+/** The public view, or with `admin` the operator's per-request entries. */
+async function earningsOf(app: AppLike, uid: number | string, admin = false) {
+  const res = await app.request(
+    admin ? `/v1/experts/${uid}/earnings/entries` : `/v1/experts/${uid}/earnings`,
+    admin ? { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } } : {},
+  );
   return { status: res.status, body: (await res.json()) as Earnings & { code?: string } };
 }
 
@@ -57,7 +69,9 @@ describe("revenue share of query fees", () => {
     for (const [uid, e] of earned.entries()) {
       expect(e.status).toBe(200);
       expect(e.body.hotkey).toBe(experts[uid]?.hotkey);
-      expect(e.body.recent.map((r) => [r.requestId, r.amount])).toEqual([[res.data.id, shares[uid]]]);
+      expect(e.body.daily.map((d) => [d.amount, d.answers])).toEqual([[shares[uid], 1]]);
+      const entries = await earningsOf(h.app, uid, true);
+      expect(entries.body.recent.map((r) => [r.requestId, r.amount])).toEqual([[res.data.id, shares[uid]]]);
     }
   });
 
@@ -92,7 +106,7 @@ describe("revenue share of query fees", () => {
     const third = await key.client.job(res.data.id);
     expect(again?.status).toBe("succeeded");
     expect(third.ok && third.data.cost).toBe(2 * DIGITS_PRICE);
-    const after = await Promise.all([0, 1].map(async (uid) => (await earningsOf(h.app, uid)).body));
+    const after = await Promise.all([0, 1].map(async (uid) => (await earningsOf(h.app, uid, true)).body));
     expect(after.map((e) => e.balance)).toEqual(first);
     expect(after.map((e) => e.recent.length)).toEqual([1, 1]);
     expect(await h.ledger.payeeBalance(PLATFORM_PAYEE)).toBe(platform);
@@ -115,15 +129,39 @@ describe("revenue share of query fees", () => {
     expect(await h.ledger.payeeBalance(PLATFORM_PAYEE)).toBe(0);
   });
 
+  it("the public view is totals only: no request id, entry id or time of another account's query (13.7)", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const stop = h.startWorkers();
+    const res = await key.client.infer("digits", digitInput(), { k: 3, waitSeconds: 10 });
+    await stop();
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    const publicView = await h.app.request("/v1/experts/0/earnings");
+    const text = await publicView.text();
+    expect(publicView.status).toBe(200);
+    expect(text).not.toContain(res.data.id);
+    expect(text).not.toContain("share:");
+    expect(text).not.toContain(key.accountId);
+    expect(Object.keys(JSON.parse(text) as object).sort()).toEqual(["balance", "daily", "hotkey", "uid"]);
+    // Per-request entries are the operator's: 401 without the admin token, even with a client key.
+    const anonymous = await h.app.request("/v1/experts/0/earnings/entries");
+    const client = await h.app.request("/v1/experts/0/earnings/entries", {
+      headers: { authorization: `Bearer ${key.key}` },
+    });
+    expect([anonymous.status, client.status]).toEqual([401, 401]);
+    expect((await earningsOf(h.app, 0, true)).body.recent.map((r) => r.requestId)).toEqual([res.data.id]);
+  });
+
   it("earnings are public, 404 for an unknown uid, 400 for a malformed one, and in the OpenAPI document", async () => {
     const h = await harness();
     const none = await earningsOf(h.app, 0);
-    expect([none.status, none.body.balance, none.body.recent]).toEqual([200, 0, []]);
+    expect([none.status, none.body.balance, none.body.daily]).toEqual([200, 0, []]);
     const unknown = await earningsOf(h.app, 99);
     expect([unknown.status, unknown.body.code]).toEqual([404, "not_found"]);
     expect((await earningsOf(h.app, "abc")).status).toBe(400);
     expect((await earningsOf(h.app, 70_000)).status).toBe(400);
     const doc = (await (await h.app.request("/openapi.json")).json()) as { paths: Record<string, { get?: unknown }> };
     expect(doc.paths["/v1/experts/{uid}/earnings"]?.get).toBeDefined();
+    expect(doc.paths["/v1/experts/{uid}/earnings/entries"]?.get).toBeDefined();
   });
 });

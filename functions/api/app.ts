@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { RateLimiter } from "./auth.ts";
+import { AuthGuard } from "./auth-guard.ts";
 import { corsPolicy } from "./cors.ts";
 import type { ApiDeps } from "./deps.ts";
 import { docsPage } from "./docs-page.ts";
@@ -19,9 +19,17 @@ export const OPENAPI_INFO = {
   description: "Pay-per-query access to the market's experts. Amounts are integer micro-credits.",
 };
 
+/** DynamoDB's eventually consistent reads settle well within this: a key still missing after it is unknown. */
+const UNKNOWN_KEY_CONFIRM_MS = 2000;
+
 /** The Hono app with every route; all I/O comes through `deps` (memory adapters in tests, AWS in the cloud). */
 export function createApp(deps: ApiDeps) {
-  const limiter = new RateLimiter();
+  const guard = new AuthGuard({
+    failureLimit: deps.config.authFailureLimit,
+    negativeTtlMs: deps.config.badKeyCacheMs,
+    unknownConfirmMs: UNKNOWN_KEY_CONFIRM_MS,
+    maxEntries: 100_000,
+  });
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -62,9 +70,9 @@ export function createApp(deps: ApiDeps) {
     }),
   );
 
-  registerKeyRoutes(app, deps);
-  registerInferenceRoutes(app, deps, limiter);
-  registerPublicRoutes(app, deps);
+  registerKeyRoutes(app, deps, guard);
+  registerInferenceRoutes(app, deps, guard);
+  registerPublicRoutes(app, deps, guard);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",
@@ -83,9 +91,11 @@ export function createApp(deps: ApiDeps) {
   app.notFound((c) => problemResponse("not_found", "no such route", c.var.requestId ?? randomId("hr")));
   app.onError((error, c) => {
     const requestId = c.var.requestId ?? randomId("hr");
-    if (error instanceof ApiError) return problemResponse(error.code, error.detail, requestId, error.extra);
+    if (error instanceof ApiError)
+      return closingIfUnread(problemResponse(error.code, error.detail, requestId, error.extra));
     if (error instanceof HTTPException && error.status < 500) {
-      const code = codeForStatus(error.status);
+      // A status missing from the table is still the client's error, never a 500.
+      const code = codeForStatus(error.status, "invalid_request");
       return problemResponse(code, code === "invalid_request" ? "malformed request" : error.message || code, requestId);
     }
     deps.logger.error("unhandled error", { requestId, error });
@@ -95,3 +105,13 @@ export function createApp(deps: ApiDeps) {
 }
 
 export type MarketApp = ReturnType<typeof createApp>;
+
+/**
+ * A 413 is answered before the body is read; Node then closes the socket rather than read the rest of an
+ * oversized body, so the response must say `Connection: close` instead of promising keep-alive (a client that
+ * believed it would send its next request into a closed socket). On Lambda the header is dropped as hop-by-hop.
+ */
+function closingIfUnread(res: Response): Response {
+  if (res.status === 413) res.headers.set("connection", "close");
+  return res;
+}

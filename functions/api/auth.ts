@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { constantTimeEqual, looksLikeApiKey } from "../../core/keys/api-key.ts";
-import { type Bucket, takeToken } from "../../core/keys/rate-limit.ts";
+import { fixedWindow, windowStatus } from "../../core/keys/rate-limit.ts";
 import { keyState, type Scope } from "../../core/keys/schema.ts";
+import { type AuthGuard, clientAddress } from "./auth-guard.ts";
 import type { ApiDeps } from "./deps.ts";
 import type { ApiEnv } from "./env.ts";
 import { ApiError } from "./errors.ts";
@@ -22,50 +23,62 @@ export function hashKeyNative(secret: string): string {
 }
 
 /**
- * Token buckets per key, in this process (per Lambda instance, as Unkey's local counters). Bounded: the oldest
- * bucket is dropped beyond `max`, which at worst forgives a key some requests.
+ * Client-key auth -> scope -> rate limit. Sets `c.var.key`. A failing credential costs at most one table read and
+ * counts against the client address (AuthGuard); a valid key costs its read and one conditional write to the shared
+ * limiter (deps.rateLimits), so every API instance enforces the same per-key limit.
  */
-export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-  constructor(private readonly max = 100_000) {}
-
-  take(keyId: string, limit: { perMinute: number; burst: number }, now: number) {
-    const result = takeToken(this.buckets.get(keyId), limit, now);
-    this.buckets.delete(keyId);
-    this.buckets.set(keyId, result.bucket);
-    if (this.buckets.size > this.max) {
-      const oldest = this.buckets.keys().next();
-      if (!oldest.done) this.buckets.delete(oldest.value);
-    }
-    return result;
-  }
-}
-
-/** Client-key auth -> scope -> rate limit. Sets `c.var.key`. */
-export function requireKey(deps: ApiDeps, limiter: RateLimiter, scope: Scope): MiddlewareHandler<ApiEnv> {
+export function requireKey(deps: ApiDeps, guard: AuthGuard, scope: Scope): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const secret = bearer(c.req.header("authorization"));
-    if (secret === null || !looksLikeApiKey(secret)) throw new ApiError("unauthorized", INVALID_KEY);
-    const key = await deps.keys.getByHash(hashKeyNative(secret));
     const now = deps.clock.now();
-    if (!key || keyState(key, now) !== "valid") throw new ApiError("unauthorized", INVALID_KEY);
+    const address = clientAddress(c);
+    refuseBlocked(guard, address, now);
+    const secret = bearer(c.req.header("authorization"));
+    const fail = (): never => {
+      guard.recordFailure(address, now);
+      throw new ApiError("unauthorized", INVALID_KEY);
+    };
+    if (secret === null || !looksLikeApiKey(secret)) return fail();
+    const hash = hashKeyNative(secret);
+    if (guard.isKnownBad(hash, now)) return fail();
+    const key = await deps.keys.getByHash(hash);
+    if (!key || keyState(key, now) !== "valid") {
+      // Revoked and expired are final; an unknown hash is only trusted as unknown once it stays missing.
+      guard.rememberBad(hash, now, key !== null);
+      return fail();
+    }
+    guard.forget(hash);
     if (!key.scopes.includes(scope)) throw new ApiError("forbidden", `this key lacks the "${scope}" scope`);
-    const taken = limiter.take(key.keyId, key.rateLimit, now);
-    if (!taken.ok) {
-      throw new ApiError("rate_limited", "rate limit exceeded", {
-        retryAfterSeconds: Math.max(1, Math.ceil(taken.retryAfterMs / 1000)),
-      });
+    const window = fixedWindow(key.rateLimit, now);
+    const status = windowStatus(window, await deps.rateLimits.hit(`key:${key.keyId}`, window), now);
+    if (!status.ok) {
+      throw new ApiError("rate_limited", "rate limit exceeded", { retryAfterSeconds: status.resetSeconds });
     }
     c.set("key", key);
     await next();
+    // IETF draft ratelimit headers, on the final response (an error's too).
+    c.res.headers.set("ratelimit-policy", `"key";q=${status.limit};w=${status.windowSeconds}`);
+    c.res.headers.set("ratelimit", `"key";r=${status.remaining};t=${status.resetSeconds}`);
   };
 }
 
+function refuseBlocked(guard: AuthGuard, address: string, now: number): void {
+  const waitMs = guard.blockedFor(address, now);
+  if (waitMs > 0) {
+    throw new ApiError("rate_limited", "too many failed authentication attempts from this address", {
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+    });
+  }
+}
+
 /** Operator routes: `Authorization: Bearer <MARKET_ADMIN_TOKEN>`, compared in constant time. */
-export function requireAdmin(deps: ApiDeps): MiddlewareHandler<ApiEnv> {
+export function requireAdmin(deps: ApiDeps, guard: AuthGuard): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
+    const now = deps.clock.now();
+    const address = clientAddress(c);
+    refuseBlocked(guard, address, now);
     const token = bearer(c.req.header("authorization"));
     if (token === null || deps.config.adminToken.length < 16 || !constantTimeEqual(token, deps.config.adminToken)) {
+      guard.recordFailure(address, now);
       throw new ApiError("unauthorized", "missing or invalid admin token");
     }
     await next();

@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import type { ApiEnv } from "./env.ts";
 
 const ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "prefer"];
-const EXPOSE_HEADERS = ["x-request-id", "retry-after", "location"];
+const EXPOSE_HEADERS = ["x-request-id", "retry-after", "location", "ratelimit", "ratelimit-policy"];
 
 export interface CorsPolicy {
   /** Answers a preflight (OPTIONS) in full. */

@@ -1,7 +1,9 @@
+import type { RateLimit } from "../../core/keys/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { KeyStore } from "../../core/ports/keys.ts";
 import type { Ledger } from "../../core/ports/ledger.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
+import type { RateLimitStore } from "../../core/ports/rate-limit.ts";
 import type { RequestStore, RoutedExpert } from "../../core/ports/requests.ts";
 import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
 
@@ -95,6 +97,10 @@ export interface ApiConfig {
   /** Poll backoff of the sync wait: first and max delay, ms. */
   readonly pollInitialMs: number;
   readonly pollMaxMs: number;
+  /** Failed authentications allowed per client address (in this process) before it is answered 429. */
+  readonly authFailureLimit: RateLimit;
+  /** How long a bad key hash is answered 401 without a table read, ms. */
+  readonly badKeyCacheMs: number;
 }
 
 export const DEFAULT_CONFIG: Omit<ApiConfig, "adminToken"> = {
@@ -109,6 +115,8 @@ export const DEFAULT_CONFIG: Omit<ApiConfig, "adminToken"> = {
   corsOrigins: "*",
   pollInitialMs: 20,
   pollMaxMs: 500,
+  authFailureLimit: { perMinute: 60, burst: 30 },
+  badKeyCacheMs: 60_000,
 };
 
 /** State of one part of the market (queue, tables, chain, workers, validator...), for GET /health. */
@@ -126,6 +134,8 @@ export interface ApiDeps {
   /** Health of the whole market; without it /health only says the API answers. */
   readonly health?: () => Promise<HealthReport>;
   readonly keys: KeyStore;
+  /** The per-key request counter shared by every API instance (DynamoDB in the stacks). */
+  readonly rateLimits: RateLimitStore;
   readonly ledger: Ledger;
   readonly requests: RequestStore;
   readonly jobs: JobStore;

@@ -12,6 +12,8 @@ export const ERROR_TABLE = {
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   payload_too_large: { status: 413, title: "Request body too large" },
+  balance_limit: { status: 422, title: "The balance would exceed the most an account may hold" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type: send Content-Type: application/json" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal error" },
   unavailable: { status: 503, title: "No expert could answer; nothing was charged" },
@@ -24,9 +26,12 @@ export type ErrorStatus = (typeof ERROR_TABLE)[ErrorCode]["status"];
 
 export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
 
-/** Default code of a status (first in table order); used for errors raised by Hono itself (404, 413...). */
-export function codeForStatus(status: number): ErrorCode {
-  return ERROR_CODES.find((c) => ERROR_TABLE[c].status === status) ?? "internal";
+/**
+ * Default code of a status (first in table order); used for errors raised by Hono itself (404, 413, 415...).
+ * `fallback` when the status is not in the table.
+ */
+export function codeForStatus(status: number, fallback: ErrorCode = "internal"): ErrorCode {
+  return ERROR_CODES.find((c) => ERROR_TABLE[c].status === status) ?? fallback;
 }
 
 export class ApiError extends Error {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_ACCOUNT_BALANCE } from "../../core/billing/limits.ts";
 
 export const Scope = z.enum(["infer", "read"]).openapi("Scope");
 export const RateLimitBody = z
@@ -9,7 +10,7 @@ export const CreateKeyBody = z
   .strictObject({
     name: z.string().min(1).max(100),
     /** Initial credits, integer micro-credits. */
-    credits: z.number().int().min(0).max(1e15).optional(),
+    credits: z.number().int().min(0).max(MAX_ACCOUNT_BALANCE).optional(),
     rateLimit: RateLimitBody.optional(),
     expiresAt: z.iso.datetime().optional(),
     scopes: z.array(Scope).min(1).max(2).optional(),
@@ -38,7 +39,7 @@ export const CreatedKey = KeyView.extend({
 }).openapi("CreatedKey");
 
 export const TopUpBody = z
-  .strictObject({ amount: z.number().int().min(1).max(1e15), memo: z.string().max(200).optional() })
+  .strictObject({ amount: z.number().int().min(1).max(MAX_ACCOUNT_BALANCE), memo: z.string().max(200).optional() })
   .openapi("TopUp");
 export const TopUpResult = z
   .object({ accountId: z.string(), balance: z.number().int(), entryId: z.string(), replay: z.boolean() })
@@ -178,11 +179,25 @@ export const Expert = z
   })
   .openapi("Expert");
 export const ExpertList = z.object({ experts: z.array(Expert) }).openapi("ExpertList");
+/**
+ * The public view of an expert's earnings: totals only. Per-request entries name other accounts' requests and
+ * their times, so they are only in the admin view (ExpertEarningEntries).
+ */
 export const ExpertEarnings = z
   .object({
     uid: z.number().int(),
     hotkey: z.string(),
     /** Micro-credits credited to this hotkey from query fees (its share of each answered query). */
+    balance: z.number().int(),
+    /** Totals per UTC day over the most recent share entries, newest day first. */
+    daily: z.array(z.object({ day: z.string(), amount: z.number().int(), answers: z.number().int() })),
+  })
+  .openapi("ExpertEarnings");
+/** Operator view: each share entry with its request id. */
+export const ExpertEarningEntries = z
+  .object({
+    uid: z.number().int(),
+    hotkey: z.string(),
     balance: z.number().int(),
     recent: z.array(
       z.object({
@@ -194,7 +209,7 @@ export const ExpertEarnings = z
       }),
     ),
   })
-  .openapi("ExpertEarnings");
+  .openapi("ExpertEarningEntries");
 export const Metagraph = z
   .object({ netuid: z.number().int(), block: z.number().int(), experts: z.array(Expert) })
   .openapi("Metagraph");

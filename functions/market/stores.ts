@@ -5,6 +5,7 @@ import { SqsJobQueue } from "../../adapters/queue/sqs.ts";
 import { DynamoJobStore } from "../../adapters/tables/jobs.ts";
 import { DynamoKeyStore } from "../../adapters/tables/keys.ts";
 import { DynamoLedger } from "../../adapters/tables/ledger.ts";
+import { DynamoRateLimits } from "../../adapters/tables/rate-limits.ts";
 import { DynamoRequestStore } from "../../adapters/tables/requests.ts";
 import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
 import {
@@ -22,6 +23,8 @@ export interface MarketStores {
   readonly jobs: DynamoJobStore;
   readonly keys: DynamoKeyStore;
   readonly ledger: DynamoLedger;
+  /** The API's shared per-key rate limit, on the ledger table (TTL'd items). */
+  readonly rateLimits: DynamoRateLimits;
   readonly requests: DynamoRequestStore;
   readonly scores: DynamoScoreStore;
 }
@@ -44,6 +47,7 @@ export function marketStores(
     jobs: new DynamoJobStore({ doc, tableName: name(JOBS_TABLE.name) }),
     keys: new DynamoKeyStore(doc, name(KEYS_TABLE.name)),
     ledger: new DynamoLedger({ db: doc, table: name(LEDGER_TABLE.name) }),
+    rateLimits: new DynamoRateLimits(doc, name(LEDGER_TABLE.name)),
     requests: new DynamoRequestStore(doc, name(JOBS_TABLE.name)),
     scores: new DynamoScoreStore(doc, name(SCORES_TABLE.name), onCorrupt),
   };

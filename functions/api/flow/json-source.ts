@@ -5,9 +5,16 @@
  *
  * Sound because the text at that place parses to that array: the body was parsed from exactly this text (hono
  * caches it), the scan follows JSON.parse's rule that the last of duplicate keys wins, and the caller only uses it
- * for an array whose elements equal (Object.is) the job input's. The text may differ in spelling (5E-1, spaces),
- * never in value.
+ * for an array whose elements equal (Object.is) the job input's.
+ *
+ * Bounded: the client's text is used only when it is written as JSON.stringify would write numbers (no spaces, no
+ * `E`, each number at most MAX_NUMBER_CHARS, the longest a JS number prints as); otherwise undefined and the caller
+ * writes the numbers itself. Padding (0.000…01, 1e0000…0) could otherwise turn a normal query into a job message of
+ * hundreds of KB: a message now carries at most MAX_NUMBER_CHARS + 1 bytes per number.
  */
+
+/** "-0.0000012345678901234567": the longest text String(number) gives (25 characters). */
+export const MAX_NUMBER_CHARS = 25;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -22,13 +29,31 @@ const CLOSE_ARRAY = 0x5d;
 export function numberArraySource(text: string, path: readonly string[]): string | undefined {
   try {
     const span = numberArraySourceSpan(text, path);
-    return span === undefined ? undefined : text.slice(span[0], span[1]);
+    return span === undefined || !compactNumbers(text, span[0] + 1, span[1] - 1)
+      ? undefined
+      : text.slice(span[0], span[1]);
   } catch {
     return undefined; // not the shape expected: the caller writes the JSON itself
   }
 }
 
 type Span = readonly [start: number, end: number];
+
+/** Whether text[start, end) is a comma list of number tokens in JSON.stringify's alphabet, each short enough. */
+function compactNumbers(text: string, start: number, end: number): boolean {
+  let token = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === COMMA) {
+      token = 0;
+      continue;
+    }
+    // 0-9 . - + e: what String(number) writes (it never writes spaces or a capital E).
+    const allowed = (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d || c === 0x2b || c === 0x65;
+    if (!allowed || ++token > MAX_NUMBER_CHARS) return false;
+  }
+  return true;
+}
 
 interface Scan {
   /** Where the value at the rest of the path is, if it is there. */

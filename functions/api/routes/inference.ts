@@ -1,10 +1,12 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { type RateLimiter, requireKey } from "../auth.ts";
+import { requireKey } from "../auth.ts";
+import type { AuthGuard } from "../auth-guard.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
 import { ApiError, problemResponses } from "../errors.ts";
 import { finishCancel, settleRequest } from "../flow/settle.ts";
 import { submitInference, waitForSettlement } from "../flow/submit.ts";
+import { refuseUnpaid } from "../paid-gate.ts";
 import { Accepted, IdParam, InferBody, InferResult, JobView, TaskList, TaskParam, Usage } from "../schemas.ts";
 import { jobLinks, jobView, parseIdempotencyKey, preferredWaitMs } from "../views.ts";
 
@@ -37,6 +39,7 @@ const infer = createRoute({
       "not_found",
       "conflict",
       "payload_too_large",
+      "unsupported_media_type",
       "unavailable",
     ),
   },
@@ -74,7 +77,7 @@ const usage = createRoute({
   responses: { 200: { description: "Usage", ...json(Usage) }, ...problemResponses(...AUTH_ERRORS) },
 });
 
-export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, limiter: RateLimiter): void {
+export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard: AuthGuard): void {
   app.openapi(listTasks, (c) =>
     c.json(
       {
@@ -90,7 +93,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     ),
   );
 
-  app.use("/v1/tasks/:task/infer", requireKey(deps, limiter, "infer"));
+  app.use("/v1/tasks/:task/infer", requireKey(deps, guard, "infer"));
   app.openapi(infer, async (c) => {
     const { task } = c.req.valid("param");
     const body = c.req.valid("json");
@@ -102,6 +105,8 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     }
     const idem = parseIdempotencyKey(c.req.header("idempotency-key"));
     if (!idem.ok) throw new ApiError("invalid_request", "Idempotency-Key must be 1-255 visible ASCII characters");
+    // Before the input is decoded (the expensive step): an account that cannot pay is refused here.
+    await refuseUnpaid(deps, { accountId: c.var.key.accountId, task, idempotencyKey: idem.value });
     const first = await submitInference(deps, {
       key: c.get("key"),
       task,
@@ -138,7 +143,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     return c.json({ id: view.record.requestId, status: view.status, urls: jobLinks(view.record.requestId) }, 202);
   });
 
-  app.use("/v1/jobs/:id", requireKey(deps, limiter, "read"));
+  app.use("/v1/jobs/:id", requireKey(deps, guard, "read"));
   app.openapi(getJob, async (c) => {
     const id = c.req.valid("param").id;
     // Ownership first: another account's request reads as absent, and its poll settles nothing (no oracle).
@@ -149,7 +154,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     return c.json(jobView(view), 200);
   });
 
-  app.use("/v1/jobs/:id/cancel", requireKey(deps, limiter, "infer"));
+  app.use("/v1/jobs/:id/cancel", requireKey(deps, guard, "infer"));
   app.openapi(cancelJob, async (c) => {
     const id = c.req.valid("param").id;
     const record = await deps.requests.get(id);
@@ -163,7 +168,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     return c.json(jobView(view), 200);
   });
 
-  app.use("/v1/usage", requireKey(deps, limiter, "read"));
+  app.use("/v1/usage", requireKey(deps, guard, "read"));
   app.openapi(usage, async (c) => {
     const accountId = c.var.key.accountId;
     const [account, holds, entries] = await Promise.all([

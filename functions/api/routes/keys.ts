@@ -1,7 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { MAX_ACCOUNT_BALANCE } from "../../../core/billing/limits.ts";
 import { generateApiKey } from "../../../core/keys/api-key.ts";
 import { type ApiKeyRecord, DEFAULT_RATE_LIMIT, DEFAULT_SCOPES } from "../../../core/keys/schema.ts";
+import type { CreditResult } from "../../../core/ports/ledger.ts";
 import { requireAdmin } from "../auth.ts";
+import type { AuthGuard } from "../auth-guard.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
 import { ApiError, problemResponses } from "../errors.ts";
@@ -21,7 +24,15 @@ const createKey = createRoute({
   request: { body: { ...json(CreateKeyBody), required: true } },
   responses: {
     201: { description: "Created", ...json(CreatedKey) },
-    ...problemResponses("invalid_request", "unauthorized", "not_found", "payload_too_large"),
+    ...problemResponses(
+      "invalid_request",
+      "unauthorized",
+      "rate_limited",
+      "not_found",
+      "payload_too_large",
+      "unsupported_media_type",
+      "balance_limit",
+    ),
   },
 });
 
@@ -32,7 +43,10 @@ const getKey = createRoute({
   summary: "A key and its account's balance",
   security: admin,
   request: { params: IdParam },
-  responses: { 200: { description: "The key", ...json(KeyView) }, ...problemResponses("unauthorized", "not_found") },
+  responses: {
+    200: { description: "The key", ...json(KeyView) },
+    ...problemResponses("unauthorized", "rate_limited", "not_found"),
+  },
 });
 
 const revokeKey = createRoute({
@@ -42,7 +56,10 @@ const revokeKey = createRoute({
   summary: "Revoke a key (effective at once)",
   security: admin,
   request: { params: IdParam },
-  responses: { 200: { description: "Revoked", ...json(KeyView) }, ...problemResponses("unauthorized", "not_found") },
+  responses: {
+    200: { description: "Revoked", ...json(KeyView) },
+    ...problemResponses("unauthorized", "rate_limited", "not_found"),
+  },
 });
 
 const topUp = createRoute({
@@ -54,13 +71,33 @@ const topUp = createRoute({
   request: { params: IdParam, body: { ...json(TopUpBody), required: true } },
   responses: {
     200: { description: "Credited", ...json(TopUpResult) },
-    ...problemResponses("invalid_request", "unauthorized", "not_found", "conflict"),
+    ...problemResponses(
+      "invalid_request",
+      "unauthorized",
+      "rate_limited",
+      "not_found",
+      "conflict",
+      "payload_too_large",
+      "unsupported_media_type",
+      "balance_limit",
+    ),
   },
 });
 
-export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
-  app.use("/v1/keys", requireAdmin(deps));
-  app.use("/v1/keys/*", requireAdmin(deps));
+function refuseCredit(reason: Extract<CreditResult, { ok: false }>["reason"]): never {
+  if (reason === "conflict") throw new ApiError("conflict", "this Idempotency-Key was used with a different top-up");
+  if (reason === "limit") {
+    throw new ApiError(
+      "balance_limit",
+      `the balance would exceed ${MAX_ACCOUNT_BALANCE} micro-credits, the most an account may hold; nothing was credited`,
+    );
+  }
+  throw new ApiError("not_found", "the key's account does not exist");
+}
+
+export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard: AuthGuard): void {
+  app.use("/v1/keys", requireAdmin(deps, guard));
+  app.use("/v1/keys/*", requireAdmin(deps, guard));
 
   app.openapi(createKey, async (c) => {
     const body = c.req.valid("json");
@@ -75,13 +112,15 @@ export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void
       throw new ApiError("not_found", "no such account");
     }
     if (body.credits !== undefined && body.credits > 0) {
-      await deps.ledger.credit({
+      const credited = await deps.ledger.credit({
         accountId,
         entryId: `initial:${keyId}`,
         amount: body.credits,
         at: now,
         memo: "initial credits",
       });
+      // Before the key exists: a refused initial credit leaves no key behind.
+      if (!credited.ok) refuseCredit(credited.reason);
     }
     const generated = generateApiKey(deps.config.keyEnvironment);
     const record: ApiKeyRecord = {
@@ -132,11 +171,7 @@ export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void
       fingerprint: fingerprint(body),
       ...(body.memo ? { memo: body.memo } : {}),
     });
-    if (!result.ok) {
-      if (result.reason === "conflict")
-        throw new ApiError("conflict", "this Idempotency-Key was used with a different top-up");
-      throw new ApiError("not_found", "the key's account does not exist");
-    }
+    if (!result.ok) refuseCredit(result.reason);
     return c.json({ accountId: key.accountId, balance: result.account.balance, entryId, replay: result.replay }, 200);
   });
 }

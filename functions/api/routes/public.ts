@@ -1,9 +1,20 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { dailyEarnings } from "../../../core/billing/earnings.ts";
 import { verifyReceipt } from "../../../core/receipts/receipt.ts";
+import { requireAdmin } from "../auth.ts";
+import type { AuthGuard } from "../auth-guard.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
 import { ApiError, problemResponses } from "../errors.ts";
-import { ExpertEarnings, ExpertList, Metagraph, UidParam, VerifyReceiptBody, VerifyReceiptResult } from "../schemas.ts";
+import {
+  ExpertEarningEntries,
+  ExpertEarnings,
+  ExpertList,
+  Metagraph,
+  UidParam,
+  VerifyReceiptBody,
+  VerifyReceiptResult,
+} from "../schemas.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
@@ -15,18 +26,33 @@ const experts = createRoute({
   responses: { 200: { description: "Experts", ...json(ExpertList) } },
 });
 
-/** How many share entries the earnings route lists. */
+/** How many share entries the admin route lists. */
 const RECENT_SHARES = 50;
+/** How many share entries the public daily totals cover (the lifetime balance is exact regardless). */
+const DAILY_WINDOW_SHARES = 1000;
 
 const earnings = createRoute({
   method: "get",
   path: "/v1/experts/{uid}/earnings",
   tags: ["market"],
-  summary: "An expert's share of query fees: balance (micro-credits) and recent share entries",
+  summary: "An expert's share of query fees: balance (micro-credits) and totals per day (no per-request data)",
   request: { params: UidParam },
   responses: {
     200: { description: "Earnings", ...json(ExpertEarnings) },
     ...problemResponses("invalid_request", "not_found"),
+  },
+});
+
+const earningEntries = createRoute({
+  method: "get",
+  path: "/v1/experts/{uid}/earnings/entries",
+  tags: ["market"],
+  summary: "Operator only: an expert's recent share entries, each with its request id",
+  security: [{ adminToken: [] }],
+  request: { params: UidParam },
+  responses: {
+    200: { description: "Share entries", ...json(ExpertEarningEntries) },
+    ...problemResponses("invalid_request", "unauthorized", "rate_limited", "not_found"),
   },
 });
 
@@ -46,16 +72,30 @@ const verify = createRoute({
   request: { body: { ...json(VerifyReceiptBody), required: true } },
   responses: {
     200: { description: "Verdict", ...json(VerifyReceiptResult) },
-    ...problemResponses("invalid_request", "payload_too_large"),
+    ...problemResponses("invalid_request", "payload_too_large", "unsupported_media_type"),
   },
 });
 
-export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard: AuthGuard): void {
   app.openapi(experts, async (c) => c.json({ experts: [...(await deps.directory.experts())] }, 200));
-  app.openapi(earnings, async (c) => {
-    const uid = Number(c.req.valid("param").uid);
+  const expertOf = async (uid: number) => {
     const expert = (await deps.directory.experts()).find((e) => e.uid === uid);
     if (!expert) throw new ApiError("not_found", `no expert with uid ${uid}`);
+    return expert;
+  };
+  app.openapi(earnings, async (c) => {
+    const uid = Number(c.req.valid("param").uid);
+    const expert = await expertOf(uid);
+    const [balance, entries] = await Promise.all([
+      deps.ledger.payeeBalance(expert.hotkey),
+      deps.ledger.shareEntries(expert.hotkey, DAILY_WINDOW_SHARES),
+    ]);
+    return c.json({ uid, hotkey: expert.hotkey, balance, daily: dailyEarnings(entries) }, 200);
+  });
+  app.use("/v1/experts/:uid/earnings/entries", requireAdmin(deps, guard));
+  app.openapi(earningEntries, async (c) => {
+    const uid = Number(c.req.valid("param").uid);
+    const expert = await expertOf(uid);
     const [balance, entries] = await Promise.all([
       deps.ledger.payeeBalance(expert.hotkey),
       deps.ledger.shareEntries(expert.hotkey, RECENT_SHARES),

@@ -3,6 +3,7 @@ import { MemoryJobQueue } from "../../../adapters/queue/memory.ts";
 import { MemoryJobStore } from "../../../adapters/tables/memory-jobs.ts";
 import { MemoryKeyStore } from "../../../adapters/tables/memory-keys.ts";
 import { MemoryLedger } from "../../../adapters/tables/memory-ledger.ts";
+import { MemoryRateLimits } from "../../../adapters/tables/memory-rate-limits.ts";
 import { MemoryRequestStore } from "../../../adapters/tables/memory-requests.ts";
 import { type ApiConfig, type ApiDeps, type Clock, DEFAULT_CONFIG, systemClock } from "../deps.ts";
 import { topKRouter } from "../router.ts";
@@ -33,6 +34,7 @@ export async function memoryDeps(
   const ledger = new MemoryLedger();
   const deps: ApiDeps = {
     keys: new MemoryKeyStore(),
+    rateLimits: new MemoryRateLimits(),
     ledger,
     requests: new MemoryRequestStore(),
     jobs,
@@ -43,7 +45,16 @@ export async function memoryDeps(
     gatewaySigner: signerFromUri("//Gateway"),
     verifier: sr25519Verifier,
     clock: overrides.clock ?? systemClock,
-    config: { ...DEFAULT_CONFIG, adminToken: TEST_ADMIN_TOKEN, pollInitialMs: 2, pollMaxMs: 20, ...overrides.config },
+    config: {
+      ...DEFAULT_CONFIG,
+      adminToken: TEST_ADMIN_TOKEN,
+      pollInitialMs: 2,
+      pollMaxMs: 20,
+      // Every in-process request comes from the one address "unknown": suites that send many bad credentials on
+      // purpose would otherwise meet the per-address failure limit (tested on its own with a low limit).
+      authFailureLimit: { perMinute: 1_000_000, burst: 100_000 },
+      ...overrides.config,
+    },
     logger: silentLogger,
     ...overrides.deps,
   };
