@@ -29,11 +29,13 @@ async function main(): Promise<number> {
     queueName: physicalName(config.resourcePrefix, config.queueName),
     deadLetterQueueName: physicalName(config.resourcePrefix, config.deadLetterQueueName),
   });
+  // Send only: the settler (not the worker) touches the ledger.
+  const settleQueue = new SqsJobQueue({ sqs, queueName: physicalName(config.resourcePrefix, config.settleQueueName) });
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
   const runtime = createOnnxRuntime({ preferCuda: config.preferCuda, log: (msg) => logger.info(msg) });
 
   process.on("unhandledRejection", (error) => logger.error("unhandled rejection", { error }));
-  const worker = await startWorker(config, { queue, jobs, runtime, verifier: sr25519Verifier, logger });
+  const worker = await startWorker(config, { queue, settleQueue, jobs, runtime, verifier: sr25519Verifier, logger });
   logger.info("listening", { port: worker.port, workerId: worker.workerId });
 
   return new Promise<number>((resolve) => {
