@@ -131,7 +131,7 @@ describe("forged job messages", () => {
     const expected = (await jobs.get("val-attack:1"))?.answer?.output as { probs: number[] };
     const got = settled.output as { probs: number[] };
     expect(got.probs).toHaveLength(10);
-    got.probs.forEach((p, i) => expect(p).toBeCloseTo(expected.probs[i] ?? Number.NaN, 9));
+    for (const [i, p] of got.probs.entries()) expect(p).toBeCloseTo(expected.probs[i] ?? Number.NaN, 9);
     const metrics = running.metrics();
     expect(metrics.counters.dropped).toBe(2);
     expect(metrics.errorsByCode).toMatchObject({ input_mismatch: 1, unsigned_validation_job: 1, bad_message: 1 });
