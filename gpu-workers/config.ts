@@ -193,6 +193,13 @@ export function parseWorkerConfig(env: Env, readFile: (path: string) => string =
     const value = env[name];
     if (value !== undefined && value.trim() !== "") setPath(raw, path, convert(value));
   }
+  // The market's validator hotkey (the variable every part of the market reads) is always a trusted sender, so a
+  // worker deployed with the market's settings runs validation jobs without a second list to keep in step.
+  const validator = env.MARKET_VALIDATOR_HOTKEY?.trim();
+  if (validator) {
+    const listed = Array.isArray(raw.trustedSenders) ? (raw.trustedSenders as unknown[]) : [];
+    raw.trustedSenders = listed.includes(validator) ? listed : [...listed, validator];
+  }
   const uris = env.WORKER_HOTKEY_URIS?.trim();
   if (uris) {
     const parsed = parseJson(uris, "WORKER_HOTKEY_URIS", []);
