@@ -68,4 +68,16 @@ describe("parseWorkerConfig", () => {
     const config = parseWorkerConfig({ WORKER_HOTKEY_URIS: JSON.stringify({ "expert-a": "//Alice" }) });
     expect(config.hotkeyUris).toEqual({ "expert-a": "//Alice" });
   });
+
+  it("trusts the market's validator hotkey and any listed senders, and names the settle queue", () => {
+    const v = "5GNJqTPyNqANBkUVMN1LPPrxXnFouWXoe2wNSmmEoLctxiZY";
+    const g = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+    expect(parseWorkerConfig({ MARKET_VALIDATOR_HOTKEY: v }).trustedSenders).toEqual([v]);
+    expect(
+      parseWorkerConfig({ MARKET_VALIDATOR_HOTKEY: v, WORKER_TRUSTED_SENDERS: `${g},${v}` }).trustedSenders,
+    ).toEqual([g, v]);
+    expect(parseWorkerConfig({}).trustedSenders).toEqual([]);
+    expect(parseWorkerConfig({}).settleQueueName).toBe("settle");
+    expect(parseWorkerConfig({ WORKER_SETTLE_QUEUE_NAME: "s2" }).settleQueueName).toBe("s2");
+  });
 });

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { BatchConfig } from "../core/batching/config.ts";
 import { ExpertManifest } from "../core/experts/manifest.ts";
-import { JOBS_DLQ, JOBS_QUEUE } from "../infra/definitions.ts";
+import { JOBS_DLQ, JOBS_QUEUE, SETTLE_QUEUE } from "../infra/definitions.ts";
 
 /**
  * Everything a worker needs besides its adapters. Layers, later ones win: defaults < the JSON file named by
@@ -33,6 +33,8 @@ export const WorkerConfig = z
       .default("market-local-"),
     queueName: z.string().min(1).max(80).default(JOBS_QUEUE.name),
     deadLetterQueueName: z.string().min(1).max(80).default(JOBS_DLQ.name),
+    /** Where a paid job's terminal write is announced ({requestId}), so the settler captures it (send only). */
+    settleQueueName: z.string().min(1).max(80).default(SETTLE_QUEUE.name),
     batch: BatchConfig.default({
       maxBatchSize: 32,
       preferredBatchSizes: [],
@@ -72,7 +74,11 @@ export const WorkerConfig = z
       .int()
       .min(1000)
       .default(15 * 60_000),
-    /** ss58 addresses allowed to sign job requests (gateway, validators); empty = any valid signature. */
+    /**
+     * ss58 addresses allowed to sign job requests (the validator hotkeys, and the gateway's). Validation jobs must be
+     * signed by one of them: with an empty list no validation job runs (a signed paid job is then checked only for
+     * a valid signature; paid jobs are vouched for by their job record's input digest).
+     */
     trustedSenders: z.array(z.string().min(40).max(60)).default([]),
     /** When a job carries no request signature, answers are signed for this address ("" = unbound). */
     gatewayAddress: z.string().max(60).default(""),
@@ -118,6 +124,7 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["MARKET_RESOURCE_PREFIX", ["resourcePrefix"], String],
   ["WORKER_QUEUE_NAME", ["queueName"], String],
   ["WORKER_DLQ_NAME", ["deadLetterQueueName"], String],
+  ["WORKER_SETTLE_QUEUE_NAME", ["settleQueueName"], String],
   ["WORKER_BATCH_MAX", ["batch", "maxBatchSize"], num],
   ["WORKER_BATCH_PREFERRED", ["batch", "preferredBatchSizes"], sizes],
   ["WORKER_BATCH_DELAY_MS", ["batch", "maxQueueDelayMs"], num],
@@ -192,6 +199,13 @@ export function parseWorkerConfig(env: Env, readFile: (path: string) => string =
   for (const [name, path, convert] of ENV_SETTINGS) {
     const value = env[name];
     if (value !== undefined && value.trim() !== "") setPath(raw, path, convert(value));
+  }
+  // The market's validator hotkey (the variable every part of the market reads) is always a trusted sender, so a
+  // worker deployed with the market's settings runs validation jobs without a second list to keep in step.
+  const validator = env.MARKET_VALIDATOR_HOTKEY?.trim();
+  if (validator) {
+    const listed = Array.isArray(raw.trustedSenders) ? (raw.trustedSenders as unknown[]) : [];
+    raw.trustedSenders = listed.includes(validator) ? listed : [...listed, validator];
   }
   const uris = env.WORKER_HOTKEY_URIS?.trim();
   if (uris) {

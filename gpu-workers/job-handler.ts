@@ -1,9 +1,9 @@
-import { z } from "zod";
 import type { Logger } from "../adapters/log/logger.ts";
 import type { Clock } from "../core/batching/clock.ts";
 import { ItemExpiredError } from "../core/batching/errors.ts";
 import { signEpistula, verifyEpistula } from "../core/epistula/epistula.ts";
-import { type ExpertAnswer, JobMessage, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
+import { answerBodyText, inputDigest, recordMismatch } from "../core/jobs/integrity.ts";
+import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
 import type { SignatureVerifier } from "../core/ports/signer.ts";
@@ -13,7 +13,12 @@ import type { ExpertPool, ServedExpert } from "./expert-pool.ts";
 import { inputProblem } from "./input-shape.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 
-export type JobOutcome = "succeeded" | "duplicate" | "expired" | "dead_lettered" | "retry";
+export type JobOutcome = "succeeded" | "duplicate" | "expired" | "dead_lettered" | "dropped" | "retry";
+
+/** Tells the settler that a paid request may be finished (a small message on the settle queue). */
+export interface SettleNotifier {
+  notify(requestId: string): Promise<void>;
+}
 
 export interface JobContext {
   readonly config: Pick<
@@ -28,6 +33,8 @@ export interface JobContext {
   >;
   readonly queue: JobQueue;
   readonly jobs: JobStore;
+  /** Absent: nothing is told (tests of the worker alone); settling then waits for a poll or the sweeper. */
+  readonly settle?: SettleNotifier;
   readonly pool: ExpertPool;
   readonly verifier: SignatureVerifier;
   readonly metrics: WorkerMetrics;
@@ -38,34 +45,48 @@ export interface JobContext {
   readonly now: () => number;
 }
 
-/** Enough of a broken message to mark its job failed, when it names one. */
-const LooseJobId = z.object({ jobId: z.string().min(1).max(200) });
+/** A message that names a job it cannot vouch for: deleted, logged and counted, and its job left untouched. */
+class ForgedMessage extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
 
 /**
- * One delivery, start to finish (STYLE practice 10): parse -> expert -> input shape -> deadline -> markRunning (the
- * job-store check: a finished job is acknowledged without running the model again) -> request signature -> batch ->
- * sign the answer -> conditional complete (first write wins) -> delete, and only then. Unrecoverable problems go
- * to the dead-letter queue at once; anything else leaves the message to come back after a backed-off visibility.
+ * One delivery, start to finish (STYLE practice 10): parse -> check against the job record (it exists, names this
+ * request, kind, task and expert, and its input digest is the message input's) -> request signature (required on
+ * validation jobs) -> expert -> input shape -> deadline (the record's) -> markRunning (a finished job is
+ * acknowledged without running the model again) -> batch -> sign {jobId, uid, hotkey, inputDigest, output} ->
+ * conditional complete (first write wins) -> settle notice (paid) -> delete, and only then.
+ * A message that fails the record or signature check is dropped without touching any job: only the job's creator
+ * can make a message that reaches it. Unrecoverable problems of a verified job go to the dead-letter queue at once
+ * (the job failed); anything else leaves the message to come back after a backed-off visibility.
  */
 export async function handleMessage(message: ReceivedMessage, ctx: JobContext): Promise<JobOutcome> {
   const startedAt = ctx.now();
   ctx.metrics.inc("received");
   ctx.metrics.queueWaitMs.add(Math.max(0, startedAt - message.sentAt));
-  const state: { jobId?: string } = {};
+  const state: JobState = {};
   try {
     const outcome = await processJob(message, ctx, state);
     ctx.metrics.jobMs.add(ctx.now() - startedAt);
     return outcome;
   } catch (error) {
+    if (error instanceof ForgedMessage) return drop(message, ctx, error.reason);
     if (error instanceof UnrecoverableJobError) {
-      return deadLetter(message, ctx, state.jobId, error.code, error.message, false);
+      return deadLetter(message, ctx, state, error.code, error.message, false);
     }
-    return retryLater(message, ctx, state.jobId, error);
+    return retryLater(message, ctx, state, error);
   }
 }
 
-async function processJob(message: ReceivedMessage, ctx: JobContext, state: { jobId?: string }): Promise<JobOutcome> {
-  const job = parseMessage(message.body, state);
+async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
+  const job = parseMessage(message.body);
+  const { record, digest } = await verifiedRecord(job, ctx);
+  verifyRequest(job, ctx);
+  // From here the message is the creator's: failures may touch its job, and the settler is told of terminal writes.
+  state.jobId = job.jobId;
+  if (job.kind === "paid") state.requestId = job.requestId;
   const expert = ctx.pool.byHotkey(job.hotkey);
   // Not unrecoverable: a newly added expert reaches the queue before this worker's next manifest reload, or
   // another worker serves it. The message returns after a short backoff; past maxReceives it is dead-lettered.
@@ -75,7 +96,8 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: { jo
   }
   const problem = inputProblem(expert.manifest, job.input);
   if (problem !== null) throw new UnrecoverableJobError("bad_input", problem);
-  if (ctx.now() > job.deadline) return expire(message, ctx, job.jobId);
+  // The record's deadline, not the message's: a message cannot extend the life of a job.
+  if (ctx.now() > record.deadline) return expire(message, ctx, state);
 
   const running = await ctx.jobs.markRunning(job.jobId, ctx.config.workerId, ctx.now());
   if (!running.ok) {
@@ -84,14 +106,21 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: { jo
     if (!TERMINAL_JOB_STATUSES.has(running.job.status))
       throw new Error(`markRunning refused a ${running.job.status} job`);
     ctx.metrics.inc("duplicatesSkipped");
+    // The first delivery may have stopped between its result write and its notice: telling again costs nothing.
+    await notifySettle(ctx, state);
     await acknowledge(message, ctx);
     return "duplicate";
   }
-  verifyRequest(job, ctx);
 
-  const ran = await runOnExpert(expert, job, ctx);
-  if (ran === "expired") return expire(message, ctx, job.jobId);
-  const body = JSON.stringify({ jobId: job.jobId, uid: job.uid, output: ran.output });
+  const ran = await runOnExpert(expert, job, record.deadline, ctx);
+  if (ran === "expired") return expire(message, ctx, state);
+  const body = answerBodyText({
+    jobId: job.jobId,
+    uid: job.uid,
+    hotkey: job.hotkey,
+    inputDigest: digest,
+    output: ran.output,
+  });
   const answer: ExpertAnswer = {
     body,
     output: ran.output,
@@ -106,12 +135,21 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: { jo
   const stored = await ctx.jobs.complete(job.jobId, answer, ctx.now());
   if (stored.ok) ctx.metrics.inc("succeeded");
   else ctx.metrics.inc("duplicatesSkipped");
+  await notifySettle(ctx, state);
   // Only now that the result is durable may the message go.
   await acknowledge(message, ctx);
   return stored.ok ? "succeeded" : "duplicate";
 }
 
-function parseMessage(body: string, state: { jobId?: string }): JobMessage {
+interface JobState {
+  /** Set once the message is verified against its record: only then may a failure touch the job. */
+  jobId?: string;
+  /** The paid request to tell the settler about after a terminal write. */
+  requestId?: string;
+}
+
+/** Malformed text names no job anyone can trust: it goes to the dead-letter queue, and no job is touched. */
+function parseMessage(body: string): JobMessage {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -119,34 +157,48 @@ function parseMessage(body: string, state: { jobId?: string }): JobMessage {
     throw new UnrecoverableJobError("bad_message", "body is not JSON");
   }
   const parsed = JobMessage.safeParse(raw);
-  if (parsed.success) {
-    state.jobId = parsed.data.jobId;
-    return parsed.data;
-  }
-  const loose = LooseJobId.safeParse(raw);
-  if (loose.success) state.jobId = loose.data.jobId;
+  if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
   throw new UnrecoverableJobError("bad_message", issues.join("; "));
 }
 
+/** The job record must vouch for the message: same request, kind, task, expert, and the input's digest. */
+async function verifiedRecord(job: JobMessage, ctx: JobContext): Promise<{ record: JobRecord; digest: string }> {
+  let digest: string;
+  try {
+    digest = inputDigest(job.input);
+  } catch {
+    throw new ForgedMessage("input_not_canonical");
+  }
+  const record = await ctx.jobs.get(job.jobId);
+  const mismatch = recordMismatch(record, job, digest);
+  if (mismatch !== null || record === null) throw new ForgedMessage(mismatch ?? "unknown_job");
+  return { record, digest };
+}
+
 /**
- * The request must be signed validly by a trusted sender (when a list is configured) and bound to this expert's
- * hotkey or to no one. Freshness uses the wide `requestMaxAgeMs`, since queue time counts (see config.ts).
+ * The sender's Epistula signature: required on validation jobs (the validator signs every one), checked on paid
+ * jobs when present. The signer must be a trusted sender; with none configured, no validation job runs. Bound to
+ * this expert's hotkey or to no one. Freshness uses the wide `requestMaxAgeMs`, since queue time counts (config.ts).
  */
 function verifyRequest(job: JobMessage, ctx: JobContext): void {
   const sig = job.request;
-  if (sig === undefined) return;
+  if (sig === undefined) {
+    if (job.kind === "paid") return;
+    ctx.metrics.inc("badSignatures");
+    throw new ForgedMessage("unsigned_validation_job");
+  }
   const body = JSON.stringify({ jobId: job.jobId, task: job.task, uid: job.uid, input: job.input });
   const result = verifyEpistula(ctx.verifier, body, sig, {
     now: ctx.now(),
     maxAgeMs: ctx.config.requestMaxAgeMs,
     ...(sig.signedFor === "" ? {} : { signedFor: job.hotkey }),
   });
-  const trusted = ctx.config.trustedSenders.length === 0 || ctx.config.trustedSenders.includes(sig.signedBy);
+  const senders = ctx.config.trustedSenders;
+  const trusted = senders.includes(sig.signedBy) || (senders.length === 0 && job.kind === "paid");
   if (result.ok && trusted) return;
   ctx.metrics.inc("badSignatures");
-  const reason = result.ok ? "wrong_signer" : result.reason;
-  throw new UnrecoverableJobError("bad_request_signature", `request signature rejected: ${reason}`);
+  throw new ForgedMessage(`bad_request_signature: ${result.ok ? "untrusted_sender" : result.reason}`);
 }
 
 interface Ran {
@@ -159,8 +211,13 @@ interface Ran {
  * Through the expert's batcher. When a batch fails, the item is re-run alone once: a poison input then fails only
  * its own job, and the others of its batch still answer on this delivery.
  */
-async function runOnExpert(expert: ServedExpert, job: JobMessage, ctx: JobContext): Promise<Ran | "expired"> {
-  const expiresAt = ctx.clock.now() + (job.deadline - ctx.now());
+async function runOnExpert(
+  expert: ServedExpert,
+  job: JobMessage,
+  deadline: number,
+  ctx: JobContext,
+): Promise<Ran | "expired"> {
+  const expiresAt = ctx.clock.now() + (deadline - ctx.now());
   try {
     const result = await expert.batcher.submit(job.input, { expiresAt });
     ctx.metrics.batchWaitMs.add(result.queueMs);
@@ -182,11 +239,35 @@ async function runOnExpert(expert: ServedExpert, job: JobMessage, ctx: JobContex
   }
 }
 
-async function expire(message: ReceivedMessage, ctx: JobContext, jobId: string): Promise<JobOutcome> {
-  await ctx.jobs.expire(jobId, ctx.now());
+async function expire(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
+  if (state.jobId !== undefined) await ctx.jobs.expire(state.jobId, ctx.now());
   ctx.metrics.inc("expired");
+  await notifySettle(ctx, state);
   await acknowledge(message, ctx);
   return "expired";
+}
+
+/** Deleted without touching any job (the job's own message, if any, still comes); logged and counted. */
+async function drop(message: ReceivedMessage, ctx: JobContext, reason: string): Promise<JobOutcome> {
+  ctx.metrics.inc("dropped");
+  ctx.metrics.error(reason.split(":")[0] ?? reason);
+  ctx.logger.warn("message dropped: its job record does not vouch for it", { messageId: message.messageId, reason });
+  await acknowledge(message, ctx);
+  return "dropped";
+}
+
+/**
+ * After a terminal write of a paid job: the settler captures the request once its last job is in. A failed notice
+ * is not a failed job: the sweeper settles a request whose answers are in before it would release its hold.
+ */
+async function notifySettle(ctx: JobContext, state: JobState): Promise<void> {
+  if (state.requestId === undefined || ctx.settle === undefined) return;
+  try {
+    await ctx.settle.notify(state.requestId);
+  } catch (error) {
+    ctx.metrics.error("settle_notify_failed");
+    ctx.logger.warn("settle notice failed; the sweeper will settle", { requestId: state.requestId, error });
+  }
 }
 
 /** A failed delete is not a failed job: the redelivery will find the job finished and skip it. */
@@ -205,12 +286,13 @@ async function acknowledge(message: ReceivedMessage, ctx: JobContext): Promise<v
 async function deadLetter(
   message: ReceivedMessage,
   ctx: JobContext,
-  jobId: string | undefined,
+  state: JobState,
   code: string,
   detail: string,
   retryable: boolean,
 ): Promise<JobOutcome> {
   const reason = `${code}: ${detail}`;
+  const jobId = state.jobId;
   try {
     // Failed first, then moved: if the move fails the message stays and the next delivery tries again.
     if (jobId !== undefined) await ctx.jobs.fail(jobId, { code, message: detail, retryable }, ctx.now());
@@ -225,6 +307,7 @@ async function deadLetter(
   }
   ctx.metrics.inc("deadLettered");
   if (jobId !== undefined) ctx.metrics.inc("failed");
+  if (jobId !== undefined) await notifySettle(ctx, state);
   ctx.metrics.error(code);
   ctx.logger.warn("message dead-lettered", { messageId: message.messageId, jobId, reason });
   return "dead_lettered";
@@ -233,16 +316,17 @@ async function deadLetter(
 async function retryLater(
   message: ReceivedMessage,
   ctx: JobContext,
-  jobId: string | undefined,
+  state: JobState,
   error: unknown,
 ): Promise<JobOutcome> {
+  const jobId = state.jobId;
   const code = retryableCode(error);
   if (message.receiveCount >= ctx.config.maxReceives) {
     // Last delivery the queue allows: move it ourselves so the reason travels with it (a redrive would drop it).
     return deadLetter(
       message,
       ctx,
-      jobId,
+      state,
       "retries_exhausted",
       `${message.receiveCount} deliveries; last: ${describe(error)}`,
       true,

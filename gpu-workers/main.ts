@@ -32,6 +32,8 @@ async function main(): Promise<number> {
     queueName: physicalName(config.resourcePrefix, config.queueName),
     deadLetterQueueName: physicalName(config.resourcePrefix, config.deadLetterQueueName),
   });
+  // Send only: the settler (not the worker) touches the ledger.
+  const settleQueue = new SqsJobQueue({ sqs, queueName: physicalName(config.resourcePrefix, config.settleQueueName) });
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
   const runtime = createOnnxRuntime({ preferCuda: config.preferCuda, log: (msg) => logger.info(msg) });
 
@@ -45,6 +47,7 @@ async function main(): Promise<number> {
   process.on("unhandledRejection", (error) => logger.error("unhandled rejection", { error }));
   const worker = await startWorker(config, {
     queue,
+    settleQueue,
     jobs,
     runtime,
     verifier: sr25519Verifier,

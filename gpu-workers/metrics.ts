@@ -36,6 +36,8 @@ export type Counter =
   | "expired"
   | "retried"
   | "badSignatures"
+  /** Messages their job record did not vouch for (forged, substituted input, unsigned validation): deleted. */
+  | "dropped"
   | "soloRetries"
   | "receiveErrors"
   | "heartbeats"
@@ -66,6 +68,7 @@ export class WorkerMetrics {
     expired: 0,
     retried: 0,
     badSignatures: 0,
+    dropped: 0,
     soloRetries: 0,
     receiveErrors: 0,
     heartbeats: 0,

@@ -94,7 +94,13 @@ describe("startWorker", () => {
       const answer = record.answer;
       expect(answer).toBeDefined();
       if (answer === undefined) continue;
-      expect(JSON.parse(answer.body)).toEqual({ jobId: record.jobId, uid: 1, output: answer.output });
+      expect(JSON.parse(answer.body)).toEqual({
+        jobId: record.jobId,
+        uid: 1,
+        hotkey: expert.address,
+        inputDigest: record.inputDigest,
+        output: answer.output,
+      });
       expect(answer.signature.signedBy).toBe(expert.address);
       // Signed for whoever signed the request (the gateway), so only it accepts the answer as addressed to it.
       const check = verifyEpistula(sr25519Verifier, answer.body, answer.signature, {
@@ -133,7 +139,7 @@ describe("startWorker", () => {
     await waitFor("queue empty", async () => (await ctx.queue.depth()).inFlight === 0);
   });
 
-  it("dead-letters unrecoverable messages at once with the reason, and fails the job when it can name it", async () => {
+  it("dead-letters unrecoverable messages at once with the reason, failing only jobs whose record vouches for them", async () => {
     // Retries of the unknown expert's job are delayed past the test, so only the unrecoverable ones reach the DLQ.
     const ctx = setup({ maxReceives: 5, retryDelaySeconds: 60 });
     const unknownExpert = makeJob({
@@ -142,33 +148,74 @@ describe("startWorker", () => {
       input: [0, 0, 0, 0],
     });
     const badShape = makeJob({ jobId: "bad-shape", hotkey: expert.address, input: [1, 2, 3] });
-    const forged = makeJob({ jobId: "forged", hotkey: expert.address, input: [0, 0, 0, 0], sender: gateway });
-    const tampered = { ...forged.message, input: [0.5, 0, 0, 0] };
-    for (const j of [unknownExpert, badShape, forged]) await ctx.jobs.create(j.record);
+    const victim = makeJob({ jobId: "victim", hotkey: expert.address, input: [0, 0, 0, 0], sender: gateway });
+    const substituted = { ...victim.message, input: [0.5, 0, 0, 0] };
+    for (const j of [unknownExpert, badShape, victim]) await ctx.jobs.create(j.record);
     await ctx.queue.sendMany([
       "not json",
-      JSON.stringify({ jobId: "half", v: 1 }),
+      // A "kill" message: it names the victim's job and nothing else.
+      JSON.stringify({ jobId: "victim", v: 1 }),
       unknownExpert.body,
       badShape.body,
-      JSON.stringify(tampered),
+      JSON.stringify(substituted),
     ]);
     const worker = await ctx.start();
-    await waitFor("4 dead letters", () => worker.metrics().counters.deadLettered === 4);
+    await waitFor("3 dead letters", () => worker.metrics().counters.deadLettered === 3);
+    await waitFor("1 dropped", () => worker.metrics().counters.dropped === 1);
     await waitFor("the unknown expert's job retried", () => (worker.metrics().counters.retried ?? 0) >= 1);
     const dead = await dlqMessages(ctx.dlq);
     const reasons = dead.map((m) => m.attributes.reason ?? "").sort();
-    expect(reasons.map((r) => r.split(":")[0])).toEqual([
-      "bad_input",
-      "bad_message",
-      "bad_message",
-      "bad_request_signature",
-    ]);
+    expect(reasons.map((r) => r.split(":")[0])).toEqual(["bad_input", "bad_message", "bad_message"]);
     expect(dead.every((m) => m.receiveCount === 1 || m.attributes.receiveCount === "1")).toBe(true);
     expect((await ctx.jobs.get("bad-shape"))?.error).toMatchObject({ code: "bad_input", retryable: false });
     // A job for an expert this worker does not serve (yet) is retried, not failed: a reload or another worker may serve it.
     expect((await ctx.jobs.get("unknown-expert"))?.status).toBe("queued");
-    expect((await ctx.jobs.get("forged"))?.error?.code).toBe("bad_request_signature");
+    // Neither the kill nor the substituted input touched the victim's job, and the model never ran on either.
+    expect(await ctx.jobs.get("victim")).toMatchObject({ status: "queued", attempts: 0 });
+    expect(worker.metrics().errorsByCode.input_mismatch).toBe(1);
     expect(ctx.runtime.calls).toHaveLength(0);
+    // The victim's own message still gets its answer, on its own input.
+    await ctx.queue.send(victim.body);
+    await waitFor("victim answered", async () => (await ctx.jobs.get("victim"))?.status === "succeeded");
+    const answer = (await ctx.jobs.get("victim"))?.answer;
+    expect(JSON.parse(answer?.body ?? "{}")).toMatchObject({ jobId: "victim", inputDigest: victim.record.inputDigest });
+  });
+
+  it("runs a validation job only when a trusted sender signed it", async () => {
+    const validator = signerFromUri("//worker-test//validator");
+    const ctx = setup({ trustedSenders: [validator.address] });
+    const base = { hotkey: expert.address, input: [0.2, 0, 0, 0], kind: "validation" as const };
+    const unsigned = makeJob({ ...base, jobId: "v-unsigned" });
+    const untrusted = makeJob({ ...base, jobId: "v-untrusted", sender: gateway });
+    const signed = makeJob({ ...base, jobId: "v-signed", sender: validator });
+    // The signature stripped off a genuine validation message.
+    const stripped = makeJob({ ...base, jobId: "v-stripped", sender: validator });
+    const { request: _dropped, ...strippedMessage } = stripped.message;
+    for (const j of [unsigned, untrusted, signed, stripped]) await ctx.jobs.create(j.record);
+    await ctx.queue.sendMany([unsigned.body, untrusted.body, signed.body, JSON.stringify(strippedMessage)]);
+    const worker = await ctx.start();
+    await waitFor("signed answered", async () => (await ctx.jobs.get("v-signed"))?.status === "succeeded");
+    await waitFor("3 dropped", () => worker.metrics().counters.dropped === 3);
+    for (const id of ["v-unsigned", "v-untrusted", "v-stripped"]) {
+      expect((await ctx.jobs.get(id))?.status).toBe("queued");
+    }
+    expect(ctx.runtime.calls.flatMap((c) => c.inputs)).toHaveLength(1);
+  });
+
+  it("with no trusted sender configured, runs no validation job at all", async () => {
+    const ctx = setup({ trustedSenders: [] });
+    const job = makeJob({
+      jobId: "v-any",
+      hotkey: expert.address,
+      input: [0, 0, 0, 0],
+      kind: "validation",
+      sender: gateway,
+    });
+    await ctx.jobs.create(job.record);
+    await ctx.queue.send(job.body);
+    const worker = await ctx.start();
+    await waitFor("dropped", () => worker.metrics().counters.dropped === 1);
+    expect((await ctx.jobs.get("v-any"))?.status).toBe("queued");
   });
 
   it("expires a job whose deadline passed instead of running it", async () => {

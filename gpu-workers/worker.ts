@@ -11,12 +11,14 @@ import { Consumer } from "./consumer.ts";
 import { ExpertPool } from "./expert-pool.ts";
 import { hotkeySigners, type SignerLookup } from "./hotkeys.ts";
 import { startStatusServer } from "./http.ts";
-import { handleMessage } from "./job-handler.ts";
+import { handleMessage, type SettleNotifier } from "./job-handler.ts";
 import { scanManifestDir } from "./manifests.ts";
 import { type MetricsSnapshot, WorkerMetrics } from "./metrics.ts";
 
 export interface WorkerDeps {
   readonly queue: JobQueue;
+  /** The settle queue: a paid job's terminal write sends `{v:1, requestId}` there. Absent: no notices. */
+  readonly settleQueue?: Pick<JobQueue, "send">;
   readonly jobs: JobStore;
   readonly runtime: ExpertRuntime;
   readonly verifier: SignatureVerifier;
@@ -76,6 +78,10 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     clock,
   });
   let state: WorkerHealth["status"] = "starting";
+  const settleQueue = deps.settleQueue;
+  const settle: SettleNotifier | undefined = settleQueue && {
+    notify: (requestId) => settleQueue.send(JSON.stringify({ v: 1, requestId })),
+  };
 
   // Each bad file is reported once, not on every poll (a build stamp or a half-written file would flood the log).
   const reported = new Set<string>();
@@ -119,6 +125,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
         config,
         queue: deps.queue,
         jobs: deps.jobs,
+        ...(settle ? { settle } : {}),
         pool,
         verifier: deps.verifier,
         metrics,

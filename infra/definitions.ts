@@ -62,7 +62,27 @@ export const JOBS_QUEUE: QueueDefinition = {
   deadLetter: { name: JOBS_DLQ.name, maxReceiveCount: 5 },
 };
 
-export const QUEUES: readonly QueueDefinition[] = [JOBS_DLQ, JOBS_QUEUE];
+export const SETTLE_DLQ: QueueDefinition = {
+  name: "settle-dlq",
+  visibilityTimeoutSeconds: 30,
+  receiveWaitSeconds: 20,
+  retentionSeconds: 14 * 24 * 3600,
+};
+
+/**
+ * `{v:1, requestId}` notices a worker sends after each terminal write of a paid job; the settler captures the
+ * request once its last job is in, whether or not the client ever polls. A notice that keeps failing (the chain
+ * directory down) lands in the DLQ; the sweeper then settles the request before it would release its hold.
+ */
+export const SETTLE_QUEUE: QueueDefinition = {
+  name: "settle",
+  visibilityTimeoutSeconds: 30,
+  receiveWaitSeconds: 20,
+  retentionSeconds: 4 * 24 * 3600,
+  deadLetter: { name: SETTLE_DLQ.name, maxReceiveCount: 5 },
+};
+
+export const QUEUES: readonly QueueDefinition[] = [JOBS_DLQ, JOBS_QUEUE, SETTLE_DLQ, SETTLE_QUEUE];
 
 export function physicalName(prefix: string, logical: string): string {
   return `${prefix}${logical}`;

@@ -19,6 +19,8 @@ import { apiSettings } from "../functions/api/settings.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
 import { marketRouter } from "../functions/market/router.ts";
+import { startSettlerLoop } from "../functions/settler/loop.ts";
+import { keepAnsweredHolds } from "../functions/settler/settler.ts";
 import type { EpochReport } from "../functions/validator/epoch.ts";
 import { validatorSettings } from "../functions/validator/settings.ts";
 import { validationTasks } from "../functions/validator/tasks.ts";
@@ -125,6 +127,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       sqsEndpoint: dataPlane.sqsEndpoint,
       dynamoEndpoint: dataPlane.dynamoEndpoint,
       queue: dataPlane.queue,
+      settleQueue: dataPlane.settleQueue,
       jobs: dataPlane.jobs,
       log,
       repoRoot: REPO_ROOT,
@@ -200,8 +203,14 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       config: { ...apiSettings(config, options.adminToken), ...options.api, adminToken: options.adminToken },
       health: marketHealth({ dataPlane, chain, workers, validator }),
     };
+    // The settler captures each query within seconds of its last answer, polled or not (functions/settler).
+    const settler = startSettlerLoop(deps, dataPlane.settleQueue);
+    stops.push(() => settler.stop());
+    const beforeRelease = keepAnsweredHolds({ ...dataPlane, logger: deps.logger });
     const sweepTimer = setInterval(() => {
-      dataPlane.ledger.sweepHolds(Date.now()).catch((error: unknown) => log.warn("hold sweep failed", { error }));
+      dataPlane.ledger
+        .sweepHolds(Date.now(), { beforeRelease })
+        .catch((error: unknown) => log.warn("hold sweep failed", { error }));
     }, 30_000);
     sweepTimer.unref();
     stops.push(async () => clearInterval(sweepTimer));

@@ -48,8 +48,10 @@ describe("ensureQueues", () => {
     expect([...first.values()].map((queue) => [queue.name, queue.created])).toEqual([
       [`${prefix}jobs-dlq`, true],
       [`${prefix}jobs`, true],
+      [`${prefix}settle-dlq`, true],
+      [`${prefix}settle`, true],
     ]);
-    expect([...second.values()].map((queue) => queue.created)).toEqual([false, false]);
+    expect([...second.values()].map((queue) => queue.created)).toEqual([false, false, false, false]);
     expect(second.get("jobs")?.url).toBe(first.get("jobs")?.url);
     const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
     const url = first.get("jobs")?.url ?? "";

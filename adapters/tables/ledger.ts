@@ -15,6 +15,7 @@ import type {
   Ledger,
   SettleResult,
   ShareResult,
+  SweepOptions,
   SweepReport,
 } from "../../core/ports/ledger.ts";
 import { isConditionalCheckFailed } from "./dynamo.ts";
@@ -332,7 +333,7 @@ export class DynamoLedger implements Ledger {
     return this.shares.shareEntries(payee, limit);
   }
 
-  async sweepHolds(now: number): Promise<DynamoSweepReport> {
+  async sweepHolds(now: number, options: SweepOptions = {}): Promise<DynamoSweepReport> {
     const report = { examined: 0, cancelled: 0, released: 0, finished: 0, failed: 0 };
     for (let shard = 0; shard < OPEN_SHARDS; shard++) {
       const items = await this.queryAll({
@@ -345,7 +346,7 @@ export class DynamoLedger implements Ledger {
         // One hold that cannot be finished (a throttle, a bad item) must not stop the others; it is retried on the
         // next sweep.
         try {
-          await this.sweepOne(hold, now, report);
+          await this.sweepOne(hold, now, report, options);
         } catch {
           report.failed++;
         }
@@ -354,7 +355,12 @@ export class DynamoLedger implements Ledger {
     return report;
   }
 
-  private async sweepOne(start: Hold, now: number, report: { cancelled: number; released: number; finished: number }) {
+  private async sweepOne(
+    start: Hold,
+    now: number,
+    report: { cancelled: number; released: number; finished: number },
+    options: SweepOptions,
+  ) {
     let hold: Hold | null = start;
     if (hold.status === "pending") {
       if (hold.createdAt + this.graceMs >= now) return;
@@ -380,6 +386,7 @@ export class DynamoLedger implements Ledger {
       if (!hold) return;
     }
     if (hold.status === "held" && hold.deadline < now) {
+      if (options.beforeRelease && !(await options.beforeRelease(hold))) return;
       const r = await this.settle(hold.holdId, "release", 0, now);
       if (r.ok) report.released++;
       return;

@@ -8,6 +8,7 @@ import type {
   Ledger,
   SettleResult,
   ShareResult,
+  SweepOptions,
   SweepReport,
 } from "../../core/ports/ledger.ts";
 
@@ -167,13 +168,16 @@ export class MemoryLedger implements Ledger {
       .map((e) => ({ ...e }));
   }
 
-  async sweepHolds(now: number): Promise<SweepReport> {
+  async sweepHolds(now: number, options: SweepOptions = {}): Promise<SweepReport> {
     let examined = 0;
     let released = 0;
     for (const hold of this.holds.values()) {
       if (!isOpenHold(hold.status)) continue;
       examined++;
       if (hold.deadline < now) {
+        if (options.beforeRelease && !(await options.beforeRelease({ ...hold }))) continue;
+        // Re-checked: the hold may have been captured while the callback ran.
+        if (!isOpenHold(hold.status)) continue;
         this.settle(hold, "released", 0, now);
         released++;
       }

@@ -37,3 +37,37 @@ describe("parseConfig", () => {
     expect(parseConfig({ AWS_ENDPOINT_URL_SQS: "" }).AWS_ENDPOINT_URL_SQS).toBeUndefined();
   });
 });
+
+describe("demo keys against a real chain (issue 13 item 6)", () => {
+  const chain = { MARKET_CHAIN_URL: "wss://entrypoint-finney.opentensor.ai:443" };
+  const real = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+
+  it("refuses a development or demo key URI at boot when MARKET_CHAIN_URL is set, naming the variable", () => {
+    const demo = [
+      "//Alice",
+      "//market-demo//gateway",
+      "/soft",
+      "bottom drive obey lake curtain smoke basket hold race lonely fit walk",
+      "bottom drive obey lake curtain smoke basket hold race lonely fit walk//gateway",
+    ];
+    for (const uri of demo) {
+      let problem = "";
+      try {
+        parseConfig({ ...chain, MARKET_GATEWAY_MNEMONIC: uri, MARKET_VALIDATOR_MNEMONIC: real });
+      } catch (error) {
+        problem = error instanceof ConfigError ? error.message : String(error);
+      }
+      expect(problem).toMatch(/MARKET_GATEWAY_MNEMONIC=\(secret\): a development\/demo key/);
+      expect(problem).not.toContain(uri);
+    }
+    expect(() => parseConfig({ ...chain, MARKET_GATEWAY_MNEMONIC: real, MARKET_VALIDATOR_MNEMONIC: "//Bob" })).toThrow(
+      /MARKET_VALIDATOR_MNEMONIC/,
+    );
+  });
+
+  it("accepts the demo keys on the embedded devnet and real keys on a real chain", () => {
+    expect(parseConfig({ MARKET_GATEWAY_MNEMONIC: "//Alice" }).MARKET_GATEWAY_MNEMONIC).toBe("//Alice");
+    const config = parseConfig({ ...chain, MARKET_GATEWAY_MNEMONIC: real, MARKET_VALIDATOR_MNEMONIC: real });
+    expect(config.MARKET_CHAIN_URL).toBe(chain.MARKET_CHAIN_URL);
+  });
+});

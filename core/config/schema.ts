@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isDemoSecretUri } from "./demo-keys.ts";
 
 /**
  * Every setting of the market, read once from the environment at boot (stacks/, functions/, gpu-workers/).
@@ -80,11 +81,32 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     Object.keys(MarketConfig.shape).map((name) => [name, env[name] === "" ? undefined : env[name]]),
   );
   const parsed = MarketConfig.safeParse(known);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const demo = demoKeyProblems(parsed.data);
+    if (demo.length > 0) throw new ConfigError(demo);
+    return parsed.data;
+  }
   const problems = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? "?");
     const shown = SECRET_SETTINGS.has(name) ? "(secret)" : JSON.stringify(env[name]);
     return `${name}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(problems);
+}
+
+/** Against a real chain (MARKET_CHAIN_URL set) a development or demo key would sign receipts and weights anyone can forge. */
+function demoKeyProblems(config: MarketConfig): string[] {
+  if (config.MARKET_CHAIN_URL === undefined) return [];
+  const named = [
+    ["MARKET_GATEWAY_MNEMONIC", config.MARKET_GATEWAY_MNEMONIC],
+    ["MARKET_VALIDATOR_MNEMONIC", config.MARKET_VALIDATOR_MNEMONIC],
+  ] as const;
+  return named.flatMap(([name, uri]) =>
+    uri !== undefined && isDemoSecretUri(uri)
+      ? [
+          `${name}=(secret): a development/demo key (a //derivation of the public dev phrase, or the demo subnet's) ` +
+            "is refused with MARKET_CHAIN_URL: set the real hotkey's mnemonic, or unset MARKET_CHAIN_URL for the devnet",
+        ]
+      : [],
+  );
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Sha256Hex } from "./integrity.ts";
 
 /** Lifecycle of one expert job (one expert answering one request). */
 export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled", "expired"]);
@@ -41,7 +42,7 @@ export type JobMessage = z.infer<typeof JobMessage>;
 
 /** What a worker stores for a finished job. `body` is the exact string the expert signed. */
 export const ExpertAnswer = z.object({
-  /** JSON text of {jobId, uid, output}: the bytes that `signature` covers. */
+  /** JSON text of {jobId, uid, hotkey, inputDigest, output} (integrity.ts): the bytes that `signature` covers. */
   body: z.string(),
   output: z.unknown(),
   signature: EpistulaSignature,
@@ -62,6 +63,11 @@ export const JobRecord = z.object({
   task: z.string(),
   uid: z.number().int(),
   hotkey: z.string(),
+  /**
+   * sha256 of the canonical input the worker must run (integrity.ts), written by the job's creator. Optional only
+   * so records of older versions still read; a worker refuses to run a job without it.
+   */
+  inputDigest: Sha256Hex.optional(),
   status: JobStatus,
   createdAt: z.number().int(),
   deadline: z.number().int(),

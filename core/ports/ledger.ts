@@ -22,6 +22,15 @@ export type ShareResult =
     }
   | { readonly ok: false; readonly reason: "invalid" };
 
+export interface SweepOptions {
+  /**
+   * Asked before a held hold past its deadline is released: false keeps it held (its request's answers are in and
+   * were handed to the settler, which captures them), true lets the release go on. Without it every such hold is
+   * released.
+   */
+  readonly beforeRelease?: (hold: Hold) => Promise<boolean>;
+}
+
 export interface SweepReport {
   readonly examined: number;
   readonly cancelled: number;
@@ -94,7 +103,8 @@ export interface Ledger {
   /**
    * Settles holds left behind: pending holds older than the grace period that never debited the account are
    * cancelled (and can never debit it later); held holds past their deadline are released; capturing/releasing
-   * holds are finished.
+   * holds are finished. `options.beforeRelease` may keep an expired held hold (an answered query is never released
+   * for free).
    */
-  sweepHolds(now: number): Promise<SweepReport>;
+  sweepHolds(now: number, options?: SweepOptions): Promise<SweepReport>;
 }

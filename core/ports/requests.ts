@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Sha256Hex } from "../jobs/integrity.ts";
 import { SignedReceipt } from "../receipts/receipt.ts";
 
 /** One expert chosen for a request, with its gate (the router's mixture weight) at routing time. */
@@ -40,6 +41,8 @@ export const RequestRecord = z.object({
   task: z.string(),
   /** sha256 of the canonical request body: the same Idempotency-Key with another body is a conflict. */
   bodySha256: z.string(),
+  /** sha256 of the canonical job input (core/jobs/integrity.ts): answers and the receipt must carry this digest. */
+  inputDigest: Sha256Hex.optional(),
   experts: z.array(RoutedExpert),
   pricePerAnswer: z.number().int().min(0),
   holdAmount: z.number().int().min(0),

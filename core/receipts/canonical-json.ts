@@ -21,7 +21,7 @@ function write(value: unknown, seen: Set<object>): string {
       if (seen.has(value)) throw new TypeError("canonical JSON: cycle");
       seen.add(value);
       const out = Array.isArray(value)
-        ? `[${value.map((v) => write(v, seen)).join(",")}]`
+        ? (numberArray(value) ?? `[${value.map((v) => write(v, seen)).join(",")}]`)
         : `{${Object.keys(value)
             .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
             .sort()
@@ -33,4 +33,13 @@ function write(value: unknown, seen: Set<object>): string {
     default:
       throw new TypeError(`canonical JSON: cannot encode ${typeof value}`);
   }
+}
+
+/** A tensor (array of finite numbers) in one native call: the same text, element by element, much faster. */
+function numberArray(value: readonly unknown[]): string | undefined {
+  for (let i = 0; i < value.length; i++) {
+    const v = value[i];
+    if (typeof v !== "number" || !Number.isFinite(v)) return undefined;
+  }
+  return JSON.stringify(value);
 }

@@ -3,6 +3,7 @@ import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { z } from "zod";
 import type { SignatureVerifier, Signer } from "../ports/signer.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { parseStrictJson } from "./strict-json.ts";
 
 /**
  * A receipt is the gateway's signed statement of what a paid query bought: who answered, with what gate, what it
@@ -10,26 +11,32 @@ import { canonicalJson } from "./canonical-json.ts";
  */
 export const RECEIPT_DOMAIN = "market-receipt:v1:";
 
-export const ReceiptExpert = z.object({
+export const ReceiptExpert = z.strictObject({
   uid: z.number().int().min(0).max(65535),
   hotkey: z.string().min(1).max(64),
   gate: z.number().min(0).max(1),
 });
 
-export const ReceiptPayload = z.object({
-  v: z.literal(1),
+/**
+ * Strict: a field the gateway did not sign is refused, not ignored, so a receipt has exactly one reading. v2 binds
+ * the input (`inputSha256`, the digest the experts signed with their answers).
+ */
+export const ReceiptPayload = z.strictObject({
+  v: z.literal(2),
   requestId: z.string().min(1).max(200),
   keyId: z.string().min(1).max(200),
   task: z.string().min(1).max(64),
   experts: z.array(ReceiptExpert).max(64),
   cost: z.number().int().min(0),
+  /** sha256 (hex) of the canonical JSON of the job input the experts ran (core/jobs/integrity.ts). */
+  inputSha256: z.string().regex(/^[0-9a-f]{64}$/),
   outputSha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** ms since epoch when the gateway settled the query. */
   time: z.number().int().positive(),
 });
 export type ReceiptPayload = z.infer<typeof ReceiptPayload>;
 
-export const SignedReceipt = z.object({
+export const SignedReceipt = z.strictObject({
   payload: ReceiptPayload,
   signedBy: z.string().min(40).max(60),
   signature: z.string().regex(/^0x[0-9a-fA-F]{128}$/),
@@ -49,6 +56,20 @@ export function receiptMessage(payload: ReceiptPayload): Uint8Array {
 export function signReceipt(signer: Signer, payload: ReceiptPayload): SignedReceipt {
   const signature = `0x${bytesToHex(signer.sign(receiptMessage(payload)))}`;
   return { payload, signedBy: signer.address, signature };
+}
+
+/**
+ * The one parser of receipt text (and of any JSON document that carries one): duplicate keys refused, then the
+ * strict schema. Callers holding raw text (the verify route) must come through here, not JSON.parse.
+ */
+export function parseReceiptJson(
+  text: string,
+): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string } {
+  const parsed = parseStrictJson(text);
+  if (!parsed.ok) {
+    return { ok: false, reason: parsed.reason === "duplicate_key" ? `duplicate key "${parsed.key}"` : "not JSON" };
+  }
+  return parsed;
 }
 
 export type ReceiptCheck =

@@ -90,12 +90,13 @@ export const JobStatus = z
 export const ReceiptSchema = z
   .object({
     payload: z.object({
-      v: z.literal(1),
+      v: z.literal(2),
       requestId: z.string(),
       keyId: z.string(),
       task: z.string(),
       experts: z.array(z.object({ uid: z.number().int(), hotkey: z.string(), gate: z.number() })),
       cost: z.number().int(),
+      inputSha256: z.string(),
       outputSha256: z.string(),
       time: z.number().int(),
     }),

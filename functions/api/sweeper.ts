@@ -1,23 +1,23 @@
-import { createDynamoClient, createDynamoDocumentClient } from "../../adapters/aws/clients.ts";
+import { createDynamoClient, createSqsClient } from "../../adapters/aws/clients.ts";
 import { createLogger } from "../../adapters/log/logger.ts";
-import { DynamoLedger } from "../../adapters/tables/ledger.ts";
 import { parseConfig } from "../../core/config/schema.ts";
-import { LEDGER_TABLE, physicalName } from "../../infra/definitions.ts";
+import { marketStores } from "../market/stores.ts";
+import { keepAnsweredHolds } from "../settler/settler.ts";
 
 /**
  * Scheduled entry (SST CronV2, every minute): settles the holds a crash or a Lambda timeout left between two
  * writes (pending holds never applied are cancelled; held ones past their deadline released), the cloud twin of
- * the local stack's sweep timer. It needs no secret: only the ledger table.
+ * the local stack's sweep timer. It needs no secret: the ledger table, reads of the jobs table, and SendMessage on
+ * the settle queue (a hold whose query has answers in is handed to the settler instead of released for free).
  */
 const config = parseConfig(process.env);
 const log = createLogger({ level: config.MARKET_LOG_LEVEL, pretty: false, component: "sweeper" });
-const ledger = new DynamoLedger({
-  db: createDynamoDocumentClient(createDynamoClient({ region: config.AWS_REGION })),
-  table: physicalName(config.MARKET_RESOURCE_PREFIX, LEDGER_TABLE.name),
-});
+const region = { region: config.AWS_REGION };
+const stores = marketStores(createSqsClient(region), createDynamoClient(region), config.MARKET_RESOURCE_PREFIX);
+const beforeRelease = keepAnsweredHolds({ ...stores, logger: log });
 
 export async function handler(): Promise<Record<string, number>> {
-  const report = await ledger.sweepHolds(Date.now());
+  const report = await stores.ledger.sweepHolds(Date.now(), { beforeRelease });
   log.info("holds swept", { ...report });
   return { ...report };
 }

@@ -16,10 +16,14 @@ import {
   LEDGER_TABLE,
   physicalName,
   SCORES_TABLE,
+  SETTLE_DLQ,
+  SETTLE_QUEUE,
 } from "../../infra/definitions.ts";
 
 export interface MarketStores {
   readonly queue: SqsJobQueue;
+  /** Settle notices (`{v:1, requestId}`) from the workers to the settler. */
+  readonly settleQueue: SqsJobQueue;
   readonly jobs: DynamoJobStore;
   readonly keys: DynamoKeyStore;
   readonly ledger: DynamoLedger;
@@ -44,6 +48,11 @@ export function marketStores(
   const name = (logical: string) => physicalName(prefix, logical);
   return {
     queue: new SqsJobQueue({ sqs, queueName: name(JOBS_QUEUE.name), deadLetterQueueName: name(JOBS_DLQ.name) }),
+    settleQueue: new SqsJobQueue({
+      sqs,
+      queueName: name(SETTLE_QUEUE.name),
+      deadLetterQueueName: name(SETTLE_DLQ.name),
+    }),
     jobs: new DynamoJobStore({ doc, tableName: name(JOBS_TABLE.name) }),
     keys: new DynamoKeyStore(doc, name(KEYS_TABLE.name)),
     ledger: new DynamoLedger({ db: doc, table: name(LEDGER_TABLE.name) }),

@@ -1,4 +1,5 @@
 import { signEpistula, verifyEpistula } from "../../core/epistula/epistula.ts";
+import { inputDigest, parseAnswerBody } from "../../core/jobs/integrity.ts";
 import { type JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
 import type { ScoredExpert, ValidationItem, ValidatorDeps } from "./types.ts";
 
@@ -15,8 +16,9 @@ const jobIdOf = (requestId: string, item: number, uid: number) => `${requestId}:
 /**
  * Sends every item to every expert through the same queue as paid queries, signed by the validator (Epistula),
  * then waits until each job is finished or the deadline passes. Jobs are created with conditional writes, so a
- * rerun of the same epoch reuses them instead of asking twice. An answer counts only when the expert's hotkey
- * signed exactly this job's body.
+ * rerun of the same epoch reuses them instead of asking twice. Each record carries its input's digest, which a worker
+ * checks the message against and the expert signs with its answer. An answer counts only when the expert's hotkey
+ * signed exactly this job's body, for this item's input.
  */
 export async function collectAnswers(
   deps: ValidatorDeps,
@@ -28,6 +30,7 @@ export async function collectAnswers(
   const now = deps.now();
   const deadline = now + deps.config.answerTimeoutMs;
   const bodies: string[] = [];
+  const digests = items.map((item) => inputDigest(item.input));
   for (const expert of experts) {
     for (const [i, item] of items.entries()) {
       const jobId = jobIdOf(requestId, i, expert.uid);
@@ -38,6 +41,7 @@ export async function collectAnswers(
         task,
         uid: expert.uid,
         hotkey: expert.hotkey,
+        inputDigest: digests[i] ?? inputDigest(item.input),
         status: "queued",
         createdAt: now,
         deadline,
@@ -96,7 +100,7 @@ export async function collectAnswers(
         return null;
       }
       if (record.status !== "succeeded" || record.answer === undefined) return null;
-      const output = verifiedOutput(deps, record, expert);
+      const output = verifiedOutput(deps, record, expert, digests[i] ?? "");
       if (output === undefined) {
         rejected++;
         return null;
@@ -108,7 +112,12 @@ export async function collectAnswers(
   return { answers, sent: bodies.length, answered, rejected };
 }
 
-function verifiedOutput(deps: ValidatorDeps, record: JobRecord, expert: ScoredExpert): unknown | undefined {
+function verifiedOutput(
+  deps: ValidatorDeps,
+  record: JobRecord,
+  expert: ScoredExpert,
+  digest: string,
+): unknown | undefined {
   const answer = record.answer;
   if (answer === undefined) return undefined;
   const check = verifyEpistula(deps.verifier, answer.body, answer.signature, {
@@ -121,11 +130,8 @@ function verifiedOutput(deps: ValidatorDeps, record: JobRecord, expert: ScoredEx
     deps.log.warn("answer rejected", { jobId: record.jobId, uid: expert.uid, reason: check.reason });
     return undefined;
   }
-  try {
-    const body = JSON.parse(answer.body) as { jobId?: unknown; uid?: unknown; output?: unknown };
-    if (body.jobId !== record.jobId || body.uid !== expert.uid) return undefined;
-    return body.output;
-  } catch {
-    return undefined;
-  }
+  const body = parseAnswerBody(answer.body);
+  if (body === null || body.jobId !== record.jobId || body.uid !== expert.uid) return undefined;
+  if (body.hotkey !== expert.hotkey || body.inputDigest !== digest) return undefined;
+  return body.output;
 }

@@ -1,5 +1,6 @@
 // Test helpers shared by the worker's unit tests, integration tests and benchmark (not used in production code).
 import { signEpistula } from "../../core/epistula/epistula.ts";
+import { inputDigest } from "../../core/jobs/integrity.ts";
 import type { JobMessage, JobRecord } from "../../core/jobs/schema.ts";
 import type { Signer } from "../../core/ports/signer.ts";
 
@@ -9,7 +10,10 @@ export interface TestJob {
   readonly body: string;
 }
 
-/** A queued job record and its queue message for expert `hotkey`; signed by `sender` when given. */
+/**
+ * A queued job record (with its input's digest, as the gateway and validator write it) and its queue message for
+ * expert `hotkey`; signed by `sender` when given.
+ */
 export function makeJob(opts: {
   jobId: string;
   hotkey: string;
@@ -19,7 +23,9 @@ export function makeJob(opts: {
   now?: number;
   deadlineMs?: number;
   sender?: Signer;
+  kind?: JobRecord["kind"];
 }): TestJob {
+  const kind = opts.kind ?? "paid";
   const now = opts.now ?? Date.now();
   const task = opts.task ?? "digits";
   const uid = opts.uid ?? 1;
@@ -27,10 +33,11 @@ export function makeJob(opts: {
   const record: JobRecord = {
     jobId: opts.jobId,
     requestId: `req-${opts.jobId}`,
-    kind: "paid",
+    kind,
     task,
     uid,
     hotkey: opts.hotkey,
+    inputDigest: inputDigest(opts.input),
     status: "queued",
     createdAt: now,
     deadline,
@@ -46,7 +53,7 @@ export function makeJob(opts: {
     v: 1,
     jobId: opts.jobId,
     requestId: record.requestId,
-    kind: "paid",
+    kind,
     task,
     uid,
     hotkey: opts.hotkey,

@@ -31,6 +31,8 @@ export interface WorkersOptions {
   readonly sqsEndpoint: string | undefined;
   readonly dynamoEndpoint: string | undefined;
   readonly queue: JobQueue;
+  /** Where in-process workers send settle notices (child workers open it by name themselves). */
+  readonly settleQueue: JobQueue;
   readonly jobs: JobStore;
   readonly log: Logger;
   readonly repoRoot: string;
@@ -61,6 +63,7 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
       workers.push(
         await startWorker(config, {
           queue: options.queue,
+          settleQueue: options.settleQueue,
           jobs: options.jobs,
           runtime,
           verifier: sr25519Verifier,

@@ -1,4 +1,5 @@
 import { verifyEpistula } from "../../../core/epistula/epistula.ts";
+import { parseAnswerBody } from "../../../core/jobs/integrity.ts";
 import type { JobRecord } from "../../../core/jobs/schema.ts";
 import type { RequestRecord, RoutedExpert } from "../../../core/ports/requests.ts";
 import type { SignatureVerifier } from "../../../core/ports/signer.ts";
@@ -13,8 +14,9 @@ export type AnswerCheck =
 
 /**
  * Accepts an expert's stored answer only if the expert's hotkey signed (Epistula) exactly
- * `{jobId, uid, output}` for this job, at a plausible time, and the output fits the task's schema. The output used
- * is the signed one, never the unsigned copy next to it.
+ * `{jobId, uid, hotkey, inputDigest, output}` for this job, this expert and the request's own input digest, at a
+ * plausible time, and the output fits the task's schema: an answer to any other input (a substituted job message)
+ * is refused. The output used is the signed one, never the unsigned copy next to it.
  */
 export function checkAnswer(
   job: JobRecord,
@@ -35,16 +37,15 @@ export function checkAnswer(
     expectedSigner: expert.hotkey,
   });
   if (!verdict.ok) return { ok: false, reason: verdict.reason };
-  let body: unknown;
-  try {
-    body = JSON.parse(answer.body);
-  } catch {
-    return { ok: false, reason: "body_not_json" };
+  const body = parseAnswerBody(answer.body);
+  if (body === null) return { ok: false, reason: "body_shape" };
+  if (body.jobId !== job.jobId || body.uid !== expert.uid || body.hotkey !== expert.hotkey) {
+    return { ok: false, reason: "body_mismatch" };
   }
-  if (typeof body !== "object" || body === null) return { ok: false, reason: "body_shape" };
-  const fields = body as { jobId?: unknown; uid?: unknown; output?: unknown };
-  if (fields.jobId !== job.jobId || fields.uid !== expert.uid) return { ok: false, reason: "body_mismatch" };
-  const parsed = tasks.parseOutput(request.task, fields.output);
+  if (request.inputDigest === undefined || body.inputDigest !== request.inputDigest) {
+    return { ok: false, reason: "input_mismatch" };
+  }
+  const parsed = tasks.parseOutput(request.task, body.output);
   if (!parsed.ok) return { ok: false, reason: "output_schema" };
   return { ok: true, output: parsed.value, job };
 }

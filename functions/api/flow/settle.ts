@@ -4,6 +4,16 @@ import { type JobRecord, TERMINAL_JOB_STATUSES } from "../../../core/jobs/schema
 import type { RequestRecord, RequestResult, RequestStatus } from "../../../core/ports/requests.ts";
 import { outputDigest, signReceipt } from "../../../core/receipts/receipt.ts";
 import type { ApiDeps, DirectoryExpert } from "../deps.ts";
+
+/**
+ * What settling needs: the API has it all, the settler (functions/settler) exactly this. No queue, no keys, no
+ * router: settling reads jobs and requests, writes the ledger and the request's result, and signs the receipt.
+ */
+export type SettleDeps = Pick<
+  ApiDeps,
+  "requests" | "jobs" | "ledger" | "tasks" | "directory" | "gatewaySigner" | "verifier" | "clock" | "logger"
+> & { readonly config: Pick<ApiDeps["config"], "platformCutBps"> };
+
 import { checkAnswer, renormalise } from "./answers.ts";
 import { jobIdOf } from "./ids.ts";
 
@@ -21,7 +31,30 @@ export interface RequestView {
  * the result (first writer wins). Idempotent: any number of pollers may call it; the ledger steps are keyed by the
  * request id and the job states it reads are final.
  */
-export async function settleRequest(deps: ApiDeps, requestId: string): Promise<RequestView | null> {
+export async function settleRequest(deps: SettleDeps, requestId: string): Promise<RequestView | null> {
+  return (await settleOutcome(deps, requestId)).view;
+}
+
+/**
+ * settleRequest, telling also whether the answers were all in but settling had to be postponed (the directory
+ * down: nothing was charged): the settler then retries its notice instead of dropping it.
+ */
+export async function settleOutcome(
+  deps: SettleDeps,
+  requestId: string,
+): Promise<{ readonly view: RequestView | null; readonly postponed: boolean }> {
+  const view = await settleView(deps, requestId);
+  return view === POSTPONED ? { view: await viewOf(deps, requestId), postponed: true } : { view, postponed: false };
+}
+
+const POSTPONED = Symbol("postponed");
+
+async function viewOf(deps: SettleDeps, requestId: string): Promise<RequestView | null> {
+  const record = await deps.requests.get(requestId);
+  return record && { record, status: record.result?.status ?? "running" };
+}
+
+async function settleView(deps: SettleDeps, requestId: string): Promise<RequestView | null | typeof POSTPONED> {
   const record = await deps.requests.get(requestId);
   if (!record) return null;
   if (record.result) return { record, status: record.result.status };
@@ -60,12 +93,12 @@ export async function settleRequest(deps: ApiDeps, requestId: string): Promise<R
   }
   if (pending > 0) return { record, status: started ? "running" : "queued" };
   const result = await finalResult(deps, record, finished, now);
-  return result ? store(deps, record, result) : { record, status: "running" };
+  return result ? store(deps, record, result) : POSTPONED;
 }
 
 /** null: the answers are in but the fee split cannot be known yet (directory down); nothing was charged. */
 async function finalResult(
-  deps: ApiDeps,
+  deps: SettleDeps,
   record: RequestRecord,
   jobs: readonly JobRecord[],
   now: number,
@@ -137,12 +170,14 @@ async function finalResult(
     signatureUuid: a.job.answer?.signature.uuid ?? "",
   }));
   const receipt = signReceipt(deps.gatewaySigner, {
-    v: 1,
+    v: 2,
     requestId: record.requestId,
     keyId: record.keyId,
     task: record.task,
     experts: experts.map((e) => ({ uid: e.uid, hotkey: e.hotkey, gate: e.gate })),
     cost: charged,
+    // Accepted answers all signed this digest (checkAnswer), so the receipt binds the input they ran.
+    inputSha256: record.inputDigest ?? "",
     outputSha256: outputDigest(output),
     time: now,
   });
@@ -155,7 +190,7 @@ async function finalResult(
  * (after a crash, or a concurrent poller) credits nothing twice even if the weights moved in between.
  */
 async function creditShares(
-  deps: ApiDeps,
+  deps: SettleDeps,
   record: RequestRecord,
   answered: readonly RequestRecord["experts"][number][],
   weights: ReadonlyMap<string, DirectoryExpert>,
@@ -189,20 +224,33 @@ function emptyResult(status: RequestResult["status"], record: RequestRecord, now
   return { status, experts: [], failedUids: record.experts.map((e) => e.uid), cost: 0, settledAt: now };
 }
 
-async function store(deps: ApiDeps, record: RequestRecord, result: RequestResult): Promise<RequestView> {
+async function store(deps: SettleDeps, record: RequestRecord, result: RequestResult): Promise<RequestView> {
   const stored = (await deps.requests.settle(record.requestId, result)) ?? { ...record, result };
   return { record: stored, status: stored.result?.status ?? result.status };
 }
 
-/** Cancels every job still open, releases the whole hold, and records the request as canceled. Idempotent. */
-export async function finishCancel(deps: ApiDeps, record: RequestRecord): Promise<RequestView> {
+/**
+ * Cancels every job still open, then settles on what is left: with no answer in, the whole hold is released and the
+ * request recorded as canceled; an answer that was already in is charged (only the answered part: the rest of the
+ * hold is released), since its work was done before the cancel. A job canceled here can no longer be answered: its
+ * worker's first-write-wins completion is refused. Idempotent.
+ */
+export async function finishCancel(deps: SettleDeps, record: RequestRecord): Promise<RequestView> {
   const now = deps.clock.now();
   for (const expert of record.experts) await deps.jobs.cancel(jobIdOf(record.requestId, expert.uid), now);
+  const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
+  const hold = await deps.ledger.getHold(record.requestId);
+  const captured = hold?.status === "captured" || hold?.status === "capturing";
+  if (captured || jobs.some((j) => j.status === "succeeded")) {
+    // Either a settler captured just before the cancel (the charge stands, so its answer does: recomputed
+    // identically from the final jobs), or answers are in: charged like any settle, never given away.
+    const result = await finalResult(deps, record, jobs, now);
+    if (result && (result.status === "succeeded" || captured)) return store(deps, record, result);
+    if (result) return store(deps, record, { ...result, status: "canceled" });
+    return { record, status: "running" };
+  }
   const released = await deps.ledger.release(record.requestId, now);
   if (!released.ok && (released.hold?.status === "captured" || released.hold?.status === "capturing")) {
-    // A settler captured (or decided to capture) just before the cancel: the charge goes through, so its answer
-    // stands (recomputed identically from the final jobs; capturing again finishes or replays that capture).
-    const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
     const result = await finalResult(deps, record, jobs, now);
     return result ? store(deps, record, result) : { record, status: "running" };
   }

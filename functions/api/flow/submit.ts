@@ -7,7 +7,7 @@ import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { fastJson, fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
 import { numberArraySource } from "./json-source.ts";
-import { type RequestView, settleRequest } from "./settle.ts";
+import { finishCancel, type RequestView, settleRequest } from "./settle.ts";
 
 /** Holds stay open this long past the job deadline, so a late poll can still settle before the sweeper releases. */
 export const SETTLE_MARGIN_MS = 5 * 60_000;
@@ -28,9 +28,12 @@ export interface SubmitInput {
 }
 
 /**
- * The paid path up to the queue: validate -> route -> request record -> hold (before anything is enqueued) ->
- * job records -> job messages. Returns the request's current view (a replayed Idempotency-Key returns the
- * first request's, whatever state it is in).
+ * The paid path up to the queue: validate -> route -> request record (with the input's digest) -> hold (before
+ * anything is enqueued) -> job records (with the digest) -> phase holding->dispatched (conditional) -> job
+ * messages. A cancel may land at any step: it moves the phase to `canceling`, so the conditional phase move fails
+ * and this request cancels its own jobs and releases the hold it placed instead of enqueueing (no job runs, nothing
+ * is charged); a cancel after the move finds the job records and cancels them before any worker can start them.
+ * Returns the request's current view (a replayed Idempotency-Key returns the first request's, whatever its state).
  */
 export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<RequestView> {
   const task = deps.tasks.get(s.task);
@@ -42,8 +45,12 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     });
   }
   // The body digest only serves to tell a replayed Idempotency-Key from a reused one; a random id never replays.
-  const tensors = s.idempotencyKey ? new WeakMap<object, string>() : undefined;
-  const bodySha256 = tensors ? fingerprint({ task: s.task, input: s.input, k: s.k }, tensors) : "";
+  // `tensors` keeps the JSON of the number arrays written for the digests, so the job message does not write them
+  // again.
+  const tensors = new WeakMap<object, string>();
+  const bodySha256 = s.idempotencyKey ? fingerprint({ task: s.task, input: s.input, k: s.k }, tensors) : "";
+  // What the workers must run: sha256 of its canonical JSON (core/jobs/integrity.ts `inputDigest`, same bytes).
+  const inputDigest = fingerprint(prepared.value, tensors);
   const requestId = s.idempotencyKey ? idempotentRequestId(s.key.accountId, s.idempotencyKey) : randomId("req");
   if (s.idempotencyKey) {
     const replay = await replayOf(deps, requestId, bodySha256);
@@ -60,6 +67,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     keyId: s.key.keyId,
     task: s.task,
     bodySha256,
+    inputDigest,
     experts,
     pricePerAnswer: task.pricePerAnswer,
     holdAmount: amount,
@@ -101,7 +109,8 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
   }
   const inputJson = clientTextOf(s, prepared.value) ?? serialise(prepared.value, tensors);
-  await dispatch(deps, record, inputJson, now);
+  const dispatched = await dispatch(deps, record, inputJson, inputDigest, now);
+  if (!dispatched) return finishCancel(deps, (await deps.requests.get(requestId)) ?? record);
   // No settle here: nothing can be finished yet unless enqueueing failed, and the wait loop (or a poll) settles.
   return { record: { ...record, phase: "dispatched" }, status: "queued" };
 }
@@ -116,11 +125,18 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
 }
 
 /**
- * Job records first (so a fast worker always finds its record), then the messages. Messages are not signed: the
- * queue is an internal, access-controlled channel, and the worker signs its answer for the gateway. The input is
- * serialised once for all k messages (it is most of each message's bytes and of the time to build it).
+ * Job records first (so a fast worker always finds its record), then the phase move, then the messages. Paid
+ * messages are not signed: a worker runs one only if its job record (written here, with the input's digest) vouches
+ * for it, and the expert signs that digest with its answer. The input is serialised once for all k messages (it is
+ * most of each message's bytes and of the time to build it). false: a cancel came first; nothing was enqueued.
  */
-async function dispatch(deps: ApiDeps, record: RequestRecord, inputJson: string, now: number): Promise<void> {
+async function dispatch(
+  deps: ApiDeps,
+  record: RequestRecord,
+  inputJson: string,
+  inputDigest: string,
+  now: number,
+): Promise<boolean> {
   await Promise.all(
     record.experts.map((expert) => {
       const job: JobRecord = {
@@ -130,6 +146,7 @@ async function dispatch(deps: ApiDeps, record: RequestRecord, inputJson: string,
         task: record.task,
         uid: expert.uid,
         hotkey: expert.hotkey,
+        inputDigest,
         status: "queued",
         createdAt: now,
         deadline: record.deadline,
@@ -154,12 +171,12 @@ async function dispatch(deps: ApiDeps, record: RequestRecord, inputJson: string,
     };
     return `${JSON.stringify(message).slice(0, -1)}${inputTail}`;
   });
-  // The phase may move before the messages are out: a dispatched request whose jobs never run is settled by their
-  // expiry at the deadline (hold released), exactly like one whose enqueue failed.
-  await Promise.all([
-    enqueue(deps, record, messages, now),
-    deps.requests.setPhase(record.requestId, ["holding"], "dispatched"),
-  ]);
+  // The phase moves before the messages go, conditionally: a cancel that came first wins and nothing is sent. A
+  // dispatched request whose jobs never run is settled by their expiry at the deadline (hold released), exactly
+  // like one whose enqueue failed.
+  if (!(await deps.requests.setPhase(record.requestId, ["holding"], "dispatched"))) return false;
+  await enqueue(deps, record, messages, now);
+  return true;
 }
 
 /**

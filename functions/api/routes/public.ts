@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { dailyEarnings } from "../../../core/billing/earnings.ts";
-import { verifyReceipt } from "../../../core/receipts/receipt.ts";
+import { parseReceiptJson, verifyReceipt } from "../../../core/receipts/receipt.ts";
 import { requireAdmin } from "../auth.ts";
 import type { AuthGuard } from "../auth-guard.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -120,8 +120,14 @@ export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, gu
     const m = await deps.directory.metagraph();
     return c.json({ netuid: m.netuid, block: m.block, experts: [...m.experts] }, 200);
   });
-  app.openapi(verify, (c) => {
-    const body = c.req.valid("json");
+  app.openapi(verify, async (c) => {
+    c.req.valid("json");
+    // The body again, from its text, through the one strict receipt parser: JSON.parse (behind the validator) keeps
+    // the last of duplicate keys, so `"cost":1,"cost":2000` would verify while showing a reader another cost.
+    const strict = parseReceiptJson(await c.req.text());
+    if (!strict.ok)
+      throw new ApiError("invalid_request", `the body is not one unambiguous JSON document: ${strict.reason}`);
+    const body = strict.value as { receipt?: unknown; output?: unknown };
     const gateway = deps.gatewaySigner.address;
     const verdict = verifyReceipt(deps.verifier, body.receipt, {
       expectedSigner: gateway,

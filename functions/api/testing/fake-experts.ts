@@ -1,5 +1,6 @@
 import { signerFromUri } from "../../../adapters/identity/sr25519.ts";
 import { signEpistula } from "../../../core/epistula/epistula.ts";
+import { answerBodyText, inputDigest } from "../../../core/jobs/integrity.ts";
 import { JobMessage } from "../../../core/jobs/schema.ts";
 import type { JobStore } from "../../../core/ports/jobs.ts";
 import type { JobQueue } from "../../../core/ports/queue.ts";
@@ -55,7 +56,7 @@ export function fakeDigitOutput(input: unknown): { probs: number[] } {
 
 /**
  * A stand-in worker: takes messages off the queue and stores a signed answer through the JobStore, as the real
- * GPU worker does (body = JSON.stringify({jobId, uid, output}) signed by the expert's hotkey).
+ * GPU worker does (body = {jobId, uid, hotkey, inputDigest, output} signed by the expert's hotkey).
  */
 export async function answerQueuedJobs(
   queue: JobQueue,
@@ -83,13 +84,12 @@ export async function answerQueuedJobs(
       await jobs.fail(job.jobId, { code: "model_error", message: "fake failure", retryable: false }, now);
     } else {
       const output = fakeDigitOutput(job.input);
-      const body = JSON.stringify({ jobId: job.jobId, uid: job.uid, output });
+      const signed = { jobId: job.jobId, uid: job.uid, hotkey: job.hotkey, inputDigest: inputDigest(job.input) };
+      const body = answerBodyText({ ...signed, output });
       const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : expert.signer;
       const signature = signEpistula(signer, body, "", { now });
       const stored =
-        behaviour === "tampered"
-          ? JSON.stringify({ jobId: job.jobId, uid: job.uid, output: { probs: [...output.probs].reverse() } })
-          : body;
+        behaviour === "tampered" ? answerBodyText({ ...signed, output: { probs: [...output.probs].reverse() } }) : body;
       await jobs.markRunning(job.jobId, "fake-worker", now);
       await jobs.complete(
         job.jobId,

@@ -1,0 +1,86 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { z } from "zod";
+import { canonicalJson } from "../receipts/canonical-json.ts";
+
+/**
+ * Job integrity (issue 13): the gateway or validator records the digest of the input a worker must run with each
+ * job; a worker runs a queue message only when its input has that digest, and the expert signs the digest with its
+ * answer, so a message forged by someone with queue access alone can neither substitute another input nor touch a
+ * job it did not create.
+ */
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** sha256 (hex) of the canonical JSON of a job input: equal on both sides of the queue whatever the spelling. */
+export function inputDigest(input: unknown): string {
+  return bytesToHex(sha256(utf8ToBytes(canonicalJson(input))));
+}
+
+/** What an expert signs for one job: the job, who answers, the input it ran (by digest) and the output. */
+export const AnswerBody = z.strictObject({
+  jobId: z.string().min(1).max(200),
+  uid: z.number().int().min(0).max(65535),
+  hotkey: z.string().min(40).max(60),
+  inputDigest: Sha256Hex,
+  output: z.unknown(),
+});
+export type AnswerBody = z.infer<typeof AnswerBody>;
+
+/** The exact text signed: fields in this fixed order (the signature covers these bytes, not a re-serialisation). */
+export function answerBodyText(body: AnswerBody): string {
+  return JSON.stringify({
+    jobId: body.jobId,
+    uid: body.uid,
+    hotkey: body.hotkey,
+    inputDigest: body.inputDigest,
+    output: body.output,
+  });
+}
+
+/** The signed body, parsed strictly (unknown fields or duplicate-free shape otherwise refused); null if not one. */
+export function parseAnswerBody(text: string): AnswerBody | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = AnswerBody.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * Why a job record does not vouch for a message (null when it does): the record must exist, carry an input digest,
+ * and name the same request, kind, task, expert (uid and hotkey) and input as the message.
+ */
+export function recordMismatch(
+  record: {
+    readonly requestId: string;
+    readonly kind: string;
+    readonly task: string;
+    readonly uid: number;
+    readonly hotkey: string;
+    readonly inputDigest?: string | undefined;
+  } | null,
+  message: {
+    readonly requestId: string;
+    readonly kind: string;
+    readonly task: string;
+    readonly uid: number;
+    readonly hotkey: string;
+  },
+  digest: string,
+): string | null {
+  if (record === null) return "unknown_job";
+  if (record.inputDigest === undefined) return "no_input_digest";
+  if (record.requestId !== message.requestId) return "request_mismatch";
+  if (record.kind !== message.kind) return "kind_mismatch";
+  if (record.task !== message.task) return "task_mismatch";
+  if (record.uid !== message.uid || record.hotkey !== message.hotkey) return "expert_mismatch";
+  if (record.inputDigest !== digest) return "input_mismatch";
+  return null;
+}
+
+/** The message a worker sends after a paid job's terminal write, so that settling needs no client action. */
+export const SettleMessage = z.strictObject({ v: z.literal(1), requestId: z.string().min(1).max(200) });
+export type SettleMessage = z.infer<typeof SettleMessage>;

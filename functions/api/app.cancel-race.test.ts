@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { idempotentRequestId } from "./flow/ids.ts";
+import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
+import { answerQueuedJobs } from "./testing/fake-experts.ts";
+import { digitInput, harness } from "./testing/harness.ts";
+
+/**
+ * Issue 13 item 5: a cancel may land at any step of a submit. Whatever the moment, the query either never holds
+ * nor runs, or its hold is released, or (answers already in) exactly the answered part is charged: nothing stays
+ * held, nothing unanswered is charged, and no answer is given away.
+ */
+type Step = "beforeHold" | "afterHold" | "afterJobs" | "afterSend";
+const STEPS: readonly Step[] = ["beforeHold", "afterHold", "afterJobs", "afterSend"];
+
+async function raceHarness(credits: number) {
+  const h = await harness();
+  const key = await h.fundedKey(credits);
+  let cancelAt: { step: Step; requestId: string } | null = null;
+  const cancels: unknown[] = [];
+  const at = async (step: Step, requestId: string) => {
+    if (cancelAt?.step !== step || cancelAt.requestId !== requestId) return;
+    cancelAt = null;
+    // The cancel runs to its end here, in the middle of the submit: the worst moment for that step.
+    cancels.push(await key.client.cancel(requestId));
+  };
+  const { ledger, jobs, queue } = h;
+  const hold = ledger.hold.bind(ledger);
+  ledger.hold = async (input) => {
+    await at("beforeHold", input.holdId);
+    const r = await hold(input);
+    await at("afterHold", input.holdId);
+    return r;
+  };
+  const create = jobs.create.bind(jobs);
+  jobs.create = async (job) => {
+    const r = await create(job);
+    await at("afterJobs", job.requestId);
+    return r;
+  };
+  const sendMany = queue.sendMany.bind(queue);
+  queue.sendMany = async (bodies) => {
+    await sendMany(bodies);
+    const first = bodies[0];
+    if (first !== undefined) await at("afterSend", (JSON.parse(first) as { requestId: string }).requestId);
+  };
+  return {
+    h,
+    key,
+    cancelAt: (step: Step, requestId: string) => {
+      cancelAt = { step, requestId };
+    },
+  };
+}
+
+async function checkBooks(
+  h: Awaited<ReturnType<typeof harness>>,
+  key: { client: ReturnType<typeof h.clientFor> },
+  ids: readonly string[],
+  credits: number,
+) {
+  // Whatever reached the queue is worked off, then every query is settled (as the settler or a poll would).
+  while ((await answerQueuedJobs(h.queue, h.jobs, h.experts)) > 0);
+  let charged = 0;
+  for (const id of ids) {
+    const view = await key.client.job(id);
+    if (!view.ok) continue; // the cancel came before the request existed: nothing held, nothing run
+    const jobs = await h.jobs.getMany([0, 1].map((uid) => `${id}:${uid}`));
+    const answered = jobs.filter((j) => j.status === "succeeded").length;
+    const cost = view.data.cost ?? 0;
+    if (view.data.status === "canceled") {
+      expect({ id, cost, answered }).toEqual({ id, cost: 0, answered: 0 });
+    } else {
+      // An answer in means it was charged, at the price of the answers in.
+      expect({ id, status: view.data.status, cost }).toEqual({
+        id,
+        status: "succeeded",
+        cost: answered * DIGITS_PRICE,
+      });
+    }
+    const hold = await h.ledger.getHold(id);
+    expect(hold === null || hold.status === "released" || hold.status === "captured").toBe(true);
+    charged += cost;
+  }
+  const usage = await key.client.usage();
+  expect(usage.ok && [usage.data.held, usage.data.spent, usage.data.balance]).toEqual([0, charged, credits - charged]);
+  expect((await h.queue.depth()).visible).toBe(0);
+}
+
+describe("cancel against submit, at every step", () => {
+  it("a cancel at each step of the submit leaves nothing held and nothing run or charged", async () => {
+    const credits = 100 * DIGITS_PRICE;
+    const { h, key, cancelAt } = await raceHarness(credits);
+    const ids: string[] = [];
+    for (const step of STEPS) {
+      const idem = `cancel-${step}`;
+      const id = idempotentRequestId(key.accountId, idem);
+      ids.push(id);
+      cancelAt(step, id);
+      const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0, idempotencyKey: idem });
+      // A submit that meets its cancel before the send answers 409 (canceled) and sends nothing; after the send it
+      // has already answered 202 for a query whose jobs are canceled before any worker starts them.
+      expect(res.status).toBe(step === "afterSend" ? 202 : 409);
+      const jobs = await h.jobs.getMany([0, 1].map((uid) => `${id}:${uid}`));
+      expect(jobs.every((j) => j.status === "canceled")).toBe(true);
+      // Nothing reached the queue unless the cancel came after the send, and then no job can start.
+      const depth = (await h.queue.depth()).visible;
+      expect(depth).toBe(step === "afterSend" ? 2 : 0);
+      expect((await h.ledger.getHold(id))?.status ?? "none").toMatch(/^(released|none)$/);
+    }
+    await checkBooks(h, key, ids, credits);
+    const usage = await key.client.usage();
+    expect(usage.ok && usage.data.spent).toBe(0);
+  });
+
+  it("cancels issued right after submits, with workers answering meanwhile, never lose or give away money", async () => {
+    const credits = 1000 * DIGITS_PRICE;
+    const { h, key } = await raceHarness(credits);
+    const stop = h.startWorkers();
+    const ids: string[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: 80 }, async (_, i) => {
+          const idem = `race-${i}`;
+          const id = idempotentRequestId(key.accountId, idem);
+          ids.push(id);
+          const submit = key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0, idempotencyKey: idem });
+          // Land the cancel anywhere from before the request exists to after its answers.
+          for (let t = 0; t < i % 20; t++) await new Promise((r) => setImmediate(r));
+          await Promise.all([submit, key.client.cancel(id)]);
+        }),
+      );
+    } finally {
+      await stop();
+    }
+    await checkBooks(h, key, ids, credits);
+  });
+});

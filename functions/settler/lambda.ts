@@ -1,0 +1,48 @@
+import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
+import { systemClock } from "../api/deps.ts";
+import type { SettleDeps } from "../api/flow/settle.ts";
+import { taskCatalog } from "../market/catalog.ts";
+import { cloudMarket } from "../market/cloud.ts";
+import { handleSettleNotice } from "./settler.ts";
+
+/**
+ * Lambda entry of the settler (SST: `handler: "functions/settler/lambda.handler"`, subscribed to the settle queue
+ * with partial batch responses). Settling signs receipts, so it needs the gateway hotkey, as the API does, and the
+ * chain directory (fee split by weight); it needs no admin token.
+ */
+const m = await cloudMarket("api");
+if (!m.gateway) throw new Error("the settler needs the gateway hotkey (MARKET_GATEWAY_MNEMONIC)");
+const deps: SettleDeps = {
+  requests: m.stores.requests,
+  jobs: m.stores.jobs,
+  ledger: m.stores.ledger,
+  tasks: taskCatalog(m.registry),
+  directory: m.directory,
+  gatewaySigner: m.gateway,
+  verifier: sr25519Verifier,
+  clock: systemClock,
+  logger: m.log.child("settler"),
+  config: { platformCutBps: m.config.MARKET_PLATFORM_CUT_BPS },
+};
+
+/** The fields of an SQS event this handler reads (no @types/aws-lambda in the project). */
+interface SqsEvent {
+  readonly Records: readonly { readonly messageId: string; readonly body: string }[];
+}
+
+/** Notices to retry (settling postponed, or it threw) are reported as batch item failures: SQS redelivers only those. */
+export async function handler(event: SqsEvent): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  const failures: { itemIdentifier: string }[] = [];
+  await Promise.all(
+    event.Records.map(async (record) => {
+      try {
+        if ((await handleSettleNotice(deps, record.body)) === "retry")
+          failures.push({ itemIdentifier: record.messageId });
+      } catch (error) {
+        deps.logger.error("settle failed; the notice will be retried", { messageId: record.messageId, error });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }),
+  );
+  return { batchItemFailures: failures };
+}

@@ -1,0 +1,57 @@
+import type { JobQueue, ReceivedMessage } from "../../core/ports/queue.ts";
+import type { SettleDeps } from "../api/flow/settle.ts";
+import { handleSettleNotice } from "./settler.ts";
+
+export interface SettlerLoop {
+  stop(): Promise<void>;
+}
+
+export interface SettlerLoopOptions {
+  /** Long-poll wait per receive, seconds (short in tests so a stop is quick). */
+  readonly waitSeconds?: number;
+  /** A notice to retry comes back after this many seconds (times its receive count, capped at 60). */
+  readonly retryDelaySeconds?: number;
+}
+
+/**
+ * The settler as a loop on the settle queue, for `npm start` and the ephemeral stack (the cloud runs lambda.ts on
+ * the same queue). Notices of one receive are settled side by side; a notice is deleted once handled, and one to
+ * retry (or whose handling threw) is left to come back after a backed-off visibility.
+ */
+export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: SettlerLoopOptions = {}): SettlerLoop {
+  const abort = new AbortController();
+  const waitSeconds = options.waitSeconds ?? 2;
+  const retryDelay = options.retryDelaySeconds ?? 2;
+  const handle = async (message: ReceivedMessage) => {
+    try {
+      const outcome = await handleSettleNotice(deps, message.body);
+      if (outcome !== "retry") return await queue.delete(message.receipt);
+    } catch (error) {
+      deps.logger.error("settle failed; the notice will be retried", { messageId: message.messageId, error });
+    }
+    await queue
+      .extendVisibility(message.receipt, Math.min(60, retryDelay * message.receiveCount))
+      .catch(() => undefined);
+  };
+  const loop = (async () => {
+    let failures = 0;
+    while (!abort.signal.aborted) {
+      try {
+        const messages = await queue.receive({ max: 10, waitSeconds, signal: abort.signal });
+        failures = 0;
+        await Promise.all(messages.map(handle));
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        failures++;
+        deps.logger.warn("settle queue receive failed; backing off", { error, failures });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** Math.min(failures, 6))));
+      }
+    }
+  })();
+  return {
+    async stop() {
+      abort.abort();
+      await loop;
+    },
+  };
+}

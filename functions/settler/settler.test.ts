@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
+import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
+import { digitInput, harness, manualClock } from "../api/testing/harness.ts";
+import { handleSettleNotice, keepAnsweredHolds } from "./settler.ts";
+
+const notice = (requestId: string) => JSON.stringify({ v: 1, requestId });
+
+describe("settler", () => {
+  it("captures a never-polled query from its notice alone, once, and drops what is not a notice", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("pending");
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
+    expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
+    expect((await h.ledger.getHold(res.data.id))?.status).toBe("captured");
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.spent, usage.data.held]).toEqual([2 * DIGITS_PRICE, 0]);
+    for (const bad of [
+      "{",
+      JSON.stringify({ v: 1, requestId: "x", extra: 1 }),
+      '{"v":1,"requestId":"a","requestId":"b"}',
+    ]) {
+      expect(await handleSettleNotice(h.deps, bad)).toBe("malformed");
+    }
+    expect(await handleSettleNotice(h.deps, notice("req_unknown"))).toBe("unknown");
+  });
+
+  it("asks for a retry when the answers are in but the fee split cannot be known (directory down)", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    const down = {
+      ...h.deps,
+      directory: { ...h.deps.directory, experts: () => Promise.reject(new Error("chain down")) },
+    };
+    expect(await handleSettleNotice(down, notice(res.data.id))).toBe("retry");
+    expect((await h.ledger.getHold(res.data.id))?.status).toBe("held");
+    expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
+  });
+
+  it("the sweeper never releases an answered query's hold for free: it hands it to the settler instead", async () => {
+    // The fake experts sign with the real time: the clock starts there so their signatures fall in the window.
+    const clock = manualClock(Date.now());
+    const h = await harness({ clock, config: { jobDeadlineSeconds: 30 } });
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const answered = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    const unanswered = await key.client.infer("digits", digitInput(0.1), { k: 2, waitSeconds: 0 });
+    if (!answered.ok || !unanswered.ok) throw new Error("infer");
+    // Only the first query's jobs are answered (one of its two), then the notices are lost.
+    await answerQueuedJobs(h.queue, h.jobs, h.experts, { max: 1 });
+    while ((await h.queue.receive({ max: 10, waitSeconds: 0 })).length > 0);
+    const sent: string[] = [];
+    const beforeRelease = keepAnsweredHolds({
+      requests: h.deps.requests,
+      jobs: h.jobs,
+      settleQueue: { send: async (body) => void sent.push(body) },
+      logger: h.deps.logger,
+    });
+    clock.advance(60 * 60_000);
+    // The old sweep: both holds released, the answered one for free.
+    await h.ledger.sweepHolds(clock.now(), { beforeRelease });
+    expect((await h.ledger.getHold(unanswered.data.id))?.status).toBe("released");
+    expect((await h.ledger.getHold(answered.data.id))?.status).toBe("held");
+    expect(sent).toEqual([notice(answered.data.id)]);
+    expect(await handleSettleNotice(h.deps, sent[0] ?? "")).toBe("settled");
+    const view = await key.client.job(answered.data.id);
+    expect(view.ok && [view.data.status, view.data.cost]).toEqual(["succeeded", DIGITS_PRICE]);
+    expect((await h.ledger.getHold(answered.data.id))?.status).toBe("captured");
+  });
+});

@@ -1,0 +1,64 @@
+import type { Hold } from "../../core/billing/schema.ts";
+import { SettleMessage } from "../../core/jobs/integrity.ts";
+import type { JobStore } from "../../core/ports/jobs.ts";
+import type { JobQueue } from "../../core/ports/queue.ts";
+import type { RequestStore } from "../../core/ports/requests.ts";
+import { parseStrictJson } from "../../core/receipts/strict-json.ts";
+import type { ApiLogger } from "../api/deps.ts";
+import { jobIdOf } from "../api/flow/ids.ts";
+import { type SettleDeps, settleOutcome } from "../api/flow/settle.ts";
+
+/**
+ * The settler: settlement that does not depend on the client. A worker sends `{v:1, requestId}` to the settle queue
+ * after every terminal write of a paid job; the settler runs the same idempotent settleRequest a poll runs, so the
+ * last answer of a query is captured within seconds whether or not anyone polls. The settler, not the worker,
+ * holds ledger access. Shared by the Lambda (lambda.ts) and the local loop (loop.ts).
+ */
+export type NoticeOutcome =
+  /** Settled now or before; or the request is not (any longer) there: the notice is done. */
+  | "settled"
+  | "unknown"
+  /** Jobs still open: a later job's notice settles it (or the sweeper at the deadline). Done. */
+  | "pending"
+  /** Not one of ours: dropped. */
+  | "malformed"
+  /** All answers in but settling postponed (directory down): keep the notice, the queue redelivers it. */
+  | "retry";
+
+export async function handleSettleNotice(deps: SettleDeps, body: string): Promise<NoticeOutcome> {
+  const json = parseStrictJson(body);
+  const notice = json.ok ? SettleMessage.safeParse(json.value) : null;
+  if (!notice?.success) {
+    deps.logger.warn("settle notice dropped: malformed", { body: body.slice(0, 200) });
+    return "malformed";
+  }
+  const { view, postponed } = await settleOutcome(deps, notice.data.requestId);
+  if (postponed) return "retry";
+  if (view === null) return "unknown";
+  return view.record.result ? "settled" : "pending";
+}
+
+export interface SweepSettleDeps {
+  readonly requests: Pick<RequestStore, "get">;
+  readonly jobs: Pick<JobStore, "getMany">;
+  readonly settleQueue: Pick<JobQueue, "send">;
+  readonly logger: ApiLogger;
+}
+
+/**
+ * The sweeper's `beforeRelease`: a hold whose request has an answer in is never released for free. Instead of
+ * releasing it, the sweeper hands the request to the settler (which, past the deadline, expires the open jobs,
+ * captures what was answered and releases the rest) and keeps the hold until then. A hold with no request, an
+ * already settled request, or no answer is released as before.
+ */
+export function keepAnsweredHolds(deps: SweepSettleDeps): (hold: Hold) => Promise<boolean> {
+  return async (hold) => {
+    const record = await deps.requests.get(hold.holdId);
+    if (record === null || record.result !== undefined) return true;
+    const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
+    if (!jobs.some((j) => j.status === "succeeded")) return true;
+    await deps.settleQueue.send(JSON.stringify({ v: 1, requestId: record.requestId }));
+    deps.logger.warn("expired hold has answers: sent to the settler instead of released", { holdId: hold.holdId });
+    return false;
+  };
+}
