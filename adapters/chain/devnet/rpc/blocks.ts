@@ -35,11 +35,16 @@ export class BlockLog {
     const genesis = this.make(0, ZERO, [], EMPTY_EVENTS, blake2AsHex(`genesis:${seed}`, 256));
     this.store(genesis);
     this.headNumber = 0;
-    // Blocks before this server started are not known; the first one seen gets a parent hash of its own.
-    if (head > 0) {
-      this.store(this.make(head, blake2AsHex(`parent:${seed}:${head}`, 256), [], EMPTY_EVENTS));
-      this.headNumber = head;
+    // Blocks before this server started get empty bodies; only the last KEEP of them are kept, the first of
+    // those with a parent hash of its own (as on a pruned node).
+    const first = Math.max(1, head - KEEP + 1);
+    let parent = first === 1 ? genesis.hash : blake2AsHex(`parent:${seed}:${first}`, 256);
+    for (let n = first; n <= head; n++) {
+      const record = this.make(n, parent, [], EMPTY_EVENTS);
+      this.store(record);
+      parent = record.hash;
     }
+    this.headNumber = head;
   }
 
   get head(): BlockRecord {

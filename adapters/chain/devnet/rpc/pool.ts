@@ -168,7 +168,7 @@ export class TxPool {
         genesisHash,
         blockHash: birthHash,
       },
-      { version: ext.version },
+      { version: ext.version & 0x7f },
     );
     const bytes = payload.toU8a({ method: true });
     const message = bytes.length > 256 ? hexToU8a(blake2AsHex(bytes, 256)) : bytes;

@@ -32,11 +32,11 @@ export class RuntimeApi {
     const u16At = (offset: number) => registry.createType("u16", data.subarray(offset, offset + 2)).toNumber();
     switch (method) {
       case "Core_version":
-        return registry.createType("RuntimeVersion", runtimeVersionJson(this.served)).toHex();
+        return u8aToHex(registry.createType("RuntimeVersion", runtimeVersionJson(this.served)).toU8a());
       case "Metadata_metadata":
         return u8aToHex(compactAddLength(hexToU8a(this.served.v14Hex)));
       case "Metadata_metadata_versions":
-        return registry.createType("Vec<u32>", [14, 15]).toHex();
+        return u8aToHex(registry.createType("Vec<u32>", [14, 15]).toU8a());
       case "Metadata_metadata_at_version": {
         const version = registry.createType("u32", data).toNumber();
         if (version === 15) return this.served.v15OptionHex;
@@ -45,12 +45,12 @@ export class RuntimeApi {
       }
       case "AccountNonceApi_account_nonce": {
         const who = registry.createType("AccountId32", data).toString();
-        return registry.createType("u32", this.pool.nextIndex(who)).toHex();
+        return u8aToHex(registry.createType("u32", this.pool.nextIndex(who)).toU8a());
       }
       case "TransactionPaymentApi_query_info":
-        return registry
+        return u8aToHex(registry
           .createType("RuntimeDispatchInfo", { weight: { refTime: 0, proofSize: 0 }, class: "Normal", partialFee: 0 })
-          .toHex();
+          .toU8a());
       case "NeuronInfoRuntimeApi_get_neurons":
         return this.neurons(u16At(0), "NeuronInfo");
       case "NeuronInfoRuntimeApi_get_neurons_lite":
@@ -58,7 +58,7 @@ export class RuntimeApi {
       case "SubnetInfoRuntimeApi_get_next_epoch_start_block": {
         if (this.mainnetOnly) break;
         const next = this.devnet.nextEpochStartBlock(u16At(0));
-        return registry.createType("Option<u64>", next).toHex();
+        return u8aToHex(registry.createType("Option<u64>", next).toU8a());
       }
     }
     throw new RuntimeApiMissing(
@@ -91,6 +91,6 @@ export class RuntimeApi {
       bonds: subnet?.neurons[uid]?.bonds ?? [],
       pruning_score: 65535,
     }));
-    return subtensorRegistry().createType(`Vec<${type}>`, list).toHex();
+    return u8aToHex(subtensorRegistry().createType(`Vec<${type}>`, list).toU8a());
   }
 }

@@ -119,7 +119,7 @@ export class StorageView {
       return null;
     }
     if (value === undefined) return null;
-    return this.served.registry.createType(meta.valueType, value).toHex();
+    return u8aToHex(this.served.registry.createType(meta.valueType, value).toU8a());
   }
 
   /** state_getKeysPaged over the items the devnet can enumerate, sorted as a node's trie iterates them. */
