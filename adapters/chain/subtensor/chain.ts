@@ -22,7 +22,15 @@ import { QUICKNET } from "../../../core/timelock/index.ts";
 import { identityReady } from "../../identity/sr25519.ts";
 import { u16Le } from "./encode.ts";
 import { decodeNeuronInfoVec, metagraphFromNeurons } from "./metagraph-decode.ts";
+import { type CallKind, poolRefusal } from "./pool-errors.ts";
 import { polkadotSigner } from "./signer-bridge.ts";
+
+/** The outcome without the internal retry flag. */
+function strip(outcome: TxOutcome & { retryable?: boolean }): TxOutcome {
+  if (outcome.ok) return outcome;
+  const { retryable: _, ...rest } = outcome;
+  return rest;
+}
 
 export interface SubtensorChainOptions {
   /** ws:// or wss:// endpoint, e.g. wss://entrypoint-finney.opentensor.ai:443. */
@@ -96,7 +104,7 @@ export class SubtensorChain implements Chain {
       ]);
     const [activityCutoffFactorMilli, maxAllowedValidators, maxAllowedUids, bondsMovingAverage, bondsPenalty] =
       await Promise.all([
-        r("activityCutoffFactorMilli", num),
+        this.activityCutoffFactorMilli(netuid, tempo),
         r("maxAllowedValidators", num),
         r("maxAllowedUids", num),
         r("bondsMovingAverage", num),
@@ -141,6 +149,32 @@ export class SubtensorChain implements Chain {
     };
   }
 
+  private hasStorage(item: string): boolean {
+    const module = this.api.query.subtensorModule as unknown as Record<string, unknown> | undefined;
+    return module?.[item] !== undefined;
+  }
+
+  /**
+   * ActivityCutoffFactorMilli exists from spec 423 (dynamic tempo). An older runtime stores the absolute
+   * ActivityCutoff in blocks: express it as the factor that gives the same cutoff at this tempo.
+   */
+  private async activityCutoffFactorMilli(netuid: number, tempo: number): Promise<number> {
+    if (this.hasStorage("activityCutoffFactorMilli")) return this.read("activityCutoffFactorMilli", num, netuid);
+    const blocks = await this.read("activityCutoff", num, netuid);
+    return Math.ceil((blocks * 1000) / Math.max(1, tempo));
+  }
+
+  /**
+   * Whether the runtime exports a runtime-API method. With V15 metadata the answer is in the metadata; with an
+   * older node only the call's own error can say, so `undefined` (unknown) is returned.
+   */
+  private runtimeHas(api: string, method: string): boolean | undefined {
+    const metadata = this.api.runtimeMetadata;
+    if (metadata.version < 15) return undefined;
+    const found = metadata.asV15.apis.find((a) => a.name.toString() === api);
+    return found?.methods.some((m) => m.name.toString() === method) ?? false;
+  }
+
   private async stateCall(method: string, args: Uint8Array): Promise<Uint8Array> {
     const result = await this.api.rpc.state.call(method, u8aToHex(args));
     return result.toU8a(true);
@@ -161,12 +195,19 @@ export class SubtensorChain implements Chain {
   }
 
   async nextEpochStartBlock(netuid: number): Promise<number> {
-    try {
-      const bytes = await this.stateCall("SubnetInfoRuntimeApi_get_next_epoch_start_block", u16Le(netuid));
-      const next = optionU64.parse(this.api.registry.createType("Option<u64>", bytes).toPrimitive());
-      if (next !== null) return next;
-    } catch {
-      // Runtimes before the stateful epoch counter have no such API: use the legacy schedule below.
+    // Runtimes before the stateful epoch counter have no such API: only they use the legacy schedule below. Any
+    // other failure (a dropped connection, a timeout) must fail the call: a timelocked commit aimed with the legacy
+    // formula would target the wrong drand round.
+    const has = this.runtimeHas("SubnetInfoRuntimeApi", "get_next_epoch_start_block");
+    if (has !== false) {
+      try {
+        const bytes = await this.stateCall("SubnetInfoRuntimeApi_get_next_epoch_start_block", u16Le(netuid));
+        const next = optionU64.parse(this.api.registry.createType("Option<u64>", bytes).toPrimitive());
+        if (next !== null) return next;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (has === true || !/not found|does not exist|unknown/i.test(message)) throw error;
+      }
     }
     const [block, tempo] = await Promise.all([this.currentBlock(), this.read("tempo", num, netuid)]);
     // Legacy: an epoch runs in block b when (b + netuid + 1) % (tempo + 1) == 0.
@@ -210,12 +251,34 @@ export class SubtensorChain implements Chain {
     return build(...args);
   }
 
-  setWeights(signer: Signer, netuid: number, uids: readonly number[], values: readonly number[], versionKey: bigint) {
-    return this.submit(signer, () => this.tx("setWeights", netuid, uids, values, versionKey));
+  async setWeights(
+    signer: Signer,
+    netuid: number,
+    uids: readonly number[],
+    values: readonly number[],
+    versionKey: bigint,
+  ): Promise<TxOutcome> {
+    // The pool would refuse it (Custom error: 6); checking first saves a signature and says so by name.
+    if (await this.tooSoonToSetWeights(signer.address, netuid)) return { ok: false, error: "SettingWeightsTooFast" };
+    return this.submit(signer, () => this.tx("setWeights", netuid, uids, values, versionKey), "setWeights");
+  }
+
+  /** `check_rate_limit` as subtensor runs it: LastUpdate 0 always passes; an unregistered key is the chain's to name. */
+  private async tooSoonToSetWeights(hotkey: string, netuid: number): Promise<boolean> {
+    const [uid, block, limit, commitReveal] = await Promise.all([
+      this.read("uids", z.union([z.null(), num]), netuid, hotkey),
+      this.currentBlock(),
+      this.read("weightsSetRateLimit", num, netuid),
+      this.read("commitRevealWeightsEnabled", bool, netuid),
+    ]);
+    if (uid === null || commitReveal) return false;
+    const lastUpdate = await this.read("lastUpdate", z.array(num), netuid);
+    const last = lastUpdate[uid] ?? 0;
+    return last !== 0 && block - last < limit;
   }
 
   commitWeights(signer: Signer, netuid: number, commitHash: Uint8Array) {
-    return this.submit(signer, () => this.tx("commitWeights", netuid, commitHash));
+    return this.submit(signer, () => this.tx("commitWeights", netuid, commitHash), "commit");
   }
 
   revealWeights(
@@ -226,7 +289,7 @@ export class SubtensorChain implements Chain {
     salt: readonly number[],
     versionKey: bigint,
   ) {
-    return this.submit(signer, () => this.tx("revealWeights", netuid, uids, values, salt, versionKey));
+    return this.submit(signer, () => this.tx("revealWeights", netuid, uids, values, salt, versionKey), "reveal");
   }
 
   commitTimelockedWeights(
@@ -237,7 +300,7 @@ export class SubtensorChain implements Chain {
     commitRevealVersion: number,
   ) {
     return this.submit(signer, () =>
-      this.tx("commitTimelockedWeights", netuid, u8aToHex(commit), revealRound, commitRevealVersion),
+      this.tx("commitTimelockedWeights", netuid, u8aToHex(commit), revealRound, commitRevealVersion), "commit",
     );
   }
 
@@ -296,7 +359,25 @@ export class SubtensorChain implements Chain {
     return next;
   }
 
-  private submit(signer: Signer, build: () => SubmittableExtrinsic<"promise">): Promise<TxOutcome> {
+  /**
+   * Signs and follows one call. A pool refusal comes back under subtensor's name; one refused only for its nonce
+   * (another writer moved it) never ran, so it is signed again once with a fresh nonce. Nothing else is resent.
+   */
+  private async submit(
+    signer: Signer,
+    build: () => SubmittableExtrinsic<"promise">,
+    kind: CallKind = "other",
+  ): Promise<TxOutcome> {
+    const first = await this.submitOnce(signer, build, kind);
+    if (first.ok || !("retryable" in first) || !first.retryable) return strip(first);
+    return strip(await this.submitOnce(signer, build, kind));
+  }
+
+  private submitOnce(
+    signer: Signer,
+    build: () => SubmittableExtrinsic<"promise">,
+    kind: CallKind,
+  ): Promise<TxOutcome & { retryable?: boolean }> {
     return this.serialise(signer.address, async () => {
       let tx: SubmittableExtrinsic<"promise">;
       try {
@@ -335,8 +416,9 @@ export class SubtensorChain implements Chain {
         return await this.outcomeOf(result);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        // 1010/1011: the pool refused the transaction outright (bad proof, stale nonce, a guard's custom error).
-        if (/^101[0-4]:/.test(message)) return { ok: false, error: `InvalidTransaction: ${message}`, txHash };
+        // 1010-1014: the pool refused the transaction outright (bad proof, stale nonce, a guard's custom error).
+        const refusal = poolRefusal(message, kind);
+        if (refusal) return { ok: false, error: refusal.name, retryable: refusal.retryable, ...(txHash ? { txHash } : {}) };
         return this.reconcile(signer.address, nonce, startBlock, txHash);
       }
     });

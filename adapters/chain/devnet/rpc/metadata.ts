@@ -107,7 +107,7 @@ function patch(json: Json, version: "v14" | "v15"): Json {
 
 function build(mainnetOnly: boolean): ServedMetadata {
   const scratch = new TypeRegistry();
-  const v14 = new Metadata(scratch, readHex("mainnet-metadata-v14.hex"));
+  const v14 = new Metadata(scratch, readHex("mainnet-metadata-v14.hex") as `0x${string}`);
   const v15Option = scratch.createType("Option<OpaqueMetadata>", hexToU8a(readHex("mainnet-metadata-v15.hex")));
   const v15 = new Metadata(scratch, v15Option.unwrap().toHex());
   const v14Hex = mainnetOnly ? v14.toHex() : new Metadata(scratch, patch(v14.toJSON() as Json, "v14") as never).toHex();
