@@ -48,6 +48,9 @@ const big = z.union([z.number(), z.string().regex(/^\d+$/)]).transform((v) => Bi
 const bool = z.boolean();
 const alphaValues = z.tuple([num, num]);
 const optionU64 = z.union([z.null(), num]);
+const beaconConfig = z.object({ publicKey: z.string(), period: num, genesisTime: num });
+/** Blocks over which the block time is measured (about two minutes on mainnet). */
+const CLOCK_SPAN_BLOCKS = 10;
 
 interface Primitive {
   toPrimitive(): unknown;
@@ -216,20 +219,47 @@ export class SubtensorChain implements Chain {
     return block + (offset === 0 ? period : period - offset);
   }
 
-  /** Bittensor opens timelocked commits with drand quicknet pulses; its LastStoredRound lives in the Drand pallet. */
+  /**
+   * The beacon the chain verifies pulses with (pallet_drand's BeaconConfig: quicknet on Bittensor, the devnet's own
+   * key on the devnet), the chain's clock (Timestamp.Now) and its block time measured over recent blocks. Quicknet,
+   * the wall clock and the SDK's 12 s are the fallbacks for a node that lacks an item.
+   */
   async timelockBeacon(): Promise<TimelockBeacon> {
     const drand = this.api.query.drand as unknown as Record<string, Query | undefined> | undefined;
-    const last = drand?.lastStoredRound;
-    const lastStoredRound = last ? BigInt(num.parse((await last()).toPrimitive())) : 0n;
+    const [last, config, clock] = await Promise.all([
+      drand?.lastStoredRound?.(),
+      drand?.beaconConfig?.(),
+      this.chainClock(),
+    ]);
+    const lastStoredRound = last ? BigInt(num.parse(last.toPrimitive())) : 0n;
+    const beacon = beaconConfig.safeParse(config?.toPrimitive());
+    const fromChain = beacon.success && beacon.data.publicKey.length > 2 && beacon.data.period > 0;
     return {
-      publicKeyG2: hexToU8a(QUICKNET.publicKeyHex),
-      genesisTime: QUICKNET.genesisTime,
-      period: QUICKNET.period,
+      publicKeyG2: hexToU8a(fromChain ? beacon.data.publicKey : QUICKNET.publicKeyHex),
+      genesisTime: fromChain ? beacon.data.genesisTime : QUICKNET.genesisTime,
+      period: fromChain ? beacon.data.period : QUICKNET.period,
       lastStoredRound,
-      // The SDK's assumption (subtensor.set_weights block_time=12.0).
-      blockTimeSeconds: 12,
-      nowSeconds: Date.now() / 1000,
+      ...clock,
     };
+  }
+
+  /** Timestamp.Now at the head and some blocks back: the chain's time and its mean block time. */
+  private async chainClock(): Promise<{ nowSeconds: number; blockTimeSeconds: number }> {
+    const fallback = { nowSeconds: Date.now() / 1000, blockTimeSeconds: 12 };
+    const timestamp = this.api.query.timestamp as unknown as Record<string, Query | undefined> | undefined;
+    if (!timestamp?.now) return fallback;
+    // A failed read fails the call: a round aimed with the wrong clock would never open.
+    const head = await this.currentBlock();
+    const span = Math.min(head, CLOCK_SPAN_BLOCKS);
+    const nowMs = num.parse((await timestamp.now()).toPrimitive());
+    if (nowMs === 0) return fallback;
+    if (span === 0) return { ...fallback, nowSeconds: nowMs / 1000 };
+    const past = await this.api.at(await this.api.rpc.chain.getBlockHash(head - span));
+    const pastNow = (past.query.timestamp as unknown as Record<string, Query | undefined> | undefined)?.now;
+    if (!pastNow) return { ...fallback, nowSeconds: nowMs / 1000 };
+    const pastMs = num.parse((await pastNow()).toPrimitive());
+    const blockTimeSeconds = (nowMs - pastMs) / span / 1000;
+    return { nowSeconds: nowMs / 1000, blockTimeSeconds: blockTimeSeconds > 0 ? blockTimeSeconds : 12 };
   }
 
   async epochIndex(netuid: number): Promise<number> {
@@ -299,8 +329,10 @@ export class SubtensorChain implements Chain {
     revealRound: bigint,
     commitRevealVersion: number,
   ) {
-    return this.submit(signer, () =>
-      this.tx("commitTimelockedWeights", netuid, u8aToHex(commit), revealRound, commitRevealVersion), "commit",
+    return this.submit(
+      signer,
+      () => this.tx("commitTimelockedWeights", netuid, u8aToHex(commit), revealRound, commitRevealVersion),
+      "commit",
     );
   }
 
@@ -418,7 +450,8 @@ export class SubtensorChain implements Chain {
         const message = error instanceof Error ? error.message : String(error);
         // 1010-1014: the pool refused the transaction outright (bad proof, stale nonce, a guard's custom error).
         const refusal = poolRefusal(message, kind);
-        if (refusal) return { ok: false, error: refusal.name, retryable: refusal.retryable, ...(txHash ? { txHash } : {}) };
+        if (refusal)
+          return { ok: false, error: refusal.name, retryable: refusal.retryable, ...(txHash ? { txHash } : {}) };
         return this.reconcile(signer.address, nonce, startBlock, txHash);
       }
     });

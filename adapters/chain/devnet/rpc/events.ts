@@ -2,8 +2,9 @@
  * System.Events as a node stores it: `Vec<EventRecord>` with each event's fields encoded by the metadata's types,
  * and dispatch errors as `DispatchError::Module { index, error }` with the error's index in the pallet's enum.
  */
-import type { ChainEvent } from "../../../../core/ports/chain.ts";
+
 import { compactToU8a, u8aConcat, u8aToHex } from "@polkadot/util";
+import type { ChainEvent } from "../../../../core/ports/chain.ts";
 import type { ServedMetadata } from "./metadata.ts";
 
 export type Phase = { readonly apply: number } | "initialization" | "finalization";

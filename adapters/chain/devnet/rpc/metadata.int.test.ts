@@ -73,13 +73,21 @@ class View {
           key: this.type(entry.type.asMap.key),
           value: this.type(entry.type.asMap.value),
         };
-    return { prefix: storage.unwrap().prefix.toString(), modifier: entry.modifier.type, fallback: entry.fallback.toHex(), ...shape };
+    return {
+      prefix: storage.unwrap().prefix.toString(),
+      modifier: entry.modifier.type,
+      fallback: entry.fallback.toHex(),
+      ...shape,
+    };
   }
 
   runtimeApi(api: string, method: string) {
     const m = this.v15.apis.find((a) => a.name.toString() === api)?.methods.find((x) => x.name.toString() === method);
     if (!m) return null;
-    return { inputs: m.inputs.map((i) => ({ name: i.name.toString(), ...this.type(i.type) })), output: this.type(m.output) };
+    return {
+      inputs: m.inputs.map((i) => ({ name: i.name.toString(), ...this.type(i.type) })),
+      output: this.type(m.output),
+    };
   }
 
   extensions() {

@@ -90,7 +90,8 @@ function patch(json: Json, version: "v14" | "v15"): Json {
   const subtensor = pallets.find((p) => p.name === "SubtensorModule");
   if (!subtensor?.storage) throw new Error("mainnet metadata lacks SubtensorModule storage");
   const present = new Set(subtensor.storage.items.map((i) => i.name));
-  for (const item of laterStorageItems(types)) if (!present.has(item.name as string)) subtensor.storage.items.push(item);
+  for (const item of laterStorageItems(types))
+    if (!present.has(item.name as string)) subtensor.storage.items.push(item);
   if (version === "v15") {
     const apis = body.apis as { name: string; methods: Json[] }[];
     const info = apis.find((a) => a.name === "SubnetInfoRuntimeApi");

@@ -114,7 +114,10 @@ export function rpcHandlers(core: DevnetRpcCore): Record<string, Handler> {
       ];
     },
     state_subscribeStorage: (params, session) => {
-      const keys = z.array(storageKey).max(1000).parse(params[0] ?? []);
+      const keys = z
+        .array(storageKey)
+        .max(1000)
+        .parse(params[0] ?? []);
       const id = session.nextId();
       const last = new Map<string, string | null>();
       const push = (all: boolean) => {

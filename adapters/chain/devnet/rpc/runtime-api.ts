@@ -48,9 +48,11 @@ export class RuntimeApi {
         return u8aToHex(registry.createType("u32", this.pool.nextIndex(who)).toU8a());
       }
       case "TransactionPaymentApi_query_info":
-        return u8aToHex(registry
-          .createType("RuntimeDispatchInfo", { weight: { refTime: 0, proofSize: 0 }, class: "Normal", partialFee: 0 })
-          .toU8a());
+        return u8aToHex(
+          registry
+            .createType("RuntimeDispatchInfo", { weight: { refTime: 0, proofSize: 0 }, class: "Normal", partialFee: 0 })
+            .toU8a(),
+        );
       case "NeuronInfoRuntimeApi_get_neurons":
         return this.neurons(u16At(0), "NeuronInfo");
       case "NeuronInfoRuntimeApi_get_neurons_lite":

@@ -10,8 +10,8 @@ import type { Devnet } from "../devnet.ts";
 import { BlockLog } from "./blocks.ts";
 import { DISPATCH_INFO, EventCodec, type RawEvent } from "./events.ts";
 import { servedMetadata } from "./metadata.ts";
-import { MAX_EXTRINSIC_BYTES, PoolError, type PooledTx, TxPool } from "./pool.ts";
 import { type Handler, rpcHandlers } from "./methods.ts";
+import { MAX_EXTRINSIC_BYTES, PoolError, type PooledTx, TxPool } from "./pool.ts";
 import { RuntimeApi } from "./runtime-api.ts";
 import { StorageView } from "./storage.ts";
 
@@ -38,6 +38,8 @@ const request = z.object({
   method: z.string().max(128),
   params: z.array(z.unknown()).max(16).optional(),
 });
+
+const FINALITY_DELAY_MS = 100;
 
 export type Notify = (method: string, subscription: string, result: unknown) => void;
 
@@ -69,10 +71,9 @@ export class DevnetRpcCore {
     this.blocks = new BlockLog(this.served.registry, seed, devnet.block);
     this.pool = new TxPool(this.served, devnet, (n) => this.blocks.at(n)?.hash);
     this.codec = new EventCodec(this.served);
-    this.storage = new StorageView(this.served, devnet, (at) => {
-      const record = at === undefined ? this.blocks.head : this.blocks.find(at);
-      return record ? record.events : null;
-    });
+    this.storage = new StorageView(this.served, devnet, (at) =>
+      at === undefined ? this.blocks.head : this.blocks.find(at),
+    );
     this.runtime = new RuntimeApi(this.served, devnet, this.pool, options.mainnetOnly ?? false);
     this.detach.push(devnet.onBuild((block) => this.build(block)));
     this.detach.push(devnet.onBlock((block) => this.announce(block)));
@@ -136,7 +137,9 @@ export class DevnetRpcCore {
       const watch = this.watchers.get(tx.hash);
       this.watchers.delete(tx.hash);
       watch?.({ inBlock: hash });
-      watch?.({ finalized: hash });
+      // @polkadot/api reads a block's events per status and drops the first read when the next status arrives at
+      // once: a node finalizes later than it includes, so the devnet does too (after a short pause).
+      if (watch) setTimeout(() => watch({ finalized: hash }), FINALITY_DELAY_MS).unref?.();
     }
     this.sealed = [];
     for (const listener of this.headListeners) listener(block);

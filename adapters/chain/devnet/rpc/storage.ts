@@ -13,7 +13,7 @@ import { itemPrefix, type ServedMetadata } from "./metadata.ts";
 type Args = readonly Codec[];
 interface ItemSource {
   /** The value for these key arguments, or undefined for an absent entry. */
-  value(args: Args): unknown;
+  value(args: Args, block: number): unknown;
   /** Every key (as arguments) the item holds, for state_getKeysPaged; absent = not enumerable. */
   keys?(): unknown[][];
 }
@@ -58,7 +58,8 @@ export class StorageView {
   constructor(
     private readonly served: ServedMetadata,
     private readonly devnet: Devnet,
-    private readonly eventsAt: (blockHash: string | undefined) => string | null,
+    /** The block a read is `at` (head when absent); undefined for a hash the server does not know. */
+    private readonly blockAt: (blockHash: string | undefined) => { number: number; events: string } | undefined,
   ) {
     const { registry, metadata } = served;
     for (const pallet of metadata.asLatest.pallets) {
@@ -69,7 +70,13 @@ export class StorageView {
         const item = entry.name.toString();
         let meta: ItemMeta;
         if (entry.type.isPlain) {
-          meta = { pallet: pal, item, hashers: [], keyTypes: [], valueType: registry.createLookupType(entry.type.asPlain) };
+          meta = {
+            pallet: pal,
+            item,
+            hashers: [],
+            keyTypes: [],
+            valueType: registry.createLookupType(entry.type.asPlain),
+          };
         } else {
           const map = entry.type.asMap;
           const hashers = map.hashers.map((h) => h.type);
@@ -104,17 +111,22 @@ export class StorageView {
     return offset === bytes.length ? { meta, args } : null;
   }
 
-  /** state_getStorage: 0x-hex SCALE value or null. Only System.Events is historical (read `at` a block). */
+  /**
+   * state_getStorage: 0x-hex SCALE value or null. Only System.Events and Timestamp.Now are historical (read `at` a
+   * block); every other item answers from the current state.
+   */
   get(keyHex: string, at?: string): string | null {
     const parsed = this.parse(keyHex.toLowerCase());
     if (!parsed) return null;
     const { meta, args } = parsed;
-    if (meta.pallet === "System" && meta.item === "Events") return this.eventsAt(at);
+    const block = this.blockAt(at);
+    if (block === undefined) return null;
+    if (meta.pallet === "System" && meta.item === "Events") return block.events;
     const source = this.sources[`${meta.pallet}.${meta.item}`];
     if (!source) return null;
     let value: unknown;
     try {
-      value = source.value(args);
+      value = source.value(args, block.number);
     } catch {
       return null;
     }
@@ -221,6 +233,19 @@ function buildSources(devnet: Devnet): Record<string, ItemSource> {
       value: (args) => devnet.state.subnets[String(num(args[1]))]?.stake[str(args[0])],
     },
     "Drand.LastStoredRound": { value: () => devnet.lastStoredRound() },
+    // The devnet's own beacon: a client that reads the beacon from chain (as the adapter does) encrypts to it.
+    "Drand.BeaconConfig": {
+      value: () => ({
+        publicKey: devnet.state.beacon.publicKeyHex,
+        period: devnet.state.beacon.period,
+        genesisTime: devnet.state.beacon.genesisTime,
+        hash: "0x",
+        groupHash: "0x",
+        schemeId: "bls-unchained-g1-rfc9380",
+        metadata: { beaconId: "devnet" },
+      }),
+    },
+    "Timestamp.Now": { value: (_args, block) => devnet.chainTimeMs(block) },
     "System.Number": { value: () => devnet.block },
     "System.Account": {
       value: (args) => ({

@@ -68,7 +68,11 @@ function revealGuard(ctx: DevnetContext, args: RevealArgs, hashHex: string): Dis
 
 /** The reveal's transaction-pool check alone (what a node runs before the reveal enters a block). */
 export function revealPoolCheck(ctx: DevnetContext, args: RevealArgs): Dispatch {
-  return revealGuard(ctx, args, u8aToHex(commitHash(args.who, args.netuid, args.uids, args.values, args.salt, args.versionKey)));
+  return revealGuard(
+    ctx,
+    args,
+    u8aToHex(commitHash(args.who, args.netuid, args.uids, args.values, args.salt, args.versionKey)),
+  );
 }
 
 export function revealWeights(ctx: DevnetContext, args: RevealArgs): Dispatch {
