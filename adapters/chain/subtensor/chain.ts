@@ -21,9 +21,11 @@ import type { Signer } from "../../../core/ports/signer.ts";
 import { QUICKNET } from "../../../core/timelock/index.ts";
 import { identityReady } from "../../identity/sr25519.ts";
 import { u16Le } from "./encode.ts";
-import { decodeNeuronInfoVec, metagraphFromNeurons } from "./metagraph-decode.ts";
+import { metagraphFromNeurons } from "./metagraph-decode.ts";
+import { readNeuronInfoVec } from "./neuron-codec.ts";
 import { type CallKind, poolRefusal } from "./pool-errors.ts";
 import { polkadotSigner } from "./signer-bridge.ts";
+import { subtensorStorageKeys } from "./storage-keys.ts";
 
 /** The outcome without the internal retry flag. */
 function strip(outcome: TxOutcome & { retryable?: boolean }): TxOutcome {
@@ -48,6 +50,20 @@ const big = z.union([z.number(), z.string().regex(/^\d+$/)]).transform((v) => Bi
 const bool = z.boolean();
 const alphaValues = z.tuple([num, num]);
 const optionU64 = z.union([z.null(), num]);
+/** Keys per state_getKeysPaged call (the most a node serves in one page). */
+const KEYS_PAGE = 1000;
+// A flat character class: a repeated group would backtrack through megabytes of hex.
+const hexString = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]*$/)
+  .refine((s) => s.length % 2 === 0, "odd-length hex");
+const changeSets = z.array(
+  z.object({ changes: z.array(z.tuple([hexString, z.union([hexString, z.null()])])).max(KEYS_PAGE) }),
+);
+function u64FromLe(bytes: Uint8Array): bigint {
+  if (bytes.length !== 8) throw new RangeError("a u64 has 8 bytes");
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+}
 const beaconConfig = z.object({ publicKey: z.string(), period: num, genesisTime: num });
 /** Blocks over which the block time is measured (about two minutes on mainnet). */
 const CLOCK_SPAN_BLOCKS = 10;
@@ -183,18 +199,49 @@ export class SubtensorChain implements Chain {
     return result.toU8a(true);
   }
 
+  /**
+   * NeuronInfo from the runtime API, BlockAtRegistration from storage. Both are read as raw JSON-RPC results and
+   * decoded directly: @polkadot/types' generic codecs take seconds on a 4,096-uid subnet's megabytes.
+   */
   async metagraph(netuid: number): Promise<Metagraph> {
-    const [block, bytes, registrations] = await Promise.all([
+    const [block, neurons, blockAtRegistration] = await Promise.all([
       this.currentBlock(),
-      this.stateCall("NeuronInfoRuntimeApi_get_neurons", u16Le(netuid)),
-      this.query("blockAtRegistration").entries?.(netuid),
+      this.rawStateCall("NeuronInfoRuntimeApi_get_neurons", u16Le(netuid)),
+      this.blockAtRegistration(netuid),
     ]);
-    const blockAtRegistration: number[] = [];
-    for (const [key, value] of registrations ?? []) {
-      const uid = num.parse(key.args[1]?.toPrimitive());
-      blockAtRegistration[uid] = num.parse(value.toPrimitive());
+    return metagraphFromNeurons(netuid, block, readNeuronInfoVec(neurons), blockAtRegistration);
+  }
+
+  private async rawStateCall(method: string, args: Uint8Array): Promise<Uint8Array> {
+    const call = this.api.rpc.state.call as unknown as { raw(method: string, data: string): Promise<unknown> };
+    const hex = hexString.parse(await call.raw(method, u8aToHex(args)));
+    // Buffer's hex decoder: a large subnet's NeuronInfo is megabytes.
+    return new Uint8Array(Buffer.from(hex.slice(2), "hex"));
+  }
+
+  /** Every BlockAtRegistration(netuid, uid) entry: keys page by page, values in one query per page. */
+  private async blockAtRegistration(netuid: number): Promise<number[]> {
+    const state = this.api.rpc.state as unknown as {
+      getKeysPaged: { raw(prefix: string, count: number, start?: string): Promise<unknown> };
+      queryStorageAt: { raw(keys: string[]): Promise<unknown> };
+    };
+    const prefix = subtensorStorageKeys.blockAtRegistrationPrefix(netuid);
+    const out: number[] = [];
+    let start: string | undefined;
+    for (;;) {
+      const keys = z.array(hexString).parse(await state.getKeysPaged.raw(prefix, KEYS_PAGE, start));
+      if (keys.length === 0) break;
+      const [set] = changeSets.parse(await state.queryStorageAt.raw(keys));
+      for (const [key, value] of set?.changes ?? []) {
+        // Identity(u16 netuid) ++ Identity(u16 uid): the uid is the key's last two bytes; the value a u64 LE.
+        const raw = hexToU8a(key);
+        const uid = (raw[raw.length - 2] ?? 0) | ((raw[raw.length - 1] ?? 0) << 8);
+        out[uid] = value === null ? 0 : Number(u64FromLe(hexToU8a(value)));
+      }
+      if (keys.length < KEYS_PAGE) break;
+      start = keys[keys.length - 1];
     }
-    return metagraphFromNeurons(netuid, block, decodeNeuronInfoVec(bytes), blockAtRegistration);
+    return out;
   }
 
   async nextEpochStartBlock(netuid: number): Promise<number> {

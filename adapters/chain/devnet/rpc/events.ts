@@ -65,23 +65,36 @@ export class EventCodec {
     return args ? { phase, pallet: "SubtensorModule", name: event.name, args } : null;
   }
 
-  encode(records: readonly RawEvent[]): string {
-    const { registry } = this.served;
-    const parts = records.map((r) => {
-      const pallet = this.pallets.get(r.pallet);
-      const variant = pallet?.events.get(r.name);
-      if (!pallet || !variant) throw new Error(`metadata has no event ${r.pallet}.${r.name}`);
-      const phase =
-        r.phase === "initialization"
-          ? Uint8Array.of(2)
-          : r.phase === "finalization"
-            ? Uint8Array.of(1)
-            : u8aConcat(Uint8Array.of(0), registry.createType("u32", r.phase.apply).toU8a());
-      const fields = variant.fieldTypes.map((type, i) => registry.createType(type, r.args[i]).toU8a());
-      // topics: an empty Vec<H256>
-      return u8aConcat(phase, Uint8Array.of(pallet.index, variant.index), ...fields, Uint8Array.of(0));
-    });
+  /**
+   * `Vec<EventRecord>`. A record whose fields do not fit its metadata type is left out rather than failing the
+   * block: the block (and the extrinsics already applied in it) must still be announced.
+   */
+  encode(records: readonly RawEvent[], onSkip: (record: RawEvent, error: unknown) => void = () => {}): string {
+    const parts: Uint8Array[] = [];
+    for (const record of records) {
+      try {
+        parts.push(this.encodeOne(record));
+      } catch (error) {
+        onSkip(record, error);
+      }
+    }
     return u8aToHex(u8aConcat(compactToU8a(parts.length), ...parts));
+  }
+
+  private encodeOne(r: RawEvent): Uint8Array {
+    const { registry } = this.served;
+    const pallet = this.pallets.get(r.pallet);
+    const variant = pallet?.events.get(r.name);
+    if (!pallet || !variant) throw new Error(`metadata has no event ${r.pallet}.${r.name}`);
+    const phase =
+      r.phase === "initialization"
+        ? Uint8Array.of(2)
+        : r.phase === "finalization"
+          ? Uint8Array.of(1)
+          : u8aConcat(Uint8Array.of(0), registry.createType("u32", r.phase.apply).toU8a());
+    const fields = variant.fieldTypes.map((type, i) => registry.createType(type, r.args[i]).toU8a());
+    // topics: an empty Vec<H256>
+    return u8aConcat(phase, Uint8Array.of(pallet.index, variant.index), ...fields, Uint8Array.of(0));
   }
 }
 

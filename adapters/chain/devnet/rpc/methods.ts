@@ -103,8 +103,12 @@ export function rpcHandlers(core: DevnetRpcCore): Record<string, Handler> {
     state_getKeysPaged: (p) => {
       const prefix = z.union([z.literal("0x"), storageKey]).parse(p[0] ?? "0x");
       const count = z.number().int().min(1).max(1000).parse(p[1]);
-      const start = storageKey.nullish().parse(p[2]) ?? undefined;
-      return core.storage.keysPaged(prefix, count, start);
+      // @polkadot/api sends "0x" for "from the start".
+      const start = z
+        .union([z.literal("0x"), storageKey])
+        .nullish()
+        .parse(p[2]);
+      return core.storage.keysPaged(prefix, count, start === "0x" || start === null ? undefined : start);
     },
     state_queryStorageAt: (p) => {
       const keys = z.array(storageKey).max(1000).parse(p[0]);

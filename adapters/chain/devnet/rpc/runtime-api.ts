@@ -3,16 +3,13 @@
  * layouts subtensor's runtime returns (NeuronInfo per `rpc_info/neuron_info.rs`, see subtensor/metagraph-decode.ts).
  */
 import { compactAddLength, hexToU8a, u8aToHex } from "@polkadot/util";
-import { subtensorRegistry } from "../../subtensor/metagraph-decode.ts";
+import { type NeuronInput, writeNeuronInfoVec } from "../../subtensor/neuron-codec.ts";
 import type { Devnet } from "../devnet.ts";
 import { RUNTIME, type ServedMetadata } from "./metadata.ts";
 import type { TxPool } from "./pool.ts";
 
 /** A node's answer to a method its runtime does not export. */
 export class RuntimeApiMissing extends Error {}
-
-const ZERO_AXON = { block: 0, version: 0, ip: 0, port: 0, ip_type: 0, protocol: 0, placeholder1: 0, placeholder2: 0 };
-const ZERO_PROMETHEUS = { block: 0, version: 0, ip: 0, port: 0, ip_type: 0 };
 
 export function runtimeVersionJson(served: ServedMetadata): Record<string, unknown> {
   return { ...RUNTIME, apis: served.apis, stateVersion: 1 };
@@ -69,30 +66,26 @@ export class RuntimeApi {
   }
 
   private neurons(netuid: number, type: "NeuronInfo" | "NeuronInfoLite"): string {
-    const m = this.devnet.metagraph(netuid);
     const subnet = this.devnet.state.subnets[String(netuid)];
-    const list = (m?.hotkeys ?? []).map((hotkey, uid) => ({
-      hotkey,
-      coldkey: m?.coldkeys[uid],
+    const list: NeuronInput[] = (subnet?.neurons ?? []).map((n, uid) => ({
+      hotkey: n.hotkey,
+      coldkey: n.coldkey,
       uid,
       netuid,
-      active: m?.active[uid],
-      axon_info: ZERO_AXON,
-      prometheus_info: ZERO_PROMETHEUS,
-      stake: [[m?.coldkeys[uid], m?.stake[uid] ?? 0n]],
-      rank: 0,
-      emission: m?.emission[uid] ?? 0n,
-      incentive: m?.incentive[uid],
-      consensus: m?.consensus[uid],
-      trust: 0,
-      validator_trust: m?.validatorTrust[uid],
-      dividends: m?.dividends[uid],
-      last_update: m?.lastUpdate[uid],
-      validator_permit: m?.validatorPermit[uid],
-      weights: m?.weights[uid] ?? [],
-      bonds: subnet?.neurons[uid]?.bonds ?? [],
-      pruning_score: 65535,
+      active: n.active,
+      stake: [[n.coldkey, subnet?.stake[n.hotkey] ?? 0n]],
+      emission: n.emission,
+      incentive: n.incentive,
+      consensus: n.consensus,
+      validatorTrust: n.validatorTrust,
+      dividends: n.dividends,
+      lastUpdate: n.lastUpdate,
+      validatorPermit: n.validatorPermit,
+      weights: n.weights,
+      bonds: n.bonds,
     }));
-    return u8aToHex(subtensorRegistry().createType(`Vec<${type}>`, list).toU8a());
+    const bytes = writeNeuronInfoVec(list, type === "NeuronInfo");
+    // Buffer's hex is ~50x faster than u8aToHex on the megabytes of a large subnet.
+    return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex")}`;
   }
 }

@@ -113,7 +113,9 @@ export class DevnetRpcCore {
     this.blocks.add(
       block,
       txs.map((t) => t.hex),
-      this.codec.encode(records),
+      this.codec.encode(records, (record, error) =>
+        process.stderr.write(`devnet rpc: event ${record.pallet}.${record.name} not encoded: ${String(error)}\n`),
+      ),
     );
     this.sealed = txs;
   }

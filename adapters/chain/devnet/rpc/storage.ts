@@ -134,6 +134,22 @@ export class StorageView {
     return u8aToHex(this.served.registry.createType(meta.valueType, value).toU8a());
   }
 
+  /** A key argument's SCALE bytes; u16 (netuid, uid) directly, as a 4,096-uid map has thousands of them. */
+  private encodeKey(type: string, value: unknown): Uint8Array {
+    if (typeof value === "number" && U16_KEY.test(this.typeName(type))) return Uint8Array.of(value & 0xff, value >> 8);
+    return this.served.registry.createType(type, value).toU8a();
+  }
+
+  private readonly typeNames = new Map<string, string>();
+  private typeName(lookupType: string): string {
+    let name = this.typeNames.get(lookupType);
+    if (name === undefined) {
+      name = this.served.registry.createType(lookupType).toRawType();
+      this.typeNames.set(lookupType, name);
+    }
+    return name;
+  }
+
   /** state_getKeysPaged over the items the devnet can enumerate, sorted as a node's trie iterates them. */
   keysPaged(prefix: string, count: number, startKey?: string): string[] {
     const lower = prefix.toLowerCase();
@@ -150,12 +166,12 @@ export class StorageView {
   }
 
   private keyOf(meta: ItemMeta, args: unknown[]): string {
-    const parts = meta.hashers.map((hasher, i) =>
-      hashKey(hasher, this.served.registry.createType(meta.keyTypes[i] ?? "Null", args[i]).toU8a()),
-    );
+    const parts = meta.hashers.map((hasher, i) => hashKey(hasher, this.encodeKey(meta.keyTypes[i] ?? "Null", args[i])));
     return u8aToHex(u8aConcat(itemPrefix(meta.pallet, meta.item), ...parts));
   }
 }
+
+const U16_KEY = /^u16$/;
 
 function buildSources(devnet: Devnet): Record<string, ItemSource> {
   const subnet = (args: Args): SubnetState | undefined => devnet.state.subnets[String(num(args[0]))];
