@@ -34,6 +34,13 @@ export const MarketConfig = z.object({
     .regex(/^wss?:\/\//, "must be a ws:// or wss:// URL")
     .optional(),
   MARKET_NETUID: z.coerce.number().int().min(1).max(65535).default(1),
+  /**
+   * How the market talks to the devnet: `embedded` (method calls in process) or `rpc` (the devnet serves Substrate
+   * JSON-RPC on 127.0.0.1:MARKET_DEVNET_RPC_PORT and the market uses the subtensor adapter, as against a node).
+   */
+  MARKET_CHAIN: z.enum(["embedded", "rpc"]).default("embedded"),
+  /** Port of the devnet's JSON-RPC with MARKET_CHAIN=rpc (9944, as a local subtensor node; 0 = any free port). */
+  MARKET_DEVNET_RPC_PORT: z.coerce.number().int().min(0).max(65535).default(9944),
   /** Devnet block time. Mainnet is 12 s; the demo runs faster so an epoch passes in seconds. */
   MARKET_BLOCK_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** Devnet subnet tempo in blocks. */

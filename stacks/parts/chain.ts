@@ -7,6 +7,7 @@ import {
   openFileBackedDevnet,
   restoreDevnet,
 } from "../../adapters/chain/devnet/index.ts";
+import { startDevnetRpc } from "../../adapters/chain/devnet/rpc/index.ts";
 import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
 import { signerFromUri } from "../../adapters/identity/sr25519.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
@@ -29,6 +30,8 @@ export interface ChainPart {
   /** The embedded chain, when this process runs it. */
   readonly devnet: Devnet | null;
   readonly resumed: boolean;
+  /** ws:// URL of the devnet's JSON-RPC when MARKET_CHAIN=rpc (the chain then goes through the subtensor adapter). */
+  readonly rpcUrl: string | null;
   readonly validator: Signer;
   readonly gateway: Signer;
   /** Registers served experts that are not on the subnet yet (devnet only; on Bittensor miners register themselves). */
@@ -65,6 +68,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
       netuid: config.MARKET_NETUID,
       devnet: null,
       resumed: true,
+      rpcUrl: null,
       validator: signerFromUri(config.MARKET_VALIDATOR_MNEMONIC),
       gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC),
       syncExperts: async () => 0,
@@ -102,8 +106,15 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
   const demo = register(options.manifests);
   if (options.blocks === "timer")
     devnet.start((error) => log.error("devnet block failed", { block: devnet.block, error }));
-  const chain = new DevnetChain(devnet);
-  log.info("chain: embedded devnet", {
+  // With MARKET_CHAIN=rpc the validator, registrations and metagraph reads take the subtensor adapter's path
+  // (SCALE over WebSocket, signed extrinsics through the pool), exactly as against a Bittensor node.
+  const rpc =
+    config.MARKET_CHAIN === "rpc"
+      ? await startDevnetRpc({ devnet, host: "127.0.0.1", port: config.MARKET_DEVNET_RPC_PORT })
+      : null;
+  const chain: Chain = rpc ? await connectSubtensor({ url: rpc.url }) : new DevnetChain(devnet);
+  log.info(rpc ? "chain: devnet over JSON-RPC" : "chain: embedded devnet", {
+    ...(rpc ? { url: rpc.url } : {}),
     netuid: demo.netuid,
     block: devnet.block,
     resumed: file?.resumed ?? false,
@@ -119,6 +130,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
     netuid: demo.netuid,
     devnet,
     resumed: file?.resumed ?? false,
+    rpcUrl: rpc?.url ?? null,
     validator: demo.validator,
     gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC ?? DEMO_GATEWAY_URI),
     async syncExperts(manifests) {
@@ -127,6 +139,10 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
       return (devnet.metagraph(demo.netuid)?.n ?? 0) - before;
     },
     async stop() {
+      if (rpc) {
+        await chain.close();
+        await rpc.close();
+      }
       if (file) await file.stop();
       else devnet.stop();
     },

@@ -42,7 +42,8 @@ export function marketHealth(parts: {
       }),
       probe(async () => {
         const [block, epoch] = await Promise.all([chain.chain.currentBlock(), chain.chain.epochIndex(chain.netuid)]);
-        return { state: "ok", kind: chain.kind, netuid: chain.netuid, block, epoch };
+        const rpc = chain.rpcUrl ? { rpcUrl: chain.rpcUrl } : {};
+        return { state: "ok", kind: chain.kind, netuid: chain.netuid, block, epoch, ...rpc };
       }),
     ]);
     const alive = workers.alive();

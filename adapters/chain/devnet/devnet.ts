@@ -69,6 +69,7 @@ export class Devnet implements DevnetContext {
   private readonly timelock: TimelockOps;
   private readonly pulses = new Map<bigint, Uint8Array>();
   private readonly listeners = new Set<(block: number) => void>();
+  private readonly builders = new Set<(block: number) => void>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: DevnetOptions) {
@@ -126,6 +127,8 @@ export class Devnet implements DevnetContext {
     const beacon = this.beacon();
     for (const subnet of sortedSubnets(this)) revealTimelockedCommits(this, this.timelock, beacon, subnet);
     runCoinbase(this, this.epochFn);
+    // Extrinsics go after on_initialize (reveals, coinbase), as in a Substrate block; listeners see the result.
+    for (const build of this.builders) build(this.state.block);
     for (const listener of this.listeners) listener(this.state.block);
     return this.state.block;
   }
@@ -160,6 +163,12 @@ export class Devnet implements DevnetContext {
 
   get running(): boolean {
     return this.timer !== undefined;
+  }
+
+  /** Called inside each new block after its on_initialize work: where a transaction pool applies its extrinsics. */
+  onBuild(builder: (block: number) => void): () => void {
+    this.builders.add(builder);
+    return () => this.builders.delete(builder);
   }
 
   onBlock(listener: (block: number) => void): () => void {

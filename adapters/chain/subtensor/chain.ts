@@ -21,8 +21,18 @@ import type { Signer } from "../../../core/ports/signer.ts";
 import { QUICKNET } from "../../../core/timelock/index.ts";
 import { identityReady } from "../../identity/sr25519.ts";
 import { u16Le } from "./encode.ts";
-import { decodeNeuronInfoVec, metagraphFromNeurons } from "./metagraph-decode.ts";
+import { metagraphFromNeurons } from "./metagraph-decode.ts";
+import { readNeuronInfoVec } from "./neuron-codec.ts";
+import { type CallKind, poolRefusal } from "./pool-errors.ts";
 import { polkadotSigner } from "./signer-bridge.ts";
+import { subtensorStorageKeys } from "./storage-keys.ts";
+
+/** The outcome without the internal retry flag. */
+function strip(outcome: TxOutcome & { retryable?: boolean }): TxOutcome {
+  if (outcome.ok) return outcome;
+  const { retryable: _, ...rest } = outcome;
+  return rest;
+}
 
 export interface SubtensorChainOptions {
   /** ws:// or wss:// endpoint, e.g. wss://entrypoint-finney.opentensor.ai:443. */
@@ -40,6 +50,23 @@ const big = z.union([z.number(), z.string().regex(/^\d+$/)]).transform((v) => Bi
 const bool = z.boolean();
 const alphaValues = z.tuple([num, num]);
 const optionU64 = z.union([z.null(), num]);
+/** Keys per state_getKeysPaged call (the most a node serves in one page). */
+const KEYS_PAGE = 1000;
+// A flat character class: a repeated group would backtrack through megabytes of hex.
+const hexString = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]*$/)
+  .refine((s) => s.length % 2 === 0, "odd-length hex");
+const changeSets = z.array(
+  z.object({ changes: z.array(z.tuple([hexString, z.union([hexString, z.null()])])).max(KEYS_PAGE) }),
+);
+function u64FromLe(bytes: Uint8Array): bigint {
+  if (bytes.length !== 8) throw new RangeError("a u64 has 8 bytes");
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+}
+const beaconConfig = z.object({ publicKey: z.string(), period: num, genesisTime: num });
+/** Blocks over which the block time is measured (about two minutes on mainnet). */
+const CLOCK_SPAN_BLOCKS = 10;
 
 interface Primitive {
   toPrimitive(): unknown;
@@ -96,7 +123,7 @@ export class SubtensorChain implements Chain {
       ]);
     const [activityCutoffFactorMilli, maxAllowedValidators, maxAllowedUids, bondsMovingAverage, bondsPenalty] =
       await Promise.all([
-        r("activityCutoffFactorMilli", num),
+        this.activityCutoffFactorMilli(netuid, tempo),
         r("maxAllowedValidators", num),
         r("maxAllowedUids", num),
         r("bondsMovingAverage", num),
@@ -141,32 +168,96 @@ export class SubtensorChain implements Chain {
     };
   }
 
+  private hasStorage(item: string): boolean {
+    const module = this.api.query.subtensorModule as unknown as Record<string, unknown> | undefined;
+    return module?.[item] !== undefined;
+  }
+
+  /**
+   * ActivityCutoffFactorMilli exists from spec 423 (dynamic tempo). An older runtime stores the absolute
+   * ActivityCutoff in blocks: express it as the factor that gives the same cutoff at this tempo.
+   */
+  private async activityCutoffFactorMilli(netuid: number, tempo: number): Promise<number> {
+    if (this.hasStorage("activityCutoffFactorMilli")) return this.read("activityCutoffFactorMilli", num, netuid);
+    const blocks = await this.read("activityCutoff", num, netuid);
+    return Math.ceil((blocks * 1000) / Math.max(1, tempo));
+  }
+
+  /**
+   * Whether the runtime exports a runtime-API method. With V15 metadata the answer is in the metadata; with an
+   * older node only the call's own error can say, so `undefined` (unknown) is returned.
+   */
+  private runtimeHas(api: string, method: string): boolean | undefined {
+    const metadata = this.api.runtimeMetadata;
+    if (metadata.version < 15) return undefined;
+    const found = metadata.asV15.apis.find((a) => a.name.toString() === api);
+    return found?.methods.some((m) => m.name.toString() === method) ?? false;
+  }
+
   private async stateCall(method: string, args: Uint8Array): Promise<Uint8Array> {
     const result = await this.api.rpc.state.call(method, u8aToHex(args));
     return result.toU8a(true);
   }
 
+  /**
+   * NeuronInfo from the runtime API, BlockAtRegistration from storage. Both are read as raw JSON-RPC results and
+   * decoded directly: @polkadot/types' generic codecs take seconds on a 4,096-uid subnet's megabytes.
+   */
   async metagraph(netuid: number): Promise<Metagraph> {
-    const [block, bytes, registrations] = await Promise.all([
+    const [block, neurons, blockAtRegistration] = await Promise.all([
       this.currentBlock(),
-      this.stateCall("NeuronInfoRuntimeApi_get_neurons", u16Le(netuid)),
-      this.query("blockAtRegistration").entries?.(netuid),
+      this.rawStateCall("NeuronInfoRuntimeApi_get_neurons", u16Le(netuid)),
+      this.blockAtRegistration(netuid),
     ]);
-    const blockAtRegistration: number[] = [];
-    for (const [key, value] of registrations ?? []) {
-      const uid = num.parse(key.args[1]?.toPrimitive());
-      blockAtRegistration[uid] = num.parse(value.toPrimitive());
+    return metagraphFromNeurons(netuid, block, readNeuronInfoVec(neurons), blockAtRegistration);
+  }
+
+  private async rawStateCall(method: string, args: Uint8Array): Promise<Uint8Array> {
+    const call = this.api.rpc.state.call as unknown as { raw(method: string, data: string): Promise<unknown> };
+    const hex = hexString.parse(await call.raw(method, u8aToHex(args)));
+    // Buffer's hex decoder: a large subnet's NeuronInfo is megabytes.
+    return new Uint8Array(Buffer.from(hex.slice(2), "hex"));
+  }
+
+  /** Every BlockAtRegistration(netuid, uid) entry: keys page by page, values in one query per page. */
+  private async blockAtRegistration(netuid: number): Promise<number[]> {
+    const state = this.api.rpc.state as unknown as {
+      getKeysPaged: { raw(prefix: string, count: number, start?: string): Promise<unknown> };
+      queryStorageAt: { raw(keys: string[]): Promise<unknown> };
+    };
+    const prefix = subtensorStorageKeys.blockAtRegistrationPrefix(netuid);
+    const out: number[] = [];
+    let start: string | undefined;
+    for (;;) {
+      const keys = z.array(hexString).parse(await state.getKeysPaged.raw(prefix, KEYS_PAGE, start));
+      if (keys.length === 0) break;
+      const [set] = changeSets.parse(await state.queryStorageAt.raw(keys));
+      for (const [key, value] of set?.changes ?? []) {
+        // Identity(u16 netuid) ++ Identity(u16 uid): the uid is the key's last two bytes; the value a u64 LE.
+        const raw = hexToU8a(key);
+        const uid = (raw[raw.length - 2] ?? 0) | ((raw[raw.length - 1] ?? 0) << 8);
+        out[uid] = value === null ? 0 : Number(u64FromLe(hexToU8a(value)));
+      }
+      if (keys.length < KEYS_PAGE) break;
+      start = keys[keys.length - 1];
     }
-    return metagraphFromNeurons(netuid, block, decodeNeuronInfoVec(bytes), blockAtRegistration);
+    return out;
   }
 
   async nextEpochStartBlock(netuid: number): Promise<number> {
-    try {
-      const bytes = await this.stateCall("SubnetInfoRuntimeApi_get_next_epoch_start_block", u16Le(netuid));
-      const next = optionU64.parse(this.api.registry.createType("Option<u64>", bytes).toPrimitive());
-      if (next !== null) return next;
-    } catch {
-      // Runtimes before the stateful epoch counter have no such API: use the legacy schedule below.
+    // Runtimes before the stateful epoch counter have no such API: only they use the legacy schedule below. Any
+    // other failure (a dropped connection, a timeout) must fail the call: a timelocked commit aimed with the legacy
+    // formula would target the wrong drand round.
+    const has = this.runtimeHas("SubnetInfoRuntimeApi", "get_next_epoch_start_block");
+    if (has !== false) {
+      try {
+        const bytes = await this.stateCall("SubnetInfoRuntimeApi_get_next_epoch_start_block", u16Le(netuid));
+        const next = optionU64.parse(this.api.registry.createType("Option<u64>", bytes).toPrimitive());
+        if (next !== null) return next;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (has === true || !/not found|does not exist|unknown/i.test(message)) throw error;
+      }
     }
     const [block, tempo] = await Promise.all([this.currentBlock(), this.read("tempo", num, netuid)]);
     // Legacy: an epoch runs in block b when (b + netuid + 1) % (tempo + 1) == 0.
@@ -175,20 +266,47 @@ export class SubtensorChain implements Chain {
     return block + (offset === 0 ? period : period - offset);
   }
 
-  /** Bittensor opens timelocked commits with drand quicknet pulses; its LastStoredRound lives in the Drand pallet. */
+  /**
+   * The beacon the chain verifies pulses with (pallet_drand's BeaconConfig: quicknet on Bittensor, the devnet's own
+   * key on the devnet), the chain's clock (Timestamp.Now) and its block time measured over recent blocks. Quicknet,
+   * the wall clock and the SDK's 12 s are the fallbacks for a node that lacks an item.
+   */
   async timelockBeacon(): Promise<TimelockBeacon> {
     const drand = this.api.query.drand as unknown as Record<string, Query | undefined> | undefined;
-    const last = drand?.lastStoredRound;
-    const lastStoredRound = last ? BigInt(num.parse((await last()).toPrimitive())) : 0n;
+    const [last, config, clock] = await Promise.all([
+      drand?.lastStoredRound?.(),
+      drand?.beaconConfig?.(),
+      this.chainClock(),
+    ]);
+    const lastStoredRound = last ? BigInt(num.parse(last.toPrimitive())) : 0n;
+    const beacon = beaconConfig.safeParse(config?.toPrimitive());
+    const fromChain = beacon.success && beacon.data.publicKey.length > 2 && beacon.data.period > 0;
     return {
-      publicKeyG2: hexToU8a(QUICKNET.publicKeyHex),
-      genesisTime: QUICKNET.genesisTime,
-      period: QUICKNET.period,
+      publicKeyG2: hexToU8a(fromChain ? beacon.data.publicKey : QUICKNET.publicKeyHex),
+      genesisTime: fromChain ? beacon.data.genesisTime : QUICKNET.genesisTime,
+      period: fromChain ? beacon.data.period : QUICKNET.period,
       lastStoredRound,
-      // The SDK's assumption (subtensor.set_weights block_time=12.0).
-      blockTimeSeconds: 12,
-      nowSeconds: Date.now() / 1000,
+      ...clock,
     };
+  }
+
+  /** Timestamp.Now at the head and some blocks back: the chain's time and its mean block time. */
+  private async chainClock(): Promise<{ nowSeconds: number; blockTimeSeconds: number }> {
+    const fallback = { nowSeconds: Date.now() / 1000, blockTimeSeconds: 12 };
+    const timestamp = this.api.query.timestamp as unknown as Record<string, Query | undefined> | undefined;
+    if (!timestamp?.now) return fallback;
+    // A failed read fails the call: a round aimed with the wrong clock would never open.
+    const head = await this.currentBlock();
+    const span = Math.min(head, CLOCK_SPAN_BLOCKS);
+    const nowMs = num.parse((await timestamp.now()).toPrimitive());
+    if (nowMs === 0) return fallback;
+    if (span === 0) return { ...fallback, nowSeconds: nowMs / 1000 };
+    const past = await this.api.at(await this.api.rpc.chain.getBlockHash(head - span));
+    const pastNow = (past.query.timestamp as unknown as Record<string, Query | undefined> | undefined)?.now;
+    if (!pastNow) return { ...fallback, nowSeconds: nowMs / 1000 };
+    const pastMs = num.parse((await pastNow()).toPrimitive());
+    const blockTimeSeconds = (nowMs - pastMs) / span / 1000;
+    return { nowSeconds: nowMs / 1000, blockTimeSeconds: blockTimeSeconds > 0 ? blockTimeSeconds : 12 };
   }
 
   async epochIndex(netuid: number): Promise<number> {
@@ -210,12 +328,34 @@ export class SubtensorChain implements Chain {
     return build(...args);
   }
 
-  setWeights(signer: Signer, netuid: number, uids: readonly number[], values: readonly number[], versionKey: bigint) {
-    return this.submit(signer, () => this.tx("setWeights", netuid, uids, values, versionKey));
+  async setWeights(
+    signer: Signer,
+    netuid: number,
+    uids: readonly number[],
+    values: readonly number[],
+    versionKey: bigint,
+  ): Promise<TxOutcome> {
+    // The pool would refuse it (Custom error: 6); checking first saves a signature and says so by name.
+    if (await this.tooSoonToSetWeights(signer.address, netuid)) return { ok: false, error: "SettingWeightsTooFast" };
+    return this.submit(signer, () => this.tx("setWeights", netuid, uids, values, versionKey), "setWeights");
+  }
+
+  /** `check_rate_limit` as subtensor runs it: LastUpdate 0 always passes; an unregistered key is the chain's to name. */
+  private async tooSoonToSetWeights(hotkey: string, netuid: number): Promise<boolean> {
+    const [uid, block, limit, commitReveal] = await Promise.all([
+      this.read("uids", z.union([z.null(), num]), netuid, hotkey),
+      this.currentBlock(),
+      this.read("weightsSetRateLimit", num, netuid),
+      this.read("commitRevealWeightsEnabled", bool, netuid),
+    ]);
+    if (uid === null || commitReveal) return false;
+    const lastUpdate = await this.read("lastUpdate", z.array(num), netuid);
+    const last = lastUpdate[uid] ?? 0;
+    return last !== 0 && block - last < limit;
   }
 
   commitWeights(signer: Signer, netuid: number, commitHash: Uint8Array) {
-    return this.submit(signer, () => this.tx("commitWeights", netuid, commitHash));
+    return this.submit(signer, () => this.tx("commitWeights", netuid, commitHash), "commit");
   }
 
   revealWeights(
@@ -226,7 +366,7 @@ export class SubtensorChain implements Chain {
     salt: readonly number[],
     versionKey: bigint,
   ) {
-    return this.submit(signer, () => this.tx("revealWeights", netuid, uids, values, salt, versionKey));
+    return this.submit(signer, () => this.tx("revealWeights", netuid, uids, values, salt, versionKey), "reveal");
   }
 
   commitTimelockedWeights(
@@ -236,8 +376,10 @@ export class SubtensorChain implements Chain {
     revealRound: bigint,
     commitRevealVersion: number,
   ) {
-    return this.submit(signer, () =>
-      this.tx("commitTimelockedWeights", netuid, u8aToHex(commit), revealRound, commitRevealVersion),
+    return this.submit(
+      signer,
+      () => this.tx("commitTimelockedWeights", netuid, u8aToHex(commit), revealRound, commitRevealVersion),
+      "commit",
     );
   }
 
@@ -296,7 +438,25 @@ export class SubtensorChain implements Chain {
     return next;
   }
 
-  private submit(signer: Signer, build: () => SubmittableExtrinsic<"promise">): Promise<TxOutcome> {
+  /**
+   * Signs and follows one call. A pool refusal comes back under subtensor's name; one refused only for its nonce
+   * (another writer moved it) never ran, so it is signed again once with a fresh nonce. Nothing else is resent.
+   */
+  private async submit(
+    signer: Signer,
+    build: () => SubmittableExtrinsic<"promise">,
+    kind: CallKind = "other",
+  ): Promise<TxOutcome> {
+    const first = await this.submitOnce(signer, build, kind);
+    if (first.ok || !("retryable" in first) || !first.retryable) return strip(first);
+    return strip(await this.submitOnce(signer, build, kind));
+  }
+
+  private submitOnce(
+    signer: Signer,
+    build: () => SubmittableExtrinsic<"promise">,
+    kind: CallKind,
+  ): Promise<TxOutcome & { retryable?: boolean }> {
     return this.serialise(signer.address, async () => {
       let tx: SubmittableExtrinsic<"promise">;
       try {
@@ -335,8 +495,10 @@ export class SubtensorChain implements Chain {
         return await this.outcomeOf(result);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        // 1010/1011: the pool refused the transaction outright (bad proof, stale nonce, a guard's custom error).
-        if (/^101[0-4]:/.test(message)) return { ok: false, error: `InvalidTransaction: ${message}`, txHash };
+        // 1010-1014: the pool refused the transaction outright (bad proof, stale nonce, a guard's custom error).
+        const refusal = poolRefusal(message, kind);
+        if (refusal)
+          return { ok: false, error: refusal.name, retryable: refusal.retryable, ...(txHash ? { txHash } : {}) };
         return this.reconcile(signer.address, nonce, startBlock, txHash);
       }
     });

@@ -66,6 +66,15 @@ function revealGuard(ctx: DevnetContext, args: RevealArgs, hashHex: string): Dis
   return isRevealEpoch(subnet, ctx.state.block, found.epoch) ? OK : fail("RevealTooEarly");
 }
 
+/** The reveal's transaction-pool check alone (what a node runs before the reveal enters a block). */
+export function revealPoolCheck(ctx: DevnetContext, args: RevealArgs): Dispatch {
+  return revealGuard(
+    ctx,
+    args,
+    u8aToHex(commitHash(args.who, args.netuid, args.uids, args.values, args.salt, args.versionKey)),
+  );
+}
+
 export function revealWeights(ctx: DevnetContext, args: RevealArgs): Dispatch {
   const hashHex = u8aToHex(commitHash(args.who, args.netuid, args.uids, args.values, args.salt, args.versionKey));
   const guard = revealGuard(ctx, args, hashHex);
