@@ -59,9 +59,11 @@ function applyEpochOutput(ctx: DevnetContext, subnet: SubnetState, out: EpochOut
     neuron.incentive = out.incentiveU16[uid] ?? 0;
     neuron.dividends = out.dividendsU16[uid] ?? 0;
     neuron.emission = out.emission[uid] ?? 0n;
-    neuron.bonds = (out.bondsU16[uid] ?? []).map(([j, b]) => [j, b]);
-    // Incentive landing on the owner's own hotkey is burned, not paid.
-    const server = uid === owner ? 0n : (out.serverEmission[uid] ?? 0n);
+    // persist_bonds: rows are written only for uids holding a permit; every other row is emptied.
+    neuron.bonds = neuron.validatorPermit ? (out.bondsU16[uid] ?? []).map(([j, b]) => [j, b]) : [];
+    // Incentive landing on any hotkey of the subnet owner's coldkey (and on SubnetOwnerHotkey) is burned, not paid.
+    const ownersHotkey = uid === owner || neuron.coldkey === subnet.ownerColdkey;
+    const server = ownersHotkey ? 0n : (out.serverEmission[uid] ?? 0n);
     const paid = server + (out.validatorEmission[uid] ?? 0n);
     if (paid > 0n) {
       subnet.stake[neuron.hotkey] = (subnet.stake[neuron.hotkey] ?? 0n) + paid;
