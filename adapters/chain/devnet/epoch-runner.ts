@@ -5,15 +5,17 @@
 import type { EpochInput, EpochOutput } from "../../../core/consensus/types.ts";
 import { type DevnetContext, emit, shouldRunEpoch } from "./context.ts";
 import { accrueBlockEmission, drainPending } from "./emission.ts";
+import { isExpired } from "./rules/commit-reveal.ts";
 import { MAX_EPOCHS_PER_BLOCK, ownerUid, type SubnetState } from "./state.ts";
 
 export type EpochFn = (input: EpochInput) => EpochOutput;
 
-/** Per uid, the block of its earliest live commit (hash or timelocked), or null. */
-function earliestCommitBlocks(subnet: SubnetState): (number | null)[] {
+/** Per uid, the block of its earliest live commit (hash or timelocked), or null. Expired v2 commits are not live. */
+export function earliestCommitBlocks(subnet: SubnetState, block: number): (number | null)[] {
   const earliest = new Map<string, number>();
-  const note = (who: string, block: number) => earliest.set(who, Math.min(block, earliest.get(who) ?? block));
-  for (const [who, commits] of Object.entries(subnet.weightCommits)) for (const c of commits) note(who, c.block);
+  const note = (who: string, at: number) => earliest.set(who, Math.min(at, earliest.get(who) ?? at));
+  for (const [who, commits] of Object.entries(subnet.weightCommits))
+    for (const c of commits) if (!isExpired(subnet, block, c.epoch)) note(who, c.block);
   for (const queue of Object.values(subnet.timelockedCommits)) for (const c of queue) note(c.who, c.block);
   return subnet.neurons.map((n) => earliest.get(n.hotkey) ?? null);
 }
@@ -45,7 +47,7 @@ export function epochInput(ctx: DevnetContext, subnet: SubnetState, raoEmission:
     raoEmission,
     stakeThreshold: ctx.state.stakeThreshold,
     lastMechanismStepBlock: subnet.lastMechanismStepBlock,
-    ...(h.commitRevealWeightsEnabled ? { earliestCommitBlock: earliestCommitBlocks(subnet) } : {}),
+    ...(h.commitRevealWeightsEnabled ? { earliestCommitBlock: earliestCommitBlocks(subnet, ctx.state.block) } : {}),
   };
 }
 

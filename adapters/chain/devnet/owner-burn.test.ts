@@ -27,3 +27,20 @@ describe("epoch payouts as subtensor's", () => {
     });
   });
 });
+
+describe("the commit mask of an epoch", () => {
+  it("counts live v2 commits and leaves out expired ones", async () => {
+    const { earliestCommitBlocks } = await import("./epoch-runner.ts");
+    const t = await testSubnet({ commitRevealWeightsEnabled: true, revealPeriodEpochs: 1 });
+    const subnet = t.devnet.state.subnets[String(t.netuid)];
+    if (!subnet) throw new Error("no subnet");
+    const epoch = subnet.epochIndex;
+    subnet.weightCommits[t.validator.address] = [
+      { hash: "0x01", epoch: epoch - 5, block: 1 },
+      { hash: "0x02", epoch, block: 7 },
+    ];
+    expect(earliestCommitBlocks(subnet, t.devnet.block)[0]).toBe(7);
+    subnet.weightCommits[t.validator.address] = [{ hash: "0x01", epoch: epoch - 5, block: 1 }];
+    expect(earliestCommitBlocks(subnet, t.devnet.block)[0]).toBeNull();
+  });
+});
