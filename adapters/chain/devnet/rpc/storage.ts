@@ -57,7 +57,7 @@ export class StorageView {
 
   constructor(
     private readonly served: ServedMetadata,
-    private readonly devnet: Devnet,
+    devnet: Devnet,
     /** The block a read is `at` (head when absent); undefined for a hash the server does not know. */
     private readonly blockAt: (blockHash: string | undefined) => { number: number; events: string } | undefined,
   ) {
