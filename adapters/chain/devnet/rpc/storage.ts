@@ -251,15 +251,19 @@ function buildSources(devnet: Devnet): Record<string, ItemSource> {
     "Drand.LastStoredRound": { value: () => devnet.lastStoredRound() },
     // The devnet's own beacon: a client that reads the beacon from chain (as the adapter does) encrypts to it.
     "Drand.BeaconConfig": {
-      value: () => ({
-        publicKey: devnet.state.beacon.publicKeyHex,
-        period: devnet.state.beacon.period,
-        genesisTime: devnet.state.beacon.genesisTime,
-        hash: "0x",
-        groupHash: "0x",
-        schemeId: "bls-unchained-g1-rfc9380",
-        metadata: { beaconId: "devnet" },
-      }),
+      // A fractional period (a fast in-process demo beacon) has no u32 form: no config rather than a wrong one.
+      value: () =>
+        !Number.isInteger(devnet.state.beacon.period)
+          ? undefined
+          : {
+              publicKey: devnet.state.beacon.publicKeyHex,
+              period: devnet.state.beacon.period,
+              genesisTime: devnet.state.beacon.genesisTime,
+              hash: "0x",
+              groupHash: "0x",
+              schemeId: "bls-unchained-g1-rfc9380",
+              metadata: { beaconId: "devnet" },
+            },
     },
     "Timestamp.Now": { value: (_args, block) => devnet.chainTimeMs(block) },
     "System.Number": { value: () => devnet.block },
