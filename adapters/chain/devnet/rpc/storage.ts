@@ -248,6 +248,16 @@ function buildSources(devnet: Devnet): Record<string, ItemSource> {
     "SubtensorModule.TotalHotkeyAlpha": {
       value: (args) => devnet.state.subnets[String(num(args[1]))]?.stake[str(args[0])],
     },
+    "Commitments.CommitmentOf": {
+      value: (args) => {
+        const c = devnet.commitment(num(args[0]), str(args[1]));
+        if (!c) return undefined;
+        const hex = `0x${Buffer.from(c.data).toString("hex")}`;
+        return { deposit: 0, block: c.block, info: { fields: [{ [`Raw${c.data.length}`]: hex }] } };
+      },
+      keys: () => subnets().flatMap((s) => Object.keys(s.commitments ?? {}).map((hotkey) => [s.netuid, hotkey])),
+    },
+    "Commitments.LastCommitment": { value: (args) => devnet.commitment(num(args[0]), str(args[1]))?.block },
     "Drand.LastStoredRound": { value: () => devnet.lastStoredRound() },
     // The devnet's own beacon: a client that reads the beacon from chain (as the adapter does) encrypts to it.
     "Drand.BeaconConfig": {
