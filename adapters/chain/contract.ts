@@ -107,6 +107,20 @@ export function chainContract(name: string, makeFixture: () => Promise<ChainFixt
     });
   });
 
+  withFixture("a registered hotkey commits data (Commitments) that reads back with its block", async (f) => {
+    const digest = new Uint8Array(32).map((_, i) => i + 1);
+    expect(await f.chain.commitment(f.netuid, f.validator.address)).toBeNull();
+    const outcome = await f.chain.setCommitment(f.validator, f.netuid, digest);
+    expect(outcome).toMatchObject({ ok: true });
+    const stored = await f.chain.commitment(f.netuid, f.validator.address);
+    expect(stored?.data).toEqual(digest);
+    expect(stored?.block).toBe(outcome.ok ? outcome.block : -1);
+    expect(await f.chain.setCommitment(f.unregistered, f.netuid, digest)).toMatchObject({
+      ok: false,
+      error: "AccountNotAllowedCommit",
+    });
+  });
+
   withFixture("epochs advance the epoch index at the announced block", async (f) => {
     const index = await f.chain.epochIndex(f.netuid);
     const next = await f.chain.nextEpochStartBlock(f.netuid);

@@ -112,6 +112,13 @@ export interface Chain {
   timelockBeacon(): Promise<TimelockBeacon>;
   /** Registers `hotkey` (owned by `coldkey`) on the subnet; returns its uid in `events` as `NeuronRegistered:<uid>`. */
   register(coldkey: Signer, hotkey: Signer, netuid: number): Promise<TxOutcome>;
+  /**
+   * Commitments pallet: `hotkey` (registered on the subnet) publishes `data` (at most 128 bytes, e.g. a model's
+   * sha256), replacing its previous commitment; the block proves when.
+   */
+  setCommitment(hotkey: Signer, netuid: number, data: Uint8Array): Promise<TxOutcome>;
+  /** CommitmentOf(netuid, hotkey): the data and the block it was committed in, or null. */
+  commitment(netuid: number, hotkey: string): Promise<{ readonly block: number; readonly data: Uint8Array } | null>;
   /** Events emitted at or after `fromBlock` (devnet keeps them; subtensor reads them from blocks). */
   events(fromBlock: number): Promise<ChainEvent[]>;
   close(): Promise<void>;

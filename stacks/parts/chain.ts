@@ -78,9 +78,12 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
 
   // Quicknet publishes 4 rounds per 12 s block; the devnet beacon keeps that ratio to its own block time, so a
   // timelocked commit can open at the reveal epoch even when a demo epoch lasts only seconds.
+  // Over JSON-RPC the beacon is published as pallet_drand's BeaconConfig, whose period is whole seconds (u32): there
+  // it ticks at least once a second, which still opens a commit aimed 3 blocks into its reveal epoch.
+  const beaconPeriod = Math.min(3, config.MARKET_BLOCK_MS / 4000);
   const devnetOptions = {
     blockTimeMs: config.MARKET_BLOCK_MS,
-    beaconPeriod: Math.min(3, config.MARKET_BLOCK_MS / 4000),
+    beaconPeriod: config.MARKET_CHAIN === "rpc" ? Math.max(1, Math.round(beaconPeriod)) : beaconPeriod,
   };
   const file =
     options.dataDir === null

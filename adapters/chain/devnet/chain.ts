@@ -20,6 +20,7 @@ import {
   encodeCommitTimelockedWeightsCall,
   encodeCommitWeightsCall,
   encodeRevealWeightsCall,
+  encodeSetCommitmentCall,
   encodeSetWeightsCall,
 } from "../subtensor/encode.ts";
 import type { Dispatch } from "./context.ts";
@@ -147,6 +148,18 @@ export class DevnetChain implements Chain {
       ...outcome,
       events: [`NeuronRegistered:${uid}`, ...outcome.events.filter((e) => e !== "NeuronRegistered")],
     };
+  }
+
+  setCommitment(signer: Signer, netuid: number, data: Uint8Array): Promise<TxOutcome> {
+    return this.submit(
+      signer,
+      () => encodeSetCommitmentCall({ netuid, data }),
+      () => this.devnet.setCommitment(signer.address, netuid, data),
+    );
+  }
+
+  async commitment(netuid: number, hotkey: string): Promise<{ block: number; data: Uint8Array } | null> {
+    return this.devnet.commitment(netuid, hotkey);
   }
 
   async events(fromBlock: number): Promise<ChainEvent[]> {

@@ -26,8 +26,8 @@ export interface DemoSubnet {
 }
 
 /**
- * Creates netuid 1 (or reuses it when a resumed devnet already has it), registers the validator and experts under
- * the owner's coldkey, stakes the validator and schedules an epoch for the next block so the permit exists at once.
+ * Creates netuid 1 (or reuses it when a resumed devnet already has it), registers the validator under the owner's
+ * coldkey and each expert under its own (`<hotkey uri>//coldkey`), stakes the validator and schedules an epoch for the next block so the permit exists at once.
  * Call `identityReady()` first.
  */
 export function createDemoSubnet(devnet: Devnet, options: DemoSubnetOptions): DemoSubnet {
@@ -48,17 +48,19 @@ export function createDemoSubnet(devnet: Devnet, options: DemoSubnetOptions): De
     const set = devnet.setHyperparams(netuid, patch);
     if (!set.ok) throw new Error(`demo subnet hyperparameters refused: ${set.error}`);
   }
-  const uidFor = (hotkey: Signer): number => {
+  const uidFor = (hotkey: Signer, coldkey: string): number => {
     const existing = devnet.metagraph(netuid)?.hotkeys.indexOf(hotkey.address) ?? -1;
     if (existing >= 0) return existing;
-    const result = devnet.register(owner.address, hotkey.address, netuid);
+    // A hotkey stays with the coldkey that first registered it (a resumed devnet may hold older registrations).
+    const result = devnet.register(devnet.state.hotkeyOwner[hotkey.address] ?? coldkey, hotkey.address, netuid);
     if (!result.ok) throw new Error(`demo registration failed: ${result.error}`);
     return result.uid;
   };
-  const validatorUid = uidFor(validator);
+  const validatorUid = uidFor(validator, owner.address);
+  // Each miner under its own coldkey, as on Bittensor: incentive on the owner coldkey's hotkeys is burned.
   const experts = options.experts.map((e) => {
     const signer = signerFromUri(e.hotkeyUri);
-    return { signer, uid: uidFor(signer) };
+    return { signer, uid: uidFor(signer, signerFromUri(`${e.hotkeyUri}//coldkey`).address) };
   });
   const wanted = options.validatorStake ?? 1_000_000_000_000n;
   const missing = wanted - devnet.stakeOf(validator.address, netuid);

@@ -24,6 +24,7 @@ import {
 import { type EpochFn, runCoinbase, sortedSubnets } from "./epoch-runner.ts";
 import { parseState, serializeState } from "./persistence.ts";
 import { commitWeights, type RevealArgs, revealWeights } from "./rules/commit-reveal.ts";
+import { commitmentOf, setCommitment } from "./rules/commitments.ts";
 import { burnedRegister, type RegisterResult } from "./rules/registration.ts";
 import {
   commitTimelockedWeights,
@@ -255,6 +256,14 @@ export class Devnet implements DevnetContext {
 
   commitTimelockedWeights(args: TimelockedCommitArgs): Dispatch {
     return commitTimelockedWeights(this, this.beacon(), args);
+  }
+
+  setCommitment(who: string, netuid: number, data: Uint8Array): Dispatch {
+    return setCommitment(this, who, netuid, data);
+  }
+
+  commitment(netuid: number, hotkey: string): { block: number; data: Uint8Array } | null {
+    return commitmentOf(this, netuid, hotkey);
   }
 
   // ---- reads

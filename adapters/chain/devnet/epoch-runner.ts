@@ -5,15 +5,17 @@
 import type { EpochInput, EpochOutput } from "../../../core/consensus/types.ts";
 import { type DevnetContext, emit, shouldRunEpoch } from "./context.ts";
 import { accrueBlockEmission, drainPending } from "./emission.ts";
+import { isExpired } from "./rules/commit-reveal.ts";
 import { MAX_EPOCHS_PER_BLOCK, ownerUid, type SubnetState } from "./state.ts";
 
 export type EpochFn = (input: EpochInput) => EpochOutput;
 
-/** Per uid, the block of its earliest live commit (hash or timelocked), or null. */
-function earliestCommitBlocks(subnet: SubnetState): (number | null)[] {
+/** Per uid, the block of its earliest live commit (hash or timelocked), or null. Expired v2 commits are not live. */
+export function earliestCommitBlocks(subnet: SubnetState, block: number): (number | null)[] {
   const earliest = new Map<string, number>();
-  const note = (who: string, block: number) => earliest.set(who, Math.min(block, earliest.get(who) ?? block));
-  for (const [who, commits] of Object.entries(subnet.weightCommits)) for (const c of commits) note(who, c.block);
+  const note = (who: string, at: number) => earliest.set(who, Math.min(at, earliest.get(who) ?? at));
+  for (const [who, commits] of Object.entries(subnet.weightCommits))
+    for (const c of commits) if (!isExpired(subnet, block, c.epoch)) note(who, c.block);
   for (const queue of Object.values(subnet.timelockedCommits)) for (const c of queue) note(c.who, c.block);
   return subnet.neurons.map((n) => earliest.get(n.hotkey) ?? null);
 }
@@ -45,7 +47,7 @@ export function epochInput(ctx: DevnetContext, subnet: SubnetState, raoEmission:
     raoEmission,
     stakeThreshold: ctx.state.stakeThreshold,
     lastMechanismStepBlock: subnet.lastMechanismStepBlock,
-    ...(h.commitRevealWeightsEnabled ? { earliestCommitBlock: earliestCommitBlocks(subnet) } : {}),
+    ...(h.commitRevealWeightsEnabled ? { earliestCommitBlock: earliestCommitBlocks(subnet, ctx.state.block) } : {}),
   };
 }
 
@@ -59,9 +61,11 @@ function applyEpochOutput(ctx: DevnetContext, subnet: SubnetState, out: EpochOut
     neuron.incentive = out.incentiveU16[uid] ?? 0;
     neuron.dividends = out.dividendsU16[uid] ?? 0;
     neuron.emission = out.emission[uid] ?? 0n;
-    neuron.bonds = (out.bondsU16[uid] ?? []).map(([j, b]) => [j, b]);
-    // Incentive landing on the owner's own hotkey is burned, not paid.
-    const server = uid === owner ? 0n : (out.serverEmission[uid] ?? 0n);
+    // persist_bonds: rows are written only for uids holding a permit; every other row is emptied.
+    neuron.bonds = neuron.validatorPermit ? (out.bondsU16[uid] ?? []).map(([j, b]) => [j, b]) : [];
+    // Incentive landing on any hotkey of the subnet owner's coldkey (and on SubnetOwnerHotkey) is burned, not paid.
+    const ownersHotkey = uid === owner || neuron.coldkey === subnet.ownerColdkey;
+    const server = ownersHotkey ? 0n : (out.serverEmission[uid] ?? 0n);
     const paid = server + (out.validatorEmission[uid] ?? 0n);
     if (paid > 0n) {
       subnet.stake[neuron.hotkey] = (subnet.stake[neuron.hotkey] ?? 0n) + paid;

@@ -7,6 +7,7 @@ describe("devnet snapshots", () => {
   it("round-trips the whole state and keeps producing the same chain", async () => {
     const t = await testSubnet();
     await t.chain.setWeights(t.validator, t.netuid, [1, 2], [5, 9], 0n);
+    await t.chain.setCommitment(t.validator, t.netuid, new Uint8Array(32).fill(3));
     t.devnet.advance(12);
     const json = t.devnet.snapshot();
     const restored = restoreDevnet(json);
@@ -15,6 +16,7 @@ describe("devnet snapshots", () => {
     restored.advance(15);
     expect(restored.snapshot()).toBe(t.devnet.snapshot());
     expect(restored.metagraph(1)?.emission).toEqual(t.devnet.metagraph(1)?.emission);
+    expect(restored.commitment(1, t.validator.address)?.data).toEqual(new Uint8Array(32).fill(3));
   });
 
   it("refuses a damaged snapshot with the field that is wrong", async () => {

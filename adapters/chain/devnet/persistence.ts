@@ -78,6 +78,9 @@ const subnet = z.object({
     z.string(),
     z.array(z.object({ who: z.string(), block: nat, commitHex: z.string().regex(/^0x[0-9a-f]*$/), round: big })),
   ),
+  commitments: z
+    .record(z.string(), z.object({ block: nat, dataHex: z.string().regex(/^0x([0-9a-f]{2}){0,128}$/) }))
+    .optional(),
 });
 
 const hex = z.string().regex(/^0x[0-9a-f]+$/);

@@ -56,7 +56,18 @@ export interface SubnetState {
   weightCommits: Record<string, HashCommit[]>;
   /** Keyed by commit epoch (as a decimal string). */
   timelockedCommits: Record<string, TimelockedCommit[]>;
+  /** Commitments pallet: CommitmentOf(netuid, hotkey) as (block, one Raw field). Absent in older snapshots. */
+  commitments?: Record<string, StoredCommitment>;
 }
+
+/** A Commitments.CommitmentOf entry: the block it was set in and its data (one `Data::Raw` field). */
+export interface StoredCommitment {
+  block: number;
+  dataHex: string;
+}
+
+/** `Data::Raw` holds at most 128 bytes (Raw0..Raw128). */
+export const MAX_COMMITMENT_BYTES = 128;
 
 export interface BeaconState {
   secretKeyHex: string;

@@ -43,8 +43,12 @@ export async function testSubnet(patch: HyperparamsPatch = {}, miners = 3): Prom
     ...patch,
   });
   if (!set.ok) throw new Error(set.error);
-  for (const key of [validator, ...minerKeys]) {
-    const result = devnet.register(owner.address, key.address, netuid);
+  // The validator under the owner's coldkey; miners under their own (the owner coldkey's incentive is burned).
+  for (const [key, coldkey] of [
+    [validator, owner.address],
+    ...minerKeys.map((m, i) => [m, signerFromUri(`//Miner${i}//coldkey`).address] as const),
+  ] as const) {
+    const result = devnet.register(coldkey, key.address, netuid);
     if (!result.ok) throw new Error(result.error);
   }
   devnet.addStake(validator.address, 1_000_000_000_000n, netuid);

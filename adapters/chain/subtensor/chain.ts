@@ -20,7 +20,7 @@ import type {
 import type { Signer } from "../../../core/ports/signer.ts";
 import { QUICKNET } from "../../../core/timelock/index.ts";
 import { identityReady } from "../../identity/sr25519.ts";
-import { u16Le } from "./encode.ts";
+import { MAX_COMMITMENT_BYTES, u16Le } from "./encode.ts";
 import { metagraphFromNeurons } from "./metagraph-decode.ts";
 import { readNeuronInfoVec } from "./neuron-codec.ts";
 import { type CallKind, poolRefusal } from "./pool-errors.ts";
@@ -64,6 +64,10 @@ function u64FromLe(bytes: Uint8Array): bigint {
   if (bytes.length !== 8) throw new RangeError("a u64 has 8 bytes");
   return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
 }
+const registration = z.union([
+  z.null(),
+  z.object({ block: num, info: z.object({ fields: z.array(z.record(z.string(), z.unknown())).max(16) }) }),
+]);
 const beaconConfig = z.object({ publicKey: z.string(), period: num, genesisTime: num });
 /** Blocks over which the block time is measured (about two minutes on mainnet). */
 const CLOCK_SPAN_BLOCKS = 10;
@@ -388,6 +392,33 @@ export class SubtensorChain implements Chain {
     if (!outcome.ok) return outcome;
     const uid = await this.read("uids", z.union([z.null(), num]), netuid, hotkey.address);
     return { ...outcome, events: [`NeuronRegistered:${uid ?? -1}`, ...outcome.events] };
+  }
+
+  /** Commitments.set_commitment with one `Data::Raw(n)` field, signed by the hotkey. */
+  setCommitment(signer: Signer, netuid: number, data: Uint8Array): Promise<TxOutcome> {
+    if (data.length > MAX_COMMITMENT_BYTES)
+      return Promise.resolve({ ok: false, error: "BadEncoding: a Data::Raw field holds at most 128 bytes" });
+    return this.submit(signer, () => {
+      const tx = (this.api.tx.commitments as unknown as Record<string, (...a: unknown[]) => unknown> | undefined)
+        ?.setCommitment;
+      if (!tx) throw new Error("the node has no Commitments.set_commitment call");
+      return tx(netuid, { fields: [{ [`Raw${data.length}`]: u8aToHex(data) }] }) as SubmittableExtrinsic<"promise">;
+    });
+  }
+
+  async commitment(netuid: number, hotkey: string): Promise<{ block: number; data: Uint8Array } | null> {
+    const module = this.api.query.commitments as unknown as Record<string, Query | undefined> | undefined;
+    const read = module?.commitmentOf;
+    if (!read) throw new Error("the node has no Commitments.CommitmentOf storage");
+    const value = registration.parse((await read(netuid, hotkey)).toPrimitive());
+    if (value === null) return null;
+    // The first raw field (the market commits one: a model digest); other Data kinds are not the market's.
+    for (const field of value.info.fields) {
+      const [kind, bytes] = Object.entries(field)[0] ?? [];
+      if (kind !== undefined && /^raw\d+$/i.test(kind) && typeof bytes === "string")
+        return { block: value.block, data: hexToU8a(bytes) };
+    }
+    return { block: value.block, data: new Uint8Array() };
   }
 
   async events(fromBlock: number): Promise<ChainEvent[]> {

@@ -116,3 +116,21 @@ export function encodeCommitTimelockedWeightsCall(call: CommitTimelockedWeightsC
 export function encodeBurnedRegisterCall(call: { netuid: number; hotkey: string | Uint8Array }): Uint8Array {
   return u8aConcat(callHeader(CALL_INDEX.burnedRegister), u16Le(call.netuid), accountId(call.hotkey));
 }
+
+export const COMMITMENTS_PALLET_INDEX = 18;
+export const MAX_COMMITMENT_BYTES = 128;
+
+/**
+ * `Commitments.set_commitment(netuid: u16, info: CommitmentInfo { fields: Vec<Data> })` with one `Data::Raw(n)`
+ * field (variant n + 1: None is 0, Raw0..Raw128 follow).
+ */
+export function encodeSetCommitmentCall(call: { netuid: number; data: Uint8Array }): Uint8Array {
+  if (call.data.length > MAX_COMMITMENT_BYTES) throw new RangeError("a Data::Raw field holds at most 128 bytes");
+  return u8aConcat(
+    Uint8Array.of(COMMITMENTS_PALLET_INDEX, 0),
+    u16Le(call.netuid),
+    compactToU8a(1),
+    Uint8Array.of(call.data.length + 1),
+    call.data,
+  );
+}

@@ -265,10 +265,14 @@ class Writer {
   compact(value: number | bigint): void {
     // Numbers below 2^30 (every u16, most blocks and amounts) without a BigInt.
     if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 0x40000000) {
-      if (value < 0x40) return this.byte(value << 2);
+      if (value < 0x40) {
+        this.byte(value << 2);
+        return;
+      }
       if (value < 0x4000) {
         this.byte(((value << 2) | 1) & 0xff);
-        return this.byte(value >> 6);
+        this.byte(value >> 6);
+        return;
       }
       const x = ((value << 2) | 2) >>> 0;
       this.room(4);
@@ -277,11 +281,15 @@ class Writer {
     }
     const v = BigInt(value);
     if (v < 0n) throw new RangeError("a compact is unsigned");
-    if (v < 1n << 6n) return this.byte(Number(v) << 2);
+    if (v < 1n << 6n) {
+      this.byte(Number(v) << 2);
+      return;
+    }
     if (v < 1n << 14n) {
       const x = (Number(v) << 2) | 1;
       this.byte(x & 0xff);
-      return this.byte(x >> 8);
+      this.byte(x >> 8);
+      return;
     }
     if (v < 1n << 30n) {
       const x = ((Number(v) << 2) | 2) >>> 0;

@@ -102,6 +102,9 @@ export const MARKET_ERRORS = [
   "MechanismDoesNotExist",
 ] as const;
 
+/** Commitments pallet errors the port reports by name. */
+export const MARKET_COMMITMENT_ERRORS = ["AccountNotAllowedCommit", "TooManyFieldsInCommitmentInfo"] as const;
+
 export const MARKET_RUNTIME_APIS = [
   ["NeuronInfoRuntimeApi", "get_neurons"],
   ["NeuronInfoRuntimeApi", "get_neurons_lite"],

@@ -52,7 +52,9 @@ export class EventCodec {
    * rule outcome) becomes `Other`, which is what a node reports for an error outside any pallet's enum.
    */
   dispatchError(name: string): unknown {
-    const pallet = this.pallets.get("SubtensorModule");
+    // SubtensorModule's names first; the Commitments pallet's own errors otherwise.
+    const subtensor = this.pallets.get("SubtensorModule");
+    const pallet = subtensor?.errors.has(name) ? subtensor : this.pallets.get("Commitments");
     const index = pallet?.errors.get(name);
     if (pallet === undefined || index === undefined) return { Other: null };
     return { Module: { index: pallet.index, error: u8aToHex(Uint8Array.of(index, 0, 0, 0)) } };
@@ -61,6 +63,8 @@ export class EventCodec {
   /** The devnet's own event log entries that mainnet has, as metadata events (others are not served). */
   fromDevnet(event: ChainEvent, phase: Phase): RawEvent | null {
     const d = event.data;
+    if (event.name === "Commitment")
+      return { phase, pallet: "Commitments", name: "Commitment", args: [d.netuid, d.who] };
     const args = DEVNET_EVENT_ARGS[event.name]?.(d);
     return args ? { phase, pallet: "SubtensorModule", name: event.name, args } : null;
   }

@@ -12,6 +12,7 @@ import {
   LATER_RUNTIME_APIS,
   LATER_STORAGE,
   MARKET_CALLS,
+  MARKET_COMMITMENT_ERRORS,
   MARKET_ERRORS,
   MARKET_EVENTS,
   MARKET_RUNTIME_APIS,
@@ -148,6 +149,11 @@ describe("served metadata vs mainnet's", () => {
       const expected = mainnet.variant("SubtensorModule", "errors", error);
       expect(expected, `${error} on mainnet`).not.toBeNull();
       expect(served.variant("SubtensorModule", "errors", error), error).toEqual(expected);
+    }
+    for (const error of MARKET_COMMITMENT_ERRORS) {
+      const expected = mainnet.variant("Commitments", "errors", error);
+      expect(expected, `${error} on mainnet`).not.toBeNull();
+      expect(served.variant("Commitments", "errors", error), error).toEqual(expected);
     }
   });
 

@@ -68,6 +68,11 @@ const CALLS = {
     commit_reveal_version: u16,
   }),
   "subtensorModule.burnedRegister": z.object({ netuid: u16, hotkey: z.string() }),
+  // CommitmentInfo { fields: Vec<Data> }: the devnet keeps one Data::Raw field.
+  "commitments.setCommitment": z.object({
+    netuid: u16,
+    info: z.object({ fields: z.array(z.record(z.string(), z.unknown())).length(1) }),
+  }),
 } as const;
 
 /** Largest extrinsic accepted (a timelocked commit is at most 5000 bytes of ciphertext). */
@@ -229,6 +234,14 @@ export class TxPool {
           const result = devnet.register(who, a.hotkey, a.netuid);
           return result.ok ? { ok: true } : { ok: false, error: result.error };
         };
+      }
+      case "commitments.setCommitment": {
+        const a = CALLS[name].parse(args);
+        const [kind, value] = Object.entries(a.info.fields[0] ?? {})[0] ?? [];
+        if (kind === undefined || !/^raw\d+$/i.test(kind) || typeof value !== "string")
+          throw invalid("Transaction call is not expected");
+        const data = hexToU8a(hex.parse(value));
+        return () => devnet.setCommitment(who, a.netuid, data);
       }
       default:
         // The devnet applies only the calls the market sends; anything else could not change its state.

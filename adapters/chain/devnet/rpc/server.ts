@@ -173,6 +173,10 @@ export class DevnetRpcCore {
   }
 }
 
+/**
+ * Serves `devnet` on ws://host:port until `close()`. The devnet's beacon period must be whole seconds for clients to
+ * read it from pallet_drand's BeaconConfig (a u32), as the subtensor adapter does to aim timelocked commits.
+ */
 export async function startDevnetRpc(options: DevnetRpcOptions): Promise<DevnetRpc> {
   const { devnet, ...rest } = options;
   const core = new DevnetRpcCore(devnet, rest);

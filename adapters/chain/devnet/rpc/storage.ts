@@ -57,7 +57,7 @@ export class StorageView {
 
   constructor(
     private readonly served: ServedMetadata,
-    private readonly devnet: Devnet,
+    devnet: Devnet,
     /** The block a read is `at` (head when absent); undefined for a hash the server does not know. */
     private readonly blockAt: (blockHash: string | undefined) => { number: number; events: string } | undefined,
   ) {
@@ -248,18 +248,32 @@ function buildSources(devnet: Devnet): Record<string, ItemSource> {
     "SubtensorModule.TotalHotkeyAlpha": {
       value: (args) => devnet.state.subnets[String(num(args[1]))]?.stake[str(args[0])],
     },
+    "Commitments.CommitmentOf": {
+      value: (args) => {
+        const c = devnet.commitment(num(args[0]), str(args[1]));
+        if (!c) return undefined;
+        const hex = `0x${Buffer.from(c.data).toString("hex")}`;
+        return { deposit: 0, block: c.block, info: { fields: [{ [`Raw${c.data.length}`]: hex }] } };
+      },
+      keys: () => subnets().flatMap((s) => Object.keys(s.commitments ?? {}).map((hotkey) => [s.netuid, hotkey])),
+    },
+    "Commitments.LastCommitment": { value: (args) => devnet.commitment(num(args[0]), str(args[1]))?.block },
     "Drand.LastStoredRound": { value: () => devnet.lastStoredRound() },
     // The devnet's own beacon: a client that reads the beacon from chain (as the adapter does) encrypts to it.
     "Drand.BeaconConfig": {
-      value: () => ({
-        publicKey: devnet.state.beacon.publicKeyHex,
-        period: devnet.state.beacon.period,
-        genesisTime: devnet.state.beacon.genesisTime,
-        hash: "0x",
-        groupHash: "0x",
-        schemeId: "bls-unchained-g1-rfc9380",
-        metadata: { beaconId: "devnet" },
-      }),
+      // A fractional period (a fast in-process demo beacon) has no u32 form: no config rather than a wrong one.
+      value: () =>
+        !Number.isInteger(devnet.state.beacon.period)
+          ? undefined
+          : {
+              publicKey: devnet.state.beacon.publicKeyHex,
+              period: devnet.state.beacon.period,
+              genesisTime: devnet.state.beacon.genesisTime,
+              hash: "0x",
+              groupHash: "0x",
+              schemeId: "bls-unchained-g1-rfc9380",
+              metadata: { beaconId: "devnet" },
+            },
     },
     "Timestamp.Now": { value: (_args, block) => devnet.chainTimeMs(block) },
     "System.Number": { value: () => devnet.block },

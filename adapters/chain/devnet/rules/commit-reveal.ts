@@ -5,7 +5,8 @@ import { type HashCommit, MAX_UNREVEALED_COMMITS, type SubnetState, uidOf } from
 import { commitHash } from "./commit-hash.ts";
 import { internalSetWeights, minStakeGuard, passesRateLimit } from "./weights.ts";
 
-function isExpired(subnet: SubnetState, block: number, commitEpoch: number): boolean {
+/** A v2 commit past its reveal epoch: it can never be revealed, and the epoch's weight mask ignores it. */
+export function isExpired(subnet: SubnetState, block: number, commitEpoch: number): boolean {
   return currentEpochWithLookahead(subnet, block) > commitEpoch + subnet.hyperparams.revealPeriodEpochs;
 }
 

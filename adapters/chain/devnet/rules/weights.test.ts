@@ -56,7 +56,8 @@ describe("set_weights rules (devnet)", () => {
       ownerHotkey: ownerHotkey.address,
     });
     t.devnet.setHyperparams(netuid, { commitRevealWeightsEnabled: false, weightsRateLimit: 0, stakeThreshold: 10n });
-    t.devnet.register(t.owner.address, t.miners[0]?.address ?? "", netuid);
+    const miner = t.miners[0]?.address ?? "";
+    expect(t.devnet.register(t.devnet.state.hotkeyOwner[miner] ?? "", miner, netuid).ok).toBe(true);
     expect((await t.chain.setWeights(ownerHotkey, netuid, [1], [5], 0n)).ok).toBe(true);
   });
 
