@@ -13,7 +13,7 @@
 import { chmod, mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createLogger, type Logger } from "../../adapters/log/logger.ts";
-import { ConfigError, type MarketConfig, parseConfig } from "../../core/config/schema.ts";
+import { ConfigError, type MarketConfig, parseConfig, SECRET_SETTINGS } from "../../core/config/schema.ts";
 import type { Market } from "../market.ts";
 import { DataDirInUseError, lockDataDir } from "./data-lock.ts";
 import { type ClaimedPort, claimPort, PortInUseError } from "./port-claim.ts";
@@ -30,6 +30,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
     return 2;
   }
+  // The secrets now live in `config` only: nothing this process spawns later can inherit them by accident.
+  for (const name of SECRET_SETTINGS) delete process.env[name];
   // Everything the market writes (tables, chain state, the experts' hotkeys, the admin token, the lock) is private
   // to this user: files 0600, folders 0700. The workers inherit the mask.
   process.umask(0o077);
