@@ -78,7 +78,13 @@ export function supervise(specs: readonly ChildSpec[], log: Logger): Supervisor 
             const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
             child.once("exit", () => {
               clearTimeout(timer);
-              resolve();
+              // `exit` can come before the last lines are read from its pipes (its drain report): wait for `close`,
+              // briefly, in case something the child started still holds them.
+              const flushed = setTimeout(resolve, 2000);
+              child.once("close", () => {
+                clearTimeout(flushed);
+                resolve();
+              });
             });
             terminate(child);
           }),
