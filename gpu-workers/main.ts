@@ -41,6 +41,14 @@ async function main(): Promise<number> {
     process.stdin.on("error", parentGone);
     process.stdin.resume();
   }
+  // A signal while the experts are still loading: nothing is in flight yet, so the worker just leaves (quietly
+  // dying of the default action would leave no trace in the log).
+  const beforeStart = (signal: NodeJS.Signals) => {
+    boot.info("stopping before the worker started: nothing in flight", { signal });
+    process.exit(0);
+  };
+  process.on("SIGTERM", beforeStart);
+  process.on("SIGINT", beforeStart);
   let config: ReturnType<typeof parseWorkerConfig>;
   try {
     config = parseWorkerConfig(process.env, (path) => readFileSync(path, "utf8"));
@@ -86,6 +94,8 @@ async function main(): Promise<number> {
         },
       );
     };
+    process.off("SIGTERM", beforeStart);
+    process.off("SIGINT", beforeStart);
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
     // A supervisor that stops normally sends SIGTERM first and its exit then closes stdin: one stop, not two.

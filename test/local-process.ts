@@ -123,8 +123,13 @@ export function launch(options: StartOptions): Started {
   };
 }
 
-/** Waits until /health reports every component, workers included. */
-export async function healthy(started: Started, timeoutMs = 120_000): Promise<void> {
+const WORKER_READY = '"component":"gpu-worker","msg":"listening"';
+
+/**
+ * Waits until /health reports every component and each worker has said it listens (health counts worker
+ * processes; a worker still loading its experts has not installed its signal handlers yet).
+ */
+export async function healthy(started: Started, timeoutMs = 120_000, workers = 2): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (started.child.exitCode !== null || started.child.signalCode !== null)
@@ -132,7 +137,8 @@ export async function healthy(started: Started, timeoutMs = 120_000): Promise<vo
     try {
       const res = await fetch(`${started.url}/health`);
       const body = (await res.json()) as { components?: Record<string, { state: string }> };
-      if (res.status === 200 && body.components?.workers?.state === "ok") return;
+      const ready = started.output().split(WORKER_READY).length - 1 >= workers;
+      if (res.status === 200 && body.components?.workers?.state === "ok" && ready) return;
     } catch {
       // not listening yet
     }
