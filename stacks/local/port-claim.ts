@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { getRequestListener } from "@hono/node-server";
 
 /**
  * The API port, bound before anything is built: a second market on a taken port fails in a fraction of a second
@@ -45,7 +44,10 @@ export async function claimPort(host: string, port: number): Promise<ClaimedPort
   return {
     port: bound,
     attach(fetch) {
-      handler = getRequestListener(fetch);
+      // Loaded only now, to keep the path to a port-in-use failure short; until then requests get "starting".
+      void import("@hono/node-server").then(({ getRequestListener }) => {
+        handler = getRequestListener(fetch);
+      });
     },
     close: () =>
       new Promise<void>((resolve) => {
