@@ -33,13 +33,20 @@ export function startValidatorLoop(
   const deps: ValidatorDeps = {
     ...baseDeps,
     signal: abort.signal,
-    sleep: (ms) =>
-      abort.signal.aborted
-        ? Promise.resolve()
-        : Promise.race([
-            baseDeps.sleep(ms),
-            new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true })),
-          ]),
+    sleep: async (ms) => {
+      if (abort.signal.aborted) return;
+      let wake = () => {};
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      // Removed after each sleep: one listener per poll would pile up over a long-running market.
+      abort.signal.addEventListener("abort", wake, { once: true });
+      try {
+        await Promise.race([baseDeps.sleep(ms), woken]);
+      } finally {
+        abort.signal.removeEventListener("abort", wake);
+      }
+    },
   };
   let state: ValidatorStatus["state"] = options.enabled ? "idle" : "disabled";
   let lastEpoch: number | null = null;
