@@ -1,7 +1,10 @@
 // Process entry of a GPU worker: `node --import tsx gpu-workers/main.ts`. Endpoints, region and credentials come
 // from the standard AWS SDK settings (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, ...); everything
 // else from WORKER_* variables (config.ts). Logs JSON lines to stdout. SIGTERM/SIGINT: stop receiving, drain, exit 0.
+// WORKER_EXIT_ON_STDIN_EOF=true (set by the local stack's supervisor, which holds the other end of stdin): the end of
+// stdin means the supervisor is gone, and is treated like SIGTERM, so a worker never outlives the market.
 import { readFileSync } from "node:fs";
+import { z } from "zod";
 import { createDynamoClient, createDynamoDocumentClient, createSqsClient } from "../adapters/aws/clients.ts";
 import { sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { createLogger } from "../adapters/log/logger.ts";
@@ -15,8 +18,40 @@ import { parseWorkerConfig, WorkerConfigError } from "./config.ts";
 import { storeManifests } from "./store-experts.ts";
 import { startWorker } from "./worker.ts";
 
+/** Set once the supervisor's end of stdin closes; until the worker is up, that alone ends the process. */
+let onParentGone: () => void = () => process.exit(0);
+
 async function main(): Promise<number> {
   const boot = createLogger({ component: "gpu-worker" });
+  const exitOnStdinEof = z
+    .enum(["true", "false", "1", "0", ""])
+    .optional()
+    .transform((v) => v === "true" || v === "1")
+    .safeParse(process.env.WORKER_EXIT_ON_STDIN_EOF);
+  if (!exitOnStdinEof.success) {
+    boot.error("bad configuration", { problems: ["WORKER_EXIT_ON_STDIN_EOF: must be true or false"] });
+    return 2;
+  }
+  if (exitOnStdinEof.data) {
+    let gone = false;
+    const parentGone = () => {
+      if (gone) return;
+      gone = true;
+      onParentGone();
+    };
+    process.stdin.on("end", parentGone);
+    process.stdin.on("close", parentGone);
+    process.stdin.on("error", parentGone);
+    process.stdin.resume();
+  }
+  // A signal while the experts are still loading: nothing is in flight yet, so the worker just leaves (quietly
+  // dying of the default action would leave no trace in the log).
+  const beforeStart = (signal: NodeJS.Signals) => {
+    boot.info("stopping before the worker started: nothing in flight", { signal });
+    process.exit(0);
+  };
+  process.on("SIGTERM", beforeStart);
+  process.on("SIGINT", beforeStart);
   let config: ReturnType<typeof parseWorkerConfig>;
   try {
     config = parseWorkerConfig(process.env, (path) => readFileSync(path, "utf8"));
@@ -58,7 +93,7 @@ async function main(): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
+    const onSignal = (signal: NodeJS.Signals | "stdin closed") => {
       signals++;
       if (signals > 1) {
         // A second Ctrl-C means "now": unfinished messages come back after their visibility timeout.
@@ -79,8 +114,14 @@ async function main(): Promise<number> {
         },
       );
     };
+    process.off("SIGTERM", beforeStart);
+    process.off("SIGINT", beforeStart);
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    // A supervisor that stops normally sends SIGTERM first and its exit then closes stdin: one stop, not two.
+    onParentGone = () => {
+      if (signals === 0) onSignal("stdin closed");
+    };
   });
 }
 

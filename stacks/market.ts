@@ -49,6 +49,14 @@ export interface MarketOptions {
   readonly validatorAnswerTimeoutMs?: number;
   /** Overrides of API tunables (tests shorten waits and deadlines). */
   readonly api?: Partial<Omit<ApiDeps["config"], "adminToken">>;
+  /** The API port, already bound by the caller (stacks/local binds it first, to fail fast); else PORT is bound here. */
+  readonly listener?: BoundListener;
+}
+
+export interface BoundListener {
+  readonly port: number;
+  attach(fetch: (request: Request) => Response | Promise<Response>): void;
+  close(): Promise<void>;
 }
 
 export interface Market {
@@ -72,20 +80,23 @@ export interface Market {
 export async function startMarket(options: MarketOptions): Promise<Market> {
   const { config, log } = options;
   await identityReady();
-  const stops: (() => Promise<void>)[] = [];
+  // Named, so that a slow stop says which part held it up.
+  const stops: [string, () => Promise<void>][] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) {
+    for (const [part, stop] of stops.reverse()) {
+      const started = Date.now();
       try {
         await stop();
       } catch (error) {
-        log.error("stop failed", { error });
+        log.error("stop failed", { part, error });
       }
+      log.debug("stopped", { part, ms: Date.now() - started });
     }
     stops.length = 0;
   };
   try {
     const dataPlane = await startDataPlane(config, options.persistent ? options.dataDir : null, log);
-    stops.push(() => dataPlane.stop());
+    stops.push(["data plane", () => dataPlane.stop()]);
 
     const dir = expertsDir(options.dataDir);
     const initial = await ensureExperts(options.dataDir, (msg) => log.info(msg));
@@ -106,7 +117,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       blocks: options.blocks,
       log,
     });
-    stops.push(() => chain.stop());
+    stops.push(["chain", () => chain.stop()]);
 
     const registry = createTaskRegistry(mediaDecoders);
     const directory = expertDirectory({
@@ -126,13 +137,14 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       trustedSenders: [chain.gateway.address, chain.validator.address],
       sqsEndpoint: dataPlane.sqsEndpoint,
       dynamoEndpoint: dataPlane.dynamoEndpoint,
+      emulatedOnly: dataPlane.emulated.sqs && dataPlane.emulated.dynamo,
       queue: dataPlane.queue,
       settleQueue: dataPlane.settleQueue,
       jobs: dataPlane.jobs,
       log,
       repoRoot: REPO_ROOT,
     });
-    stops.push(() => workers.stop());
+    stops.push(["workers", () => workers.stop()]);
 
     const sources = await loadValidationSources();
     const blockMs = config.MARKET_BLOCK_MS;
@@ -167,7 +179,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
         log: log.child("validator"),
       },
     );
-    stops.push(() => validator.stop());
+    stops.push(["validator", () => validator.stop()]);
 
     // New manifests (e.g. `npm run market -- experts add`) are registered on the devnet without a restart; the
     // workers pick the model up from the same directory.
@@ -184,7 +196,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       }
     }, 2000);
     syncTimer.unref();
-    stops.push(async () => clearInterval(syncTimer));
+    stops.push(["expert sync", async () => clearInterval(syncTimer)]);
 
     const deps: ApiDeps = {
       keys: dataPlane.keys,
@@ -213,19 +225,23 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
         .catch((error: unknown) => log.warn("hold sweep failed", { error }));
     }, 30_000);
     sweepTimer.unref();
-    stops.push(async () => clearInterval(sweepTimer));
+    stops.push(["hold sweeper", async () => clearInterval(sweepTimer)]);
 
     const app = createApp(deps);
-    const server = await new Promise<{ port: number; close: () => Promise<void> }>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
-        resolve({
-          port: info.port,
-          close: () => new Promise<void>((done) => s.close(() => done())),
-        }),
-      );
-      s.once("error", reject);
-    });
-    stops.push(() => server.close());
+    const listener = options.listener;
+    if (listener) listener.attach(app.fetch);
+    const server = listener
+      ? { port: listener.port, close: () => listener.close() }
+      : await new Promise<{ port: number; close: () => Promise<void> }>((resolve, reject) => {
+          const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
+            resolve({
+              port: info.port,
+              close: () => new Promise<void>((done) => s.close(() => done())),
+            }),
+          );
+          s.once("error", reject);
+        });
+    stops.push(["api", () => server.close()]);
     const url = `http://${config.HOST}:${server.port}`;
 
     return {

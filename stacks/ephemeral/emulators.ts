@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { buildApp } from "fauxqs";
@@ -47,6 +47,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       ...(options.dataDir !== undefined ? { path: options.dataDir } : {}),
     });
     dynamo = server;
+    const gate = gateRequests(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(options.dynamoPort ?? 0, "127.0.0.1", () => {
@@ -60,7 +61,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
       dynamoEndpoint: `http://127.0.0.1:${dynamoPort}`,
       stop: () => {
-        stopped ??= Promise.all([fauxqs.close(), closeDynalite(server)]).then(() => undefined);
+        stopped ??= Promise.all([fauxqs.close(), gate.drain().then(() => closeDynalite(server))]).then(() => undefined);
         return stopped;
       },
     };
@@ -68,6 +69,60 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     await Promise.allSettled([fauxqs.close(), dynamo?.listening ? closeDynalite(dynamo) : Promise.resolve()]);
     throw error;
   }
+}
+
+/**
+ * dynalite closes its database once its HTTP connections are gone, but a request whose client went away (a client
+ * destroyed at stop, fire-and-forget writes of an aborted validator run) is still being worked on by then; its next
+ * database step fails with "Database is closed", which dynalite throws from a callback: an uncaught exception that
+ * took the whole market down with exit code 1 at stop. So requests pass through a gate: on stop, new ones are
+ * answered 503 without touching the database, and the close waits (bounded) until those already in dynalite finish.
+ */
+function gateRequests(server: Server, drainMs = 10_000): { drain(): Promise<void> } {
+  const handlers = server.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners("request");
+  let inFlight = 0;
+  let closing = false;
+  let idle: (() => void) | null = null;
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (closing) {
+      res.writeHead(503, { "content-type": "application/x-amz-json-1.0", connection: "close" });
+      res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ServiceUnavailableException" }));
+      return;
+    }
+    inFlight++;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    };
+    // dynalite answers every request it works on, error or not, through res.end: that is where its work is over.
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      finish();
+      return end(...args);
+    }) as typeof res.end;
+    // A request cut off before its body was complete never reaches dynalite's database code.
+    req.once("close", () => {
+      if (!req.complete) finish();
+    });
+    for (const handler of handlers) handler.call(server, req, res);
+  });
+  return {
+    drain() {
+      closing = true;
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    },
+  };
 }
 
 function closeDynalite(server: Server): Promise<void> {

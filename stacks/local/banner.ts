@@ -1,19 +1,22 @@
 import type { MarketConfig } from "../../core/config/schema.ts";
 import type { Market } from "../market.ts";
 
-/** What runs where, the URL, and how to get an API key: printed once the market answers. */
+/**
+ * What runs where, the URL, and how to get an API key: printed once the market answers. The admin token itself is
+ * never printed (stdout is often a log file or a process manager's journal): the banner says which file holds it.
+ */
 export function printBanner(args: {
   market: Market;
   config: MarketConfig;
   dataDir: string;
-  admin: { token: string; source: "env" | "generated" | "saved"; file: string };
+  admin: { source: "env" | "generated" | "saved"; file: string };
 }): void {
   const { market, config, dataDir, admin } = args;
   const dp = market.dataPlane;
   const tokenLine =
     admin.source === "env"
       ? "admin token: from MARKET_ADMIN_TOKEN"
-      : `admin token: ${admin.token}  (${admin.source === "generated" ? "generated, saved in" : "kept in"} ${admin.file})`;
+      : `admin token: in ${admin.file} (mode 0600${admin.source === "generated" ? ", generated now" : ""})`;
   const lines = [
     "",
     "intelligence market is running",

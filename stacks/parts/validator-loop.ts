@@ -25,11 +25,29 @@ export interface ValidatorStatus {
  */
 export function startValidatorLoop(
   baseDeps: ValidatorDeps,
-  options: { pollMs: number; enabled: boolean; log: Logger },
+  options: { pollMs: number; enabled: boolean; log: Logger; stopGraceMs?: number },
 ): ValidatorLoop {
-  // Stopping aborts a run that is waiting for answers, so Ctrl-C does not wait out an epoch's deadline.
+  // Stopping aborts a run that is waiting for answers, so Ctrl-C does not wait out an epoch's deadline. The run
+  // checks the signal only between polls and its sleeps would finish first: sleeps end early on abort here.
   const abort = new AbortController();
-  const deps: ValidatorDeps = { ...baseDeps, signal: abort.signal };
+  const deps: ValidatorDeps = {
+    ...baseDeps,
+    signal: abort.signal,
+    sleep: async (ms) => {
+      if (abort.signal.aborted) return;
+      let wake = () => {};
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      // Removed after each sleep: one listener per poll would pile up over a long-running market.
+      abort.signal.addEventListener("abort", wake, { once: true });
+      try {
+        await Promise.race([baseDeps.sleep(ms), woken]);
+      } finally {
+        abort.signal.removeEventListener("abort", wake);
+      }
+    },
+  };
   let state: ValidatorStatus["state"] = options.enabled ? "idle" : "disabled";
   let lastEpoch: number | null = null;
   let lastRunAt: number | null = null;
@@ -83,7 +101,23 @@ export function startValidatorLoop(
       if (timer) clearInterval(timer);
       state = "stopped";
       abort.abort();
-      await current?.catch(() => {});
+      if (!current) return;
+      // A run busy in a step that does not check the signal (scoring, a slow table read under load) is not waited
+      // for past a grace: the market stops around it, its late calls fail quietly (the loop sees it was aborted),
+      // and an epoch it had not finished is simply run again after the next start.
+      const graceMs = options.stopGraceMs ?? 3000;
+      let graceTimer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        current.then(
+          () => true,
+          () => true,
+        ),
+        new Promise<false>((resolve) => {
+          graceTimer = setTimeout(() => resolve(false), graceMs);
+        }),
+      ]);
+      clearTimeout(graceTimer);
+      if (!finished) options.log.warn("validator run still busy after stop; not waiting for it", { graceMs });
     },
   };
 }

@@ -8,6 +8,7 @@ import type { JobQueue } from "../../core/ports/queue.ts";
 import type { WorkerConfigInput } from "../../gpu-workers/config.ts";
 import { type RunningWorker, startWorker } from "../../gpu-workers/worker.ts";
 import { type Supervisor, supervise } from "../local/children.ts";
+import { workerEnv } from "./worker-env.ts";
 
 export interface WorkersPart {
   readonly mode: "child" | "inprocess" | "none";
@@ -30,6 +31,8 @@ export interface WorkersOptions {
   readonly trustedSenders: readonly string[];
   readonly sqsEndpoint: string | undefined;
   readonly dynamoEndpoint: string | undefined;
+  /** Queue and tables are both emulators started by this stack (workers then need no real AWS credentials). */
+  readonly emulatedOnly: boolean;
   readonly queue: JobQueue;
   /** Where in-process workers send settle notices (child workers open it by name themselves). */
   readonly settleQueue: JobQueue;
@@ -85,24 +88,21 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
     };
   }
 
-  const env = (i: number): NodeJS.ProcessEnv => ({
-    ...process.env,
-    AWS_REGION: options.config.AWS_REGION,
-    ...(options.sqsEndpoint ? { AWS_ENDPOINT_URL_SQS: options.sqsEndpoint } : {}),
-    ...(options.dynamoEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint } : {}),
-    // Emulators check no credentials, but the SDK will not sign without some.
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    MARKET_RESOURCE_PREFIX: options.config.MARKET_RESOURCE_PREFIX,
-    WORKER_ID: `worker-${i + 1}`,
-    WORKER_EXPERTS_DIR: options.expertsDir,
-    WORKER_GATEWAY_ADDRESS: options.gatewayAddress,
-    WORKER_TRUSTED_SENDERS: options.trustedSenders.join(","),
-    WORKER_RELOAD_MS: "2000",
-    WORKER_PREFER_CUDA: "false",
-    MARKET_LOG_LEVEL: options.config.MARKET_LOG_LEVEL,
-  });
+  // An allow-listed environment: no secret of the market reaches a process that loads miners' models.
+  const env = (i: number) =>
+    workerEnv({
+      parent: process.env,
+      workerId: `worker-${i + 1}`,
+      region: options.config.AWS_REGION,
+      resourcePrefix: options.config.MARKET_RESOURCE_PREFIX,
+      logLevel: options.config.MARKET_LOG_LEVEL,
+      expertsDir: options.expertsDir,
+      gatewayAddress: options.gatewayAddress,
+      trustedSenders: options.trustedSenders,
+      sqsEndpoint: options.sqsEndpoint,
+      dynamoEndpoint: options.dynamoEndpoint,
+      emulatedOnly: options.emulatedOnly,
+    });
   const supervisor: Supervisor = supervise(
     Array.from({ length: options.count }, (_, i) => ({
       name: `worker-${i + 1}`,

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { workerEnv } from "./worker-env.ts";
+
+const base = {
+  workerId: "worker-1",
+  region: "us-east-1",
+  resourcePrefix: "market-local-",
+  logLevel: "info",
+  expertsDir: "/data/experts",
+  gatewayAddress: "5Gateway",
+  trustedSenders: ["5Gateway", "5Validator"],
+  sqsEndpoint: "http://127.0.0.1:1",
+  dynamoEndpoint: "http://127.0.0.1:2",
+};
+
+const parent = {
+  PATH: "/usr/bin",
+  HOME: "/home/me",
+  MARKET_ADMIN_TOKEN: "admin-secret-0123456789",
+  MARKET_GATEWAY_MNEMONIC: "gateway secret words",
+  MARKET_VALIDATOR_MNEMONIC: "validator secret words",
+  GITHUB_TOKEN: "ghp_unrelated",
+  NODE_OPTIONS: "--require ./evil.cjs",
+  AWS_ACCESS_KEY_ID: "AKIAREAL",
+  AWS_SECRET_ACCESS_KEY: "real-aws-secret",
+  WORKER_BATCH_MAX: "16",
+};
+
+describe("worker environment", () => {
+  it("carries no secret of the market and nothing outside the allow-list", () => {
+    const env = workerEnv({ ...base, parent, emulatedOnly: true });
+    const values = Object.values(env).join("\n");
+    for (const secret of [
+      "admin-secret-0123456789",
+      "gateway secret words",
+      "validator secret words",
+      "ghp_unrelated",
+      "real-aws-secret",
+      "evil",
+    ])
+      expect(values).not.toContain(secret);
+    expect(Object.keys(env).filter((k) => k.startsWith("MARKET_"))).toEqual([
+      "MARKET_RESOURCE_PREFIX",
+      "MARKET_LOG_LEVEL",
+    ]);
+    expect(env).toMatchObject({
+      PATH: "/usr/bin",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:1",
+      WORKER_BATCH_MAX: "16",
+      WORKER_ID: "worker-1",
+      WORKER_EXIT_ON_STDIN_EOF: "true",
+    });
+  });
+
+  it("passes the AWS credentials only when a real service is used", () => {
+    const env = workerEnv({ ...base, sqsEndpoint: undefined, parent, emulatedOnly: false });
+    expect(env.AWS_SECRET_ACCESS_KEY).toBe("real-aws-secret");
+    expect(env.AWS_ENDPOINT_URL_SQS).toBeUndefined();
+    expect(env.MARKET_ADMIN_TOKEN).toBeUndefined();
+  });
+});
