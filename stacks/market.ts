@@ -217,7 +217,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     };
     // The settler captures each query within seconds of its last answer, polled or not (functions/settler).
     const settler = startSettlerLoop(deps, dataPlane.settleQueue);
-    stops.push(() => settler.stop());
+    stops.push(["settler", () => settler.stop()]);
     const beforeRelease = keepAnsweredHolds({ ...dataPlane, logger: deps.logger });
     const sweepTimer = setInterval(() => {
       dataPlane.ledger
