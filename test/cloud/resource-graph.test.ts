@@ -103,7 +103,10 @@ describe("production", () => {
 
   it("gives each principal exactly the actions its code calls, on exactly its resources", () => {
     const g = prod.graph;
-    const bucketObjects = `${resolve(g.one("sst:aws:Bucket", "ModelStore").instance.arn)}/*`;
+    const bucket = resolve(g.one("sst:aws:Bucket", "ModelStore").instance.arn);
+    // The functions read only the expert directory; the workers also the models (by sha256).
+    const directory = `${bucket}/directory/*`;
+    const models = `${bucket}/models/*`;
     expect(grants(functionStatements(g, "Api"))).toEqual(
       expected([
         [ddb("DeleteItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "keys")]],
@@ -112,6 +115,7 @@ describe("production", () => {
         [ddb("GetItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
         [SEND, [queue(S, "jobs")]],
         [["ssm:GetParameters"], [parameter(S, "MarketAdminToken"), parameter(S, "MarketGatewayMnemonic")]],
+        [["s3:GetObject"], [directory]],
         [LOGS, [lambdaLogs(S, "api")]],
       ]),
     );
@@ -122,21 +126,29 @@ describe("production", () => {
         [SEND, [queue(S, "jobs")]],
         [["sqs:SendMessage"], [queue(S, "validator-failures")]],
         [["ssm:GetParameters"], [parameter(S, "MarketValidatorMnemonic")]],
-        [["s3:GetObject"], [bucketObjects]],
+        [["s3:GetObject"], [directory]],
         [LOGS, [lambdaLogs(S, "validator")]],
       ]),
     );
     expect(grants(functionStatements(g, "HoldSweeper"))).toEqual(
       expected([
         [LEDGER_ALL, [table(S, "ledger"), gsi(S, "ledger")]],
+        [ddb("BatchGetItem", "GetItem"), [table(S, "jobs")]],
+        [SEND, [queue(S, "settle")]],
         [LOGS, [lambdaLogs(S, "sweeper")]],
       ]),
     );
     expect(grants(functionStatements(g, "SettleSubscriber"))).toEqual(
       expected([
-        [ddb("BatchGetItem", "GetItem", "Query", "UpdateItem"), [table(S, "jobs"), gsi(S, "jobs")]],
+        [ddb("BatchGetItem", "GetItem", "UpdateItem"), [table(S, "jobs")]],
         [ddb("BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "ledger"), gsi(S, "ledger")]],
-        [[...CONSUME, "sqs:GetQueueAttributes"], [queue(S, "settle")]],
+        [ddb("GetItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
+        [
+          ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+          [queue(S, "settle")],
+        ],
+        [["ssm:GetParameters"], [parameter(S, "MarketGatewayMnemonic")]],
+        [["s3:GetObject"], [directory]],
         [LOGS, [lambdaLogs(S, "settler")]],
       ]),
     );
@@ -145,7 +157,7 @@ describe("production", () => {
         [CONSUME, [queue(S, "jobs")]],
         [SEND, [queue(S, "jobs-dlq"), queue(S, "settle")]],
         [ddb("GetItem", "UpdateItem"), [table(S, "jobs")]],
-        [["s3:GetObject"], [bucketObjects]],
+        [["s3:GetObject"], [directory, models]],
       ]),
     );
     const repository = String(resolve(g.one("aws:ecr:Repository", "GpuWorkerRepository").instance.arn));
@@ -215,6 +227,11 @@ describe("production", () => {
     expect(JSON.parse(environmentOf(g.one("sst:aws:Function", "Validator")).MARKET_SECRET_PARAMETERS ?? "")).toEqual({
       MARKET_VALIDATOR_MNEMONIC: "/intelligence-market/production/MarketValidatorMnemonic",
     });
+    // The settler signs receipts: the gateway mnemonic, never the admin token.
+    expect(
+      JSON.parse(environmentOf(g.one("sst:aws:Function", "SettleSubscriber")).MARKET_SECRET_PARAMETERS ?? ""),
+    ).toEqual({ MARKET_GATEWAY_MNEMONIC: "/intelligence-market/production/MarketGatewayMnemonic" });
+    expect(environmentOf(g.one("sst:aws:Function", "HoldSweeper")).MARKET_SECRET_PARAMETERS).toBeUndefined();
     for (const p of g.byType("aws:ssm:Parameter")) {
       expect(p.args.type).toBe("SecureString");
       expect(resolve(p.args.value)).toBe(`${SECRET_MARK}${p.name.replace(/Parameter$/, "")}`);
@@ -229,13 +246,19 @@ describe("production", () => {
     ).toEqual(["MarketAdminToken", "MarketExpertHotkeys", "MarketGatewayMnemonic", "MarketValidatorMnemonic"]);
   });
 
-  it("sets the stage's netuid and chain on the functions, and runs Node 22", () => {
-    for (const name of ["Api", "Validator"]) {
+  it("sets the stage's netuid, chain, model store and validator on the functions and workers, and runs Node 22", () => {
+    const bucketName = resolve(prod.graph.one("sst:aws:Bucket", "ModelStore").instance.name);
+    for (const name of ["Api", "Validator", "SettleSubscriber"]) {
       const env = environmentOf(prod.graph.one("sst:aws:Function", name));
       expect(env.MARKET_NETUID).toBe("42");
       expect(env.MARKET_CHAIN_URL).toBe("wss://entrypoint-finney.opentensor.ai:443");
       expect(env.MARKET_RESOURCE_PREFIX).toBe(prefix(S));
+      expect(env.MARKET_MODEL_BUCKET, name).toBe(bucketName);
     }
+    for (const name of ["Api", "SettleSubscriber"])
+      expect(environmentOf(prod.graph.one("sst:aws:Function", name)).MARKET_VALIDATOR_HOTKEY, name).toBe(HOTKEY);
+    // Workers run validation jobs only from a trusted sender: the stage's validator.
+    expect(containerOf(prod.graph).environment).toContainEqual({ name: "WORKER_TRUSTED_SENDERS", value: HOTKEY });
     for (const fn of prod.graph.byType("sst:aws:Function")) expect(fn.args.runtime, fn.name).toBe("nodejs22.x");
     const dockerfile = readFileSync(join(ROOT, "gpu-workers/Dockerfile"), "utf8");
     const nodeImages = [...dockerfile.matchAll(/^FROM\s+(?:--platform=\S+\s+)?node:(\d+)/gm)].map((m) => Number(m[1]));
