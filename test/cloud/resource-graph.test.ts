@@ -2,17 +2,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { CONFIG, type Evaluated, evaluateStack, ROOT, type SstConfig, workerContainer } from "./stack.ts";
 import {
-  ACCOUNT,
-  type Graph,
-  installStandIns,
-  REGION,
-  type Recorded,
-  resolve,
-  SECRET_MARK,
-  type Statement,
-} from "./stand-ins.ts";
+  CONFIG,
+  type Evaluated,
+  evaluateStack,
+  functionStatements,
+  ROOT,
+  type SstConfig,
+  statementsOfRole,
+  workerContainer,
+} from "./stack.ts";
+import { ACCOUNT, installStandIns, REGION, type Recorded, resolve, SECRET_MARK, type Statement } from "./stand-ins.ts";
 
 /**
  * The cloud stack's resource graph, evaluated from `sst.config.ts` and `infra/` with recording stand-ins for SST's
@@ -40,24 +40,6 @@ const parameter = (stage: string, name: string) =>
   `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/intelligence-market/${stage}/${name}`;
 const lambdaLogs = (stage: string, fn: string) =>
   `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${prefix(stage)}${fn}:*`;
-
-function statementsOfRole(role: Recorded): Statement[] {
-  const policies = resolve(role.args.inlinePolicies) as { policy: string }[] | undefined;
-  return (policies ?? []).flatMap((p) => (JSON.parse(p.policy) as { Statement: Statement[] }).Statement);
-}
-
-function roleByArn(graph: Graph, arn: unknown): Recorded {
-  const role = graph.byType("aws:iam:Role").find((r) => resolve(r.instance.arn) === resolve(arn));
-  if (!role) throw new Error(`no role with arn ${String(resolve(arn))}`);
-  return role;
-}
-
-function functionStatements(graph: Graph, name: string): Statement[] {
-  const fn = graph.one("sst:aws:Function", name);
-  const implicit = (fn.instance as unknown as { implicit: Statement[] }).implicit;
-  const own = fn.args.role === undefined ? [] : statementsOfRole(roleByArn(graph, fn.args.role));
-  return [...own, ...implicit];
-}
 
 /** "action resource" pairs, the unit least privilege is judged in. */
 function grants(statements: readonly Statement[]): string[] {
