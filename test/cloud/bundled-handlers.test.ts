@@ -468,6 +468,26 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
 
   it("every principal made its calls within its grants, and the published directory is what the functions read", async () => {
     expect(front.denials).toEqual([]);
+    // The check is real: what a role does not allow is refused as AWS refuses it.
+    const as = (principal: string) => ({
+      endpoint: front.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: principal, secretAccessKey: "x" },
+    });
+    const apiSsm = new SSMClient(as("Api"));
+    const validatorParameter = secretParameters(stack.graph).find((p) => p.secret === "MarketValidatorMnemonic");
+    await expect(
+      apiSsm.send(new GetParametersCommand({ Names: [validatorParameter?.name ?? ""], WithDecryption: true })),
+    ).rejects.toThrow(/not authorized to perform: ssm:GetParameters/);
+    apiSsm.destroy();
+    const workerDb = createDynamoDocumentClient(createDynamoClient({ ...as("GpuTaskRole"), maxAttempts: 1 }));
+    const workerLedger = new DynamoLedger({ db: workerDb, table: physicalName(prefix, LEDGER_TABLE.name) });
+    await expect(workerLedger.getAccount("anyone")).rejects.toThrow(/not authorized to perform: dynamodb:GetItem/);
+    workerDb.destroy();
+    expect(front.denials.map((d) => `${d.principal} ${d.action}`)).toEqual([
+      "Api ssm:GetParameters",
+      "GpuTaskRole dynamodb:GetItem",
+    ]);
     // Each function read its own secrets from SSM, and only those (checked per call by the front).
     const read = [...front.allowed].filter((a) => a.includes(" ssm:GetParameters ")).map((a) => a.split(" ")[0]);
     expect(new Set(read)).toEqual(new Set(["Api", "Validator", "SettleSubscriber", "GpuTaskExecutionRole"]));
