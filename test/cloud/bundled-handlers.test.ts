@@ -75,6 +75,8 @@ import { parseDockerfile, type RunningImage, readDockerfile, runImage, stageImag
 
 const REPO = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 const STAGE = "cloudtest";
+/** The stage's price of a digit answer (core's default is 1000): what a query then costs proves it reached the API. */
+const DIGIT_PRICE = 1500;
 
 /** The Lambda functions infra declares, by their SST names. */
 const FUNCTIONS = ["Api", "Validator", "HoldSweeper", "SettleSubscriber"] as const;
@@ -189,6 +191,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       chainUrl: rpc.url,
       validatorHotkey: validator().address,
       gpu: { enabled: true },
+      prices: { digits: DIGIT_PRICE },
     });
     vi.unstubAllEnvs();
     const api = functionSpec(stack.graph, "Api").environment;
@@ -388,6 +391,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       const result = answer.data;
       expect((result.output as { probs: number[] }).probs).toHaveLength(10);
       expect(result.experts).toHaveLength(2);
+      expect(result.cost).toBe(2 * DIGIT_PRICE);
       for (const e of result.experts) expect(digitHotkeys.has(e.hotkey)).toBe(true);
       const verdict = await client.verifyReceipt(result.receipt, result.output);
       expect(verdict.ok && verdict.data.valid).toBe(true);
@@ -411,7 +415,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       ).catch((error: unknown) => {
         throw new Error(`${String(error)}\n--- settler ---\n${settler.logs().slice(-3000)}`);
       });
-      expect(captured.captureAmount).toBeGreaterThan(0);
+      expect(captured.captureAmount).toBe(2 * DIGIT_PRICE);
       expect(source.settled()).toBeGreaterThan(0);
       doc.destroy();
       // The client comes back later: the settled answer, with a receipt that verifies.
