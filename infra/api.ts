@@ -1,5 +1,6 @@
 import { apiEnvironment } from "./environment";
-import { functionName, lambdaRole, onTable, readParameters, sendTo } from "./iam";
+import { functionName, lambdaRole, onTable, readObjects, readParameters, sendTo } from "./iam";
+import { modelStore } from "./models";
 import { jobs } from "./queue";
 import { secrets } from "./secrets";
 import { retentionName, stage } from "./stage";
@@ -11,7 +12,9 @@ const name = functionName("api");
  * The API's authority, from the stores it holds (functions/market/stores.ts) and the calls its routes make: keys
  * (create with rollback, look up, revoke), the ledger (accounts, holds, captures, shares: every ledger command),
  * jobs + requests on the jobs table (no Query: the API fetches its jobs by id), scores read-only (router, weights,
- * submissions), and sending jobs. It cannot receive or delete jobs, write scores or read the validator's mnemonic.
+ * submissions), sending jobs, and reading the expert directory (functions/market/cloud.ts). The shared per-key rate
+ * limit (adapters/tables/rate-limits.ts) is one UpdateItem on the ledger table. It cannot receive or delete jobs,
+ * write scores, read a model or read the validator's mnemonic.
  */
 export const apiStatements = [
   onTable(tables.keys, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]),
@@ -33,6 +36,7 @@ export const apiStatements = [
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:Query"]),
   sendTo(jobs),
   readParameters(secrets.AdminToken.parameter, secrets.GatewayMnemonic.parameter),
+  readObjects(modelStore, ["directory"]),
 ];
 
 /** The Hono app on Lambda behind a function URL (streaming-capable, no API Gateway timeout of 29 s). */

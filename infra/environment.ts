@@ -6,12 +6,19 @@ import { stage } from "./stage";
 /**
  * The market's settings (core/config/schema.ts) as each function receives them: plain configuration only. Secrets
  * never appear here: MARKET_SECRET_PARAMETERS names the SSM parameters a function reads at cold start, and each
- * function's role may read only its own (infra/iam.ts).
+ * function's role may read only its own (infra/iam.ts). test/cloud/bundled-handlers.test.ts runs every handler with
+ * exactly these variables (plus the emulators' endpoints), so a setting missing here fails there.
  */
-const common = {
+
+/**
+ * What functions/market/cloud.ts needs in every function that builds it (API, settler, validator): the tables and
+ * queues, the chain and subnet, and the model store whose expert directory says which hotkey serves what.
+ */
+const market = {
   MARKET_RESOURCE_PREFIX: resourcePrefix,
   MARKET_CHAIN_URL: stage.chainUrl,
   MARKET_NETUID: String(stage.netuid),
+  MARKET_MODEL_BUCKET: modelStore.name,
 };
 
 /** Per-task prices as JSON (task id -> micro-credits), only when the stage overrides core's defaults. */
@@ -19,7 +26,7 @@ const prices: Record<string, string> =
   Object.keys(stage.prices).length > 0 ? { MARKET_TASK_PRICES: JSON.stringify(stage.prices) } : {};
 
 export const apiEnvironment = {
-  ...common,
+  ...market,
   ...prices,
   MARKET_VALIDATOR_HOTKEY: stage.validatorHotkey,
   MARKET_PLATFORM_CUT_BPS: String(stage.platformCutBps),
@@ -30,14 +37,21 @@ export const apiEnvironment = {
 };
 
 export const validatorEnvironment = {
-  ...common,
-  MARKET_MODEL_BUCKET: modelStore.name,
+  ...market,
   MARKET_SECRET_PARAMETERS: secretParameterNames(["ValidatorMnemonic"]),
 };
 
+/** The sweeper builds only the stores (functions/api/sweeper.ts): no chain, no secret. */
 export const sweeperEnvironment = { MARKET_RESOURCE_PREFIX: resourcePrefix };
 
+/**
+ * The settler builds the same market as the API (functions/settler/lambda.ts): it signs receipts with the gateway
+ * hotkey and splits fees by the validator's weights on chain, so it needs both, and the platform's cut. It never
+ * sees the admin token.
+ */
 export const settlerEnvironment = {
-  MARKET_RESOURCE_PREFIX: resourcePrefix,
+  ...market,
+  MARKET_VALIDATOR_HOTKEY: stage.validatorHotkey,
   MARKET_PLATFORM_CUT_BPS: String(stage.platformCutBps),
+  MARKET_SECRET_PARAMETERS: secretParameterNames(["GatewayMnemonic"]),
 };

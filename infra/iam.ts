@@ -44,7 +44,15 @@ export const readParameters = (...parameters: HasArn[]) =>
     parameters.map((p) => p.arn),
   );
 
-export const readObjects = (bucket: HasArn) => allow(["s3:GetObject"], [$interpolate`${bucket.arn}/*`]);
+/**
+ * Reading objects of the model store under some of its prefixes (core/experts/directory.ts: `directory/experts.json`
+ * and `models/<sha256>.onnx`). s3:GetObject also authorizes HeadObject (S3ModelStore.has).
+ */
+export const readObjects = (bucket: HasArn, prefixes: readonly ("directory" | "models")[]) =>
+  allow(
+    ["s3:GetObject"],
+    prefixes.map((prefix) => $interpolate`${bucket.arn}/${prefix}/*`),
+  );
 
 const account = aws.getCallerIdentityOutput({}).accountId;
 const region = aws.getRegionOutput({}).region;

@@ -1,26 +1,11 @@
-import { JOBS_DLQ, JOBS_QUEUE, type QueueDefinition } from "./definitions";
+import { JOBS_DLQ, JOBS_QUEUE, type QueueDefinition, SETTLE_DLQ, SETTLE_QUEUE } from "./definitions";
 import { resourceName } from "./naming";
 
 /**
- * The settle queue: a worker's last answer of a query sends the request id here and the settler Lambda captures the
- * charge. Its definition belongs in infra/definitions.ts beside JOBS_QUEUE (another branch adds it there as
- * `settle` / `settle-dlq`); it is spelled here with the same logical names until then.
+ * The queues, from the same definitions `npm start` creates its emulated queues from (infra/definitions.ts): jobs
+ * for the GPU workers, settle notices for the settler (a worker's last answer of a query sends the request id; the
+ * settler captures the charge), each with its dead-letter queue.
  */
-export const SETTLE_DLQ: QueueDefinition = {
-  name: "settle-dlq",
-  visibilityTimeoutSeconds: 30,
-  receiveWaitSeconds: 20,
-  retentionSeconds: 14 * 24 * 3600,
-};
-export const SETTLE_QUEUE: QueueDefinition = {
-  name: "settle",
-  // Longer than the settler's timeout (Lambda's SQS rule: visibility >= function timeout).
-  visibilityTimeoutSeconds: 60,
-  receiveWaitSeconds: 20,
-  retentionSeconds: 4 * 24 * 3600,
-  deadLetter: { name: "settle-dlq", maxReceiveCount: 5 },
-};
-
 function deadLetterQueue(id: string, def: QueueDefinition) {
   return new sst.aws.Queue(id, {
     transform: { queue: { name: resourceName(def.name), messageRetentionSeconds: def.retentionSeconds } },

@@ -1,19 +1,28 @@
+import { SETTLE_QUEUE } from "./definitions";
 import { settlerEnvironment } from "./environment";
-import { functionName, lambdaRole, onTable } from "./iam";
+import { allow, functionName, lambdaRole, onTable, readObjects, readParameters } from "./iam";
+import { modelStore } from "./models";
 import { settle } from "./queue";
+import { secrets } from "./secrets";
 import { retentionName, stage } from "./stage";
 import { tables } from "./tables";
 
 const name = functionName("settler");
 
 /**
- * The settler (functions/settler/lambda.handler, another branch's code): consumes the settle queue and captures a
- * query's charge once its last answer is in. It reads and writes the jobs table (requests, jobs by request on
- * gsi1) and the ledger (capture or release the hold, credit the experts' shares). The queue actions are what
- * Lambda's event source mapping calls with the function's role (SST's own subscriber grants the same set).
+ * The settler (functions/settler/lambda.handler): consumes the settle queue and captures a query's charge once its
+ * last answer is in (functions/api/flow/settle.ts). What that calls:
+ * - jobs table: the request (GetItem, its settle mark UpdateItem), its jobs by id (BatchGetItem), expiring or
+ *   cancelling the open ones (UpdateItem); never the index;
+ * - ledger: capture or release the hold and credit the experts' shares (Get/Put/Update; BatchGetItem when a busy
+ *   account's applied markers are pruned, adapters/tables/ledger-items.ts getItems; Query on gsi1);
+ * - scores: the validator's weights the fee is split by (GetItem/Query, through the expert directory);
+ * - the expert directory in the model store, the gateway mnemonic that signs receipts;
+ * - the settle queue: what Lambda's event source mapping calls with the function's role (receive, delete the
+ *   batch's successes, extend visibility, read the queue's attributes).
  */
 export const settlerStatements = [
-  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchGetItem"]),
+  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"]),
   onTable(tables.ledger, [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -21,17 +30,13 @@ export const settlerStatements = [
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
   ]),
-  {
-    Effect: "Allow" as const,
-    Action: [
-      "sqs:ChangeMessageVisibility",
-      "sqs:DeleteMessage",
-      "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
-      "sqs:ReceiveMessage",
-    ],
-    Resource: [settle.arn],
-  },
+  onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:Query"]),
+  allow(
+    ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+    [settle.arn],
+  ),
+  readParameters(secrets.GatewayMnemonic.parameter),
+  readObjects(modelStore, ["directory"]),
 ];
 
 /** Given as `role`, so SST attaches no permission of its own: this list is the settler's whole authority. */
@@ -40,7 +45,9 @@ export const settlerSubscriber = settle.subscribe(
     name,
     handler: "functions/settler/lambda.handler",
     runtime: "nodejs22.x",
-    timeout: "30 seconds",
+    // Lambda requires the queue's visibility timeout to be at least the function's timeout: tied to the definition.
+    timeout: `${SETTLE_QUEUE.visibilityTimeoutSeconds} seconds`,
+    memory: "1024 MB",
     role: lambdaRole("Settler", name, settlerStatements).arn,
     environment: settlerEnvironment,
     logging: { retention: retentionName(stage.logRetentionDays) },

@@ -1,5 +1,6 @@
 import { sweeperEnvironment } from "./environment";
-import { functionName, lambdaRole, onTable } from "./iam";
+import { functionName, lambdaRole, onTable, sendTo } from "./iam";
+import { settle } from "./queue";
 import { retentionName, stage } from "./stage";
 import { tables } from "./tables";
 
@@ -7,7 +8,9 @@ const name = functionName("sweeper");
 
 /**
  * DynamoLedger.sweepHolds: queries the open-hold shards on gsi1, re-reads holds, applies or cancels them (update),
- * writes the resulting entries (put) and forgets refused pending holds (delete). The ledger table only.
+ * writes the resulting entries (put) and forgets refused pending holds (delete). Before releasing an expired hold
+ * it reads the hold's request and its jobs (functions/settler/settler.ts keepAnsweredHolds: GetItem, BatchGetItem
+ * on the jobs table) and, when an answer is in, hands the request to the settler (SendMessage on the settle queue).
  */
 export const sweeperStatements = [
   onTable(tables.ledger, [
@@ -18,6 +21,8 @@ export const sweeperStatements = [
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
   ]),
+  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:BatchGetItem"]),
+  sendTo(settle),
 ];
 
 export const sweeperFunction = new sst.aws.Function("HoldSweeper", {

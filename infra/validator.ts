@@ -11,7 +11,8 @@ const name = functionName("validator");
 /**
  * The validator's authority (functions/validator): jobs on the jobs table (create, read one or many, expire a
  * late one; it never queries the index), scores read and written (EMA, router, the per-epoch submission claim),
- * sending validation jobs, its own mnemonic, reading models and the directory, and reporting its own failure.
+ * sending validation jobs, its own mnemonic, reading the expert directory (the workers, not the validator, load
+ * models), and reporting its own failure.
  * No keys, no ledger: validation queries are free.
  */
 export const validatorStatements = [
@@ -19,7 +20,7 @@ export const validatorStatements = [
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
   sendTo(jobs),
   readParameters(secrets.ValidatorMnemonic.parameter),
-  readObjects(modelStore),
+  readObjects(modelStore, ["directory"]),
   // Lambda's async-invoke failure destination is written with the function's own role.
   { Effect: "Allow" as const, Action: ["sqs:SendMessage"], Resource: [validatorFailures.arn] },
 ];

@@ -1,4 +1,4 @@
-import { JOBS_QUEUE } from "./definitions";
+import { JOBS_QUEUE, SETTLE_QUEUE } from "./definitions";
 import { allow, onTable, policyDocument, readObjects, readParameters, sendTo } from "./iam";
 import { modelStore } from "./models";
 import { resourcePrefix } from "./naming";
@@ -132,7 +132,7 @@ function gpuWorkers() {
     allow(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], [jobs.arn]),
     sendTo(jobsDlq, settle),
     onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:UpdateItem"]),
-    readObjects(modelStore),
+    readObjects(modelStore, ["directory", "models"]),
   ];
   const taskRole = new aws.iam.Role("GpuTaskRole", {
     assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ecs-tasks.amazonaws.com" }),
@@ -155,6 +155,12 @@ function gpuWorkers() {
   const environment = {
     MARKET_RESOURCE_PREFIX: resourcePrefix,
     MARKET_MODEL_BUCKET: modelStore.name,
+    // Validation jobs must carry a signature by a trusted sender (gpu-workers/job-handler.ts): without the
+    // validator's hotkey here no validation job would run and every expert would score 0.
+    WORKER_TRUSTED_SENDERS: stage.validatorHotkey,
+    // The settle queue's logical name (the worker's default is the same definition; spelled out so the task
+    // definition shows where notices go). Physical name: MARKET_RESOURCE_PREFIX + this.
+    WORKER_SETTLE_QUEUE_NAME: SETTLE_QUEUE.name,
     AWS_REGION: region,
     WORKER_MAX_RECEIVES: String(JOBS_QUEUE.deadLetter?.maxReceiveCount ?? 5),
     WORKER_METRICS_HOST: "127.0.0.1",

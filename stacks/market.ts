@@ -205,7 +205,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       requests: dataPlane.requests,
       jobs: dataPlane.jobs,
       queue: dataPlane.queue,
-      tasks: taskCatalog(registry),
+      tasks: taskCatalog(registry, config.MARKET_TASK_PRICES),
       router: marketRouter({ registry, directory, scores: dataPlane.scores }),
       directory,
       gatewaySigner: chain.gateway,

@@ -65,6 +65,22 @@ export const MarketConfig = z.object({
   /** The validator's public ss58 hotkey, for parts that read its weights but must not hold its secret (the API). */
   MARKET_VALIDATOR_HOTKEY: z.string().min(40).max(60).optional(),
   MARKET_GATEWAY_MNEMONIC: z.string().min(1).optional(),
+  /**
+   * Per-task price of one expert answer in micro-credits, as JSON (`{"digits":1500}`): the deployed stage's
+   * `prices` (infra/stage.ts). Tasks not listed keep their price in core/tasks.
+   */
+  MARKET_TASK_PRICES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^[a-z0-9-]{1,40}$/), z.number().int().min(1).max(1e12)))
+    .optional(),
 });
 export type MarketConfig = z.infer<typeof MarketConfig>;
 

@@ -17,7 +17,7 @@ if (!m.config.MARKET_ADMIN_TOKEN) throw new Error("MARKET_ADMIN_TOKEN is require
 if (!m.gateway) throw new Error("the API needs the gateway hotkey");
 export const app = createApp({
   ...m.stores,
-  tasks: taskCatalog(m.registry),
+  tasks: taskCatalog(m.registry, m.config.MARKET_TASK_PRICES),
   router: marketRouter({ registry: m.registry, directory: m.directory, scores: m.stores.scores }),
   directory: m.directory,
   gatewaySigner: m.gateway,

@@ -2,8 +2,14 @@ import { z } from "zod";
 import type { TaskRegistry } from "../../core/tasks/registry.ts";
 import type { CatalogTask, TaskCatalog, Validation } from "../api/deps.ts";
 
-/** The task registry as the API sees it: JSON Schemas for the docs, validation with zod paths, combination. */
-export function taskCatalog(registry: TaskRegistry): TaskCatalog {
+/**
+ * The task registry as the API sees it: JSON Schemas for the docs, validation with zod paths, combination. `prices`
+ * (MARKET_TASK_PRICES, a stage's `prices`) overrides a task's price per answer; a price for a task the registry does
+ * not have is a typo that would otherwise leave the default price in force, so it stops the boot.
+ */
+export function taskCatalog(registry: TaskRegistry, prices: Readonly<Record<string, number>> = {}): TaskCatalog {
+  const unknown = Object.keys(prices).filter((id) => !registry.get(id));
+  if (unknown.length > 0) throw new Error(`MARKET_TASK_PRICES names unknown tasks: ${unknown.join(", ")}`);
   const entries = registry.ids().flatMap((id): CatalogTask[] => {
     const task = registry.get(id);
     if (!task) return [];
@@ -13,7 +19,7 @@ export function taskCatalog(registry: TaskRegistry): TaskCatalog {
         description: task.description,
         inputJsonSchema: z.toJSONSchema(task.inputSchema, { unrepresentable: "any" }) as Record<string, unknown>,
         outputJsonSchema: z.toJSONSchema(task.outputSchema, { unrepresentable: "any" }) as Record<string, unknown>,
-        pricePerAnswer: task.pricePerAnswer,
+        pricePerAnswer: prices[id] ?? task.pricePerAnswer,
       },
     ];
   });

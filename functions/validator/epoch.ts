@@ -37,20 +37,19 @@ export interface EpochReport {
  */
 export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochReport> {
   const { chain, netuid, log } = deps;
-  const [epoch, hp, metagraph] = await Promise.all([
-    chain.epochIndex(netuid),
-    chain.hyperparams(netuid),
-    chain.metagraph(netuid),
-  ]);
+  const epoch = await chain.epochIndex(netuid);
   try {
     await checkReveals(deps, epoch);
   } catch (error) {
     // Watching old reveals must never cost this epoch its weights.
     log.warn("could not check earlier timelocked reveals", { error });
   }
+  // Checked before the metagraph is read: the cloud ticks every 2 minutes and almost every tick ends here, and a
+  // metagraph read of a large subnet is the costliest call a tick would otherwise make.
   if (await deps.scores.submission(netuid, epoch)) {
     return { epoch, skipped: "weights already submitted this epoch", scores: [], submission: null };
   }
+  const [hp, metagraph] = await Promise.all([chain.hyperparams(netuid), chain.metagraph(netuid)]);
   const myUid = metagraph.hotkeys.indexOf(deps.signer.address);
   if (myUid < 0)
     return { epoch, skipped: "validator hotkey is not registered on the subnet", scores: [], submission: null };

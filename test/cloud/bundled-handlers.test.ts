@@ -1,14 +1,22 @@
 /**
- * The deployed handlers, built exactly as SST's Node builder builds them (test/cloud/sst-bundle.ts) into empty
- * folders with only their copyFiles, and run from there as Lambda runs them (test/cloud/lambda-host.ts), with only
- * the environment infra declares for them (test/cloud/handler-contract.ts) plus the emulators' endpoints: fauxqs
- * (SQS and S3: the model store bucket) and dynalite. The GPU worker runs from the image's file layout
- * (gpu-workers/Dockerfile) with its task definition's environment, and takes its experts from the bucket.
- *
- * The API and the validator talk to the chain with the subtensor adapter over WebSocket (MARKET_CHAIN_URL), so
- * their parts need the devnet served over JSON-RPC: `startDevnetRpc` (adapters/chain/devnet/rpc/, issue 14). Until
- * that module is on this branch those two tests are reported as skipped with "[needs startDevnetRpc]" in their
- * names and a warning; nothing in them is faked.
+ * The deployed stack, run on this machine as close to `sst deploy` as it gets without AWS:
+ * - the stack is evaluated from `sst.config.ts` + `infra/` (test/cloud/stack.ts) for a stage whose config file
+ *   points at the devnet, and every handler is built from what infra declares for it (handler path, copyFiles) the
+ *   way SST's Node builder builds it (sst-bundle.ts), into an empty folder, and run from there as Lambda runs it
+ *   (lambda-host.ts) with exactly the environment infra declares: nothing is hand-written beside infra, so the two
+ *   cannot drift. Only AWS's endpoints are added on top.
+ * - secrets arrive as deployed: the functions read the SSM parameters named by MARKET_SECRET_PARAMETERS through
+ *   @aws-sdk/client-ssm, and the worker's hotkeys are resolved from SSM the way the ECS agent resolves the task
+ *   definition's `secrets`.
+ * - every AWS call goes through aws-front.ts with the principal's own credentials and is checked against the IAM
+ *   statements infra gives that principal (a missing grant is an AccessDenied, as on AWS), then served by fauxqs
+ *   (SQS, S3), dynalite (DynamoDB) or the SSM endpoint holding infra's parameters.
+ * - the chain is the devnet served over Substrate JSON-RPC (adapters/chain/devnet/rpc): the functions reach it with
+ *   the subtensor adapter over WebSocket at the stage's `chainUrl`, as they would reach a Bittensor node.
+ * - the GPU worker runs from the image's file layout (gpu-workers/Dockerfile) with the task definition's
+ *   environment, and takes its experts from the model store the operator published to.
+ * - the settler is fed by an event source mapping stand-in: SQS events received from the settle queue with the
+ *   settler's own role, failures reported per item left for redelivery.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -17,7 +25,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { mnemonicGenerate } from "@polkadot/util-crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createDynamoClient,
   createDynamoDocumentClient,
@@ -25,132 +41,118 @@ import {
   createSqsClient,
   emulatorClientOptions,
 } from "../../adapters/aws/clients.ts";
-import { SECRET_LINKS } from "../../adapters/aws/sst-link.ts";
+import { startDevnetRpc } from "../../adapters/chain/devnet/rpc/index.ts";
 import { identityReady, signerFromUri } from "../../adapters/identity/sr25519.ts";
 import { silentLogger } from "../../adapters/log/logger.ts";
 import { publishExperts, readDirectory } from "../../adapters/model-store/directory.ts";
 import { S3ModelStore } from "../../adapters/model-store/s3.ts";
 import { ensureQueues } from "../../adapters/queue/ensure.ts";
-import { SqsJobQueue } from "../../adapters/queue/sqs.ts";
 import { ensureTables } from "../../adapters/tables/ensure.ts";
-import { DynamoJobStore } from "../../adapters/tables/jobs.ts";
 import { DynamoLedger } from "../../adapters/tables/ledger.ts";
 import { ensureExperts } from "../../cli/experts.ts";
 import { readManifestModel } from "../../cli/experts-publish.ts";
 import { createMarketClient } from "../../client/client.ts";
 import { parseConfig } from "../../core/config/schema.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
-import { makeJob, waitFor } from "../../gpu-workers/testing/jobs.ts";
-import {
-  JOBS_DLQ,
-  JOBS_QUEUE,
-  JOBS_TABLE,
-  LEDGER_TABLE,
-  physicalName,
-  QUEUES,
-  TABLES,
-} from "../../infra/definitions.ts";
+import { waitFor } from "../../gpu-workers/testing/jobs.ts";
+import { LEDGER_TABLE, physicalName, QUEUES, SETTLE_QUEUE, TABLES } from "../../infra/definitions.ts";
 import { type Emulators, startEmulators } from "../../stacks/ephemeral/emulators.ts";
-import { type ChainPart, DEMO_GATEWAY_URI, DEMO_VALIDATOR_URI, startChain } from "../../stacks/parts/chain.ts";
-import { API, type HandlerContract, SWEEPER, VALIDATOR, WORKER_TASK } from "./handler-contract.ts";
+import { type ChainPart, startChain } from "../../stacks/parts/chain.ts";
+import { type AwsFront, startAwsFront } from "./aws-front.ts";
 import { functionUrlEvent, type LambdaHost, SCHEDULER_EVENT, startLambdaHost } from "./lambda-host.ts";
-import { buildLikeSst, writeSstLinks } from "./sst-bundle.ts";
+import { buildLikeSst } from "./sst-bundle.ts";
+import {
+  type Evaluated,
+  evaluateStack,
+  functionSpec,
+  functionStatements,
+  roleByArn,
+  secretParameters,
+  statementsOfRole,
+  workerContainer,
+} from "./stack.ts";
 import { parseDockerfile, type RunningImage, readDockerfile, runImage, stageImage } from "./worker-image.ts";
 
 const REPO = resolve(fileURLToPath(new URL("../../", import.meta.url)));
+const STAGE = "cloudtest";
+/** The stage's price of a digit answer (core's default is 1000): what a query then costs proves it reached the API. */
+const DIGIT_PRICE = 1500;
 
-/** issue 14's JSON-RPC server for the devnet, when it is on this branch. */
-type StartDevnetRpc = (options: {
-  devnet: unknown;
-  host?: string;
-  port?: number;
-}) => Promise<{ url: string; close(): Promise<void> }>;
-async function loadDevnetRpc(): Promise<StartDevnetRpc | null> {
-  for (const file of ["index.ts", "server.ts", "rpc.ts"]) {
-    const path = join(REPO, "adapters", "chain", "devnet", "rpc", file);
-    if (!existsSync(path)) continue;
-    const mod = (await import(path)) as { startDevnetRpc?: unknown };
-    if (typeof mod.startDevnetRpc === "function") return mod.startDevnetRpc as StartDevnetRpc;
-  }
-  return null;
-}
-const startDevnetRpc = await loadDevnetRpc();
-if (!startDevnetRpc)
-  console.warn(
-    "bundled-handlers: adapters/chain/devnet/rpc (startDevnetRpc, issue 14) is not on this branch: the API and " +
-      "validator runs are SKIPPED, not passed. The integrator wires them by merging issue 14.",
-  );
-const needsRpc = startDevnetRpc ? "" : " [needs startDevnetRpc: SKIPPED until issue 14 lands]";
+/** The Lambda functions infra declares, by their SST names. */
+const FUNCTIONS = ["Api", "Validator", "HoldSweeper", "SettleSubscriber"] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
 
-const LINK_OF: Record<string, string> = Object.fromEntries(Object.entries(SECRET_LINKS).map(([l, n]) => [n, l]));
-
-/**
- * Only the declared names reach the function: settings as environment, secrets as SST-linked sst.Secrets in the
- * bundle's encrypted resource.enc (never a plain variable). A missing declared value is a test bug.
- */
-function declared(
-  contract: HandlerContract,
-  values: Record<string, string>,
-): { env: Record<string, string>; links: Record<string, unknown> } {
-  const env: Record<string, string> = {};
-  const links: Record<string, unknown> = {};
-  for (const name of [...contract.env, ...contract.secrets]) {
-    const value = values[name];
-    if (value === undefined) throw new Error(`no value for ${name}`);
-    if (!contract.secrets.includes(name)) env[name] = value;
-    else {
-      const link = LINK_OF[name];
-      if (!link) throw new Error(`secret ${name} has no sst.Secret link name (adapters/aws/sst-link.ts)`);
-      links[link] = { type: "sst.sst.Secret", value };
-    }
-  }
-  return { env, links };
-}
-
-describe("deployed handlers, bundled as SST does and run as Lambda does", () => {
-  const prefix = `cloud${Math.random().toString(36).slice(2, 7)}-`;
-  const bucket = `market-test-models-${Math.random().toString(36).slice(2, 8)}`;
+describe("the deployed stack, bundled as SST does and run as Lambda and ECS do", () => {
   const adminToken = `admin-${randomUUID()}`;
+  // Fresh mnemonics, as an operator's: against a chain URL the functions refuse the demo keys anyone can derive.
+  let gatewayMnemonic: string;
+  let validatorMnemonic: string;
+  const validator = () => signerFromUri(validatorMnemonic);
   let work: string;
   let emulators: Emulators;
-  let awsEnv: Record<string, string>;
+  let chain: ChainPart;
+  let rpc: { url: string; close(): Promise<void> };
+  let stack: Evaluated;
+  let front: AwsFront;
+  let prefix: string;
+  let bucket: string;
   let store: S3ModelStore;
   let manifests: ExpertManifest[];
+  let secretValues: string[];
   let worker: RunningImage | undefined;
   let workerPort = 0;
   const hosts: LambdaHost[] = [];
-  const gateway = () => signerFromUri(DEMO_GATEWAY_URI);
-  const validator = () => signerFromUri(DEMO_VALIDATOR_URI);
+  const bundles = new Map<FunctionName, Promise<{ dir: string; handler: string }>>();
 
-  const bundle = async (name: string, contract: HandlerContract) => {
-    const dir = join(work, "functions", name);
-    const built = await buildLikeSst({
-      handler: contract.handler,
-      repoRoot: REPO,
-      outDir: dir,
-      copyFiles: contract.copyFiles,
-    });
-    // Nothing of the repository is there but the bundle and its copyFiles.
-    const top = (await readdir(dir)).sort();
-    expect(top).toEqual(["bundle.mjs", ...new Set(contract.copyFiles.map((c) => c.to.split("/")[0] ?? ""))].sort());
-    return { dir, handler: `bundle.${built.exportName}` };
+  /** What Lambda and ECS give a principal: its role's credentials (its own key here) and the region; AWS is `front`. */
+  const awsEnv = (principal: string): Record<string, string> => ({
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: principal,
+    AWS_SECRET_ACCESS_KEY: "role-secret",
+    AWS_SESSION_TOKEN: "role-session",
+    AWS_ENDPOINT_URL_SQS: front.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: front.endpoint,
+    AWS_ENDPOINT_URL_S3: front.endpoint,
+    AWS_ENDPOINT_URL_SSM: front.endpoint,
+  });
+  const operator = () => emulatorClientOptions(emulators.sqsEndpoint);
+
+  /** Built once per function, from infra's handler and copyFiles; nothing of the repository is there but those. */
+  const bundle = (name: FunctionName) => {
+    let built = bundles.get(name);
+    if (!built) {
+      built = (async () => {
+        const spec = functionSpec(stack.graph, name);
+        const dir = join(work, "functions", name);
+        const out = await buildLikeSst({
+          handler: spec.handler,
+          repoRoot: REPO,
+          outDir: dir,
+          copyFiles: spec.copyFiles,
+        });
+        const top = (await readdir(dir)).sort();
+        const copied = spec.copyFiles.map((c) => (c.to ?? c.from).split("/")[0] ?? "");
+        expect(top).toEqual(["bundle.mjs", ...new Set(copied)].sort());
+        return { dir, handler: `bundle.${out.exportName}` };
+      })();
+      bundles.set(name, built);
+    }
+    return built;
   };
-  const host = async (name: string, contract: HandlerContract, values: Record<string, string>) => {
-    const { dir, handler } = await bundle(name, contract);
-    const { env, links } = declared(contract, values);
-    const linkEnv = await writeSstLinks(dir, links);
-    const fullEnv = {
-      ...awsEnv,
-      ...env,
-      SST_RESOURCE_App: JSON.stringify({ name: "intelligence-market", stage: "test" }),
-      ...linkEnv,
-    };
-    for (const secret of contract.secrets) expect(Object.values(fullEnv)).not.toContain(values[secret]);
+
+  /** A cold container of `name` with infra's environment (`override` only to point at an unreachable chain). */
+  const host = async (name: FunctionName, override: Record<string, string> = {}) => {
+    const spec = functionSpec(stack.graph, name);
+    expect(spec.runtime).toBe("nodejs22.x");
+    const { dir, handler } = await bundle(name);
+    const env = { ...awsEnv(name), ...spec.environment, ...override };
+    // Secrets are never in a function's environment: only parameter names are.
+    for (const value of secretValues) expect(JSON.stringify(env)).not.toContain(value);
     const h = await startLambdaHost({
       taskRoot: dir,
       handler,
-      functionName: `intelligence-market-test-${name}`,
-      env: fullEnv,
+      functionName: `intelligence-market-${STAGE}-${name}`,
+      env,
     });
     hosts.push(h);
     return h;
@@ -158,64 +160,115 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
 
   beforeAll(async () => {
     await identityReady();
+    gatewayMnemonic = mnemonicGenerate(12);
+    validatorMnemonic = mnemonicGenerate(12);
     work = await mkdtemp(join(tmpdir(), "market-cloud-"));
     emulators = await startEmulators();
-    const sqsOptions = emulatorClientOptions(emulators.sqsEndpoint);
-    const sqs = createSqsClient(sqsOptions);
-    const dynamo = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
-    // What `sst deploy` creates: the tables, the queues with their dead-letter queue, the model bucket.
-    await ensureTables(dynamo, prefix, TABLES);
-    await ensureQueues(sqs, prefix, QUEUES);
-    const s3 = createS3Client(sqsOptions);
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    sqs.destroy();
-    dynamo.destroy();
-    // The variables Lambda and ECS give every function/task: region and the role's credentials; the emulators'
-    // endpoints stand in for AWS's through the standard SDK variables.
-    awsEnv = {
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      AWS_SESSION_TOKEN: "local",
-      AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-      AWS_ENDPOINT_URL_S3: emulators.sqsEndpoint,
-    };
-
-    // The operator's step: upload the experts' models and publish the directory (`npm run market -- experts publish`).
     const cache = join(tmpdir(), "market-test-experts");
     await mkdir(cache, { recursive: true });
     manifests = await ensureExperts(cache, () => {});
+
+    // The chain: the demo subnet (this validator with a permit, every expert registered under its hotkey), served
+    // over JSON-RPC with mainnet's metadata, as a Bittensor node would serve it.
+    chain = await startChain({
+      config: parseConfig({
+        MARKET_BLOCK_MS: "100",
+        MARKET_TEMPO: "20",
+        MARKET_VALIDATOR_MNEMONIC: validatorMnemonic,
+        MARKET_GATEWAY_MNEMONIC: gatewayMnemonic,
+      }),
+      dataDir: null,
+      manifests,
+      blocks: "timer",
+      log: silentLogger,
+    });
+    if (!chain.devnet) throw new Error("the chain part runs a devnet");
+    rpc = await startDevnetRpc({ devnet: chain.devnet, host: "127.0.0.1", port: 0 });
+
+    // The stack for a stage whose config file (deploy/stages/<stage>.json) names this chain, subnet and validator.
+    stack = await evaluateStack(STAGE, {
+      netuid: chain.netuid,
+      chainUrl: rpc.url,
+      validatorHotkey: validator().address,
+      gpu: { enabled: true },
+      prices: { digits: DIGIT_PRICE },
+    });
+    vi.unstubAllEnvs();
+    const api = functionSpec(stack.graph, "Api").environment;
+    prefix = api.MARKET_RESOURCE_PREFIX ?? "";
+    bucket = api.MARKET_MODEL_BUCKET ?? "";
+    expect(prefix).toBe(`intelligence-market-${STAGE}-`);
+
+    // What `sst deploy` creates: the tables, the queues with their dead-letter queues, the model bucket (same
+    // physical names, from the same definitions).
+    const sqs = createSqsClient(operator());
+    const dynamo = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+    await ensureTables(dynamo, prefix, TABLES);
+    await ensureQueues(sqs, prefix, QUEUES);
+    const s3 = createS3Client(operator());
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    sqs.destroy();
+    dynamo.destroy();
+
+    // The operator's step (`npm run market -- experts publish`), with the operator's own credentials.
     store = new S3ModelStore(s3, bucket);
     await publishExperts(store, manifests, readManifestModel);
 
-    // The worker, from the image's layout, with the task definition's environment.
+    // `sst secret set` for each secret infra declares; the deploy copies each into its SSM parameter.
+    const hotkeys = Object.fromEntries(manifests.flatMap((m) => (m.hotkeyUri ? [[m.id, m.hotkeyUri]] : [])));
+    const set: Record<string, string> = {
+      MarketAdminToken: adminToken,
+      MarketGatewayMnemonic: gatewayMnemonic,
+      MarketValidatorMnemonic: validatorMnemonic,
+      MarketExpertHotkeys: JSON.stringify(hotkeys),
+    };
+    const parameters: Record<string, string> = {};
+    for (const p of secretParameters(stack.graph)) {
+      const value = set[p.secret];
+      if (value === undefined) throw new Error(`infra declares secret ${p.secret}, which this test does not set`);
+      parameters[p.name] = value;
+    }
+    secretValues = [adminToken, gatewayMnemonic, validatorMnemonic, ...Object.values(hotkeys)];
+    front = await startAwsFront({
+      sqsAndS3: emulators.sqsEndpoint,
+      dynamodb: emulators.dynamoEndpoint,
+      parameters,
+    });
+    for (const name of FUNCTIONS) front.grant(name, functionStatements(stack.graph, name));
+    const task = stack.graph.one("aws:ecs:TaskDefinition", "GpuWorkerTask");
+    front.grant("GpuTaskRole", statementsOfRole(roleByArn(stack.graph, task.args.taskRoleArn)));
+    front.grant("GpuTaskExecutionRole", statementsOfRole(roleByArn(stack.graph, task.args.executionRoleArn)));
+
+    // The worker, from the image's layout, with the task definition's environment and its ECS secrets, resolved
+    // as the ECS agent does: from SSM, with the task's execution role.
+    const container = workerContainer(stack.graph);
+    const ssm = new SSMClient({
+      endpoint: front.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "GpuTaskExecutionRole", secretAccessKey: "x" },
+    });
+    const injected: Record<string, string> = {};
+    for (const secret of container.secrets) {
+      const name = `/${secret.valueFrom.split(":parameter/")[1] ?? ""}`;
+      const out = await ssm.send(new GetParametersCommand({ Names: [name], WithDecryption: true }));
+      const value = out.Parameters?.[0]?.Value;
+      if (value === undefined) throw new Error(`the ECS agent could not read ${secret.valueFrom}`);
+      injected[secret.name] = value;
+    }
+    ssm.destroy();
     const dockerfile = await readDockerfile(REPO);
     const layout = parseDockerfile(dockerfile);
     const app = join(work, "image", layout.workdir.replace(/^\//, ""));
     await stageImage(REPO, app, layout, dockerfile);
     expect(existsSync(join(app, "cli"))).toBe(false);
     expect(existsSync(join(app, "functions"))).toBe(false);
-    const volume = join(work, "volume");
-    const taskEnv: Record<string, string> = {
-      MARKET_RESOURCE_PREFIX: prefix,
-      MARKET_MODEL_BUCKET: bucket,
-      WORKER_TRUSTED_SENDERS: [gateway().address, validator().address].join(","),
-      WORKER_GATEWAY_ADDRESS: gateway().address,
-      AWS_REGION: "us-east-1",
-      MARKET_LOG_LEVEL: "info",
-      // The ECS secret (SSM SecureString): the demo hotkeys' secret URIs, by expert id.
-      WORKER_HOTKEY_URIS: JSON.stringify(
-        Object.fromEntries(manifests.flatMap((m) => (m.hotkeyUri ? [[m.id, m.hotkeyUri]] : []))),
-      ),
-    };
-    for (const name of [...WORKER_TASK.env, ...WORKER_TASK.secrets]) expect(taskEnv[name], name).toBeDefined();
     worker = runImage(app, layout, {
       ...layout.env,
-      ...taskEnv,
-      ...awsEnv,
-      // The task's /data volume, and a free status port (other tests share this machine).
-      MARKET_DATA_DIR: volume,
+      ...Object.fromEntries(container.environment.map((e) => [e.name, e.value])),
+      ...injected,
+      ...awsEnv("GpuTaskRole"),
+      // The task's /data volume, and a free status port instead of 9100 (other tests share this machine).
+      MARKET_DATA_DIR: join(work, "volume"),
       WORKER_METRICS_PORT: "0",
       HOME: join(work, "home"),
       PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -226,6 +279,9 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
   afterAll(async () => {
     for (const h of hosts) await h.stop();
     await worker?.stop();
+    await rpc?.close();
+    await chain?.stop();
+    await front?.stop();
     await emulators?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -235,7 +291,7 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
     return (await res.json()) as { status: string; experts: { id: string }[] };
   };
 
-  it("the worker image serves the published experts from the bucket, answers a job, and follows a new directory", async () => {
+  it("the worker image serves the published experts from the bucket and follows a new directory", async () => {
     const digitIds = manifests.filter((m) => m.task === "digits").map((m) => m.id);
     const h = await waitFor(
       "the worker to serve every digit expert",
@@ -254,39 +310,6 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
     const spec04 = manifests.find((m) => m.id === "spec04");
     expect(cached).toContain(`${spec04?.model.sha256}.onnx`);
 
-    // A job as the gateway enqueues it, answered and signed by the expert's hotkey.
-    const sqs = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
-    const doc = createDynamoDocumentClient(createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint)));
-    const queue = new SqsJobQueue({
-      sqs,
-      queueName: physicalName(prefix, JOBS_QUEUE.name),
-      deadLetterQueueName: physicalName(prefix, JOBS_DLQ.name),
-    });
-    const jobs = new DynamoJobStore({ doc, tableName: physicalName(prefix, JOBS_TABLE.name) });
-    const pixels = new Array<number>(784).fill(0);
-    for (let r = 4; r < 24; r++) {
-      pixels[r * 28 + 13] = 1;
-      pixels[r * 28 + 14] = 1;
-    }
-    const job = makeJob({
-      jobId: `job-${randomUUID()}`,
-      hotkey: spec04?.hotkey ?? "",
-      input: pixels,
-      sender: gateway(),
-    });
-    expect(await jobs.create(job.record)).toBe(true);
-    await queue.send(job.body);
-    const done = await waitFor(
-      "the job's answer",
-      async () => {
-        const r = await jobs.get(job.record.jobId);
-        return r?.status === "succeeded" && r;
-      },
-      30_000,
-      100,
-    );
-    expect(done.answer?.signature.signedBy).toBe(spec04?.hotkey);
-
     // The operator drops an expert from the directory: the running worker stops serving it, without a restart.
     const pid = worker?.child.pid;
     await publishExperts(
@@ -294,30 +317,17 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
       manifests.filter((m) => m.id !== "noise"),
       readManifestModel,
     );
-    await waitFor(
-      "the worker to drop noise",
-      async () => !(await health()).experts.some((e) => e.id === "noise"),
-      20_000,
-      250,
-    );
+    await waitFor("the worker to drop noise", async () => !(await health()).experts.some((e) => e.id === "noise"));
     await publishExperts(store, manifests, readManifestModel);
-    await waitFor(
-      "the worker to serve noise again",
-      async () => (await health()).experts.some((e) => e.id === "noise"),
-      20_000,
-      250,
+    await waitFor("the worker to serve noise again", async () =>
+      (await health()).experts.some((e) => e.id === "noise"),
     );
     expect(worker?.child.pid).toBe(pid);
     expect(worker?.child.exitCode).toBeNull();
-    sqs.destroy();
-    doc.destroy();
   }, 120_000);
 
   it("the sweeper bundle releases an expired hold on a scheduler event", async () => {
-    const sweeper = await host("sweeper", SWEEPER, {
-      MARKET_RESOURCE_PREFIX: prefix,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    });
+    const sweeper = await host("HoldSweeper");
     const doc = createDynamoDocumentClient(createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint)));
     const ledger = new DynamoLedger({ db: doc, table: physicalName(prefix, LEDGER_TABLE.name) });
     const at = Date.now();
@@ -335,191 +345,230 @@ describe("deployed handlers, bundled as SST does and run as Lambda does", () => 
     doc.destroy();
   }, 60_000);
 
-  it("the validator's hidden data loads from its copyFiles, its hotkey secret from the bundle's SST link", async () => {
-    const probe = await host(
-      "validator-data",
-      { ...VALIDATOR, handler: "test/cloud/fixtures/validator-data-probe.handler" },
-      {
-        MARKET_RESOURCE_PREFIX: prefix,
-        MARKET_CHAIN_URL: "ws://127.0.0.1:9",
-        MARKET_NETUID: "1",
-        MARKET_MODEL_BUCKET: bucket,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        MARKET_VALIDATOR_MNEMONIC: DEMO_VALIDATOR_URI,
-      },
-    );
-    const out = await probe.invoke<Record<string, unknown>>(SCHEDULER_EVENT);
-    expect(out).toEqual({
-      validatorInEnvironment: false,
-      validatorAddress: validator().address,
-      digits: 10_000,
-      hidden: expect.any(Number),
-      speechItems: 4,
-      digitItems: 4,
-    });
-    expect(out.hidden).toBeGreaterThan(0);
-  }, 60_000);
+  it("the API bundle sells a key and answers paid digit queries through the worker; the settler bundle captures an async one without a poll", async () => {
+    const api = await host("Api");
+    const settler = await host("SettleSubscriber");
+    const source = startSettleEventSource(settler);
+    try {
+      // The typed client, its requests delivered as function-URL events (payload 2.0).
+      const lambdaFetch = async (input: string, init: RequestInit): Promise<Response> => {
+        const url = new URL(input);
+        const headers: Record<string, string> = {};
+        new Headers(init.headers).forEach((value, name) => {
+          headers[name] = value;
+        });
+        const event = functionUrlEvent({
+          method: init.method ?? "GET",
+          path: url.pathname,
+          query: url.search.replace(/^\?/, ""),
+          headers,
+          ...(typeof init.body === "string" ? { body: JSON.parse(init.body) as unknown } : {}),
+        });
+        const out = await api.invoke<{
+          statusCode: number;
+          headers?: Record<string, string>;
+          body?: string;
+          isBase64Encoded?: boolean;
+        }>(event, 90_000);
+        const body = out.isBase64Encoded ? Buffer.from(out.body ?? "", "base64") : (out.body ?? "");
+        return new Response(out.statusCode === 204 ? null : body, { status: out.statusCode, headers: out.headers });
+      };
+      const baseUrl = "https://abc123.lambda-url.us-east-1.on.aws";
+      // The admin token the API read from its SSM parameter.
+      const admin = createMarketClient({ baseUrl, adminToken, fetch: lambdaFetch });
+      const created = await admin.createKey({ name: "cloud", credits: 50_000 });
+      if (!created.ok)
+        throw new Error(`createKey: ${created.status} ${JSON.stringify(created.problem)}\n${api.logs()}`);
+      const client = createMarketClient({ baseUrl, apiKey: created.data.key, fetch: lambdaFetch });
+      const pixels = new Array<number>(784).fill(0);
+      for (let r = 4; r < 24; r++) pixels[r * 28 + 13] = 1;
+      const digitHotkeys = new Set(manifests.filter((m) => m.task === "digits").map((m) => m.hotkey));
 
-  it("the API and validator bundles initialise up to the chain, and fail fast when MARKET_CHAIN_URL is unreachable", async () => {
-    // Everything before the chain runs for real here (settings, linked secrets, model store, sr25519 wasm, task
-    // registry): the only failure allowed is the WebSocket to a closed port. The runs with a chain are below.
+      // 1. A synchronous query: answered by two digit experts on the worker, with a receipt the gateway signed.
+      const answer = await client.infer("digits", { pixels }, { k: 2, waitSeconds: 20 });
+      if (!answer.ok) throw new Error(`infer: ${answer.status} ${JSON.stringify(answer.problem)}\n${api.logs()}`);
+      if (!("receipt" in answer.data)) throw new Error(`infer answered 202: ${JSON.stringify(answer.data)}`);
+      const result = answer.data;
+      expect((result.output as { probs: number[] }).probs).toHaveLength(10);
+      expect(result.experts).toHaveLength(2);
+      expect(result.cost).toBe(2 * DIGIT_PRICE);
+      for (const e of result.experts) expect(digitHotkeys.has(e.hotkey)).toBe(true);
+      const verdict = await client.verifyReceipt(result.receipt, result.output);
+      expect(verdict.ok && verdict.data.valid).toBe(true);
+
+      // 2. `Prefer: respond-async`: the client goes away. The workers' settle notices reach the settler through
+      // the settle queue and it captures the charge; nobody polls the API meanwhile.
+      const accepted = await client.infer("digits", { pixels }, { k: 2, waitSeconds: 0 });
+      if (!accepted.ok) throw new Error(`infer async: ${accepted.status} ${JSON.stringify(accepted.problem)}`);
+      expect(accepted.status).toBe(202);
+      const requestId = accepted.data.id;
+      const doc = createDynamoDocumentClient(createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint)));
+      const ledger = new DynamoLedger({ db: doc, table: physicalName(prefix, LEDGER_TABLE.name) });
+      const captured = await waitFor(
+        "the settler to capture the async query",
+        async () => {
+          const hold = await ledger.getHold(requestId);
+          return hold?.status === "captured" && hold;
+        },
+        30_000,
+        100,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n--- settler ---\n${settler.logs().slice(-3000)}`);
+      });
+      expect(captured.captureAmount).toBe(2 * DIGIT_PRICE);
+      expect(source.settled()).toBeGreaterThan(0);
+      doc.destroy();
+      // The client comes back later: the settled answer, with a receipt that verifies.
+      const later = await client.job(requestId);
+      if (!later.ok) throw new Error(`job: ${later.status} ${JSON.stringify(later.problem)}`);
+      expect(later.data.status).toBe("succeeded");
+      expect(later.data.experts?.every((e) => digitHotkeys.has(e.hotkey))).toBe(true);
+      const laterVerdict = await client.verifyReceipt(later.data.receipt, later.data.output);
+      expect(laterVerdict.ok && laterVerdict.data.valid).toBe(true);
+      // Both queries are on the account: 2 answers each.
+      const usage = await client.usage();
+      expect(usage.ok && usage.data.spent).toBeGreaterThan(0);
+    } finally {
+      await source.stop();
+    }
+    expect(source.errors()).toEqual([]);
+    expect(front.denials).toEqual([]);
+  }, 180_000);
+
+  it("the validator bundle, on scheduler events, scores the experts through the worker and sets weights on the chain over WebSocket", async () => {
+    const v = await host("Validator");
+    let last: { epoch: number; skipped?: string; status?: string } | undefined;
+    // A run between two epochs has nothing to do (it says why); the schedule simply fires again.
+    for (let attempt = 0; attempt < 4 && last?.status !== "accepted"; attempt++) {
+      last = await v.invoke<{ epoch: number; skipped?: string; status?: string }>(SCHEDULER_EVENT, 300_000);
+      if (last.status !== "accepted") await new Promise((r) => setTimeout(r, 2_000));
+    }
+    expect(last?.status, v.logs().slice(-4000)).toBe("accepted");
+    // The chain's own state (the devnet, not the function's report): the validator's row of weights.
+    const metagraph = chain.devnet?.metagraph(chain.netuid);
+    const vUid = metagraph?.hotkeys.indexOf(validator().address) ?? -1;
+    expect(vUid).toBeGreaterThanOrEqual(0);
+    const row = new Map(metagraph?.weights[vUid] ?? []);
+    const uidOf = (id: string) => metagraph?.hotkeys.indexOf(manifests.find((m) => m.id === id)?.hotkey ?? "") ?? -1;
+    expect(row.get(uidOf("spec04")) ?? 0).toBeGreaterThan(0);
+    expect(row.get(uidOf("adversarial")) ?? 0).toBe(0);
+    // The next tick in the same epoch does nothing.
+    const again = await v.invoke<{ epoch: number; skipped?: string }>(SCHEDULER_EVENT, 60_000);
+    if (again.epoch === last?.epoch) expect(again.skipped).toBe("weights already submitted this epoch");
+    expect(front.denials).toEqual([]);
+  }, 600_000);
+
+  it("the API and validator bundles fail fast when the chain is unreachable, after reading their secrets", async () => {
     const unreachable = "ws://127.0.0.1:9";
-    const base = {
-      MARKET_RESOURCE_PREFIX: prefix,
-      MARKET_CHAIN_URL: unreachable,
-      MARKET_NETUID: "1",
-      MARKET_MODEL_BUCKET: bucket,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    };
-    const api = await host("api-unreachable", API, {
-      ...base,
-      MARKET_VALIDATOR_HOTKEY: validator().address,
-      MARKET_WAIT_SECONDS: "25",
-      MARKET_MAX_WAIT_SECONDS: "30",
-      MARKET_ADMIN_TOKEN: adminToken,
-      MARKET_GATEWAY_MNEMONIC: DEMO_GATEWAY_URI,
-    });
-    const v = await host("validator-unreachable", VALIDATOR, {
-      ...base,
-      MARKET_VALIDATOR_MNEMONIC: DEMO_VALIDATOR_URI,
-    });
-    for (const [h, event] of [
-      [api, functionUrlEvent({ method: "GET", path: "/v1/tasks" })],
-      [v, SCHEDULER_EVENT],
-    ] as const) {
+    for (const name of ["Api", "Validator"] as const) {
+      const h = await host(name, { MARKET_CHAIN_URL: unreachable });
+      const event = name === "Api" ? functionUrlEvent({ method: "GET", path: "/v1/tasks" }) : SCHEDULER_EVENT;
       await expect(h.invoke(event, 30_000)).rejects.toThrow(/failed/);
       expect(h.logs()).toContain(`disconnected from ${unreachable}`);
-      expect(h.logs()).not.toMatch(/Cannot find module|ENOENT|ConfigError/);
+      expect(h.logs()).not.toMatch(/Cannot find module|ENOENT|ConfigError|AccessDenied/);
       await h.stop();
     }
   }, 60_000);
 
-  describe("with the devnet over JSON-RPC", () => {
-    let chain: ChainPart | undefined;
-    let rpc: { url: string; close(): Promise<void> } | undefined;
-    const chainValues = () => ({
-      MARKET_RESOURCE_PREFIX: prefix,
-      MARKET_CHAIN_URL: rpc?.url ?? "",
-      MARKET_NETUID: String(chain?.netuid ?? 1),
-      MARKET_MODEL_BUCKET: bucket,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  it("every principal made its calls within its grants, and the published directory is what the functions read", async () => {
+    expect(front.denials).toEqual([]);
+    // The check is real: what a role does not allow is refused as AWS refuses it.
+    const as = (principal: string) => ({
+      endpoint: front.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: principal, secretAccessKey: "x" },
     });
-
-    beforeAll(async () => {
-      if (!startDevnetRpc) return;
-      // The demo subnet: the validator (with a permit) and every expert registered under its demo hotkey.
-      chain = await startChain({
-        config: parseConfig({ MARKET_BLOCK_MS: "100", MARKET_TEMPO: "20" }),
-        dataDir: null,
-        manifests,
-        blocks: "timer",
-        log: silentLogger,
-      });
-      rpc = await startDevnetRpc({ devnet: chain.devnet, host: "127.0.0.1", port: 0 });
-    }, 60_000);
-
-    afterAll(async () => {
-      await rpc?.close();
-      await chain?.stop();
-    });
-
-    it.skipIf(!startDevnetRpc)(
-      `the API bundle creates a key with the admin token and answers a paid digit query through the worker${needsRpc}`,
-      async () => {
-        const api = await host("api", API, {
-          ...chainValues(),
-          MARKET_VALIDATOR_HOTKEY: validator().address,
-          MARKET_WAIT_SECONDS: "25",
-          MARKET_MAX_WAIT_SECONDS: "30",
-          MARKET_ADMIN_TOKEN: adminToken,
-          MARKET_GATEWAY_MNEMONIC: DEMO_GATEWAY_URI,
-        });
-        // The typed client, its requests delivered as function-URL events (payload 2.0).
-        const lambdaFetch = async (input: string, init: RequestInit): Promise<Response> => {
-          const url = new URL(input);
-          const headers: Record<string, string> = {};
-          new Headers(init.headers).forEach((value, name) => {
-            headers[name] = value;
-          });
-          const event = functionUrlEvent({
-            method: init.method ?? "GET",
-            path: url.pathname,
-            query: url.search.replace(/^\?/, ""),
-            headers,
-            ...(typeof init.body === "string" ? { body: JSON.parse(init.body) as unknown } : {}),
-          });
-          const out = await api.invoke<{
-            statusCode: number;
-            headers?: Record<string, string>;
-            body?: string;
-            isBase64Encoded?: boolean;
-          }>(event, 90_000);
-          const body = out.isBase64Encoded ? Buffer.from(out.body ?? "", "base64") : (out.body ?? "");
-          return new Response(out.statusCode === 204 ? null : body, { status: out.statusCode, headers: out.headers });
-        };
-        const admin = createMarketClient({
-          baseUrl: "https://abc123.lambda-url.us-east-1.on.aws",
-          adminToken,
-          fetch: lambdaFetch,
-        });
-        const created = await admin.createKey({ name: "cloud", credits: 50_000 });
-        if (!created.ok)
-          throw new Error(`createKey: ${created.status} ${JSON.stringify(created.problem)}\n${api.logs()}`);
-        const client = createMarketClient({
-          baseUrl: "https://abc123.lambda-url.us-east-1.on.aws",
-          apiKey: created.data.key,
-          fetch: lambdaFetch,
-        });
-        const pixels = new Array<number>(784).fill(0);
-        for (let r = 4; r < 24; r++) pixels[r * 28 + 13] = 1;
-        const answer = await client.infer("digits", { pixels }, { k: 2, waitSeconds: 20 });
-        if (!answer.ok) throw new Error(`infer: ${answer.status} ${JSON.stringify(answer.problem)}\n${api.logs()}`);
-        expect(answer.status).toBe(200);
-        if (!("receipt" in answer.data))
-          throw new Error(`infer answered 202, not the answer: ${JSON.stringify(answer.data)}`);
-        const result = answer.data;
-        expect((result.output as { probs: number[] }).probs).toHaveLength(10);
-        expect(result.experts).toHaveLength(2);
-        const digitHotkeys = new Set(manifests.filter((m) => m.task === "digits").map((m) => m.hotkey));
-        for (const e of result.experts) expect(digitHotkeys.has(e.hotkey)).toBe(true);
-        // The gateway's receipt (signed with the linked gateway secret) verifies. (Capture is the settler's once the
-        // settle queue lands: functions/settler/lambda.handler would then be bundled and fed here too.)
-        const verdict = await client.verifyReceipt(result.receipt, result.output);
-        expect(verdict.ok && verdict.data.valid).toBe(true);
-      },
-      180_000,
-    );
-
-    it.skipIf(!startDevnetRpc)(
-      `the validator bundle, on scheduler events, scores the experts through the worker and sets weights${needsRpc}`,
-      async () => {
-        const v = await host("validator", VALIDATOR, {
-          ...chainValues(),
-          MARKET_VALIDATOR_MNEMONIC: DEMO_VALIDATOR_URI,
-        });
-        let last: { epoch: number; skipped?: string; status?: string } | undefined;
-        // A run between two epochs has nothing to do (it says why); the schedule simply fires again.
-        for (let attempt = 0; attempt < 4 && last?.status !== "accepted"; attempt++) {
-          const run: { epoch: number; skipped?: string; status?: string } = await v.invoke(SCHEDULER_EVENT, 300_000);
-          last = run;
-          if (run.status !== "accepted") await new Promise((r) => setTimeout(r, 2_000));
-        }
-        expect(last?.status, v.logs().slice(-4000)).toBe("accepted");
-        const metagraph = await chain?.chain.metagraph(chain.netuid);
-        const vUid = metagraph?.hotkeys.indexOf(validator().address) ?? -1;
-        const row = new Map(metagraph?.weights[vUid] ?? []);
-        const uidOf = (id: string) =>
-          metagraph?.hotkeys.indexOf(manifests.find((m) => m.id === id)?.hotkey ?? "") ?? -1;
-        expect(row.get(uidOf("spec04")) ?? 0).toBeGreaterThan(0);
-        expect(row.get(uidOf("adversarial")) ?? 0).toBe(0);
-      },
-      600_000,
-    );
-  });
-
-  it("the published directory is what the functions read (no expert file is bundled)", async () => {
+    const apiSsm = new SSMClient(as("Api"));
+    const validatorParameter = secretParameters(stack.graph).find((p) => p.secret === "MarketValidatorMnemonic");
+    await expect(
+      apiSsm.send(new GetParametersCommand({ Names: [validatorParameter?.name ?? ""], WithDecryption: true })),
+    ).rejects.toThrow(/not authorized to perform: ssm:GetParameters/);
+    apiSsm.destroy();
+    const workerDb = createDynamoDocumentClient(createDynamoClient({ ...as("GpuTaskRole"), maxAttempts: 1 }));
+    const workerLedger = new DynamoLedger({ db: workerDb, table: physicalName(prefix, LEDGER_TABLE.name) });
+    await expect(workerLedger.getAccount("anyone")).rejects.toThrow(/not authorized to perform: dynamodb:GetItem/);
+    workerDb.destroy();
+    expect(front.denials.map((d) => `${d.principal} ${d.action}`)).toEqual([
+      "Api ssm:GetParameters",
+      "GpuTaskRole dynamodb:GetItem",
+    ]);
+    // Each function read its own secrets from SSM, and only those (checked per call by the front).
+    const read = [...front.allowed].filter((a) => a.includes(" ssm:GetParameters ")).map((a) => a.split(" ")[0]);
+    expect(new Set(read)).toEqual(new Set(["Api", "Validator", "SettleSubscriber", "GpuTaskExecutionRole"]));
     const doc = await readDirectory(store);
     expect(doc?.experts.map((e) => e.id).sort()).toEqual(manifests.map((m) => m.id).sort());
     for (const e of doc?.experts ?? []) expect(e).not.toHaveProperty("hotkeyUri");
   });
+
+  /**
+   * Lambda's SQS event source mapping for the settler, with the settler's role: long-polls the settle queue,
+   * invokes the function with up to 10 records, deletes the records it did not report as failures (the rest
+   * become visible again after the visibility timeout), as `partialResponses: true` asks.
+   */
+  function startSettleEventSource(settler: LambdaHost) {
+    const sqs = createSqsClient({
+      endpoint: front.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "SettleSubscriber", secretAccessKey: "x" },
+    });
+    let running = true;
+    let settled = 0;
+    const errors: string[] = [];
+    const loop = (async () => {
+      // The mapping knows its queue by ARN; the URL is the operator's lookup, not a call of the function's role.
+      const admin = createSqsClient(operator());
+      const { QueueUrl } = await admin.send(
+        new GetQueueUrlCommand({ QueueName: physicalName(prefix, SETTLE_QUEUE.name) }),
+      );
+      admin.destroy();
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["VisibilityTimeout"] }));
+      while (running) {
+        const got = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ["All"],
+          }),
+        );
+        const messages = got.Messages ?? [];
+        if (messages.length === 0) continue;
+        const event = {
+          Records: messages.map((m) => ({
+            messageId: m.MessageId,
+            receiptHandle: m.ReceiptHandle,
+            body: m.Body,
+            attributes: m.Attributes ?? {},
+            messageAttributes: {},
+            md5OfBody: m.MD5OfBody,
+            eventSource: "aws:sqs",
+            eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:${physicalName(prefix, SETTLE_QUEUE.name)}`,
+            awsRegion: "us-east-1",
+          })),
+        };
+        const out = await settler.invoke<{ batchItemFailures: { itemIdentifier: string }[] }>(event, 60_000);
+        const failed = new Set(out.batchItemFailures.map((f) => f.itemIdentifier));
+        const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
+        settled += done.length;
+        if (done.length > 0)
+          await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl,
+              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+      }
+    })().catch((error: unknown) => {
+      errors.push(String(error));
+    });
+    return {
+      settled: () => settled,
+      errors: () => errors,
+      async stop() {
+        running = false;
+        await loop;
+        sqs.destroy();
+      },
+    };
+  }
 });

@@ -2,17 +2,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { CONFIG, type Evaluated, evaluateStack, ROOT, type SstConfig, workerContainer } from "./stack.ts";
 import {
-  ACCOUNT,
-  type Graph,
-  installStandIns,
-  REGION,
-  type Recorded,
-  resolve,
-  SECRET_MARK,
-  type Statement,
-} from "./stand-ins.ts";
+  CONFIG,
+  type Evaluated,
+  evaluateStack,
+  functionStatements,
+  ROOT,
+  type SstConfig,
+  statementsOfRole,
+  workerContainer,
+} from "./stack.ts";
+import { ACCOUNT, installStandIns, REGION, type Recorded, resolve, SECRET_MARK, type Statement } from "./stand-ins.ts";
 
 /**
  * The cloud stack's resource graph, evaluated from `sst.config.ts` and `infra/` with recording stand-ins for SST's
@@ -40,24 +40,6 @@ const parameter = (stage: string, name: string) =>
   `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/intelligence-market/${stage}/${name}`;
 const lambdaLogs = (stage: string, fn: string) =>
   `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${prefix(stage)}${fn}:*`;
-
-function statementsOfRole(role: Recorded): Statement[] {
-  const policies = resolve(role.args.inlinePolicies) as { policy: string }[] | undefined;
-  return (policies ?? []).flatMap((p) => (JSON.parse(p.policy) as { Statement: Statement[] }).Statement);
-}
-
-function roleByArn(graph: Graph, arn: unknown): Recorded {
-  const role = graph.byType("aws:iam:Role").find((r) => resolve(r.instance.arn) === resolve(arn));
-  if (!role) throw new Error(`no role with arn ${String(resolve(arn))}`);
-  return role;
-}
-
-function functionStatements(graph: Graph, name: string): Statement[] {
-  const fn = graph.one("sst:aws:Function", name);
-  const implicit = (fn.instance as unknown as { implicit: Statement[] }).implicit;
-  const own = fn.args.role === undefined ? [] : statementsOfRole(roleByArn(graph, fn.args.role));
-  return [...own, ...implicit];
-}
 
 /** "action resource" pairs, the unit least privilege is judged in. */
 function grants(statements: readonly Statement[]): string[] {
@@ -103,7 +85,10 @@ describe("production", () => {
 
   it("gives each principal exactly the actions its code calls, on exactly its resources", () => {
     const g = prod.graph;
-    const bucketObjects = `${resolve(g.one("sst:aws:Bucket", "ModelStore").instance.arn)}/*`;
+    const bucket = resolve(g.one("sst:aws:Bucket", "ModelStore").instance.arn);
+    // The functions read only the expert directory; the workers also the models (by sha256).
+    const directory = `${bucket}/directory/*`;
+    const models = `${bucket}/models/*`;
     expect(grants(functionStatements(g, "Api"))).toEqual(
       expected([
         [ddb("DeleteItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "keys")]],
@@ -112,6 +97,7 @@ describe("production", () => {
         [ddb("GetItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
         [SEND, [queue(S, "jobs")]],
         [["ssm:GetParameters"], [parameter(S, "MarketAdminToken"), parameter(S, "MarketGatewayMnemonic")]],
+        [["s3:GetObject"], [directory]],
         [LOGS, [lambdaLogs(S, "api")]],
       ]),
     );
@@ -122,21 +108,29 @@ describe("production", () => {
         [SEND, [queue(S, "jobs")]],
         [["sqs:SendMessage"], [queue(S, "validator-failures")]],
         [["ssm:GetParameters"], [parameter(S, "MarketValidatorMnemonic")]],
-        [["s3:GetObject"], [bucketObjects]],
+        [["s3:GetObject"], [directory]],
         [LOGS, [lambdaLogs(S, "validator")]],
       ]),
     );
     expect(grants(functionStatements(g, "HoldSweeper"))).toEqual(
       expected([
         [LEDGER_ALL, [table(S, "ledger"), gsi(S, "ledger")]],
+        [ddb("BatchGetItem", "GetItem"), [table(S, "jobs")]],
+        [SEND, [queue(S, "settle")]],
         [LOGS, [lambdaLogs(S, "sweeper")]],
       ]),
     );
     expect(grants(functionStatements(g, "SettleSubscriber"))).toEqual(
       expected([
-        [ddb("BatchGetItem", "GetItem", "Query", "UpdateItem"), [table(S, "jobs"), gsi(S, "jobs")]],
+        [ddb("BatchGetItem", "GetItem", "UpdateItem"), [table(S, "jobs")]],
         [ddb("BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "ledger"), gsi(S, "ledger")]],
-        [[...CONSUME, "sqs:GetQueueAttributes"], [queue(S, "settle")]],
+        [ddb("GetItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
+        [
+          ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+          [queue(S, "settle")],
+        ],
+        [["ssm:GetParameters"], [parameter(S, "MarketGatewayMnemonic")]],
+        [["s3:GetObject"], [directory]],
         [LOGS, [lambdaLogs(S, "settler")]],
       ]),
     );
@@ -145,7 +139,7 @@ describe("production", () => {
         [CONSUME, [queue(S, "jobs")]],
         [SEND, [queue(S, "jobs-dlq"), queue(S, "settle")]],
         [ddb("GetItem", "UpdateItem"), [table(S, "jobs")]],
-        [["s3:GetObject"], [bucketObjects]],
+        [["s3:GetObject"], [directory, models]],
       ]),
     );
     const repository = String(resolve(g.one("aws:ecr:Repository", "GpuWorkerRepository").instance.arn));
@@ -215,6 +209,11 @@ describe("production", () => {
     expect(JSON.parse(environmentOf(g.one("sst:aws:Function", "Validator")).MARKET_SECRET_PARAMETERS ?? "")).toEqual({
       MARKET_VALIDATOR_MNEMONIC: "/intelligence-market/production/MarketValidatorMnemonic",
     });
+    // The settler signs receipts: the gateway mnemonic, never the admin token.
+    expect(
+      JSON.parse(environmentOf(g.one("sst:aws:Function", "SettleSubscriber")).MARKET_SECRET_PARAMETERS ?? ""),
+    ).toEqual({ MARKET_GATEWAY_MNEMONIC: "/intelligence-market/production/MarketGatewayMnemonic" });
+    expect(environmentOf(g.one("sst:aws:Function", "HoldSweeper")).MARKET_SECRET_PARAMETERS).toBeUndefined();
     for (const p of g.byType("aws:ssm:Parameter")) {
       expect(p.args.type).toBe("SecureString");
       expect(resolve(p.args.value)).toBe(`${SECRET_MARK}${p.name.replace(/Parameter$/, "")}`);
@@ -229,13 +228,19 @@ describe("production", () => {
     ).toEqual(["MarketAdminToken", "MarketExpertHotkeys", "MarketGatewayMnemonic", "MarketValidatorMnemonic"]);
   });
 
-  it("sets the stage's netuid and chain on the functions, and runs Node 22", () => {
-    for (const name of ["Api", "Validator"]) {
+  it("sets the stage's netuid, chain, model store and validator on the functions and workers, and runs Node 22", () => {
+    const bucketName = resolve(prod.graph.one("sst:aws:Bucket", "ModelStore").instance.name);
+    for (const name of ["Api", "Validator", "SettleSubscriber"]) {
       const env = environmentOf(prod.graph.one("sst:aws:Function", name));
       expect(env.MARKET_NETUID).toBe("42");
       expect(env.MARKET_CHAIN_URL).toBe("wss://entrypoint-finney.opentensor.ai:443");
       expect(env.MARKET_RESOURCE_PREFIX).toBe(prefix(S));
+      expect(env.MARKET_MODEL_BUCKET, name).toBe(bucketName);
     }
+    for (const name of ["Api", "SettleSubscriber"])
+      expect(environmentOf(prod.graph.one("sst:aws:Function", name)).MARKET_VALIDATOR_HOTKEY, name).toBe(HOTKEY);
+    // Workers run validation jobs only from a trusted sender: the stage's validator.
+    expect(containerOf(prod.graph).environment).toContainEqual({ name: "WORKER_TRUSTED_SENDERS", value: HOTKEY });
     for (const fn of prod.graph.byType("sst:aws:Function")) expect(fn.args.runtime, fn.name).toBe("nodejs22.x");
     const dockerfile = readFileSync(join(ROOT, "gpu-workers/Dockerfile"), "utf8");
     const nodeImages = [...dockerfile.matchAll(/^FROM\s+(?:--platform=\S+\s+)?node:(\d+)/gm)].map((m) => Number(m[1]));

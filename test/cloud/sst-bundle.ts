@@ -1,8 +1,7 @@
-import { createCipheriv, randomBytes } from "node:crypto";
-import { cp, mkdir, writeFile } from "node:fs/promises";
+import { cp, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
-import type { CopyFile } from "./handler-contract.ts";
+import type { CopyFile } from "./stack.ts";
 
 /**
  * Builds a handler the way SST 4's Node builder does for `sst deploy` (pkg/runtime/node/build.go): esbuild,
@@ -55,21 +54,10 @@ export async function buildLikeSst(options: {
     minifyIdentifiers: true,
     logLevel: "silent",
   });
+  // SST copies `from` to `to`, or to the same relative path when `to` is omitted.
   for (const copy of options.copyFiles) {
-    await cp(join(options.repoRoot, copy.from), join(options.outDir, copy.to), { recursive: true });
+    await cp(join(options.repoRoot, copy.from), join(options.outDir, copy.to ?? copy.from), { recursive: true });
   }
   const out = Object.values(result.metafile.outputs)[0];
   return { exportName, bytes: out?.bytes ?? 0 };
-}
-
-/**
- * What SST's builder adds for a function's links: `resource.enc` at the bundle root (every link's properties,
- * AES-256-GCM with a zero nonce, tag last) and the key the function gets as SST_KEY / SST_KEY_FILE.
- */
-export async function writeSstLinks(outDir: string, links: Record<string, unknown>): Promise<Record<string, string>> {
-  const key = randomBytes(32);
-  const cipher = createCipheriv("aes-256-gcm", key, Buffer.alloc(12, 0));
-  const body = Buffer.concat([cipher.update(JSON.stringify(links), "utf8"), cipher.final(), cipher.getAuthTag()]);
-  await writeFile(join(outDir, "resource.enc"), body);
-  return { SST_KEY: key.toString("base64"), SST_KEY_FILE: "resource.enc" };
 }

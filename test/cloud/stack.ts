@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { vi } from "vitest";
-import { type Graph, installStandIns, type Recorded, resolve } from "./stand-ins.ts";
+import { type Graph, installStandIns, type Recorded, resolve, type Statement } from "./stand-ins.ts";
 
 /**
  * The cloud stack as data: `sst.config.ts` + `infra/` evaluated with the stand-ins for one stage and one stage file.
@@ -37,11 +37,16 @@ export async function evaluateStack(stage: string, stageFile: unknown): Promise<
   return { graph, outputs };
 }
 
+export interface CopyFile {
+  readonly from: string;
+  readonly to?: string;
+}
+
 export interface FunctionSpec {
   readonly handler: string;
   readonly runtime: string;
   readonly environment: Record<string, string>;
-  readonly copyFiles: readonly { from: string; to?: string }[];
+  readonly copyFiles: readonly CopyFile[];
 }
 
 /** A Lambda function as infra/ declares it ("Api", "Validator", "HoldSweeper", "SettleSubscriber"). */
@@ -68,4 +73,33 @@ export function workerContainer(graph: Graph): WorkerContainer {
   const [container] = JSON.parse(resolve(task.args.containerDefinitions) as string) as WorkerContainer[];
   if (!container) throw new Error("the task definition has no container");
   return container;
+}
+
+/** The statements of a role's inline policies (the whole authority of every role infra/ creates). */
+export function statementsOfRole(role: Recorded): Statement[] {
+  const policies = resolve(role.args.inlinePolicies) as { policy: string }[] | undefined;
+  return (policies ?? []).flatMap((p) => (JSON.parse(p.policy) as { Statement: Statement[] }).Statement);
+}
+
+export function roleByArn(graph: Graph, arn: unknown): Recorded {
+  const role = graph.byType("aws:iam:Role").find((r) => resolve(r.instance.arn) === resolve(arn));
+  if (!role) throw new Error(`no role with arn ${String(resolve(arn))}`);
+  return role;
+}
+
+/** Everything a function may do: its role's statements and whatever SST would attach on its own (stand-ins.ts). */
+export function functionStatements(graph: Graph, name: string): Statement[] {
+  const fn = graph.one("sst:aws:Function", name);
+  const implicit = (fn.instance as unknown as { implicit: Statement[] }).implicit;
+  const own = fn.args.role === undefined ? [] : statementsOfRole(roleByArn(graph, fn.args.role));
+  return [...own, ...implicit];
+}
+
+/** SSM parameters infra declares, by parameter name, with the sst.Secret each copies (`<Secret>Parameter`). */
+export function secretParameters(graph: Graph): { name: string; secret: string; arn: string }[] {
+  return graph.byType("aws:ssm:Parameter").map((p) => ({
+    name: String(resolve(p.args.name)),
+    secret: p.name.replace(/Parameter$/, ""),
+    arn: String(resolve(p.instance.arn)),
+  }));
 }
