@@ -16,6 +16,7 @@ import { taskCatalog } from "../functions/market/catalog.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
 import { marketRouter } from "../functions/market/router.ts";
 import type { EpochReport } from "../functions/validator/epoch.ts";
+import { seedDigitRouter } from "../functions/validator/seed-router.ts";
 import { validatorSettings } from "../functions/validator/settings.ts";
 import { validationTasks } from "../functions/validator/tasks.ts";
 import { marketRouterTraining } from "../functions/validator/train-router.ts";
@@ -121,6 +122,16 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     stops.push(() => workers.stop());
 
     const sources = await loadValidationSources();
+    // The gate trained at build time becomes the digit router before the API opens (issue 16).
+    const seeded = await seedDigitRouter({
+      scores: dataPlane.scores,
+      expertsDir: dir,
+      registry,
+      sources,
+      metagraph: () => chain.chain.metagraph(chain.netuid),
+      now: Date.now(),
+    });
+    log.info("digit router", { gate: seeded });
     const blockMs = config.MARKET_BLOCK_MS;
     const epochMs = config.MARKET_TEMPO * blockMs;
     const validator = startValidatorLoop(

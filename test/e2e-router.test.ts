@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../adapters/log/logger.ts";
 import { mediaDecoders } from "../adapters/runtime/decoders.ts";
+import { DIGIT_BUILD_VERSION } from "../adapters/runtime/digit-experts-builder.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
 import { loadValidationSources, type ValidationSources } from "../adapters/runtime/validation-sources.ts";
@@ -149,7 +150,7 @@ describe("learned routing on a running market", () => {
 
   beforeAll(async () => {
     // A private copy of the test experts: `experts add` writes into this folder, never into the shared cache.
-    const cache = join(tmpdir(), "market-test-experts");
+    const cache = join(tmpdir(), `market-test-experts-v${DIGIT_BUILD_VERSION}`);
     await ensureExperts(cache, () => {});
     dataDir = await mkdtemp(join(tmpdir(), "market-router-"));
     await cp(join(cache, "experts"), join(dataDir, "experts"), { recursive: true });
