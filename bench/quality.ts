@@ -11,6 +11,7 @@ import { silentLogger } from "../adapters/log/logger.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { loadValidationSources } from "../adapters/runtime/validation-sources.ts";
 import { createMarketClient } from "../client/client.ts";
+import { createRouter, parseStoredGate } from "../core/routing/index.ts";
 import { digitRow } from "../core/tasks/digits-data.ts";
 import { argmax, frameQuality } from "../core/tasks/metrics.ts";
 import { decodePcm16 } from "../core/tasks/pcm16.ts";
@@ -19,6 +20,8 @@ import type { ValidationItem as Item } from "../core/tasks/validation.ts";
 
 type ValidationItem = Item<unknown, unknown>;
 
+import { expertDirectory } from "../functions/market/directory.ts";
+import { payable } from "../functions/market/router.ts";
 import { startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
 
 const DIGITS = Number(process.env.BENCH_DIGITS ?? 200);
@@ -57,8 +60,10 @@ async function main(): Promise<void> {
 
     // Baselines from the served ONNX files: each expert alone and the plain average of all of a task's experts.
     const manifests = await market.experts();
+    const metagraphNow = await market.chain.chain.metagraph(market.chain.netuid);
     const runtime = createOnnxRuntime({ preferCuda: false, log: () => {} });
     const baselines: Record<string, unknown> = {};
+    const digitOutputs = new Map<number, number[][]>();
     for (const [task, items, score, field] of [
       ["digits", digitItems, digitScore, "probs"],
       ["speech", speechItems, speechScore, "frameProbs"],
@@ -70,6 +75,11 @@ async function main(): Promise<void> {
         const o = await model.runBatch(items.map((i) => i.input));
         await model.close();
         outs.push(o);
+        if (task === "digits")
+          digitOutputs.set(
+            metagraphNow.hotkeys.indexOf(m.hotkey),
+            o.map((x) => (x as { probs: number[] }).probs),
+          );
         solo[m.id] = round(items.reduce((s, item, i) => s + score(o[i], item), 0) / items.length);
       }
       const average = items.reduce((s, item, i) => {
@@ -119,6 +129,53 @@ async function main(): Promise<void> {
       return out;
     };
 
+    /**
+     * Which combination helps: the stored gate's top-k over the payable experts (as the API routes), combined with
+     * the gate's softmax weights, a plain average, or weights times each answer's confidence (its largest
+     * probability, squared), scored on the same digits from the experts' ONNX answers.
+     */
+    const combinations = async () => {
+      const stored = await market.dataPlane.scores.latestRouter("digits");
+      const gate = parseStoredGate(stored?.params);
+      if (!gate.ok) return null;
+      const experts = await expertDirectory({
+        chain: market.chain.chain,
+        netuid: market.chain.netuid,
+        scores: market.dataPlane.scores,
+        manifests: market.experts,
+        validatorHotkey: market.chain.validator.address,
+      }).experts("digits");
+      const scores = await market.dataPlane.scores.latestScores("digits");
+      const candidates = payable(experts, gate.params, scores).map((e) => e.uid);
+      const router = createRouter({
+        params: gate.params,
+        candidates,
+        options: { explorationWeight: 0, epsilon: 0 },
+      });
+      const out: Record<string, number> = {};
+      for (const k of [1, 2, 3]) {
+        const right = { gate: 0, plain: 0, confidence: 0 };
+        digitItems.forEach((item, i) => {
+          const routedNow = router.route(item.input as number[], k);
+          for (const mode of ["gate", "plain", "confidence"] as const) {
+            const mix = new Array<number>(10).fill(0);
+            routedNow.uids.forEach((uid, j) => {
+              const p = digitOutputs.get(uid)?.[i] ?? [];
+              const w = mode === "gate" ? (routedNow.gates[j] ?? 0) : mode === "plain" ? 1 : Math.max(...p) ** 2;
+              p.forEach((v, c) => {
+                mix[c] = (mix[c] ?? 0) + w * v;
+              });
+            });
+            if (argmax(mix) === item.label) right[mode]++;
+          }
+        });
+        for (const mode of ["gate", "plain", "confidence"] as const)
+          out[`k${k}_${mode}`] = round(right[mode] / digitItems.length);
+      }
+      return out;
+    };
+    const combinationsFresh = await combinations();
+
     const t0 = performance.now();
     const fresh = await phase();
     const freshSeconds = round((performance.now() - t0) / 1000);
@@ -134,7 +191,10 @@ async function main(): Promise<void> {
       process.stdout.write(`${name}:\n`);
       for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key} ${JSON.stringify(value)}\n`);
     }
+    const combinationsTrained = await combinations();
     process.stdout.write(`baselines ${JSON.stringify(baselines)}\n`);
+    process.stdout.write(`combinations fresh ${JSON.stringify(combinationsFresh)}\n`);
+    process.stdout.write(`combinations after 3 epochs ${JSON.stringify(combinationsTrained)}\n`);
     process.stdout.write(
       `${JSON.stringify({ digits: DIGITS, clips: CLIPS, freshSeconds, fresh: strip(fresh), trained: strip(trained), baselines })}\n`,
     );
