@@ -92,7 +92,11 @@ async function main(): Promise<void> {
     }
 
     const admin = createMarketClient({ baseUrl: market.url, adminToken: market.adminToken });
-    const created = await admin.createKey({ name: "bench-quality", credits: 1_000_000_000 });
+    const created = await admin.createKey({
+      name: "bench-quality",
+      credits: 1_000_000_000,
+      rateLimit: { perMinute: 1_000_000, burst: 100_000 },
+    });
     if (!created.ok) throw new Error(JSON.stringify(created.problem));
     const client = createMarketClient({ baseUrl: market.url, apiKey: created.data.key });
     const metagraph = await market.chain.chain.metagraph(market.chain.netuid);

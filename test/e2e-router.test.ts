@@ -200,7 +200,11 @@ describe("learned routing on a running market", () => {
 
     // Paid queries through the API in the first minute, at the default k (3): none reaches a bad expert.
     const admin = createMarketClient({ baseUrl: market.url, adminToken: market.adminToken });
-    const created = await admin.createKey({ name: "fresh", credits: 1_000_000 });
+    const created = await admin.createKey({
+      name: "fresh",
+      credits: 1_000_000,
+      rateLimit: { perMinute: 100_000, burst: 1000 },
+    });
     if (!created.ok) throw new Error(JSON.stringify(created.problem));
     const client = createMarketClient({ baseUrl: market.url, apiKey: created.data.key });
     const bad = new Set(["copy04", "adversarial", "noise"].map((id) => uidOf.get(id)));
