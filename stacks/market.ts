@@ -22,6 +22,7 @@ import { marketRouter } from "../functions/market/router.ts";
 import { startSettlerLoop } from "../functions/settler/loop.ts";
 import { keepAnsweredHolds } from "../functions/settler/settler.ts";
 import type { EpochReport } from "../functions/validator/epoch.ts";
+import { seedDigitRouter } from "../functions/validator/seed-router.ts";
 import { validatorSettings } from "../functions/validator/settings.ts";
 import { validationTasks } from "../functions/validator/tasks.ts";
 import { marketRouterTraining } from "../functions/validator/train-router.ts";
@@ -147,6 +148,16 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     stops.push(["workers", () => workers.stop()]);
 
     const sources = await loadValidationSources();
+    // The gate trained at build time becomes the digit router before the API opens (issue 16).
+    const seeded = await seedDigitRouter({
+      scores: dataPlane.scores,
+      expertsDir: dir,
+      registry,
+      sources,
+      metagraph: () => chain.chain.metagraph(chain.netuid),
+      now: Date.now(),
+    });
+    log.info("digit router", { gate: seeded });
     const blockMs = config.MARKET_BLOCK_MS;
     const epochMs = config.MARKET_TEMPO * blockMs;
     const validator = startValidatorLoop(

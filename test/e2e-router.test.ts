@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../adapters/log/logger.ts";
 import { mediaDecoders } from "../adapters/runtime/decoders.ts";
+import { DIGIT_BUILD_VERSION } from "../adapters/runtime/digit-experts-builder.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
 import { loadValidationSources, type ValidationSources } from "../adapters/runtime/validation-sources.ts";
@@ -149,7 +150,7 @@ describe("learned routing on a running market", () => {
 
   beforeAll(async () => {
     // A private copy of the test experts: `experts add` writes into this folder, never into the shared cache.
-    const cache = join(tmpdir(), "market-test-experts");
+    const cache = join(tmpdir(), `market-test-experts-v${DIGIT_BUILD_VERSION}`);
     await ensureExperts(cache, () => {});
     dataDir = await mkdtemp(join(tmpdir(), "market-router-"));
     await cp(join(cache, "experts"), join(dataDir, "experts"), { recursive: true });
@@ -183,17 +184,55 @@ describe("learned routing on a running market", () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
+  it("from the first query: the build gate routes hidden digits at k=2 to 0.95 and pays no bad expert", async () => {
+    // No epoch has run: the router is the gate `npm run experts` trained, stored before the API opened (issue 16).
+    const stored = await market.dataPlane.scores.latestRouter("digits");
+    expect(stored?.version).toBe(1);
+    expect(stored?.epoch).toBe(0);
+    expect(await market.dataPlane.scores.latestScores("digits")).toBeNull();
+    const rows = sources.digitSplit.hidden.slice(0, EVAL_ROWS);
+    evalSet = { rows, labels: rows.map((row) => sources.digitData.labels[row] ?? -1) };
+    await answerAll(await market.experts());
+    const routed = await routeAll();
+    console.log(JSON.stringify({ fresh: true, routedTop2: routed.accuracy, picks: Object.fromEntries(routed.picks) }));
+    expect(routed.accuracy).toBeGreaterThanOrEqual(0.95);
+    for (const bad of ["copy04", "adversarial", "noise"]) expect(routed.picks.get(bad) ?? 0, bad).toBe(0);
+
+    // Paid queries through the API in the first minute, at the default k (3): none reaches a bad expert.
+    const admin = createMarketClient({ baseUrl: market.url, adminToken: market.adminToken });
+    const created = await admin.createKey({
+      name: "fresh",
+      credits: 1_000_000,
+      rateLimit: { perMinute: 100_000, burst: 1000 },
+    });
+    if (!created.ok) throw new Error(JSON.stringify(created.problem));
+    const client = createMarketClient({ baseUrl: market.url, apiKey: created.data.key });
+    const bad = new Set(["copy04", "adversarial", "noise"].map((id) => uidOf.get(id)));
+    let right = 0;
+    for (const [i, row] of evalSet.rows.slice(0, 30).entries()) {
+      const answer = await client.infer("digits", { pixels: digitRow(sources.digitData, row) }, { waitSeconds: 20 });
+      if (!answer.ok) throw new Error(JSON.stringify(answer.problem));
+      const data = answer.data as { experts: { uid: number }[]; output: DigitsOutput };
+      expect(data.experts.length).toBeGreaterThan(0);
+      for (const e of data.experts) expect(bad.has(e.uid), `uid ${e.uid}`).toBe(false);
+      if (argmax(data.output.probs) === evalSet.labels[i]) right++;
+    }
+    expect(right).toBeGreaterThanOrEqual(27);
+    outputs.clear();
+  });
+
   it("after one epoch with training, top-2 routing beats the plain average and never picks the bad experts", async () => {
     const report = await runEpoch();
     const stored = await market.dataPlane.scores.latestRouter("digits");
-    expect(stored?.version).toBe(1);
+    expect(stored?.version).toBe(2);
     expect(stored?.epoch).toBe(report.epoch);
     const gate = parseStoredGate(stored?.params);
     if (!gate.ok) throw new Error(gate.error);
-    const digitIds = (await market.experts()).filter((m) => m.task === "digits").map((m) => m.id);
-    expect([...gate.params.expertUids].sort((a, b) => a - b)).toEqual(
-      digitIds.map((id) => uidOf.get(id) ?? -1).sort((a, b) => a - b),
-    );
+    // The gate covers the experts the API may pay: scored positive and not copies (issue 16).
+    const inGate = new Set(gate.params.expertUids);
+    for (const id of ["spec04", "spec59", "top-even", "right-1479", "weak-generalist"])
+      expect(inGate.has(uidOf.get(id) ?? -1), id).toBe(true);
+    for (const id of ["copy04", "adversarial"]) expect(inGate.has(uidOf.get(id) ?? -1), id).toBe(false);
 
     // Hidden rows the validator did not train on this epoch.
     const trained = new Set(
@@ -226,10 +265,12 @@ describe("learned routing on a running market", () => {
         rows: evalSet.rows.length,
       }),
     );
-    expect(routed.accuracy).toBeGreaterThanOrEqual(0.85);
-    // Every honest expert but the weak generalist is a specialist, confidently wrong outside its digits, so the plain
-    // average of all experts is far lower (issue 8); the gate also beats routing by the validator's prior alone.
-    expect(plainAverage).toBeLessThanOrEqual(routed.accuracy - 0.08);
+    // The validator's retrained gate (another seed, plus this epoch's hidden items) lands within about half a point
+    // of the build gate's 0.9525 on these rows (measured 0.9475).
+    expect(routed.accuracy).toBeGreaterThanOrEqual(0.94);
+    // The plain average of all experts carries the adversary and the noise; the gate also beats routing by the
+    // validator's prior alone.
+    expect(routed.accuracy).toBeGreaterThan(plainAverage);
     expect(routed.accuracy).toBeGreaterThan(untrained.accuracy);
     // Every expert has a trained logit now, so exploration no longer sends paid queries to any of them.
     expect(routed.picks.get("adversarial") ?? 0).toBe(0);
@@ -296,5 +337,6 @@ describe("learned routing on a running market", () => {
     const gate = parseStoredGate((await market.dataPlane.scores.latestRouter("digits"))?.params);
     expect(gate.ok && gate.params.expertUids.includes(uid)).toBe(true);
     expect(picks).toBeGreaterThan(0);
-  });
+    // The newcomer answers the whole router split (2,000 digits) through the queue before the gate knows it.
+  }, 300_000);
 });

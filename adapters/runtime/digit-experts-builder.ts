@@ -2,10 +2,12 @@ import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { DIGIT_EXPERT_RECIPES, makeDigitExpertModel } from "../../core/experts/digit-experts.ts";
+import { trainInitialDigitGate } from "../../core/experts/digit-gate.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
-import type { Mlp } from "../../core/experts/train/mlp.ts";
+import { type Mlp, predict } from "../../core/experts/train/mlp.ts";
 import { DIGITS_MODEL_CONTRACT } from "../../core/tasks/digits.ts";
 import { type DigitDataset, type DigitSplit, splitDigits } from "../../core/tasks/digits-data.ts";
+import { writeDigitGate } from "./digit-gate-file.ts";
 import { demoHotkey, manifestModelPath, manifestPath, writeManifest } from "./manifest-store.ts";
 import { loadMnist } from "./mnist-loader.ts";
 import { mlpToOnnx } from "./onnx-writer.ts";
@@ -14,7 +16,7 @@ import { REPO_ROOT, sha256Hex } from "./paths.ts";
 /** Seed of the demo market: split and experts. The validator must use the same one to find the hidden rows. */
 export const DEFAULT_EXPERT_SEED = 42;
 /** Bump when a recipe, the trainer or the writer changes, so that `ensureExperts` rebuilds stale files. */
-export const DIGIT_BUILD_VERSION = 2;
+export const DIGIT_BUILD_VERSION = 3;
 export const DIGIT_BUILD_STAMP = "digits-build.json";
 
 export interface DigitBuildProgress {
@@ -101,6 +103,18 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
     manifests.push(manifest);
     progress("done");
   }
+  // The gate is trained here, before any market serves these experts, so that routing is good from the first query.
+  const initial = trainInitialDigitGate(
+    manifests.map((m) => {
+      const model = models.get(m.id);
+      if (!model) throw new Error(`no weights for ${m.id}`);
+      return { id: m.id, hotkey: m.hotkey, modelHash: m.model.sha256, predict: (x) => predict(model, x) };
+    }),
+    data,
+    split.routerTrain,
+    { seed },
+  );
+  await writeDigitGate(opts.outDir, initial, DIGIT_BUILD_VERSION, seed);
   await writeFile(
     join(opts.outDir, DIGIT_BUILD_STAMP),
     `${JSON.stringify({ version: DIGIT_BUILD_VERSION, seed, experts: Object.fromEntries(manifests.map((m) => [m.id, m.model.sha256])) }, null, 2)}\n`,

@@ -44,3 +44,52 @@ describe("gate training with experts that were not asked some items", () => {
     expect(share(maskedGate)).toBeGreaterThan(share(missingGate) + 0.2);
   });
 });
+
+describe("gate training as a mixture of experts", () => {
+  /** log sum_e gate_e * likelihood_e, averaged over items: what the mixture objective maximises. */
+  function mixtureLogLikelihood(
+    params: Parameters<typeof createRouter>[0]["params"],
+    inputs: Float32Array,
+    likelihoods: Float32Array,
+  ): number {
+    const router = createRouter({ params, candidates: [1, 2, 3], options: { explorationWeight: 0 } });
+    let total = 0;
+    const items = inputs.length / 2;
+    for (let i = 0; i < items; i++) {
+      const routed = router.route(inputs.subarray(i * 2, i * 2 + 2), 3);
+      let mix = 0;
+      routed.uids.forEach((uid, k) => {
+        mix += (routed.gates[k] ?? 0) * (likelihoods[i * 3 + uid - 1] ?? 0);
+      });
+      total += Math.log(mix);
+    }
+    return total / items;
+  }
+
+  it("keeps both specialists in play where the input cannot tell them apart, and fits the mixture better", () => {
+    // Half the items are of kind A, half of kind B, but only 70% of them show their kind in the features: the rest
+    // look alike ([0.5, 0.5]). Expert 1 knows A and abstains on B (p(truth) 0.95 / 0.1), expert 2 the reverse,
+    // expert 3 is a mediocre generalist (0.55 everywhere).
+    const items = 400;
+    const inputs = new Float32Array(items * 2);
+    const likelihoods = new Float32Array(items * 3);
+    for (let i = 0; i < items; i++) {
+      const kindA = i % 2 === 0;
+      const visible = i % 10 < 7;
+      inputs.set(visible ? (kindA ? [1, 0] : [0, 1]) : [0.5, 0.5], i * 2);
+      likelihoods.set(kindA ? [0.95, 0.1, 0.55] : [0.1, 0.95, 0.55], i * 3);
+    }
+    const losses = Float32Array.from(likelihoods, (q) => 1 - q);
+    const data = { items, inputSize: 2, inputs, expertUids: [1, 2, 3], losses };
+    const mixture = trainGate({ ...data, likelihoods }, { seed: 2, hidden: 4, epochs: 40 });
+    const soft = trainGate(data, { seed: 2, hidden: 4, epochs: 40 });
+    expect(mixtureLogLikelihood(mixture.params, inputs, likelihoods)).toBeGreaterThan(
+      mixtureLogLikelihood(soft.params, inputs, likelihoods) + 0.01,
+    );
+    // On a look-alike input the two specialists lead: whichever knows it, the pair's plain average is right.
+    const top2 = createRouter({ params: mixture.params, candidates: [1, 2, 3], options: { explorationWeight: 0 } })
+      .route([0.5, 0.5], 2)
+      .uids.sort();
+    expect(top2).toEqual([1, 2]);
+  });
+});

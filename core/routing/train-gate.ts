@@ -20,6 +20,15 @@ export interface GateTrainingData {
    * Omitted = every expert was asked every item.
    */
   readonly known?: Uint8Array;
+  /**
+   * likelihoods[i * experts + e]: the probability expert e gave item i's true answer (digits: p(label); for several
+   * rows, their geometric mean). When given, the gate is trained as the mixture of experts it routes for (Jacobs et
+   * al. 1991): it maximises log sum_e gate_e * likelihood_e, whose targets are the posterior responsibilities
+   * gate_e * likelihood_e / sum. An expert that hedges (abstains) is then not pushed down as hard as one that is
+   * confidently wrong, and where the gate cannot tell which specialist knows an input it learns to spread over both.
+   * Omitted: soft targets softmax(-loss / temperature) as before.
+   */
+  readonly likelihoods?: Float32Array | Float64Array;
 }
 
 export interface GateTrainingOptions {
@@ -91,7 +100,11 @@ export function trainGate(data: GateTrainingData, options: GateTrainingOptions):
   const lr = options.learningRate ?? 0.005;
   const rng = mulberry32(options.seed);
   const params = initGate(inputSize, hidden, data.expertUids, rng);
-  const targets = softTargets(data, options.temperature ?? 0.1);
+  const likelihoods = data.likelihoods;
+  if (likelihoods !== undefined && likelihoods.length !== items * experts)
+    throw new RangeError(`likelihoods has ${likelihoods.length} values`);
+  const targets = likelihoods === undefined ? softTargets(data, options.temperature ?? 0.1) : new Float64Array(0);
+  const resp = new Float64Array(experts);
   const tensors = [params.w1, params.b1, params.w2, params.b2];
   const grads = tensors.map((t) => new Float64Array(t.length));
   const m = tensors.map((t) => new Float64Array(t.length));
@@ -122,13 +135,26 @@ export function trainGate(data: GateTrainingData, options: GateTrainingOptions):
         let z = 0;
         for (let e = 0; e < experts; e++) if (asked(item * experts + e)) z += Math.exp((logits[e] ?? 0) - max);
         const logZ = max + Math.log(z);
+        if (likelihoods !== undefined) {
+          // Mixture objective: targets r_e = g_e q_e / sum_j g_j q_j over the experts asked, from this forward pass.
+          let mix = 0;
+          for (let e = 0; e < experts; e++) {
+            const k = item * experts + e;
+            // No answer (NaN) counts as the worst: a likelihood of almost nothing.
+            const lk = likelihoods[k] ?? Number.NaN;
+            const q = Number.isFinite(lk) ? Math.max(1e-6, lk) : 1e-6;
+            resp[e] = asked(k) ? Math.exp((logits[e] ?? 0) - logZ) * q : 0;
+            mix += resp[e] ?? 0;
+          }
+          for (let e = 0; e < experts; e++) resp[e] = mix > 0 ? (resp[e] ?? 0) / mix : 0;
+        }
         for (let e = 0; e < experts; e++) {
           if (!asked(item * experts + e)) {
             delta[e] = 0;
             continue;
           }
-          const t = targets[item * experts + e] ?? 0;
           const p = Math.exp((logits[e] ?? 0) - logZ);
+          const t = likelihoods === undefined ? (targets[item * experts + e] ?? 0) : (resp[e] ?? 0);
           if (t > 0) epochLoss -= t * ((logits[e] ?? 0) - logZ);
           delta[e] = p - t;
           gb2[e] = (gb2[e] ?? 0) + (delta[e] ?? 0);

@@ -23,13 +23,14 @@ export type ItemSet = z.infer<typeof ItemSet>;
 
 /** The validator's training state, stored beside the gate (RouterParams.params.training). */
 export const RouterTrainingState = z.object({
-  v: z.literal(1),
+  /** 2: losses are expected errors (1 was Brier, which is dropped and re-asked). */
+  v: z.literal(2),
   window: z.array(ItemSet),
   bootstrap: ItemSet.nullable(),
 });
 export type RouterTrainingState = z.infer<typeof RouterTrainingState>;
 
-export const EMPTY_TRAINING_STATE: RouterTrainingState = { v: 1, window: [], bootstrap: null };
+export const EMPTY_TRAINING_STATE: RouterTrainingState = { v: 2, window: [], bootstrap: null };
 
 /** The training state in stored router params; an absent or unreadable one starts afresh (never throws). */
 export function parseTrainingState(params: unknown): RouterTrainingState {
@@ -58,8 +59,10 @@ export function fingerprint(inputs: Float32Array): string {
 }
 
 /**
- * One expert's loss per item: the mean Brier score of the item's class rows (digits: one row; speech: one per
- * frame), lower is better. A missing answer is NaN, which the gate trainer counts as the item's worst loss.
+ * One expert's loss per item: its expected error, 1 - the mean probability it gives the true class over the item's
+ * rows (digits: one row; speech: one per frame), in [0, 1], lower is better. 1 - loss is the likelihood the gate's
+ * mixture objective needs (core/routing trainGate); Brier, stored before issue 16, cannot be turned into it. A
+ * missing answer is NaN, which the gate trainer counts as the item's worst.
  */
 export function itemLosses(
   task: ValidationTask,
@@ -70,12 +73,12 @@ export function itemLosses(
     const output = answers[i] ?? null;
     if (output === null) return Number.NaN;
     const { probs, labels } = task.rows(output, item);
-    let total = 0;
+    let truth = 0;
     labels.forEach((label, r) => {
-      const p = probs[r] ?? [];
-      for (let c = 0; c < task.classes; c++) total += ((p[c] ?? 0) - (c === label ? 1 : 0)) ** 2;
+      const p = probs[r]?.[label] ?? 0;
+      truth += Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 0;
     });
-    return labels.length > 0 ? total / labels.length : Number.NaN;
+    return labels.length > 0 ? 1 - truth / labels.length : Number.NaN;
   });
 }
 
@@ -132,7 +135,9 @@ export function assembleTrainingData(
     });
     offset += set.items;
   }
-  return { items, inputSize, inputs, expertUids: experts.map((x) => x.uid), losses, known };
+  // The mixture objective's likelihood: the probability the expert gave the truth (NaN stays NaN: no answer).
+  const likelihoods = Float32Array.from(losses, (l) => 1 - l);
+  return { items, inputSize, inputs, expertUids: experts.map((x) => x.uid), losses, known, likelihoods };
 }
 
 /** Bootstrap items of the digit task: the first `count` router-training rows (disjoint from the hidden rows). */

@@ -3,7 +3,7 @@ import { silentLogger } from "../../adapters/log/logger.ts";
 import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
 import { createRouter, parseStoredGate } from "../../core/routing/index.ts";
 import { mulberry32 } from "../../core/tasks/prng.ts";
-import { assembleTrainingData, decodeColumns, parseTrainingState } from "./router-data.ts";
+import { assembleTrainingData, decodeColumns, EMPTY_TRAINING_STATE, parseTrainingState } from "./router-data.ts";
 import { epochSeed, seedToUint32 } from "./seed.ts";
 import { trainRouterAfterScoring } from "./train-router.ts";
 import type { RouterTrainingDeps, ScoredExpert, ValidationItem, ValidationTask, ValidatorDeps } from "./types.ts";
@@ -144,8 +144,9 @@ describe("router training in the validator", () => {
     expect(broken.logs).toContain("router training failed");
   });
 
-  it("starts afresh from unreadable stored training state", () => {
-    expect(parseTrainingState({ training: { v: 2 } })).toEqual({ v: 1, window: [], bootstrap: null });
+  it("starts afresh from unreadable stored training state, and from Brier-loss state stored before version 2", () => {
+    expect(parseTrainingState({ training: { v: 3 } })).toEqual({ v: 2, window: [], bootstrap: null });
+    expect(parseTrainingState({ training: { v: 1, window: [], bootstrap: null } })).toEqual(EMPTY_TRAINING_STATE);
     expect(parseTrainingState("garbage").window).toEqual([]);
   });
 });

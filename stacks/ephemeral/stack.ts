@@ -2,6 +2,7 @@ import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type Logger, silentLogger } from "../../adapters/log/logger.ts";
+import { DIGIT_BUILD_VERSION } from "../../adapters/runtime/digit-experts-builder.ts";
 import { ensureExperts } from "../../cli/experts.ts";
 import { type MarketConfig, parseConfig } from "../../core/config/schema.ts";
 import { type Market, type MarketOptions, startMarket } from "../market.ts";
@@ -45,7 +46,8 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
     ...options.env,
   });
   const dataDir = await mkdtemp(join(tmpdir(), "market-ephemeral-"));
-  const cache = join(tmpdir(), "market-test-experts");
+  // Per build version: worktrees on other recipe versions share this machine and would rebuild it back and forth.
+  const cache = join(tmpdir(), `market-test-experts-v${DIGIT_BUILD_VERSION}`);
   await mkdir(cache, { recursive: true });
   await ensureExperts(cache, () => {});
   if (options.isolateExperts) {

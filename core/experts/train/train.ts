@@ -7,6 +7,11 @@ export interface TrainingSet {
   input(k: number): ArrayLike<number>;
   /** Target class of example k. */
   label(k: number): number;
+  /**
+   * Example k lies outside what the model should know: its target is the uniform distribution instead of `label`,
+   * so the model learns to answer "I don't know" (near-uniform) there rather than a confident wrong class.
+   */
+  abstain?(k: number): boolean;
 }
 
 export interface TrainOptions {
@@ -35,7 +40,7 @@ export function trainMlp(mlp: Mlp, data: TrainingSet, opts: TrainOptions): Mlp {
         g.w.fill(0);
         g.b.fill(0);
       }
-      for (const k of batch) accumulateGradient(mlp, data.input(k), data.label(k), grads);
+      for (const k of batch) accumulateGradient(mlp, data.input(k), data.abstain?.(k) ? -1 : data.label(k), grads);
       step++;
       const lr = (opts.learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
       mlp.layers.forEach((layer, l) => {
@@ -79,9 +84,10 @@ function accumulateGradient(
   grads: { w: Float64Array; b: Float64Array }[],
 ): void {
   const acts = activations(mlp, x);
-  // d(cross-entropy)/d(logits) = p - onehot.
+  // d(cross-entropy)/d(logits) = p - target: one-hot, or uniform for an abstaining example (label -1).
   let delta = Float64Array.from(softmax(acts[acts.length - 1] ?? []));
-  delta[label] = (delta[label] ?? 0) - 1;
+  if (label < 0) for (let j = 0; j < delta.length; j++) delta[j] = (delta[j] ?? 0) - 1 / delta.length;
+  else delta[label] = (delta[label] ?? 0) - 1;
   for (let l = mlp.layers.length - 1; l >= 0; l--) {
     const layer = mlp.layers[l];
     const input = acts[l];
