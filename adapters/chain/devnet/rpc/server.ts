@@ -216,6 +216,9 @@ function serveConnection(socket: WebSocket, handlers: Record<string, Handler>): 
       return `sub${counter.toString(16)}`;
     },
   };
+  // ws emits 'error' for a frame over maxPayload or a protocol violation (and closes the socket itself): without a
+  // listener that error is an uncaught exception, and any local client could stop the devnet's process.
+  socket.on("error", () => undefined);
   socket.on("close", () => {
     for (const unsubscribe of session.subscriptions.values()) unsubscribe();
     session.subscriptions.clear();

@@ -104,7 +104,14 @@ export class StorageView {
       const type = meta.keyTypes[i];
       if (skip === undefined || type === undefined) return null;
       offset += skip;
-      const arg = this.served.registry.createType(type, new Uint8Array(bytes.subarray(offset)));
+      // A key whose argument does not decode names no item: null, as a node answers (a throw here would escape
+      // from a storage subscription's block listener and take the process down).
+      let arg: Codec;
+      try {
+        arg = this.served.registry.createType(type, new Uint8Array(bytes.subarray(offset)));
+      } catch {
+        return null;
+      }
       offset += arg.encodedLength;
       args.push(arg);
     }
