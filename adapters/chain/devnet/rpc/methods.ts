@@ -8,6 +8,15 @@ import type { DevnetRpcCore, Session } from "./server.ts";
 
 export type Handler = (params: unknown[], session: Session) => unknown;
 
+/** Open subscriptions one connection may hold: each costs a head listener (a storage one up to 1,000 reads a block). */
+export const MAX_SUBSCRIPTIONS = 256;
+
+function claimSubscription(session: Session): string {
+  if (session.subscriptions.size >= MAX_SUBSCRIPTIONS)
+    throw new PoolError(-32000, `Too many subscriptions on this connection (at most ${MAX_SUBSCRIPTIONS})`);
+  return session.nextId();
+}
+
 const hash = z.string().regex(/^0x[0-9a-fA-F]{64}$/);
 const hexData = z.string().regex(/^0x([0-9a-fA-F]{2})*$/);
 const storageKey = z.string().regex(/^0x([0-9a-fA-F]{2}){32,512}$/);
@@ -25,7 +34,7 @@ export function rpcHandlers(core: DevnetRpcCore): Record<string, Handler> {
   const subscribe =
     (notification: string, onEvent: (notify: (r: unknown) => void) => () => void, initial?: () => unknown) =>
     (_params: unknown[], session: Session) => {
-      const id = session.nextId();
+      const id = claimSubscription(session);
       const notify = (result: unknown) => session.notify(notification, id, result);
       session.subscriptions.set(id, onEvent(notify));
       if (initial) queueMicrotask(() => notify(initial()));
@@ -122,7 +131,7 @@ export function rpcHandlers(core: DevnetRpcCore): Record<string, Handler> {
         .array(storageKey)
         .max(1000)
         .parse(params[0] ?? []);
-      const id = session.nextId();
+      const id = claimSubscription(session);
       const last = new Map<string, string | null>();
       const push = (all: boolean) => {
         const changes: [string, string | null][] = [];
@@ -154,8 +163,12 @@ export function rpcHandlers(core: DevnetRpcCore): Record<string, Handler> {
     author_submitExtrinsic: (p) => core.submit(hexData.parse(p[0])),
     author_pendingExtrinsics: () => core.pool.pending.map((t) => t.hex),
     author_submitAndWatchExtrinsic: (p, session) => {
-      const id = session.nextId();
-      core.submit(hexData.parse(p[0]), (status) => session.notify("author_extrinsicUpdate", id, status));
+      const id = claimSubscription(session);
+      core.submit(hexData.parse(p[0]), (status) => {
+        session.notify("author_extrinsicUpdate", id, status);
+        // The watch ends with finality: it no longer counts against the connection's subscriptions.
+        if (typeof status === "object" && status !== null && "finalized" in status) session.subscriptions.delete(id);
+      });
       session.subscriptions.set(id, () => undefined);
       queueMicrotask(() => session.notify("author_extrinsicUpdate", id, "ready"));
       return id;

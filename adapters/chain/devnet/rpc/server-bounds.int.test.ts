@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { testSubnet } from "../testing.ts";
 import { type DevnetRpc, startDevnetRpc } from "./index.ts";
+import { MAX_SUBSCRIPTIONS } from "./methods.ts";
 import { MAX_EXTRINSIC_BYTES } from "./pool.ts";
 
 let rpc: DevnetRpc;
@@ -74,5 +75,19 @@ describe("devnet rpc bounds", () => {
     } finally {
       process.off("uncaughtException", record);
     }
+  });
+
+  it("bounds the subscriptions one connection may hold, and frees them on unsubscribe", async () => {
+    const ws = await open();
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_SUBSCRIPTIONS; i++) {
+      const r = await call(ws, 100 + i, "chain_subscribeNewHeads");
+      ids.push(String(r.result));
+    }
+    const refused = await call(ws, 1, "chain_subscribeNewHeads");
+    expect((refused.error as { code: number } | undefined)?.code).toBe(-32000);
+    expect((await call(ws, 2, "chain_unsubscribeNewHeads", [ids[0]])).result).toBe(true);
+    expect(typeof (await call(ws, 3, "chain_subscribeNewHeads")).result).toBe("string");
+    ws.close();
   });
 });
