@@ -67,7 +67,13 @@ export function parseReceiptJson(
 ): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string } {
   const parsed = parseStrictJson(text);
   if (!parsed.ok) {
-    return { ok: false, reason: parsed.reason === "duplicate_key" ? `duplicate key "${parsed.key}"` : "not JSON" };
+    const reason =
+      parsed.reason === "duplicate_key"
+        ? `duplicate key "${parsed.key}"`
+        : parsed.reason === "too_deep"
+          ? "nested too deeply"
+          : "not JSON";
+    return { ok: false, reason };
   }
   return parsed;
 }

@@ -5,7 +5,13 @@
  */
 export type StrictJson =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly reason: "not_json" | "duplicate_key"; readonly key?: string };
+  | { readonly ok: false; readonly reason: "not_json" | "duplicate_key" | "too_deep"; readonly key?: string };
+
+/**
+ * Deepest nesting of arrays and objects accepted. The scan below recurses once per level: without a bound, a body of
+ * `[` x 200,000 (which JSON.parse accepts) overflows the stack and the RangeError escapes the parser.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 export function parseStrictJson(text: string): StrictJson {
   let value: unknown;
@@ -15,20 +21,25 @@ export function parseStrictJson(text: string): StrictJson {
     return { ok: false, reason: "not_json" };
   }
   // The text is valid JSON from here on, so the scan below may assume it.
-  const duplicate = new DuplicateScan(text).run();
-  return duplicate === undefined ? { ok: true, value } : { ok: false, reason: "duplicate_key", key: duplicate };
+  const scan = new DuplicateScan(text).run();
+  if (scan === TOO_DEEP) return { ok: false, reason: "too_deep" };
+  return scan === undefined ? { ok: true, value } : { ok: false, reason: "duplicate_key", key: scan };
 }
+
+const TOO_DEEP = Symbol("too_deep");
 
 class DuplicateScan {
   private at = 0;
+  private depth = 0;
   constructor(private readonly text: string) {}
 
-  run(): string | undefined {
+  run(): string | undefined | typeof TOO_DEEP {
     try {
       this.value();
       return undefined;
     } catch (error) {
       if (error instanceof DuplicateKey) return error.key;
+      if (error instanceof TooDeep) return TOO_DEEP;
       throw error;
     }
   }
@@ -36,9 +47,12 @@ class DuplicateScan {
   private value(): void {
     this.space();
     const c = this.text[this.at];
-    if (c === "{") this.object();
-    else if (c === "[") this.array();
-    else if (c === '"') this.string();
+    if (c === "{" || c === "[") {
+      if (++this.depth > MAX_JSON_DEPTH) throw new TooDeep();
+      if (c === "{") this.object();
+      else this.array();
+      this.depth--;
+    } else if (c === '"') this.string();
     else this.scalar();
   }
 
@@ -99,6 +113,8 @@ class DuplicateScan {
     while (" \t\n\r".includes(this.text[this.at] ?? "x")) this.at++;
   }
 }
+
+class TooDeep extends Error {}
 
 class DuplicateKey extends Error {
   constructor(readonly key: string) {
