@@ -44,7 +44,7 @@ export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: Set
         if (abort.signal.aborted) break;
         failures++;
         deps.logger.warn("settle queue receive failed; backing off", { error, failures });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** Math.min(failures, 6))));
+        await backOff(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)), abort.signal);
       }
     }
   })();
@@ -54,4 +54,18 @@ export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: Set
       await loop;
     },
   };
+}
+
+/** Sleeps `ms`, ending early when `signal` aborts: a stop never waits out a back-off (up to 5 s). */
+function backOff(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
