@@ -31,6 +31,18 @@ describe("POST /v1/receipts/verify", () => {
     expect(twoOutputs.status).toBe(400);
   });
 
+  it("answers 400, not 500, to a body nested deeper than the strict parser scans", async () => {
+    const h = await harness();
+    const deep = `{"receipt":{},"output":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+    const res = await h.app.request("/v1/receipts/verify", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: deep,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "invalid_request" });
+  });
+
   it("says a receipt with a field the gateway did not sign is malformed", async () => {
     const { data, verify } = await receiptAndApp();
     const extra = { ...data.receipt, payload: { ...data.receipt.payload, discount: 100 } };
