@@ -3,7 +3,13 @@ import { describe, expect, it, vi } from "vitest";
 import { decodeDigitPng, MAX_PNG_SIDE } from "./decode-png.ts";
 import { decodeWav16k, encodeWavPcm16, parseWav } from "./decode-wav.ts";
 import { inflatedSize, readPngHeader } from "./png-header.ts";
-import { bigDimensionsBomb, deflatedZeros, interlacedBomb, pngFile } from "./testing/png-bombs.ts";
+import {
+  bigDimensionsBomb,
+  deflatedZeros,
+  interlacedBomb,
+  pngFile,
+  secondHeaderBomb,
+} from "./testing/png-bombs.ts";
 
 function png(
   width: number,
@@ -58,6 +64,17 @@ describe("decodeDigitPng against decompression bombs", () => {
     const read = vi.spyOn(PNG.sync, "read");
     try {
       expect(() => decodeDigitPng(bomb)).toThrow(/16000x16000 out of range/);
+      expect(read).not.toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+    }
+  });
+
+  it("refuses a small PNG with a second IHDR claiming 12000x12000 (pngjs would allocate for the last one)", async () => {
+    const bomb = await secondHeaderBomb(12_000, 12_000);
+    const read = vi.spyOn(PNG.sync, "read");
+    try {
+      expect(() => decodeDigitPng(bomb)).toThrow(/more than one IHDR/);
       expect(read).not.toHaveBeenCalled();
     } finally {
       read.mockRestore();

@@ -92,7 +92,10 @@ export function checkPngBounds(bytes: Uint8Array, bounds: PngBounds): PngHeader 
   return header;
 }
 
-/** The IDAT chunks' data, concatenated (bounded by the input's size); walks chunk headers without CRC checks. */
+/**
+ * The IDAT chunks' data, concatenated (bounded by the input's size); walks chunk headers without CRC checks and
+ * refuses a second IHDR.
+ */
 function collectIdat(bytes: Uint8Array): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const parts: Uint8Array[] = [];
@@ -102,6 +105,8 @@ function collectIdat(bytes: Uint8Array): Uint8Array {
     const type = chunkType(bytes, at + 4);
     const end = at + 12 + length;
     if (end > bytes.length) throw new Error("PNG chunk runs past the end of the file");
+    // pngjs takes the last IHDR it meets and sizes its buffers from it: a second one would bypass the bound above.
+    if (type === "IHDR" && at !== 8) throw new Error("PNG with more than one IHDR header");
     if (type === "IDAT") {
       parts.push(bytes.subarray(at + 8, at + 8 + length));
       total += length;

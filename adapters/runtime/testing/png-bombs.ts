@@ -60,6 +60,20 @@ export async function interlacedBomb(inflated = 64 << 20): Promise<Uint8Array> {
   return pngFile({ width: 28, height: 28, interlace: 1 }, await deflatedZeros(inflated));
 }
 
+/**
+ * A valid small PNG with a second IHDR (claiming `width` x `height`) right after the first: the bounds check reads
+ * the first, while pngjs takes the last one it sees and allocates for it.
+ */
+export async function secondHeaderBomb(width = 12_000, height = 12_000): Promise<Uint8Array> {
+  const small = pngFile({ width: 28, height: 28 }, await deflatedZeros(28 * 29));
+  const ihdr = new Uint8Array(13);
+  const view = new DataView(ihdr.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  ihdr[8] = 8;
+  return concat([small.subarray(0, 33), chunk("IHDR", ihdr), small.subarray(33)]);
+}
+
 function chunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const view = new DataView(out.buffer);
