@@ -3,13 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { decodeDigitPng, MAX_PNG_SIDE } from "./decode-png.ts";
 import { decodeWav16k, encodeWavPcm16, parseWav } from "./decode-wav.ts";
 import { inflatedSize, readPngHeader } from "./png-header.ts";
-import {
-  bigDimensionsBomb,
-  deflatedZeros,
-  interlacedBomb,
-  pngFile,
-  secondHeaderBomb,
-} from "./testing/png-bombs.ts";
+import { bigDimensionsBomb, deflatedZeros, interlacedBomb, pngFile, secondHeaderBomb } from "./testing/png-bombs.ts";
 
 function png(
   width: number,
