@@ -1,6 +1,7 @@
 /** Subnet creation, hyperparameter setters (owner or root) and staking: the devnet's admin surface. */
 import type { SubnetHyperparams } from "../../../core/ports/chain.ts";
 import { type DevnetContext, type Dispatch, emit, fail, OK, subnetOf } from "./context.ts";
+import { MAX_IMMUNE_OWNER_UIDS_LIMIT, MIN_IMMUNE_OWNER_UIDS_LIMIT } from "./rules/registration.ts";
 import { defaultHyperparams, emptyNeuron, type SubnetState } from "./state.ts";
 
 export type HyperparamsPatch = Partial<Omit<SubnetHyperparams, "netuid">>;
@@ -88,6 +89,33 @@ export function setHyperparams(
   if (stakeThreshold !== undefined) ctx.state.stakeThreshold = stakeThreshold;
   if (commitRevealVersion !== undefined) ctx.state.commitRevealWeightsVersion = commitRevealVersion;
   emit(ctx, "HyperparamsSet", { netuid, fields: Object.keys(patch) });
+  return OK;
+}
+
+/** `sudo_set_min_non_immune_uids` (admin-utils, call 84): root only. */
+export function setMinNonImmuneUids(ctx: DevnetContext, origin: AdminOrigin, netuid: number, min: number): Dispatch {
+  if (!isRoot(origin)) return fail("BadOrigin");
+  const subnet = subnetOf(ctx, netuid);
+  if (!subnet) return fail("SubnetNotExists");
+  if (!Number.isInteger(min) || min < 0 || min > 65535) return fail("InvalidValue");
+  subnet.minNonImmuneUids = min;
+  emit(ctx, "MinNonImmuneUidsSet", { netuid, min });
+  return OK;
+}
+
+/** `sudo_set_owner_immune_neuron_limit` (admin-utils, call 72): owner or root, 1..=10 (`set_owner_immune_neuron_limit`). */
+export function setImmuneOwnerUidsLimit(
+  ctx: DevnetContext,
+  origin: AdminOrigin,
+  netuid: number,
+  limit: number,
+): Dispatch {
+  const subnet = subnetOf(ctx, netuid);
+  if (!subnet) return fail("SubnetNotExists");
+  if (!isRoot(origin) && "coldkey" in origin && origin.coldkey !== subnet.ownerColdkey) return fail("NotSubnetOwner");
+  if (!Number.isInteger(limit) || limit < MIN_IMMUNE_OWNER_UIDS_LIMIT || limit > MAX_IMMUNE_OWNER_UIDS_LIMIT)
+    return fail("InvalidValue");
+  subnet.immuneOwnerUidsLimit = limit;
   return OK;
 }
 

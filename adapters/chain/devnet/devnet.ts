@@ -11,6 +11,8 @@ import {
   createSubnet,
   type HyperparamsPatch,
   setHyperparams,
+  setImmuneOwnerUidsLimit,
+  setMinNonImmuneUids,
   triggerEpoch,
 } from "./admin.ts";
 import {
@@ -224,6 +226,16 @@ export class Devnet implements DevnetContext {
 
   setHyperparams(netuid: number, patch: HyperparamsPatch, origin: AdminOrigin = { root: true }): Dispatch {
     return setHyperparams(this, origin, netuid, patch);
+  }
+
+  /** MinNonImmuneUids: pruning keeps more than this many non-immune uids, else it prunes an immune one. */
+  setMinNonImmuneUids(netuid: number, min: number, origin: AdminOrigin = { root: true }): Dispatch {
+    return setMinNonImmuneUids(this, origin, netuid, min);
+  }
+
+  /** ImmuneOwnerUidsLimit: how many of the owner coldkey's hotkeys are never pruned (1..=10). */
+  setImmuneOwnerUidsLimit(netuid: number, limit: number, origin: AdminOrigin = { root: true }): Dispatch {
+    return setImmuneOwnerUidsLimit(this, origin, netuid, limit);
   }
 
   addStake(hotkey: string, rao: bigint, netuid = 1): Dispatch {

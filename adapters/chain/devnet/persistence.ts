@@ -81,6 +81,8 @@ const subnet = z.object({
   commitments: z
     .record(z.string(), z.object({ block: nat, dataHex: z.string().regex(/^0x([0-9a-f]{2}){0,128}$/) }))
     .optional(),
+  minNonImmuneUids: u16.optional(),
+  immuneOwnerUidsLimit: u16.optional(),
 });
 
 const hex = z.string().regex(/^0x[0-9a-f]+$/);

@@ -58,6 +58,10 @@ export interface SubnetState {
   timelockedCommits: Record<string, TimelockedCommit[]>;
   /** Commitments pallet: CommitmentOf(netuid, hotkey) as (block, one Raw field). Absent in older snapshots. */
   commitments?: Record<string, StoredCommitment>;
+  /** MinNonImmuneUids; absent = the chain's default (10). Root only (`sudo_set_min_non_immune_uids`). */
+  minNonImmuneUids?: number;
+  /** ImmuneOwnerUidsLimit; absent = the chain's default (1). */
+  immuneOwnerUidsLimit?: number;
 }
 
 /** A Commitments.CommitmentOf entry: the block it was set in and its data (one `Data::Raw` field). */

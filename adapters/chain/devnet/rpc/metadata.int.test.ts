@@ -18,6 +18,7 @@ import {
   MARKET_RUNTIME_APIS,
   MARKET_STORAGE,
 } from "../../subtensor/surface.ts";
+import type { Devnet } from "../devnet.ts";
 import { testSubnet } from "../testing.ts";
 import { type DevnetRpc, startDevnetRpc } from "./index.ts";
 
@@ -104,6 +105,7 @@ describe("served metadata vs mainnet's", () => {
   let rpc: DevnetRpc;
   let api: ApiPromise;
   let served: View;
+  let devnet: Devnet;
   const mainnet = (() => {
     const { registry, v15 } = mainnetV15();
     return new View(registry, v15);
@@ -111,6 +113,7 @@ describe("served metadata vs mainnet's", () => {
 
   beforeAll(async () => {
     const t = await testSubnet();
+    devnet = t.devnet;
     rpc = await startDevnetRpc({ devnet: t.devnet });
     api = await ApiPromise.create({ provider: new WsProvider(rpc.url), throwOnConnect: true, noInitWarn: true });
     // @polkadot/api asked for V15 through Metadata_metadata_at_version, as it does with a node.
@@ -178,5 +181,31 @@ describe("served metadata vs mainnet's", () => {
       expect(mainnet.runtimeApi(name, method)).toBeNull();
       expect(served.runtimeApi(name, method)?.output.def).toBe("Option<u64>");
     }
+  });
+
+  it("MinNonImmuneUids is added as subtensor's lib.rs declares it and reads the devnet's floor", async () => {
+    expect(mainnet.storage("SubtensorModule", "MinNonImmuneUids")).toBeNull();
+    expect(served.storage("SubtensorModule", "MinNonImmuneUids")).toMatchObject({
+      modifier: "Default",
+      hashers: ["Identity"],
+      key: { def: "u16" },
+      value: { def: "u16" },
+      fallback: "0x0a00",
+    });
+    // ImmuneOwnerUidsLimit, the other input of get_neuron_to_prune, is mainnet's own item.
+    expect(served.storage("SubtensorModule", "ImmuneOwnerUidsLimit")).toEqual(
+      mainnet.storage("SubtensorModule", "ImmuneOwnerUidsLimit"),
+    );
+    const query = api.query.subtensorModule as unknown as Record<
+      string,
+      (n: number) => Promise<{ toNumber(): number }>
+    >;
+    const read = async (item: string) => (await query[item]?.(1))?.toNumber();
+    expect(await read("minNonImmuneUids")).toBe(10);
+    expect(await read("immuneOwnerUidsLimit")).toBe(1);
+    expect(devnet.setMinNonImmuneUids(1, 2).ok).toBe(true);
+    expect(devnet.setImmuneOwnerUidsLimit(1, 3).ok).toBe(true);
+    expect(await read("minNonImmuneUids")).toBe(2);
+    expect(await read("immuneOwnerUidsLimit")).toBe(3);
   });
 });

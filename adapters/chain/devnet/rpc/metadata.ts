@@ -1,9 +1,10 @@
 /**
  * The metadata the devnet serves: Bittensor mainnet's own (captured late 2025, see shared/vectors/README.md), so
  * pallet and call indices, storage hashers, types, events, errors and transaction extensions are mainnet's by
- * construction. Mainnet has since added dynamic-tempo items the devnet implements; they are appended here with the
- * types subtensor's sources give them (`ActivityCutoffFactorMilli: u32`, `SubnetEpochIndex`/`LastEpochBlock: u64`,
- * `get_next_epoch_start_block -> Option<u64>`), and nothing mainnet has is changed. `mainnetOnly` serves the
+ * construction. Mainnet has since added dynamic-tempo items and MinNonImmuneUids, which the devnet implements; they
+ * are appended here with the types subtensor's sources give them (`ActivityCutoffFactorMilli: u32`,
+ * `SubnetEpochIndex`/`LastEpochBlock: u64`, `MinNonImmuneUids: u16`, `get_next_epoch_start_block -> Option<u64>`),
+ * and nothing mainnet has is changed. `mainnetOnly` serves the
  * capture untouched, so the adapter's fallbacks for an older runtime can be exercised too.
  */
 import { readFileSync } from "node:fs";
@@ -66,7 +67,7 @@ function optionU64Id(types: TypeEntry[]): number {
 
 const leU32 = (v: number) => u8aToHex(Uint8Array.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24]));
 
-/** The dynamic-tempo storage items, as `pallets/subtensor/src/lib.rs` declares them. */
+/** The dynamic-tempo storage items and MinNonImmuneUids, as `pallets/subtensor/src/lib.rs` declares them. */
 function laterStorageItems(types: TypeEntry[]): Json[] {
   const u16 = primitiveId(types, "u16");
   const map = (name: string, value: number, fallback: string, docs: string): Json => ({
@@ -80,6 +81,8 @@ function laterStorageItems(types: TypeEntry[]): Json[] {
     map("ActivityCutoffFactorMilli", primitiveId(types, "u32"), leU32(13_889), " Activity cutoff in ‰ of tempo."),
     map("SubnetEpochIndex", primitiveId(types, "u64"), "0x0000000000000000", " Epochs run so far."),
     map("LastEpochBlock", primitiveId(types, "u64"), "0x0000000000000000", " Block of the last epoch."),
+    // Added with the pruning rework (get_neuron_to_prune's floor): ValueQuery, DefaultMinNonImmuneUids = 10.
+    map("MinNonImmuneUids", u16, "0x0a00", " Minimum required number of non-immortal & non-immune UIDs."),
   ];
 }
 

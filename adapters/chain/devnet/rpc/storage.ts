@@ -7,6 +7,7 @@ import type { Codec } from "@polkadot/types/types";
 import { u8aConcat, u8aToHex } from "@polkadot/util";
 import { blake2AsU8a, xxhashAsU8a } from "@polkadot/util-crypto";
 import type { Devnet } from "../devnet.ts";
+import { immuneOwnerUidsLimit, minNonImmuneUids } from "../rules/registration.ts";
 import type { SubnetState } from "../state.ts";
 import { itemPrefix, type ServedMetadata } from "./metadata.ts";
 
@@ -228,6 +229,8 @@ function buildSources(devnet: Devnet): Record<string, ItemSource> {
     "SubtensorModule.SubnetEpochIndex": hp((s) => s.epochIndex),
     "SubtensorModule.LastEpochBlock": hp((s) => s.lastEpochBlock),
     "SubtensorModule.LastMechansimStepBlock": hp((s) => s.lastMechanismStepBlock),
+    "SubtensorModule.MinNonImmuneUids": hp(minNonImmuneUids),
+    "SubtensorModule.ImmuneOwnerUidsLimit": hp(immuneOwnerUidsLimit),
     "SubtensorModule.SubnetOwner": hp((s) => s.ownerColdkey),
     "SubtensorModule.SubnetOwnerHotkey": perNetuid((s) => s.ownerHotkey ?? undefined),
     "SubtensorModule.CommitRevealWeightsVersion": { value: () => devnet.state.commitRevealWeightsVersion },

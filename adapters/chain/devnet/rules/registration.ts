@@ -1,4 +1,4 @@
-/** burned_register (`subnets/registration.rs`): append while there is room, else replace the weakest neuron. */
+/** burned_register (`subnets/registration.rs`): append while there is room, else replace the uid the chain prunes. */
 import { type DevnetContext, emit, subnetOf } from "../context.ts";
 import { emptyNeuron, type SubnetState, uidOf } from "../state.ts";
 
@@ -6,35 +6,74 @@ export type RegisterResult =
   | { readonly ok: true; readonly uid: number }
   | { readonly ok: false; readonly error: string };
 
+/** `get_neuron_is_immune` (utils/misc.rs): registered less than ImmunityPeriod blocks ago. */
 function isImmune(subnet: SubnetState, uid: number, block: number): boolean {
   const neuron = subnet.neurons[uid];
   return neuron !== undefined && block - neuron.blockAtRegistration < subnet.hyperparams.immunityPeriod;
 }
 
+/** MinNonImmuneUids (`lib.rs`, ValueQuery): 10 unless root set it (`sudo_set_min_non_immune_uids`). */
+export const DEFAULT_MIN_NON_IMMUNE_UIDS = 10;
+/** ImmuneOwnerUidsLimit (`lib.rs`): default 1, the owner may set 1..=10 (Min/MaxImmuneOwnerUidsLimit). */
+export const DEFAULT_IMMUNE_OWNER_UIDS_LIMIT = 1;
+export const MIN_IMMUNE_OWNER_UIDS_LIMIT = 1;
+export const MAX_IMMUNE_OWNER_UIDS_LIMIT = 10;
+
+export const minNonImmuneUids = (subnet: SubnetState): number => subnet.minNonImmuneUids ?? DEFAULT_MIN_NON_IMMUNE_UIDS;
+export const immuneOwnerUidsLimit = (subnet: SubnetState): number =>
+  subnet.immuneOwnerUidsLimit ?? DEFAULT_IMMUNE_OWNER_UIDS_LIMIT;
+
 /**
- * `get_neuron_to_prune`: lowest emission, then earliest registration, then lowest uid; non-immune neurons first,
- * immune ones only when every candidate is immune. The owner's hotkey is never pruned.
+ * `get_immune_owner_uids` (subnets/registration.rs): the owner coldkey's hotkeys registered here, oldest
+ * registration first (then lowest uid), cut to ImmuneOwnerUidsLimit; SubnetOwnerHotkey, when registered and not
+ * already in, goes first and the list is cut to the limit again. These uids are never pruned.
  */
-export function neuronToPrune(subnet: SubnetState, block: number): number | null {
-  type Candidate = { emission: bigint; registered: number; uid: number; immune: boolean };
-  const beats = (a: Candidate, b: Candidate): boolean => {
-    if (a.immune !== b.immune) return !a.immune;
+export function immuneOwnerUids(ctx: DevnetContext, subnet: SubnetState): number[] {
+  const limit = immuneOwnerUidsLimit(subnet);
+  const owned = [...subnet.neurons.entries()]
+    .filter(([, n]) => ctx.state.hotkeyOwner[n.hotkey] === subnet.ownerColdkey)
+    .sort(([ua, a], [ub, b]) => a.blockAtRegistration - b.blockAtRegistration || ua - ub)
+    .map(([uid]) => uid)
+    .slice(0, limit);
+  const ownerHotkeyUid = subnet.ownerHotkey === null ? null : uidOf(subnet, subnet.ownerHotkey);
+  if (ownerHotkeyUid !== null && !owned.includes(ownerHotkeyUid)) {
+    owned.unshift(ownerHotkeyUid);
+    if (owned.length > limit) owned.length = limit;
+  }
+  return owned;
+}
+
+/**
+ * `get_neuron_to_prune` (pallets/subtensor/src/subnets/registration.rs, subtensor main 14bc6f9): owner-immortal uids
+ * are skipped; among the rest the candidate is the lowest emission, then the earliest BlockAtRegistration, then the
+ * lowest uid, tracked separately for non-immune and immune uids. A non-immune uid is pruned only while more than
+ * MinNonImmuneUids non-immune uids exist; otherwise the best immune uid is pruned instead. null (the chain's
+ * `NoNeuronIdAvailable`) when neither is allowed: every uid owner-immortal, or too few non-immune and none immune.
+ */
+export function neuronToPrune(ctx: DevnetContext, subnet: SubnetState, block: number): number | null {
+  type Candidate = { emission: bigint; registered: number; uid: number };
+  const beats = (a: Candidate, b: Candidate | null): boolean => {
+    if (b === null) return true;
     if (a.emission !== b.emission) return a.emission < b.emission;
     if (a.registered !== b.registered) return a.registered < b.registered;
     return a.uid < b.uid;
   };
-  let best: Candidate | null = null;
+  const immortal = new Set(immuneOwnerUids(ctx, subnet));
+  let free = 0;
+  let bestNonImmune: Candidate | null = null;
+  let bestImmune: Candidate | null = null;
   for (const [uid, neuron] of subnet.neurons.entries()) {
-    if (neuron.hotkey === subnet.ownerHotkey) continue;
-    const candidate: Candidate = {
-      emission: neuron.emission,
-      registered: neuron.blockAtRegistration,
-      uid,
-      immune: isImmune(subnet, uid, block),
-    };
-    if (best === null || beats(candidate, best)) best = candidate;
+    if (immortal.has(uid)) continue;
+    const candidate: Candidate = { emission: neuron.emission, registered: neuron.blockAtRegistration, uid };
+    if (isImmune(subnet, uid, block)) {
+      if (beats(candidate, bestImmune)) bestImmune = candidate;
+    } else {
+      free++;
+      if (beats(candidate, bestNonImmune)) bestNonImmune = candidate;
+    }
   }
-  return best === null ? null : best.uid;
+  if (free > minNonImmuneUids(subnet) && bestNonImmune !== null) return bestNonImmune.uid;
+  return bestImmune?.uid ?? null;
 }
 
 /** `clear_neuron` + the new identity: weights by the uid removed, weights to it zeroed, its bonds row dropped. */
@@ -63,7 +102,7 @@ export function burnedRegister(ctx: DevnetContext, coldkey: string, hotkey: stri
     neuron.lastUpdate = block;
     subnet.neurons.push(neuron);
   } else {
-    const pruned = neuronToPrune(subnet, block);
+    const pruned = neuronToPrune(ctx, subnet, block);
     if (pruned === null) return { ok: false, error: "NoNeuronIdAvailable" };
     uid = pruned;
     replaceNeuron(subnet, uid, hotkey, coldkey, block);
