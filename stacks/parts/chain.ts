@@ -5,6 +5,7 @@ import {
   type Devnet,
   DevnetChain,
   openFileBackedDevnet,
+  registerExpertsThroughChain,
   restoreDevnet,
 } from "../../adapters/chain/devnet/index.ts";
 import { startDevnetRpc } from "../../adapters/chain/devnet/rpc/index.ts";
@@ -34,7 +35,10 @@ export interface ChainPart {
   readonly rpcUrl: string | null;
   readonly validator: Signer;
   readonly gateway: Signer;
-  /** Registers served experts that are not on the subnet yet (devnet only; on Bittensor miners register themselves). */
+  /**
+   * Registers served experts that are not on the subnet yet (devnet only; on Bittensor miners register themselves).
+   * With MARKET_CHAIN=rpc through the subtensor adapter, each signed by the miner's own coldkey.
+   */
   syncExperts(manifests: readonly ExpertManifest[]): Promise<number>;
   stop(): Promise<void>;
 }
@@ -98,33 +102,54 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
         );
   const devnet = file?.devnet ?? createDevnet(devnetOptions);
   const validatorUri = config.MARKET_VALIDATOR_MNEMONIC ?? DEMO_VALIDATOR_URI;
+  const overRpc = config.MARKET_CHAIN === "rpc";
+  const demoExperts = (manifests: readonly ExpertManifest[]) =>
+    inDemoOrder(manifests).flatMap((m) => (m.hotkeyUri ? [{ hotkeyUri: m.hotkeyUri }] : []));
+  // The subnet, its validator and the validator's stake are set up on the devnet directly (the owner's part, and
+  // stake that appears from nothing has no extrinsic). The experts: directly on the embedded devnet; with
+  // MARKET_CHAIN=rpc each miner registers itself, a signed burned_register through the subtensor adapter.
   const register = (manifests: readonly ExpertManifest[]) =>
     createDemoSubnet(devnet, {
-      experts: inDemoOrder(manifests).flatMap((m) => (m.hotkeyUri ? [{ hotkeyUri: m.hotkeyUri }] : [])),
+      experts: overRpc ? [] : demoExperts(manifests),
       validator: validatorUri,
       ownerColdkeyUri: DEMO_OWNER_URI,
       commitReveal: config.MARKET_COMMIT_REVEAL === "timelock",
       tempo: config.MARKET_TEMPO,
     });
   const demo = register(options.manifests);
+  // With MARKET_CHAIN=rpc the validator, registrations and metagraph reads take the subtensor adapter's path
+  // (SCALE over WebSocket, signed extrinsics through the pool), exactly as against a Bittensor node. The server
+  // starts before the block timer, so the start-up registrations seal a block each at once (instant seal).
+  const rpc = overRpc ? await startDevnetRpc({ devnet, host: "127.0.0.1", port: config.MARKET_DEVNET_RPC_PORT }) : null;
+  const chain: Chain = rpc ? await connectSubtensor({ url: rpc.url }) : new DevnetChain(devnet);
+  const registerOverRpc = (manifests: readonly ExpertManifest[]) =>
+    registerExpertsThroughChain(chain, devnet, {
+      netuid: demo.netuid,
+      experts: demoExperts(manifests),
+      ownerColdkeyUri: DEMO_OWNER_URI,
+    });
+  let registeredNow = 0;
+  if (rpc) {
+    try {
+      registeredNow = (await registerOverRpc(options.manifests)).length;
+    } catch (error) {
+      await chain.close();
+      await rpc.close();
+      if (file) await file.stop();
+      throw error;
+    }
+  }
   if (options.blocks === "timer")
     devnet.start((error) => log.error("devnet block failed", { block: devnet.block, error }));
-  // With MARKET_CHAIN=rpc the validator, registrations and metagraph reads take the subtensor adapter's path
-  // (SCALE over WebSocket, signed extrinsics through the pool), exactly as against a Bittensor node.
-  const rpc =
-    config.MARKET_CHAIN === "rpc"
-      ? await startDevnetRpc({ devnet, host: "127.0.0.1", port: config.MARKET_DEVNET_RPC_PORT })
-      : null;
-  const chain: Chain = rpc ? await connectSubtensor({ url: rpc.url }) : new DevnetChain(devnet);
   log.info(rpc ? "chain: devnet over JSON-RPC" : "chain: embedded devnet", {
-    ...(rpc ? { url: rpc.url } : {}),
+    ...(rpc ? { url: rpc.url, registeredThroughAdapter: registeredNow } : {}),
     netuid: demo.netuid,
     block: devnet.block,
     resumed: file?.resumed ?? false,
     blockMs: config.MARKET_BLOCK_MS,
     tempo: config.MARKET_TEMPO,
     commitReveal: config.MARKET_COMMIT_REVEAL,
-    experts: demo.experts.length,
+    experts: overRpc ? (devnet.metagraph(demo.netuid)?.n ?? 1) - 1 : demo.experts.length,
     validatorUid: demo.validatorUid,
   });
   return {
@@ -137,6 +162,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
     validator: demo.validator,
     gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC ?? DEMO_GATEWAY_URI),
     async syncExperts(manifests) {
+      if (rpc) return (await registerOverRpc(manifests)).length;
       const before = devnet.metagraph(demo.netuid)?.n ?? 0;
       register(manifests);
       return (devnet.metagraph(demo.netuid)?.n ?? 0) - before;

@@ -1,4 +1,5 @@
 /** A ready-made local subnet for the demo stack: netuid 1, validator with a permit, experts registered. */
+import type { Chain } from "../../../core/ports/chain.ts";
 import type { Signer } from "../../../core/ports/signer.ts";
 import { signerFromUri } from "../../identity/sr25519.ts";
 import type { HyperparamsPatch } from "./admin.ts";
@@ -67,4 +68,42 @@ export function createDemoSubnet(devnet: Devnet, options: DemoSubnetOptions): De
   if (missing > 0n) devnet.addStake(validator.address, missing, netuid);
   if (devnet.metagraph(netuid)?.validatorPermit[validatorUid] !== true) devnet.triggerEpoch(netuid);
   return { netuid, owner, validator, validatorUid, experts };
+}
+
+export interface ChainRegistrationOptions {
+  readonly netuid: number;
+  readonly experts: readonly { readonly hotkeyUri: string }[];
+  readonly ownerColdkeyUri: string;
+}
+
+/**
+ * The experts' registrations as miners make them on Bittensor: `burned_register` signed by each miner's own coldkey
+ * (`<hotkey uri>//coldkey`) and sent through `chain` (the subtensor adapter over the devnet's JSON-RPC with
+ * MARKET_CHAIN=rpc). One after another, in the order given, so uids and registration blocks keep the demo's order
+ * (a copier registers after the expert it copies). Hotkeys already on the subnet are skipped; one a resumed devnet
+ * holds under the owner's coldkey is signed by the owner. Returns the experts registered now.
+ */
+export async function registerExpertsThroughChain(
+  chain: Chain,
+  devnet: Devnet,
+  options: ChainRegistrationOptions,
+): Promise<{ readonly signer: Signer; readonly uid: number }[]> {
+  const owner = signerFromUri(options.ownerColdkeyUri);
+  const registered = new Set((await chain.metagraph(options.netuid)).hotkeys);
+  const added: { signer: Signer; uid: number }[] = [];
+  for (const expert of options.experts) {
+    const hotkey = signerFromUri(expert.hotkeyUri);
+    if (registered.has(hotkey.address)) continue;
+    const own = signerFromUri(`${expert.hotkeyUri}//coldkey`);
+    const recorded = devnet.state.hotkeyOwner[hotkey.address];
+    const coldkey = recorded === owner.address ? owner : own;
+    if (recorded !== undefined && recorded !== coldkey.address)
+      throw new Error(`demo registration failed: ${hotkey.address} belongs to another coldkey (${recorded})`);
+    const outcome = await chain.register(coldkey, hotkey, options.netuid);
+    if (!outcome.ok) throw new Error(`demo registration of ${hotkey.address} failed: ${outcome.error}`);
+    const uid = Number(outcome.events.find((e) => e.startsWith("NeuronRegistered:"))?.split(":")[1] ?? -1);
+    registered.add(hotkey.address);
+    added.push({ signer: hotkey, uid });
+  }
+  return added;
 }

@@ -3,7 +3,13 @@ export type { AdminOrigin, CreateSubnetOptions, HyperparamsPatch } from "./admin
 export { DevnetChain, type DevnetChainOptions } from "./chain.ts";
 export type { Dispatch } from "./context.ts";
 export { type CreateDevnetOptions, coreTimelock, createDevnet, restoreDevnet } from "./create.ts";
-export { createDemoSubnet, type DemoSubnet, type DemoSubnetOptions } from "./demo.ts";
+export {
+  type ChainRegistrationOptions,
+  createDemoSubnet,
+  type DemoSubnet,
+  type DemoSubnetOptions,
+  registerExpertsThroughChain,
+} from "./demo.ts";
 export { type BeaconInfo, Devnet, type DevnetOptions } from "./devnet.ts";
 export type { EpochFn } from "./epoch-runner.ts";
 export { type FileBackedDevnet, type FileBackedOptions, openFileBackedDevnet, readSnapshot } from "./file-store.ts";
