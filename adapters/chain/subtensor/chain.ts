@@ -502,11 +502,14 @@ export class SubtensorChain implements Chain {
       try {
         const result = await new Promise<ISubmittableResult>((resolve, reject) => {
           let unsubscribe: (() => void) | undefined;
+          let done = false;
           const timer = setTimeout(() => {
+            done = true;
             unsubscribe?.();
             reject(new Error("inclusion timeout"));
           }, timeoutMs);
           const settle = (res: ISubmittableResult) => {
+            done = true;
             clearTimeout(timer);
             unsubscribe?.();
             resolve(res);
@@ -517,6 +520,8 @@ export class SubtensorChain implements Chain {
           })
             .then((u) => {
               unsubscribe = u;
+              // An instant-seal node can report InBlock before this resolves: drop the watch now, not at disconnect.
+              if (done) u();
             })
             .catch((error: unknown) => {
               clearTimeout(timer);
