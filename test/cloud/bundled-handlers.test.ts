@@ -20,7 +20,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +57,7 @@ import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import { waitFor } from "../../gpu-workers/testing/jobs.ts";
 import { LEDGER_TABLE, physicalName, QUEUES, SETTLE_QUEUE, TABLES } from "../../infra/definitions.ts";
 import { type Emulators, startEmulators } from "../../stacks/ephemeral/emulators.ts";
+import { sharedExperts } from "../../stacks/ephemeral/experts-cache.ts";
 import { type ChainPart, startChain } from "../../stacks/parts/chain.ts";
 import { type AwsFront, startAwsFront } from "./aws-front.ts";
 import { functionUrlEvent, type LambdaHost, SCHEDULER_EVENT, startLambdaHost } from "./lambda-host.ts";
@@ -164,9 +165,8 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     validatorMnemonic = mnemonicGenerate(12);
     work = await mkdtemp(join(tmpdir(), "market-cloud-"));
     emulators = await startEmulators();
-    const cache = join(tmpdir(), "market-test-experts");
-    await mkdir(cache, { recursive: true });
-    manifests = await ensureExperts(cache, () => {});
+    // The shared test experts (built once per machine, per build version: test/global-setup.ts).
+    manifests = await ensureExperts(await sharedExperts(), () => {});
 
     // The chain: the demo subnet (this validator with a permit, every expert registered under its hotkey), served
     // over JSON-RPC with mainnet's metadata, as a Bittensor node would serve it.
