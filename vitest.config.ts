@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts", "**/*.int.test.ts"],
+          // The shared test experts, built once per machine before any file runs (test/global-setup.ts).
+          globalSetup: ["test/global-setup.ts"],
           exclude: ["node_modules/**", "test/cloud/**"],
           environment: "node",
           testTimeout: 120_000,
@@ -36,6 +38,7 @@ export default defineConfig({
           // The cloud stack proven offline (`npm run test:cloud`): handlers bundled as SST does, run as Lambda does.
           name: "cloud",
           include: ["test/cloud/**/*.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
           exclude: ["node_modules/**"],
           environment: "node",
           testTimeout: 180_000,

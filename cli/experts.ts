@@ -39,7 +39,7 @@ export function dataDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 const BuildStamp = z.object({ version: z.number(), seed: z.number(), experts: z.record(z.string(), z.string()) });
 
 /** True when the digit experts on disk were built by this recipe version and their files are intact. */
-async function digitExpertsFresh(dir: string): Promise<boolean> {
+export async function digitExpertsFresh(dir: string): Promise<boolean> {
   try {
     const stamp = BuildStamp.parse(JSON.parse(await readFile(join(dir, DIGIT_BUILD_STAMP), "utf8")));
     if (stamp.version !== DIGIT_BUILD_VERSION || stamp.seed !== DEFAULT_EXPERT_SEED) return false;

@@ -1,14 +1,12 @@
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../adapters/log/logger.ts";
 import { mediaDecoders } from "../adapters/runtime/decoders.ts";
-import { DIGIT_BUILD_VERSION } from "../adapters/runtime/digit-experts-builder.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
 import { loadValidationSources, type ValidationSources } from "../adapters/runtime/validation-sources.ts";
-import { ensureExperts } from "../cli/experts.ts";
 import { addExpert } from "../cli/experts-group.ts";
 import { createMarketClient } from "../client/client.ts";
 import { parseConfig } from "../core/config/schema.ts";
@@ -22,6 +20,7 @@ import { createTaskRegistry } from "../core/tasks/registry.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
 import { marketRouter } from "../functions/market/router.ts";
 import { epochSeed, seedToUint32 } from "../functions/validator/seed.ts";
+import { seedExperts } from "../stacks/ephemeral/experts-cache.ts";
 import { type Market, startMarket } from "../stacks/market.ts";
 
 /**
@@ -150,10 +149,8 @@ describe("learned routing on a running market", () => {
 
   beforeAll(async () => {
     // A private copy of the test experts: `experts add` writes into this folder, never into the shared cache.
-    const cache = join(tmpdir(), `market-test-experts-v${DIGIT_BUILD_VERSION}`);
-    await ensureExperts(cache, () => {});
     dataDir = await mkdtemp(join(tmpdir(), "market-router-"));
-    await cp(join(cache, "experts"), join(dataDir, "experts"), { recursive: true });
+    await seedExperts(dataDir);
     const config = parseConfig({
       PORT: "0",
       MARKET_RESOURCE_PREFIX: `t${Math.random().toString(36).slice(2, 8)}-`,

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMarketClient } from "../client/client.ts";
+import { seedExperts } from "../stacks/ephemeral/experts-cache.ts";
 import { alive, descendants, freePort, healthy, killTree, launch, type Started } from "./local-process.ts";
 
 /** `npm start` as a user runs it: a real process tree, stopped with SIGINT, started again on the same data. */
@@ -34,6 +35,8 @@ describe("npm start", () => {
 
   it("reports every component, stops cleanly on SIGINT, and resumes with the same keys and balances", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "market-local-"));
+    // The shared build's experts, stamped: `npm start` finds them fresh instead of building them (cli/experts.ts).
+    await seedExperts(dataDir);
     const port = await freePort();
     const first = await start(dataDir, port);
 

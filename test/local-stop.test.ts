@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { seedExperts } from "../stacks/ephemeral/experts-cache.ts";
 import {
   commandLine,
   descendants,
@@ -70,7 +71,9 @@ function secondStart(dataDir: string, port: number): { ms: number; status: numbe
 describe("npm start, stopped and started as process managers and terminals do", () => {
   it("kill <npm pid> stops everything; secrets stay out of workers and the log; files are private; a second start fails fast", async () => {
     base = await mkdtemp(join(tmpdir(), "market-stop-"));
-    const dataDir = join(base, "data"); // created by the market itself
+    const dataDir = join(base, "data"); // created by the market itself (but for the experts folder in it)
+    // The shared build's experts, stamped: `npm start` finds them fresh instead of building them (cli/experts.ts).
+    await seedExperts(dataDir);
     const port = await freePort();
     const market = launch({ via: "npm", dataDir, port, env: SECRETS });
     running.push(market);
@@ -121,7 +124,7 @@ describe("npm start, stopped and started as process managers and terminals do", 
     expect(log).not.toContain("without draining");
     expect(log).toContain(join(dataDir, "admin-token")); // the banner says where the token is...
     for (const secret of [adminToken, ...Object.values(SECRETS)]) expect(log).not.toContain(secret); // ...not what
-    expect(exposed(dataDir)).toEqual([]); // tables, chain, experts (their manifests name hotkeys), token
+    expect(exposed(dataDir)).toEqual([]); // tables, chain, experts (seeded as the market writes them: their manifests name hotkeys), token
     expect(statSync(join(dataDir, "devnet.json")).mode & 0o777).toBe(0o600);
   });
 

@@ -187,6 +187,9 @@ export function makeDigitExpertModel(
   const shifts: readonly (readonly [number, number])[] = [[0, 0], ...(recipe.shifts ?? [])];
   // Example k is row k mod n moved by shift floor(k / n).
   const n = rows.length;
+  // The trainer copies each input before asking for the next, so one shifted and one masked buffer serve them all.
+  const shifted = new Float32Array(DIGIT_PIXELS);
+  const masked = new Float64Array(DIGIT_PIXELS);
   trainMlp(
     mlp,
     {
@@ -195,8 +198,10 @@ export function makeDigitExpertModel(
         const row = rows[k % n] ?? 0;
         const [dx, dy] = shifts[Math.floor(k / n)] ?? [0, 0];
         const pixels = data.pixels.subarray(row * DIGIT_PIXELS, (row + 1) * DIGIT_PIXELS);
-        const x = dx === 0 && dy === 0 ? pixels : shiftDigit(pixels, dx, dy);
-        return seesAll ? x : Float64Array.from(x, (v, p) => (mask[p] ? v : 0));
+        const x = dx === 0 && dy === 0 ? pixels : shiftDigitInto(pixels, dx, dy, shifted);
+        if (seesAll) return x;
+        for (let p = 0; p < DIGIT_PIXELS; p++) masked[p] = mask[p] ? (x[p] as number) : 0;
+        return masked;
       },
       label: (k) => recipe.target(data.labels[rows[k % n] ?? 0] ?? 0),
       abstain: (k) => k % n >= own.length,
@@ -213,7 +218,12 @@ export function makeDigitExpertModel(
 
 /** A 28x28 digit moved by (dx, dy) pixels (right and down positive); what moves in from outside is background (0). */
 export function shiftDigit(pixels: ArrayLike<number>, dx: number, dy: number): Float32Array {
-  const out = new Float32Array(DIGIT_PIXELS);
+  return shiftDigitInto(pixels, dx, dy, new Float32Array(DIGIT_PIXELS));
+}
+
+/** `shiftDigit` into a caller's buffer (overwritten whole), for training loops that should not allocate. */
+function shiftDigitInto(pixels: ArrayLike<number>, dx: number, dy: number, out: Float32Array): Float32Array {
+  out.fill(0);
   for (let r = 0; r < DIGIT_SIDE; r++) {
     const from = r - dy;
     if (from < 0 || from >= DIGIT_SIDE) continue;

@@ -1,11 +1,11 @@
-import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type Logger, silentLogger } from "../../adapters/log/logger.ts";
-import { DIGIT_BUILD_VERSION } from "../../adapters/runtime/digit-experts-builder.ts";
 import { ensureExperts } from "../../cli/experts.ts";
 import { type MarketConfig, parseConfig } from "../../core/config/schema.ts";
 import { type Market, type MarketOptions, startMarket } from "../market.ts";
+import { seedExperts, sharedExperts } from "./experts-cache.ts";
 
 export interface EphemeralOptions {
   /** Settings as environment strings (e.g. { MARKET_TEMPO: "10" }); PORT defaults to 0 (a free port). */
@@ -46,16 +46,12 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
     ...options.env,
   });
   const dataDir = await mkdtemp(join(tmpdir(), "market-ephemeral-"));
-  // Per build version: worktrees on other recipe versions share this machine and would rebuild it back and forth.
-  const cache = join(tmpdir(), `market-test-experts-v${DIGIT_BUILD_VERSION}`);
-  await mkdir(cache, { recursive: true });
-  await ensureExperts(cache, () => {});
+  const cache = await sharedExperts();
+  await ensureExperts(cache, () => {}); // refreshes the speech manifests; the digit experts are fresh
   if (options.isolateExperts) {
-    await cp(join(cache, "experts"), join(dataDir, "experts"), { recursive: true });
+    await seedExperts(dataDir);
   } else {
-    await symlink(join(cache, "experts"), join(dataDir, "experts"), "dir").catch(async () => {
-      await ensureExperts(dataDir, () => {});
-    });
+    await symlink(join(cache, "experts"), join(dataDir, "experts"), "dir").catch(() => seedExperts(dataDir));
   }
   const log =
     options.log ??

@@ -20,7 +20,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,16 +47,22 @@ import { silentLogger } from "../../adapters/log/logger.ts";
 import { publishExperts, readDirectory } from "../../adapters/model-store/directory.ts";
 import { S3ModelStore } from "../../adapters/model-store/s3.ts";
 import { ensureQueues } from "../../adapters/queue/ensure.ts";
+import { mediaDecoders } from "../../adapters/runtime/decoders.ts";
+import { loadValidationSources } from "../../adapters/runtime/validation-sources.ts";
 import { ensureTables } from "../../adapters/tables/ensure.ts";
 import { DynamoLedger } from "../../adapters/tables/ledger.ts";
-import { ensureExperts } from "../../cli/experts.ts";
+import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
+import { ensureExperts, expertsDir } from "../../cli/experts.ts";
 import { readManifestModel } from "../../cli/experts-publish.ts";
 import { createMarketClient } from "../../client/client.ts";
 import { parseConfig } from "../../core/config/schema.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import { createTaskRegistry } from "../../core/tasks/registry.ts";
+import { seedDigitRouter } from "../../functions/validator/seed-router.ts";
 import { waitFor } from "../../gpu-workers/testing/jobs.ts";
-import { LEDGER_TABLE, physicalName, QUEUES, SETTLE_QUEUE, TABLES } from "../../infra/definitions.ts";
+import { LEDGER_TABLE, physicalName, QUEUES, SCORES_TABLE, SETTLE_QUEUE, TABLES } from "../../infra/definitions.ts";
 import { type Emulators, startEmulators } from "../../stacks/ephemeral/emulators.ts";
+import { sharedExperts } from "../../stacks/ephemeral/experts-cache.ts";
 import { type ChainPart, startChain } from "../../stacks/parts/chain.ts";
 import { type AwsFront, startAwsFront } from "./aws-front.ts";
 import { functionUrlEvent, type LambdaHost, SCHEDULER_EVENT, startLambdaHost } from "./lambda-host.ts";
@@ -164,9 +170,8 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     validatorMnemonic = mnemonicGenerate(12);
     work = await mkdtemp(join(tmpdir(), "market-cloud-"));
     emulators = await startEmulators();
-    const cache = join(tmpdir(), "market-test-experts");
-    await mkdir(cache, { recursive: true });
-    manifests = await ensureExperts(cache, () => {});
+    // The shared test experts (built once per machine, per build version: test/global-setup.ts).
+    manifests = await ensureExperts(await sharedExperts(), () => {});
 
     // The chain: the demo subnet (this validator with a permit, every expert registered under its hotkey), served
     // over JSON-RPC with mainnet's metadata, as a Bittensor node would serve it.
@@ -208,6 +213,22 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     const s3 = createS3Client(operator());
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     sqs.destroy();
+    // The build gate as the first digit router, as a market does at boot (stacks/market.ts): its stored losses of the
+    // published experts on the 2,000 router digits spare the validator's first epoch asking each of them again
+    // (16,000 jobs, most of that epoch's time; a newcomer's bootstrap through the queue stays covered by
+    // test/e2e-router.test.ts).
+    const sources = await loadValidationSources();
+    const doc = createDynamoDocumentClient(dynamo);
+    const seeded = await seedDigitRouter({
+      scores: new DynamoScoreStore(doc, physicalName(prefix, SCORES_TABLE.name)),
+      expertsDir: expertsDir(await sharedExperts()),
+      registry: createTaskRegistry(mediaDecoders),
+      sources,
+      metagraph: async () => chain.chain.metagraph(chain.netuid),
+      now: Date.now(),
+    });
+    expect(seeded).toBe("seeded");
+    doc.destroy();
     dynamo.destroy();
 
     // The operator's step (`npm run market -- experts publish`), with the operator's own credentials.
