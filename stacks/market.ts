@@ -133,6 +133,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       mode: options.workers,
       count: config.MARKET_WORKERS,
       expertsDir: dir,
+      workersDir: join(options.dataDir, "workers"),
       gatewayAddress: chain.gateway.address,
       trustedSenders: [chain.gateway.address, chain.validator.address],
       sqsEndpoint: dataPlane.sqsEndpoint,
@@ -145,6 +146,8 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       repoRoot: REPO_ROOT,
     });
     stops.push(["workers", () => workers.stop()]);
+    // Answers are accepted only from these serving keys: the configured ones (remote workers) and this stack's own.
+    const workerKeys = [...new Set([...config.MARKET_WORKER_KEYS, ...workers.servingKeys])];
 
     const sources = await loadValidationSources();
     const blockMs = config.MARKET_BLOCK_MS;
@@ -155,6 +158,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
         netuid: chain.netuid,
         signer: chain.validator,
         verifier: sr25519Verifier,
+        workerKeys,
         queue: dataPlane.queue,
         jobs: dataPlane.jobs,
         scores: dataPlane.scores,
@@ -210,6 +214,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       directory,
       gatewaySigner: chain.gateway,
       verifier: sr25519Verifier,
+      workerKeys,
       clock: systemClock,
       logger: log.child("api"),
       config: { ...apiSettings(config, options.adminToken), ...options.api, adminToken: options.adminToken },

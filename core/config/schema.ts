@@ -65,6 +65,21 @@ export const MarketConfig = z.object({
   /** The validator's public ss58 hotkey, for parts that read its weights but must not hold its secret (the API). */
   MARKET_VALIDATOR_HOTKEY: z.string().min(40).max(60).optional(),
   MARKET_GATEWAY_MNEMONIC: z.string().min(1).optional(),
+  /**
+   * ss58 addresses of the workers' serving keys (comma-separated): the only keys whose signed answers the gateway
+   * and the validator accept. Public. `npm start` adds its own workers' keys.
+   */
+  MARKET_WORKER_KEYS: z
+    .string()
+    .max(10_000)
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    )
+    .pipe(z.array(z.string().min(40).max(60)).max(100)),
 });
 export type MarketConfig = z.infer<typeof MarketConfig>;
 

@@ -146,6 +146,8 @@ export interface ApiDeps {
   /** The gateway hotkey: signs receipts (job messages go unsigned on the internal queue). */
   readonly gatewaySigner: Signer;
   readonly verifier: SignatureVerifier;
+  /** ss58 of the workers' serving keys: an answer signed by any other key is refused. */
+  readonly workerKeys: readonly string[];
   readonly clock: Clock;
   readonly config: ApiConfig;
   readonly logger: ApiLogger;

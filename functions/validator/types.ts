@@ -39,6 +39,8 @@ export interface ValidatorDeps {
   readonly netuid: number;
   readonly signer: Signer;
   readonly verifier: SignatureVerifier;
+  /** ss58 of the workers' serving keys: an answer signed by any other key is refused. */
+  readonly workerKeys: readonly string[];
   readonly queue: JobQueue;
   readonly jobs: JobStore;
   readonly scores: ScoreStore;

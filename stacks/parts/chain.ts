@@ -11,6 +11,7 @@ import { startDevnetRpc } from "../../adapters/chain/devnet/rpc/index.ts";
 import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
 import { signerFromUri } from "../../adapters/identity/sr25519.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
+import { demoHotkeyUri } from "../../adapters/runtime/manifest-store.ts";
 import type { MarketConfig } from "../../core/config/schema.ts";
 import { DIGIT_EXPERT_RECIPES } from "../../core/experts/digit-experts.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
@@ -100,7 +101,13 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
   const validatorUri = config.MARKET_VALIDATOR_MNEMONIC ?? DEMO_VALIDATOR_URI;
   const register = (manifests: readonly ExpertManifest[]) =>
     createDemoSubnet(devnet, {
-      experts: inDemoOrder(manifests).flatMap((m) => (m.hotkeyUri ? [{ hotkeyUri: m.hotkeyUri }] : [])),
+      // The demo miners' own keys (deterministic demo wallets, each under its own coldkey): derived here, in memory,
+      // for their registration only; no manifest, worker or file of the data folder holds them.
+      // Only experts whose hotkey is their demo key: a miner's own hotkey registers itself (`market miner register`).
+      experts: inDemoOrder(manifests).flatMap((m) => {
+        const hotkeyUri = demoHotkeyUri(m.id);
+        return signerFromUri(hotkeyUri).address === m.hotkey ? [{ hotkeyUri }] : [];
+      }),
       validator: validatorUri,
       ownerColdkeyUri: DEMO_OWNER_URI,
       commitReveal: config.MARKET_COMMIT_REVEAL === "timelock",
