@@ -2,8 +2,9 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { identityReady, sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import type { Logger } from "../adapters/log/logger.ts";
-import { publishExperts } from "../adapters/model-store/directory.ts";
+import { cachedDirectory, publishExperts } from "../adapters/model-store/directory.ts";
 import { FolderModelStore } from "../adapters/model-store/folder.ts";
+import { childModelChecker } from "../adapters/runtime/contract-check.ts";
 import { mediaDecoders } from "../adapters/runtime/decoders.ts";
 import { listManifests } from "../adapters/runtime/manifest-store.ts";
 import { REPO_ROOT } from "../adapters/runtime/paths.ts";
@@ -17,7 +18,9 @@ import { createApp } from "../functions/api/app.ts";
 import { type ApiDeps, systemClock } from "../functions/api/deps.ts";
 import { apiSettings } from "../functions/api/settings.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
+import { chainDirectory } from "../functions/market/chain-directory.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
+import { marketMiners, taskServing } from "../functions/market/miners.ts";
 import { marketRouter } from "../functions/market/router.ts";
 import { startSettlerLoop } from "../functions/settler/loop.ts";
 import { keepAnsweredHolds } from "../functions/settler/settler.ts";
@@ -102,13 +105,12 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     const initial = await ensureExperts(options.dataDir, (msg) => log.info(msg));
     const readManifests = async () => (await listManifests(dir)).manifests;
     log.info("experts ready", { count: initial.length, dir });
-    if (options.persistent) {
-      // The same content-addressed store and directory a deployed market reads from S3, as a folder: what
-      // `npm run market -- experts directory` shows and what `aws s3 sync` would upload.
-      const store = new FolderModelStore(join(options.dataDir, "model-store"));
-      const published = await publishExperts(store, initial, readManifestModel);
-      log.info("experts published to the local model store", { count: published.length, store: store.location });
-    }
+    // The same content-addressed store and directory a deployed market reads from S3, as a folder: what
+    // `npm run market -- experts directory` shows and what `aws s3 sync` would upload. Miners upload into it too.
+    const storeDir = join(options.dataDir, "model-store");
+    const store = new FolderModelStore(storeDir);
+    const published = await publishExperts(store, initial, readManifestModel);
+    log.info("experts published to the local model store", { count: published.length, store: store.location });
 
     const chain = await startChain({
       config,
@@ -120,12 +122,29 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     stops.push(["chain", () => chain.stop()]);
 
     const registry = createTaskRegistry(mediaDecoders);
+    // The market serves what the chain says: miners' commitments (plus the operator's own demo experts) become the
+    // store's directory, which workers, API and validator all read.
+    const committed = chainDirectory({
+      chain: chain.chain,
+      netuid: chain.netuid,
+      store,
+      tasks: taskServing(registry),
+      base: readManifests,
+      log: log.child("directory"),
+    });
+    await committed.refresh();
+    const stopDirectory = committed.start(1000);
+    stops.push(["directory builder", async () => stopDirectory()]);
     const directory = expertDirectory({
       chain: chain.chain,
       netuid: chain.netuid,
       scores: dataPlane.scores,
-      manifests: readManifests,
+      manifests: cachedDirectory(store, 500),
       validatorHotkey: chain.validator.address,
+      committedAt: (hotkey) => {
+        const d = committed.decision(hotkey);
+        return d?.decision.served ? d.decision.committedAt : undefined;
+      },
     });
 
     const workers = await startWorkers({
@@ -134,6 +153,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       count: config.MARKET_WORKERS,
       expertsDir: dir,
       workersDir: join(options.dataDir, "workers"),
+      modelStore: { store, dir: storeDir },
       gatewayAddress: chain.gateway.address,
       trustedSenders: [chain.gateway.address, chain.validator.address],
       sqsEndpoint: dataPlane.sqsEndpoint,
@@ -212,6 +232,17 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       tasks: taskCatalog(registry),
       router: marketRouter({ registry, directory, scores: dataPlane.scores }),
       directory,
+      miners: marketMiners({
+        chain: chain.chain,
+        netuid: chain.netuid,
+        store,
+        registry,
+        chainDirectory: committed,
+        directory,
+        ledger: dataPlane.ledger,
+        checkModel: childModelChecker(),
+        maxModelBytes: config.MARKET_MODEL_MAX_BYTES,
+      }),
       gatewaySigner: chain.gateway,
       verifier: sr25519Verifier,
       workerKeys,

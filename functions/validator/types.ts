@@ -32,6 +32,8 @@ export interface ScoredExpert {
   readonly hotkey: string;
   readonly task: string;
   readonly modelSha256: string;
+  /** Block of the on-chain commitment of this model (issue 15): copy precedence goes to the earliest. */
+  readonly committedAt?: number;
 }
 
 export interface ValidatorDeps {

@@ -2,11 +2,14 @@ import { join } from "node:path";
 import { loadOrCreateServingKey, newMnemonic } from "../../adapters/identity/keyfile.ts";
 import { signerFromUri, sr25519Verifier } from "../../adapters/identity/sr25519.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
+import { ModelCache } from "../../adapters/model-store/cache.ts";
 import { createOnnxRuntime } from "../../adapters/runtime/onnx-runtime.ts";
 import type { MarketConfig } from "../../core/config/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
+import type { ModelStore } from "../../core/ports/model-store.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { WorkerConfigInput } from "../../gpu-workers/config.ts";
+import { storeManifests } from "../../gpu-workers/store-experts.ts";
 import { type RunningWorker, startWorker } from "../../gpu-workers/worker.ts";
 import { type Supervisor, supervise } from "../local/children.ts";
 import { workerEnv } from "./worker-env.ts";
@@ -35,6 +38,8 @@ export interface WorkersOptions {
    * on its first start. In-process workers get a key in memory.
    */
   readonly workersDir: string;
+  /** The model store whose directory the workers serve (what the chain says); absent: the manifests in expertsDir. */
+  readonly modelStore?: { readonly store: ModelStore; readonly dir: string };
   readonly gatewayAddress: string;
   readonly trustedSenders: readonly string[];
   readonly sqsEndpoint: string | undefined;
@@ -88,6 +93,15 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
           verifier: sr25519Verifier,
           servingKey: signerFromUri(newMnemonic()),
           logger: options.log,
+          ...(options.modelStore
+            ? {
+                manifests: storeManifests(
+                  options.modelStore.store,
+                  new ModelCache(options.modelStore.store, join(options.workersDir, `worker-${i + 1}`, "model-cache")),
+                  options.log,
+                ),
+              }
+            : {}),
         }),
       );
     }
@@ -122,6 +136,14 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
       logLevel: options.config.MARKET_LOG_LEVEL,
       expertsDir: options.expertsDir,
       servingKeyFile: keyFiles[i] ?? "",
+      ...(options.modelStore
+        ? {
+            modelStore: {
+              dir: options.modelStore.dir,
+              cacheDir: join(options.workersDir, `worker-${i + 1}`, "model-cache"),
+            },
+          }
+        : {}),
       gatewayAddress: options.gatewayAddress,
       trustedSenders: options.trustedSenders,
       sqsEndpoint: options.sqsEndpoint,

@@ -1,0 +1,102 @@
+import type { ModelContract } from "../tasks/task.ts";
+import type { ModelCommitment } from "./commitment.ts";
+import { DIRECTORY_VERSION, type DirectoryEntry, type ExpertDirectoryDocument, modelKey } from "./directory.ts";
+
+/** One registered uid and what it has on chain. */
+export interface CommittedNeuron {
+  readonly uid: number;
+  readonly hotkey: string;
+  /** The decoded commitment, `"invalid"` when the hotkey committed something that is not one, null when none. */
+  readonly commitment: ModelCommitment | "invalid" | null;
+  readonly block: number;
+}
+
+export interface TaskServing {
+  readonly contract: ModelContract;
+  readonly runner: "classifier" | "silero-vad";
+}
+
+export type ServeDecision =
+  | { readonly served: true; readonly entry: DirectoryEntry; readonly committedAt: number }
+  | { readonly served: false; readonly reason: string };
+
+/**
+ * The market serves what the chain says (issue 15): for every registered hotkey, its latest commitment names the
+ * model; the model is served when the commitment decodes, names a task that takes uploads, its digest is in the
+ * store with the committed size, and no other uid committed the same digest earlier (the first committer of a
+ * model is the one served and paid; a tie in block goes to the lower uid). Pure: the caller reads chain and store.
+ */
+export function decideServing(
+  neurons: readonly CommittedNeuron[],
+  tasks: (task: string) => TaskServing | undefined,
+  stored: (sha256: string) => number | null,
+): Map<number, ServeDecision> {
+  const first = new Map<string, { uid: number; block: number }>();
+  for (const n of neurons) {
+    if (n.commitment === null || n.commitment === "invalid") continue;
+    const seen = first.get(n.commitment.sha256);
+    if (seen === undefined || n.block < seen.block || (n.block === seen.block && n.uid < seen.uid)) {
+      first.set(n.commitment.sha256, { uid: n.uid, block: n.block });
+    }
+  }
+  const out = new Map<number, ServeDecision>();
+  for (const n of neurons) {
+    const c = n.commitment;
+    if (c === null) {
+      out.set(n.uid, { served: false, reason: "no model committed" });
+      continue;
+    }
+    if (c === "invalid") {
+      out.set(n.uid, { served: false, reason: "the commitment is not a model commitment {task, sha256, size}" });
+      continue;
+    }
+    const task = tasks(c.task);
+    if (task === undefined) {
+      out.set(n.uid, { served: false, reason: `task ${c.task} takes no miner models` });
+      continue;
+    }
+    const size = stored(c.sha256);
+    if (size === null) {
+      out.set(n.uid, { served: false, reason: `model ${c.sha256} was never uploaded (upload it, then commit)` });
+      continue;
+    }
+    if (size !== c.size) {
+      out.set(n.uid, { served: false, reason: `committed size ${c.size} differs from the uploaded model's ${size}` });
+      continue;
+    }
+    const original = first.get(c.sha256);
+    if (original !== undefined && original.uid !== n.uid) {
+      out.set(n.uid, {
+        served: false,
+        reason: `copy: uid ${original.uid} committed this model first (block ${original.block})`,
+      });
+      continue;
+    }
+    out.set(n.uid, {
+      served: true,
+      committedAt: n.block,
+      entry: {
+        id: `miner-${n.uid}`,
+        task: c.task,
+        hotkey: n.hotkey,
+        runner: task.runner,
+        model: {
+          path: modelKey(c.sha256),
+          sha256: c.sha256,
+          inputs: task.contract.inputs,
+          outputs: task.contract.outputs,
+        },
+        description: `committed at block ${n.block}`,
+      },
+    });
+  }
+  return out;
+}
+
+/** The directory document of the served entries, sorted by id (what the model store publishes). */
+export function directoryOf(decisions: ReadonlyMap<number, ServeDecision>, updatedAt: string): ExpertDirectoryDocument {
+  const experts = [...decisions.values()]
+    .flatMap((d) => (d.served ? [d.entry] : []))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  return { version: DIRECTORY_VERSION, updatedAt, experts };
+}

@@ -1,0 +1,140 @@
+import type { Logger } from "../../adapters/log/logger.ts";
+import {
+  type CommittedNeuron,
+  decideServing,
+  type ServeDecision,
+  type TaskServing,
+} from "../../core/experts/chain-directory.ts";
+import { decodeCommitment, type ModelCommitment } from "../../core/experts/commitment.ts";
+import {
+  DIRECTORY_VERSION,
+  type DirectoryEntry,
+  type ExpertDirectoryDocument,
+  modelKey,
+} from "../../core/experts/directory.ts";
+import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import type { Chain } from "../../core/ports/chain.ts";
+import type { ModelStore } from "../../core/ports/model-store.ts";
+
+export interface ChainDirectoryOptions {
+  readonly chain: Chain;
+  readonly netuid: number;
+  readonly store: ModelStore;
+  /** Tasks that take miners' models: their contract and runner. */
+  readonly tasks: (task: string) => TaskServing | undefined;
+  /**
+   * Experts the operator serves without a commitment (the demo's built-in experts, registered from manifests): kept
+   * in the directory unless their hotkey has a served commitment of its own, which then wins.
+   */
+  readonly base?: () => Promise<readonly ExpertManifest[]>;
+  readonly log: Logger;
+}
+
+export interface ChainDirectory {
+  /** Reads the chain and the store once and replaces the directory when it changed; returns the decisions by uid. */
+  refresh(): Promise<ReadonlyMap<number, ServeDecision>>;
+  /** The last refresh's decision for a hotkey (null when it holds no uid) with its commitment. */
+  decision(hotkey: string): { uid: number; decision: ServeDecision; commitment: CommittedNeuron } | null;
+  /** Refreshes every `intervalMs` until stopped. */
+  start(intervalMs: number): () => void;
+}
+
+/**
+ * The market serves what the chain says (issue 15): each registered hotkey's latest commitment `{task, sha256,
+ * size}` names its model; the builder reads them, checks the store holds each model (the first committer of a
+ * digest is the one served) and publishes the directory workers, API and validator read. A commitment that changes
+ * or a uid that changes hands changes the directory on the next refresh, and the workers follow on their next poll.
+ */
+export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
+  const sizes = new Map<string, number>();
+  let lastText = "";
+  let last: { byHotkey: Map<string, { uid: number; decision: ServeDecision; commitment: CommittedNeuron }> } = {
+    byHotkey: new Map(),
+  };
+
+  const storedSize = async (sha256: string): Promise<number | null> => {
+    const known = sizes.get(sha256);
+    if (known !== undefined) return known;
+    if (!(await options.store.has(sha256))) return null;
+    const bytes = await options.store.get(sha256);
+    if (bytes === null) return null;
+    // Content-addressed: a digest's size never changes, so it is read once.
+    sizes.set(sha256, bytes.length);
+    return bytes.length;
+  };
+
+  const refresh = async (): Promise<ReadonlyMap<number, ServeDecision>> => {
+    const metagraph = await options.chain.metagraph(options.netuid);
+    const neurons: CommittedNeuron[] = await Promise.all(
+      metagraph.hotkeys.map(async (hotkey, uid) => {
+        const raw = await options.chain.commitment(options.netuid, hotkey);
+        const decoded: ModelCommitment | "invalid" | null =
+          raw === null ? null : (decodeCommitment(raw.data) ?? "invalid");
+        return { uid, hotkey, commitment: decoded, block: raw?.block ?? 0 };
+      }),
+    );
+    const digests = new Set(
+      neurons.flatMap((n) => (n.commitment && n.commitment !== "invalid" ? [n.commitment.sha256] : [])),
+    );
+    const known = new Map<string, number | null>();
+    for (const d of digests) known.set(d, await storedSize(d));
+    const decisions = decideServing(neurons, options.tasks, (sha) => known.get(sha) ?? null);
+
+    const served = new Set<string>();
+    const entries: DirectoryEntry[] = [];
+    for (const d of decisions.values()) {
+      if (!d.served) continue;
+      entries.push(d.entry);
+      served.add(d.entry.hotkey);
+    }
+    // The operator's own experts, where the chain has no served model of theirs (and their hotkey holds a uid).
+    const registered = new Set(metagraph.hotkeys);
+    for (const m of (await options.base?.()) ?? []) {
+      if (served.has(m.hotkey) || !registered.has(m.hotkey)) continue;
+      const { hotkeyUri: _dropped, ...rest } = m;
+      entries.push({ ...rest, model: { ...m.model, path: modelKey(m.model.sha256) } });
+      served.add(m.hotkey);
+    }
+    entries.sort((a, b) => a.id.localeCompare(b.id));
+    const text = JSON.stringify(entries);
+    if (text !== lastText) {
+      const doc: ExpertDirectoryDocument = {
+        version: DIRECTORY_VERSION,
+        updatedAt: new Date().toISOString(),
+        experts: entries,
+      };
+      await options.store.writeDirectory(`${JSON.stringify(doc, null, 2)}\n`);
+      lastText = text;
+      options.log.info("expert directory published from chain commitments", {
+        experts: entries.length,
+        committed: [...decisions.values()].filter((d) => d.served).length,
+      });
+    }
+    const byHotkey = new Map<string, { uid: number; decision: ServeDecision; commitment: CommittedNeuron }>();
+    for (const n of neurons) {
+      const decision = decisions.get(n.uid);
+      if (decision) byHotkey.set(n.hotkey, { uid: n.uid, decision, commitment: n });
+    }
+    last = { byHotkey };
+    return decisions;
+  };
+
+  return {
+    refresh,
+    decision: (hotkey) => last.byHotkey.get(hotkey) ?? null,
+    start(intervalMs) {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        refresh()
+          .catch((error: unknown) => options.log.warn("directory refresh failed", { error }))
+          .finally(() => {
+            running = false;
+          });
+      }, intervalMs);
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+  };
+}
