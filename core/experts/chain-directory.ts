@@ -7,7 +7,7 @@ export interface CommittedNeuron {
   readonly uid: number;
   readonly hotkey: string;
   /** The decoded commitment, `"invalid"` when the hotkey committed something that is not one, null when none. */
-  readonly commitment: ModelCommitment | "invalid" | null;
+  readonly commitment: ModelCommitment | "invalid" | "retired" | null;
   readonly block: number;
 }
 
@@ -33,7 +33,7 @@ export function decideServing(
 ): Map<number, ServeDecision> {
   const first = new Map<string, { uid: number; block: number }>();
   for (const n of neurons) {
-    if (n.commitment === null || n.commitment === "invalid") continue;
+    if (n.commitment === null || n.commitment === "invalid" || n.commitment === "retired") continue;
     const seen = first.get(n.commitment.sha256);
     if (seen === undefined || n.block < seen.block || (n.block === seen.block && n.uid < seen.uid)) {
       first.set(n.commitment.sha256, { uid: n.uid, block: n.block });
@@ -44,6 +44,10 @@ export function decideServing(
     const c = n.commitment;
     if (c === null) {
       out.set(n.uid, { served: false, reason: "no model committed" });
+      continue;
+    }
+    if (c === "retired") {
+      out.set(n.uid, { served: false, reason: "retired by the miner" });
       continue;
     }
     if (c === "invalid") {

@@ -27,6 +27,13 @@ export function encodeCommitment(c: ModelCommitment): Uint8Array {
   return bytes;
 }
 
+/** What `miner retire` commits: the hotkey keeps its uid but asks that no model be served for it. */
+export const RETIREMENT = new TextEncoder().encode('{"retired":true}');
+
+export function isRetirement(data: Uint8Array): boolean {
+  return data.length === RETIREMENT.length && data.every((b, i) => b === RETIREMENT[i]);
+}
+
 /** The commitment a hotkey published, or null when the bytes are not a model commitment (any other data). */
 export function decodeCommitment(data: Uint8Array): ModelCommitment | null {
   if (data.length > MAX_COMMITMENT_BYTES) return null;

@@ -5,7 +5,7 @@ import {
   type ServeDecision,
   type TaskServing,
 } from "../../core/experts/chain-directory.ts";
-import { decodeCommitment, type ModelCommitment } from "../../core/experts/commitment.ts";
+import { decodeCommitment, isRetirement, type ModelCommitment } from "../../core/experts/commitment.ts";
 import {
   DIRECTORY_VERSION,
   type DirectoryEntry,
@@ -68,13 +68,13 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
     const neurons: CommittedNeuron[] = await Promise.all(
       metagraph.hotkeys.map(async (hotkey, uid) => {
         const raw = await options.chain.commitment(options.netuid, hotkey);
-        const decoded: ModelCommitment | "invalid" | null =
-          raw === null ? null : (decodeCommitment(raw.data) ?? "invalid");
+        const decoded: ModelCommitment | "invalid" | "retired" | null =
+          raw === null ? null : isRetirement(raw.data) ? "retired" : (decodeCommitment(raw.data) ?? "invalid");
         return { uid, hotkey, commitment: decoded, block: raw?.block ?? 0 };
       }),
     );
     const digests = new Set(
-      neurons.flatMap((n) => (n.commitment && n.commitment !== "invalid" ? [n.commitment.sha256] : [])),
+      neurons.flatMap((n) => (typeof n.commitment === "object" && n.commitment !== null ? [n.commitment.sha256] : [])),
     );
     const known = new Map<string, number | null>();
     for (const d of digests) known.set(d, await storedSize(d));

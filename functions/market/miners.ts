@@ -49,7 +49,7 @@ export function marketMiners(o: MarketMinersOptions): MinerDeps {
       const known = o.chainDirectory.decision(hotkey);
       const decision = known?.uid === uid ? known.decision : null;
       const commitment =
-        known?.uid === uid && known.commitment.commitment !== null && known.commitment.commitment !== "invalid"
+        known?.uid === uid && typeof known.commitment.commitment === "object" && known.commitment.commitment !== null
           ? { ...known.commitment.commitment, block: known.commitment.block }
           : null;
       const expert = (await o.directory.experts()).find((e) => e.uid === uid && e.hotkey === hotkey);

@@ -406,6 +406,13 @@ export class SubtensorChain implements Chain {
     });
   }
 
+  async registrationCost(netuid: number): Promise<bigint> {
+    const module = this.api.query.subtensorModule as unknown as Record<string, Query | undefined> | undefined;
+    const read = module?.burn;
+    if (!read) throw new Error("the node has no SubtensorModule.Burn storage");
+    return BigInt(String((await read(netuid)).toPrimitive()));
+  }
+
   async commitment(netuid: number, hotkey: string): Promise<{ block: number; data: Uint8Array } | null> {
     const module = this.api.query.commitments as unknown as Record<string, Query | undefined> | undefined;
     const read = module?.commitmentOf;
