@@ -17,8 +17,14 @@ export interface TaskServing {
 }
 
 export type ServeDecision =
-  | { readonly served: true; readonly entry: DirectoryEntry; readonly committedAt: number }
-  | { readonly served: false; readonly reason: string };
+  | {
+      readonly served: true;
+      readonly entry: DirectoryEntry;
+      readonly committedAt: number;
+      /** Set when a later commitment could not be served and this earlier model stays. */
+      readonly note?: string;
+    }
+  | { readonly served: false; readonly reason: string; readonly unavailable?: boolean };
 
 /**
  * The market serves what the chain says (issue 15): for every registered hotkey, its latest commitment names the
@@ -61,11 +67,19 @@ export function decideServing(
     }
     const size = stored(c.sha256);
     if (size === null) {
-      out.set(n.uid, { served: false, reason: `model ${c.sha256} was never uploaded (upload it, then commit)` });
+      out.set(n.uid, {
+        served: false,
+        unavailable: true,
+        reason: `model ${c.sha256} was never uploaded (upload it, then commit)`,
+      });
       continue;
     }
     if (size !== c.size) {
-      out.set(n.uid, { served: false, reason: `committed size ${c.size} differs from the uploaded model's ${size}` });
+      out.set(n.uid, {
+        served: false,
+        unavailable: true,
+        reason: `committed size ${c.size} differs from the uploaded model's ${size}`,
+      });
       continue;
     }
     const original = first.get(c.sha256);
@@ -93,6 +107,26 @@ export function decideServing(
         description: `committed at block ${n.block}`,
       },
     });
+  }
+  return out;
+}
+
+/**
+ * A commitment naming a model the market cannot serve (never uploaded, wrong size) changes nothing: the uid's
+ * previously served model, if its hotkey still holds the uid, stays, with the reason as a note. Any other change
+ * (a new model, a retirement, a copy, a new hotkey on the uid) replaces or drops it.
+ */
+export function keepServedOnUnavailable(
+  next: ReadonlyMap<number, ServeDecision>,
+  previous: ReadonlyMap<number, ServeDecision>,
+  hotkeyOf: (uid: number) => string | undefined,
+): Map<number, ServeDecision> {
+  const out = new Map(next);
+  for (const [uid, d] of next) {
+    const before = previous.get(uid);
+    if (d.served || d.unavailable !== true || before === undefined || !before.served) continue;
+    if (before.entry.hotkey === hotkeyOf(uid))
+      out.set(uid, { ...before, note: `latest commitment not served: ${d.reason}` });
   }
   return out;
 }

@@ -2,6 +2,7 @@ import type { Logger } from "../../adapters/log/logger.ts";
 import {
   type CommittedNeuron,
   decideServing,
+  keepServedOnUnavailable,
   type ServeDecision,
   type TaskServing,
 } from "../../core/experts/chain-directory.ts";
@@ -48,6 +49,7 @@ export interface ChainDirectory {
 export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
   const sizes = new Map<string, number>();
   let lastText = "";
+  let previous: ReadonlyMap<number, ServeDecision> = new Map();
   let last: { byHotkey: Map<string, { uid: number; decision: ServeDecision; commitment: CommittedNeuron }> } = {
     byHotkey: new Map(),
   };
@@ -78,7 +80,13 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
     );
     const known = new Map<string, number | null>();
     for (const d of digests) known.set(d, await storedSize(d));
-    const decisions = decideServing(neurons, options.tasks, (sha) => known.get(sha) ?? null);
+    const hotkeys = new Map(neurons.map((n) => [n.uid, n.hotkey]));
+    const decisions = keepServedOnUnavailable(
+      decideServing(neurons, options.tasks, (sha) => known.get(sha) ?? null),
+      previous,
+      (uid) => hotkeys.get(uid),
+    );
+    previous = decisions;
 
     const served = new Set<string>();
     const entries: DirectoryEntry[] = [];
