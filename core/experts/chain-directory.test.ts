@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DIGITS_MODEL_CONTRACT } from "../tasks/digits.ts";
-import { type CommittedNeuron, decideServing, directoryOf, keepServedOnUnavailable } from "./chain-directory.ts";
+import {
+  type CommittedNeuron,
+  decideServing,
+  directoryOf,
+  keepServedOnUnavailable,
+  recordFirstCommitters,
+} from "./chain-directory.ts";
 import { decodeCommitment, encodeCommitment, isRetirement, MAX_COMMITMENT_BYTES, RETIREMENT } from "./commitment.ts";
 
 const A = "a".repeat(64);
@@ -55,6 +61,20 @@ describe("serving what the chain says", () => {
       ["miner-2", B, `models/${B}.onnx`],
       ["miner-3", A, `models/${A}.onnx`],
     ]);
+  });
+
+  it("keeps the first committer's precedence after it moves on to another model", () => {
+    const history = new Map<string, { uid: number; hotkey: string; block: number }>();
+    recordFirstCommitters(history, [n(1, { task: "digits", sha256: A, size: 100 }, 10)]);
+    // uid 1 now serves B; uid 2 commits A (a copy of uid 1's earlier model) later.
+    const d = decideServing(
+      [n(1, { task: "digits", sha256: B, size: 200 }, 20), n(2, { task: "digits", sha256: A, size: 100 }, 15)],
+      tasks,
+      stored,
+      history,
+    );
+    expect(d.get(1)?.served).toBe(true);
+    expect(d.get(2)).toMatchObject({ served: false, reason: "copy: uid 1 committed this model first (block 10)" });
   });
 
   it("says why a uid is not served: none, not a model commitment, retired, unknown task, not uploaded, size", () => {

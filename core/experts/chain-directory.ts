@@ -36,8 +36,14 @@ export function decideServing(
   neurons: readonly CommittedNeuron[],
   tasks: (task: string) => TaskServing | undefined,
   stored: (sha256: string) => number | null,
+  /**
+   * Earlier commitments of each digest seen before (by hotkey): an original that moved on to another model still
+   * has precedence over a later copy of the model it committed first.
+   */
+  history: ReadonlyMap<string, { uid: number; hotkey: string; block: number }> = new Map(),
 ): Map<number, ServeDecision> {
   const first = new Map<string, { uid: number; block: number }>();
+  for (const [sha, h] of history) first.set(sha, { uid: h.uid, block: h.block });
   for (const n of neurons) {
     if (n.commitment === null || n.commitment === "invalid" || n.commitment === "retired") continue;
     const seen = first.get(n.commitment.sha256);
@@ -83,7 +89,11 @@ export function decideServing(
       continue;
     }
     const original = first.get(c.sha256);
-    if (original !== undefined && original.uid !== n.uid) {
+    const earlier = history.get(c.sha256);
+    const isOriginal =
+      original === undefined ||
+      (original.uid === n.uid && (earlier === undefined || earlier.hotkey === n.hotkey || earlier.block > n.block));
+    if (!isOriginal && original !== undefined) {
       out.set(n.uid, {
         served: false,
         reason: `copy: uid ${original.uid} committed this model first (block ${original.block})`,
@@ -129,6 +139,21 @@ export function keepServedOnUnavailable(
       out.set(uid, { ...before, note: `latest commitment not served: ${d.reason}` });
   }
   return out;
+}
+
+/** Adds this round's commitments to the history of first committers (earliest block wins, then lower uid). */
+export function recordFirstCommitters(
+  history: Map<string, { uid: number; hotkey: string; block: number }>,
+  neurons: readonly CommittedNeuron[],
+): void {
+  for (const n of neurons) {
+    const c = n.commitment;
+    if (c === null || typeof c !== "object") continue;
+    const seen = history.get(c.sha256);
+    if (seen === undefined || n.block < seen.block || (n.block === seen.block && n.uid < seen.uid)) {
+      history.set(c.sha256, { uid: n.uid, hotkey: n.hotkey, block: n.block });
+    }
+  }
 }
 
 /** The directory document of the served entries, sorted by id (what the model store publishes). */

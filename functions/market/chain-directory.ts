@@ -3,6 +3,7 @@ import {
   type CommittedNeuron,
   decideServing,
   keepServedOnUnavailable,
+  recordFirstCommitters,
   type ServeDecision,
   type TaskServing,
 } from "../../core/experts/chain-directory.ts";
@@ -50,6 +51,8 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
   const sizes = new Map<string, number>();
   let lastText = "";
   let previous: ReadonlyMap<number, ServeDecision> = new Map();
+  // Who committed each digest first, kept across refreshes (an original that moves on keeps its precedence).
+  const firstCommitters = new Map<string, { uid: number; hotkey: string; block: number }>();
   let last: { byHotkey: Map<string, { uid: number; decision: ServeDecision; commitment: CommittedNeuron }> } = {
     byHotkey: new Map(),
   };
@@ -82,11 +85,12 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
     for (const d of digests) known.set(d, await storedSize(d));
     const hotkeys = new Map(neurons.map((n) => [n.uid, n.hotkey]));
     const decisions = keepServedOnUnavailable(
-      decideServing(neurons, options.tasks, (sha) => known.get(sha) ?? null),
+      decideServing(neurons, options.tasks, (sha) => known.get(sha) ?? null, firstCommitters),
       previous,
       (uid) => hotkeys.get(uid),
     );
     previous = decisions;
+    recordFirstCommitters(firstCommitters, neurons);
 
     const served = new Set<string>();
     const entries: DirectoryEntry[] = [];

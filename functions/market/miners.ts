@@ -66,7 +66,7 @@ export function marketMiners(o: MarketMinersOptions): MinerDeps {
               ? "no model committed"
               : "not yet read"
             : decision.served
-              ? "served"
+              ? (decision.note ?? "served")
               : decision.reason,
         shapley: expert?.shapley ?? 0,
         weight: expert?.weight ?? 0,
