@@ -18,7 +18,7 @@ import { createApp } from "../functions/api/app.ts";
 import { type ApiDeps, systemClock } from "../functions/api/deps.ts";
 import { apiSettings } from "../functions/api/settings.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
-import { chainDirectory } from "../functions/market/chain-directory.ts";
+import { chainDirectory, commitDemoModels } from "../functions/market/chain-directory.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
 import { marketMiners, taskServing } from "../functions/market/miners.ts";
 import { marketRouter } from "../functions/market/router.ts";
@@ -122,6 +122,11 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     stops.push(["chain", () => chain.stop()]);
 
     const registry = createTaskRegistry(mediaDecoders);
+    if (chain.kind === "devnet") {
+      // The demo's miners go through the miners' path: each commits its own model with its own (demo) hotkey.
+      const committedDemo = await commitDemoModels(chain.chain, chain.netuid, initial, taskServing(registry), store);
+      if (committedDemo > 0) log.info("demo miners committed their models on chain", { count: committedDemo });
+    }
     // The market serves what the chain says: miners' commitments (plus the operator's own demo experts) become the
     // store's directory, which workers, API and validator all read.
     const committed = chainDirectory({

@@ -1,4 +1,6 @@
+import { signerFromUri } from "../../adapters/identity/sr25519.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
+import { demoHotkeyUri } from "../../adapters/runtime/manifest-store.ts";
 import {
   type CommittedNeuron,
   decideServing,
@@ -7,7 +9,12 @@ import {
   type ServeDecision,
   type TaskServing,
 } from "../../core/experts/chain-directory.ts";
-import { decodeCommitment, isRetirement, type ModelCommitment } from "../../core/experts/commitment.ts";
+import {
+  decodeCommitment,
+  encodeCommitment,
+  isRetirement,
+  type ModelCommitment,
+} from "../../core/experts/commitment.ts";
 import {
   DIRECTORY_VERSION,
   type DirectoryEntry,
@@ -149,4 +156,33 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
       return () => clearInterval(timer);
     },
   };
+}
+
+/**
+ * The demo's miners commit their models as any miner does (`market miner commit`): each with its own demo hotkey
+ * (derived in memory, under its own coldkey; never written anywhere), for the tasks that take miners' models, when
+ * its commitment is not already that model. Models must already be in the store. Returns how many committed.
+ */
+export async function commitDemoModels(
+  chain: Chain,
+  netuid: number,
+  manifests: readonly ExpertManifest[],
+  tasks: (task: string) => TaskServing | undefined,
+  store: ModelStore,
+): Promise<number> {
+  const registered = new Set((await chain.metagraph(netuid)).hotkeys);
+  let count = 0;
+  for (const m of manifests) {
+    if (tasks(m.task) === undefined || !registered.has(m.hotkey)) continue;
+    const hotkey = signerFromUri(demoHotkeyUri(m.id));
+    if (hotkey.address !== m.hotkey) continue;
+    const bytes = await store.get(m.model.sha256);
+    if (bytes === null) continue;
+    const data = encodeCommitment({ task: m.task, sha256: m.model.sha256, size: bytes.length });
+    const current = await chain.commitment(netuid, m.hotkey);
+    if (current !== null && Buffer.from(current.data).equals(Buffer.from(data))) continue;
+    const outcome = await chain.setCommitment(hotkey, netuid, data);
+    if (outcome.ok) count++;
+  }
+  return count;
 }
