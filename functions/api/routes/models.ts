@@ -67,6 +67,13 @@ export function registerMinerRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): vo
         throw new ApiError("not_registered", `hotkey ${sig.signedBy} is not registered on the subnet: register first`);
       }
       const bytes = new Uint8Array(await c.req.arrayBuffer());
+      // Where no HTTP parser holds the body to its declared length (an in-process request, a proxy), check again.
+      if (bytes.length > miners.maxModelBytes) {
+        throw new ApiError("payload_too_large", `the model exceeds ${miners.maxModelBytes} bytes`);
+      }
+      if (bytes.length !== Number(c.req.header("content-length"))) {
+        throw new ApiError("invalid_request", "the body's length differs from its Content-Length");
+      }
       const verdict = verifyEpistulaBytes(deps.verifier, bytes, sig, {
         now: deps.clock.now(),
         maxAgeMs: UPLOAD_MAX_AGE_MS,
