@@ -106,10 +106,12 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
       entries.push(d.entry);
       served.add(d.entry.hotkey);
     }
-    // The operator's own experts, where the chain has no served model of theirs (and their hotkey holds a uid).
+    // The operator's own experts whose hotkey holds a uid and has committed nothing: once a hotkey commits (a model,
+    // a copy, a retirement), the chain alone says what it serves.
     const registered = new Set(metagraph.hotkeys);
+    const committedHotkeys = new Set(neurons.flatMap((n) => (n.commitment === null ? [] : [n.hotkey])));
     for (const m of (await options.base?.()) ?? []) {
-      if (served.has(m.hotkey) || !registered.has(m.hotkey)) continue;
+      if (served.has(m.hotkey) || committedHotkeys.has(m.hotkey) || !registered.has(m.hotkey)) continue;
       const { hotkeyUri: _dropped, ...rest } = m;
       entries.push({ ...rest, model: { ...m.model, path: modelKey(m.model.sha256) } });
       served.add(m.hotkey);
