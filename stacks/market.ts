@@ -135,6 +135,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       store,
       tasks: taskServing(registry),
       base: readManifests,
+      readBaseModel: readManifestModel,
       log: log.child("directory"),
     });
     await committed.refresh();

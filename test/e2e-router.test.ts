@@ -190,7 +190,8 @@ describe("learned routing on a running market", () => {
     expect(stored?.epoch).toBe(report.epoch);
     const gate = parseStoredGate(stored?.params);
     if (!gate.ok) throw new Error(gate.error);
-    const digitIds = (await market.experts()).filter((m) => m.task === "digits").map((m) => m.id);
+    // copy04 commits spec04's model from a later uid: the market does not serve it (issue 15), so it has no gate.
+    const digitIds = (await market.experts()).filter((m) => m.task === "digits" && m.id !== "copy04").map((m) => m.id);
     expect([...gate.params.expertUids].sort((a, b) => a - b)).toEqual(
       digitIds.map((id) => uidOf.get(id) ?? -1).sort((a, b) => a - b),
     );
@@ -280,6 +281,12 @@ describe("learned routing on a running market", () => {
     }
     const uid = uidOf.get(NEW_EXPERT) ?? -1;
     expect(uid).toBeGreaterThanOrEqual(0);
+    // The market serves what its directory says, rebuilt from the chain about once a second: wait until it lists it.
+    for (let wait = 0; wait < 100; wait++) {
+      const listed = (await (await fetch(`${market.url}/v1/experts`)).json()) as { experts: { uid: number }[] };
+      if (listed.experts.some((e) => e.uid === uid)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await Promise.all(market.workers.inProcess.map((w) => w.reload()));
     await answerAll([manifest]);
 

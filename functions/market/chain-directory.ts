@@ -36,6 +36,8 @@ export interface ChainDirectoryOptions {
    * in the directory unless their hotkey has a served commitment of its own, which then wins.
    */
   readonly base?: () => Promise<readonly ExpertManifest[]>;
+  /** Reads a base expert's model file, to put it in the store when it is not there yet (an expert added at run time). */
+  readonly readBaseModel?: (manifest: ExpertManifest) => Promise<Uint8Array>;
   readonly log: Logger;
 }
 
@@ -112,6 +114,16 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
     const committedHotkeys = new Set(neurons.flatMap((n) => (n.commitment === null ? [] : [n.hotkey])));
     for (const m of (await options.base?.()) ?? []) {
       if (served.has(m.hotkey) || committedHotkeys.has(m.hotkey) || !registered.has(m.hotkey)) continue;
+      if (!(await options.store.has(m.model.sha256))) {
+        if (options.readBaseModel === undefined) continue;
+        try {
+          const put = await options.store.put(await options.readBaseModel(m));
+          if (put !== m.model.sha256) continue;
+        } catch (error) {
+          options.log.warn("expert's model could not be put in the store", { expert: m.id, error });
+          continue;
+        }
+      }
       const { hotkeyUri: _dropped, ...rest } = m;
       entries.push({ ...rest, model: { ...m.model, path: modelKey(m.model.sha256) } });
       served.add(m.hotkey);
