@@ -118,7 +118,7 @@ describe("a miner with its own wallet", () => {
   let apiKey = "";
   let pixels: number[] = [];
 
-  it("registers, commits a digit model, answers paid queries within 10 s and gets a weight within two epochs", async () => {
+  it("registers, commits a digit model, is served within 10 s, gets a weight within two epochs, then answers paid queries", async () => {
     const created = await json<{ hotkey: string; coldkey: string }>(["wallet", "create", "--wallet", "alice"]);
     const reg = await json<{ uid: number }>(["register", "--wallet", "alice", "--max-price", "0"]);
     uid = reg.uid;
@@ -141,10 +141,20 @@ describe("a miner with its own wallet", () => {
       "--model",
       join(work, "a.onnx"),
     ]);
+    // Served within 10 s of the commitment. Its first answers go to the validator, which explores newcomers at its
+    // own cost (issue 16: a client pays only an expert the validator scored positive or the gate knows), so paid
+    // queries reach it once an epoch has scored it.
     const at = Date.now();
-    await waitFor("the miner answers a paid query", () => paidAnswerFrom(uid, apiKey, pixels), 10_000, 250);
+    const status = await waitFor(
+      "the market serves the committed model",
+      async () => {
+        const s = await json<{ uid: number; model: string; served: boolean }>(["status", "--wallet", "alice"]);
+        return s.served && s.model === committed.sha256 && s;
+      },
+      10_000,
+      250,
+    );
     expect(Date.now() - at).toBeLessThan(10_000);
-    const status = await json<{ uid: number; model: string; served: boolean }>(["status", "--wallet", "alice"]);
     expect(status).toMatchObject({ uid, model: committed.sha256, served: true });
 
     const devnet = market.chain.devnet;
@@ -158,6 +168,8 @@ describe("a miner with its own wallet", () => {
       weight = new Map(metagraph.weights[validatorUid] ?? []).get(uid) ?? 0;
     }
     expect(weight).toBeGreaterThan(0);
+    // Scored positive: now clients' paid queries reach it.
+    await waitFor("the miner answers a paid query", () => paidAnswerFrom(uid, apiKey, pixels), 10_000, 250);
     const after = await json<{ weight: number; shapley: number }>(["status", "--wallet", "alice"]);
     expect(after.weight).toBeGreaterThan(0);
     expect(after.shapley).toBeGreaterThan(0);
