@@ -94,7 +94,7 @@ async function workerRun(c: WorkerCase): Promise<WorkerFigures> {
       runtime: createOnnxRuntime({ preferCuda: false, log: () => {} }),
       verifier: sr25519Verifier,
       logger: silentLogger,
-      ...(signer ? { signers: () => signer } : {}),
+      servingKey: signer ?? signerFromUri("//bench-serving-key"),
     },
   );
   const start = performance.now();
@@ -219,7 +219,7 @@ async function main() {
   try {
     const mlp = await mlpCase(dir);
     const vad = await vadCase(dir);
-    const signUs = signMicros(signerFromUri(mlp.manifest.hotkeyUri ?? ""));
+    const signUs = signMicros(signerFromUri("//bench-serving-key"));
     console.log(
       `mlp (784-64-10, cpu, batch ${MLP_BATCH}, ${MLP_JOBS} jobs): raw session.run ${round(mlp.raw, 0)} jobs/s, ` +
         `worker ${round(mlp.full.jobsPerSecond, 0)} jobs/s (mean batch ${round(mlp.full.meanBatch, 1)}, ` +

@@ -7,6 +7,7 @@ const groups: Record<string, () => Promise<{ run(args: string[]): Promise<number
   keys: () => import("./keys.ts"),
   query: () => import("./query.ts"),
   experts: () => import("./experts-group.ts"),
+  miner: () => import("./miner.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

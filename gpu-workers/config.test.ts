@@ -40,16 +40,19 @@ describe("parseWorkerConfig", () => {
     expect(config.trustedSenders).toEqual([]);
   });
 
-  it("names each bad setting and never echoes a hotkey secret", () => {
+  it("names each bad setting, refuses miners' hotkey secrets and never echoes a secret", () => {
     const secret = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
     const problems = problemsOf(() =>
       parseWorkerConfig({
         WORKER_BATCH_MAX: "lots",
-        WORKER_HOTKEY_URIS: JSON.stringify({ "expert-a": 5, note: secret }),
+        WORKER_HOTKEY_URIS: JSON.stringify({ "expert-a": "//Alice", note: secret }),
+        WORKER_SERVING_KEY_URI: "x".repeat(2000),
       }),
     );
     expect(problems.some((p) => p.startsWith("batch.maxBatchSize"))).toBe(true);
-    expect(problems.some((p) => p.startsWith("hotkeyUris"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("WORKER_HOTKEY_URIS: no longer read"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("servingKeyUri: invalid (secret)"))).toBe(true);
+    expect(problems.join("\n")).not.toContain("xxxx");
     expect(problems.join("\n")).not.toContain("bottom drive");
     // Cross-field rule: a heartbeat slower than the visibility timeout would let running jobs reappear.
     expect(
@@ -64,9 +67,10 @@ describe("parseWorkerConfig", () => {
     expect(problemsOf(() => parseWorkerConfig({ WORKER_CONFIG: "{nope" }))[0]).toMatch(/^WORKER_CONFIG: not JSON/);
   });
 
-  it("accepts hotkey secrets as a JSON map", () => {
-    const config = parseWorkerConfig({ WORKER_HOTKEY_URIS: JSON.stringify({ "expert-a": "//Alice" }) });
-    expect(config.hotkeyUris).toEqual({ "expert-a": "//Alice" });
+  it("takes its serving key from WORKER_SERVING_KEY_URI, else a key file in its own folder", () => {
+    const config = parseWorkerConfig({ WORKER_SERVING_KEY_URI: "//Worker" });
+    expect(config.servingKeyUri).toBe("//Worker");
+    expect(parseWorkerConfig({ MARKET_DATA_DIR: "/data" }).servingKeyFile).toBe("/data/worker/serving-key.json");
   });
 
   it("trusts the market's validator hotkey and any listed senders, and names the settle queue", () => {

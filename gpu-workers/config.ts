@@ -6,8 +6,8 @@ import { JOBS_DLQ, JOBS_QUEUE, SETTLE_QUEUE } from "../infra/definitions.ts";
 
 /**
  * Everything a worker needs besides its adapters. Layers, later ones win: defaults < the JSON file named by
- * WORKER_CONFIG_FILE < the JSON text in WORKER_CONFIG < single WORKER_* variables. `hotkeyUris` holds secrets (the
- * experts' hotkey mnemonics, keyed by expert id or ss58): it is never logged or echoed in an error.
+ * WORKER_CONFIG_FILE < the JSON text in WORKER_CONFIG < single WORKER_* variables. `servingKeyUri` is the worker's
+ * own secret (its serving key): it is never logged or echoed in an error. No miner's secret is ever read.
  */
 export const WorkerConfig = z
   .object({
@@ -82,8 +82,13 @@ export const WorkerConfig = z
     trustedSenders: z.array(z.string().min(40).max(60)).default([]),
     /** When a job carries no request signature, answers are signed for this address ("" = unbound). */
     gatewayAddress: z.string().max(60).default(""),
-    /** Secret URIs of the experts' hotkeys by expert id or ss58 (secret). Falls back to a manifest's hotkeyUri. */
-    hotkeyUris: z.record(z.string(), z.string().min(1)).default({}),
+    /**
+     * The worker's serving key (secret URI, WORKER_SERVING_KEY_URI): it signs every answer. Absent: the key in
+     * `servingKeyFile`, generated there (mode 0600) on first start.
+     */
+    servingKeyUri: z.string().min(1).max(1000).optional(),
+    /** Where the worker keeps its serving key when none is given (its own folder, never the market's data). */
+    servingKeyFile: z.string().min(1).default(".data/worker/serving-key.json"),
     metricsHost: z.string().min(1).default("127.0.0.1"),
     /** 0 = a free port, reported in the "listening" log line. */
     metricsPort: z.number().int().min(0).max(65535).default(0),
@@ -139,6 +144,8 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["WORKER_DRAIN_TIMEOUT_MS", ["drainTimeoutMs"], num],
   ["WORKER_TRUSTED_SENDERS", ["trustedSenders"], list],
   ["WORKER_GATEWAY_ADDRESS", ["gatewayAddress"], String],
+  ["WORKER_SERVING_KEY_URI", ["servingKeyUri"], String],
+  ["WORKER_SERVING_KEY_FILE", ["servingKeyFile"], String],
   ["WORKER_METRICS_HOST", ["metricsHost"], String],
   ["WORKER_METRICS_PORT", ["metricsPort"], num],
   ["WORKER_PREFER_CUDA", ["preferCuda"], (v) => ["1", "true", "yes", "on"].includes(v.trim().toLowerCase())],
@@ -184,6 +191,7 @@ export function parseWorkerConfig(env: Env, readFile: (path: string) => string =
   const dataDir = env.MARKET_DATA_DIR?.trim() || ".data";
   raw.expertsDir = `${dataDir.replace(/\/+$/, "")}/experts`;
   raw.modelCacheDir = `${dataDir.replace(/\/+$/, "")}/model-cache`;
+  raw.servingKeyFile = `${dataDir.replace(/\/+$/, "")}/worker/serving-key.json`;
   const file = env.WORKER_CONFIG_FILE?.trim();
   if (file) {
     let text = "{}";
@@ -207,12 +215,9 @@ export function parseWorkerConfig(env: Env, readFile: (path: string) => string =
     const listed = Array.isArray(raw.trustedSenders) ? (raw.trustedSenders as unknown[]) : [];
     raw.trustedSenders = listed.includes(validator) ? listed : [...listed, validator];
   }
-  const uris = env.WORKER_HOTKEY_URIS?.trim();
-  if (uris) {
-    const parsed = parseJson(uris, "WORKER_HOTKEY_URIS", []);
-    if (Object.keys(parsed).length === 0)
-      problems.push("WORKER_HOTKEY_URIS: must be a JSON object of strings (secret)");
-    raw.hotkeyUris = { ...(isRecord(raw.hotkeyUris) ? raw.hotkeyUris : {}), ...parsed };
+  // Miners keep their own hotkeys (issue 15): a worker given their secrets refuses to start rather than hold them.
+  if (env.WORKER_HOTKEY_URIS !== undefined) {
+    problems.push("WORKER_HOTKEY_URIS: no longer read; answers are signed by the worker's serving key (remove it)");
   }
   const result = WorkerConfig.safeParse(raw);
   if (result.success && problems.length === 0) return result.data;
@@ -220,7 +225,7 @@ export function parseWorkerConfig(env: Env, readFile: (path: string) => string =
     for (const issue of result.error.issues) {
       const path = issue.path.join(".");
       // Issue messages never carry input values in zod 4, but the secret map is named only by its path to be sure.
-      problems.push(`${path || "(config)"}: ${path.startsWith("hotkeyUris") ? "invalid (secret)" : issue.message}`);
+      problems.push(`${path || "(config)"}: ${path.startsWith("servingKeyUri") ? "invalid (secret)" : issue.message}`);
     }
   }
   throw new WorkerConfigError(problems);

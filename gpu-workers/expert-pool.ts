@@ -4,24 +4,20 @@ import type { BatchConfig } from "../core/batching/config.ts";
 import { DynamicBatcher } from "../core/batching/dynamic-batcher.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import type { ExpertModel, ExpertRuntime } from "../core/ports/runtime.ts";
-import type { Signer } from "../core/ports/signer.ts";
 import { ModelRunError } from "./errors.ts";
-import type { SignerLookup } from "./hotkeys.ts";
 import { manifestFingerprint } from "./manifests.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 
-/** One expert this worker serves: its model (loaded once), its hotkey signer and its own batcher. */
+/** One expert this worker serves: its model (loaded once) and its own batcher (answers: the worker's serving key). */
 export interface ServedExpert {
   readonly manifest: ExpertManifest;
   readonly model: ExpertModel;
-  readonly signer: Signer;
   readonly batcher: DynamicBatcher<unknown, unknown>;
   readonly fingerprint: string;
 }
 
 export interface ExpertPoolDeps {
   readonly runtime: ExpertRuntime;
-  readonly signers: SignerLookup;
   readonly batch: BatchConfig;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
@@ -101,11 +97,6 @@ export class ExpertPool {
   }
 
   private async load(manifest: ExpertManifest, fingerprint: string): Promise<ServedExpert | undefined> {
-    const signer = this.deps.signers(manifest);
-    if ("error" in signer) {
-      this.fail(manifest, fingerprint, signer.error);
-      return undefined;
-    }
     let model: ExpertModel;
     try {
       model = await this.deps.runtime.load(manifest);
@@ -130,7 +121,7 @@ export class ExpertPool {
       hotkey: manifest.hotkey,
       provider: model.provider,
     });
-    return { manifest, model, signer, batcher, fingerprint };
+    return { manifest, model, batcher, fingerprint };
   }
 
   private fail(manifest: ExpertManifest, fingerprint: string, error: string): void {

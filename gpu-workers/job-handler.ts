@@ -6,7 +6,7 @@ import { answerBodyText, inputDigest, recordMismatch } from "../core/jobs/integr
 import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
-import type { SignatureVerifier } from "../core/ports/signer.ts";
+import type { SignatureVerifier, Signer } from "../core/ports/signer.ts";
 import type { WorkerConfig } from "./config.ts";
 import { describe, ExpertNotServedError, ModelRunError, retryableCode, UnrecoverableJobError } from "./errors.ts";
 import type { ExpertPool, ServedExpert } from "./expert-pool.ts";
@@ -36,6 +36,8 @@ export interface JobContext {
   /** Absent: nothing is told (tests of the worker alone); settling then waits for a poll or the sweeper. */
   readonly settle?: SettleNotifier;
   readonly pool: ExpertPool;
+  /** The worker's own key: signs every answer (the miners' hotkey secrets stay with the miners). */
+  readonly servingKey: Signer;
   readonly verifier: SignatureVerifier;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
@@ -56,7 +58,7 @@ class ForgedMessage extends Error {
  * One delivery, start to finish (STYLE practice 10): parse -> check against the job record (it exists, names this
  * request, kind, task and expert, and its input digest is the message input's) -> request signature (required on
  * validation jobs) -> expert -> input shape -> deadline (the record's) -> markRunning (a finished job is
- * acknowledged without running the model again) -> batch -> sign {jobId, uid, hotkey, inputDigest, output} ->
+ * acknowledged without running the model again) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key ->
  * conditional complete (first write wins) -> settle notice (paid) -> delete, and only then.
  * A message that fails the record or signature check is dropped without touching any job: only the job's creator
  * can make a message that reaches it. Unrecoverable problems of a verified job go to the dead-letter queue at once
@@ -118,13 +120,14 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     jobId: job.jobId,
     uid: job.uid,
     hotkey: job.hotkey,
+    modelSha256: expert.manifest.model.sha256,
     inputDigest: digest,
     output: ran.output,
   });
   const answer: ExpertAnswer = {
     body,
     output: ran.output,
-    signature: signEpistula(expert.signer, body, job.request?.signedBy ?? ctx.config.gatewayAddress, {
+    signature: signEpistula(ctx.servingKey, body, job.request?.signedBy ?? ctx.config.gatewayAddress, {
       now: ctx.now(),
     }),
     modelSha256: expert.manifest.model.sha256,

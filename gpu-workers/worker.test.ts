@@ -1,4 +1,4 @@
-import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -18,13 +18,16 @@ const EXPERT_URI = "//worker-test//expert";
 const OTHER_URI = "//worker-test//other";
 let expert: Signer;
 let gateway: Signer;
+/** The worker's own serving key: it signs answers; the expert's (miner's) secret is nowhere in the worker. */
+let serving: Signer;
 let manifest: ExpertManifest;
 
 beforeAll(async () => {
   await identityReady();
   expert = signerFromUri(EXPERT_URI);
   gateway = signerFromUri("//worker-test//gateway");
-  manifest = fakeManifest("exp-a", expert.address, EXPERT_URI);
+  serving = signerFromUri("//worker-test//serving");
+  manifest = fakeManifest("exp-a", expert.address);
 });
 
 const running: RunningWorker[] = [];
@@ -32,7 +35,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((w) => w.stop()));
 });
 
-function setup(overrides: Partial<WorkerConfigInput> = {}) {
+function setup(overrides: Partial<WorkerConfigInput> = {}, keyFromConfig = false) {
   const dlq = new MemoryJobQueue();
   const queue = new MemoryJobQueue({ deadLetter: { queue: dlq, maxReceiveCount: 100 } });
   const jobs = new MemoryJobStore();
@@ -53,6 +56,7 @@ function setup(overrides: Partial<WorkerConfigInput> = {}) {
       jobs,
       runtime,
       verifier: sr25519Verifier,
+      ...(keyFromConfig ? {} : { servingKey: serving }),
       logger: silentLogger,
     });
     running.push(worker);
@@ -82,7 +86,7 @@ async function enqueue(
 const dlqMessages = (dlq: MemoryJobQueue) => dlq.receive({ max: 10, waitSeconds: 0 });
 
 describe("startWorker", () => {
-  it("answers every job once, in batches, with the expert's signature over the stored body", async () => {
+  it("answers every job once, in batches, with the worker's serving-key signature over the stored body", async () => {
     const ctx = setup();
     const made = await enqueue(ctx, 24, { sender: gateway });
     const worker = await ctx.start();
@@ -98,14 +102,15 @@ describe("startWorker", () => {
         jobId: record.jobId,
         uid: 1,
         hotkey: expert.address,
+        modelSha256: manifest.model.sha256,
         inputDigest: record.inputDigest,
         output: answer.output,
       });
-      expect(answer.signature.signedBy).toBe(expert.address);
+      expect(answer.signature.signedBy).toBe(serving.address);
       // Signed for whoever signed the request (the gateway), so only it accepts the answer as addressed to it.
       const check = verifyEpistula(sr25519Verifier, answer.body, answer.signature, {
         now: Date.now(),
-        expectedSigner: expert.address,
+        expectedSigner: serving.address,
         signedFor: gateway.address,
       });
       expect(check).toEqual({ ok: true });
@@ -347,10 +352,22 @@ describe("hot reload", () => {
     expect(ctx.runtime.closed).toEqual(["exp-a"]);
   });
 
-  it("refuses to serve an expert whose hotkey secret does not match its manifest", async () => {
-    const ctx = setup({ experts: [{ ...manifest, hotkeyUri: OTHER_URI }] });
-    const worker = await ctx.start();
-    expect(worker.health().experts).toEqual([]);
-    expect(worker.metrics().errorsByCode.expert_load_failed).toBe(1);
+  it("creates its serving key on first start in its own folder (0600), keeps it, and refuses one readable by others", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "worker-key-"));
+    const servingKeyFile = join(folder, "w1", "serving-key.json");
+    try {
+      const first = await setup({ servingKeyFile }, true).start();
+      expect((await stat(servingKeyFile)).mode & 0o777).toBe(0o600);
+      expect((await stat(join(folder, "w1"))).mode & 0o777).toBe(0o700);
+      expect(first.servingKey).not.toBe(expert.address);
+      await first.stop();
+      const again = await setup({ servingKeyFile }, true).start();
+      expect(again.servingKey).toBe(first.servingKey);
+      await again.stop();
+      await chmod(servingKeyFile, 0o644);
+      await expect(setup({ servingKeyFile }, true).start()).rejects.toThrow(/readable by others/);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

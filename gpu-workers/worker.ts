@@ -1,15 +1,15 @@
-import { identityReady } from "../adapters/identity/sr25519.ts";
+import { loadOrCreateServingKey } from "../adapters/identity/keyfile.ts";
+import { identityReady, signerFromUri } from "../adapters/identity/sr25519.ts";
 import { createLogger, type Logger } from "../adapters/log/logger.ts";
 import { type Clock, systemClock } from "../core/batching/clock.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue } from "../core/ports/queue.ts";
 import type { ExpertRuntime } from "../core/ports/runtime.ts";
-import type { SignatureVerifier } from "../core/ports/signer.ts";
+import type { SignatureVerifier, Signer } from "../core/ports/signer.ts";
 import { WorkerConfig, type WorkerConfigInput } from "./config.ts";
 import { Consumer } from "./consumer.ts";
 import { ExpertPool } from "./expert-pool.ts";
-import { hotkeySigners, type SignerLookup } from "./hotkeys.ts";
 import { startStatusServer } from "./http.ts";
 import { handleMessage, type SettleNotifier } from "./job-handler.ts";
 import { scanManifestDir } from "./manifests.ts";
@@ -22,8 +22,8 @@ export interface WorkerDeps {
   readonly jobs: JobStore;
   readonly runtime: ExpertRuntime;
   readonly verifier: SignatureVerifier;
-  /** Defaults to the config's hotkeyUris, then each manifest's hotkeyUri. */
-  readonly signers?: SignerLookup;
+  /** The worker's serving key; defaults to the config's servingKeyUri, then its servingKeyFile (created if absent). */
+  readonly servingKey?: Signer;
   readonly logger?: Logger;
   /** Monotonic clock of the batchers. */
   readonly clock?: Clock;
@@ -46,6 +46,8 @@ export interface WorkerHealth {
 
 export interface RunningWorker {
   readonly workerId: string;
+  /** ss58 of the serving key that signs this worker's answers (public). */
+  readonly servingKey: string;
   /** Port of the /health and /metrics server. */
   readonly port: number;
   metrics(): MetricsSnapshot & { readonly inFlight: number };
@@ -69,9 +71,14 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   const now = deps.now ?? Date.now;
   const metrics = new WorkerMetrics();
   await identityReady();
+  const servingKey =
+    deps.servingKey ??
+    (config.servingKeyUri !== undefined
+      ? signerFromUri(config.servingKeyUri)
+      : await loadOrCreateServingKey(config.servingKeyFile));
+  logger.info("serving key", { address: servingKey.address });
   const pool = new ExpertPool({
     runtime: deps.runtime,
-    signers: deps.signers ?? hotkeySigners(config.hotkeyUris),
     batch: config.batch,
     metrics,
     logger,
@@ -127,6 +134,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
         jobs: deps.jobs,
         ...(settle ? { settle } : {}),
         pool,
+        servingKey,
         verifier: deps.verifier,
         metrics,
         logger,
@@ -168,6 +176,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   let stopped: Promise<{ drained: boolean }> | undefined;
   return {
     workerId: config.workerId,
+    servingKey: servingKey.address,
     port: server.port,
     metrics: snapshot,
     health,

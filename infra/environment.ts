@@ -19,6 +19,8 @@ const market = {
   MARKET_CHAIN_URL: stage.chainUrl,
   MARKET_NETUID: String(stage.netuid),
   MARKET_MODEL_BUCKET: modelStore.name,
+  // The GPU workers' serving keys (public): the only keys whose signed answers count (issue 15).
+  MARKET_WORKER_KEYS: stage.workerKeys.join(","),
 };
 
 /** Per-task prices as JSON (task id -> micro-credits), only when the stage overrides core's defaults. */

@@ -10,8 +10,12 @@ const names = {
   AdminToken: "MarketAdminToken",
   GatewayMnemonic: "MarketGatewayMnemonic",
   ValidatorMnemonic: "MarketValidatorMnemonic",
-  /** JSON object: expert id or ss58 -> hotkey secret URI, for the GPU workers (only on stages with GPUs). */
-  ExpertHotkeys: "MarketExpertHotkeys",
+  /**
+   * Secret URI of the GPU workers' serving key, which signs every answer (only on stages with GPUs). Its public
+   * ss58 address is the stage config's `workerKeys` (MARKET_WORKER_KEYS of the API, settler and validator). No
+   * miner's hotkey secret is ever held by the operator.
+   */
+  WorkerServingKey: "MarketWorkerServingKey",
 } as const;
 
 export type SecretKey = keyof typeof names;
@@ -31,7 +35,7 @@ export const secrets = {
   AdminToken: secretParameter("AdminToken"),
   GatewayMnemonic: secretParameter("GatewayMnemonic"),
   ValidatorMnemonic: secretParameter("ValidatorMnemonic"),
-  ...(stage.gpu.enabled ? { ExpertHotkeys: secretParameter("ExpertHotkeys") } : {}),
+  ...(stage.gpu.enabled ? { WorkerServingKey: secretParameter("WorkerServingKey") } : {}),
 };
 
 /** The setting each secret becomes inside the process (core/config/schema.ts, gpu-workers/config.ts). */
@@ -39,7 +43,7 @@ export const SECRET_SETTING: Record<SecretKey, string> = {
   AdminToken: "MARKET_ADMIN_TOKEN",
   GatewayMnemonic: "MARKET_GATEWAY_MNEMONIC",
   ValidatorMnemonic: "MARKET_VALIDATOR_MNEMONIC",
-  ExpertHotkeys: "WORKER_HOTKEY_URIS",
+  WorkerServingKey: "WORKER_SERVING_KEY_URI",
 };
 
 /**

@@ -16,6 +16,12 @@ export interface StageConfig {
   readonly chainUrl: string;
   /** The validator's public ss58 hotkey (the API reads its weights; its mnemonic is a secret). */
   readonly validatorHotkey: string;
+  /**
+   * Public ss58 addresses of the GPU workers' serving keys (the address of the MarketWorkerServingKey secret): the
+   * only keys whose signed answers the API, the settler and the validator accept (MARKET_WORKER_KEYS). Required in
+   * production and on every stage with GPUs; elsewhere empty by default.
+   */
+  readonly workerKeys: readonly string[];
   /** Per-task price of one expert answer in micro-credits; unset tasks keep the price in core/tasks. */
   readonly prices: Readonly<Record<string, number>>;
   /** Platform share of each captured fee, basis points. */
@@ -104,12 +110,8 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
     fail(`set "netuid" to the subnet this market validates; refusing to guess (netuid 1 on finney is another subnet)`);
   const netuid = int("netuid", file.netuid, 1, 65535);
   if (file.validatorHotkey === undefined) fail(`set "validatorHotkey" to the validator's ss58 address`);
-  const validatorHotkey = str(
-    "validatorHotkey",
-    file.validatorHotkey,
-    /^[1-9A-HJ-NP-Za-km-z]{46,50}$/,
-    "an ss58 address",
-  );
+  const SS58 = /^[1-9A-HJ-NP-Za-km-z]{46,50}$/;
+  const validatorHotkey = str("validatorHotkey", file.validatorHotkey, SS58, "an ss58 address");
   const chainUrl = str(
     "chainUrl",
     file.chainUrl ?? (production ? PRODUCTION_CHAIN : TESTNET_CHAIN),
@@ -144,6 +146,18 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
     backlogPerTask: int("gpu.backlogPerTask", gpuRaw.backlogPerTask ?? 200, 1, 100_000),
   };
 
+  // The serving keys whose answers count: without them a stage with workers would answer nothing (every answer
+  // rejected as unsigned by a trusted key), so production and every stage with GPUs fail closed.
+  const needKeys = production || gpu.enabled;
+  if (needKeys && file.workerKeys === undefined)
+    fail(`set "workerKeys" to the ss58 address(es) of the workers' serving key (the MarketWorkerServingKey secret)`);
+  const keysRaw = file.workerKeys ?? [];
+  if (!Array.isArray(keysRaw) || keysRaw.length > 100) fail(`"workerKeys" must be a list of ss58 addresses`);
+  const workerKeys = [
+    ...new Set((keysRaw as unknown[]).map((k, i) => str(`workerKeys[${i}]`, k, SS58, "an ss58 address"))),
+  ];
+  if (needKeys && workerKeys.length === 0) fail(`"workerKeys" must name at least one serving key`);
+
   const retention = (value: unknown): number => {
     if (typeof value !== "number" || !(Object.values(RETENTION) as unknown[]).includes(value))
       return fail(`"logRetentionDays" must be one of ${Object.values(RETENTION).join(", ")}`);
@@ -157,6 +171,7 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
     netuid,
     chainUrl,
     validatorHotkey,
+    workerKeys,
     prices,
     platformCutBps: int("platformCutBps", file.platformCutBps ?? 1000, 0, 10_000),
     validatorTick: str(

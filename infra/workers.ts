@@ -16,8 +16,8 @@ import { tables } from "./tables";
  * digest, so a deploy always runs the image of the code it deployed.
  */
 function gpuWorkers() {
-  const secretHotkeys = secrets.ExpertHotkeys;
-  if (!secretHotkeys) throw new Error("MarketExpertHotkeys is declared on every stage with GPUs");
+  const servingKey = secrets.WorkerServingKey;
+  if (!servingKey) throw new Error("MarketWorkerServingKey is declared on every stage with GPUs");
   const family = `${$app.name}-${$app.stage}-gpu-worker`;
   const region = aws.getRegionOutput({}).region;
 
@@ -144,7 +144,7 @@ function gpuWorkers() {
     allow(["ecr:GetAuthorizationToken"], ["*"]),
     allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repository.arn]),
     allow(["logs:CreateLogStream", "logs:PutLogEvents"], [$interpolate`${logGroup.arn}:*`]),
-    readParameters(secretHotkeys.parameter),
+    readParameters(servingKey.parameter),
   ];
   const executionRole = new aws.iam.Role("GpuTaskExecutionRole", {
     assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ecs-tasks.amazonaws.com" }),
@@ -180,9 +180,10 @@ function gpuWorkers() {
         memory: 14_000,
         essential: true,
         resourceRequirements: [{ type: "GPU", value: "1" }],
-        // The hotkey secrets reach the container through ECS `secrets` (read by the agent from SSM at start),
-        // never as plain environment, where DescribeTaskDefinition would show them.
-        secrets: [{ name: "WORKER_HOTKEY_URIS", valueFrom: secretHotkeys.parameter.arn }],
+        // The serving key (which signs every answer; its address is the stage's `workerKeys`) reaches the container
+        // through ECS `secrets` (read by the agent from SSM at start), never as plain environment, where
+        // DescribeTaskDefinition would show it. No miner's hotkey secret is held here (issue 15).
+        secrets: [{ name: "WORKER_SERVING_KEY_URI", valueFrom: servingKey.parameter.arn }],
         environment: $resolve(environment).apply((vars) =>
           Object.entries(vars).map(([name, value]) => ({ name, value: String(value) })),
         ),

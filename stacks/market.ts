@@ -2,8 +2,9 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { identityReady, sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import type { Logger } from "../adapters/log/logger.ts";
-import { publishExperts } from "../adapters/model-store/directory.ts";
+import { cachedDirectory, publishExperts } from "../adapters/model-store/directory.ts";
 import { FolderModelStore } from "../adapters/model-store/folder.ts";
+import { childModelChecker } from "../adapters/runtime/contract-check.ts";
 import { mediaDecoders } from "../adapters/runtime/decoders.ts";
 import { listManifests } from "../adapters/runtime/manifest-store.ts";
 import { REPO_ROOT } from "../adapters/runtime/paths.ts";
@@ -17,7 +18,9 @@ import { createApp } from "../functions/api/app.ts";
 import { type ApiDeps, systemClock } from "../functions/api/deps.ts";
 import { apiSettings } from "../functions/api/settings.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
+import { chainDirectory, commitDemoModels } from "../functions/market/chain-directory.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
+import { marketMiners, taskServing } from "../functions/market/miners.ts";
 import { marketRouter } from "../functions/market/router.ts";
 import { startSettlerLoop } from "../functions/settler/loop.ts";
 import { keepAnsweredHolds } from "../functions/settler/settler.ts";
@@ -103,13 +106,12 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     const initial = await ensureExperts(options.dataDir, (msg) => log.info(msg));
     const readManifests = async () => (await listManifests(dir)).manifests;
     log.info("experts ready", { count: initial.length, dir });
-    if (options.persistent) {
-      // The same content-addressed store and directory a deployed market reads from S3, as a folder: what
-      // `npm run market -- experts directory` shows and what `aws s3 sync` would upload.
-      const store = new FolderModelStore(join(options.dataDir, "model-store"));
-      const published = await publishExperts(store, initial, readManifestModel);
-      log.info("experts published to the local model store", { count: published.length, store: store.location });
-    }
+    // The same content-addressed store and directory a deployed market reads from S3, as a folder: what
+    // `npm run market -- experts directory` shows and what `aws s3 sync` would upload. Miners upload into it too.
+    const storeDir = join(options.dataDir, "model-store");
+    const store = new FolderModelStore(storeDir);
+    const published = await publishExperts(store, initial, readManifestModel);
+    log.info("experts published to the local model store", { count: published.length, store: store.location });
 
     const chain = await startChain({
       config,
@@ -121,12 +123,35 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     stops.push(["chain", () => chain.stop()]);
 
     const registry = createTaskRegistry(mediaDecoders);
+    if (chain.kind === "devnet") {
+      // The demo's miners go through the miners' path: each commits its own model with its own (demo) hotkey.
+      const committedDemo = await commitDemoModels(chain.chain, chain.netuid, initial, taskServing(registry), store);
+      if (committedDemo > 0) log.info("demo miners committed their models on chain", { count: committedDemo });
+    }
+    // The market serves what the chain says: miners' commitments (plus the operator's own demo experts) become the
+    // store's directory, which workers, API and validator all read.
+    const committed = chainDirectory({
+      chain: chain.chain,
+      netuid: chain.netuid,
+      store,
+      tasks: taskServing(registry),
+      base: readManifests,
+      readBaseModel: readManifestModel,
+      log: log.child("directory"),
+    });
+    await committed.refresh();
+    const stopDirectory = committed.start(1000);
+    stops.push(["directory builder", async () => stopDirectory()]);
     const directory = expertDirectory({
       chain: chain.chain,
       netuid: chain.netuid,
       scores: dataPlane.scores,
-      manifests: readManifests,
+      manifests: cachedDirectory(store, 500),
       validatorHotkey: chain.validator.address,
+      committedAt: (hotkey) => {
+        const d = committed.decision(hotkey);
+        return d?.decision.served ? d.decision.committedAt : undefined;
+      },
     });
 
     const workers = await startWorkers({
@@ -134,6 +159,8 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       mode: options.workers,
       count: config.MARKET_WORKERS,
       expertsDir: dir,
+      workersDir: join(options.dataDir, "workers"),
+      modelStore: { store, dir: storeDir },
       gatewayAddress: chain.gateway.address,
       trustedSenders: [chain.gateway.address, chain.validator.address],
       sqsEndpoint: dataPlane.sqsEndpoint,
@@ -146,6 +173,8 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       repoRoot: REPO_ROOT,
     });
     stops.push(["workers", () => workers.stop()]);
+    // Answers are accepted only from these serving keys: the configured ones (remote workers) and this stack's own.
+    const workerKeys = [...new Set([...config.MARKET_WORKER_KEYS, ...workers.servingKeys])];
 
     const sources = await loadValidationSources();
     // The gate trained at build time becomes the digit router before the API opens (issue 16).
@@ -166,6 +195,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
         netuid: chain.netuid,
         signer: chain.validator,
         verifier: sr25519Verifier,
+        workerKeys,
         queue: dataPlane.queue,
         jobs: dataPlane.jobs,
         scores: dataPlane.scores,
@@ -219,8 +249,20 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       tasks: taskCatalog(registry, config.MARKET_TASK_PRICES),
       router: marketRouter({ registry, directory, scores: dataPlane.scores }),
       directory,
+      miners: marketMiners({
+        chain: chain.chain,
+        netuid: chain.netuid,
+        store,
+        registry,
+        chainDirectory: committed,
+        directory,
+        ledger: dataPlane.ledger,
+        checkModel: childModelChecker(),
+        maxModelBytes: config.MARKET_MODEL_MAX_BYTES,
+      }),
       gatewaySigner: chain.gateway,
       verifier: sr25519Verifier,
+      workerKeys,
       clock: systemClock,
       logger: log.child("api"),
       config: { ...apiSettings(config, options.adminToken), ...options.api, adminToken: options.adminToken },

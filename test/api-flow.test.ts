@@ -24,6 +24,7 @@ import { topKRouter } from "../functions/api/router.ts";
 import { DIGITS_PRICE, digitsCatalog } from "../functions/api/testing/digits-catalog.ts";
 import {
   answerQueuedJobs,
+  FAKE_WORKER_URI,
   type FakeExpert,
   fakeExperts,
   staticDirectory,
@@ -74,6 +75,7 @@ async function stack(config: Partial<ApiDeps["config"]> = {}) {
     directory,
     gatewaySigner: signerFromUri("//Gateway"),
     verifier: sr25519Verifier,
+    workerKeys: [signerFromUri(FAKE_WORKER_URI).address],
     clock: systemClock,
     config: { ...DEFAULT_CONFIG, adminToken: TEST_ADMIN_TOKEN, pollInitialMs: 20, pollMaxMs: 200, ...config },
     logger: silentLogger,

@@ -225,7 +225,8 @@ describe("learned routing on a running market", () => {
     expect(stored?.epoch).toBe(report.epoch);
     const gate = parseStoredGate(stored?.params);
     if (!gate.ok) throw new Error(gate.error);
-    // The gate covers the experts the API may pay: scored positive and not copies (issue 16).
+    // The gate covers the experts the API may pay: scored positive and not copies (issue 16). copy04 commits
+    // spec04's model from a later uid: the market does not serve it (issue 15), so it is never in the gate.
     const inGate = new Set(gate.params.expertUids);
     for (const id of ["spec04", "spec59", "top-even", "right-1479", "weak-generalist"])
       expect(inGate.has(uidOf.get(id) ?? -1), id).toBe(true);
@@ -318,6 +319,12 @@ describe("learned routing on a running market", () => {
     }
     const uid = uidOf.get(NEW_EXPERT) ?? -1;
     expect(uid).toBeGreaterThanOrEqual(0);
+    // The market serves what its directory says, rebuilt from the chain about once a second: wait until it lists it.
+    for (let wait = 0; wait < 100; wait++) {
+      const listed = (await (await fetch(`${market.url}/v1/experts`)).json()) as { experts: { uid: number }[] };
+      if (listed.experts.some((e) => e.uid === uid)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await Promise.all(market.workers.inProcess.map((w) => w.reload()));
     await answerAll([manifest]);
 

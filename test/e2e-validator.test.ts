@@ -61,8 +61,9 @@ describe("validator epochs on the local stack", () => {
     expect((await rowOf("adversarial"))?.shapley).toBeLessThan(0);
     const smallestSpecialist = Math.min((await rowOf("spec04"))?.shapley ?? 0, (await rowOf("spec59"))?.shapley ?? 0);
     expect(Math.abs((await rowOf("noise"))?.shapley ?? 1)).toBeLessThan(smallestSpecialist / 3);
-    expect((await rowOf("copy04"))?.shapley).toBe(0);
-    expect((await rowOf("copy04"))?.copyOf).toBe(await uidOf("spec04"));
+    // copy04 commits spec04's digest (a byte copy) in the same block from a higher uid: the market does not serve
+    // it at all (issue 15: the first committer of a model is the one served), so it is not even scored.
+    expect(await rowOf("copy04")).toBeUndefined();
 
     const metagraph = await market.chain.chain.metagraph(market.chain.netuid);
     const validatorUid = metagraph.hotkeys.indexOf(market.chain.validator.address);

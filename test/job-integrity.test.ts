@@ -3,7 +3,7 @@
 // job answered.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sr25519Verifier } from "../adapters/identity/sr25519.ts";
+import { identityReady, signerFromUri, sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { silentLogger } from "../adapters/log/logger.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
@@ -17,10 +17,16 @@ import { type EphemeralMarket, startEphemeralMarket } from "../stacks/ephemeral/
 
 let market: EphemeralMarket;
 let worker: RunningWorker | undefined;
+/** The test worker's serving key: the one key the market trusts answers from (MARKET_WORKER_KEYS). */
+const SERVING_URI = "//integrity-test//serving";
 
 beforeAll(async () => {
+  await identityReady();
   // No workers yet: the attacker's messages are in the queue before any worker looks.
-  market = await startEphemeralMarket({ workers: "none" });
+  market = await startEphemeralMarket({
+    workers: "none",
+    env: { MARKET_WORKER_KEYS: signerFromUri(SERVING_URI).address },
+  });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -108,6 +114,7 @@ describe("forged job messages", () => {
         jobs,
         runtime: createOnnxRuntime({}),
         verifier: sr25519Verifier,
+        servingKey: signerFromUri(SERVING_URI),
         logger: silentLogger,
       },
     );
@@ -120,6 +127,12 @@ describe("forged job messages", () => {
     const job = await jobs.get(original.jobId);
     expect(job?.attempts).toBe(1);
     expect(JSON.parse(job?.answer?.body ?? "{}").inputDigest).toBe(inputDigest(victimPixels));
+    // Signed by the worker's serving key, binding the miner's hotkey and its model (issue 15).
+    expect(job?.answer?.signature.signedBy).toBe(signerFromUri(SERVING_URI).address);
+    expect(JSON.parse(job?.answer?.body ?? "{}")).toMatchObject({
+      hotkey: original.hotkey,
+      modelSha256: job?.answer?.modelSha256,
+    });
     expect(record?.inputDigest).toBe(inputDigest(victimPixels));
     expect(settled.receipt?.payload.inputSha256).toBe(inputDigest(victimPixels));
     await waitFor(

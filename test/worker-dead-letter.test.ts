@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { identityReady, sr25519Verifier } from "../adapters/identity/sr25519.ts";
+import { identityReady, signerFromUri, sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { silentLogger } from "../adapters/log/logger.ts";
 import type { QueueMessage } from "../adapters/queue/message.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
@@ -84,7 +84,14 @@ describe("dead-letter queue", () => {
         retryDelaySeconds: 0,
         batch: { maxBatchSize: 8, maxQueueDelayMs: 5 },
       },
-      { queue: stack.queue, jobs: stack.jobs, runtime, verifier: sr25519Verifier, logger: silentLogger },
+      {
+        queue: stack.queue,
+        jobs: stack.jobs,
+        runtime,
+        verifier: sr25519Verifier,
+        servingKey: signerFromUri("//test//serving"),
+        logger: silentLogger,
+      },
     );
     try {
       const dead = await drainDlq(3);

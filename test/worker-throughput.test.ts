@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { identityReady, sr25519Verifier } from "../adapters/identity/sr25519.ts";
+import { identityReady, signerFromUri, sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { silentLogger } from "../adapters/log/logger.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
@@ -46,7 +46,14 @@ function start(runtime: ReturnType<typeof countingRuntime>, id: string, config: 
       heartbeatSeconds: 10,
       ...config,
     },
-    { queue: stack.queue, jobs: stack.jobs, runtime, verifier: sr25519Verifier, logger: silentLogger },
+    {
+      queue: stack.queue,
+      jobs: stack.jobs,
+      runtime,
+      verifier: sr25519Verifier,
+      servingKey: signerFromUri("//test//serving"),
+      logger: silentLogger,
+    },
   ).then((w) => {
     workers.push(w);
     return w;

@@ -21,7 +21,8 @@ function manifest(id: string, hotkey: string, model: Uint8Array): ExpertManifest
     id,
     task: "digits",
     hotkey,
-    hotkeyUri: `//secret//${id}`,
+    // An old manifest that still carries a miner's secret: dropped on read, never published.
+    ...({ hotkeyUri: `//secret//${id}` } as object),
     runner: "classifier",
     model: {
       path: `/somewhere/${id}.onnx`,

@@ -59,9 +59,8 @@ export function demoHotkeyUri(id: string): string {
   return `//market-demo//expert//${id}`;
 }
 
-/** The demo hotkey (ss58 address + URI) of an expert id, derived deterministically. */
-export async function demoHotkey(id: string): Promise<{ hotkey: string; hotkeyUri: string }> {
+/** The demo hotkey's ss58 address of an expert id (the secret stays with the demo miner, never in a manifest). */
+export async function demoHotkey(id: string): Promise<{ hotkey: string }> {
   await identityReady();
-  const hotkeyUri = demoHotkeyUri(id);
-  return { hotkey: signerFromUri(hotkeyUri).address, hotkeyUri };
+  return { hotkey: signerFromUri(demoHotkeyUri(id)).address };
 }

@@ -55,6 +55,8 @@ export const MarketConfig = z.object({
   MARKET_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
   /** How long experts have to answer a paid query before its jobs expire and the hold is released. */
   MARKET_JOB_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Largest model a miner may upload (POST /v1/models), checked before the body is read. */
+  MARKET_MODEL_MAX_BYTES: z.coerce.number().int().min(1024).max(1_000_000_000).default(50_000_000),
   MARKET_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(2_500_000),
   /** `*` or a comma-separated list of allowed origins. */
   MARKET_CORS_ORIGINS: z.string().min(1).default("*"),
@@ -81,6 +83,21 @@ export const MarketConfig = z.object({
     })
     .pipe(z.record(z.string().regex(/^[a-z0-9-]{1,40}$/), z.number().int().min(1).max(1e12)))
     .optional(),
+  /**
+   * ss58 addresses of the workers' serving keys (comma-separated): the only keys whose signed answers the gateway
+   * and the validator accept. Public. `npm start` adds its own workers' keys.
+   */
+  MARKET_WORKER_KEYS: z
+    .string()
+    .max(10_000)
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    )
+    .pipe(z.array(z.string().min(40).max(60)).max(100)),
 });
 export type MarketConfig = z.infer<typeof MarketConfig>;
 

@@ -31,6 +31,41 @@ export function epistulaMessage(body: string, uuid: string, timestamp: string, s
   return `${bytesToHex(sha256(utf8ToBytes(body)))}.${uuid}.${timestamp}.${signedFor}`;
 }
 
+/** The signed text for a binary body (e.g. an uploaded model): the same format over the bytes' sha256. */
+export function epistulaMessageForBytes(bytes: Uint8Array, uuid: string, timestamp: string, signedFor: string): string {
+  return `${bytesToHex(sha256(bytes))}.${uuid}.${timestamp}.${signedFor}`;
+}
+
+/** signEpistula for a binary body: the signature covers the exact bytes sent. */
+export function signEpistulaBytes(
+  signer: Signer,
+  bytes: Uint8Array,
+  signedFor: string,
+  opts: SignOptions = {},
+): EpistulaSignature {
+  const uuid = opts.uuid ?? crypto.randomUUID();
+  const timestamp = String(Math.trunc(opts.now ?? Date.now()));
+  const signature = signer.sign(utf8ToBytes(epistulaMessageForBytes(bytes, uuid, timestamp, signedFor)));
+  return {
+    version: "2",
+    timestamp,
+    uuid,
+    signedBy: signer.address,
+    signedFor,
+    signature: `0x${bytesToHex(signature)}`,
+  };
+}
+
+/** verifyEpistula for a binary body (same checks, same order). */
+export function verifyEpistulaBytes(
+  verifier: SignatureVerifier,
+  bytes: Uint8Array,
+  sig: EpistulaSignature,
+  opts: VerifyOptions,
+): EpistulaVerification {
+  return verifyMessage(verifier, sig, opts, (s) => epistulaMessageForBytes(bytes, s.uuid, s.timestamp, s.signedFor));
+}
+
 /** Signs `body` (the exact string that will be sent) for the receiver `signedFor` ("" = not bound to one receiver). */
 export function signEpistula(
   signer: Signer,
@@ -62,6 +97,15 @@ export function verifyEpistula(
   sig: EpistulaSignature,
   opts: VerifyOptions,
 ): EpistulaVerification {
+  return verifyMessage(verifier, sig, opts, (s) => epistulaMessage(body, s.uuid, s.timestamp, s.signedFor));
+}
+
+function verifyMessage(
+  verifier: SignatureVerifier,
+  sig: EpistulaSignature,
+  opts: VerifyOptions,
+  text: (s: EpistulaSignature) => string,
+): EpistulaVerification {
   const parsed = EpistulaSignature.safeParse(sig);
   if (!parsed.success) return { ok: false, reason: "bad_signature" };
   const s = parsed.data;
@@ -71,7 +115,7 @@ export function verifyEpistula(
   if (opts.expectedSigner !== undefined && s.signedBy !== opts.expectedSigner)
     return { ok: false, reason: "wrong_signer" };
   if (opts.signedFor !== undefined && s.signedFor !== opts.signedFor) return { ok: false, reason: "wrong_recipient" };
-  const message = utf8ToBytes(epistulaMessage(body, s.uuid, s.timestamp, s.signedFor));
+  const message = utf8ToBytes(text(s));
   let valid = false;
   try {
     valid = verifier.verify(message, hexToBytes(s.signature.slice(2)), s.signedBy);

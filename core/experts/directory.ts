@@ -61,6 +61,6 @@ export function directoryFromManifests(
 ): ExpertDirectoryDocument {
   const experts = [...manifests]
     .sort((a, b) => a.id.localeCompare(b.id))
-    .map(({ hotkeyUri: _secret, ...m }) => ({ ...m, model: { ...m.model, path: modelKey(m.model.sha256) } }));
+    .map(({ hotkeyUri: _dropped, ...m }) => ({ ...m, model: { ...m.model, path: modelKey(m.model.sha256) } }));
   return ExpertDirectoryDocument.parse({ version: DIRECTORY_VERSION, updatedAt, experts });
 }

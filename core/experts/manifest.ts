@@ -9,7 +9,8 @@ export const TensorSpec = z.object({
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
 /**
- * An expert = a registered neuron serving one model for one task.
+ * An expert = a registered neuron serving one model for one task. It names the miner's hotkey by its public
+ * address only: the miner keeps the secret (issue 15), and a `hotkeyUri` in an old file is dropped on read.
  * `runner` says how the runtime adapter feeds the model: `classifier` (one batched call: input -> probabilities)
  * or `silero-vad` (stateful frame loop; see MODELS.md).
  */
@@ -18,8 +19,14 @@ export const ExpertManifest = z.object({
   task: z.string().min(1),
   /** ss58 address of the expert's sr25519 hotkey. */
   hotkey: z.string().min(40).max(60),
-  /** Secret URI the local stack derives the hotkey from (demo subnet only; never set in production manifests). */
-  hotkeyUri: z.string().optional(),
+  /**
+   * Removed (issue 15): a miner's secret never travels with its manifest. Whatever an old file or caller puts here
+   * is dropped on parse (always undefined after it); the key remains only so that older callers still compile.
+   */
+  hotkeyUri: z
+    .unknown()
+    .transform(() => undefined)
+    .optional(),
   runner: z.enum(["classifier", "silero-vad"]),
   model: z.object({
     /** Path of the .onnx file, absolute or relative to the repository root. */

@@ -8,6 +8,10 @@ import { canonicalJson } from "../receipts/canonical-json.ts";
  * job; a worker runs a queue message only when its input has that digest, and the expert signs the digest with its
  * answer, so a message forged by someone with queue access alone can neither substitute another input nor touch a
  * job it did not create.
+ *
+ * Issue 15: the answer is signed by the worker's own serving key (never a miner's hotkey, whose secret only the
+ * miner holds) and binds the miner's hotkey and the model's digest besides the job, input and output; readers accept
+ * it only from a serving key they trust (the registered worker keys).
  */
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -16,11 +20,12 @@ export function inputDigest(input: unknown): string {
   return bytesToHex(sha256(utf8ToBytes(canonicalJson(input))));
 }
 
-/** What an expert signs for one job: the job, who answers, the input it ran (by digest) and the output. */
+/** What a worker signs for one job: the job, the miner answering, its model, the input it ran (by digest), the output. */
 export const AnswerBody = z.strictObject({
   jobId: z.string().min(1).max(200),
   uid: z.number().int().min(0).max(65535),
   hotkey: z.string().min(40).max(60),
+  modelSha256: Sha256Hex,
   inputDigest: Sha256Hex,
   output: z.unknown(),
 });
@@ -32,6 +37,7 @@ export function answerBodyText(body: AnswerBody): string {
     jobId: body.jobId,
     uid: body.uid,
     hotkey: body.hotkey,
+    modelSha256: body.modelSha256,
     inputDigest: body.inputDigest,
     output: body.output,
   });
@@ -84,3 +90,8 @@ export function recordMismatch(
 /** The message a worker sends after a paid job's terminal write, so that settling needs no client action. */
 export const SettleMessage = z.strictObject({ v: z.literal(1), requestId: z.string().min(1).max(200) });
 export type SettleMessage = z.infer<typeof SettleMessage>;
+
+/** A serving key the reader trusts (a registered worker key), by ss58; an empty list trusts none. */
+export function trustedWorker(signedBy: string, workerKeys: readonly string[]): boolean {
+  return workerKeys.includes(signedBy);
+}

@@ -110,6 +110,8 @@ export interface Chain {
     commitRevealVersion: number,
   ): Promise<TxOutcome>;
   timelockBeacon(): Promise<TimelockBeacon>;
+  /** The current burn of a registration on the subnet (SubtensorModule.Burn), in rao; the devnet burns nothing. */
+  registrationCost(netuid: number): Promise<bigint>;
   /** Registers `hotkey` (owned by `coldkey`) on the subnet; returns its uid in `events` as `NeuronRegistered:<uid>`. */
   register(coldkey: Signer, hotkey: Signer, netuid: number): Promise<TxOutcome>;
   /**

@@ -11,6 +11,7 @@ import { randomId } from "./flow/ids.ts";
 import { registerHealthRoute } from "./routes/health.ts";
 import { registerInferenceRoutes } from "./routes/inference.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
+import { MODELS_PATH, registerMinerRoutes } from "./routes/models.ts";
 import { registerPublicRoutes } from "./routes/public.ts";
 
 export const OPENAPI_INFO = {
@@ -60,19 +61,21 @@ export function createApp(deps: ApiDeps) {
     c.res.headers.set("x-request-id", requestId);
     corsRules.decorate(c);
   });
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: deps.config.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError("payload_too_large", `the body exceeds ${deps.config.bodyLimitBytes} bytes`);
-      },
-    }),
+  const jsonLimit = bodyLimit({
+    maxSize: deps.config.bodyLimitBytes,
+    onError: () => {
+      throw new ApiError("payload_too_large", `the body exceeds ${deps.config.bodyLimitBytes} bytes`);
+    },
+  });
+  // Model uploads have their own cap (checked before the body is read); every other route keeps the JSON limit.
+  app.use("*", (c, next) =>
+    deps.miners !== undefined && c.req.path === MODELS_PATH && c.req.method === "POST" ? next() : jsonLimit(c, next),
   );
 
   registerKeyRoutes(app, deps, guard);
   registerInferenceRoutes(app, deps, guard);
   registerPublicRoutes(app, deps, guard);
+  registerMinerRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",

@@ -2,10 +2,12 @@ import type { RateLimit } from "../../core/keys/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { KeyStore } from "../../core/ports/keys.ts";
 import type { Ledger } from "../../core/ports/ledger.ts";
+import type { ModelStore } from "../../core/ports/model-store.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { RateLimitStore } from "../../core/ports/rate-limit.ts";
 import type { RequestStore, RoutedExpert } from "../../core/ports/requests.ts";
 import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
+import type { ModelContract } from "../../core/tasks/task.ts";
 
 /** One task as the API sees it. The lead adapts the core/tasks registry to this narrow view. */
 export interface CatalogTask {
@@ -130,6 +132,43 @@ export interface HealthReport {
   readonly components: Readonly<Record<string, ComponentHealth>>;
 }
 
+/** What a miner's model upload and status need; the routes exist only when a market provides this. */
+export interface MinerDeps {
+  /** Where uploaded models go, by sha256 (a folder locally, S3 in the cloud). */
+  readonly store: ModelStore;
+  /** The tensors a task's models must have; undefined for a task that takes no uploads. */
+  contractOf(task: string): ModelContract | undefined;
+  /** Loads the model in a throw-away process (no inference) and checks it against the contract. */
+  checkModel(bytes: Uint8Array, contract: ModelContract): Promise<{ ok: true } | { ok: false; detail: string }>;
+  /** The hotkey's uid on the subnet, or null when it is not registered. */
+  uidOf(hotkey: string): Promise<number | null>;
+  /** Public status of a miner (GET /v1/miners/{hotkey}); null when the hotkey is not registered. */
+  status(hotkey: string): Promise<MinerStatus | null>;
+  readonly maxModelBytes: number;
+}
+
+export interface MinerStatus {
+  readonly hotkey: string;
+  readonly uid: number;
+  readonly coldkey: string;
+  /** The latest commitment on chain, as committed. */
+  readonly commitment: { task: string; sha256: string; size: number; block: number } | null;
+  /** The model the market serves for this uid (sha256), or null. */
+  readonly model: string | null;
+  readonly served: boolean;
+  /** Why not served (or "served"). */
+  readonly reason: string;
+  readonly shapley: number;
+  /** This validator's normalised weight for the uid. */
+  readonly weight: number;
+  readonly incentive: number;
+  /** Emission of the last epoch, in rao. */
+  readonly emission: string;
+  /** Share of query fees (micro-credits) credited so far. */
+  readonly feeBalance: number;
+  readonly block: number;
+}
+
 export interface ApiDeps {
   /** Health of the whole market; without it /health only says the API answers. */
   readonly health?: () => Promise<HealthReport>;
@@ -143,9 +182,13 @@ export interface ApiDeps {
   readonly tasks: TaskCatalog;
   readonly router: Router;
   readonly directory: ExpertDirectory;
+  /** Miner onboarding (model upload, miner status); absent: those routes answer 404. */
+  readonly miners?: MinerDeps;
   /** The gateway hotkey: signs receipts (job messages go unsigned on the internal queue). */
   readonly gatewaySigner: Signer;
   readonly verifier: SignatureVerifier;
+  /** ss58 of the workers' serving keys: an answer signed by any other key is refused. */
+  readonly workerKeys: readonly string[];
   readonly clock: Clock;
   readonly config: ApiConfig;
   readonly logger: ApiLogger;

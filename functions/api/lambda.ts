@@ -22,6 +22,7 @@ export const app = createApp({
   directory: m.directory,
   gatewaySigner: m.gateway,
   verifier: sr25519Verifier,
+  workerKeys: m.config.MARKET_WORKER_KEYS,
   clock: systemClock,
   logger: m.log.child("api"),
   config: apiSettings(m.config, m.config.MARKET_ADMIN_TOKEN),

@@ -12,6 +12,8 @@ export interface DirectoryOptions {
   /** The validator whose weight row gives the experts' current weights. */
   readonly validatorHotkey: string;
   readonly cacheMs?: number;
+  /** Block of the hotkey's served on-chain commitment (copy precedence), when the model came from one. */
+  readonly committedAt?: (hotkey: string) => number | undefined;
   readonly now?: () => number;
 }
 
@@ -64,7 +66,14 @@ export function expertDirectory(options: DirectoryOptions): MarketDirectory {
         shapley: shapleyOf.get(`${m.task}:${uid}:${m.hotkey}`) ?? 0,
         active: true,
       });
-      scored.push({ uid, hotkey: m.hotkey, task: m.task, modelSha256: m.model.sha256 });
+      const committedAt = options.committedAt?.(m.hotkey);
+      scored.push({
+        uid,
+        hotkey: m.hotkey,
+        task: m.task,
+        modelSha256: m.model.sha256,
+        ...(committedAt === undefined ? {} : { committedAt }),
+      });
     }
     experts.sort((a, b) => a.uid - b.uid);
     return { at: now(), metagraph, experts, scored };

@@ -20,6 +20,7 @@ const deps: SettleDeps = {
   directory: m.directory,
   gatewaySigner: m.gateway,
   verifier: sr25519Verifier,
+  workerKeys: m.config.MARKET_WORKER_KEYS,
   clock: systemClock,
   logger: m.log.child("settler"),
   config: { platformCutBps: m.config.MARKET_PLATFORM_CUT_BPS },

@@ -1,5 +1,5 @@
 import { signEpistula, verifyEpistula } from "../../core/epistula/epistula.ts";
-import { inputDigest, parseAnswerBody } from "../../core/jobs/integrity.ts";
+import { inputDigest, parseAnswerBody, trustedWorker } from "../../core/jobs/integrity.ts";
 import { type JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
 import type { ScoredExpert, ValidationItem, ValidatorDeps } from "./types.ts";
 
@@ -120,9 +120,12 @@ function verifiedOutput(
 ): unknown | undefined {
   const answer = record.answer;
   if (answer === undefined) return undefined;
+  if (!trustedWorker(answer.signature.signedBy, deps.workerKeys)) {
+    deps.log.warn("answer rejected", { jobId: record.jobId, uid: expert.uid, reason: "untrusted_worker" });
+    return undefined;
+  }
   const check = verifyEpistula(deps.verifier, answer.body, answer.signature, {
     now: deps.now(),
-    expectedSigner: expert.hotkey,
     // The answer was signed when it was produced; only its signer and bytes matter here, not its age.
     maxAgeMs: Number.MAX_SAFE_INTEGER,
   });
@@ -133,5 +136,7 @@ function verifiedOutput(
   const body = parseAnswerBody(answer.body);
   if (body === null || body.jobId !== record.jobId || body.uid !== expert.uid) return undefined;
   if (body.hotkey !== expert.hotkey || body.inputDigest !== digest) return undefined;
+  // The model the validator scores is the one the chain (or directory) names for this uid, not another.
+  if (body.modelSha256 !== expert.modelSha256) return undefined;
   return body.output;
 }

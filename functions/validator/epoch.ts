@@ -74,7 +74,10 @@ export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochRepor
       epoch,
       at: deps.now(),
       experts,
-      registrationBlock: (uid) => metagraph.blockAtRegistration[uid] ?? 0,
+      // Precedence among copies: the commitment's block where the model was committed on chain (the first committer
+      // of a model is the one paid), else the registration block.
+      registrationBlock: (uid) =>
+        experts.find((x) => x.uid === uid)?.committedAt ?? metagraph.blockAtRegistration[uid] ?? 0,
       items,
       answers: collected.answers,
       previous: await previousScores(deps, task.id, epoch),

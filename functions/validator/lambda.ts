@@ -26,6 +26,7 @@ export async function handler(): Promise<{ epoch: number; skipped?: string; stat
     netuid: m.netuid,
     signer: m.validator,
     verifier: sr25519Verifier,
+    workerKeys: m.config.MARKET_WORKER_KEYS,
     queue: m.stores.queue,
     jobs: m.stores.jobs,
     scores: m.stores.scores,

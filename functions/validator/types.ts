@@ -32,6 +32,8 @@ export interface ScoredExpert {
   readonly hotkey: string;
   readonly task: string;
   readonly modelSha256: string;
+  /** Block of the on-chain commitment of this model (issue 15): copy precedence goes to the earliest. */
+  readonly committedAt?: number;
 }
 
 export interface ValidatorDeps {
@@ -39,6 +41,8 @@ export interface ValidatorDeps {
   readonly netuid: number;
   readonly signer: Signer;
   readonly verifier: SignatureVerifier;
+  /** ss58 of the workers' serving keys: an answer signed by any other key is refused. */
+  readonly workerKeys: readonly string[];
   readonly queue: JobQueue;
   readonly jobs: JobStore;
   readonly scores: ScoreStore;

@@ -47,12 +47,11 @@ export function fakeRuntime(): FakeRuntime {
 }
 
 /** A classifier manifest over `width` inputs for the given hotkey (the model file is never read by the fake). */
-export function fakeManifest(id: string, hotkey: string, hotkeyUri: string, width = 4): ExpertManifest {
+export function fakeManifest(id: string, hotkey: string, width = 4): ExpertManifest {
   return {
     id,
     task: "digits",
     hotkey,
-    hotkeyUri,
     runner: "classifier",
     model: {
       path: `/nonexistent/${id}.onnx`,

@@ -25,7 +25,6 @@ export async function writeMlpExpert(
     id,
     task: "digits",
     hotkey: signerFromUri(hotkeyUri).address,
-    hotkeyUri,
     runner: "classifier",
     model: {
       path,

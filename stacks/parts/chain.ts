@@ -12,6 +12,7 @@ import { startDevnetRpc } from "../../adapters/chain/devnet/rpc/index.ts";
 import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
 import { signerFromUri } from "../../adapters/identity/sr25519.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
+import { demoHotkeyUri } from "../../adapters/runtime/manifest-store.ts";
 import type { MarketConfig } from "../../core/config/schema.ts";
 import { DIGIT_EXPERT_RECIPES } from "../../core/experts/digit-experts.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
@@ -103,8 +104,14 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
   const devnet = file?.devnet ?? createDevnet(devnetOptions);
   const validatorUri = config.MARKET_VALIDATOR_MNEMONIC ?? DEMO_VALIDATOR_URI;
   const overRpc = config.MARKET_CHAIN === "rpc";
+  // The demo miners' own keys (deterministic demo wallets, each under its own coldkey): derived here, in memory,
+  // for their registration only; no manifest, worker or file of the data folder holds them.
+  // Only experts whose hotkey is their demo key: a miner's own hotkey registers itself (`market miner register`).
   const demoExperts = (manifests: readonly ExpertManifest[]) =>
-    inDemoOrder(manifests).flatMap((m) => (m.hotkeyUri ? [{ hotkeyUri: m.hotkeyUri }] : []));
+    inDemoOrder(manifests).flatMap((m) => {
+      const hotkeyUri = demoHotkeyUri(m.id);
+      return signerFromUri(hotkeyUri).address === m.hotkey ? [{ hotkeyUri }] : [];
+    });
   // The subnet, its validator and the validator's stake are set up on the devnet directly (the owner's part, and
   // stake that appears from nothing has no extrinsic). The experts: directly on the embedded devnet; with
   // MARKET_CHAIN=rpc each miner registers itself, a signed burned_register through the subtensor adapter.

@@ -7,6 +7,7 @@ const base = {
   resourcePrefix: "market-local-",
   logLevel: "info",
   expertsDir: "/data/experts",
+  servingKeyFile: "/data/workers/worker-1/serving-key.json",
   gatewayAddress: "5Gateway",
   trustedSenders: ["5Gateway", "5Validator"],
   sqsEndpoint: "http://127.0.0.1:1",

@@ -35,6 +35,10 @@ export interface WorkerEnvOptions {
   readonly resourcePrefix: string;
   readonly logLevel: string;
   readonly expertsDir: string;
+  /** The worker's own key file (its folder, mode 0600); the path only, never the secret. */
+  readonly servingKeyFile: string;
+  /** The model store folder the worker serves the directory of (and its own cache of models); absent: expertsDir. */
+  readonly modelStore?: { readonly dir: string; readonly cacheDir: string };
   readonly gatewayAddress: string;
   readonly trustedSenders: readonly string[];
   /** Endpoints of the emulators this stack started; undefined where the worker uses a real service. */
@@ -70,6 +74,10 @@ export function workerEnv(options: WorkerEnvOptions): Record<string, string> {
     MARKET_LOG_LEVEL: options.logLevel,
     WORKER_ID: options.workerId,
     WORKER_EXPERTS_DIR: options.expertsDir,
+    WORKER_SERVING_KEY_FILE: options.servingKeyFile,
+    ...(options.modelStore
+      ? { MARKET_MODEL_STORE_DIR: options.modelStore.dir, WORKER_MODEL_CACHE_DIR: options.modelStore.cacheDir }
+      : {}),
     WORKER_GATEWAY_ADDRESS: options.gatewayAddress,
     WORKER_TRUSTED_SENDERS: options.trustedSenders.join(","),
     WORKER_RELOAD_MS: "2000",

@@ -1,11 +1,15 @@
 import { join } from "node:path";
-import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
+import { loadOrCreateServingKey, newMnemonic } from "../../adapters/identity/keyfile.ts";
+import { signerFromUri, sr25519Verifier } from "../../adapters/identity/sr25519.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
+import { ModelCache } from "../../adapters/model-store/cache.ts";
 import { createOnnxRuntime } from "../../adapters/runtime/onnx-runtime.ts";
 import type { MarketConfig } from "../../core/config/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
+import type { ModelStore } from "../../core/ports/model-store.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { WorkerConfigInput } from "../../gpu-workers/config.ts";
+import { storeManifests } from "../../gpu-workers/store-experts.ts";
 import { type RunningWorker, startWorker } from "../../gpu-workers/worker.ts";
 import { type Supervisor, supervise } from "../local/children.ts";
 import { workerEnv } from "./worker-env.ts";
@@ -17,6 +21,8 @@ export interface WorkersPart {
   alive(): number;
   /** Child pids (for tests that check nothing is left behind). */
   pids(): number[];
+  /** ss58 of each worker's serving key: the keys the gateway and validator trust. Public. */
+  readonly servingKeys: readonly string[];
   /** In-process workers (tests read their metrics). */
   readonly inProcess: readonly RunningWorker[];
   stop(): Promise<void>;
@@ -27,6 +33,13 @@ export interface WorkersOptions {
   readonly mode: "child" | "inprocess" | "none";
   readonly count: number;
   readonly expertsDir: string;
+  /**
+   * Each child worker's own folder is `<workersDir>/<workerId>`: its serving key lives there (mode 0600), created
+   * on its first start. In-process workers get a key in memory.
+   */
+  readonly workersDir: string;
+  /** The model store whose directory the workers serve (what the chain says); absent: the manifests in expertsDir. */
+  readonly modelStore?: { readonly store: ModelStore; readonly dir: string };
   readonly gatewayAddress: string;
   readonly trustedSenders: readonly string[];
   readonly sqsEndpoint: string | undefined;
@@ -47,7 +60,15 @@ export interface WorkersOptions {
  */
 export async function startWorkers(options: WorkersOptions): Promise<WorkersPart> {
   if (options.mode === "none" || options.count === 0) {
-    return { mode: "none", count: 0, alive: () => 0, pids: () => [], inProcess: [], stop: async () => {} };
+    return {
+      mode: "none",
+      count: 0,
+      alive: () => 0,
+      pids: () => [],
+      servingKeys: [],
+      inProcess: [],
+      stop: async () => {},
+    };
   }
   if (options.mode === "inprocess") {
     const runtime = createOnnxRuntime({ log: (msg) => options.log.info(msg) });
@@ -70,7 +91,17 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
           jobs: options.jobs,
           runtime,
           verifier: sr25519Verifier,
+          servingKey: signerFromUri(newMnemonic()),
           logger: options.log,
+          ...(options.modelStore
+            ? {
+                manifests: storeManifests(
+                  options.modelStore.store,
+                  new ModelCache(options.modelStore.store, join(options.workersDir, `worker-${i + 1}`, "model-cache")),
+                  options.log,
+                ),
+              }
+            : {}),
         }),
       );
     }
@@ -80,6 +111,7 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
       count: options.count,
       alive: () => (stopped ? 0 : workers.length),
       pids: () => [],
+      servingKeys: workers.map((w) => w.servingKey),
       inProcess: workers,
       async stop() {
         stopped = true;
@@ -88,6 +120,12 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
     };
   }
 
+  // Each worker's key in its own folder, made here (as the worker would on its first start) so that its public
+  // half is known before the API starts; the secret stays in that file, read by the worker alone.
+  const keyFiles = Array.from({ length: options.count }, (_, i) =>
+    join(options.workersDir, `worker-${i + 1}`, "serving-key.json"),
+  );
+  const servingKeys = await Promise.all(keyFiles.map(async (file) => (await loadOrCreateServingKey(file)).address));
   // An allow-listed environment: no secret of the market reaches a process that loads miners' models.
   const env = (i: number) =>
     workerEnv({
@@ -97,6 +135,15 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
       resourcePrefix: options.config.MARKET_RESOURCE_PREFIX,
       logLevel: options.config.MARKET_LOG_LEVEL,
       expertsDir: options.expertsDir,
+      servingKeyFile: keyFiles[i] ?? "",
+      ...(options.modelStore
+        ? {
+            modelStore: {
+              dir: options.modelStore.dir,
+              cacheDir: join(options.workersDir, `worker-${i + 1}`, "model-cache"),
+            },
+          }
+        : {}),
       gatewayAddress: options.gatewayAddress,
       trustedSenders: options.trustedSenders,
       sqsEndpoint: options.sqsEndpoint,
@@ -118,6 +165,7 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
     count: options.count,
     alive: () => supervisor.pids().length,
     pids: () => supervisor.pids(),
+    servingKeys,
     inProcess: [],
     stop: () => supervisor.stop(),
   };

@@ -92,6 +92,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
   const adminToken = `admin-${randomUUID()}`;
   // Fresh mnemonics, as an operator's: against a chain URL the functions refuse the demo keys anyone can derive.
   let gatewayMnemonic: string;
+  let servingKeyMnemonic: string;
   let validatorMnemonic: string;
   const validator = () => signerFromUri(validatorMnemonic);
   let work: string;
@@ -168,6 +169,9 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     await identityReady();
     gatewayMnemonic = mnemonicGenerate(12);
     validatorMnemonic = mnemonicGenerate(12);
+    // The GPU workers' serving key (MarketWorkerServingKey): it signs every answer; its address is the stage's
+    // `workerKeys`. No miner's hotkey secret exists anywhere in the deployment (issue 15).
+    servingKeyMnemonic = mnemonicGenerate(12);
     work = await mkdtemp(join(tmpdir(), "market-cloud-"));
     emulators = await startEmulators();
     // The shared test experts (built once per machine, per build version: test/global-setup.ts).
@@ -195,6 +199,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       netuid: chain.netuid,
       chainUrl: rpc.url,
       validatorHotkey: validator().address,
+      workerKeys: [signerFromUri(servingKeyMnemonic).address],
       gpu: { enabled: true },
       prices: { digits: DIGIT_PRICE },
     });
@@ -203,6 +208,11 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     prefix = api.MARKET_RESOURCE_PREFIX ?? "";
     bucket = api.MARKET_MODEL_BUCKET ?? "";
     expect(prefix).toBe(`intelligence-market-${STAGE}-`);
+    // The API, the settler and the validator trust exactly the workers' serving key, from the stage config.
+    for (const name of ["Api", "SettleSubscriber", "Validator"] as const)
+      expect(functionSpec(stack.graph, name).environment.MARKET_WORKER_KEYS, name).toBe(
+        signerFromUri(servingKeyMnemonic).address,
+      );
 
     // What `sst deploy` creates: the tables, the queues with their dead-letter queues, the model bucket (same
     // physical names, from the same definitions).
@@ -236,12 +246,11 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     await publishExperts(store, manifests, readManifestModel);
 
     // `sst secret set` for each secret infra declares; the deploy copies each into its SSM parameter.
-    const hotkeys = Object.fromEntries(manifests.flatMap((m) => (m.hotkeyUri ? [[m.id, m.hotkeyUri]] : [])));
     const set: Record<string, string> = {
       MarketAdminToken: adminToken,
       MarketGatewayMnemonic: gatewayMnemonic,
       MarketValidatorMnemonic: validatorMnemonic,
-      MarketExpertHotkeys: JSON.stringify(hotkeys),
+      MarketWorkerServingKey: servingKeyMnemonic,
     };
     const parameters: Record<string, string> = {};
     for (const p of secretParameters(stack.graph)) {
@@ -249,7 +258,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       if (value === undefined) throw new Error(`infra declares secret ${p.secret}, which this test does not set`);
       parameters[p.name] = value;
     }
-    secretValues = [adminToken, gatewayMnemonic, validatorMnemonic, ...Object.values(hotkeys)];
+    secretValues = [adminToken, gatewayMnemonic, validatorMnemonic, servingKeyMnemonic];
     front = await startAwsFront({
       sqsAndS3: emulators.sqsEndpoint,
       dynamodb: emulators.dynamoEndpoint,
@@ -276,6 +285,10 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       if (value === undefined) throw new Error(`the ECS agent could not read ${secret.valueFrom}`);
       injected[secret.name] = value;
     }
+    // The ECS agent injects the serving key and nothing else: no miner's hotkey secret reaches the worker.
+    expect(Object.keys(injected)).toEqual(["WORKER_SERVING_KEY_URI"]);
+    expect(injected.WORKER_SERVING_KEY_URI).toBe(servingKeyMnemonic);
+    expect(container.environment.map((e) => e.name)).not.toContain("WORKER_HOTKEY_URIS");
     ssm.destroy();
     const dockerfile = await readDockerfile(REPO);
     const layout = parseDockerfile(dockerfile);

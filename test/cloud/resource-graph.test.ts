@@ -22,7 +22,9 @@ import { ACCOUNT, installStandIns, REGION, type Recorded, resolve, SECRET_MARK, 
 
 const STAGE_MODULE = join(ROOT, "infra/stage.ts");
 const HOTKEY = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
-const PRODUCTION = { netuid: 42, validatorHotkey: HOTKEY, alarmEmail: "ops@example.com" };
+/** The workers' serving key's public address (the secret itself is MarketWorkerServingKey). */
+const SERVING_KEY = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+const PRODUCTION = { netuid: 42, validatorHotkey: HOTKEY, workerKeys: [SERVING_KEY], alarmEmail: "ops@example.com" };
 const dir = mkdtempSync(join(tmpdir(), "market-stage-test-"));
 const evaluate = evaluateStack;
 
@@ -149,7 +151,7 @@ describe("production", () => {
         [["ecr:GetAuthorizationToken"], ["*"]],
         [["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repository]],
         [LOGS, [`${logGroup}:*`]],
-        [["ssm:GetParameters"], [parameter(S, "MarketExpertHotkeys")]],
+        [["ssm:GetParameters"], [parameter(S, "MarketWorkerServingKey")]],
       ]),
     );
   });
@@ -199,8 +201,20 @@ describe("production", () => {
     }
     const container = containerOf(g);
     expect(JSON.stringify(container.environment)).not.toContain(SECRET_MARK);
-    expect(container.environment.map((e) => e.name)).not.toContain("WORKER_HOTKEY_URIS");
-    expect(container.secrets).toEqual([{ name: "WORKER_HOTKEY_URIS", valueFrom: parameter(S, "MarketExpertHotkeys") }]);
+    // The workers hold their serving key only (issue 15): no miner's hotkey secret, in any form.
+    const containerNames = container.environment.map((e) => e.name);
+    expect(containerNames).not.toContain("WORKER_HOTKEY_URIS");
+    expect(containerNames).not.toContain("WORKER_SERVING_KEY_URI");
+    expect(container.secrets).toEqual([
+      { name: "WORKER_SERVING_KEY_URI", valueFrom: parameter(S, "MarketWorkerServingKey") },
+    ]);
+    // Its public address is what the API, the settler and the validator trust; no function gets the secret.
+    for (const name of ["Api", "Validator", "SettleSubscriber"]) {
+      const env = environmentOf(g.one("sst:aws:Function", name));
+      expect(env.MARKET_WORKER_KEYS, name).toBe(SERVING_KEY);
+      expect(Object.keys(env), name).not.toContain("WORKER_SERVING_KEY_URI");
+      expect(env.MARKET_SECRET_PARAMETERS ?? "", name).not.toContain("MarketWorkerServingKey");
+    }
     // Each function is told the parameter names of exactly the secrets its role may read.
     expect(JSON.parse(environmentOf(g.one("sst:aws:Function", "Api")).MARKET_SECRET_PARAMETERS ?? "")).toEqual({
       MARKET_ADMIN_TOKEN: "/intelligence-market/production/MarketAdminToken",
@@ -225,7 +239,7 @@ describe("production", () => {
         .byType("sst:sst:Secret")
         .map((s) => s.name)
         .sort(),
-    ).toEqual(["MarketAdminToken", "MarketExpertHotkeys", "MarketGatewayMnemonic", "MarketValidatorMnemonic"]);
+    ).toEqual(["MarketAdminToken", "MarketGatewayMnemonic", "MarketValidatorMnemonic", "MarketWorkerServingKey"]);
   });
 
   it("sets the stage's netuid, chain, model store and validator on the functions and workers, and runs Node 22", () => {
@@ -408,6 +422,17 @@ describe("stage configuration", () => {
     );
     await expect(evaluate("production", undefined)).rejects.toThrow(/netuid/);
     await expect(evaluate("production", { netuid: 42 })).rejects.toThrow(/validatorHotkey/);
+    // Without the workers' serving keys no answer would count: production and GPU stages refuse, naming the field.
+    await expect(evaluate("production", { netuid: 42, validatorHotkey: HOTKEY })).rejects.toThrow(
+      /stage "production": set "workerKeys"/,
+    );
+    await expect(evaluate("production", { ...PRODUCTION, workerKeys: [] })).rejects.toThrow(/workerKeys/);
+    await expect(evaluate("production", { ...PRODUCTION, workerKeys: ["//Alice"] })).rejects.toThrow(
+      /workerKeys\[0\]" must be an ss58 address/,
+    );
+    await expect(evaluate("staging", { netuid: 7, validatorHotkey: HOTKEY, gpu: { enabled: true } })).rejects.toThrow(
+      /workerKeys/,
+    );
     await expect(evaluate("production", { ...PRODUCTION, chainUrl: "ws://127.0.0.1:9944" })).rejects.toThrow(/wss/);
   });
 
@@ -416,7 +441,9 @@ describe("stage configuration", () => {
     for (const type of ["aws:ecs:Service", "aws:ecr:Repository", "docker-build:Image", "aws:appautoscaling:Target"]) {
       expect(dev.graph.byType(type), type).toEqual([]);
     }
-    expect(dev.graph.byType("sst:sst:Secret").map((s) => s.name)).not.toContain("MarketExpertHotkeys");
+    expect(dev.graph.byType("sst:sst:Secret").map((s) => s.name)).not.toContain("MarketWorkerServingKey");
+    // No workers, no serving key to trust: the functions get an empty list.
+    expect(environmentOf(dev.graph.one("sst:aws:Function", "Api")).MARKET_WORKER_KEYS).toBe("");
     expect(environmentOf(dev.graph.one("sst:aws:Function", "Api")).MARKET_CHAIN_URL).toBe(
       "wss://test.finney.opentensor.ai:443",
     );
@@ -428,6 +455,7 @@ describe("stage configuration", () => {
     const gpu = await evaluate("staging", {
       netuid: 7,
       validatorHotkey: HOTKEY,
+      workerKeys: [SERVING_KEY],
       gpu: { enabled: true, maxTasks: 2 },
       prices: { digits: 1500 },
     });
@@ -465,12 +493,15 @@ describe("stage configuration", () => {
     const { resolveStageConfig } = (await import(STAGE_MODULE)) as {
       resolveStageConfig: (stage: string, raw: unknown) => unknown;
     };
-    const base = { netuid: 3, validatorHotkey: HOTKEY };
+    const base = { netuid: 3, validatorHotkey: HOTKEY, workerKeys: [SERVING_KEY] };
     expect(() => resolveStageConfig("dev", { ...base, netuid: 0 })).toThrow(/netuid/);
     expect(() => resolveStageConfig("dev", { ...base, gpu: { minTasks: 3, maxTasks: 2 } })).toThrow(/minTasks/);
     expect(() => resolveStageConfig("dev", { ...base, logRetentionDays: 10 })).toThrow(/logRetentionDays/);
     expect(() => resolveStageConfig("dev", { ...base, validatorTick: "every minute" })).toThrow(/validatorTick/);
+    expect(() => resolveStageConfig("dev", { ...base, workerKeys: SERVING_KEY })).toThrow(/workerKeys/);
+    expect(resolveStageConfig("dev", { netuid: 3, validatorHotkey: HOTKEY })).toMatchObject({ workerKeys: [] });
     expect(resolveStageConfig("production", base)).toMatchObject({
+      workerKeys: [SERVING_KEY],
       production: true,
       netuid: 3,
       gpu: { enabled: true, minTasks: 1 },

@@ -158,6 +158,11 @@ export class DevnetChain implements Chain {
     );
   }
 
+  async registrationCost(_netuid: number): Promise<bigint> {
+    // The devnet keeps no balances: a registration burns nothing.
+    return 0n;
+  }
+
   async commitment(netuid: number, hotkey: string): Promise<{ block: number; data: Uint8Array } | null> {
     return this.devnet.commitment(netuid, hotkey);
   }

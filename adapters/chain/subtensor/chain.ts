@@ -3,6 +3,7 @@
  * (api.tx.subtensorModule.*), signed by the given key, and followed until in a block. A submission whose fate is
  * unknown (timeout, dropped connection) is reconciled with the account nonce and recent blocks, never resent here.
  */
+
 import { ApiPromise, WsProvider } from "@polkadot/api";
 import type { SubmittableExtrinsic } from "@polkadot/api/types";
 import type { DispatchError, EventRecord } from "@polkadot/types/interfaces";
@@ -24,6 +25,7 @@ import { MAX_COMMITMENT_BYTES, u16Le } from "./encode.ts";
 import { metagraphFromNeurons } from "./metagraph-decode.ts";
 import { readNeuronInfoVec } from "./neuron-codec.ts";
 import { type CallKind, poolRefusal } from "./pool-errors.ts";
+import { rawFieldBytes } from "./raw-data.ts";
 import { polkadotSigner } from "./signer-bridge.ts";
 import { subtensorStorageKeys } from "./storage-keys.ts";
 
@@ -406,6 +408,13 @@ export class SubtensorChain implements Chain {
     });
   }
 
+  async registrationCost(netuid: number): Promise<bigint> {
+    const module = this.api.query.subtensorModule as unknown as Record<string, Query | undefined> | undefined;
+    const read = module?.burn;
+    if (!read) throw new Error("the node has no SubtensorModule.Burn storage");
+    return BigInt(String((await read(netuid)).toPrimitive()));
+  }
+
   async commitment(netuid: number, hotkey: string): Promise<{ block: number; data: Uint8Array } | null> {
     const module = this.api.query.commitments as unknown as Record<string, Query | undefined> | undefined;
     const read = module?.commitmentOf;
@@ -414,9 +423,9 @@ export class SubtensorChain implements Chain {
     if (value === null) return null;
     // The first raw field (the market commits one: a model digest); other Data kinds are not the market's.
     for (const field of value.info.fields) {
-      const [kind, bytes] = Object.entries(field)[0] ?? [];
-      if (kind !== undefined && /^raw\d+$/i.test(kind) && typeof bytes === "string")
-        return { block: value.block, data: hexToU8a(bytes) };
+      const [kind, raw] = Object.entries(field)[0] ?? [];
+      const data = kind === undefined ? null : rawFieldBytes(kind, raw);
+      if (data !== null) return { block: value.block, data };
     }
     return { block: value.block, data: new Uint8Array() };
   }

@@ -1,5 +1,5 @@
 import { verifyEpistula } from "../../../core/epistula/epistula.ts";
-import { parseAnswerBody } from "../../../core/jobs/integrity.ts";
+import { parseAnswerBody, trustedWorker } from "../../../core/jobs/integrity.ts";
 import type { JobRecord } from "../../../core/jobs/schema.ts";
 import type { RequestRecord, RoutedExpert } from "../../../core/ports/requests.ts";
 import type { SignatureVerifier } from "../../../core/ports/signer.ts";
@@ -13,10 +13,10 @@ export type AnswerCheck =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Accepts an expert's stored answer only if the expert's hotkey signed (Epistula) exactly
- * `{jobId, uid, hotkey, inputDigest, output}` for this job, this expert and the request's own input digest, at a
- * plausible time, and the output fits the task's schema: an answer to any other input (a substituted job message)
- * is refused. The output used is the signed one, never the unsigned copy next to it.
+ * Accepts an expert's stored answer only if a trusted worker serving key signed (Epistula) exactly
+ * `{jobId, uid, hotkey, modelSha256, inputDigest, output}` for this job, this expert and the request's own input
+ * digest, at a plausible time, and the output fits the task's schema: an answer to any other input (a substituted
+ * job message) or from any other key is refused. The output used is the signed one, never the unsigned copy.
  */
 export function checkAnswer(
   job: JobRecord,
@@ -24,6 +24,7 @@ export function checkAnswer(
   request: RequestRecord,
   tasks: TaskCatalog,
   verifier: SignatureVerifier,
+  workerKeys: readonly string[],
 ): AnswerCheck {
   const answer = job.answer;
   if (job.status !== "succeeded" || !answer) return { ok: false, reason: "no_answer" };
@@ -32,16 +33,15 @@ export function checkAnswer(
     return { ok: false, reason: "signature_time" };
   }
   // Freshness is judged above against the request's window, so verify "as of" the signing time.
-  const verdict = verifyEpistula(verifier, answer.body, answer.signature, {
-    now: signedAt,
-    expectedSigner: expert.hotkey,
-  });
+  if (!trustedWorker(answer.signature.signedBy, workerKeys)) return { ok: false, reason: "untrusted_worker" };
+  const verdict = verifyEpistula(verifier, answer.body, answer.signature, { now: signedAt });
   if (!verdict.ok) return { ok: false, reason: verdict.reason };
   const body = parseAnswerBody(answer.body);
   if (body === null) return { ok: false, reason: "body_shape" };
   if (body.jobId !== job.jobId || body.uid !== expert.uid || body.hotkey !== expert.hotkey) {
     return { ok: false, reason: "body_mismatch" };
   }
+  if (body.modelSha256 !== answer.modelSha256) return { ok: false, reason: "model_mismatch" };
   if (request.inputDigest === undefined || body.inputDigest !== request.inputDigest) {
     return { ok: false, reason: "input_mismatch" };
   }

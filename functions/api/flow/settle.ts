@@ -11,7 +11,16 @@ import type { ApiDeps, DirectoryExpert } from "../deps.ts";
  */
 export type SettleDeps = Pick<
   ApiDeps,
-  "requests" | "jobs" | "ledger" | "tasks" | "directory" | "gatewaySigner" | "verifier" | "clock" | "logger"
+  | "requests"
+  | "jobs"
+  | "ledger"
+  | "tasks"
+  | "directory"
+  | "gatewaySigner"
+  | "verifier"
+  | "workerKeys"
+  | "clock"
+  | "logger"
 > & { readonly config: Pick<ApiDeps["config"], "platformCutBps"> };
 
 import { checkAnswer, renormalise } from "./answers.ts";
@@ -108,7 +117,7 @@ async function finalResult(
   for (const expert of record.experts) {
     const job = jobs.find((j) => j.uid === expert.uid);
     const check = job
-      ? checkAnswer(job, expert, record, deps.tasks, deps.verifier)
+      ? checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys)
       : { ok: false as const, reason: "no_job" };
     if (check.ok) accepted.push({ expert, output: check.output, job: check.job });
     else {

@@ -28,6 +28,11 @@ export function fakeExperts(n: number, task = "digits"): FakeExpert[] {
   });
 }
 
+/** The stand-in worker's serving key URI: the key the fake workers sign with (trust its address in tests). */
+export const FAKE_WORKER_URI = "//FakeWorker";
+/** The fake experts' model digest (a stand-in: no model runs). */
+export const FAKE_MODEL_SHA = "0".repeat(64);
+
 export function staticDirectory(experts: readonly DirectoryExpert[]): ExpertDirectory {
   const view = experts.map(({ uid, hotkey, task, weight, incentive, shapley, active }) => ({
     uid,
@@ -56,7 +61,7 @@ export function fakeDigitOutput(input: unknown): { probs: number[] } {
 
 /**
  * A stand-in worker: takes messages off the queue and stores a signed answer through the JobStore, as the real
- * GPU worker does (body = {jobId, uid, hotkey, inputDigest, output} signed by the expert's hotkey).
+ * GPU worker does (body = {jobId, uid, hotkey, modelSha256, inputDigest, output} signed by the worker's serving key).
  */
 export async function answerQueuedJobs(
   queue: JobQueue,
@@ -84,9 +89,15 @@ export async function answerQueuedJobs(
       await jobs.fail(job.jobId, { code: "model_error", message: "fake failure", retryable: false }, now);
     } else {
       const output = fakeDigitOutput(job.input);
-      const signed = { jobId: job.jobId, uid: job.uid, hotkey: job.hotkey, inputDigest: inputDigest(job.input) };
+      const signed = {
+        jobId: job.jobId,
+        uid: job.uid,
+        hotkey: job.hotkey,
+        modelSha256: FAKE_MODEL_SHA,
+        inputDigest: inputDigest(job.input),
+      };
       const body = answerBodyText({ ...signed, output });
-      const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : expert.signer;
+      const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : signerFromUri(FAKE_WORKER_URI);
       const signature = signEpistula(signer, body, "", { now });
       const stored =
         behaviour === "tampered" ? answerBodyText({ ...signed, output: { probs: [...output.probs].reverse() } }) : body;
@@ -97,7 +108,7 @@ export async function answerQueuedJobs(
           body: stored,
           output,
           signature,
-          modelSha256: "0".repeat(64),
+          modelSha256: FAKE_MODEL_SHA,
           inferenceMs: 1,
           batchSize: 1,
           workerId: "fake-worker",

@@ -8,7 +8,7 @@ import { MemoryRequestStore } from "../../../adapters/tables/memory-requests.ts"
 import { type ApiConfig, type ApiDeps, type Clock, DEFAULT_CONFIG, systemClock } from "../deps.ts";
 import { topKRouter } from "../router.ts";
 import { digitsCatalog } from "./digits-catalog.ts";
-import { type FakeExpert, fakeExperts, staticDirectory } from "./fake-experts.ts";
+import { FAKE_WORKER_URI, type FakeExpert, fakeExperts, staticDirectory } from "./fake-experts.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -44,6 +44,7 @@ export async function memoryDeps(
     directory,
     gatewaySigner: signerFromUri("//Gateway"),
     verifier: sr25519Verifier,
+    workerKeys: [signerFromUri(FAKE_WORKER_URI).address],
     clock: overrides.clock ?? systemClock,
     config: {
       ...DEFAULT_CONFIG,

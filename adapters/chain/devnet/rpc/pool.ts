@@ -4,11 +4,13 @@
  * hashes), its nonce checked, and the SubtensorTransactionExtension guards run; a refusal is a JSON-RPC error shaped
  * as a node's (`1010 Invalid Transaction: Custom error: 6`). Accepted calls are applied in the next block.
  */
+
 import type { GenericExtrinsic } from "@polkadot/types";
 import { hexToU8a } from "@polkadot/util";
 import { blake2AsHex } from "@polkadot/util-crypto";
 import { z } from "zod";
 import { sr25519Verifier } from "../../../identity/sr25519.ts";
+import { rawFieldBytes } from "../../subtensor/raw-data.ts";
 import { type Dispatch, subnetOf } from "../context.ts";
 import type { Devnet } from "../devnet.ts";
 import { revealPoolCheck } from "../rules/commit-reveal.ts";
@@ -238,9 +240,8 @@ export class TxPool {
       case "commitments.setCommitment": {
         const a = CALLS[name].parse(args);
         const [kind, value] = Object.entries(a.info.fields[0] ?? {})[0] ?? [];
-        if (kind === undefined || !/^raw\d+$/i.test(kind) || typeof value !== "string")
-          throw invalid("Transaction call is not expected");
-        const data = hexToU8a(hex.parse(value));
+        const data = kind === undefined ? null : rawFieldBytes(kind, value);
+        if (data === null) throw invalid("Transaction call is not expected");
         return () => devnet.setCommitment(who, a.netuid, data);
       }
       default:

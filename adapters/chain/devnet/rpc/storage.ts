@@ -207,6 +207,8 @@ function buildSources(devnet: Devnet): Record<string, ItemSource> {
     "SubtensorModule.NetworksAdded": perNetuid(() => true),
     "SubtensorModule.SubnetworkN": perNetuid((s) => s.neurons.length),
     "SubtensorModule.Tempo": hp((s) => s.hyperparams.tempo),
+    // The devnet keeps no balances: a burned registration costs 0 rao.
+    "SubtensorModule.Burn": hp(() => 0),
     "SubtensorModule.Kappa": hp((s) => s.hyperparams.kappa),
     "SubtensorModule.ImmunityPeriod": hp((s) => s.hyperparams.immunityPeriod),
     "SubtensorModule.MinAllowedWeights": hp((s) => s.hyperparams.minAllowedWeights),

@@ -1,0 +1,255 @@
+import { readFile, stat } from "node:fs/promises";
+import { Command, CommanderError } from "commander";
+import { z } from "zod";
+import { connectSubtensor } from "../adapters/chain/subtensor/chain.ts";
+import { signEpistulaBytes } from "../core/epistula/epistula.ts";
+import { epistulaToHeaders } from "../core/epistula/headers.ts";
+import { encodeCommitment, RETIREMENT } from "../core/experts/commitment.ts";
+import type { Chain } from "../core/ports/chain.ts";
+import { createWallet, listWallets, loadWallet, walletDir } from "./wallets.ts";
+
+/**
+ * `npm run market -- miner <command>` (also the `market` bin): a miner's own wallet, registration, model commit and
+ * status, against the chain (MARKET_CHAIN_URL, or the local devnet's RPC URL from the market's /health) and the
+ * market (MARKET_URL). The wallet's secrets stay in its key files: they are read into this process only to sign.
+ */
+export interface MinerIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly stdin: () => Promise<string>;
+  /** How the CLI reaches the chain (tests may pass the market's own port). */
+  readonly connect?: (url: string) => Promise<Chain>;
+}
+
+const TAO = 1_000_000_000n;
+/** Largest model file the CLI reads; the market's own cap (MARKET_MODEL_MAX_BYTES) is checked by the market. */
+const MAX_MODEL_FILE = 1_000_000_000;
+
+const Health = z.object({
+  components: z
+    .object({ chain: z.object({ netuid: z.number().int().optional(), rpcUrl: z.string().optional() }).partial() })
+    .partial()
+    .optional(),
+});
+
+function marketUrl(io: MinerIo): string {
+  const url = io.env.MARKET_URL?.trim();
+  if (!url) throw new Error("MARKET_URL must be set (the market's API, e.g. http://127.0.0.1:8787)");
+  return url.replace(/\/+$/, "");
+}
+
+async function chainOf(io: MinerIo): Promise<{ chain: Chain; netuid: number }> {
+  let url = io.env.MARKET_CHAIN_URL?.trim();
+  let netuid = io.env.MARKET_NETUID ? Number(io.env.MARKET_NETUID) : undefined;
+  if (!url || netuid === undefined) {
+    const res = await fetch(`${marketUrl(io)}/health`);
+    const health = Health.safeParse(await res.json().catch(() => null));
+    const chain = health.success ? health.data.components?.chain : undefined;
+    url ||= chain?.rpcUrl;
+    netuid ??= chain?.netuid;
+  }
+  if (!url) throw new Error("set MARKET_CHAIN_URL (the market's /health names no devnet RPC URL)");
+  if (netuid === undefined || !Number.isInteger(netuid) || netuid < 1 || netuid > 65535) netuid = 1;
+  const chain = await (io.connect ?? ((u: string) => connectSubtensor({ url: u })))(url);
+  return { chain, netuid };
+}
+
+function problemText(status: number, body: unknown): string {
+  const p = body as { code?: string; detail?: string } | null;
+  return `${status} ${p?.code ?? ""}: ${p?.detail ?? JSON.stringify(body)}`.trim();
+}
+
+export async function run(args: string[], io: MinerIo = processIo()): Promise<number> {
+  const program = new Command("market miner")
+    .description("A miner's wallet, registration, model commitment and status")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+  const walletOpt = (c: Command) =>
+    c.requiredOption("--wallet <name>", "the wallet to use").option("--json", "JSON output");
+  const print = (json: boolean | undefined, value: unknown, text: string) =>
+    io.out(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+  const dir = walletDir(io.env);
+
+  const wallet = program.command("wallet").description("create, import or list wallets (under MARKET_WALLET_DIR)");
+  walletOpt(wallet.command("create").description("a new wallet: coldkey and hotkey from fresh mnemonics")).action(
+    async (o: { wallet: string; json?: boolean }) => {
+      const w = await createWallet(dir, o.wallet);
+      print(
+        o.json,
+        { name: w.name, coldkey: w.coldkey.address, hotkey: w.hotkey.address, dir },
+        [
+          `wallet ${w.name} created in ${dir} (key files mode 0600; back them up)`,
+          `coldkey ${w.coldkey.address}`,
+          `hotkey  ${w.hotkey.address}`,
+        ].join("\n"),
+      );
+    },
+  );
+  walletOpt(
+    wallet
+      .command("import")
+      .description(
+        "a wallet from mnemonics on standard input: the coldkey's, then optionally the hotkey's (one a line)",
+      ),
+  ).action(async (o: { wallet: string; json?: boolean }) => {
+    const lines = (await io.stdin())
+      .split("\n")
+      .map((l) => l.trim().replace(/\s+/g, " "))
+      .filter((l) => l !== "");
+    if (lines.length === 0 || lines.length > 2) throw new Error("give one or two mnemonics on standard input");
+    const [coldkey, hotkey] = lines;
+    const w = await createWallet(dir, o.wallet, { ...(coldkey ? { coldkey } : {}), ...(hotkey ? { hotkey } : {}) });
+    print(
+      o.json,
+      { name: w.name, coldkey: w.coldkey.address, hotkey: w.hotkey.address, dir },
+      [`wallet ${w.name} imported into ${dir}`, `coldkey ${w.coldkey.address}`, `hotkey  ${w.hotkey.address}`].join(
+        "\n",
+      ),
+    );
+  });
+  wallet
+    .command("list")
+    .description("the wallets and their addresses")
+    .option("--wallet <name>", "only this wallet")
+    .option("--json", "JSON output")
+    .action(async (o: { wallet?: string; json?: boolean }) => {
+      const all = (await listWallets(dir)).filter((w) => o.wallet === undefined || w.name === o.wallet);
+      print(
+        o.json,
+        all,
+        all.map((w) => `${w.name}\tcoldkey ${w.coldkey}\thotkey ${w.hotkey}`).join("\n") || `no wallets in ${dir}`,
+      );
+    });
+
+  walletOpt(program.command("register").description("burned registration of the wallet's hotkey on the subnet"))
+    .requiredOption("--max-price <tao>", "the most TAO to burn (refused when the burn is higher)")
+    .action(async (o: { wallet: string; json?: boolean; maxPrice: string }) => {
+      if (!/^\d+(\.\d{1,9})?$/.test(o.maxPrice)) throw new Error("--max-price: a TAO amount, e.g. 1 or 0.5");
+      const [whole = "0", frac = ""] = o.maxPrice.split(".");
+      const max = BigInt(whole) * TAO + BigInt(frac.padEnd(9, "0"));
+      const w = await loadWallet(dir, o.wallet);
+      const { chain, netuid } = await chainOf(io);
+      try {
+        const cost = await chain.registrationCost(netuid);
+        if (cost > max) throw new Error(`the burn is ${cost} rao, above --max-price ${max} rao: nothing was done`);
+        const outcome = await chain.register(w.coldkey, w.hotkey, netuid);
+        if (!outcome.ok) throw new Error(`registration refused: ${outcome.error}`);
+        const event = outcome.events.find((e) => e.startsWith("NeuronRegistered:"));
+        const uid = event
+          ? Number(event.split(":")[1])
+          : (await chain.metagraph(netuid)).hotkeys.indexOf(w.hotkey.address);
+        print(
+          o.json,
+          { hotkey: w.hotkey.address, netuid, uid, burned: String(cost), block: outcome.block },
+          `registered ${w.hotkey.address} on netuid ${netuid} as uid ${uid} (burned ${cost} rao, block ${outcome.block})`,
+        );
+      } finally {
+        await chain.close();
+      }
+    });
+
+  walletOpt(
+    program.command("commit").description("upload a model to the market, then commit {task, sha256, size} on chain"),
+  )
+    .requiredOption("--task <task>", "the task the model serves (e.g. digits)")
+    .requiredOption("--model <file>", "the .onnx file")
+    .action(async (o: { wallet: string; json?: boolean; task: string; model: string }) => {
+      const w = await loadWallet(dir, o.wallet);
+      const info = await stat(o.model);
+      if (info.size > MAX_MODEL_FILE) throw new Error(`${o.model} is larger than ${MAX_MODEL_FILE} bytes`);
+      const bytes = new Uint8Array(await readFile(o.model));
+      const sig = signEpistulaBytes(w.hotkey, bytes, "");
+      const res = await fetch(`${marketUrl(io)}/v1/models?task=${encodeURIComponent(o.task)}`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream", ...epistulaToHeaders(sig) },
+        body: bytes,
+      });
+      const body: unknown = await res.json().catch(() => null);
+      if (res.status !== 201) throw new Error(`upload refused: ${problemText(res.status, body)}`);
+      const uploaded = z.object({ sha256: z.string(), size: z.number(), uid: z.number() }).parse(body);
+      const { chain, netuid } = await chainOf(io);
+      try {
+        const data = encodeCommitment({ task: o.task, sha256: uploaded.sha256, size: uploaded.size });
+        const outcome = await chain.setCommitment(w.hotkey, netuid, data);
+        if (!outcome.ok) throw new Error(`commitment refused: ${outcome.error} (the model is uploaded; commit again)`);
+        print(
+          o.json,
+          {
+            hotkey: w.hotkey.address,
+            uid: uploaded.uid,
+            task: o.task,
+            sha256: uploaded.sha256,
+            size: uploaded.size,
+            block: outcome.block,
+          },
+          `committed ${o.task} model ${uploaded.sha256} (${uploaded.size} bytes) for uid ${uploaded.uid} at block ${outcome.block}; served within seconds`,
+        );
+      } finally {
+        await chain.close();
+      }
+    });
+
+  walletOpt(
+    program
+      .command("status")
+      .description("uid, committed model, served or not and why, scores, weight, emission, fees"),
+  ).action(async (o: { wallet: string; json?: boolean }) => {
+    const w = await loadWallet(dir, o.wallet);
+    const res = await fetch(`${marketUrl(io)}/v1/miners/${w.hotkey.address}`);
+    const body: unknown = await res.json().catch(() => null);
+    if (res.status !== 200) throw new Error(problemText(res.status, body));
+    const s = body as Record<string, unknown>;
+    print(
+      o.json,
+      s,
+      Object.entries(s)
+        .map(([k, v]) => `${k.padEnd(11)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+        .join("\n"),
+    );
+  });
+
+  walletOpt(
+    program.command("retire").description("commit a retirement: the market stops serving this hotkey's model"),
+  ).action(async (o: { wallet: string; json?: boolean }) => {
+    const w = await loadWallet(dir, o.wallet);
+    const { chain, netuid } = await chainOf(io);
+    try {
+      const outcome = await chain.setCommitment(w.hotkey, netuid, RETIREMENT);
+      if (!outcome.ok) throw new Error(`retirement refused: ${outcome.error}`);
+      print(
+        o.json,
+        { hotkey: w.hotkey.address, retired: true, block: outcome.block },
+        `retired ${w.hotkey.address} at block ${outcome.block}`,
+      );
+    } finally {
+      await chain.close();
+    }
+  });
+
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+function processIo(): MinerIo {
+  return {
+    env: process.env,
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    stdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) {
+        chunks.push(chunk as Buffer);
+        if (chunks.reduce((n, c) => n + c.length, 0) > 10_000) throw new Error("standard input too long");
+      }
+      return Buffer.concat(chunks).toString("utf8");
+    },
+  };
+}

@@ -1,0 +1,307 @@
+// Issue 15 acceptance: a miner with its own wallet registers, uploads and commits a digit model, and is served and
+// weighted; the operator never sees its secret; copies earn nothing; a new commitment replaces the old model; bad
+// uploads and bad commitments are refused and change nothing.
+import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KeyFile } from "../adapters/identity/keyfile.ts";
+import { signerFromUri } from "../adapters/identity/sr25519.ts";
+import { createLogger } from "../adapters/log/logger.ts";
+import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
+import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
+import { run as miner } from "../cli/miner.ts";
+import { createMarketClient } from "../client/client.ts";
+import { signEpistulaBytes } from "../core/epistula/epistula.ts";
+import { epistulaToHeaders } from "../core/epistula/headers.ts";
+import { encodeCommitment } from "../core/experts/commitment.ts";
+import { DIGIT_EXPERT_RECIPES, makeDigitExpertModel } from "../core/experts/digit-experts.ts";
+import { initMlp } from "../core/experts/train/mlp.ts";
+import type { Chain } from "../core/ports/chain.ts";
+import { splitDigits } from "../core/tasks/digits-data.ts";
+import { mulberry32 } from "../core/tasks/prng.ts";
+import { waitFor } from "../gpu-workers/testing/jobs.ts";
+import { type EphemeralMarket, startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
+
+const TEMPO = 10;
+let market: EphemeralMarket;
+let walletDir: string;
+let work: string;
+const logLines: string[] = [];
+
+/** The CLI in this process against the market's own chain port (the devnet) and its HTTP API. */
+async function cli(args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const chain = market.chain.chain;
+  const code = await miner(args, {
+    env: { MARKET_URL: market.url, MARKET_WALLET_DIR: walletDir, MARKET_CHAIN_URL: "in-process" },
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    stdin: async () => stdin,
+    // The market's chain, minus close (the CLI closes its connection after each command).
+    connect: async () => Object.create(chain, { close: { value: async () => {} } }) as Chain,
+  });
+  return { code, out, err };
+}
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await cli([...args, "--json"]);
+  if (r.code !== 0) throw new Error(`${args.join(" ")}: ${r.err}`);
+  return JSON.parse(r.out) as T;
+}
+
+/** A useful digit model, distinct from every demo expert: a generalist trained on 3000 rows. */
+async function trainedDigitModel(file: string, seed: number): Promise<void> {
+  const data = await loadMnist();
+  const split = splitDigits(data.labels.length, 42);
+  const base = DIGIT_EXPERT_RECIPES.find((r) => r.id === "spec04");
+  if (base?.kind !== "train") throw new Error("no spec04 recipe");
+  const model = makeDigitExpertModel(
+    { ...base, id: `miner-${seed}`, rows: (s) => s.expertTrain.slice(0, 3000), epochs: 4 },
+    data,
+    split,
+    seed,
+  );
+  await writeFile(file, mlpToOnnx(model));
+}
+
+async function secretsOf(wallet: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of ["coldkey", "hotkeys/default"]) {
+    out.push(KeyFile.parse(JSON.parse(await readFile(join(walletDir, wallet, f), "utf8"))).secretUri);
+  }
+  return out;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await readdir(dir)) {
+    const path = join(dir, name);
+    const info = await lstat(path);
+    if (info.isDirectory()) out.push(...(await filesUnder(path)));
+    else if (info.isFile()) out.push(path);
+  }
+  return out;
+}
+
+async function paidAnswerFrom(uid: number, apiKey: string, pixels: number[]): Promise<boolean> {
+  const client = createMarketClient({ baseUrl: market.url, apiKey });
+  const res = await client.infer("digits", { pixels }, { k: 8, waitSeconds: 10 });
+  const hit = res.ok && "experts" in res.data && res.data.experts.some((e) => e.uid === uid);
+  return hit;
+}
+
+beforeAll(async () => {
+  walletDir = await mkdtemp(join(tmpdir(), "miner-wallets-"));
+  work = await mkdtemp(join(tmpdir(), "miner-work-"));
+  market = await startEphemeralMarket({
+    env: { MARKET_TEMPO: String(TEMPO), MARKET_MODEL_MAX_BYTES: "400000" },
+    log: createLogger({ level: "debug", write: (line) => logLines.push(line) }),
+  });
+  await trainedDigitModel(join(work, "a.onnx"), 101);
+  await trainedDigitModel(join(work, "b.onnx"), 202);
+}, 240_000);
+
+afterAll(async () => {
+  await market?.stop();
+  await rm(walletDir, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("a miner with its own wallet", () => {
+  let uid = -1;
+  let apiKey = "";
+  let pixels: number[] = [];
+
+  it("registers, commits a digit model, is served within 10 s, gets a weight within two epochs, then answers paid queries", async () => {
+    const created = await json<{ hotkey: string; coldkey: string }>(["wallet", "create", "--wallet", "alice"]);
+    const reg = await json<{ uid: number }>(["register", "--wallet", "alice", "--max-price", "0"]);
+    uid = reg.uid;
+    expect((await market.chain.chain.metagraph(market.chain.netuid)).hotkeys[uid]).toBe(created.hotkey);
+    expect((await market.chain.chain.metagraph(market.chain.netuid)).coldkeys[uid]).toBe(created.coldkey);
+
+    const admin = createMarketClient({ baseUrl: market.url, adminToken: market.adminToken });
+    const key = await admin.createKey({ name: "client", credits: 10_000_000 });
+    if (!key.ok) throw new Error(JSON.stringify(key.problem));
+    apiKey = key.data.key;
+    const mnist = await loadMnist();
+    pixels = Array.from(mnist.pixels.subarray(0, 784));
+
+    const committed = await json<{ sha256: string; block: number }>([
+      "commit",
+      "--wallet",
+      "alice",
+      "--task",
+      "digits",
+      "--model",
+      join(work, "a.onnx"),
+    ]);
+    // Served within 10 s of the commitment. Its first answers go to the validator, which explores newcomers at its
+    // own cost (issue 16: a client pays only an expert the validator scored positive or the gate knows), so paid
+    // queries reach it once an epoch has scored it.
+    const at = Date.now();
+    const status = await waitFor(
+      "the market serves the committed model",
+      async () => {
+        const s = await json<{ uid: number; model: string; served: boolean }>(["status", "--wallet", "alice"]);
+        return s.served && s.model === committed.sha256 && s;
+      },
+      10_000,
+      250,
+    );
+    expect(Date.now() - at).toBeLessThan(10_000);
+    expect(status).toMatchObject({ uid, model: committed.sha256, served: true });
+
+    const devnet = market.chain.devnet;
+    if (!devnet) throw new Error("devnet expected");
+    let weight = 0;
+    for (let epoch = 0; epoch < 2 && weight === 0; epoch++) {
+      await market.runValidatorEpoch();
+      devnet.advance(TEMPO);
+      const metagraph = await market.chain.chain.metagraph(market.chain.netuid);
+      const validatorUid = metagraph.hotkeys.indexOf(market.chain.validator.address);
+      weight = new Map(metagraph.weights[validatorUid] ?? []).get(uid) ?? 0;
+    }
+    expect(weight).toBeGreaterThan(0);
+    // Scored positive: now clients' paid queries reach it.
+    await waitFor("the miner answers a paid query", () => paidAnswerFrom(uid, apiKey, pixels), 10_000, 250);
+    const after = await json<{ weight: number; shapley: number }>(["status", "--wallet", "alice"]);
+    expect(after.weight).toBeGreaterThan(0);
+    expect(after.shapley).toBeGreaterThan(0);
+
+    // The operator never held the miner's secret: not in the data folder, not in this process's environment
+    // (the market's), not in any log line.
+    const secrets = await secretsOf("alice");
+    for (const file of await filesUnder(market.dataDir)) {
+      const text = await readFile(file, "latin1");
+      for (const s of secrets) expect(text.includes(s), file).toBe(false);
+    }
+    const env = JSON.stringify(process.env);
+    const logs = logLines.join("\n");
+    for (const s of secrets) {
+      expect(env.includes(s)).toBe(false);
+      expect(logs.includes(s)).toBe(false);
+    }
+  }, 300_000);
+
+  it("a copy committed after its original is not served and earns nothing; a new commitment replaces the old", async () => {
+    await json(["wallet", "create", "--wallet", "copier"]);
+    const copierUid = (await json<{ uid: number }>(["register", "--wallet", "copier", "--max-price", "0"])).uid;
+    await json(["commit", "--wallet", "copier", "--task", "digits", "--model", join(work, "a.onnx")]);
+    await market.chain.devnet?.advance(1);
+    const copy = await waitFor(
+      "the copy is judged",
+      async () => {
+        const s = await json<{ served: boolean; reason: string; model: string | null }>([
+          "status",
+          "--wallet",
+          "copier",
+        ]);
+        return s.reason.startsWith("copy") && s;
+      },
+      10_000,
+      250,
+    );
+    expect(copy).toMatchObject({ served: false, model: null });
+    expect(copy.reason).toContain(`uid ${uid} committed this model first`);
+    expect(await paidAnswerFrom(copierUid, apiKey, pixels)).toBe(false);
+
+    // The original commits another model: the market serves the new digest for its uid, and the old one is gone.
+    const next = await json<{ sha256: string }>([
+      "commit",
+      "--wallet",
+      "alice",
+      "--task",
+      "digits",
+      "--model",
+      join(work, "b.onnx"),
+    ]);
+    await waitFor(
+      "the new model is served",
+      async () => (await json<{ model: string }>(["status", "--wallet", "alice"])).model === next.sha256,
+      10_000,
+      250,
+    );
+    const served = (await market.experts()).length;
+    expect(served).toBeGreaterThan(0);
+    const doc = JSON.parse(
+      (await readFile(join(market.dataDir, "model-store", "directory", "experts.json"), "utf8")) || "{}",
+    ) as {
+      experts: { hotkey: string; model: { sha256: string } }[];
+    };
+    const aliceHotkey = signerFromUri((await secretsOf("alice"))[1] ?? "").address;
+    const mine = doc.experts.filter((e) => e.hotkey === aliceHotkey);
+    expect(mine.map((e) => e.model.sha256)).toEqual([next.sha256]);
+    await waitFor("the new model answers", () => paidAnswerFrom(uid, apiKey, pixels), 10_000, 250);
+  }, 120_000);
+
+  it("refuses bad uploads and commitments with a clear error and changes nothing", async () => {
+    const storeDir = join(market.dataDir, "model-store", "models");
+    const before = (await readdir(storeDir)).sort();
+
+    // Wrong tensors: a model with 100 inputs.
+    const wrong = join(work, "wrong.onnx");
+    await writeFile(wrong, mlpToOnnx(initMlp([100, 8, 10], mulberry32(3))));
+    const bad = await cli(["commit", "--wallet", "alice", "--task", "digits", "--model", wrong]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("model_contract");
+    expect(bad.err).toContain('"x" float32[?,784]');
+    expect(bad.err).toContain('"probs" float32[?,10]');
+
+    // Over the cap: refused from its declared size.
+    const big = join(work, "big.onnx");
+    await writeFile(big, new Uint8Array(500_000));
+    const tooBig = await cli(["commit", "--wallet", "alice", "--task", "digits", "--model", big]);
+    expect(tooBig.err).toContain("413 payload_too_large");
+
+    // Unregistered hotkey, then a wrongly signed upload from a registered one.
+    await json(["wallet", "create", "--wallet", "stranger"]);
+    const stranger = await cli(["commit", "--wallet", "stranger", "--task", "digits", "--model", join(work, "a.onnx")]);
+    expect(stranger.err).toContain("403 not_registered");
+    const bytes = new Uint8Array(await readFile(join(work, "a.onnx")));
+    const aliceHotkey = signerFromUri((await secretsOf("alice"))[1] ?? "");
+    const sig = signEpistulaBytes(aliceHotkey, bytes, "");
+    const forged = { ...sig, signature: signEpistulaBytes(signerFromUri("//Mallory"), bytes, "").signature };
+    const res = await fetch(`${market.url}/v1/models?task=digits`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", ...epistulaToHeaders(forged) },
+      body: bytes,
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe("bad_signature");
+    expect((await readdir(storeDir)).sort()).toEqual(before);
+
+    // A commitment naming a digest that was never uploaded changes nothing: the uid keeps its served model, and its
+    // status says why the new commitment is not served.
+    const statusBefore = await json<{ model: string }>(["status", "--wallet", "alice"]);
+    const never = "ab".repeat(32);
+    const outcome = await market.chain.chain.setCommitment(
+      aliceHotkey,
+      market.chain.netuid,
+      encodeCommitment({ task: "digits", sha256: never, size: 1234 }),
+    );
+    expect(outcome.ok).toBe(true);
+    const status = await waitFor(
+      "the bad commitment is judged",
+      async () => {
+        const s = await json<{ served: boolean; reason: string; model: string | null }>([
+          "status",
+          "--wallet",
+          "alice",
+        ]);
+        return s.reason.includes("never uploaded") && s;
+      },
+      10_000,
+      250,
+    );
+    expect(status.reason).toContain(`model ${never} was never uploaded`);
+    expect(status).toMatchObject({ served: true, model: statusBefore.model });
+    await waitFor("the kept model still answers", () => paidAnswerFrom(uid, apiKey, pixels), 10_000, 250);
+    expect((await readdir(storeDir)).sort()).toEqual(before);
+  }, 120_000);
+});
