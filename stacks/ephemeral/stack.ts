@@ -82,11 +82,13 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
       dataDir,
       async stop() {
         await market.stop();
-        await rm(dataDir, { recursive: true, force: true });
+        // A late write into the folder (seen once in a fresh-clone run: ENOTEMPTY on the timelock test's teardown)
+        // must not fail the test that used it: rm retries ENOTEMPTY/EBUSY with a linear back-off.
+        await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       },
     };
   } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     throw error;
   }
 }
