@@ -159,9 +159,16 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   const snapshot = () => ({ ...metrics.snapshot(), inFlight: consumer.inFlightCount });
 
   const server = await startStatusServer(config.metricsHost, config.metricsPort, { health, metrics: snapshot });
+  // One reload at a time, and stop waits for it: a reload still downloading a model after stop would write into a
+  // folder its owner is removing.
+  let reloading: Promise<void> | null = null;
   const reloadTimer =
     config.experts === undefined && config.reloadIntervalMs > 0
-      ? setInterval(() => void reload(), config.reloadIntervalMs)
+      ? setInterval(() => {
+          reloading ??= reload().finally(() => {
+            reloading = null;
+          });
+        }, config.reloadIntervalMs)
       : undefined;
   consumer.start();
   state = "ok";
@@ -185,6 +192,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
       stopped ??= (async () => {
         state = "draining";
         if (reloadTimer !== undefined) clearInterval(reloadTimer);
+        await reloading;
         const drained = await consumer.stop(config.drainTimeoutMs, () => pool.expedite());
         await pool.close();
         await server.close();

@@ -141,7 +141,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     });
     await committed.refresh();
     const stopDirectory = committed.start(1000);
-    stops.push(["directory builder", async () => stopDirectory()]);
+    stops.push(["directory builder", stopDirectory]);
     const directory = expertDirectory({
       chain: chain.chain,
       netuid: chain.netuid,
@@ -225,7 +225,8 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     // New manifests (e.g. `npm run market -- experts add`) are registered on the devnet without a restart; the
     // workers pick the model up from the same directory.
     let known = new Set(initial.map((m) => m.hotkey));
-    const syncTimer = setInterval(async () => {
+    let syncInFlight: Promise<void> | null = null;
+    const syncExperts = async () => {
       try {
         const manifests = await readManifests();
         if (manifests.every((m) => known.has(m.hotkey))) return;
@@ -235,9 +236,21 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       } catch (error) {
         log.warn("expert sync failed", { error });
       }
+    };
+    const syncTimer = setInterval(() => {
+      if (syncInFlight) return;
+      syncInFlight = syncExperts().finally(() => {
+        syncInFlight = null;
+      });
     }, 2000);
     syncTimer.unref();
-    stops.push(["expert sync", async () => clearInterval(syncTimer)]);
+    stops.push([
+      "expert sync",
+      async () => {
+        clearInterval(syncTimer);
+        await syncInFlight;
+      },
+    ]);
 
     const deps: ApiDeps = {
       keys: dataPlane.keys,

@@ -47,7 +47,8 @@ export interface ChainDirectory {
   /** The last refresh's decision for a hotkey (null when it holds no uid) with its commitment. */
   decision(hotkey: string): { uid: number; decision: ServeDecision; commitment: CommittedNeuron } | null;
   /** Refreshes every `intervalMs` until stopped. */
-  start(intervalMs: number): () => void;
+  /** Refreshes every intervalMs; the returned stop resolves once no refresh is in flight (nothing writes after). */
+  start(intervalMs: number): () => Promise<void>;
 }
 
 /**
@@ -156,18 +157,22 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
     refresh,
     decision: (hotkey) => last.byHotkey.get(hotkey) ?? null,
     start(intervalMs) {
-      let running = false;
+      let inFlight: Promise<void> | null = null;
       const timer = setInterval(() => {
-        if (running) return;
-        running = true;
-        refresh()
+        if (inFlight) return;
+        inFlight = refresh()
+          .then(() => {})
           .catch((error: unknown) => options.log.warn("directory refresh failed", { error }))
           .finally(() => {
-            running = false;
+            inFlight = null;
           });
       }, intervalMs);
       timer.unref();
-      return () => clearInterval(timer);
+      // A refresh still writing the directory after stop once made a test's data folder refuse removal (ENOTEMPTY).
+      return async () => {
+        clearInterval(timer);
+        await inFlight;
+      };
     },
   };
 }
