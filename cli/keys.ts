@@ -1,81 +1,110 @@
-import { parseArgs } from "node:util";
-import { createMarketClient } from "../client/client.ts";
+import { Command } from "commander";
+import type { Schemas } from "../client/client.ts";
+import { collectPages, type PageFlags, pageOptions } from "./pages.ts";
+import {
+  type CliIo,
+  type ConnectionFlags,
+  connect,
+  intFlag,
+  report,
+  SettingError,
+  withConnection,
+} from "./settings.ts";
 
-const USAGE = `usage: npm run market -- keys <command>
-  create --name NAME [--credits MICRO] [--scopes infer,read] [--expires ISO] [--account ID] [--per-minute N --burst N]
-  get <keyId>
-  revoke <keyId>
-  topup <keyId> <micro-credits> [--idempotency-key K]
-env: MARKET_URL (e.g. http://127.0.0.1:8787), MARKET_ADMIN_TOKEN`;
+type Flags = ConnectionFlags & { readonly idempotencyKey?: string };
 
-/** Operator key management over the API. Prints JSON; the secret of a new key is printed once and never stored. */
-export async function run(args: string[]): Promise<number> {
-  const url = process.env.MARKET_URL;
-  const adminToken = process.env.MARKET_ADMIN_TOKEN;
-  if (!url || !adminToken) {
-    process.stderr.write(`MARKET_URL and MARKET_ADMIN_TOKEN must be set\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      name: { type: "string" },
-      credits: { type: "string" },
-      scopes: { type: "string" },
-      expires: { type: "string" },
-      account: { type: "string" },
-      "per-minute": { type: "string" },
-      burst: { type: "string" },
-      "idempotency-key": { type: "string" },
+/** `market keys ...`: operator key management. A new key's secret is printed once and never stored. */
+export function keysCommand(io: CliIo): Command {
+  const keys = new Command("keys").description("create, list, inspect, top up and revoke API keys (operator)");
+  const admin = (flags: ConnectionFlags) => connect(io, flags, "adminToken");
+
+  withConnection(keys.command("create").description("a new key; its secret is shown once"), "adminToken")
+    .requiredOption("--name <name>", "a label for the key")
+    .option("--credits <micro>", "initial micro-credits", intFlag("--credits", 0, Number.MAX_SAFE_INTEGER))
+    .option("--scopes <list>", "comma-separated: infer, read (default both)")
+    .option("--expires <iso>", "expiry time (ISO 8601)")
+    .option("--account <id>", "an existing account to share (its balance)")
+    .option("--per-minute <n>", "rate limit: requests per minute", intFlag("--per-minute", 1, 1_000_000))
+    .option("--burst <n>", "rate limit: burst", intFlag("--burst", 1, 1_000_000))
+    .action(async (o: Flags & CreateFlags) => {
+      if ((o.perMinute === undefined) !== (o.burst === undefined))
+        throw new SettingError("--per-minute and --burst go together");
+      const body: Schemas["CreateKey"] = {
+        name: o.name,
+        ...(o.credits !== undefined ? { credits: o.credits } : {}),
+        ...(o.scopes ? { scopes: parseScopes(o.scopes) } : {}),
+        ...(o.expires ? { expiresAt: isoTime(o.expires) } : {}),
+        ...(o.account ? { accountId: o.account } : {}),
+        ...(o.perMinute !== undefined && o.burst !== undefined
+          ? { rateLimit: { perMinute: o.perMinute, burst: o.burst } }
+          : {}),
+      };
+      report(io, o, await admin(o).createKey(body));
+    });
+
+  pageOptions(withConnection(keys.command("list").description("keys, a page at a time"), "adminToken")).action(
+    async (o: Flags & PageFlags) => {
+      const client = admin(o);
+      report(io, o, await collectPages(o, (page) => client.listKeys(page)), (page) => page.items.map(keyRow));
     },
-  });
-  const client = createMarketClient({ baseUrl: url, adminToken });
-  const [command, id, amount] = positionals;
-  const int = (s: string | undefined) => (s === undefined ? undefined : Number.parseInt(s, 10));
-  let result:
-    | Awaited<ReturnType<typeof client.getKey>>
-    | Awaited<ReturnType<typeof client.createKey>>
-    | Awaited<ReturnType<typeof client.topUp>>;
-  switch (command) {
-    case "create": {
-      if (!values.name) break;
-      const perMinute = int(values["per-minute"]);
-      const burst = int(values.burst);
-      const credits = int(values.credits);
-      result = await client.createKey({
-        name: values.name,
-        ...(credits !== undefined ? { credits } : {}),
-        ...(values.scopes ? { scopes: values.scopes.split(",").map((s) => s.trim()) as ("infer" | "read")[] } : {}),
-        ...(values.expires ? { expiresAt: new Date(values.expires).toISOString() } : {}),
-        ...(values.account ? { accountId: values.account } : {}),
-        ...(perMinute !== undefined && burst !== undefined ? { rateLimit: { perMinute, burst } } : {}),
-      });
-      return print(result);
-    }
-    case "get":
-      if (!id) break;
-      return print(await client.getKey(id));
-    case "revoke":
-      if (!id) break;
-      return print(await client.revokeKey(id));
-    case "topup": {
-      const micro = int(amount);
-      if (!id || micro === undefined || !Number.isSafeInteger(micro)) break;
-      return print(await client.topUp(id, micro, values["idempotency-key"]));
-    }
-    default:
-      break;
-  }
-  process.stderr.write(`${USAGE}\n`);
-  return 2;
+  );
+
+  withConnection(
+    keys.command("get").description("one key (never its secret)").argument("<keyId>"),
+    "adminToken",
+  ).action(async (keyId: string, o: Flags) => report(io, o, await admin(o).getKey(keyId)));
+  withConnection(keys.command("revoke").description("revoke a key at once").argument("<keyId>"), "adminToken").action(
+    async (keyId: string, o: Flags) => report(io, o, await admin(o).revokeKey(keyId)),
+  );
+  withConnection(
+    keys
+      .command("topup")
+      .description("add micro-credits to a key's account")
+      .argument("<keyId>")
+      .argument("<micro>", "micro-credits to add", intFlag("<micro>", 1, Number.MAX_SAFE_INTEGER)),
+    "adminToken",
+  )
+    .option("--idempotency-key <k>", "makes a retried top-up count once")
+    .action(async (keyId: string, micro: number, o: Flags) =>
+      report(io, o, await admin(o).topUp(keyId, micro, o.idempotencyKey)),
+    );
+  withConnection(
+    keys.command("usage").description("the calling key's balance and usage (as `market usage`)"),
+    "apiKey",
+  ).action(async (o: Flags) => report(io, o, await connect(io, o, "apiKey").usage()));
+  return keys;
 }
 
-function print(result: { ok: boolean; status: number } & ({ data: unknown } | { problem: unknown })): number {
-  if ("data" in result) {
-    process.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`);
-    return 0;
-  }
-  process.stderr.write(`${JSON.stringify(result.problem, null, 2)}\n`);
-  return 1;
+interface CreateFlags {
+  readonly name: string;
+  readonly credits?: number;
+  readonly scopes?: string;
+  readonly expires?: string;
+  readonly account?: string;
+  readonly perMinute?: number;
+  readonly burst?: number;
 }
+
+function parseScopes(list: string): Schemas["Scope"][] {
+  return list.split(",").map((s) => {
+    const scope = s.trim();
+    if (scope !== "infer" && scope !== "read") throw new SettingError(`unknown scope "${scope}" (infer, read)`);
+    return scope;
+  });
+}
+
+function isoTime(text: string): string {
+  const t = new Date(text);
+  if (Number.isNaN(t.getTime())) throw new SettingError(`--expires: "${text}" is not a date`);
+  return t.toISOString();
+}
+
+const keyRow = (k: Schemas["Key"]) => ({
+  id: k.id,
+  name: k.name,
+  start: k.start,
+  scopes: k.scopes.join(","),
+  balance: k.balance,
+  createdAt: k.createdAt,
+  revokedAt: k.revokedAt,
+});

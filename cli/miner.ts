@@ -34,8 +34,8 @@ const Health = z.object({
 });
 
 function marketUrl(io: MinerIo): string {
-  const url = io.env.MARKET_URL?.trim();
-  if (!url) throw new Error("MARKET_URL must be set (the market's API, e.g. http://127.0.0.1:8787)");
+  const url = io.env.MARKET_API_URL?.trim() || io.env.MARKET_URL?.trim();
+  if (!url) throw new Error("MARKET_API_URL must be set (the market's API, e.g. http://127.0.0.1:8787)");
   return url.replace(/\/+$/, "");
 }
 
@@ -61,7 +61,20 @@ function problemText(status: number, body: unknown): string {
 }
 
 export async function run(args: string[], io: MinerIo = processIo()): Promise<number> {
-  const program = new Command("market miner")
+  const program = minerCommand(io, "market miner");
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+/** The `miner` command tree (also mounted under the `market` program). */
+export function minerCommand(io: MinerIo = processIo(), name = "miner"): Command {
+  const program = new Command(name)
     .description("A miner's wallet, registration, model commitment and status")
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -228,17 +241,10 @@ export async function run(args: string[], io: MinerIo = processIo()): Promise<nu
     }
   });
 
-  try {
-    await program.parseAsync(args, { from: "user" });
-    return 0;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    io.err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
-  }
+  return program;
 }
 
-function processIo(): MinerIo {
+export function processIo(): MinerIo {
   return {
     env: process.env,
     out: (t) => process.stdout.write(t),

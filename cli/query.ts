@@ -1,52 +1,44 @@
-import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { createMarketClient } from "../client/client.ts";
-import { pngToDigitPixels } from "../client/png-digit.ts";
+import { Command } from "commander";
+import { readTaskInput } from "./input-file.ts";
+import {
+  type CliIo,
+  type ConnectionFlags,
+  connect,
+  intFlag,
+  report,
+  SettingError,
+  withConnection,
+} from "./settings.ts";
 
-const USAGE = `usage: npm run market -- query <task> <file> [--k N] [--wait SECONDS | --async] [--idempotency-key K]
-  digits: a 28x28 PNG; other tasks: a JSON file holding the task input
-env: MARKET_URL, MARKET_API_KEY`;
+interface QueryFlags extends ConnectionFlags {
+  readonly k?: number;
+  readonly wait?: number;
+  readonly async?: boolean;
+  readonly idempotencyKey?: string;
+}
 
-/** Sends one paid query and prints the answer (or the job to poll). */
-export async function run(args: string[]): Promise<number> {
-  const url = process.env.MARKET_URL;
-  const apiKey = process.env.MARKET_API_KEY;
-  if (!url || !apiKey) {
-    process.stderr.write(`MARKET_URL and MARKET_API_KEY must be set\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      k: { type: "string" },
-      wait: { type: "string" },
-      async: { type: "boolean" },
-      "idempotency-key": { type: "string" },
-    },
-  });
-  const [task, file] = positionals;
-  if (!task || !file) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  const bytes = await readFile(file);
-  const input =
-    task === "digits" && file.toLowerCase().endsWith(".png")
-      ? { pixels: pngToDigitPixels(bytes) }
-      : (JSON.parse(bytes.toString("utf8")) as unknown);
-  const client = createMarketClient({ baseUrl: url, apiKey });
-  const k = values.k === undefined ? undefined : Number.parseInt(values.k, 10);
-  const waitSeconds = values.async ? 0 : values.wait === undefined ? undefined : Number.parseInt(values.wait, 10);
-  const res = await client.infer(task, input, {
-    ...(k !== undefined ? { k } : {}),
-    ...(waitSeconds !== undefined ? { waitSeconds } : {}),
-    ...(values["idempotency-key"] ? { idempotencyKey: values["idempotency-key"] } : {}),
-  });
-  if (!res.ok) {
-    process.stderr.write(`${JSON.stringify(res.problem, null, 2)}\n`);
-    return 1;
-  }
-  process.stdout.write(`${JSON.stringify(res.data, null, 2)}\n`);
-  return 0;
+/** `market query <task> <file>`: one paid query; prints the answer, or the queued job to poll with `jobs wait`. */
+export function queryCommand(io: CliIo): Command {
+  return withConnection(
+    new Command("query")
+      .description("send one paid query: a PNG (digits), a WAV (speech) or a JSON file holding the task input")
+      .argument("<task>", "task id (see `market tasks`)")
+      .argument("<file>", "input file: .png, .wav or JSON"),
+    "apiKey",
+  )
+    .option("--k <n>", "how many experts answer", intFlag("--k", 1, 64))
+    .option("--wait <seconds>", "wait this long for the answer before returning the job", intFlag("--wait", 1, 60))
+    .option("--async", "return the queued job at once (Prefer: respond-async)")
+    .option("--idempotency-key <k>", "makes a retried query count once")
+    .action(async (task: string, file: string, o: QueryFlags) => {
+      if (o.async && o.wait !== undefined) throw new SettingError("--async and --wait exclude each other");
+      const input = await readTaskInput(file);
+      const waitSeconds = o.async ? 0 : o.wait;
+      const res = await connect(io, o, "apiKey").infer(task, input, {
+        ...(o.k !== undefined ? { k: o.k } : {}),
+        ...(waitSeconds !== undefined ? { waitSeconds } : {}),
+        ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
+      });
+      report(io, o, res);
+    });
 }

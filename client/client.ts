@@ -1,24 +1,24 @@
-import type { z } from "@hono/zod-openapi";
-import { Problem } from "../functions/api/errors.ts";
-import {
-  Accepted,
-  CreatedKey,
-  type CreateKeyBody,
-  ExpertList,
-  InferResult,
-  JobView,
-  KeyView,
-  Metagraph,
-  TaskList,
-  TopUpResult,
-  Usage,
-  VerifyReceiptResult,
-} from "../functions/api/schemas.ts";
+/**
+ * Typed client of the inference API, on openapi-fetch and the types generated from the API's own /openapi.json
+ * (client/openapi-types.ts, `npm run gen:client`). It imports nothing of the server, so it can be published alone.
+ */
+import createClient from "openapi-fetch";
+import type { components, paths } from "./openapi-types.ts";
 
-/** Typed client of the inference API; every response is parsed with the same zod schemas the server documents. */
+export type Schemas = components["schemas"];
+export type Problem = Schemas["Problem"];
+export type Job = Schemas["Job"];
+export type Key = Schemas["Key"];
+
 export type ApiResult<T> =
   | { readonly ok: true; readonly status: number; readonly data: T; readonly requestId: string | null }
   | { readonly ok: false; readonly status: number; readonly problem: Problem; readonly requestId: string | null };
+
+/** A page of a cursor-paged list (`GET /v1/jobs`, `GET /v1/keys`); `nextCursor` is null on the last page. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
 
 export interface ClientOptions {
   readonly baseUrl: string;
@@ -35,101 +35,126 @@ export interface InferOptions {
   readonly k?: number;
 }
 
+export interface ListOptions {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
 type Auth = "key" | "admin" | "none";
+type Fetched = { data?: unknown; error?: unknown; response: Response };
 
 export function createMarketClient(options: ClientOptions) {
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
-  const base = options.baseUrl.replace(/\/+$/, "");
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const api = createClient<paths>({
+    baseUrl,
+    // Our fetch seam takes (url, init), as `app.request` does; openapi-fetch hands over a Request.
+    fetch: async (request: Request) => {
+      const body = request.body ? await request.text() : undefined;
+      return doFetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(body !== undefined ? { body } : {}),
+      });
+    },
+  });
 
-  async function call<S extends z.ZodType>(
-    schemas: Partial<Record<number, S>>,
-    method: string,
-    path: string,
-    auth: Auth,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<ApiResult<z.infer<S>>> {
-    const h: Record<string, string> = { accept: "application/json", ...headers };
+  function headers(auth: Auth, extra: Record<string, string | undefined> = {}): Record<string, string> {
+    const h: Record<string, string> = { accept: "application/json" };
     const secret = auth === "key" ? options.apiKey : auth === "admin" ? options.adminToken : undefined;
     if (secret) h.authorization = `Bearer ${secret}`;
-    if (body !== undefined) h["content-type"] = "application/json";
-    const res = await doFetch(`${base}${path}`, {
-      method,
-      headers: h,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const requestId = res.headers.get("x-request-id");
-    const text = await res.text();
+    for (const [name, value] of Object.entries(extra)) if (value !== undefined) h[name] = value;
+    return h;
+  }
+
+  /** One shape for every outcome: the parsed body on 2xx, the problem+json otherwise. */
+  async function settle<T>(call: Promise<Fetched>): Promise<ApiResult<T>> {
+    const { data, error, response } = await call;
+    const requestId = response.headers.get("x-request-id");
+    if (response.ok && data !== undefined) return { ok: true, status: response.status, data: data as T, requestId };
+    return { ok: false, status: response.status, requestId, problem: asProblem(error, response.status, requestId) };
+  }
+
+  /** Lists not yet in the generated types (added by the API alongside this client) go through plain fetch. */
+  async function list<T>(path: string, auth: Auth, o: ListOptions): Promise<ApiResult<Page<T>>> {
+    const query = new URLSearchParams();
+    if (o.limit !== undefined) query.set("limit", String(o.limit));
+    if (o.cursor !== undefined) query.set("cursor", o.cursor);
+    const qs = query.size > 0 ? `?${query}` : "";
+    const response = await doFetch(`${baseUrl}${path}${qs}`, { method: "GET", headers: headers(auth) });
+    const text = await response.text();
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      json = undefined;
+      json = text;
     }
-    const schema = schemas[res.status];
-    if (res.ok && schema) {
-      const parsed = schema.safeParse(json);
-      if (parsed.success) return { ok: true, status: res.status, data: parsed.data, requestId };
-    }
-    const problem = Problem.safeParse(json);
-    return {
-      ok: false,
-      status: res.status,
-      requestId,
-      problem: problem.success
-        ? problem.data
-        : {
-            type: "about:blank",
-            title: "Unexpected response",
-            status: res.status,
-            detail: text.slice(0, 300),
-            code: "internal",
-            requestId: requestId ?? "",
-          },
-    };
+    return settle<Page<T>>(Promise.resolve(response.ok ? { data: json, response } : { error: json, response }));
   }
 
+  const id = (value: string) => ({ path: { id: value } });
+
   return {
-    createKey: (body: z.input<typeof CreateKeyBody>) => call({ 201: CreatedKey }, "POST", "/v1/keys", "admin", body),
-    getKey: (id: string) => call({ 200: KeyView }, "GET", `/v1/keys/${encodeURIComponent(id)}`, "admin"),
-    revokeKey: (id: string) => call({ 200: KeyView }, "DELETE", `/v1/keys/${encodeURIComponent(id)}`, "admin"),
-    topUp: (id: string, amount: number, idempotencyKey?: string) =>
-      call(
-        { 200: TopUpResult },
-        "POST",
-        `/v1/keys/${encodeURIComponent(id)}/credits`,
-        "admin",
-        { amount },
-        idempotencyKey ? { "idempotency-key": idempotencyKey } : {},
+    createKey: (body: Schemas["CreateKey"]) =>
+      settle<Schemas["CreatedKey"]>(api.POST("/v1/keys", { body, headers: headers("admin") })),
+    getKey: (keyId: string) => settle<Key>(api.GET("/v1/keys/{id}", { params: id(keyId), headers: headers("admin") })),
+    revokeKey: (keyId: string) =>
+      settle<Key>(api.DELETE("/v1/keys/{id}", { params: id(keyId), headers: headers("admin") })),
+    listKeys: (o: ListOptions = {}) => list<Key>("/v1/keys", "admin", o),
+    topUp: (keyId: string, amount: number, idempotencyKey?: string) =>
+      settle<Schemas["TopUpResult"]>(
+        api.POST("/v1/keys/{id}/credits", {
+          params: id(keyId),
+          body: { amount },
+          headers: headers("admin", { "idempotency-key": idempotencyKey }),
+        }),
       ),
-    tasks: () => call({ 200: TaskList }, "GET", "/v1/tasks", "none"),
-    infer: (task: string, input: unknown, o: InferOptions = {}) => {
-      const headers: Record<string, string> = {};
-      if (o.waitSeconds !== undefined) headers.prefer = o.waitSeconds === 0 ? "respond-async" : `wait=${o.waitSeconds}`;
-      if (o.idempotencyKey) headers["idempotency-key"] = o.idempotencyKey;
-      return call<typeof InferResult | typeof Accepted>(
-        { 200: InferResult, 202: Accepted },
-        "POST",
-        `/v1/tasks/${encodeURIComponent(task)}/infer`,
-        "key",
-        { input, ...(o.k !== undefined ? { k: o.k } : {}) },
-        headers,
-      );
-    },
-    job: (id: string) => call({ 200: JobView }, "GET", `/v1/jobs/${encodeURIComponent(id)}`, "key"),
-    cancel: (id: string) => call({ 200: JobView }, "POST", `/v1/jobs/${encodeURIComponent(id)}/cancel`, "key"),
-    usage: () => call({ 200: Usage }, "GET", "/v1/usage", "key"),
-    experts: () => call({ 200: ExpertList }, "GET", "/v1/experts", "none"),
-    metagraph: () => call({ 200: Metagraph }, "GET", "/v1/metagraph", "none"),
-    verifyReceipt: (receipt: unknown, output?: unknown) =>
-      call({ 200: VerifyReceiptResult }, "POST", "/v1/receipts/verify", "none", {
-        receipt,
-        ...(output !== undefined ? { output } : {}),
-      }),
+    tasks: () => settle<Schemas["TaskList"]>(api.GET("/v1/tasks", { headers: headers("none") })),
+    infer: (task: string, input: unknown, o: InferOptions = {}) =>
+      settle<Schemas["InferResult"] | Schemas["Accepted"]>(
+        api.POST("/v1/tasks/{task}/infer", {
+          params: { path: { task } },
+          body: { input, ...(o.k !== undefined ? { k: o.k } : {}) },
+          headers: headers("key", {
+            prefer:
+              o.waitSeconds === undefined ? undefined : o.waitSeconds === 0 ? "respond-async" : `wait=${o.waitSeconds}`,
+            "idempotency-key": o.idempotencyKey,
+          }),
+        }),
+      ),
+    job: (jobId: string) => settle<Job>(api.GET("/v1/jobs/{id}", { params: id(jobId), headers: headers("key") })),
+    cancel: (jobId: string) =>
+      settle<Job>(api.POST("/v1/jobs/{id}/cancel", { params: id(jobId), headers: headers("key") })),
+    listJobs: (o: ListOptions = {}) => list<Job>("/v1/jobs", "key", o),
+    usage: () => settle<Schemas["Usage"]>(api.GET("/v1/usage", { headers: headers("key") })),
+    experts: () => settle<Schemas["ExpertList"]>(api.GET("/v1/experts", { headers: headers("none") })),
+    metagraph: () => settle<Schemas["Metagraph"]>(api.GET("/v1/metagraph", { headers: headers("none") })),
+    verifyReceipt: (receipt: Schemas["VerifyReceipt"]["receipt"], output?: unknown) =>
+      settle<Schemas["VerifyReceiptResult"]>(
+        api.POST("/v1/receipts/verify", {
+          body: { receipt, ...(output !== undefined ? { output } : {}) },
+          headers: headers("none"),
+        }),
+      ),
   };
 }
 
 export type MarketClient = ReturnType<typeof createMarketClient>;
+
+function asProblem(body: unknown, status: number, requestId: string | null): Problem {
+  const p = body as Partial<Problem> | null | undefined;
+  if (p && typeof p === "object" && typeof p.code === "string" && typeof p.title === "string") {
+    return { ...p, status: p.status ?? status, detail: p.detail ?? "", requestId: p.requestId ?? "" } as Problem;
+  }
+  return {
+    type: "about:blank",
+    title: "Unexpected response",
+    status,
+    detail: (typeof body === "string" ? body : JSON.stringify(body ?? null)).slice(0, 300),
+    code: "internal",
+    requestId: requestId ?? "",
+  };
+}
 
 /** A client that calls a Hono app in process (no socket). */
 export function inProcessClient(
