@@ -113,7 +113,7 @@ export class ExpertPool {
         }),
       this.deps.batch,
       this.deps.clock,
-      (report) => metrics.batch(report.size, report.runMs),
+      (report) => metrics.batch(report.size, report.runMs, { expert: manifest.id, task: manifest.task }),
     );
     this.deps.logger.info("expert loaded", {
       expert: manifest.id,

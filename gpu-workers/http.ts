@@ -1,12 +1,18 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface StatusSources {
   readonly health: () => unknown;
+  /** The JSON snapshot, served to a client that asks for `application/json`. */
   readonly metrics: () => unknown;
+  /** Prometheus text exposition, served to scrapers (any other Accept). */
+  readonly prometheus?: () => Promise<{ readonly contentType: string; readonly text: string }>;
 }
 
-/** GET /health and GET /metrics as JSON, on a loopback port by default (the container's HEALTHCHECK calls it). */
+/**
+ * GET /health as JSON, and GET /metrics as Prometheus text (or JSON when the client accepts application/json and
+ * not text/plain), on a loopback port by default (the container's HEALTHCHECK calls /health).
+ */
 export async function startStatusServer(
   host: string,
   port: number,
@@ -17,7 +23,7 @@ export async function startStatusServer(
       res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify(body));
     };
-    try {
+    const answer = async () => {
       const path = (req.url ?? "/").split("?")[0];
       if (req.method !== "GET") return send(405, { error: "method not allowed" });
       if (path === "/health") {
@@ -25,11 +31,15 @@ export async function startStatusServer(
         const ok = typeof health === "object" && health !== null && "status" in health && health.status === "ok";
         return send(ok ? 200 : 503, health);
       }
-      if (path === "/metrics") return send(200, sources.metrics());
+      if (path === "/metrics") {
+        if (!sources.prometheus || wantsJson(req)) return send(200, sources.metrics());
+        const { contentType, text } = await sources.prometheus();
+        res.writeHead(200, { "content-type": contentType, "cache-control": "no-store" });
+        return res.end(text);
+      }
       return send(404, { error: "not found" });
-    } catch {
-      return send(500, { error: "internal error" });
-    }
+    };
+    answer().catch(() => send(500, { error: "internal error" }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -43,4 +53,10 @@ export async function startStatusServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Scrapers send text/plain or openmetrics (often with a trailing wildcard); JSON readers ask for it by name. */
+function wantsJson(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? "";
+  return accept.includes("application/json") && !accept.includes("text/plain") && !accept.includes("openmetrics");
 }

@@ -136,7 +136,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     workerId: ctx.config.workerId,
   };
   const stored = await ctx.jobs.complete(job.jobId, answer, ctx.now());
-  if (stored.ok) ctx.metrics.inc("succeeded");
+  if (stored.ok) ctx.metrics.answered({ expert: expert.manifest.id, task: expert.manifest.task });
   else ctx.metrics.inc("duplicatesSkipped");
   await notifySettle(ctx, state);
   // Only now that the result is durable may the message go.
@@ -234,7 +234,7 @@ async function runOnExpert(
   try {
     const outputs = await expert.model.runBatch([job.input]);
     const runMs = ctx.clock.now() - started;
-    ctx.metrics.batch(1, runMs);
+    ctx.metrics.batch(1, runMs, { expert: expert.manifest.id, task: expert.manifest.task });
     if (outputs.length !== 1) throw new Error(`model returned ${outputs.length} outputs for 1 input`);
     return { output: outputs[0], runMs, batchSize: 1 };
   } catch (error) {

@@ -12,6 +12,7 @@ import type { Signer } from "../core/ports/signer.ts";
 import type { WorkerConfigInput } from "./config.ts";
 import { fakeManifest, fakeRuntime } from "./testing/fake-runtime.ts";
 import { makeJob, waitFor } from "./testing/jobs.ts";
+import { parsePrometheusText, sampleValue } from "./testing/prometheus-text.ts";
 import { type RunningWorker, startWorker } from "./worker.ts";
 
 const EXPERT_URI = "//worker-test//expert";
@@ -127,6 +128,12 @@ describe("startWorker", () => {
     const metrics = worker.metrics();
     expect(metrics.counters.succeeded).toBe(24);
     expect(metrics.inferenceCalls).toBe(ctx.runtime.calls.length);
+    // The same figures as a scraper reads them from the worker's own /metrics, labelled by expert and task.
+    const scraped = parsePrometheusText(await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text());
+    const labels = { expert: manifest.id, task: manifest.task };
+    expect(sampleValue(scraped, "market_worker_answers_total", labels)).toBe(24);
+    expect(sampleValue(scraped, "market_worker_batch_size_sum", labels)).toBe(24);
+    expect(sampleValue(scraped, "market_worker_inference_seconds_count", labels)).toBe(ctx.runtime.calls.length);
   });
 
   it("skips a job that already finished, without running the model", async () => {
@@ -314,13 +321,14 @@ describe("startWorker", () => {
     expect(worker.metrics().counters.received).toBe(1);
   });
 
-  it("serves /health and /metrics as JSON on its port", async () => {
+  it("serves /health, and /metrics as JSON to a client that asks for JSON, on its port", async () => {
     const ctx = setup();
     const worker = await ctx.start();
     const health = await (await fetch(`http://127.0.0.1:${worker.port}/health`)).json();
     expect(health).toMatchObject({ status: "ok", workerId: "w1", inFlight: 0, provider: "cpu" });
     expect(health.experts).toEqual([{ id: "exp-a", task: "digits", hotkey: expert.address, provider: "cpu" }]);
-    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).json();
+    const asJson = { headers: { accept: "application/json" } };
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`, asJson)).json();
     expect(metrics.counters.succeeded).toBe(0);
     expect(metrics.inferenceMs).toMatchObject({ count: 0 });
     expect((await fetch(`http://127.0.0.1:${worker.port}/nope`)).status).toBe(404);

@@ -158,7 +158,12 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   };
   const snapshot = () => ({ ...metrics.snapshot(), inFlight: consumer.inFlightCount });
 
-  const server = await startStatusServer(config.metricsHost, config.metricsPort, { health, metrics: snapshot });
+  metrics.gauge("market_worker_in_flight", "Messages being handled now", () => consumer.inFlightCount);
+  const server = await startStatusServer(config.metricsHost, config.metricsPort, {
+    health,
+    metrics: snapshot,
+    prometheus: async () => ({ contentType: metrics.prometheusContentType, text: await metrics.prometheus() }),
+  });
   // One reload at a time, and stop waits for it: a reload still downloading a model after stop would write into a
   // folder its owner is removing.
   let reloading: Promise<void> | null = null;

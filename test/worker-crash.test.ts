@@ -94,7 +94,8 @@ const Metrics = z.object({
 });
 
 async function metricsOf(worker: SpawnedWorker) {
-  return Metrics.parse(await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).json());
+  const res = await fetch(`http://127.0.0.1:${worker.port}/metrics`, { headers: { accept: "application/json" } });
+  return Metrics.parse(await res.json());
 }
 
 describe("worker crash", () => {
