@@ -1,9 +1,22 @@
 /**
  * Human output: an array of flat records becomes a table, an object becomes `key  value` lines (nested values as
- * compact JSON). `--json` prints the API's own JSON unchanged, for scripts.
+ * compact JSON). `--json` prints the API's own JSON unchanged, for scripts; `--field NAME` one top-level field
+ * (for shell variables: `export MARKET_API_KEY=$(market keys create --name a --field key)`).
  */
-export function printResult(out: (text: string) => void, json: boolean, data: unknown, view: unknown = data): void {
-  out(json ? `${JSON.stringify(data, null, 2)}\n` : `${render(view)}\n`);
+export function printResult(
+  out: (text: string) => void,
+  flags: { readonly json?: boolean; readonly field?: string },
+  data: unknown,
+  view: unknown = data,
+): void {
+  if (flags.field !== undefined) {
+    const value =
+      data !== null && typeof data === "object" ? (data as Record<string, unknown>)[flags.field] : undefined;
+    if (value === undefined) throw new Error(`the answer has no field "${flags.field}"`);
+    out(`${typeof value === "string" ? value : JSON.stringify(value)}\n`);
+    return;
+  }
+  out(flags.json ? `${JSON.stringify(data, null, 2)}\n` : `${render(view)}\n`);
 }
 
 export function render(value: unknown): string {

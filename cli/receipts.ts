@@ -44,7 +44,7 @@ export function receiptsCommand(io: CliIo): Command {
         });
         const signedBy = (receipt as { signedBy?: unknown } | null)?.signedBy;
         const verdict = check.ok ? { valid: true, signedBy } : { valid: false, reason: check.reason, signedBy };
-        printResult(io.out, o.json === true, verdict);
+        printResult(io.out, o, verdict);
         if (!check.ok) throw new ExitWith(1);
         return;
       }

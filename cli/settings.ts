@@ -16,6 +16,7 @@ export interface ConnectionFlags {
   readonly apiKey?: string;
   readonly adminToken?: string;
   readonly json?: boolean;
+  readonly field?: string;
 }
 
 export class SettingError extends Error {
@@ -32,7 +33,9 @@ export function withConnection(cmd: Command, credential: Credential): Command {
   cmd.option("--url <url>", "the market API (env MARKET_API_URL, else MARKET_URL; default http://127.0.0.1:8787)");
   if (credential === "apiKey") cmd.option("--api-key <secret>", "the API key to send (env MARKET_API_KEY)");
   if (credential === "adminToken") cmd.option("--admin-token <token>", "the operator token (env MARKET_ADMIN_TOKEN)");
-  return cmd.option("--json", "print JSON instead of a table");
+  return cmd
+    .option("--json", "print JSON instead of a table")
+    .option("--field <name>", "print only this top-level field of the answer (e.g. key, id, status)");
 }
 
 export function connect(io: CliIo, flags: ConnectionFlags, credential: Credential): MarketClient {
@@ -53,7 +56,7 @@ export function connect(io: CliIo, flags: ConnectionFlags, credential: Credentia
 /** Prints a result and turns a problem into a failed command (exit code 1), with the problem on stderr. */
 export function report<T>(io: CliIo, flags: ConnectionFlags, result: ApiResult<T>, table?: (data: T) => unknown) {
   if (!result.ok) throw new ProblemError(result.problem);
-  printResult(io.out, flags.json === true, result.data, table ? table(result.data) : result.data);
+  printResult(io.out, flags, result.data, table ? table(result.data) : result.data);
 }
 
 export class ProblemError extends Error {
