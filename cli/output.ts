@@ -34,7 +34,7 @@ function table(rows: unknown[]): string {
   const records = rows.map((r) =>
     r !== null && typeof r === "object" ? (r as Record<string, unknown>) : { value: r },
   );
-  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r).filter((k) => r[k] !== undefined)))];
   const cells = records.map((r) => columns.map((c) => cell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] ?? "").length)));
   const line = (values: string[]) =>
