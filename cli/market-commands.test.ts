@@ -70,6 +70,11 @@ describe("market client commands against the API (in process)", () => {
     ]);
     expect((await cli(["receipts", "verify", forged], {}, fetch)).code).toBe(1);
 
+    const experts = await cli(["experts", "list", "--json"], {}, fetch);
+    const uid = (JSON.parse(experts.out) as { experts: { uid: number }[] }).experts[0]?.uid;
+    const earned = await cli(["experts", "earnings", String(uid), "--json"], {}, fetch);
+    expect([earned.code, JSON.parse(earned.out)]).toEqual([0, expect.objectContaining({ uid })]);
+
     const usage = await cli(["usage", "--field", "balance"], user, fetch);
     expect(usage).toEqual({ code: 0, out: "48000\n", err: "" });
   });

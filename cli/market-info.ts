@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import type { Schemas } from "../client/client.ts";
-import { type CliIo, type ConnectionFlags, connect, report, withConnection } from "./settings.ts";
+import { type CliIo, type ConnectionFlags, connect, intFlag, report, withConnection } from "./settings.ts";
 
 /** `market usage`: the calling key's balance, spend and recent activity. */
 export function usageCommand(io: CliIo): Command {
@@ -32,6 +32,20 @@ export function expertsListCommand(io: CliIo): Command {
     new Command("list").description("experts with weight, incentive and Shapley value"),
     "none",
   ).action(async (o: ConnectionFlags) => report(io, o, await connect(io, o, "none").experts(), (d) => d.experts));
+}
+
+/** `market experts earnings <uid>`: an expert's credited balance and its daily earnings. */
+export function expertEarningsCommand(io: CliIo): Command {
+  return withConnection(
+    new Command("earnings")
+      .description("an expert's balance and daily earnings")
+      .argument("<uid>", "the expert's uid", intFlag("<uid>", 0, 65535)),
+    "none",
+  ).action(async (uid: number, o: ConnectionFlags) =>
+    report(io, o, await connect(io, o, "none").earnings(uid), (e) =>
+      e.daily.length === 0 ? { uid: e.uid, hotkey: e.hotkey, balance: e.balance, daily: "(none)" } : e.daily,
+    ),
+  );
 }
 
 const taskRow = (t: Schemas["Task"]) => ({ ...t, input: undefined, output: undefined });

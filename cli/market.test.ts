@@ -37,6 +37,7 @@ describe("market CLI help", () => {
       "usage",
       "receipts verify",
       "experts list",
+      "experts earnings",
       "metagraph",
       "miner wallet create",
     ]) {

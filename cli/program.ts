@@ -1,7 +1,13 @@
 import { Command, CommanderError } from "commander";
 import { jobsCommand } from "./jobs.ts";
 import { keysCommand } from "./keys.ts";
-import { expertsListCommand, metagraphCommand, tasksCommand, usageCommand } from "./market-info.ts";
+import {
+  expertEarningsCommand,
+  expertsListCommand,
+  metagraphCommand,
+  tasksCommand,
+  usageCommand,
+} from "./market-info.ts";
 import { type MinerIo, minerCommand } from "./miner.ts";
 import { queryCommand } from "./query.ts";
 import { receiptsCommand } from "./receipts.ts";
@@ -59,6 +65,7 @@ export function forEachCommand(cmd: Command, visit: (cmd: Command, path: string[
 function expertsCommand(io: MarketIo): Command {
   const experts = new Command("experts").description("the market's experts; add or publish local expert models");
   experts.addCommand(expertsListCommand(io));
+  experts.addCommand(expertEarningsCommand(io));
   experts.addCommand(
     legacy(
       "add",
@@ -92,8 +99,12 @@ function chainCommand(): Command {
       "SCALE-encode a set_weights call",
       "--netuid <n> --uids <a,b> --weights <a,b> --version-key <n>",
     ],
-    ["tlock-encrypt", "timelock-encrypt weights for a drand round", "[flags]"],
-    ["tlock-decrypt", "decrypt a timelock ciphertext", "[flags]"],
+    [
+      "tlock-encrypt",
+      "timelock-encrypt a payload for a drand round",
+      "--round R --payload HEX [--esk HEX32 --sigma HEX32 --nonce HEX12] [--public-key HEX96]",
+    ],
+    ["tlock-decrypt", "decrypt a timelock ciphertext", "--signature HEX48 --ciphertext HEX"],
   ] as const) {
     chain.addCommand(legacy(name, summary, usage, async (args) => (await import("./chain.ts")).run([name, ...args])));
   }

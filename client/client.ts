@@ -128,6 +128,10 @@ export function createMarketClient(options: ClientOptions) {
     listJobs: (o: ListOptions = {}) => list<Job>("/v1/jobs", "key", o),
     usage: () => settle<Schemas["Usage"]>(api.GET("/v1/usage", { headers: headers("key") })),
     experts: () => settle<Schemas["ExpertList"]>(api.GET("/v1/experts", { headers: headers("none") })),
+    earnings: (uid: number) =>
+      settle<Schemas["ExpertEarnings"]>(
+        api.GET("/v1/experts/{uid}/earnings", { params: { path: { uid: String(uid) } }, headers: headers("none") }),
+      ),
     metagraph: () => settle<Schemas["Metagraph"]>(api.GET("/v1/metagraph", { headers: headers("none") })),
     verifyReceipt: (receipt: Schemas["VerifyReceipt"]["receipt"], output?: unknown) =>
       settle<Schemas["VerifyReceiptResult"]>(
