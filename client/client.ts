@@ -48,12 +48,17 @@ export function createMarketClient(options: ClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const api = createClient<paths>({
     baseUrl,
-    // Our fetch seam takes (url, init), as `app.request` does; openapi-fetch hands over a Request.
+    // Our fetch seam takes (url, init) with plain headers, as `app.request` and the Lambda test adapter do;
+    // openapi-fetch hands over a Request.
     fetch: async (request: Request) => {
       const body = request.body ? await request.text() : undefined;
+      const plain: Record<string, string> = {};
+      request.headers.forEach((value, name) => {
+        plain[name] = value;
+      });
       return doFetch(request.url, {
         method: request.method,
-        headers: request.headers,
+        headers: plain,
         ...(body !== undefined ? { body } : {}),
       });
     },
