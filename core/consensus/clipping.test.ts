@@ -15,7 +15,7 @@ describe("clippingView", () => {
         [],
         [],
       ],
-      consensus: [0, 0, 32768, 32767],
+      consensus: [0, 0, 40000, 30000],
       rows: [0, 1],
       columns: [2, 3],
     });
@@ -27,10 +27,27 @@ describe("clippingView", () => {
       [false, true],
       [true, false],
     ]);
-    const c2 = 32768 / 65535;
-    const c3 = 32767 / 65535;
+    const c2 = 40000 / 65535;
+    const c3 = 30000 / 65535;
     expect(view.trust[0]).toBeCloseTo((3 * 0.5 + 1 * c2) / (3 * 0.5 + 1), 10);
     expect(view.trust[1]).toBeCloseTo((3 * c3) / (3 * 0.5), 10);
+  });
+
+  it("does not call a weight clipped when it is the consensus up to u16 rounding", () => {
+    // One validator: the consensus is its own weight, rounded to u16 on chain.
+    const view = clippingView({
+      stake: [1, 0, 0],
+      weights: [
+        [
+          [1, 7445],
+          [2, 58090],
+        ],
+      ],
+      consensus: [0, 7444, 58091],
+      rows: [0],
+      columns: [1, 2],
+    });
+    expect(view.clipped).toEqual([[false, false]]);
   });
 
   it("gives zero trust to a column nobody weighs", () => {

@@ -38,7 +38,9 @@ export function clippingView(input: ClippingInput): ClippingView {
     return input.columns.map((col) => of.get(col) ?? 0);
   });
   const consensus = input.columns.map((col) => (input.consensus[col] ?? 0) / U16);
-  const clipped = weights.map((row) => row.map((w, j) => w > (consensus[j] ?? 0)));
+  // Both sides are rounded to u16 on chain (the weight once more by normalising): a weight within two u16 steps of
+  // the consensus is the consensus, not clipped.
+  const clipped = weights.map((row) => row.map((w, j) => w - (consensus[j] ?? 0) > 2 / U16));
   const trust = input.columns.map((_, j) => {
     let before = 0;
     let after = 0;

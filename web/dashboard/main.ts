@@ -27,7 +27,9 @@ function chartOptions(el: HTMLElement, series: uPlot.Series[], time: boolean): u
     width: Math.max(280, el.clientWidth || 480),
     height: 220,
     scales: { x: { time } },
-    axes: [{ stroke: "#222" }, { stroke: "#222" }],
+    // Epochs are whole numbers: no ticks between them.
+    axes: [time ? { stroke: "#222" } : { stroke: "#222", incrs: [1, 2, 5, 10, 20, 50] }, { stroke: "#222" }],
+    legend: { live: false },
     series: [{ label: time ? "minute" : "epoch" }, ...series],
   };
 }

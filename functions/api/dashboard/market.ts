@@ -55,10 +55,11 @@ export async function dashboardMarket(
   }
   const recent = [...requestAt.entries()].sort((a, b) => b[1] - a[1]).slice(0, LATENCY_SAMPLE);
   const records = await Promise.all(recent.map(([id]) => deps.requests.get(id)));
-  const latencies = records
-    .flatMap((r) => (r?.result ? [r.result.settledAt - r.createdAt] : []))
-    .filter((ms) => ms >= 0)
-    .sort((a, b) => a - b);
+  const latencyOf = new Map<string, number>();
+  for (const r of records)
+    if (r?.result && r.result.settledAt >= r.createdAt) latencyOf.set(r.requestId, r.result.settledAt - r.createdAt);
+  const sorted = (values: Iterable<number>) => [...values].sort((a, b) => a - b);
+  const latencies = sorted(latencyOf.values());
   return {
     windowMinutes: MINUTES,
     queriesPerMinute: perMinute,
@@ -78,6 +79,8 @@ export async function dashboardMarket(
       feeBalance: balance,
       routingShare: totalAnswers > 0 ? entries.length / totalAnswers : 0,
       accuracy: accuracyOf.get(`${expert.uid}:${expert.hotkey}`) ?? null,
+      /** Median latency of the sampled queries this expert answered. */
+      latencyP50: percentile(sorted(entries.flatMap((e) => latencyOf.get(e.requestId) ?? [])), 50),
     })),
   };
 }

@@ -305,6 +305,7 @@ const Market = ({ m }: { m: DashboardMarket }) => (
             <th scope="col">Routing share</th>
             <th scope="col">Fee shares in window (µcr)</th>
             <th scope="col">Accuracy on validation items</th>
+            <th scope="col">Latency p50</th>
           </tr>
         </thead>
         <tbody>
@@ -320,6 +321,7 @@ const Market = ({ m }: { m: DashboardMarket }) => (
               </td>
               <td class="num">{e.feeShares}</td>
               <td class="num">{e.accuracy === null ? "–" : percent(e.accuracy)}</td>
+              <td class="num">{ms(e.latencyP50)}</td>
             </tr>
           ))}
         </tbody>

@@ -18,9 +18,13 @@ export async function dashboardSnapshot(source: DashboardSource) {
     source.scores.recentSubmissions(source.netuid, STATUS_EPOCHS),
   ]);
   const uids = Array.from({ length: m.n }, (_, uid) => uid);
-  const setsWeights = (uid: number) => m.validatorPermit[uid] === true || (m.weights[uid]?.length ?? 0) > 0;
-  const validatorUids = uids.filter(setsWeights);
-  const expertUids = uids.filter((uid) => labels.has(m.hotkeys[uid] ?? "") || !setsWeights(uid));
+  // A validator is a uid that set weights, or holds a permit without serving a model (miners earn stake, and with
+  // it permits, on a small subnet: a permit alone does not make a miner a validator).
+  const serves = (uid: number) => labels.has(m.hotkeys[uid] ?? "");
+  const isValidator = (uid: number) =>
+    (m.weights[uid]?.length ?? 0) > 0 || (m.validatorPermit[uid] === true && !serves(uid));
+  const validatorUids = uids.filter(isValidator);
+  const expertUids = uids.filter((uid) => serves(uid) || !isValidator(uid));
   // Trust is computed over every uid so that a validator's own column reads the same as the chain's view.
   const stake = m.stake.map((s) => Number(s));
   const trust = clippingView({ stake, weights: m.weights, consensus: m.consensus, rows: validatorUids, columns: uids });
