@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryScoreStore } from "../../../adapters/tables/memory-scores.ts";
 import type { Metagraph } from "../../../core/ports/chain.ts";
@@ -137,6 +138,20 @@ describe("dashboard routes", () => {
     expect(script.headers.get("content-type")).toContain("text/javascript");
     for (const path of ["/assets/.source-sha256", "/assets/..%2Fdashboard.js", "/assets/missing.css"])
       expect((await app.request(path)).status, path).toBe(404);
+  });
+
+  it("documents its JSON routes in the OpenAPI document (the page and its assets are not JSON)", async () => {
+    const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
+    expect((await new Validator().validate(doc)).valid).toBe(true);
+    const undocumented = new Set(["GET /", "GET /assets/{name}", "GET /openapi.json", "GET /docs"]);
+    const served = app.routes
+      .filter((r) => r.method !== "ALL" && r.path.startsWith("/v1/dashboard"))
+      .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`)
+      .filter((r) => !undocumented.has(r));
+    expect(new Set(served)).toEqual(
+      new Set(["GET /v1/dashboard", "GET /v1/dashboard/history", "GET /v1/dashboard/market"]),
+    );
+    for (const route of served) expect(Object.keys(doc.paths)).toContain(route.split(" ")[1]);
   });
 
   it("does not exist without a dashboard source", async () => {

@@ -1,14 +1,14 @@
 /** @jsxImportSource hono/jsx */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import { z } from "zod";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, problemResponses } from "../errors.ts";
 import { dashboardHistory, MAX_HISTORY_EPOCHS } from "./history.ts";
 import { dashboardMarket } from "./market.ts";
 import { DashboardPage } from "./page.tsx";
+import { DashboardHistorySchema, DashboardMarketSchema, DashboardSnapshotSchema } from "./schemas.ts";
 import { dashboardSnapshot } from "./snapshot.ts";
 
 /** Epochs the page's charts show. */
@@ -17,7 +17,44 @@ const PAGE_EPOCHS = 16;
 const ASSET_NAME = /^[a-z0-9][a-z0-9._-]{0,80}\.(js|css)$/;
 const CONTENT_TYPES = { js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8" } as const;
 
-const HistoryQuery = z.object({ epochs: z.coerce.number().int().min(1).max(MAX_HISTORY_EPOCHS).default(PAGE_EPOCHS) });
+const HistoryQuery = z.object({
+  epochs: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_HISTORY_EPOCHS)
+    .default(PAGE_EPOCHS)
+    .openapi({ param: { name: "epochs", in: "query" }, example: PAGE_EPOCHS }),
+});
+function json<T>(schema: T) {
+  return { content: { "application/json": { schema } } };
+}
+
+const snapshotRoute = createRoute({
+  method: "get",
+  path: "/v1/dashboard",
+  tags: ["dashboard"],
+  summary: "The metagraph with names, the validators, the weights matrix (consensus, clipping) and recent submissions",
+  responses: { 200: { description: "Snapshot", ...json(DashboardSnapshotSchema) }, ...problemResponses("not_found") },
+});
+const historyRoute = createRoute({
+  method: "get",
+  path: "/v1/dashboard/history",
+  tags: ["dashboard"],
+  summary: "Per expert and epoch: the Shapley value and the weight the validator set",
+  request: { query: HistoryQuery },
+  responses: {
+    200: { description: "History", ...json(DashboardHistorySchema) },
+    ...problemResponses("invalid_request", "not_found"),
+  },
+});
+const marketRoute = createRoute({
+  method: "get",
+  path: "/v1/dashboard/market",
+  tags: ["dashboard"],
+  summary: "Queries per minute, latency percentiles, and per expert answers, fee shares, routing share, accuracy",
+  responses: { 200: { description: "Market", ...json(DashboardMarketSchema) }, ...problemResponses("not_found") },
+});
 
 /**
  * The market dashboard: `GET /` (server-rendered tables that work without JavaScript), its JSON
@@ -37,13 +74,9 @@ export function registerDashboardRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps)
     c.header("cache-control", "no-store");
     return c.html(`<!doctype html>${await page.toString()}`);
   });
-  app.get("/v1/dashboard", async (c) => c.json(await dashboardSnapshot(source)));
-  app.get("/v1/dashboard/market", async (c) => c.json(await dashboardMarket(deps, source)));
-  app.get("/v1/dashboard/history", async (c) => {
-    const query = HistoryQuery.safeParse(c.req.query());
-    if (!query.success) throw new ApiError("invalid_request", `epochs: 1 to ${MAX_HISTORY_EPOCHS}`);
-    return c.json(await dashboardHistory(source, query.data.epochs));
-  });
+  app.openapi(snapshotRoute, async (c) => c.json(await dashboardSnapshot(source), 200));
+  app.openapi(marketRoute, async (c) => c.json(await dashboardMarket(deps, source), 200));
+  app.openapi(historyRoute, async (c) => c.json(await dashboardHistory(source, c.req.valid("query").epochs), 200));
   app.get("/assets/:name", async (c) => {
     const name = c.req.param("name");
     const ext = ASSET_NAME.exec(name)?.[1] as keyof typeof CONTENT_TYPES | undefined;

@@ -72,7 +72,14 @@ export async function dashboardSnapshot(source: DashboardSource) {
     block: m.block,
     neurons,
     validators,
-    weights: matrix,
+    weights: {
+      rows: [...matrix.rows],
+      columns: [...matrix.columns],
+      weights: matrix.weights.map((row) => [...row]),
+      clipped: matrix.clipped.map((row) => [...row]),
+      consensus: [...matrix.consensus],
+      trust: [...matrix.trust],
+    },
     submissions: submissions.map((s) => ({
       epoch: s.epoch,
       path: s.path,
