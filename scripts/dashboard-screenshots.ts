@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { dashboardMarket, launchChromium } from "../test/dashboard-browser.ts";
+import { launchChromium, marketAfterTwoEpochs } from "../test/dashboard-browser.ts";
 
 /**
  * Regenerates docs/dashboard/*.png (linked from the README): an ephemeral market after two epochs and a few paid
@@ -11,7 +11,7 @@ import { dashboardMarket, launchChromium } from "../test/dashboard-browser.ts";
 const OUT = resolve(fileURLToPath(new URL("../docs/dashboard", import.meta.url)));
 const VIEWS = ["metagraph", "experts", "weights", "validators", "market", "client"] as const;
 
-const setup = await dashboardMarket(6);
+const setup = await marketAfterTwoEpochs(6);
 const browser = await launchChromium();
 try {
   await mkdir(OUT, { recursive: true });

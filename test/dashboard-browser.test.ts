@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ratio, score, tao } from "../functions/api/dashboard/format.ts";
 import type { DashboardSnapshot } from "../functions/api/dashboard/snapshot.ts";
-import { chromiumPresent, type DashboardMarket, dashboardMarket, launchChromium } from "./dashboard-browser.ts";
+import { chromiumPresent, launchChromium, marketAfterTwoEpochs, type PreparedMarket } from "./dashboard-browser.ts";
 
 /**
  * The dashboard in a real browser against a running market after two epochs: what the page shows is what the API's
@@ -9,10 +9,10 @@ import { chromiumPresent, type DashboardMarket, dashboardMarket, launchChromium 
  * with the keyboard and verifies a receipt with a click.
  */
 describe.skipIf(!chromiumPresent())("the market dashboard in chromium", () => {
-  let setup: DashboardMarket;
+  let setup: PreparedMarket;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   beforeAll(async () => {
-    [setup, browser] = await Promise.all([dashboardMarket(1), launchChromium()]);
+    [setup, browser] = await Promise.all([marketAfterTwoEpochs(1), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -14,7 +14,7 @@ export const chromiumPresent = () => existsSync(CHROMIUM);
 
 const TEMPO = 10;
 
-export interface DashboardMarket {
+export interface PreparedMarket {
   readonly market: EphemeralMarket;
   readonly apiKey: string;
   /** The paid query whose receipt the client view verifies. */
@@ -25,7 +25,7 @@ export interface DashboardMarket {
  * One ephemeral market after two validator epochs (weights set, Yuma run, emission paid) and `queries` paid digit
  * queries, as the dashboard's browser test and its screenshots need it.
  */
-export async function dashboardMarket(queries = 1): Promise<DashboardMarket> {
+export async function marketAfterTwoEpochs(queries = 1): Promise<PreparedMarket> {
   await buildDashboardAssets({ quiet: true });
   const market = await startEphemeralMarket({
     env: { MARKET_TEMPO: String(TEMPO), MARKET_VALIDATION_ITEMS: "16" },
