@@ -60,6 +60,8 @@ export async function dashboardHistory(source: DashboardSource, epochs: number) 
     const i = column.get(s.epoch);
     if (i === undefined) continue;
     const sum = s.values.reduce((a, v) => a + v, 0);
+    // A submission leaves out the uids it gives nothing: those got weight 0 that epoch, not "unknown".
+    for (const r of experts.values()) r.weight[i] = 0;
     s.uids.forEach((uid, k) => {
       const r = experts.get(uid);
       if (r) r.weight[i] = sum > 0 ? (s.values[k] ?? 0) / sum : 0;

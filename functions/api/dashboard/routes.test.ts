@@ -126,7 +126,7 @@ describe("dashboard routes", () => {
     };
     expect(body.epochs).toEqual([4, 5]);
     expect(body.experts.find((e) => e.uid === 1)).toMatchObject({ shapley: [1.4, 1.5], weight: [0, 0.5] });
-    expect(body.experts.find((e) => e.uid === 2)?.weight).toEqual([null, null]);
+    expect(body.experts.find((e) => e.uid === 2)?.weight).toEqual([0, 0]);
     const bad = await app.request("/v1/dashboard/history?epochs=1000");
     expect(bad.status).toBe(400);
     expect(bad.headers.get("content-type")).toContain("application/problem+json");
