@@ -32,12 +32,15 @@ export async function sourceDigest(): Promise<string> {
  * same sources. Built in a private folder and renamed into place, so a concurrent start or test never serves half a
  * build. Returns whether it built.
  */
-export async function buildDashboardAssets(options: { readonly quiet?: boolean } = {}): Promise<boolean> {
+export async function buildDashboardAssets(
+  options: { readonly quiet?: boolean; readonly outDir?: string } = {},
+): Promise<boolean> {
+  const outDir = options.outDir ?? WEB_DIST_DIR;
   const digest = await sourceDigest();
-  const current = await readFile(join(WEB_DIST_DIR, STAMP), "utf8").catch(() => "");
+  const current = await readFile(join(outDir, STAMP), "utf8").catch(() => "");
   if (current === digest) return false;
   const { build } = await import("vite");
-  const tmp = `${WEB_DIST_DIR}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(tmp, { recursive: true });
   try {
     await build({
@@ -58,10 +61,10 @@ export async function buildDashboardAssets(options: { readonly quiet?: boolean }
       },
     });
     await writeFile(join(tmp, STAMP), digest);
-    await rm(WEB_DIST_DIR, { recursive: true, force: true });
-    await rename(tmp, WEB_DIST_DIR).catch(async (error: unknown) => {
+    await rm(outDir, { recursive: true, force: true });
+    await rename(tmp, outDir).catch(async (error: unknown) => {
       // Another process put the same build in place first.
-      if ((await readFile(join(WEB_DIST_DIR, STAMP), "utf8").catch(() => "")) !== digest) throw error;
+      if ((await readFile(join(outDir, STAMP), "utf8").catch(() => "")) !== digest) throw error;
     });
     return true;
   } finally {
