@@ -56,6 +56,25 @@ const marketRoute = createRoute({
   responses: { 200: { description: "Market", ...json(DashboardMarketSchema) }, ...problemResponses("not_found") },
 });
 
+/** How long one reading of the dashboard's data serves every viewer (each polls every 5 s; the market view alone
+ * reads a few hundred items). */
+const SHARED_FOR_MS = 2000;
+
+/** `read`'s latest result for SHARED_FOR_MS, one read in flight at a time; a failed read is not kept. */
+function shortLived<T>(read: () => Promise<T>, now: () => number): () => Promise<T> {
+  let kept: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    if (kept && now() - kept.at < SHARED_FOR_MS) return kept.value;
+    const value = read();
+    const entry = { at: now(), value };
+    kept = entry;
+    value.catch(() => {
+      if (kept === entry) kept = null;
+    });
+    return value;
+  };
+}
+
 /**
  * The market dashboard: `GET /` (server-rendered tables that work without JavaScript), its JSON
  * (`/v1/dashboard`, `/v1/dashboard/history`, `/v1/dashboard/market`) that the page polls, and the Vite-built
@@ -64,19 +83,27 @@ const marketRoute = createRoute({
 export function registerDashboardRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const source = deps.dashboard;
   if (!source) return;
+  const now = () => deps.clock.now();
+  const snapshotOf = shortLived(() => dashboardSnapshot(source), now);
+  const marketOf = shortLived(() => dashboardMarket(deps, source), now);
+  const histories = new Map<number, () => ReturnType<typeof dashboardHistory>>();
+  const historyOf = (epochs: number) => {
+    let read = histories.get(epochs);
+    if (!read) {
+      read = shortLived(() => dashboardHistory(source, epochs), now);
+      histories.set(epochs, read);
+    }
+    return read();
+  };
   app.get("/", async (c) => {
-    const [snapshot, market, history] = await Promise.all([
-      dashboardSnapshot(source),
-      dashboardMarket(deps, source),
-      dashboardHistory(source, PAGE_EPOCHS),
-    ]);
+    const [snapshot, market, history] = await Promise.all([snapshotOf(), marketOf(), historyOf(PAGE_EPOCHS)]);
     const page = <DashboardPage d={{ snapshot, market, history }} />;
     c.header("cache-control", "no-store");
     return c.html(`<!doctype html>${await page.toString()}`);
   });
-  app.openapi(snapshotRoute, async (c) => c.json(await dashboardSnapshot(source), 200));
-  app.openapi(marketRoute, async (c) => c.json(await dashboardMarket(deps, source), 200));
-  app.openapi(historyRoute, async (c) => c.json(await dashboardHistory(source, c.req.valid("query").epochs), 200));
+  app.openapi(snapshotRoute, async (c) => c.json(await snapshotOf(), 200));
+  app.openapi(marketRoute, async (c) => c.json(await marketOf(), 200));
+  app.openapi(historyRoute, async (c) => c.json(await historyOf(c.req.valid("query").epochs), 200));
   app.get("/assets/:name", async (c) => {
     const name = c.req.param("name");
     const ext = ASSET_NAME.exec(name)?.[1] as keyof typeof CONTENT_TYPES | undefined;
