@@ -50,4 +50,7 @@ export const api = new sst.aws.Function("Api", {
   role: lambdaRole("Api", name, apiStatements).arn,
   environment: apiEnvironment,
   logging: { retention: retentionName(stage.logRetentionDays) },
+  // The dashboard's Vite build (GET /, /assets/*): `npm run build:web` runs before `sst deploy` (test/global-setup
+  // builds it for the bundle tests).
+  copyFiles: [{ from: "web/dist", to: "web/dist" }],
 });

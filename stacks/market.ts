@@ -19,6 +19,7 @@ import { type ApiDeps, systemClock } from "../functions/api/deps.ts";
 import { apiSettings } from "../functions/api/settings.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
 import { chainDirectory, commitDemoModels } from "../functions/market/chain-directory.ts";
+import { marketDashboardSource } from "../functions/market/dashboard-source.ts";
 import { expertDirectory } from "../functions/market/directory.ts";
 import { marketMiners, taskServing } from "../functions/market/miners.ts";
 import { marketRouter } from "../functions/market/router.ts";
@@ -142,11 +143,12 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     await committed.refresh();
     const stopDirectory = committed.start(1000);
     stops.push(["directory builder", stopDirectory]);
+    const servedManifests = cachedDirectory(store, 500);
     const directory = expertDirectory({
       chain: chain.chain,
       netuid: chain.netuid,
       scores: dataPlane.scores,
-      manifests: cachedDirectory(store, 500),
+      manifests: servedManifests,
       validatorHotkey: chain.validator.address,
       committedAt: (hotkey) => {
         const d = committed.decision(hotkey);
@@ -262,6 +264,12 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       tasks: taskCatalog(registry, config.MARKET_TASK_PRICES),
       router: marketRouter({ registry, directory, scores: dataPlane.scores }),
       directory,
+      dashboard: marketDashboardSource({
+        chain: chain.chain,
+        netuid: chain.netuid,
+        scores: dataPlane.scores,
+        manifests: servedManifests,
+      }),
       miners: marketMiners({
         chain: chain.chain,
         netuid: chain.netuid,

@@ -1,4 +1,5 @@
 import { sharedExperts } from "../stacks/ephemeral/experts-cache.ts";
+import { buildDashboardAssets } from "../web/build.ts";
 
 /**
  * Builds the shared test experts once, before any test file runs (a no-op when this machine has a fresh build), so
@@ -7,4 +8,6 @@ import { sharedExperts } from "../stacks/ephemeral/experts-cache.ts";
  */
 export default async function setup(): Promise<void> {
   await sharedExperts();
+  // The dashboard the browser test loads and the API Lambda bundle copies (web/dist); a no-op when up to date.
+  await buildDashboardAssets({ quiet: true });
 }

@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { AuthGuard } from "./auth-guard.ts";
 import { corsPolicy } from "./cors.ts";
+import { registerDashboardRoutes } from "./dashboard/routes.tsx";
 import type { ApiDeps } from "./deps.ts";
 import { docsPage } from "./docs-page.ts";
 import type { ApiEnv } from "./env.ts";
@@ -90,6 +91,7 @@ export function createApp(deps: ApiDeps) {
   app.doc31("/openapi.json", { openapi: "3.1.0", info: OPENAPI_INFO });
   app.get("/docs", (c) => c.html(docsPage()));
   registerHealthRoute(app, deps);
+  registerDashboardRoutes(app, deps);
 
   app.notFound((c) => problemResponse("not_found", "no such route", c.var.requestId ?? randomId("hr")));
   app.onError((error, c) => {

@@ -8,6 +8,7 @@ import type { RateLimitStore } from "../../core/ports/rate-limit.ts";
 import type { RequestStore, RoutedExpert } from "../../core/ports/requests.ts";
 import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
 import type { ModelContract } from "../../core/tasks/task.ts";
+import type { DashboardSource } from "./dashboard/source.ts";
 
 /** One task as the API sees it. The lead adapts the core/tasks registry to this narrow view. */
 export interface CatalogTask {
@@ -182,6 +183,8 @@ export interface ApiDeps {
   readonly tasks: TaskCatalog;
   readonly router: Router;
   readonly directory: ExpertDirectory;
+  /** The market dashboard's data (GET /, /v1/dashboard/*); absent: those routes answer 404. */
+  readonly dashboard?: DashboardSource;
   /** Miner onboarding (model upload, miner status); absent: those routes answer 404. */
   readonly miners?: MinerDeps;
   /** The gateway hotkey: signs receipts (job messages go unsigned on the internal queue). */

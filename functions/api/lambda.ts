@@ -2,6 +2,7 @@ import { handle } from "hono/aws-lambda";
 import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
 import { taskCatalog } from "../market/catalog.ts";
 import { cloudMarket } from "../market/cloud.ts";
+import { marketDashboardSource } from "../market/dashboard-source.ts";
 import { marketRouter } from "../market/router.ts";
 import { createApp } from "./app.ts";
 import { systemClock } from "./deps.ts";
@@ -20,6 +21,12 @@ export const app = createApp({
   tasks: taskCatalog(m.registry, m.config.MARKET_TASK_PRICES),
   router: marketRouter({ registry: m.registry, directory: m.directory, scores: m.stores.scores }),
   directory: m.directory,
+  dashboard: marketDashboardSource({
+    chain: m.chain,
+    netuid: m.netuid,
+    scores: m.stores.scores,
+    manifests: m.manifests,
+  }),
   gatewaySigner: m.gateway,
   verifier: sr25519Verifier,
   workerKeys: m.config.MARKET_WORKER_KEYS,

@@ -21,6 +21,7 @@ export function printBanner(args: {
     "",
     "intelligence market is running",
     `  API         ${market.url}   (docs ${market.url}/docs, health ${market.url}/health)`,
+    `  Dashboard   ${market.url}/`,
     `  queue       ${dp.emulated.sqs ? "fauxqs (embedded)" : "SQS"} ${dp.sqsEndpoint ?? "(AWS default endpoint)"}`,
     `  tables      ${dp.emulated.dynamo ? "dynalite (embedded)" : "DynamoDB"} ${dp.dynamoEndpoint ?? "(AWS default endpoint)"}`,
     `  chain       ${market.chain.kind === "devnet" ? `embedded devnet, netuid ${market.chain.netuid}, block every ${config.MARKET_BLOCK_MS} ms, tempo ${config.MARKET_TEMPO}${market.chain.resumed ? " (resumed)" : ""}${market.chain.rpcUrl ? `, JSON-RPC ${market.chain.rpcUrl} (subtensor adapter)` : ""}` : `subtensor ${config.MARKET_CHAIN_URL}`}`,

@@ -125,6 +125,12 @@ async function start(config: MarketConfig, dataDir: string, port: ClaimedPort, l
     import("./banner.ts"),
   ]);
   const admin = await resolveAdminToken(dataDir, config.MARKET_ADMIN_TOKEN);
+  // The dashboard's script and styles (GET /), built like the experts: only when missing or stale. Its tables are
+  // served without them, so a failed build costs the charts, not the market.
+  await import("../../web/build.ts")
+    .then(({ buildDashboardAssets }) => buildDashboardAssets({ quiet: true }))
+    .then((built) => built && log.info("dashboard assets built", {}))
+    .catch((error: unknown) => log.warn("dashboard assets could not be built: the page has no charts", { error }));
   const market = await startMarket({
     config,
     dataDir,

@@ -408,6 +408,13 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
         return new Response(out.statusCode === 204 ? null : body, { status: out.statusCode, headers: out.headers });
       };
       const baseUrl = "https://abc123.lambda-url.us-east-1.on.aws";
+      // The dashboard's Vite build travels in the bundle (infra/api.ts copyFiles) and the page renders from AWS's parts.
+      const script = await lambdaFetch(`${baseUrl}/assets/dashboard.js`, { method: "GET" });
+      expect(script.status, api.logs()).toBe(200);
+      expect(script.headers.get("content-type")).toContain("javascript");
+      const page = await lambdaFetch(`${baseUrl}/`, { method: "GET" });
+      expect(page.status, api.logs()).toBe(200);
+      expect(await page.text()).toContain('id="metagraph-table"');
       // The admin token the API read from its SSM parameter.
       const admin = createMarketClient({ baseUrl, adminToken, fetch: lambdaFetch });
       const created = await admin.createKey({ name: "cloud", credits: 50_000 });

@@ -279,6 +279,11 @@ describe("production", () => {
     expect(alarmed).toEqual([`${prefix(S)}jobs-dlq`, `${prefix(S)}settle-dlq`, `${prefix(S)}validator-failures`]);
   });
 
+  it("ships the dashboard's Vite build inside the API bundle", () => {
+    const fn = prod.graph.one("sst:aws:Function", "Api");
+    expect(fn.args.copyFiles).toEqual([{ from: "web/dist", to: "web/dist" }]);
+  });
+
   it("runs the validator on a frequent tick, one at a time, with its failures alarmed", () => {
     const g = prod.graph;
     const fn = g.one("sst:aws:Function", "Validator");
