@@ -1,4 +1,3 @@
-import type { ScoreStore } from "../../core/ports/scores.ts";
 import type { RateLimit } from "../../core/keys/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { KeyStore } from "../../core/ports/keys.ts";
@@ -7,6 +6,7 @@ import type { ModelStore } from "../../core/ports/model-store.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { RateLimitStore } from "../../core/ports/rate-limit.ts";
 import type { RequestStore, RoutedExpert } from "../../core/ports/requests.ts";
+import type { ScoreStore } from "../../core/ports/scores.ts";
 import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
 import type { ModelContract } from "../../core/tasks/task.ts";
 

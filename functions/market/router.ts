@@ -119,9 +119,7 @@ export function newcomers(
   const scored = new Set((scores?.rows ?? []).map((r) => `${r.uid}:${r.hotkey}`));
   const inGate = new Set(gate.expertUids);
   const answering = new Set(routed.map((r) => r.uid));
-  return experts.filter(
-    (e) => !scored.has(`${e.uid}:${e.hotkey}`) && !inGate.has(e.uid) && !answering.has(e.uid),
-  );
+  return experts.filter((e) => !scored.has(`${e.uid}:${e.hotkey}`) && !inGate.has(e.uid) && !answering.has(e.uid));
 }
 
 /**

@@ -22,7 +22,11 @@ export async function recordShadowAnswers(deps: ShadowDeps, record: RequestRecor
     if (job?.status !== "succeeded") continue;
     const check = checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys);
     if (!check.ok) {
-      deps.logger.warn("shadow answer rejected", { requestId: record.requestId, uid: expert.uid, reason: check.reason });
+      deps.logger.warn("shadow answer rejected", {
+        requestId: record.requestId,
+        uid: expert.uid,
+        reason: check.reason,
+      });
       continue;
     }
     await deps.shadowAnswers.recordShadowAnswer({
