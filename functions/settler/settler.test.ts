@@ -108,7 +108,7 @@ describe("settler", () => {
     expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
     const view = await key.client.job(res.data.id);
     if (!view.ok || view.data.status !== "succeeded") throw new Error(JSON.stringify(view));
-    expect(view.data.experts.map((e) => e.uid)).not.toContain(shadow.uid);
+    expect(view.data.experts?.map((e) => e.uid)).not.toContain(shadow.uid);
     expect(view.data.experts).toHaveLength(2);
     expect(view.data.cost).toBe(2 * DIGITS_PRICE);
     expect(await h.ledger.payeeBalance(shadow.hotkey)).toBe(0);

@@ -126,7 +126,7 @@ describe("production", () => {
       expected([
         [ddb("BatchGetItem", "GetItem", "UpdateItem"), [table(S, "jobs")]],
         [ddb("BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "ledger"), gsi(S, "ledger")]],
-        [ddb("GetItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
+        [ddb("GetItem", "PutItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
         [
           ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
           [queue(S, "settle")],
