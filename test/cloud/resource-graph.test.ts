@@ -110,7 +110,8 @@ describe("production", () => {
         [SEND, [queue(S, "jobs")]],
         [["sqs:SendMessage"], [queue(S, "validator-failures")]],
         [["ssm:GetParameters"], [parameter(S, "MarketValidatorMnemonic")]],
-        [["s3:GetObject"], [directory]],
+        [["s3:GetObject"], [directory, models]],
+        [["s3:PutObject"], [directory]],
         [LOGS, [lambdaLogs(S, "validator")]],
       ]),
     );
