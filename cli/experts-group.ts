@@ -1,10 +1,11 @@
 /**
- * `npm run market -- experts add --task digits --model ./my.onnx [--id name]`: checks a user model against the
- * task's tensor contract, copies it into the experts directory with a manifest and a deterministic demo hotkey.
+ * `npm run market -- experts publish|directory`: the operator's model store. `experts add` is gone (issue 15): it
+ * derived a hotkey the operator held for someone else's model; a miner now keeps its own keys and goes through
+ * `market miner wallet create|register|commit`. `addExpert` stays for the operator's own demo experts in tests
+ * (a demo key, refused on a real chain), never for a miner.
  */
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import ort from "onnxruntime-node";
 import { mediaDecoders } from "../adapters/runtime/decoders.ts";
 import { demoHotkey, listManifests, manifestModelPath, writeManifest } from "../adapters/runtime/manifest-store.ts";
@@ -12,7 +13,7 @@ import { checkModelContract, type ModelTensorInfo } from "../adapters/runtime/mo
 import { sha256Hex } from "../adapters/runtime/paths.ts";
 import { ExpertManifest } from "../core/experts/manifest.ts";
 import { createTaskRegistry } from "../core/tasks/registry.ts";
-import { dataDirFromEnv, expertsDir } from "./experts.ts";
+import { expertsDir } from "./experts.ts";
 import { PUBLISH_USAGE, runDirectory, runPublish } from "./experts-publish.ts";
 
 /** Model files above this are not demo experts; refuse before reading them into memory. */
@@ -40,7 +41,10 @@ export interface AddExpertOptions {
   id?: string;
 }
 
-/** Validates, copies and registers one user model; returns the manifest written to `${dataDir}/experts`. */
+/**
+ * The operator's own demo expert (tests): validates and copies a model into `${dataDir}/experts` under a demo hotkey
+ * derived from its id. Not for miners: a miner's model arrives by `market miner commit` under the miner's own key.
+ */
 export async function addExpert(opts: AddExpertOptions): Promise<ExpertManifest> {
   const task = createTaskRegistry(mediaDecoders).get(opts.task);
   if (!task) throw new AddExpertError(`unknown task "${opts.task}"`);
@@ -114,43 +118,24 @@ function idFromFile(path: string): string {
     .slice(0, 63);
 }
 
-const USAGE = `usage: npm run market -- experts add --task <digits> --model <file.onnx> [--id <name>]\n${PUBLISH_USAGE}`;
+const USAGE = `usage: npm run market -- experts publish|directory\n${PUBLISH_USAGE}`;
+
+/** What `experts add` says now: the miner's path, with the miner's own keys. */
+export const ADD_REMOVED = `experts add was removed: a miner keeps its own keys and commits its model on chain:
+  npm run market -- miner wallet create --wallet NAME
+  npm run market -- miner register --wallet NAME --max-price TAO
+  npm run market -- miner commit --wallet NAME --task digits --model FILE.onnx
+(see README "For miners")
+`;
 
 export async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === "publish") return runPublish(rest);
   if (command === "directory") return runDirectory();
-  if (command !== "add") {
-    process.stderr.write(USAGE);
+  if (command === "add") {
+    process.stderr.write(ADD_REMOVED);
     return 2;
   }
-  let values: { task?: string; model?: string; id?: string };
-  try {
-    values = parseArgs({
-      args: rest,
-      options: { task: { type: "string" }, model: { type: "string" }, id: { type: "string" } },
-    }).values;
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 2;
-  }
-  if (!values.task || !values.model) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
-  try {
-    const manifest = await addExpert({
-      dataDir: dataDirFromEnv(),
-      task: values.task,
-      modelPath: values.model,
-      id: values.id,
-    });
-    process.stdout.write(
-      `added expert ${manifest.id} (task ${manifest.task}, hotkey ${manifest.hotkey}, sha256 ${manifest.model.sha256.slice(0, 12)}…)\n`,
-    );
-    return 0;
-  } catch (error) {
-    process.stderr.write(`experts add: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
-  }
+  process.stderr.write(USAGE);
+  return 2;
 }

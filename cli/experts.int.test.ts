@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { identityReady, signerFromUri } from "../adapters/identity/sr25519.ts";
+import { listManifests } from "../adapters/runtime/manifest-store.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
 import { initMlp, roundToFloat32 } from "../core/experts/train/mlp.ts";
@@ -55,15 +56,22 @@ describe("experts add", () => {
     await expect(addExpert({ dataDir, task: "digits", modelPath: wrongModel })).rejects.toThrow(
       'input tensor "x" is float32[batch,100]; expected float32[?,784]',
     );
+  });
+
+  it("the CLI verb is gone: it points to the miner's own wallet path and writes nothing", async () => {
     const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     process.env.MARKET_DATA_DIR = dataDir;
+    const before = (await listManifests(expertsDir(dataDir))).manifests.length;
     try {
-      expect(await run(["add", "--task", "digits", "--model", wrongModel])).toBe(1);
-      expect(err.mock.calls.map((c) => String(c[0])).join("")).toMatch(/input tensor "x".*expected float32\[\?,784\]/);
+      expect(await run(["add", "--task", "digits", "--model", goodModel])).toBe(2);
+      const said = err.mock.calls.map((c) => String(c[0])).join("");
+      expect(said).toContain("miner wallet create");
+      expect(said).toContain("miner commit");
     } finally {
       err.mockRestore();
       delete process.env.MARKET_DATA_DIR;
     }
+    expect((await listManifests(expertsDir(dataDir))).manifests.length).toBe(before);
   });
 
   it("copies a conforming model with a manifest and a demo hotkey, runs the hook, and the runtime loads it", async () => {

@@ -214,13 +214,7 @@ export function minerCommand(io: MinerIo = processIo(), name = "miner"): Command
     const body: unknown = await res.json().catch(() => null);
     if (res.status !== 200) throw new Error(problemText(res.status, body));
     const s = body as Record<string, unknown>;
-    print(
-      o.json,
-      s,
-      Object.entries(s)
-        .map(([k, v]) => `${k.padEnd(11)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
-        .join("\n"),
-    );
+    print(o.json, s, statusText(s));
   });
 
   walletOpt(
@@ -242,6 +236,26 @@ export function minerCommand(io: MinerIo = processIo(), name = "miner"): Command
   });
 
   return program;
+}
+
+/** The status for people: one line per field, then the per-epoch history as a table (newest first). */
+function statusText(s: Record<string, unknown>): string {
+  const { history, feeShares, ...rest } = s;
+  const lines = Object.entries(rest).map(
+    ([k, v]) => `${k.padEnd(11)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`,
+  );
+  if (Array.isArray(feeShares)) lines.push(`${"feeShares".padEnd(11)} ${feeShares.length} recent`);
+  const epochs = Array.isArray(history) ? (history as Record<string, unknown>[]) : [];
+  if (epochs.length > 0) {
+    lines.push("epoch      task     shapley       ema    weight  copyOf");
+    for (const h of epochs) {
+      const n = (v: unknown) => (typeof v === "number" ? v.toFixed(4) : "-").padStart(9);
+      lines.push(
+        `${String(h.epoch).padEnd(10)} ${String(h.task).padEnd(7)} ${n(h.shapley)} ${n(h.ema)} ${n(h.weight)}  ${h.copyOf ?? "-"}`,
+      );
+    }
+  }
+  return lines.join("\n");
 }
 
 export function processIo(): MinerIo {

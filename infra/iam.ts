@@ -54,6 +54,9 @@ export const readObjects = (bucket: HasArn, prefixes: readonly ("directory" | "m
     prefixes.map((prefix) => $interpolate`${bucket.arn}/${prefix}/*`),
   );
 
+/** Replacing the published expert directory (`directory/experts.json`); never a model. */
+export const writeDirectory = (bucket: HasArn) => allow(["s3:PutObject"], [$interpolate`${bucket.arn}/directory/*`]);
+
 const account = aws.getCallerIdentityOutput({}).accountId;
 const region = aws.getRegionOutput({}).region;
 const partition = aws.getPartitionOutput({}).partition;

@@ -16,7 +16,8 @@ const name = functionName("settler");
  *   cancelling the open ones (UpdateItem); never the index;
  * - ledger: capture or release the hold and credit the experts' shares (Get/Put/Update; BatchGetItem when a busy
  *   account's applied markers are pruned, adapters/tables/ledger-items.ts getItems; Query on gsi1);
- * - scores: the validator's weights the fee is split by (GetItem/Query, through the expert directory);
+ * - scores: the validator's weights the fee is split by (GetItem/Query, through the expert directory), and the
+ *   exploration lane's shadow answers it records (PutItem of `SHADOW#<hotkey>` items, functions/api/flow/shadow.ts);
  * - the expert directory in the model store, the gateway mnemonic that signs receipts;
  * - the settle queue: what Lambda's event source mapping calls with the function's role (receive, delete the
  *   batch's successes, extend visibility, read the queue's attributes).
@@ -30,7 +31,7 @@ export const settlerStatements = [
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
   ]),
-  onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:Query"]),
+  onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]),
   allow(
     ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
     [settle.arn],

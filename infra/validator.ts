@@ -1,5 +1,5 @@
 import { validatorEnvironment } from "./environment";
-import { functionName, lambdaRole, onTable, readObjects, readParameters, sendTo } from "./iam";
+import { functionName, lambdaRole, onTable, readObjects, readParameters, sendTo, writeDirectory } from "./iam";
 import { modelStore } from "./models";
 import { jobs, validatorFailures } from "./queue";
 import { secrets } from "./secrets";
@@ -11,8 +11,10 @@ const name = functionName("validator");
 /**
  * The validator's authority (functions/validator): jobs on the jobs table (create, read one or many, expire a
  * late one; it never queries the index), scores read and written (EMA, router, the per-epoch submission claim),
- * sending validation jobs, its own mnemonic, reading the expert directory (the workers, not the validator, load
- * models), and reporting its own failure.
+ * sending validation jobs, its own mnemonic, reading the expert directory, and reporting its own failure. Each
+ * tick it also rebuilds the directory from the miners' chain commitments (issue 15: the market serves what the chain
+ * says), so it reads models' sizes (GetObject/HeadObject on models/, never loading one: the workers run models) and
+ * replaces the directory object.
  * No keys, no ledger: validation queries are free.
  */
 export const validatorStatements = [
@@ -20,7 +22,8 @@ export const validatorStatements = [
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
   sendTo(jobs),
   readParameters(secrets.ValidatorMnemonic.parameter),
-  readObjects(modelStore, ["directory"]),
+  readObjects(modelStore, ["directory", "models"]),
+  writeDirectory(modelStore),
   // Lambda's async-invoke failure destination is written with the function's own role.
   { Effect: "Allow" as const, Action: ["sqs:SendMessage"], Resource: [validatorFailures.arn] },
 ];

@@ -262,7 +262,13 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       jobs: dataPlane.jobs,
       queue: dataPlane.queue,
       tasks: taskCatalog(registry, config.MARKET_TASK_PRICES),
-      router: marketRouter({ registry, directory, scores: dataPlane.scores }),
+      router: marketRouter({
+        registry,
+        directory,
+        scores: dataPlane.scores,
+        explore: { share: config.MARKET_EXPLORE_SHARE, cap: config.MARKET_EXPLORE_CAP },
+      }),
+      shadowAnswers: dataPlane.scores,
       directory,
       dashboard: marketDashboardSource({
         chain: chain.chain,
@@ -278,6 +284,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
         chainDirectory: committed,
         directory,
         ledger: dataPlane.ledger,
+        scores: dataPlane.scores,
         checkModel: childModelChecker(),
         maxModelBytes: config.MARKET_MODEL_MAX_BYTES,
       }),

@@ -8,7 +8,9 @@ import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions }
 import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
 import { describeJobStoreContract, makeJob } from "../adapters/tables/jobs-contract.ts";
-import { JOBS_TABLE, TABLES } from "../infra/definitions.ts";
+import { DynamoScoreStore } from "../adapters/tables/scores.ts";
+import { scoreStoreContract } from "../adapters/tables/scores-contract.ts";
+import { JOBS_TABLE, SCORES_TABLE, TABLES } from "../infra/definitions.ts";
 import { type Emulators, startEmulators } from "../stacks/ephemeral/emulators.ts";
 
 let emulators: Emulators;
@@ -31,6 +33,10 @@ afterAll(async () => {
 });
 
 describeJobStoreContract("DynamoJobStore on dynalite", () => new DynamoJobStore({ doc, tableName: JOBS }));
+scoreStoreContract(
+  "DynamoScoreStore on dynalite",
+  async () => new DynamoScoreStore(doc, `${PREFIX}${SCORES_TABLE.name}`),
+);
 
 describe("ensureTables", () => {
   it("is idempotent and builds pay-per-request tables with gsi1 projecting ALL", async () => {

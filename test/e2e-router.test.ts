@@ -55,6 +55,8 @@ function bindAll(store: ScoreStore): ScoreStore {
     recentSubmissions: (n, l) => store.recentSubmissions(n, l),
     putRouter: (p) => store.putRouter(p),
     latestRouter: (t) => store.latestRouter(t),
+    recordShadowAnswer: (a) => store.recordShadowAnswer(a),
+    shadowAnswerCount: (h, l) => store.shadowAnswerCount(h, l),
   };
 }
 

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyFile } from "../adapters/identity/keyfile.ts";
 import { signerFromUri } from "../adapters/identity/sr25519.ts";
-import { createLogger } from "../adapters/log/logger.ts";
+import { createLogger, silentLogger } from "../adapters/log/logger.ts";
+import { FolderModelStore } from "../adapters/model-store/folder.ts";
+import { mediaDecoders } from "../adapters/runtime/decoders.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
 import { run as miner } from "../cli/miner.ts";
@@ -18,8 +20,12 @@ import { encodeCommitment } from "../core/experts/commitment.ts";
 import { DIGIT_EXPERT_RECIPES, makeDigitExpertModel } from "../core/experts/digit-experts.ts";
 import { initMlp } from "../core/experts/train/mlp.ts";
 import type { Chain } from "../core/ports/chain.ts";
+import type { ModelStore } from "../core/ports/model-store.ts";
 import { splitDigits } from "../core/tasks/digits-data.ts";
 import { mulberry32 } from "../core/tasks/prng.ts";
+import { createTaskRegistry } from "../core/tasks/registry.ts";
+import { type ChainDirectory, chainDirectory } from "../functions/market/chain-directory.ts";
+import { taskServing } from "../functions/market/miners.ts";
 import { waitFor } from "../gpu-workers/testing/jobs.ts";
 import { type EphemeralMarket, startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
 
@@ -89,6 +95,40 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
+interface MinerJson {
+  uid: number;
+  model: string | null;
+  served: boolean;
+  reason: string;
+  weight: number;
+  shapley: number;
+  feeBalance: number;
+  answered: { shadow: number; paid: number };
+  history: { epoch: number; task: string; shapley: number; weight: number; copyOf: number | null }[];
+  feeShares: { requestId: string; amount: number }[];
+}
+
+async function priceOf(task: string): Promise<number> {
+  const res = await fetch(`${market.url}/v1/tasks`);
+  const body = (await res.json()) as { tasks: { id: string; pricePerAnswer: number }[] };
+  const found = body.tasks.find((t) => t.id === task);
+  if (!found) throw new Error(`no task ${task}`);
+  return found.pricePerAnswer;
+}
+
+/** The market's directory builder as a restarted market would start it: same chain, same store, nothing in memory. */
+async function restartedDirectory(store: ModelStore): Promise<ChainDirectory> {
+  const directory = chainDirectory({
+    chain: market.chain.chain,
+    netuid: market.chain.netuid,
+    store,
+    tasks: taskServing(createTaskRegistry(mediaDecoders)),
+    log: silentLogger,
+  });
+  await directory.refresh();
+  return directory;
+}
+
 async function paidAnswerFrom(uid: number, apiKey: string, pixels: number[]): Promise<boolean> {
   const client = createMarketClient({ baseUrl: market.url, apiKey });
   const res = await client.infer("digits", { pixels }, { k: 8, waitSeconds: 10 });
@@ -100,7 +140,7 @@ beforeAll(async () => {
   walletDir = await mkdtemp(join(tmpdir(), "miner-wallets-"));
   work = await mkdtemp(join(tmpdir(), "miner-work-"));
   market = await startEphemeralMarket({
-    env: { MARKET_TEMPO: String(TEMPO), MARKET_MODEL_MAX_BYTES: "400000" },
+    env: { MARKET_TEMPO: String(TEMPO), MARKET_MODEL_MAX_BYTES: "400000", MARKET_EXPLORE_SHARE: "1" },
     log: createLogger({ level: "debug", write: (line) => logLines.push(line) }),
   });
   await trainedDigitModel(join(work, "a.onnx"), 101);
@@ -141,21 +181,32 @@ describe("a miner with its own wallet", () => {
       "--model",
       join(work, "a.onnx"),
     ]);
-    // Served within 10 s of the commitment. Its first answers go to the validator, which explores newcomers at its
-    // own cost (issue 16: a client pays only an expert the validator scored positive or the gate knows), so paid
-    // queries reach it once an epoch has scored it.
+    // Within 10 s of the commitment it answers paid queries in the exploration lane (MARKET_EXPLORE_SHARE=1 here):
+    // its signed answer is recorded, but (issue 16) the client's result averages only gate-known experts and the
+    // client pays only for those.
     const at = Date.now();
+    const price = await priceOf("digits");
     const status = await waitFor(
-      "the market serves the committed model",
+      "the committed model answers paid queries in the shadow",
       async () => {
-        const s = await json<{ uid: number; model: string; served: boolean }>(["status", "--wallet", "alice"]);
-        return s.served && s.model === committed.sha256 && s;
+        const res = await createMarketClient({ baseUrl: market.url, apiKey }).infer(
+          "digits",
+          { pixels },
+          { k: 8, waitSeconds: 10 },
+        );
+        if (!res.ok || !("experts" in res.data)) throw new Error(JSON.stringify(res));
+        expect(res.data.experts.map((e) => e.uid)).not.toContain(uid);
+        expect(res.data.receipt.payload.experts.map((e) => e.uid)).not.toContain(uid);
+        expect(res.data.cost).toBe(price * res.data.experts.length);
+        const s = await json<MinerJson>(["status", "--wallet", "alice"]);
+        return s.served && s.model === committed.sha256 && s.answered.shadow > 0 && s;
       },
       10_000,
-      250,
+      100,
     );
     expect(Date.now() - at).toBeLessThan(10_000);
-    expect(status).toMatchObject({ uid, model: committed.sha256, served: true });
+    expect(status).toMatchObject({ uid, model: committed.sha256, served: true, feeBalance: 0 });
+    expect(status.answered.paid).toBe(0);
 
     const devnet = market.chain.devnet;
     if (!devnet) throw new Error("devnet expected");
@@ -170,9 +221,16 @@ describe("a miner with its own wallet", () => {
     expect(weight).toBeGreaterThan(0);
     // Scored positive: now clients' paid queries reach it.
     await waitFor("the miner answers a paid query", () => paidAnswerFrom(uid, apiKey, pixels), 10_000, 250);
-    const after = await json<{ weight: number; shapley: number }>(["status", "--wallet", "alice"]);
+    const after = await json<MinerJson>(["status", "--wallet", "alice"]);
     expect(after.weight).toBeGreaterThan(0);
     expect(after.shapley).toBeGreaterThan(0);
+    // Its answers now enter clients' results and earn fee shares; the status shows the epochs that weighted it.
+    expect(after.answered.paid).toBeGreaterThan(0);
+    expect(after.feeBalance).toBeGreaterThan(0);
+    expect(after.feeShares.length).toBeGreaterThan(0);
+    const weighted = after.history.find((h) => h.weight > 0);
+    expect(weighted).toMatchObject({ task: "digits", copyOf: null });
+    expect(weighted?.shapley).toBeGreaterThan(0);
 
     // The operator never held the miner's secret: not in the data folder, not in this process's environment
     // (the market's), not in any log line.
@@ -238,6 +296,31 @@ describe("a miner with its own wallet", () => {
     const mine = doc.experts.filter((e) => e.hotkey === aliceHotkey);
     expect(mine.map((e) => e.model.sha256)).toEqual([next.sha256]);
     await waitFor("the new model answers", () => paidAnswerFrom(uid, apiKey, pixels), 10_000, 250);
+
+    // Restart: the original has moved on, so the chain alone shows the copier as the only committer of model a.
+    // Precedence survives because the directory builder reads the first committers back from the published
+    // directory; without them (a store that never published one) the copy would be served.
+    const live = new FolderModelStore(join(market.dataDir, "model-store"));
+    const readOnly: ModelStore = Object.assign(Object.create(live) as ModelStore, { writeDirectory: async () => {} });
+    const copierHotkey = (await market.chain.chain.metagraph(market.chain.netuid)).hotkeys[copierUid] ?? "";
+    const restarted = await restartedDirectory(readOnly);
+    const judged = restarted.decision(copierHotkey)?.decision;
+    expect(judged).toMatchObject({ served: false });
+    expect(judged?.served === false && judged.reason).toContain(`uid ${uid} committed this model first`);
+    const amnesic = await restartedDirectory(
+      Object.assign(Object.create(live) as ModelStore, {
+        readDirectory: async () => null,
+        writeDirectory: async () => {},
+      }),
+    );
+    expect(amnesic.decision(copierHotkey)?.decision.served).toBe(true);
+    expect(restarted.decision(aliceHotkey)?.decision).toMatchObject({
+      served: true,
+      entry: { model: { sha256: next.sha256 } },
+    });
+    expect(await paidAnswerFrom(copierUid, apiKey, pixels)).toBe(false);
+    const copierStatus = await json<MinerJson>(["status", "--wallet", "copier"]);
+    expect(copierStatus).toMatchObject({ served: false, feeBalance: 0, answered: { shadow: 0, paid: 0 } });
   }, 120_000);
 
   it("refuses bad uploads and commitments with a clear error and changes nothing", async () => {

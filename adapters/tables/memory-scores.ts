@@ -1,11 +1,12 @@
 import type { ScoreStore } from "../../core/ports/scores.ts";
-import type { EpochScores, RouterParams, WeightSubmission } from "../../core/scores/schema.ts";
+import type { EpochScores, RouterParams, ShadowAnswer, WeightSubmission } from "../../core/scores/schema.ts";
 
 /** In-memory ScoreStore with the same semantics as the DynamoDB one (unit tests, benchmarks). */
 export class MemoryScoreStore implements ScoreStore {
   private readonly scores = new Map<string, EpochScores>();
   private readonly submissions = new Map<string, WeightSubmission>();
   private readonly routers = new Map<string, RouterParams>();
+  private readonly shadow = new Map<string, Map<string, ShadowAnswer>>();
 
   async putEpochScores(scores: EpochScores): Promise<void> {
     this.scores.set(`${scores.task}#${scores.epoch}`, structuredClone(scores));
@@ -45,5 +46,13 @@ export class MemoryScoreStore implements ScoreStore {
   }
   async latestRouter(task: string): Promise<RouterParams | null> {
     return structuredClone(this.routers.get(task) ?? null);
+  }
+  async recordShadowAnswer(answer: ShadowAnswer): Promise<void> {
+    const mine = this.shadow.get(answer.hotkey) ?? new Map<string, ShadowAnswer>();
+    mine.set(answer.jobId, structuredClone(answer));
+    this.shadow.set(answer.hotkey, mine);
+  }
+  async shadowAnswerCount(hotkey: string, limit: number): Promise<number> {
+    return Math.min(limit, this.shadow.get(hotkey)?.size ?? 0);
   }
 }

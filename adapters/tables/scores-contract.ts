@@ -53,5 +53,25 @@ export function scoreStoreContract(name: string, make: () => Promise<ScoreStore>
       await store.putRouter({ task: "digits", version: 2, epoch: 2, at: 2, params: { w: [2] } });
       expect((await store.latestRouter("digits"))?.params).toEqual({ w: [3] });
     });
+
+    it("counts a hotkey's shadow answers once per job, up to the limit", async () => {
+      const store = await make();
+      const answer = (jobId: string, hotkey = "5Newcomer") => ({
+        hotkey,
+        uid: 7,
+        task: "digits",
+        jobId,
+        requestId: `req-${jobId}`,
+        modelSha256: "ab".repeat(32),
+        at: 1,
+      });
+      await store.recordShadowAnswer(answer("j1"));
+      await store.recordShadowAnswer(answer("j1"));
+      await store.recordShadowAnswer(answer("j2"));
+      await store.recordShadowAnswer(answer("j3", "5Other"));
+      expect(await store.shadowAnswerCount("5Newcomer", 100)).toBe(2);
+      expect(await store.shadowAnswerCount("5Newcomer", 1)).toBe(1);
+      expect(await store.shadowAnswerCount("5Nobody", 100)).toBe(0);
+    });
   });
 }

@@ -7,13 +7,14 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { ScoreStore } from "../../core/ports/scores.ts";
-import { EpochScores, RouterParams, WeightSubmission } from "../../core/scores/schema.ts";
+import { EpochScores, RouterParams, type ShadowAnswer, WeightSubmission } from "../../core/scores/schema.ts";
 
 /**
  * ScoreStore on the `scores` table. Items:
  * - `SCORES#<task>` / `EPOCH#<epoch:10>`: one epoch's rows (one item per task and epoch keeps reads to one GetItem).
  * - `SUBMIT#<netuid>` / `EPOCH#<epoch:10>`: the weight submission, created with attribute_not_exists (first claim wins).
  * - `ROUTER#<task>` / `LATEST`: router parameters, replaced only by a newer version.
+ * - `SHADOW#<hotkey>` / `JOB#<jobId>`: a newcomer's shadow answer (one item per job: a replay overwrites it).
  * Epochs are zero-padded so the sort key orders them numerically.
  */
 const pad = (epoch: number) => String(epoch).padStart(10, "0");
@@ -126,6 +127,35 @@ export class DynamoScoreStore implements ScoreStore {
       new GetCommand({ TableName: this.table, Key: { pk: `ROUTER#${task}`, sk: "LATEST" } }),
     );
     return this.parse(RouterParams, out.Item, `router ${task}`);
+  }
+
+  async recordShadowAnswer(answer: ShadowAnswer): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `SHADOW#${answer.hotkey}`, sk: `JOB#${answer.jobId}`, ...answer },
+      }),
+    );
+  }
+
+  async shadowAnswerCount(hotkey: string, limit: number): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": `SHADOW#${hotkey}` },
+          Select: "COUNT",
+          Limit: limit - count,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined && count < limit);
+    return Math.min(count, limit);
   }
 
   private parse<T>(

@@ -57,6 +57,14 @@ export const MarketConfig = z.object({
   MARKET_JOB_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** Largest model a miner may upload (POST /v1/models), checked before the body is read. */
   MARKET_MODEL_MAX_BYTES: z.coerce.number().int().min(1024).max(1_000_000_000).default(50_000_000),
+  /**
+   * Exploration lane (issue 15): the share of paid queries that also go to one newcomer (committed, not yet scored,
+   * unknown to the gate, not a copy) as a shadow participant: its answer is signed and recorded, never averaged into
+   * the client's result nor charged. 0 turns the lane off.
+   */
+  MARKET_EXPLORE_SHARE: z.coerce.number().min(0).max(1).default(0.1),
+  /** Most shadow answers recorded per newcomer: past it, the newcomer waits for the validator's scores. */
+  MARKET_EXPLORE_CAP: z.coerce.number().int().min(0).max(1_000_000).default(500),
   MARKET_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(2_500_000),
   /** `*` or a comma-separated list of allowed origins. */
   MARKET_CORS_ORIGINS: z.string().min(1).default("*"),

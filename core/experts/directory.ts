@@ -19,6 +19,22 @@ export const ExpertDirectoryDocument = z
     /** ISO time of the publish; for operators, not used by readers. */
     updatedAt: z.string().min(1),
     experts: z.array(DirectoryEntry),
+    /**
+     * The first committer of each model digest seen on chain (issue 15: the one paid; a later committer of the same
+     * digest is a copy). Kept here so that precedence survives a restart even after the original moved on to
+     * another model (the chain keeps only each hotkey's latest commitment).
+     */
+    firstCommitters: z
+      .array(
+        z.object({
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
+          uid: z.number().int().min(0).max(65535),
+          hotkey: z.string().min(1).max(64),
+          block: z.number().int().min(0),
+        }),
+      )
+      .max(100_000)
+      .optional(),
   })
   .superRefine((doc, ctx) => {
     const ids = new Set<string>();

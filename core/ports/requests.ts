@@ -44,6 +44,11 @@ export const RequestRecord = z.object({
   /** sha256 of the canonical job input (core/jobs/integrity.ts): answers and the receipt must carry this digest. */
   inputDigest: Sha256Hex.optional(),
   experts: z.array(RoutedExpert),
+  /**
+   * Newcomers that also answer this query in the exploration lane (issue 15): their jobs run and their signed
+   * answers are recorded for the validator, but they are not averaged into the result, not held for, not charged.
+   */
+  shadow: z.array(RoutedExpert).max(4).optional(),
   pricePerAnswer: z.number().int().min(0),
   holdAmount: z.number().int().min(0),
   /** `holding` until the hold is in place, `dispatched` once jobs are enqueued, `canceling` while a cancel runs. */

@@ -1,4 +1,4 @@
-import type { EpochScores, RouterParams, WeightSubmission } from "../scores/schema.ts";
+import type { EpochScores, RouterParams, ShadowAnswer, WeightSubmission } from "../scores/schema.ts";
 
 /** Scores port: per-epoch Shapley results, weight submissions and router parameters. */
 export interface ScoreStore {
@@ -12,4 +12,11 @@ export interface ScoreStore {
   recentSubmissions(netuid: number, limit: number): Promise<WeightSubmission[]>;
   putRouter(params: RouterParams): Promise<void>;
   latestRouter(task: string): Promise<RouterParams | null>;
+  /**
+   * Records a newcomer's signed answer to a paid query it shadowed (issue 15's exploration lane): one entry per job,
+   * so a replayed record counts once. The validator may read them; the miner's status counts them.
+   */
+  recordShadowAnswer(answer: ShadowAnswer): Promise<void>;
+  /** How many shadow answers a hotkey has, counted up to `limit`. */
+  shadowAnswerCount(hotkey: string, limit: number): Promise<number>;
 }

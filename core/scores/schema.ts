@@ -57,3 +57,16 @@ export const RouterParams = z.object({
   params: z.unknown(),
 });
 export type RouterParams = z.infer<typeof RouterParams>;
+
+/** A newcomer's answer to a paid query, computed and signed but not averaged into the client's result nor paid. */
+export const ShadowAnswer = z.object({
+  hotkey: z.string().min(1).max(64),
+  uid: z.number().int().min(0),
+  task: z.string(),
+  jobId: z.string().min(1),
+  requestId: z.string().min(1),
+  /** sha256 of the model that answered (as the worker signed it). */
+  modelSha256: z.string(),
+  at: z.number().int(),
+});
+export type ShadowAnswer = z.infer<typeof ShadowAnswer>;

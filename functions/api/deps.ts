@@ -6,6 +6,7 @@ import type { ModelStore } from "../../core/ports/model-store.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { RateLimitStore } from "../../core/ports/rate-limit.ts";
 import type { RequestStore, RoutedExpert } from "../../core/ports/requests.ts";
+import type { ScoreStore } from "../../core/ports/scores.ts";
 import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
 import type { ModelContract } from "../../core/tasks/task.ts";
 import type { DashboardSource } from "./dashboard/source.ts";
@@ -69,6 +70,11 @@ export interface ExpertDirectory {
 /** Picks the experts that answer one input. Gates sum to 1 over the returned experts. */
 export interface Router {
   route(task: string, normalizedInput: unknown, k: number): Promise<RoutedExpert[]>;
+  /**
+   * Newcomers to add to this paid query beyond the routed experts (the exploration lane): they answer in the shadow,
+   * neither averaged into the client's result nor paid by the client. Empty most of the time.
+   */
+  explore?(task: string, routed: readonly RoutedExpert[]): Promise<RoutedExpert[]>;
 }
 
 export interface Clock {
@@ -167,7 +173,27 @@ export interface MinerStatus {
   readonly emission: string;
   /** Share of query fees (micro-credits) credited so far. */
   readonly feeBalance: number;
+  /**
+   * Paid queries answered: `shadow` in the exploration lane while not yet scored (recorded, not paid), `paid` as a
+   * routed expert with a fee share (the most recent entries, counted up to 1000).
+   */
+  readonly answered: { readonly shadow: number; readonly paid: number };
+  /** The latest epochs (newest first): this uid's Shapley value, its EMA, and the validator's weight for it. */
+  readonly history: readonly MinerEpoch[];
+  /** The latest fee shares credited (newest first). */
+  readonly feeShares: readonly { readonly requestId: string; readonly amount: number; readonly at: number }[];
   readonly block: number;
+}
+
+export interface MinerEpoch {
+  readonly epoch: number;
+  readonly task: string;
+  readonly shapley: number;
+  readonly ema: number;
+  /** Copy of uid N (merged as a copy: earns nothing), or null. */
+  readonly copyOf: number | null;
+  /** The validator's normalised weight for this uid in that epoch's submission (0 when none was sent). */
+  readonly weight: number;
 }
 
 export interface ApiDeps {
@@ -182,6 +208,8 @@ export interface ApiDeps {
   readonly queue: JobQueue;
   readonly tasks: TaskCatalog;
   readonly router: Router;
+  /** Where the exploration lane's shadow answers are recorded (the scores table); without it they are not kept. */
+  readonly shadowAnswers?: Pick<ScoreStore, "recordShadowAnswer">;
   readonly directory: ExpertDirectory;
   /** The market dashboard's data (GET /, /v1/dashboard/*); absent: those routes answer 404. */
   readonly dashboard?: DashboardSource;

@@ -19,7 +19,13 @@ if (!m.gateway) throw new Error("the API needs the gateway hotkey");
 export const app = createApp({
   ...m.stores,
   tasks: taskCatalog(m.registry, m.config.MARKET_TASK_PRICES),
-  router: marketRouter({ registry: m.registry, directory: m.directory, scores: m.stores.scores }),
+  router: marketRouter({
+    registry: m.registry,
+    directory: m.directory,
+    scores: m.stores.scores,
+    explore: { share: m.config.MARKET_EXPLORE_SHARE, cap: m.config.MARKET_EXPLORE_CAP },
+  }),
+  shadowAnswers: m.stores.scores,
   directory: m.directory,
   dashboard: marketDashboardSource({
     chain: m.chain,

@@ -18,7 +18,7 @@ import {
 import {
   DIRECTORY_VERSION,
   type DirectoryEntry,
-  type ExpertDirectoryDocument,
+  ExpertDirectoryDocument,
   modelKey,
 } from "../../core/experts/directory.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
@@ -61,8 +61,34 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
   const sizes = new Map<string, number>();
   let lastText = "";
   let previous: ReadonlyMap<number, ServeDecision> = new Map();
-  // Who committed each digest first, kept across refreshes (an original that moves on keeps its precedence).
+  // Who committed each digest first, kept across refreshes (an original that moves on keeps its precedence) and
+  // across restarts: published in the directory document and read back from it on the first refresh.
   const firstCommitters = new Map<string, { uid: number; hotkey: string; block: number }>();
+  let historyLoaded = false;
+  const loadHistory = async (chainBlock: number): Promise<void> => {
+    if (historyLoaded) return;
+    const text = await options.store.readDirectory();
+    historyLoaded = true;
+    if (text === null) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = null;
+    }
+    const doc = ExpertDirectoryDocument.safeParse(json);
+    if (!doc.success) {
+      options.log.warn("published directory unreadable: first committers start from the chain alone");
+      return;
+    }
+    for (const c of doc.data.firstCommitters ?? []) {
+      // A block past the chain's head belongs to another chain (a devnet started afresh): not evidence here.
+      if (c.block > chainBlock) continue;
+      const seen = firstCommitters.get(c.sha256);
+      if (seen === undefined || c.block < seen.block || (c.block === seen.block && c.uid < seen.uid))
+        firstCommitters.set(c.sha256, { uid: c.uid, hotkey: c.hotkey, block: c.block });
+    }
+  };
   let last: { byHotkey: Map<string, { uid: number; decision: ServeDecision; commitment: CommittedNeuron }> } = {
     byHotkey: new Map(),
   };
@@ -80,6 +106,7 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
 
   const refresh = async (): Promise<ReadonlyMap<number, ServeDecision>> => {
     const metagraph = await options.chain.metagraph(options.netuid);
+    await loadHistory(metagraph.block);
     const neurons: CommittedNeuron[] = await Promise.all(
       metagraph.hotkeys.map(async (hotkey, uid) => {
         const raw = await options.chain.commitment(options.netuid, hotkey);
@@ -130,12 +157,16 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
       served.add(m.hotkey);
     }
     entries.sort((a, b) => a.id.localeCompare(b.id));
-    const text = JSON.stringify(entries);
+    const committers = [...firstCommitters]
+      .map(([sha256, c]) => ({ sha256, ...c }))
+      .sort((a, b) => a.sha256.localeCompare(b.sha256));
+    const text = JSON.stringify([entries, committers]);
     if (text !== lastText) {
       const doc: ExpertDirectoryDocument = {
         version: DIRECTORY_VERSION,
         updatedAt: new Date().toISOString(),
         experts: entries,
+        firstCommitters: committers,
       };
       await options.store.writeDirectory(`${JSON.stringify(doc, null, 2)}\n`);
       lastText = text;

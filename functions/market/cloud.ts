@@ -9,6 +9,7 @@ import { mediaDecoders } from "../../adapters/runtime/decoders.ts";
 import { type MarketConfig, parseConfig } from "../../core/config/schema.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import type { Chain } from "../../core/ports/chain.ts";
+import type { ModelStore } from "../../core/ports/model-store.ts";
 import type { Signer } from "../../core/ports/signer.ts";
 import { createTaskRegistry, type TaskRegistry } from "../../core/tasks/registry.ts";
 import { expertDirectory, type MarketDirectory } from "./directory.ts";
@@ -28,6 +29,8 @@ export interface CloudMarket {
   /** The gateway's hotkey (API only). */
   readonly gateway: Signer | null;
   readonly manifests: () => Promise<ExpertManifest[]>;
+  /** The model store (S3): models by sha256 and the published directory. */
+  readonly store: ModelStore;
 }
 
 /**
@@ -85,5 +88,6 @@ export async function cloudMarket(
     validatorHotkey,
     gateway: role === "api" && config.MARKET_GATEWAY_MNEMONIC ? signerFromUri(config.MARKET_GATEWAY_MNEMONIC) : null,
     manifests,
+    store,
   };
 }

@@ -2,8 +2,9 @@ import type { TaskServing } from "../../core/experts/chain-directory.ts";
 import type { Chain } from "../../core/ports/chain.ts";
 import type { Ledger } from "../../core/ports/ledger.ts";
 import type { ModelStore } from "../../core/ports/model-store.ts";
+import type { ScoreStore } from "../../core/ports/scores.ts";
 import type { TaskRegistry } from "../../core/tasks/registry.ts";
-import type { ExpertDirectory, MinerDeps, MinerStatus } from "../api/deps.ts";
+import type { ExpertDirectory, MinerDeps, MinerEpoch, MinerStatus } from "../api/deps.ts";
 import type { ChainDirectory } from "./chain-directory.ts";
 
 /** Tasks that take miners' models: those with a tensor contract (a stateful runner such as speech takes none yet). */
@@ -23,6 +24,7 @@ export interface MarketMinersOptions {
   readonly chainDirectory: ChainDirectory;
   readonly directory: ExpertDirectory;
   readonly ledger: Ledger;
+  readonly scores: ScoreStore;
   readonly checkModel: MinerDeps["checkModel"];
   readonly maxModelBytes: number;
 }
@@ -53,6 +55,12 @@ export function marketMiners(o: MarketMinersOptions): MinerDeps {
           ? { ...known.commitment.commitment, block: known.commitment.block }
           : null;
       const expert = (await o.directory.experts()).find((e) => e.uid === uid && e.hotkey === hotkey);
+      const task = expert?.task ?? commitment?.task;
+      const [shadow, shares, history] = await Promise.all([
+        o.scores.shadowAnswerCount(hotkey, PAID_COUNT_LIMIT),
+        o.ledger.shareEntries(hotkey, PAID_COUNT_LIMIT),
+        task === undefined ? [] : epochHistory(o.scores, o.netuid, task, uid, hotkey),
+      ]);
       return {
         hotkey,
         uid,
@@ -60,6 +68,7 @@ export function marketMiners(o: MarketMinersOptions): MinerDeps {
         commitment,
         model: decision?.served ? decision.entry.model.sha256 : null,
         served: decision?.served === true || expert !== undefined,
+        answered: { shadow, paid: shares.length },
         reason:
           decision === null
             ? raw === null
@@ -73,8 +82,56 @@ export function marketMiners(o: MarketMinersOptions): MinerDeps {
         incentive: (metagraph.incentive[uid] ?? 0) / 65535,
         emission: String(metagraph.emission[uid] ?? 0n),
         feeBalance: await o.ledger.payeeBalance(hotkey),
+        history,
+        feeShares: shares.slice(0, RECENT).map((e) => ({ requestId: e.requestId, amount: e.amount, at: e.at })),
         block: metagraph.block,
       };
     },
   };
+}
+
+/** Paid answers are counted from the latest fee shares, up to this many (a status read stays one bounded query). */
+const PAID_COUNT_LIMIT = 1000;
+/** Epochs of history and fee shares a status shows. */
+const RECENT = 10;
+
+/**
+ * The uid's last epochs, newest first: its row of each epoch's scores (Shapley, EMA, copy) joined with the weight
+ * the validator submitted that epoch (normalised over the row). An epoch where it was not scored is left out.
+ */
+async function epochHistory(
+  scores: ScoreStore,
+  netuid: number,
+  task: string,
+  uid: number,
+  hotkey: string,
+): Promise<MinerEpoch[]> {
+  const latest = await scores.latestScores(task);
+  if (latest === null) return [];
+  const epochs = Array.from({ length: Math.min(RECENT, latest.epoch + 1) }, (_, i) => latest.epoch - i);
+  const [rows, submissions] = await Promise.all([
+    Promise.all(epochs.map((e) => (e === latest.epoch ? latest : scores.epochScores(task, e)))),
+    scores.recentSubmissions(netuid, RECENT * 2),
+  ]);
+  const weightOf = new Map(
+    submissions.map((s) => {
+      const sum = s.values.reduce((a, v) => a + v, 0);
+      const i = s.uids.indexOf(uid);
+      return [s.epoch, i < 0 || sum === 0 ? 0 : (s.values[i] ?? 0) / sum];
+    }),
+  );
+  return rows.flatMap((epoch) => {
+    const row = epoch?.rows.find((r) => r.uid === uid && r.hotkey === hotkey);
+    if (!epoch || !row) return [];
+    return [
+      {
+        epoch: epoch.epoch,
+        task,
+        shapley: row.shapley,
+        ema: row.ema,
+        copyOf: row.copyOf,
+        weight: weightOf.get(epoch.epoch) ?? 0,
+      },
+    ];
+  });
 }

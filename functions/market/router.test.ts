@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { initGate } from "../../core/routing/index.ts";
+import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
+import { initGate, storedRouter } from "../../core/routing/index.ts";
 import type { ExpertScore } from "../../core/scores/schema.ts";
+import type { MediaDecoders } from "../../core/tasks/decoders.ts";
 import { mulberry32 } from "../../core/tasks/prng.ts";
+import { createTaskRegistry } from "../../core/tasks/registry.ts";
 import type { DirectoryExpert } from "../api/deps.ts";
-import { payable } from "./router.ts";
+import { marketRouter, newcomers, payable } from "./router.ts";
 
 // The demo roster's kinds, by uid: 1 spec04, 2 spec59, 3 copy04 (of 1), 4 adversarial, 5 noise, 6 weak-generalist.
 const experts: DirectoryExpert[] = [1, 2, 3, 4, 5, 6].map((uid) => ({
@@ -59,5 +62,54 @@ describe("who a client may be charged for", () => {
       rows: experts.map((e) => row(e.uid, e.uid === 3 ? 0 : -1, e.uid === 3 ? 1 : null)),
     };
     expect(uids(payable(experts, buildGate, allBad))).toEqual([1, 2, 4, 5, 6]);
+  });
+});
+
+describe("the exploration lane's newcomers", () => {
+  const buildGate = initGate(4, 2, [1, 2, 6], mulberry32(1));
+  const newcomer: DirectoryExpert = { ...experts[0], uid: 9, hotkey: "hk9" } as DirectoryExpert;
+  const roster = [...experts, newcomer];
+
+  it("are the served experts neither scored nor in the gate nor already answering", () => {
+    const scores = { task: "digits", epoch: 2, at: 0, rows: [row(3, 0, 1), row(4, -0.1), row(5, 0.001)] };
+    expect(uids(newcomers(roster, buildGate, scores, []))).toEqual([9]);
+    // Without a gate every unscored expert is payable already: nobody to explore.
+    expect(newcomers(roster, null, scores, [])).toEqual([]);
+    // Once the validator scored it (a row, copy or not), it is no newcomer; nor when it already answers.
+    expect(newcomers(roster, buildGate, { ...scores, rows: [...scores.rows, row(9, 0.1)] }, [])).toEqual([]);
+    expect(newcomers(roster, buildGate, scores, [{ uid: 9, hotkey: "hk9", gate: 0 }])).toEqual([]);
+  });
+
+  it("joins a query with the configured share, up to the cap of recorded shadow answers", async () => {
+    const scores = new MemoryScoreStore();
+    await scores.putRouter({ task: "digits", version: 1, epoch: 0, at: 0, params: storedRouter(buildGate) });
+    // The copy, the adversary and the noise source were scored: only uid 9 is new.
+    await scores.putEpochScores({ task: "digits", epoch: 2, at: 0, rows: [row(3, 0, 1), row(4, -0.1), row(5, 0.001)] });
+    const directory = {
+      experts: async () => roster,
+      metagraph: async () => ({ netuid: 1, block: 0, experts: roster }),
+    };
+    const registry = createTaskRegistry({} as MediaDecoders);
+    let draw = 0;
+    const router = (share: number, cap: number) =>
+      marketRouter({ registry, directory, scores, refreshMs: 0, explore: { share, cap, random: () => draw } });
+    draw = 0.05;
+    expect(await router(0.1, 2).explore?.("digits", [])).toEqual([{ uid: 9, hotkey: "hk9", gate: 0 }]);
+    draw = 0.5;
+    expect(await router(0.1, 2).explore?.("digits", [])).toEqual([]);
+    draw = 0.05;
+    expect(await router(0, 2).explore?.("digits", [])).toEqual([]);
+    for (const jobId of ["j1", "j2"])
+      await scores.recordShadowAnswer({
+        hotkey: "hk9",
+        uid: 9,
+        task: "digits",
+        jobId,
+        requestId: `r-${jobId}`,
+        modelSha256: "ab".repeat(32),
+        at: 0,
+      });
+    expect(await router(0.1, 2).explore?.("digits", [])).toEqual([]);
+    expect(await router(0.1, 3).explore?.("digits", [])).toHaveLength(1);
   });
 });

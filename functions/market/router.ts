@@ -12,6 +12,8 @@ export interface MarketRouterOptions {
   /** How often the learned gate and the scores are re-read from the score store (the validator refreshes both). */
   readonly refreshMs?: number;
   readonly now?: () => number;
+  /** The exploration lane (MARKET_EXPLORE_SHARE, MARKET_EXPLORE_CAP); off without it. */
+  readonly explore?: { readonly share: number; readonly cap: number; readonly random?: () => number };
 }
 
 interface TaskState {
@@ -29,6 +31,8 @@ interface TaskState {
  * experts with a positive value on the router rows. So the copy, the adversary and the noise source get no paid
  * query from the first one on. Exploration of a newcomer is paid by the validator, not by clients: it sends the
  * router items to every expert the gate does not know and scores it every epoch, and the next gate includes it.
+ * Until then `explore` adds a newcomer to a bounded share of paid queries in the shadow (issue 15): it answers
+ * within seconds of its commitment, its signed answers are recorded, and the client neither gets nor pays them.
  *
  * The answer is the plain average of the chosen experts (equal gates): with specialists that abstain outside their
  * digits, averaging lets the one that knows decide, where gate weights only made the gate's own mistakes final
@@ -49,7 +53,29 @@ export function marketRouter(options: MarketRouterOptions): Router {
     return state;
   };
 
+  const explore = options.explore;
+  const random = explore?.random ?? Math.random;
+  const shadowCounts = new Map<string, { at: number; count: number }>();
+  const shadowCount = async (hotkey: string, cap: number): Promise<number> => {
+    const cached = shadowCounts.get(hotkey);
+    if (cached && now() - cached.at < refreshMs) return cached.count;
+    const count = await options.scores.shadowAnswerCount(hotkey, cap);
+    shadowCounts.set(hotkey, { at: now(), count });
+    return count;
+  };
+
   return {
+    async explore(taskId, routed): Promise<RoutedExpert[]> {
+      if (explore === undefined || explore.share <= 0 || explore.cap <= 0 || random() >= explore.share) return [];
+      const experts = await options.directory.experts(taskId);
+      const { params, scores } = await stateOf(taskId);
+      const open: DirectoryExpert[] = [];
+      for (const e of newcomers(experts, params, scores, routed)) {
+        if ((await shadowCount(e.hotkey, explore.cap)) < explore.cap) open.push(e);
+      }
+      const pick = open[Math.floor(random() * open.length)];
+      return pick === undefined ? [] : [{ uid: pick.uid, hotkey: pick.hotkey, gate: 0 }];
+    },
     async route(taskId, normalizedInput, k): Promise<RoutedExpert[]> {
       const task = options.registry.get(taskId);
       if (!task) return [];
@@ -76,6 +102,24 @@ export function marketRouter(options: MarketRouterOptions): Router {
       return chosen.map((expert) => ({ uid: expert.uid, hotkey: expert.hotkey, gate: 1 / chosen.length }));
     },
   };
+}
+
+/**
+ * Newcomers for the exploration lane (issue 15): served experts the validator has not scored yet (so not copies
+ * either: a copy is known only once scored, and the directory serves no copy of an earlier commitment) that the gate
+ * does not know, so `payable` leaves them out of paid routing, and that are not already answering this query.
+ */
+export function newcomers(
+  experts: readonly DirectoryExpert[],
+  gate: GateParams | null,
+  scores: EpochScores | null,
+  routed: readonly RoutedExpert[],
+): DirectoryExpert[] {
+  if (gate === null) return [];
+  const scored = new Set((scores?.rows ?? []).map((r) => `${r.uid}:${r.hotkey}`));
+  const inGate = new Set(gate.expertUids);
+  const answering = new Set(routed.map((r) => r.uid));
+  return experts.filter((e) => !scored.has(`${e.uid}:${e.hotkey}`) && !inGate.has(e.uid) && !answering.has(e.uid));
 }
 
 /**

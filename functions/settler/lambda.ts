@@ -1,6 +1,6 @@
 import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
 import { systemClock } from "../api/deps.ts";
-import type { SettleDeps } from "../api/flow/settle.ts";
+import type { ShadowDeps } from "../api/flow/shadow.ts";
 import { taskCatalog } from "../market/catalog.ts";
 import { cloudMarket } from "../market/cloud.ts";
 import { handleSettleNotice } from "./settler.ts";
@@ -12,10 +12,11 @@ import { handleSettleNotice } from "./settler.ts";
  */
 const m = await cloudMarket("api");
 if (!m.gateway) throw new Error("the settler needs the gateway hotkey (MARKET_GATEWAY_MNEMONIC)");
-const deps: SettleDeps = {
+const deps: ShadowDeps = {
   requests: m.stores.requests,
   jobs: m.stores.jobs,
   ledger: m.stores.ledger,
+  shadowAnswers: m.stores.scores,
   tasks: taskCatalog(m.registry),
   directory: m.directory,
   gatewaySigner: m.gateway,

@@ -1,5 +1,5 @@
 import type { JobQueue, ReceivedMessage } from "../../core/ports/queue.ts";
-import type { SettleDeps } from "../api/flow/settle.ts";
+import type { ShadowDeps } from "../api/flow/shadow.ts";
 import { handleSettleNotice } from "./settler.ts";
 
 export interface SettlerLoop {
@@ -18,7 +18,7 @@ export interface SettlerLoopOptions {
  * the same queue). Notices of one receive are settled side by side; a notice is deleted once handled, and one to
  * retry (or whose handling threw) is left to come back after a backed-off visibility.
  */
-export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: SettlerLoopOptions = {}): SettlerLoop {
+export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: SettlerLoopOptions = {}): SettlerLoop {
   const abort = new AbortController();
   const waitSeconds = options.waitSeconds ?? 2;
   const retryDelay = options.retryDelaySeconds ?? 2;

@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
+import type { ExpertDirectory } from "../api/deps.ts";
+import { topKRouter } from "../api/router.ts";
 import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
 import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
 import { digitInput, harness, manualClock } from "../api/testing/harness.ts";
@@ -72,5 +75,44 @@ describe("settler", () => {
     const view = await key.client.job(answered.data.id);
     expect(view.ok && [view.data.status, view.data.cost]).toEqual(["succeeded", DIGITS_PRICE]);
     expect((await h.ledger.getHold(answered.data.id))?.status).toBe("captured");
+  });
+
+  it("a newcomer's shadow answer is recorded, not averaged into the result nor paid by the client", async () => {
+    const scores = new MemoryScoreStore();
+    let directory: ExpertDirectory | undefined;
+    const h = await harness({
+      experts: 3,
+      deps: {
+        shadowAnswers: scores,
+        router: {
+          route: (task, input, k) => (directory ? topKRouter(directory).route(task, input, k) : Promise.resolve([])),
+          // The exploration lane: whoever is not routed answers in the shadow.
+          explore: async (task, routed) =>
+            ((await directory?.experts(task)) ?? [])
+              .filter((e) => !routed.some((r) => r.uid === e.uid))
+              .map((e) => ({ uid: e.uid, hotkey: e.hotkey, gate: 0 })),
+        },
+      },
+    });
+    directory = h.deps.directory;
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    const record = await h.deps.requests.get(res.data.id);
+    const shadow = record?.shadow?.[0];
+    if (shadow === undefined) throw new Error("no shadow expert");
+    // Held for the routed experts only.
+    expect(record?.holdAmount).toBe(2 * DIGITS_PRICE);
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
+    expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
+    const view = await key.client.job(res.data.id);
+    if (!view.ok || view.data.status !== "succeeded") throw new Error(JSON.stringify(view));
+    expect(view.data.experts?.map((e) => e.uid)).not.toContain(shadow.uid);
+    expect(view.data.experts).toHaveLength(2);
+    expect(view.data.cost).toBe(2 * DIGITS_PRICE);
+    expect(await h.ledger.payeeBalance(shadow.hotkey)).toBe(0);
+    // Recorded once, however many notices came.
+    expect(await scores.shadowAnswerCount(shadow.hotkey, 100)).toBe(1);
   });
 });

@@ -6,7 +6,8 @@ import type { RequestStore } from "../../core/ports/requests.ts";
 import { parseStrictJson } from "../../core/receipts/strict-json.ts";
 import type { ApiLogger } from "../api/deps.ts";
 import { jobIdOf } from "../api/flow/ids.ts";
-import { type SettleDeps, settleOutcome } from "../api/flow/settle.ts";
+import { settleOutcome } from "../api/flow/settle.ts";
+import { recordShadowAnswers, type ShadowDeps } from "../api/flow/shadow.ts";
 
 /**
  * The settler: settlement that does not depend on the client. A worker sends `{v:1, requestId}` to the settle queue
@@ -25,7 +26,7 @@ export type NoticeOutcome =
   /** All answers in but settling postponed (directory down): keep the notice, the queue redelivers it. */
   | "retry";
 
-export async function handleSettleNotice(deps: SettleDeps, body: string): Promise<NoticeOutcome> {
+export async function handleSettleNotice(deps: ShadowDeps, body: string): Promise<NoticeOutcome> {
   const json = parseStrictJson(body);
   const notice = json.ok ? SettleMessage.safeParse(json.value) : null;
   if (!notice?.success) {
@@ -35,6 +36,8 @@ export async function handleSettleNotice(deps: SettleDeps, body: string): Promis
   const { view, postponed } = await settleOutcome(deps, notice.data.requestId);
   if (postponed) return "retry";
   if (view === null) return "unknown";
+  // A newcomer's shadow job sends its notice like any paid job: its answer is recorded, the client's part untouched.
+  if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record);
   return view.record.result ? "settled" : "pending";
 }
 

@@ -493,6 +493,14 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     const uidOf = (id: string) => metagraph?.hotkeys.indexOf(manifests.find((m) => m.id === id)?.hotkey ?? "") ?? -1;
     expect(row.get(uidOf("spec04")) ?? 0).toBeGreaterThan(0);
     expect(row.get(uidOf("adversarial")) ?? 0).toBe(0);
+    // The tick rebuilt the directory from the chain's commitments (issue 15), with its own role: the record of first
+    // committers is there, and the operator's published experts (registered, nothing committed) are kept.
+    const rebuilt = JSON.parse((await store.readDirectory()) ?? "{}") as {
+      firstCommitters?: unknown[];
+      experts?: { hotkey: string }[];
+    };
+    expect(Array.isArray(rebuilt.firstCommitters)).toBe(true);
+    expect(rebuilt.experts?.map((e) => e.hotkey)).toContain(manifests.find((m) => m.id === "spec04")?.hotkey);
     // The next tick in the same epoch does nothing.
     const again = await v.invoke<{ epoch: number; skipped?: string }>(SCHEDULER_EVENT, 60_000);
     if (again.epoch === last?.epoch) expect(again.skipped).toBe("weights already submitted this epoch");

@@ -110,7 +110,8 @@ describe("production", () => {
         [SEND, [queue(S, "jobs")]],
         [["sqs:SendMessage"], [queue(S, "validator-failures")]],
         [["ssm:GetParameters"], [parameter(S, "MarketValidatorMnemonic")]],
-        [["s3:GetObject"], [directory]],
+        [["s3:GetObject"], [directory, models]],
+        [["s3:PutObject"], [directory]],
         [LOGS, [lambdaLogs(S, "validator")]],
       ]),
     );
@@ -126,7 +127,7 @@ describe("production", () => {
       expected([
         [ddb("BatchGetItem", "GetItem", "UpdateItem"), [table(S, "jobs")]],
         [ddb("BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "ledger"), gsi(S, "ledger")]],
-        [ddb("GetItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
+        [ddb("GetItem", "PutItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
         [
           ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
           [queue(S, "settle")],

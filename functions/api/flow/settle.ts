@@ -247,6 +247,8 @@ async function store(deps: SettleDeps, record: RequestRecord, result: RequestRes
 export async function finishCancel(deps: SettleDeps, record: RequestRecord): Promise<RequestView> {
   const now = deps.clock.now();
   for (const expert of record.experts) await deps.jobs.cancel(jobIdOf(record.requestId, expert.uid), now);
+  // The shadow lane's jobs are nobody's charge: canceled too, so no worker runs them for a canceled query.
+  for (const expert of record.shadow ?? []) await deps.jobs.cancel(jobIdOf(record.requestId, expert.uid), now);
   const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
   const hold = await deps.ledger.getHold(record.requestId);
   const captured = hold?.status === "captured" || hold?.status === "capturing";

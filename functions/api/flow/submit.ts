@@ -58,6 +58,8 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
   }
   const experts = await deps.router.route(s.task, prepared.value, s.k);
   if (experts.length === 0) throw new ApiError("unavailable", `no expert serves "${s.task}" right now`);
+  // Exploration lane: newcomers answer in the shadow (not held for, not charged, not in the result).
+  const shadow = (await deps.router.explore?.(s.task, experts)) ?? [];
   const now = deps.clock.now();
   const deadline = now + deps.config.jobDeadlineSeconds * 1000;
   const amount = holdAmount(task.pricePerAnswer, experts.length);
@@ -69,6 +71,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     bodySha256,
     inputDigest,
     experts,
+    ...(shadow.length > 0 ? { shadow } : {}),
     pricePerAnswer: task.pricePerAnswer,
     holdAmount: amount,
     phase: "holding",
@@ -137,8 +140,9 @@ async function dispatch(
   inputDigest: string,
   now: number,
 ): Promise<boolean> {
+  const all = answering(record);
   await Promise.all(
-    record.experts.map((expert) => {
+    all.map((expert) => {
       const job: JobRecord = {
         jobId: jobIdOf(record.requestId, expert.uid),
         requestId: record.requestId,
@@ -157,7 +161,7 @@ async function dispatch(
   );
   // Every message ends with the same text (the input): one string, shared by the k messages.
   const inputTail = `,"input":${inputJson}}`;
-  const messages = record.experts.map((expert) => {
+  const messages = all.map((expert) => {
     const message: Omit<JobMessage, "input"> = {
       v: 1,
       jobId: jobIdOf(record.requestId, expert.uid),
@@ -177,6 +181,11 @@ async function dispatch(
   if (!(await deps.requests.setPhase(record.requestId, ["holding"], "dispatched"))) return false;
   await enqueue(deps, record, messages, now);
   return true;
+}
+
+/** Every expert that gets a job: the routed ones, then the shadow lane's newcomers. */
+export function answering(record: RequestRecord): RequestRecord["experts"] {
+  return record.shadow === undefined ? record.experts : [...record.experts, ...record.shadow];
 }
 
 /**
@@ -215,7 +224,7 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
     // Nothing (or not everything) reached the queue: fail the jobs so settling releases the hold at once.
     deps.logger.error("enqueue failed", { requestId: record.requestId, error });
     await Promise.all(
-      record.experts.map((expert) =>
+      answering(record).map((expert) =>
         deps.jobs.fail(
           jobIdOf(record.requestId, expert.uid),
           { code: "enqueue_failed", message: "queue unavailable", retryable: true },
