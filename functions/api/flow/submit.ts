@@ -119,7 +119,7 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
   const existing = await deps.requests.get(requestId);
   if (!existing) return null;
   if (existing.bodySha256 !== bodySha256) {
-    throw new ApiError("conflict", "this Idempotency-Key was used with a different request body");
+    throw new ApiError("idempotency_mismatch", "this Idempotency-Key was used with a different request body");
   }
   return settleRequest(deps, requestId);
 }

@@ -85,7 +85,9 @@ const topUp = createRoute({
 });
 
 function refuseCredit(reason: Extract<CreditResult, { ok: false }>["reason"]): never {
-  if (reason === "conflict") throw new ApiError("conflict", "this Idempotency-Key was used with a different top-up");
+  if (reason === "conflict") {
+    throw new ApiError("idempotency_mismatch", "this Idempotency-Key was used with a different top-up");
+  }
   if (reason === "limit") {
     throw new ApiError(
       "balance_limit",
