@@ -86,6 +86,7 @@ describe("revenue share of query fees", () => {
       get: (id) => inner.get(id),
       setPhase: (id, from, to) => inner.setPhase(id, from, to),
       discard: (id) => inner.discard(id),
+      listByAccount: (account, page) => inner.listByAccount(account, page),
       settle: async (id, result) => {
         if (crashes-- > 0) throw new Error("crash after capture");
         return inner.settle(id, result);
