@@ -120,7 +120,12 @@ export function problemResponses(...codes: ErrorCode[]) {
   > = {};
   for (const code of codes) {
     const e = ERROR_TABLE[code];
-    out[e.status] = { description: e.title, content: { "application/problem+json": { schema: Problem } } };
+    // Codes sharing a status share its response; its description names them all.
+    const seen = out[e.status]?.description;
+    out[e.status] = {
+      description: seen ? `${seen}; or ${e.title} (${code})` : `${e.title} (${code})`,
+      content: { "application/problem+json": { schema: Problem } },
+    };
   }
   return out;
 }

@@ -76,7 +76,7 @@ const topUp = createRoute({
       "unauthorized",
       "rate_limited",
       "not_found",
-      "conflict",
+      "idempotency_mismatch",
       "payload_too_large",
       "unsupported_media_type",
       "balance_limit",
