@@ -1,16 +1,19 @@
-import type { z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { Problem } from "../functions/api/errors.ts";
 import {
-  Accepted,
   CreatedKey,
   type CreateKeyBody,
   ExpertList,
   InferResult,
+  JobList,
   JobView,
+  KeyList,
   KeyView,
   Metagraph,
+  RotatedKey,
   TaskList,
   TopUpResult,
+  UnansweredJob,
   Usage,
   VerifyReceiptResult,
 } from "../functions/api/schemas.ts";
@@ -36,6 +39,9 @@ export interface InferOptions {
 }
 
 type Auth = "key" | "admin" | "none";
+
+/** What infer answers, told apart by `status`: succeeded (with output and receipt) or any other state. */
+const InferOutcome = z.discriminatedUnion("status", [InferResult, UnansweredJob]);
 
 export function createMarketClient(options: ClientOptions) {
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
@@ -107,8 +113,9 @@ export function createMarketClient(options: ClientOptions) {
       const headers: Record<string, string> = {};
       if (o.waitSeconds !== undefined) headers.prefer = o.waitSeconds === 0 ? "respond-async" : `wait=${o.waitSeconds}`;
       if (o.idempotencyKey) headers["idempotency-key"] = o.idempotencyKey;
-      return call<typeof InferResult | typeof Accepted>(
-        { 200: InferResult, 202: Accepted },
+      // 200: a finished query (succeeded: InferResult; failed, canceled, expired: the query object); 202: running.
+      return call<typeof InferOutcome>(
+        { 200: InferOutcome, 202: InferOutcome },
         "POST",
         `/v1/tasks/${encodeURIComponent(task)}/infer`,
         "key",
@@ -116,6 +123,25 @@ export function createMarketClient(options: ClientOptions) {
         headers,
       );
     },
+    jobs: (page: { limit?: number; cursor?: string } = {}) => {
+      const q = new URLSearchParams();
+      if (page.limit !== undefined) q.set("limit", String(page.limit));
+      if (page.cursor !== undefined) q.set("cursor", page.cursor);
+      return call({ 200: JobList }, "GET", `/v1/jobs${q.size > 0 ? `?${q}` : ""}`, "key");
+    },
+    listKeys: (page: { limit?: number; cursor?: string; accountId?: string } = {}) => {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(page)) if (v !== undefined) q.set(k, String(v));
+      return call({ 200: KeyList }, "GET", `/v1/keys${q.size > 0 ? `?${q}` : ""}`, "admin");
+    },
+    rotateKey: (id: string, graceSeconds?: number) =>
+      call(
+        { 200: RotatedKey },
+        "POST",
+        `/v1/keys/${encodeURIComponent(id)}/rotate`,
+        "admin",
+        graceSeconds === undefined ? {} : { graceSeconds },
+      ),
     job: (id: string) => call({ 200: JobView }, "GET", `/v1/jobs/${encodeURIComponent(id)}`, "key"),
     cancel: (id: string) => call({ 200: JobView }, "POST", `/v1/jobs/${encodeURIComponent(id)}/cancel`, "key"),
     usage: () => call({ 200: Usage }, "GET", "/v1/usage", "key"),

@@ -92,7 +92,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 async function paidAnswerFrom(uid: number, apiKey: string, pixels: number[]): Promise<boolean> {
   const client = createMarketClient({ baseUrl: market.url, apiKey });
   const res = await client.infer("digits", { pixels }, { k: 8, waitSeconds: 10 });
-  const hit = res.ok && "experts" in res.data && res.data.experts.some((e) => e.uid === uid);
+  const hit = res.ok && res.data.status === "succeeded" && res.data.experts.some((e) => e.uid === uid);
   return hit;
 }
 

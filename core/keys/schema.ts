@@ -43,6 +43,11 @@ export const ApiKeyRecord = z.object({
   webhookSecret: z.string().startsWith("whsec_").optional(),
   /** Set on the new record by a rotation: when the secret was last replaced. */
   rotatedAt: z.number().int().optional(),
+  /** The hash of the secret this one replaced (still valid for its grace period; revoked with this one). */
+  previousHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 

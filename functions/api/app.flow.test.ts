@@ -13,7 +13,7 @@ describe("paid query, sync path", () => {
     const res = await key.client.infer("digits", digitInput(1), { k: 3, waitSeconds: 10 });
     await stop();
     expect(res.ok && res.status).toBe(200);
-    if (!res.ok || !("output" in res.data)) throw new Error(JSON.stringify(res));
+    if (!res.ok || res.data.status !== "succeeded") throw new Error(JSON.stringify(res));
     const data = res.data;
     expect(data.cost).toBe(3 * DIGITS_PRICE);
     expect(data.experts.map((e) => e.uid).sort()).toEqual([0, 1, 2]);
@@ -41,7 +41,7 @@ describe("paid query, sync path", () => {
     const stop = h.startWorkers((uid) => (uid === 1 ? "wrong_signer" : uid === 2 ? "tampered" : "none"));
     const res = await key.client.infer("digits", digitInput(), { k: 3, waitSeconds: 10 });
     await stop();
-    if (!res.ok || !("output" in res.data)) throw new Error(JSON.stringify(res));
+    if (!res.ok || res.data.status !== "succeeded") throw new Error(JSON.stringify(res));
     expect(res.data.experts.map((e) => e.uid)).toEqual([0]);
     expect(res.data.experts[0]?.gate).toBe(1);
     expect(res.data.cost).toBe(DIGITS_PRICE);

@@ -62,6 +62,7 @@ export const RotateKeyBody = z
 export const RotatedKey = KeyView.extend({
   key: z.string().openapi({ description: "The new secret; shown only once." }),
   previousExpiresAt: z.string().openapi({ description: "When the old secret stops working" }),
+  webhookSecret: z.string().optional().openapi({ description: "Only when the key had none before; shown once" }),
 }).openapi("RotatedKey");
 
 const cursorDoc = { description: "Opaque cursor from a previous page's nextCursor" };
@@ -212,6 +213,10 @@ export const InferResult = JobView.extend({
   cost: z.number().int(),
   receipt: ReceiptSchema,
 }).openapi("InferResult");
+/** Any other state of the query object (for clients that tell the two apart by status). */
+export const UnansweredJob = JobView.extend({
+  status: z.enum(["queued", "running", "failed", "canceled", "expired"]),
+}).openapi("UnansweredJob");
 export const JobList = z
   .object({ data: z.array(JobView), nextCursor: z.string().nullable() })
   .openapi("JobList");
