@@ -26,7 +26,7 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
 
   async claim(deliveryId: string, attempts: number, leaseUntil: number): Promise<WebhookDelivery | null> {
     const d = this.items.get(deliveryId);
-    if (!d || d.status !== "pending" || d.attempts !== attempts) return null;
+    if (d?.status !== "pending" || d.attempts !== attempts) return null;
     d.attempts = attempts + 1;
     d.nextAt = leaseUntil;
     return copyRecord(d);
@@ -34,7 +34,7 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
 
   async record(deliveryId: string, outcome: Parameters<WebhookOutbox["record"]>[1]): Promise<void> {
     const d = this.items.get(deliveryId);
-    if (!d || d.status !== "pending") return;
+    if (d?.status !== "pending") return;
     d.status = outcome.status;
     if (outcome.status === "delivered") d.deliveredAt = outcome.at;
     else d.lastError = outcome.error.slice(0, 300);

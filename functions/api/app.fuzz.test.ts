@@ -262,7 +262,13 @@ describe("fuzz: every route refuses bad requests cleanly (issue 13)", () => {
         prefer: fc.option(fc.constantFrom("respond-async", "wait=1", "wait=0")),
         webhook: fc.option(
           fc.record({
-            url: fc.constantFrom("https://example.com/hook", "http://127.0.0.1:1/x", "ftp://x", "nope", "https://[::1]/"),
+            url: fc.constantFrom(
+              "https://example.com/hook",
+              "http://127.0.0.1:1/x",
+              "ftp://x",
+              "nope",
+              "https://[::1]/",
+            ),
             events: fc.option(fc.constantFrom(["completed"], ["failed", "succeeded"], [], ["bogus"])),
           }),
         ),

@@ -11,9 +11,9 @@ import { randomId } from "./flow/ids.ts";
 import { registerHealthRoute } from "./routes/health.ts";
 import { registerInferenceRoutes } from "./routes/inference.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
-import { registerProblemRoutes } from "./routes/problems.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { MODELS_PATH, registerMinerRoutes } from "./routes/models.ts";
+import { registerProblemRoutes } from "./routes/problems.ts";
 import { registerPublicRoutes } from "./routes/public.ts";
 
 export const OPENAPI_INFO = {

@@ -12,7 +12,9 @@ export const SpendLimitBody = z
     total: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .refine((l) => l.perDay !== undefined || l.total !== undefined, "name perDay, total or both")
-  .openapi("SpendLimit", { description: "Most the key may spend (held + charged), micro-credits per UTC day and in total" });
+  .openapi("SpendLimit", {
+    description: "Most the key may spend (held + charged), micro-credits per UTC day and in total",
+  });
 
 export const CreateKeyBody = z
   .strictObject({
@@ -56,7 +58,12 @@ export const CreatedKey = KeyView.extend({
 export const RotateKeyBody = z
   .strictObject({
     /** How long the old secret keeps working, seconds (default 24 h; 0 ends it now). */
-    graceSeconds: z.number().int().min(0).max(30 * 24 * 3600).optional(),
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 24 * 3600)
+      .optional(),
   })
   .openapi("RotateKey");
 export const RotatedKey = KeyView.extend({
@@ -89,9 +96,7 @@ export const KeyListQuery = ListQuery.extend({
     .optional()
     .openapi({ param: { name: "accountId", in: "query" } }),
 });
-export const KeyList = z
-  .object({ data: z.array(KeyView), nextCursor: z.string().nullable() })
-  .openapi("KeyList");
+export const KeyList = z.object({ data: z.array(KeyView), nextCursor: z.string().nullable() }).openapi("KeyList");
 
 export const TopUpBody = z
   .strictObject({ amount: z.number().int().min(1).max(MAX_ACCOUNT_BALANCE), memo: z.string().max(200).optional() })
@@ -142,7 +147,7 @@ export const WebhookBody = z
       .min(1)
       .max(5)
       .optional()
-      .openapi({ description: "Final states to send; default [\"completed\"] (any of them)" }),
+      .openapi({ description: 'Final states to send; default ["completed"] (any of them)' }),
   })
   .openapi("Webhook");
 
@@ -217,9 +222,7 @@ export const InferResult = JobView.extend({
 export const UnansweredJob = JobView.extend({
   status: z.enum(["queued", "running", "failed", "canceled", "expired"]),
 }).openapi("UnansweredJob");
-export const JobList = z
-  .object({ data: z.array(JobView), nextCursor: z.string().nullable() })
-  .openapi("JobList");
+export const JobList = z.object({ data: z.array(JobView), nextCursor: z.string().nullable() }).openapi("JobList");
 
 export const Usage = z
   .object({
@@ -232,9 +235,7 @@ export const Usage = z
     /** true when `available` pays for fewer than a few queries (API setting lowBalanceQueries) of the dearest task. */
     lowBalance: z.boolean(),
     /** This key's spend counters and limits (micro-credits held or charged), when it has a limit. */
-    keySpend: z
-      .object({ today: z.number().int(), total: z.number().int(), limit: SpendLimitBody })
-      .optional(),
+    keySpend: z.object({ today: z.number().int(), total: z.number().int(), limit: SpendLimitBody }).optional(),
     openHolds: z.array(
       z.object({ holdId: z.string(), amount: z.number().int(), deadline: z.iso.datetime(), status: z.string() }),
     ),

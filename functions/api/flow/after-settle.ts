@@ -30,7 +30,9 @@ export async function afterSettle(deps: AfterSettleDeps, record: RequestRecord):
             amount: record.holdAmount - result.cost,
             day: utcDay(record.createdAt),
           })
-          .catch((error: unknown) => deps.logger.error("spend give-back failed", { requestId: record.requestId, error }))
+          .catch((error: unknown) =>
+            deps.logger.error("spend give-back failed", { requestId: record.requestId, error }),
+          )
       : undefined,
     record.webhook && deps.webhooks && wants(record.webhook.events, result.status)
       ? deps.webhooks

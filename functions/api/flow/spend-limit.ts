@@ -1,6 +1,6 @@
 import type { SpendLimit } from "../../../core/keys/schema.ts";
-import { utcDay } from "../../../core/ports/spend.ts";
 import type { RequestRecord } from "../../../core/ports/requests.ts";
+import { utcDay } from "../../../core/ports/spend.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 

@@ -27,7 +27,8 @@ function checkedWebhook(deps: ApiDeps, key: ApiKeyRecord, hook: z.infer<typeof W
     throw new ApiError("invalid_request", `webhook.url: ${message}`, { issues: [{ path: "webhook.url", message }] });
   };
   if (!deps.webhooks) refuse("webhooks are not enabled on this market");
-  if (!key.webhookSecret) refuse("this key has no webhook secret yet; rotate it (POST /v1/keys/{id}/rotate) to get one");
+  if (!key.webhookSecret)
+    refuse("this key has no webhook secret yet; rotate it (POST /v1/keys/{id}/rotate) to get one");
   const checked = checkWebhookUrl(hook.url, { allowLocal: deps.config.webhookAllowLocal });
   if (!checked.ok) return refuse(checked.reason);
   return { url: checked.url, events: [...new Set(hook.events ?? (["completed"] as const))] };
@@ -60,7 +61,8 @@ const infer = createRoute({
   request: { params: TaskParam, body: { ...json(InferBody), required: true } },
   responses: {
     200: {
-      description: "Finished: the query object with its status (succeeded with output and receipt, failed, canceled, expired)",
+      description:
+        "Finished: the query object with its status (succeeded with output and receipt, failed, canceled, expired)",
       headers: PREFERENCE_APPLIED,
       ...json(JobView),
     },

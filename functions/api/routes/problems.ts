@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv } from "../env.ts";
-import { ApiError, ERROR_CODES, ERROR_TABLE, type ErrorCode, codeOfProblemSlug, problemTypePath } from "../errors.ts";
+import { ApiError, codeOfProblemSlug, ERROR_CODES, ERROR_TABLE, type ErrorCode, problemTypePath } from "../errors.ts";
 
 /** What a problem `type` URL answers: the code's meaning, for people (HTML) and programs (JSON). */
 const ProblemType = z

@@ -41,7 +41,10 @@ export async function sendDueWebhooks(deps: WebhookSenderDeps, limit = 25): Prom
   };
 }
 
-async function sendOne(deps: WebhookSenderDeps, due: WebhookDelivery): Promise<"delivered" | "pending" | "failed" | "skipped"> {
+async function sendOne(
+  deps: WebhookSenderDeps,
+  due: WebhookDelivery,
+): Promise<"delivered" | "pending" | "failed" | "skipped"> {
   const claimed = await deps.outbox.claim(due.deliveryId, due.attempts, deps.clock.now() + LEASE_MS);
   if (!claimed) return "skipped";
   const key = await deps.keys.getById(claimed.keyId);

@@ -45,7 +45,10 @@ export function isPrivateAddress(address: string): boolean {
 }
 
 /** The URL as it will be called, or why it is refused. Checked when a query names it. */
-export function checkWebhookUrl(raw: string, policy: WebhookUrlPolicy): { ok: true; url: string } | { ok: false; reason: string } {
+export function checkWebhookUrl(
+  raw: string,
+  policy: WebhookUrlPolicy,
+): { ok: true; url: string } | { ok: false; reason: string } {
   let url: URL;
   try {
     url = new URL(raw);
