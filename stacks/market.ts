@@ -22,6 +22,7 @@ import { chainDirectory, commitDemoModels } from "../functions/market/chain-dire
 import { expertDirectory } from "../functions/market/directory.ts";
 import { marketMiners, taskServing } from "../functions/market/miners.ts";
 import { marketRouter } from "../functions/market/router.ts";
+import { startWebhookSender } from "../functions/api/webhooks/sender.ts";
 import { startSettlerLoop } from "../functions/settler/loop.ts";
 import { keepAnsweredHolds } from "../functions/settler/settler.ts";
 import type { EpochReport } from "../functions/validator/epoch.ts";
@@ -246,6 +247,8 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       requests: dataPlane.requests,
       jobs: dataPlane.jobs,
       queue: dataPlane.queue,
+      spend: dataPlane.spend,
+      webhooks: dataPlane.webhooks,
       tasks: taskCatalog(registry, config.MARKET_TASK_PRICES),
       router: marketRouter({ registry, directory, scores: dataPlane.scores }),
       directory,
@@ -271,6 +274,15 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     // The settler captures each query within seconds of its last answer, polled or not (functions/settler).
     const settler = startSettlerLoop(deps, dataPlane.settleQueue);
     stops.push(["settler", () => settler.stop()]);
+    // Webhook messages the settling recorded, sent apart from any request (the cloud sends them from the sweeper).
+    const stopWebhooks = startWebhookSender({
+      outbox: dataPlane.webhooks,
+      keys: dataPlane.keys,
+      clock: systemClock,
+      logger: log.child("webhooks"),
+      policy: { allowLocal: deps.config.webhookAllowLocal },
+    });
+    stops.push(["webhook sender", stopWebhooks]);
     const beforeRelease = keepAnsweredHolds({ ...dataPlane, logger: deps.logger });
     const sweepTimer = setInterval(() => {
       dataPlane.ledger

@@ -16,6 +16,9 @@ const deps: SettleDeps = {
   requests: m.stores.requests,
   jobs: m.stores.jobs,
   ledger: m.stores.ledger,
+  // A settled query's unspent hold goes back to its key's spend limit and its webhook message is recorded.
+  spend: m.stores.spend,
+  webhooks: m.stores.webhooks,
   tasks: taskCatalog(m.registry),
   directory: m.directory,
   gatewaySigner: m.gateway,
