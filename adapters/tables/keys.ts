@@ -141,6 +141,10 @@ export class DynamoKeyStore implements KeyStore {
         return { keys: [], next: null };
       }
     }
+    // A cursor of the other listing (index keys or not) is refused by DynamoDB: read as the end, like any bad cursor.
+    if (start !== undefined && (start.gsi1pk === undefined) !== (page.accountId === undefined)) {
+      return { keys: [], next: null };
+    }
     const keys: ApiKeyRecord[] = [];
     let next: Record<string, unknown> | undefined = start;
     do {
@@ -195,4 +199,9 @@ export class DynamoKeyStore implements KeyStore {
 const indexKeys = (key: ApiKeyRecord) => ({ gsi1pk: `ACCT#${key.accountId}`, gsi1sk: `KEY#${key.keyId}` });
 
 /** A LastEvaluatedKey of this table or its gsi1: a few short strings. */
-const ListCursor = z.record(z.enum(["pk", "sk", "gsi1pk", "gsi1sk"]), z.string().max(300));
+const ListCursor = z.strictObject({
+  pk: z.string().min(1).max(300),
+  sk: z.string().min(1).max(300),
+  gsi1pk: z.string().min(1).max(300).optional(),
+  gsi1sk: z.string().min(1).max(300).optional(),
+});
