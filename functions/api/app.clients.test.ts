@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RequestRecord } from "../../core/ports/requests.ts";
+import { keepAnsweredHolds } from "../settler/settler.ts";
 import { webhookMessageId } from "./flow/after-settle.ts";
 import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
 import { digitInput, harness } from "./testing/harness.ts";
@@ -128,6 +129,37 @@ describe("webhooks", () => {
       });
       expect([url, res.status]).toEqual([url, 400]);
     }
+  });
+});
+
+describe("webhooks of queries nobody polls", () => {
+  it("the sweeper hands an expired query with a webhook to the settler instead of releasing it silently", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await h.app.request("/v1/tasks/digits/infer", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json", prefer: "respond-async" },
+      body: JSON.stringify({ input: digitInput(), k: 1, webhook: { url: "http://127.0.0.1:9/x" } }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    const plain = await key.client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
+    if (!plain.ok) throw new Error("infer");
+    const sent: string[] = [];
+    const keep = keepAnsweredHolds({
+      requests: h.deps.requests,
+      jobs: h.jobs,
+      settleQueue: { send: async (body: string) => void sent.push(body) },
+      logger: silentLogger,
+    });
+    const hold = async (holdId: string) => {
+      const found = await h.ledger.getHold(holdId);
+      if (!found) throw new Error("no hold");
+      return found;
+    };
+    expect(await keep(await hold(id))).toBe(false);
+    expect(sent).toEqual([JSON.stringify({ v: 1, requestId: id })]);
+    // Without a webhook (or spend limit) and without answers, the hold is released as before.
+    expect(await keep(await hold(plain.data.id))).toBe(true);
   });
 });
 
