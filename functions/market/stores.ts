@@ -7,9 +7,9 @@ import { DynamoKeyStore } from "../../adapters/tables/keys.ts";
 import { DynamoLedger } from "../../adapters/tables/ledger.ts";
 import { DynamoRateLimits } from "../../adapters/tables/rate-limits.ts";
 import { DynamoRequestStore } from "../../adapters/tables/requests.ts";
+import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
 import { DynamoSpendStore } from "../../adapters/tables/spend.ts";
 import { DynamoWebhookOutbox } from "../../adapters/tables/webhooks.ts";
-import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
 import {
   JOBS_DLQ,
   JOBS_QUEUE,
