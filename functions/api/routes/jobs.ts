@@ -14,8 +14,6 @@ const apiKey = [{ apiKey: [] }];
 const AUTH_ERRORS = ["unauthorized", "forbidden", "rate_limited"] as const;
 /** A stream ends at the latest this long after the query's deadline (the query has expired by then). */
 const STREAM_PAST_DEADLINE_MS = 30_000;
-/** And never lasts longer than this (a client reconnects). */
-const MAX_STREAM_MS = 15 * 60_000;
 
 const listJobs = createRoute({
   method: "get",
@@ -77,7 +75,12 @@ export function registerJobRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard
     // Ownership first, as for GET /v1/jobs/{id}: another account's query reads as absent.
     if (!record || record.accountId !== c.var.key.accountId) throw new ApiError("not_found", "no such job");
     const start = deps.clock.now();
-    const until = Math.min(start + MAX_STREAM_MS, Math.max(start, record.deadline) + STREAM_PAST_DEADLINE_MS);
+    // Never longer than a synchronous wait may last (set to fit the platform's request timeout: on Lambda the
+    // stream is buffered until it ends); an EventSource then reconnects and gets the current status at once.
+    const until = Math.min(
+      start + deps.config.maxWaitSeconds * 1000,
+      Math.max(start, record.deadline) + STREAM_PAST_DEADLINE_MS,
+    );
     return streamSSE(c, async (stream) => {
       let aborted = false;
       stream.onAbort(() => {
