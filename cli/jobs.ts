@@ -32,7 +32,7 @@ export function jobsCommand(io: CliIo): Command {
   pageOptions(withConnection(jobs.command("list").description("your key's jobs, a page at a time"), "apiKey")).action(
     async (o: ConnectionFlags & PageFlags) => {
       const c = client(o);
-      report(io, o, await collectPages(o, (page) => c.listJobs(page)), (page) => page.items.map(jobRow));
+      report(io, o, await collectPages(o, (page) => c.listJobs(page)), (page) => page.data.map(jobRow));
     },
   );
   return jobs;

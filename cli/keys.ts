@@ -45,7 +45,7 @@ export function keysCommand(io: CliIo): Command {
   pageOptions(withConnection(keys.command("list").description("keys, a page at a time"), "adminToken")).action(
     async (o: Flags & PageFlags) => {
       const client = admin(o);
-      report(io, o, await collectPages(o, (page) => client.listKeys(page)), (page) => page.items.map(keyRow));
+      report(io, o, await collectPages(o, (page) => client.listKeys(page)), (page) => page.data.map(keyRow));
     },
   );
 

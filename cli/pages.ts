@@ -31,8 +31,8 @@ export async function collectPages<T>(
       ...(cursor ? { cursor } : {}),
     });
     if (!res.ok || !o.all) return res;
-    items.push(...res.data.items);
-    if (!res.data.nextCursor) return { ...res, data: { items, nextCursor: null } };
+    items.push(...res.data.data);
+    if (!res.data.nextCursor) return { ...res, data: { data: items, nextCursor: null } };
     cursor = res.data.nextCursor;
   }
   throw new Error(`stopped after ${MAX_PAGES} pages`);

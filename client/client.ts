@@ -9,6 +9,19 @@ export type Schemas = components["schemas"];
 export type Problem = Schemas["Problem"];
 export type Job = Schemas["Job"];
 export type Key = Schemas["Key"];
+/**
+ * A query told apart by `status`: a succeeded one carries its output, experts, cost and receipt (the server's
+ * schema documents them as present exactly then), any other state may lack them.
+ */
+export type Query =
+  | (Job & {
+      status: "succeeded";
+      output: unknown;
+      experts: Schemas["AnsweringExpert"][];
+      cost: number;
+      receipt: Schemas["Receipt"];
+    })
+  | (Job & { status: Exclude<Job["status"], "succeeded"> });
 
 export type ApiResult<T> =
   | { readonly ok: true; readonly status: number; readonly data: T; readonly requestId: string | null }
@@ -16,7 +29,7 @@ export type ApiResult<T> =
 
 /** A page of a cursor-paged list (`GET /v1/jobs`, `GET /v1/keys`); `nextCursor` is null on the last page. */
 export interface Page<T> {
-  readonly items: T[];
+  readonly data: T[];
   readonly nextCursor: string | null;
 }
 
@@ -38,6 +51,11 @@ export interface InferOptions {
 export interface ListOptions {
   readonly limit?: number;
   readonly cursor?: string;
+}
+
+export interface KeyListOptions extends ListOptions {
+  /** One account's keys (else every key). */
+  readonly accountId?: string;
 }
 
 type Auth = "key" | "admin" | "none";
@@ -80,23 +98,6 @@ export function createMarketClient(options: ClientOptions) {
     return { ok: false, status: response.status, requestId, problem: asProblem(error, response.status, requestId) };
   }
 
-  /** Lists not yet in the generated types (added by the API alongside this client) go through plain fetch. */
-  async function list<T>(path: string, auth: Auth, o: ListOptions): Promise<ApiResult<Page<T>>> {
-    const query = new URLSearchParams();
-    if (o.limit !== undefined) query.set("limit", String(o.limit));
-    if (o.cursor !== undefined) query.set("cursor", o.cursor);
-    const qs = query.size > 0 ? `?${query}` : "";
-    const response = await doFetch(`${baseUrl}${path}${qs}`, { method: "GET", headers: headers(auth) });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    return settle<Page<T>>(Promise.resolve(response.ok ? { data: json, response } : { error: json, response }));
-  }
-
   const id = (value: string) => ({ path: { id: value } });
 
   return {
@@ -105,7 +106,16 @@ export function createMarketClient(options: ClientOptions) {
     getKey: (keyId: string) => settle<Key>(api.GET("/v1/keys/{id}", { params: id(keyId), headers: headers("admin") })),
     revokeKey: (keyId: string) =>
       settle<Key>(api.DELETE("/v1/keys/{id}", { params: id(keyId), headers: headers("admin") })),
-    listKeys: (o: ListOptions = {}) => list<Key>("/v1/keys", "admin", o),
+    listKeys: (o: KeyListOptions = {}) =>
+      settle<Schemas["KeyList"]>(api.GET("/v1/keys", { params: { query: o }, headers: headers("admin") })),
+    rotateKey: (keyId: string, graceSeconds?: number) =>
+      settle<Schemas["RotatedKey"]>(
+        api.POST("/v1/keys/{id}/rotate", {
+          params: id(keyId),
+          body: graceSeconds === undefined ? {} : { graceSeconds },
+          headers: headers("admin"),
+        }),
+      ),
     topUp: (keyId: string, amount: number, idempotencyKey?: string) =>
       settle<Schemas["TopUpResult"]>(
         api.POST("/v1/keys/{id}/credits", {
@@ -116,7 +126,7 @@ export function createMarketClient(options: ClientOptions) {
       ),
     tasks: () => settle<Schemas["TaskList"]>(api.GET("/v1/tasks", { headers: headers("none") })),
     infer: (task: string, input: unknown, o: InferOptions = {}) =>
-      settle<Schemas["InferResult"] | Schemas["Accepted"]>(
+      settle<Query>(
         api.POST("/v1/tasks/{task}/infer", {
           params: { path: { task } },
           body: { input, ...(o.k !== undefined ? { k: o.k } : {}) },
@@ -127,10 +137,11 @@ export function createMarketClient(options: ClientOptions) {
           }),
         }),
       ),
-    job: (jobId: string) => settle<Job>(api.GET("/v1/jobs/{id}", { params: id(jobId), headers: headers("key") })),
+    job: (jobId: string) => settle<Query>(api.GET("/v1/jobs/{id}", { params: id(jobId), headers: headers("key") })),
     cancel: (jobId: string) =>
       settle<Job>(api.POST("/v1/jobs/{id}/cancel", { params: id(jobId), headers: headers("key") })),
-    listJobs: (o: ListOptions = {}) => list<Job>("/v1/jobs", "key", o),
+    listJobs: (o: ListOptions = {}) =>
+      settle<Schemas["JobList"]>(api.GET("/v1/jobs", { params: { query: o }, headers: headers("key") })),
     usage: () => settle<Schemas["Usage"]>(api.GET("/v1/usage", { headers: headers("key") })),
     experts: () => settle<Schemas["ExpertList"]>(api.GET("/v1/experts", { headers: headers("none") })),
     earnings: (uid: number) =>

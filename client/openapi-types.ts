@@ -48,6 +48,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/problems/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a problem type means (the `type` of every error body); HTML unless Accept asks for JSON */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The problem type */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProblemType"];
+                        "text/html": string;
+                    };
+                };
+                /** @description No such problem type */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/experts": {
         parameters: {
             query?: never;
@@ -112,7 +158,7 @@ export interface paths {
                         "application/json": components["schemas"]["ExpertEarnings"];
                     };
                 };
-                /** @description Invalid request */
+                /** @description Invalid request (invalid_request) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -121,7 +167,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -168,7 +214,7 @@ export interface paths {
                         "application/json": components["schemas"]["ExpertEarningEntries"];
                     };
                 };
-                /** @description Invalid request */
+                /** @description Invalid request (invalid_request) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -177,7 +223,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -186,7 +232,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -195,7 +241,83 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description Too many requests (rate_limited) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's queries, newest first, a page at a time (cursor from nextCursor) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Opaque cursor from a previous page's nextCursor */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of queries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobList"];
+                    };
+                };
+                /** @description Invalid request (invalid_request) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials (unauthorized) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The key lacks the scope for this route (forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -242,7 +364,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -251,7 +373,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The key lacks the scope for this route */
+                /** @description The key lacks the scope for this route (forbidden) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -260,7 +382,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -269,7 +391,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -318,7 +440,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -327,7 +449,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The key lacks the scope for this route */
+                /** @description The key lacks the scope for this route (forbidden) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -336,7 +458,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -345,7 +467,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict */
+                /** @description Conflict (conflict) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -354,7 +476,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -371,6 +493,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-Sent Events: a `status` event (data: the query object) at each change, until a final state */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/event-stream; each `status` event's data is the query object (Job) as JSON */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Missing or invalid credentials (unauthorized) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The key lacks the scope for this route (forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (not_found) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (rate_limited) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys": {
         parameters: {
             query?: never;
@@ -378,7 +574,59 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Keys, one account's (accountId) or all, a page at a time (cursor from nextCursor) */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    /** @description Opaque cursor from a previous page's nextCursor */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyList"];
+                    };
+                };
+                /** @description Invalid request (invalid_request) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials (unauthorized) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (rate_limited) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         put?: never;
         /** Create an account (or use accountId) and a client key; the secret is returned once */
         post: {
@@ -403,7 +651,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedKey"];
                     };
                 };
-                /** @description Invalid request */
+                /** @description Invalid request (invalid_request) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -412,7 +660,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -421,7 +669,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -430,7 +678,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request body too large */
+                /** @description Request body too large (payload_too_large) */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -439,7 +687,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Unsupported media type: send Content-Type: application/json */
+                /** @description Unsupported media type: send Content-Type: application/json (unsupported_media_type) */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -448,7 +696,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The balance would exceed the most an account may hold */
+                /** @description The balance would exceed the most an account may hold (balance_limit) */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -457,7 +705,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -502,7 +750,7 @@ export interface paths {
                         "application/json": components["schemas"]["Key"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -511,7 +759,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -520,7 +768,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -554,7 +802,7 @@ export interface paths {
                         "application/json": components["schemas"]["Key"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -563,7 +811,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -572,7 +820,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -622,7 +870,7 @@ export interface paths {
                         "application/json": components["schemas"]["TopUpResult"];
                     };
                 };
-                /** @description Invalid request */
+                /** @description Invalid request (invalid_request) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -631,7 +879,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -640,7 +888,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -649,16 +897,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Request body too large */
+                /** @description Request body too large (payload_too_large) */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -667,7 +906,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Unsupported media type: send Content-Type: application/json */
+                /** @description Unsupported media type: send Content-Type: application/json (unsupported_media_type) */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -676,7 +915,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The balance would exceed the most an account may hold */
+                /** @description This Idempotency-Key was used with a different request body (idempotency_mismatch); or The balance would exceed the most an account may hold (balance_limit) */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -685,7 +924,94 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description Too many requests (rate_limited) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new secret for the key; the old one keeps working for graceSeconds (default 24 h) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RotateKey"];
+                };
+            };
+            responses: {
+                /** @description Rotated; the new secret is returned once */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RotatedKey"];
+                    };
+                };
+                /** @description Invalid request (invalid_request) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials (unauthorized) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (not_found) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict (conflict) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -770,7 +1096,7 @@ export interface paths {
                         "application/json": components["schemas"]["VerifyReceiptResult"];
                     };
                 };
-                /** @description Invalid request */
+                /** @description Invalid request (invalid_request) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -779,7 +1105,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request body too large */
+                /** @description Request body too large (payload_too_large) */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -788,7 +1114,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Unsupported media type: send Content-Type: application/json */
+                /** @description Unsupported media type: send Content-Type: application/json (unsupported_media_type) */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -866,25 +1192,29 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Answered */
+                /** @description Finished: the query object with its status (succeeded with output and receipt, failed, canceled, expired) */
                 200: {
                     headers: {
+                        /** @description The Prefer preference honoured (RFC 7240): respond-async, or wait=N with the N used */
+                        "Preference-Applied"?: string;
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["InferResult"];
+                        "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Accepted; poll urls.get */
+                /** @description Accepted, still running: poll urls.get or stream urls.events */
                 202: {
                     headers: {
+                        /** @description The Prefer preference honoured (RFC 7240): respond-async, or wait=N with the N used */
+                        "Preference-Applied"?: string;
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Accepted"];
+                        "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Invalid request */
+                /** @description Invalid request (invalid_request) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -893,7 +1223,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -902,7 +1232,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not enough credits */
+                /** @description Not enough credits (insufficient_credits); or The key's spend limit (per day or in total) would be crossed; nothing was held (spend_limit) */
                 402: {
                     headers: {
                         [name: string]: unknown;
@@ -911,7 +1241,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The key lacks the scope for this route */
+                /** @description The key lacks the scope for this route (forbidden) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -920,7 +1250,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Not found */
+                /** @description Not found (not_found) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -929,7 +1259,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict */
+                /** @description Conflict (conflict) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -938,7 +1268,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Request body too large */
+                /** @description Request body too large (payload_too_large) */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -947,7 +1277,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Unsupported media type: send Content-Type: application/json */
+                /** @description Unsupported media type: send Content-Type: application/json (unsupported_media_type) */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -956,7 +1286,16 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description This Idempotency-Key was used with a different request body (idempotency_mismatch) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -965,7 +1304,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description No expert could answer; nothing was charged */
+                /** @description No expert could answer; nothing was charged (unavailable) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -989,7 +1328,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Balance, open holds and recent ledger entries of the key's account */
+        /** Balance (and whether it runs low), the key's spend against its limits, open holds and recent entries */
         get: {
             parameters: {
                 query?: never;
@@ -1008,7 +1347,7 @@ export interface paths {
                         "application/json": components["schemas"]["Usage"];
                     };
                 };
-                /** @description Missing or invalid credentials */
+                /** @description Missing or invalid credentials (unauthorized) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1017,7 +1356,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The key lacks the scope for this route */
+                /** @description The key lacks the scope for this route (forbidden) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1026,7 +1365,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many requests */
+                /** @description Too many requests (rate_limited) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1049,14 +1388,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Accepted: {
-            id: string;
-            status: components["schemas"]["JobStatus"];
-            urls: {
-                cancel: string;
-                get: string;
-            };
-        };
         AnsweringExpert: {
             gate: number;
             hotkey: string;
@@ -1069,6 +1400,8 @@ export interface components {
         CreatedKey: components["schemas"]["Key"] & {
             /** @description The secret; shown only once. */
             key: string;
+            /** @description Signs this key's webhook deliveries (Standard Webhooks, whsec_…); shown only once. */
+            webhookSecret?: string;
         };
         CreateKey: {
             accountId?: string;
@@ -1078,6 +1411,7 @@ export interface components {
             name: string;
             rateLimit?: components["schemas"]["RateLimit"];
             scopes?: components["schemas"]["Scope"][];
+            spendLimit?: components["schemas"]["SpendLimit"];
         };
         Expert: {
             active: boolean;
@@ -1093,7 +1427,8 @@ export interface components {
             hotkey: string;
             recent: {
                 amount: number;
-                at: number;
+                /** Format: date-time */
+                at: string;
                 entryId: string;
                 requestId: string;
                 task?: string;
@@ -1128,31 +1463,32 @@ export interface components {
         InferRequest: {
             input?: unknown;
             k?: number;
-        };
-        InferResult: {
-            cost: number;
-            experts: components["schemas"]["AnsweringExpert"][];
-            id: string;
-            output?: unknown;
-            receipt: components["schemas"]["Receipt"];
-            /** @enum {string} */
-            status: "succeeded";
+            webhook?: components["schemas"]["Webhook"];
         };
         Job: {
             cost?: number;
-            createdAt: number;
-            deadline: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            deadline: string;
             experts?: components["schemas"]["AnsweringExpert"][];
             failedUids?: number[];
             id: string;
             output?: unknown;
             receipt?: components["schemas"]["Receipt"];
+            /** Format: date-time */
+            settledAt?: string;
             status: components["schemas"]["JobStatus"];
             task: string;
             urls: {
                 cancel: string;
+                events: string;
                 get: string;
             };
+        };
+        JobList: {
+            data: components["schemas"]["Job"][];
+            nextCursor: string | null;
         };
         /** @enum {string} */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "canceled" | "expired";
@@ -1165,8 +1501,14 @@ export interface components {
             name: string;
             rateLimit: components["schemas"]["RateLimit"];
             revokedAt?: string;
+            rotatedAt?: string;
             scopes: components["schemas"]["Scope"][];
+            spendLimit?: components["schemas"]["SpendLimit"];
             start: string;
+        };
+        KeyList: {
+            data: components["schemas"]["Key"][];
+            nextCursor: string | null;
         };
         Metagraph: {
             block: number;
@@ -1175,13 +1517,19 @@ export interface components {
         };
         Problem: {
             /** @enum {string} */
-            code: "invalid_request" | "unauthorized" | "insufficient_credits" | "bad_signature" | "forbidden" | "not_registered" | "not_found" | "conflict" | "payload_too_large" | "balance_limit" | "model_contract" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable" | "ledger_busy";
+            code: "invalid_request" | "unauthorized" | "insufficient_credits" | "spend_limit" | "bad_signature" | "forbidden" | "not_registered" | "not_found" | "conflict" | "payload_too_large" | "idempotency_mismatch" | "balance_limit" | "model_contract" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable" | "ledger_busy";
             detail: string;
             issues?: {
                 message: string;
                 path: string;
             }[];
             requestId: string;
+            status: number;
+            title: string;
+            type: string;
+        };
+        ProblemType: {
+            code: string;
             status: number;
             title: string;
             type: string;
@@ -1210,8 +1558,24 @@ export interface components {
             signature: string;
             signedBy: string;
         };
+        RotatedKey: components["schemas"]["Key"] & {
+            /** @description The new secret; shown only once. */
+            key: string;
+            /** @description When the old secret stops working */
+            previousExpiresAt: string;
+            /** @description Only when the key had none before; shown once */
+            webhookSecret?: string;
+        };
+        RotateKey: {
+            graceSeconds?: number;
+        };
         /** @enum {string} */
         Scope: "infer" | "read";
+        /** @description Most the key may spend (held + charged), micro-credits per UTC day and in total */
+        SpendLimit: {
+            perDay?: number;
+            total?: number;
+        };
         Task: {
             description: string;
             id: string;
@@ -1238,17 +1602,26 @@ export interface components {
         };
         Usage: {
             accountId: string;
+            available: number;
             balance: number;
             held: number;
+            keySpend?: {
+                limit: components["schemas"]["SpendLimit"];
+                today: number;
+                total: number;
+            };
+            lowBalance: boolean;
             openHolds: {
                 amount: number;
-                deadline: number;
+                /** Format: date-time */
+                deadline: string;
                 holdId: string;
                 status: string;
             }[];
             recent: {
                 amount: number;
-                at: number;
+                /** Format: date-time */
+                at: string;
                 entryId: string;
                 holdId?: string;
                 kind: string;
@@ -1264,6 +1637,12 @@ export interface components {
             reason?: string;
             signedBy?: string;
             valid: boolean;
+        };
+        Webhook: {
+            /** @description Final states to send; default ["completed"] (any of them) */
+            events?: ("completed" | "succeeded" | "failed" | "canceled" | "expired")[];
+            /** @description https URL (http and loopback on the devnet only) */
+            url: string;
         };
     };
     responses: never;

@@ -17,7 +17,15 @@ const name = functionName("api");
  * write scores, read a model or read the validator's mnemonic.
  */
 export const apiStatements = [
-  onTable(tables.keys, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]),
+  // Query on gsi1 and Scan: GET /v1/keys (one account's keys, or all of them).
+  onTable(tables.keys, [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+  ]),
   onTable(tables.ledger, [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -32,6 +40,8 @@ export const apiStatements = [
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:BatchGetItem",
+    // GET /v1/jobs: an account's requests on gsi1.
+    "dynamodb:Query",
   ]),
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:Query"]),
   sendTo(jobs),

@@ -23,7 +23,8 @@ const name = functionName("settler");
  *   batch's successes, extend visibility, read the queue's attributes).
  */
 export const settlerStatements = [
-  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"]),
+  // PutItem: a settled query's webhook message into the outbox (functions/api/flow/after-settle.ts).
+  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"]),
   onTable(tables.ledger, [
     "dynamodb:GetItem",
     "dynamodb:PutItem",

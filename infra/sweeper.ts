@@ -21,7 +21,9 @@ export const sweeperStatements = [
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
   ]),
-  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:BatchGetItem"]),
+  // Query/UpdateItem: the webhook outbox (due messages on gsi1, claimed and recorded); keys: each message's secret.
+  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem"]),
+  onTable(tables.keys, ["dynamodb:GetItem"]),
   sendTo(settle),
 ];
 

@@ -17,6 +17,7 @@ import { createTaskRegistry } from "../core/tasks/registry.ts";
 import { createApp } from "../functions/api/app.ts";
 import { type ApiDeps, systemClock } from "../functions/api/deps.ts";
 import { apiSettings } from "../functions/api/settings.ts";
+import { startWebhookSender } from "../functions/api/webhooks/sender.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
 import { chainDirectory, commitDemoModels } from "../functions/market/chain-directory.ts";
 import { marketDashboardSource } from "../functions/market/dashboard-source.ts";
@@ -261,6 +262,8 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       requests: dataPlane.requests,
       jobs: dataPlane.jobs,
       queue: dataPlane.queue,
+      spend: dataPlane.spend,
+      webhooks: dataPlane.webhooks,
       tasks: taskCatalog(registry, config.MARKET_TASK_PRICES),
       router: marketRouter({
         registry,
@@ -299,6 +302,15 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     // The settler captures each query within seconds of its last answer, polled or not (functions/settler).
     const settler = startSettlerLoop(deps, dataPlane.settleQueue);
     stops.push(["settler", () => settler.stop()]);
+    // Webhook messages the settling recorded, sent apart from any request (the cloud sends them from the sweeper).
+    const stopWebhooks = startWebhookSender({
+      outbox: dataPlane.webhooks,
+      keys: dataPlane.keys,
+      clock: systemClock,
+      logger: log.child("webhooks"),
+      policy: { allowLocal: deps.config.webhookAllowLocal },
+    });
+    stops.push(["webhook sender", stopWebhooks]);
     const beforeRelease = keepAnsweredHolds({ ...dataPlane, logger: deps.logger });
     const sweepTimer = setInterval(() => {
       dataPlane.ledger

@@ -132,7 +132,7 @@ async function restartedDirectory(store: ModelStore): Promise<ChainDirectory> {
 async function paidAnswerFrom(uid: number, apiKey: string, pixels: number[]): Promise<boolean> {
   const client = createMarketClient({ baseUrl: market.url, apiKey });
   const res = await client.infer("digits", { pixels }, { k: 8, waitSeconds: 10 });
-  const hit = res.ok && "experts" in res.data && res.data.experts.some((e) => e.uid === uid);
+  const hit = res.ok && res.data.status === "succeeded" && res.data.experts.some((e) => e.uid === uid);
   return hit;
 }
 
@@ -194,7 +194,7 @@ describe("a miner with its own wallet", () => {
           { pixels },
           { k: 8, waitSeconds: 10 },
         );
-        if (!res.ok || !("experts" in res.data)) throw new Error(JSON.stringify(res));
+        if (!res.ok || res.data.status !== "succeeded") throw new Error(JSON.stringify(res));
         expect(res.data.experts.map((e) => e.uid)).not.toContain(uid);
         expect(res.data.receipt.payload.experts.map((e) => e.uid)).not.toContain(uid);
         expect(res.data.cost).toBe(price * res.data.experts.length);

@@ -29,6 +29,48 @@ export class MemoryKeyStore implements KeyStore {
     const key = hash === undefined ? undefined : this.byHash.get(hash);
     if (!key) return null;
     if (key.revokedAt === undefined) key.revokedAt = at;
+    const previous = key.previousHash === undefined ? undefined : this.byHash.get(key.previousHash);
+    if (previous && previous.revokedAt === undefined) previous.revokedAt = at;
     return copyRecord(key);
+  }
+
+  async rotate(
+    keyId: string,
+    next: Parameters<KeyStore["rotate"]>[1],
+    previousUntil: number,
+  ): Promise<{ key: ApiKeyRecord; previous: ApiKeyRecord } | null> {
+    const hash = this.hashById.get(keyId);
+    const old = hash === undefined ? undefined : this.byHash.get(hash);
+    if (!old || old.revokedAt !== undefined || this.byHash.has(next.hash)) return null;
+    const key: ApiKeyRecord = {
+      ...copyRecord(old),
+      hash: next.hash,
+      start: next.start,
+      rotatedAt: next.at,
+      previousHash: old.hash,
+      ...(old.webhookSecret === undefined && next.webhookSecret ? { webhookSecret: next.webhookSecret } : {}),
+    };
+    old.expiresAt = Math.min(old.expiresAt ?? previousUntil, previousUntil);
+    this.byHash.set(next.hash, key);
+    this.hashById.set(keyId, next.hash);
+    return { key: copyRecord(key), previous: copyRecord(old) };
+  }
+
+  async list(page: { accountId?: string; limit: number; cursor?: string }) {
+    const ids = [...this.hashById.keys()].sort();
+    const after = page.cursor ?? "";
+    const keys: ApiKeyRecord[] = [];
+    let next: string | null = null;
+    for (const id of ids) {
+      if (id <= after) continue;
+      const key = this.byHash.get(this.hashById.get(id) ?? "");
+      if (!key || (page.accountId !== undefined && key.accountId !== page.accountId)) continue;
+      if (keys.length === page.limit) {
+        next = keys.at(-1)?.keyId ?? null;
+        break;
+      }
+      keys.push(copyRecord(key));
+    }
+    return { keys, next };
   }
 }

@@ -1,3 +1,4 @@
+import { requestSortKey } from "../../core/jobs/list-cursor.ts";
 import type { RequestRecord, RequestResult, RequestStore } from "../../core/ports/requests.ts";
 import { copyRecord } from "./memory-clone.ts";
 
@@ -35,6 +36,23 @@ export class MemoryRequestStore implements RequestStore {
       r.phase = "settled";
     }
     return copyRecord(r);
+  }
+
+  async listByAccount(
+    accountId: string,
+    page: { readonly limit: number; readonly before?: string },
+  ): Promise<{ records: RequestRecord[]; next: string | null }> {
+    const sorted = [...this.items.values()]
+      .filter((r) => r.accountId === accountId)
+      .map((r) => ({ r, sk: requestSortKey(r.createdAt, r.requestId) }))
+      .filter((x) => page.before === undefined || x.sk < page.before)
+      .sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
+    const slice = sorted.slice(0, page.limit);
+    const last = slice.at(-1);
+    return {
+      records: slice.map((x) => copyRecord(x.r)),
+      next: sorted.length > page.limit && last ? last.sk : null,
+    };
   }
 
   async discard(requestId: string): Promise<void> {

@@ -3,12 +3,17 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { requestSortKey } from "../../core/jobs/list-cursor.ts";
 import { RequestRecord, type RequestResult, type RequestStore } from "../../core/ports/requests.ts";
 import { isConditionalCheckFailed } from "./dynamo.ts";
 
-/** RequestStore on the `jobs` table, item `REQ#<requestId>` / `REQ` (jobs themselves are the JobStore's items). */
+/**
+ * RequestStore on the `jobs` table, item `REQ#<requestId>` / `REQ` (jobs themselves are the JobStore's items); gsi1
+ * `ACCTREQ#<accountId>` / `requestSortKey` lists an account's requests newest first.
+ */
 export class DynamoRequestStore implements RequestStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -29,6 +34,8 @@ export class DynamoRequestStore implements RequestStore {
           Item: {
             ...this.key(record.requestId),
             ...record,
+            gsi1pk: accountIndexKey(record.accountId),
+            gsi1sk: requestSortKey(record.createdAt, record.requestId),
             expireAt: Math.ceil((record.deadline + this.retentionMs) / 1000),
           },
           ConditionExpression: "attribute_not_exists(pk)",
@@ -98,6 +105,37 @@ export class DynamoRequestStore implements RequestStore {
     return this.get(requestId);
   }
 
+  async listByAccount(
+    accountId: string,
+    page: { readonly limit: number; readonly before?: string },
+  ): Promise<{ records: RequestRecord[]; next: string | null }> {
+    const records: RequestRecord[] = [];
+    let before = page.before;
+    let exhausted = false;
+    // Expired (not yet TTL-deleted) or unparsable items are skipped, so a page may take more than one query.
+    while (records.length < page.limit && !exhausted) {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: "gsi1",
+          KeyConditionExpression: before === undefined ? "gsi1pk = :pk" : "gsi1pk = :pk AND gsi1sk < :before",
+          ExpressionAttributeValues: { ":pk": accountIndexKey(accountId), ...(before ? { ":before": before } : {}) },
+          ScanIndexForward: false,
+          Limit: page.limit - records.length,
+        }),
+      );
+      const items = out.Items ?? [];
+      for (const item of items) {
+        before = typeof item.gsi1sk === "string" ? item.gsi1sk : before;
+        if (typeof item.expireAt === "number" && item.expireAt * 1000 < Date.now()) continue;
+        const parsed = RequestRecord.safeParse(item);
+        if (parsed.success) records.push(parsed.data);
+      }
+      exhausted = out.LastEvaluatedKey === undefined || items.length === 0;
+    }
+    return { records, next: exhausted ? null : (before ?? null) };
+  }
+
   async discard(requestId: string): Promise<void> {
     try {
       await this.db.send(
@@ -113,3 +151,5 @@ export class DynamoRequestStore implements RequestStore {
     }
   }
 }
+
+const accountIndexKey = (accountId: string) => `ACCTREQ#${accountId}`;

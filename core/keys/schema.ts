@@ -13,6 +13,15 @@ export const RateLimit = z.object({
 export type RateLimit = z.infer<typeof RateLimit>;
 export const DEFAULT_RATE_LIMIT: RateLimit = { perMinute: 600, burst: 60 };
 
+/** Most a key may spend, micro-credits: per UTC day and in total (held + captured; a hold's unspent part returns). */
+export const SpendLimit = z
+  .object({
+    perDay: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    total: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .refine((l) => l.perDay !== undefined || l.total !== undefined, "name perDay, total or both");
+export type SpendLimit = z.infer<typeof SpendLimit>;
+
 /** A stored key: the secret itself is never here, only its hash and display start. */
 export const ApiKeyRecord = z.object({
   keyId: z.string().min(1),
@@ -26,6 +35,19 @@ export const ApiKeyRecord = z.object({
   createdAt: z.number().int(),
   expiresAt: z.number().int().optional(),
   revokedAt: z.number().int().optional(),
+  spendLimit: SpendLimit.optional(),
+  /**
+   * The key's webhook signing secret (`whsec_…`, Standard Webhooks): symmetric, so it must be stored; shown to the
+   * client once (at creation or rotation) and never in a key view.
+   */
+  webhookSecret: z.string().startsWith("whsec_").optional(),
+  /** Set on the new record by a rotation: when the secret was last replaced. */
+  rotatedAt: z.number().int().optional(),
+  /** The hash of the secret this one replaced (still valid for its grace period; revoked with this one). */
+  previousHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 

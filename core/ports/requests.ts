@@ -33,6 +33,12 @@ export const RequestResult = z.object({
 });
 export type RequestResult = z.infer<typeof RequestResult>;
 
+/** Final states a webhook may name; `completed` is any of them (the default). */
+export const WebhookEvent = z.enum(["completed", "succeeded", "failed", "canceled", "expired"]);
+export type WebhookEvent = z.infer<typeof WebhookEvent>;
+export const WebhookSpec = z.object({ url: z.string().min(1).max(2000), events: z.array(WebhookEvent).min(1).max(5) });
+export type WebhookSpec = z.infer<typeof WebhookSpec>;
+
 /** A paid query: one per `POST /v1/tasks/{task}/infer`, fanning out to one job per routed expert. */
 export const RequestRecord = z.object({
   requestId: z.string().min(1),
@@ -56,6 +62,10 @@ export const RequestRecord = z.object({
   createdAt: z.number().int(),
   deadline: z.number().int(),
   result: RequestResult.optional(),
+  /** Where to POST the query's final state (checked and normalised by the API). */
+  webhook: WebhookSpec.optional(),
+  /** The hold was counted against the key's spend limits (its unspent part goes back when the query settles). */
+  spendCounted: z.boolean().optional(),
 });
 export type RequestRecord = z.infer<typeof RequestRecord>;
 
@@ -72,6 +82,15 @@ export interface RequestStore {
   ): Promise<RequestRecord | null>;
   /** Writes the result if none is there yet; returns the stored record (the first result wins). */
   settle(requestId: string, result: RequestResult): Promise<RequestRecord | null>;
+  /**
+   * The account's requests, newest first, `limit` at most, those whose sort key (core/jobs/list-cursor.ts
+   * `requestSortKey`) is below `before`. `next`: the sort key to pass as `before` for the following page, or null at
+   * the end.
+   */
+  listByAccount(
+    accountId: string,
+    page: { readonly limit: number; readonly before?: string },
+  ): Promise<{ readonly records: RequestRecord[]; readonly next: string | null }>;
   /** Deletes a request that never got a hold (so the same Idempotency-Key can be retried after a 402). */
   discard(requestId: string): Promise<void>;
 }

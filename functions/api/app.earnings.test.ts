@@ -53,7 +53,7 @@ describe("revenue share of query fees", () => {
     const stop = h.startWorkers();
     const res = await key.client.infer("digits", digitInput(), { k: 3, waitSeconds: 10 });
     await stop();
-    if (!res.ok || !("output" in res.data)) throw new Error(JSON.stringify(res));
+    if (!res.ok || res.data.status !== "succeeded") throw new Error(JSON.stringify(res));
     const cost = res.data.cost;
     expect(cost).toBe(3 * DIGITS_PRICE);
     const earned = await Promise.all([0, 1, 2].map((uid) => earningsOf(h.app, uid)));
@@ -86,6 +86,7 @@ describe("revenue share of query fees", () => {
       get: (id) => inner.get(id),
       setPhase: (id, from, to) => inner.setPhase(id, from, to),
       discard: (id) => inner.discard(id),
+      listByAccount: (account, page) => inner.listByAccount(account, page),
       settle: async (id, result) => {
         if (crashes-- > 0) throw new Error("crash after capture");
         return inner.settle(id, result);

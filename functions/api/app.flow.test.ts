@@ -13,7 +13,7 @@ describe("paid query, sync path", () => {
     const res = await key.client.infer("digits", digitInput(1), { k: 3, waitSeconds: 10 });
     await stop();
     expect(res.ok && res.status).toBe(200);
-    if (!res.ok || !("output" in res.data)) throw new Error(JSON.stringify(res));
+    if (!res.ok || res.data.status !== "succeeded") throw new Error(JSON.stringify(res));
     const data = res.data;
     expect(data.cost).toBe(3 * DIGITS_PRICE);
     expect(data.experts.map((e) => e.uid).sort()).toEqual([0, 1, 2]);
@@ -41,7 +41,7 @@ describe("paid query, sync path", () => {
     const stop = h.startWorkers((uid) => (uid === 1 ? "wrong_signer" : uid === 2 ? "tampered" : "none"));
     const res = await key.client.infer("digits", digitInput(), { k: 3, waitSeconds: 10 });
     await stop();
-    if (!res.ok || !("output" in res.data)) throw new Error(JSON.stringify(res));
+    if (!res.ok || res.data.status !== "succeeded") throw new Error(JSON.stringify(res));
     expect(res.data.experts.map((e) => e.uid)).toEqual([0]);
     expect(res.data.experts[0]?.gate).toBe(1);
     expect(res.data.cost).toBe(DIGITS_PRICE);
@@ -49,16 +49,21 @@ describe("paid query, sync path", () => {
     expect(usage.ok && usage.data.balance).toBe(9 * DIGITS_PRICE);
   });
 
-  it("returns 503 and charges nothing when every expert fails", async () => {
+  it("answers a failed query with the query object (200, status failed) and charges nothing", async () => {
     const h = await harness();
     const key = await h.fundedKey(5 * DIGITS_PRICE);
     const stop = h.startWorkers(() => "fail");
     const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 10 });
     await stop();
-    expect(res.ok).toBe(false);
-    if (res.ok) return;
-    expect(res.status).toBe(503);
-    expect(res.problem.code).toBe("unavailable");
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    expect([res.status, res.data.status, res.data.cost]).toEqual([200, "failed", 0]);
+    expect(res.data.id).toMatch(/^req_/);
+    expect(res.data.failedUids?.sort()).toEqual([0, 1].sort());
+    expect(res.data.urls.get).toBe(`/v1/jobs/${res.data.id}`);
+    // The same object as a poll gives, ISO 8601 times included.
+    const polled = await key.client.job(res.data.id);
+    expect(polled.ok && polled.data).toEqual(res.data);
+    expect(res.data.settledAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const usage = await key.client.usage();
     expect(usage.ok && [usage.data.balance, usage.data.held, usage.data.spent]).toEqual([5 * DIGITS_PRICE, 0, 0]);
   });
@@ -168,19 +173,19 @@ describe("paid query, async path", () => {
     expect(usage.ok && [usage.data.balance, usage.data.held]).toEqual([10 * DIGITS_PRICE, 0]);
   });
 
-  it("a sync wait that outlives the deadline ends in 503 with nothing charged", async () => {
+  it("a sync wait that outlives the deadline ends in the expired query object with nothing charged", async () => {
     const clock = manualClock();
     const h = await harness({ clock, config: { jobDeadlineSeconds: 2 } });
     const key = await h.fundedKey(10 * DIGITS_PRICE);
     const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 5 });
-    expect(!res.ok && res.status).toBe(503);
+    expect(res.ok && [res.status, res.data.status]).toEqual([200, "expired"]);
     const usage = await key.client.usage();
     expect(usage.ok && usage.data.balance).toBe(10 * DIGITS_PRICE);
   });
 });
 
 describe("idempotency and credits", () => {
-  it("the same Idempotency-Key and body gives the same job and one charge; another body is 409", async () => {
+  it("the same Idempotency-Key and body gives the same job and one charge; another body is 422", async () => {
     const h = await harness();
     const key = await h.fundedKey(10 * DIGITS_PRICE);
     const ids = new Set<string>();
@@ -197,7 +202,7 @@ describe("idempotency and credits", () => {
       waitSeconds: 0,
       idempotencyKey: "same-key",
     });
-    expect(!other.ok && other.status).toBe(409);
+    expect(!other.ok && [other.status, other.problem.code]).toEqual([422, "idempotency_mismatch"]);
   });
 
   it("refuses with 402 when the balance cannot cover price x k, and nothing is enqueued", async () => {
@@ -215,7 +220,7 @@ describe("idempotency and credits", () => {
     expect(retried.ok && retried.status).toBe(202);
   });
 
-  it("a top-up with the same Idempotency-Key credits once; with another amount it is 409", async () => {
+  it("a top-up with the same Idempotency-Key credits once; with another amount it is 422", async () => {
     const h = await harness();
     const key = await h.fundedKey(0);
     const a = await h.admin.topUp(key.id, 500, "topup-1");
@@ -223,6 +228,6 @@ describe("idempotency and credits", () => {
     expect(a.ok && a.data.balance).toBe(500);
     expect(b.ok && [b.data.balance, b.data.replay]).toEqual([500, true]);
     const c = await h.admin.topUp(key.id, 700, "topup-1");
-    expect(!c.ok && c.status).toBe(409);
+    expect(!c.ok && c.status).toBe(422);
   });
 });

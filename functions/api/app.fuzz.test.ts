@@ -89,7 +89,17 @@ describe("fuzz: every route refuses bad requests cleanly (issue 13)", () => {
         "//v1//tasks",
         "/v1/tasks/",
         "/v1/usage?x=1&x=2",
+        "/v1/jobs",
+        "/v1/jobs?limit=0",
+        "/v1/jobs?limit=2&cursor=%%%",
+        "/v1/keys?limit=101",
+        "/problems/not-found",
       ),
+      segment.map((s) => `/v1/jobs?cursor=${s}`),
+      segment.map((s) => `/v1/jobs/${s}/events`),
+      segment.map((s) => `/v1/keys?cursor=${s}&accountId=${s}`),
+      segment.map((s) => `/v1/keys/${s}/rotate`),
+      segment.map((s) => `/problems/${s}`),
       segment.map((s) => `/v1/tasks/${s}/infer`),
       segment.map((s) => `/v1/jobs/${s}`),
       segment.map((s) => `/v1/jobs/${s}/cancel`),
@@ -226,6 +236,11 @@ describe("fuzz: every route refuses bad requests cleanly (issue 13)", () => {
       segment.map((s) => ({ m: "GET", p: `/v1/keys/${s}`, a: admin })),
       segment.map((s) => ({ m: "DELETE", p: `/v1/keys/${s}`, a: admin })),
       segment.map((s) => ({ m: "GET", p: `/v1/experts/${s}/earnings`, a: undefined })),
+      segment.map((s) => ({ m: "GET", p: `/v1/jobs?limit=3&cursor=${s}`, a: client })),
+      segment.map((s) => ({ m: "GET", p: `/v1/jobs/${s}/events`, a: client })),
+      segment.map((s) => ({ m: "GET", p: `/v1/keys?cursor=${s}`, a: admin })),
+      segment.map((s) => ({ m: "POST", p: `/v1/keys/${s}/rotate`, a: admin })),
+      segment.map((s) => ({ m: "GET", p: `/problems/${s}`, a: undefined })),
       segment.map((s) => ({ m: "GET", p: `/v1/experts/${s}/earnings/entries`, a: admin })),
     );
     const aimed = fc.tuple(
@@ -245,15 +260,27 @@ describe("fuzz: every route refuses bad requests cleanly (issue 13)", () => {
         fill: fc.constantFrom(0, 0.25, 1),
         idem: fc.option(fc.constantFrom("a", "b", "c")),
         prefer: fc.option(fc.constantFrom("respond-async", "wait=1", "wait=0")),
+        webhook: fc.option(
+          fc.record({
+            url: fc.constantFrom(
+              "https://example.com/hook",
+              "http://127.0.0.1:1/x",
+              "ftp://x",
+              "nope",
+              "https://[::1]/",
+            ),
+            events: fc.option(fc.constantFrom(["completed"], ["failed", "succeeded"], [], ["bogus"])),
+          }),
+        ),
       })
       .map(
-        ({ k, fill, idem, prefer }) =>
+        ({ k, fill, idem, prefer, webhook }) =>
           [
             "POST",
             "/v1/tasks/digits/infer",
             client,
             "application/json",
-            JSON.stringify({ input: { pixels: pixels(fill) }, k }),
+            JSON.stringify({ input: { pixels: pixels(fill) }, k, ...(webhook ? { webhook } : {}) }),
             { ...(idem ? { "idempotency-key": idem } : {}), ...(prefer ? { prefer } : {}) },
           ] as const,
       );
@@ -297,7 +324,7 @@ describe("fuzz: every route refuses bad requests cleanly (issue 13)", () => {
     // The generator reaches deep: past auth and validation (2xx), and into most refusals.
     const seen = (s: number) => statuses.get(s) ?? 0;
     expect(seen(200) + seen(201) + seen(202)).toBeGreaterThan(0);
-    for (const s of [400, 401, 403, 404, 409, 413, 415]) expect(seen(s), `status ${s}`).toBeGreaterThan(0);
+    for (const s of [400, 401, 403, 404, 413, 415, 422]) expect(seen(s), `status ${s}`).toBeGreaterThan(0);
     console.info("fuzz statuses", JSON.stringify(Object.fromEntries(statuses)));
   });
 });

@@ -20,6 +20,7 @@ function expiringRequests() {
     setPhase: (id, from, to) => inner.setPhase(id, from, to),
     settle: (id, result) => inner.settle(id, result),
     discard: (id) => inner.discard(id),
+    listByAccount: (account, page) => inner.listByAccount(account, page),
     expireAll: () => {
       inner = new MemoryRequestStore();
     },

@@ -11,8 +11,10 @@ import { ApiError, codeForStatus, problemResponse } from "./errors.ts";
 import { randomId } from "./flow/ids.ts";
 import { registerHealthRoute } from "./routes/health.ts";
 import { registerInferenceRoutes } from "./routes/inference.ts";
+import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { MODELS_PATH, registerMinerRoutes } from "./routes/models.ts";
+import { registerProblemRoutes } from "./routes/problems.ts";
 import { registerPublicRoutes } from "./routes/public.ts";
 
 export const OPENAPI_INFO = {
@@ -74,7 +76,9 @@ export function createApp(deps: ApiDeps) {
   );
 
   registerKeyRoutes(app, deps, guard);
+  registerJobRoutes(app, deps, guard);
   registerInferenceRoutes(app, deps, guard);
+  registerProblemRoutes(app);
   registerPublicRoutes(app, deps, guard);
   registerMinerRoutes(app, deps);
 

@@ -8,6 +8,8 @@ import type { RateLimitStore } from "../../core/ports/rate-limit.ts";
 import type { RequestStore, RoutedExpert } from "../../core/ports/requests.ts";
 import type { ScoreStore } from "../../core/ports/scores.ts";
 import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
+import type { SpendStore } from "../../core/ports/spend.ts";
+import type { WebhookOutbox } from "../../core/ports/webhooks.ts";
 import type { ModelContract } from "../../core/tasks/task.ts";
 import type { DashboardSource } from "./dashboard/source.ts";
 
@@ -110,6 +112,12 @@ export interface ApiConfig {
   readonly authFailureLimit: RateLimit;
   /** How long a bad key hash is answered 401 without a table read, ms. */
   readonly badKeyCacheMs: number;
+  /** Webhooks may call http: and loopback/private hosts (the devnet and the local stack only). */
+  readonly webhookAllowLocal: boolean;
+  /** Usage says `lowBalance` when the available balance pays for fewer queries than this (dearest task, default k). */
+  readonly lowBalanceQueries: number;
+  /** How long a rotated key's old secret keeps working by default, seconds. */
+  readonly rotationGraceSeconds: number;
 }
 
 export const DEFAULT_CONFIG: Omit<ApiConfig, "adminToken"> = {
@@ -126,6 +134,9 @@ export const DEFAULT_CONFIG: Omit<ApiConfig, "adminToken"> = {
   pollMaxMs: 500,
   authFailureLimit: { perMinute: 60, burst: 30 },
   badKeyCacheMs: 60_000,
+  webhookAllowLocal: false,
+  lowBalanceQueries: 10,
+  rotationGraceSeconds: 24 * 3600,
 };
 
 /** State of one part of the market (queue, tables, chain, workers, validator...), for GET /health. */
@@ -213,6 +224,10 @@ export interface ApiDeps {
   readonly directory: ExpertDirectory;
   /** The market dashboard's data (GET /, /v1/dashboard/*); absent: those routes answer 404. */
   readonly dashboard?: DashboardSource;
+  /** Per-key spend counters; without it a key's spendLimit cannot be set (and is not enforced). */
+  readonly spend?: SpendStore;
+  /** The webhook outbox; without it a query's `webhook` is refused. */
+  readonly webhooks?: WebhookOutbox;
   /** Miner onboarding (model upload, miner status); absent: those routes answer 404. */
   readonly miners?: MinerDeps;
   /** The gateway hotkey: signs receipts (job messages go unsigned on the internal queue). */

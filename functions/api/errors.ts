@@ -8,6 +8,8 @@ export const ERROR_TABLE = {
   invalid_request: { status: 400, title: "Invalid request" },
   unauthorized: { status: 401, title: "Missing or invalid credentials" },
   insufficient_credits: { status: 402, title: "Not enough credits" },
+  // After `insufficient_credits`: a bare 402 keeps meaning `insufficient_credits`.
+  spend_limit: { status: 402, title: "The key's spend limit (per day or in total) would be crossed; nothing was held" },
   // After `unauthorized`: a bare 401 keeps meaning `unauthorized`.
   bad_signature: { status: 401, title: "The Epistula signature does not verify" },
   forbidden: { status: 403, title: "The key lacks the scope for this route" },
@@ -15,6 +17,8 @@ export const ERROR_TABLE = {
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   payload_too_large: { status: 413, title: "Request body too large" },
+  // First of the 422s: the IETF Idempotency-Key draft answers a key reused with another body 422.
+  idempotency_mismatch: { status: 422, title: "This Idempotency-Key was used with a different request body" },
   balance_limit: { status: 422, title: "The balance would exceed the most an account may hold" },
   model_contract: { status: 422, title: "The model does not load or does not have the task's tensors" },
   unsupported_media_type: { status: 415, title: "Unsupported media type: send Content-Type: application/json" },
@@ -68,6 +72,16 @@ export const Problem = z
   .openapi("Problem");
 export type Problem = z.infer<typeof Problem>;
 
+/** Where the API serves a human page (or JSON) about a code: a relative URI, resolved against the API's own origin. */
+export const PROBLEMS_PATH = "/problems";
+export function problemTypePath(code: ErrorCode): string {
+  return `${PROBLEMS_PATH}/${code.replaceAll("_", "-")}`;
+}
+export function codeOfProblemSlug(slug: string): ErrorCode | undefined {
+  const code = slug.replaceAll("-", "_");
+  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : undefined;
+}
+
 export function problemBody(
   code: ErrorCode,
   detail: string,
@@ -76,7 +90,7 @@ export function problemBody(
 ): Problem {
   const entry = ERROR_TABLE[code];
   return {
-    type: `https://market.invalid/problems/${code.replaceAll("_", "-")}`,
+    type: problemTypePath(code),
     title: entry.title,
     status: entry.status,
     detail,
@@ -106,7 +120,12 @@ export function problemResponses(...codes: ErrorCode[]) {
   > = {};
   for (const code of codes) {
     const e = ERROR_TABLE[code];
-    out[e.status] = { description: e.title, content: { "application/problem+json": { schema: Problem } } };
+    // Codes sharing a status share its response; its description names them all.
+    const seen = out[e.status]?.description;
+    out[e.status] = {
+      description: seen ? `${seen}; or ${e.title} (${code})` : `${e.title} (${code})`,
+      content: { "application/problem+json": { schema: Problem } },
+    };
   }
   return out;
 }

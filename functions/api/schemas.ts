@@ -6,6 +6,16 @@ export const RateLimitBody = z
   .strictObject({ perMinute: z.number().int().min(1).max(1_000_000), burst: z.number().int().min(1).max(100_000) })
   .openapi("RateLimit");
 
+export const SpendLimitBody = z
+  .strictObject({
+    perDay: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    total: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .refine((l) => l.perDay !== undefined || l.total !== undefined, "name perDay, total or both")
+  .openapi("SpendLimit", {
+    description: "Most the key may spend (held + charged), micro-credits per UTC day and in total",
+  });
+
 export const CreateKeyBody = z
   .strictObject({
     name: z.string().min(1).max(100),
@@ -16,6 +26,7 @@ export const CreateKeyBody = z
     scopes: z.array(Scope).min(1).max(2).optional(),
     /** Attach the key to an existing account (shared balance) instead of opening a new one. */
     accountId: z.string().min(1).max(64).optional(),
+    spendLimit: SpendLimitBody.optional(),
   })
   .openapi("CreateKey");
 
@@ -30,13 +41,62 @@ export const KeyView = z
     createdAt: z.string(),
     expiresAt: z.string().optional(),
     revokedAt: z.string().optional(),
+    rotatedAt: z.string().optional(),
+    spendLimit: SpendLimitBody.optional(),
     balance: z.number().int().optional(),
   })
   .openapi("Key");
 
 export const CreatedKey = KeyView.extend({
   key: z.string().openapi({ description: "The secret; shown only once." }),
+  webhookSecret: z
+    .string()
+    .optional()
+    .openapi({ description: "Signs this key's webhook deliveries (Standard Webhooks, whsec_…); shown only once." }),
 }).openapi("CreatedKey");
+
+export const RotateKeyBody = z
+  .strictObject({
+    /** How long the old secret keeps working, seconds (default 24 h; 0 ends it now). */
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 24 * 3600)
+      .optional(),
+  })
+  .openapi("RotateKey");
+export const RotatedKey = KeyView.extend({
+  key: z.string().openapi({ description: "The new secret; shown only once." }),
+  previousExpiresAt: z.string().openapi({ description: "When the old secret stops working" }),
+  webhookSecret: z.string().optional().openapi({ description: "Only when the key had none before; shown once" }),
+}).openapi("RotatedKey");
+
+const cursorDoc = { description: "Opaque cursor from a previous page's nextCursor" };
+export const ListQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({ param: { name: "limit", in: "query" }, example: 20 }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(600)
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, ...cursorDoc }),
+});
+export const KeyListQuery = ListQuery.extend({
+  accountId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ param: { name: "accountId", in: "query" } }),
+});
+export const KeyList = z.object({ data: z.array(KeyView), nextCursor: z.string().nullable() }).openapi("KeyList");
 
 export const TopUpBody = z
   .strictObject({ amount: z.number().int().min(1).max(MAX_ACCOUNT_BALANCE), memo: z.string().max(200).optional() })
@@ -79,8 +139,20 @@ export const TaskView = z
   .openapi("Task");
 export const TaskList = z.object({ tasks: z.array(TaskView) }).openapi("TaskList");
 
+export const WebhookBody = z
+  .strictObject({
+    url: z.string().min(1).max(2000).openapi({ description: "https URL (http and loopback on the devnet only)" }),
+    events: z
+      .array(z.enum(["completed", "succeeded", "failed", "canceled", "expired"]))
+      .min(1)
+      .max(5)
+      .optional()
+      .openapi({ description: 'Final states to send; default ["completed"] (any of them)' }),
+  })
+  .openapi("Webhook");
+
 export const InferBody = z
-  .strictObject({ input: z.unknown(), k: z.number().int().min(1).max(64).optional() })
+  .strictObject({ input: z.unknown(), k: z.number().int().min(1).max(64).optional(), webhook: WebhookBody.optional() })
   .openapi("InferRequest");
 
 export const JobStatus = z
@@ -117,27 +189,18 @@ export const AnsweringExpert = z
   })
   .openapi("AnsweringExpert");
 
-export const InferResult = z
-  .object({
-    id: z.string(),
-    status: z.literal("succeeded"),
-    output: z.unknown(),
-    experts: z.array(AnsweringExpert),
-    cost: z.number().int(),
-    receipt: ReceiptSchema,
-  })
-  .openapi("InferResult");
-
-export const JobLinks = z.object({ get: z.string(), cancel: z.string() });
+export const JobLinks = z.object({ get: z.string(), cancel: z.string(), events: z.string() });
 export const Accepted = z.object({ id: z.string(), status: JobStatus, urls: JobLinks }).openapi("Accepted");
 
+/** The query object: every outcome (queued, running, succeeded, failed, canceled, expired) has this shape. */
 export const JobView = z
   .object({
     id: z.string(),
     status: JobStatus,
     task: z.string(),
-    createdAt: z.number().int(),
-    deadline: z.number().int(),
+    createdAt: z.iso.datetime(),
+    deadline: z.iso.datetime(),
+    settledAt: z.iso.datetime().optional(),
     urls: JobLinks,
     output: z.unknown().optional(),
     experts: z.array(AnsweringExpert).optional(),
@@ -147,21 +210,41 @@ export const JobView = z
   })
   .openapi("Job");
 
+/** A succeeded query: the query object with its answer. */
+export const InferResult = JobView.extend({
+  status: z.literal("succeeded"),
+  output: z.unknown(),
+  experts: z.array(AnsweringExpert),
+  cost: z.number().int(),
+  receipt: ReceiptSchema,
+}).openapi("InferResult");
+/** Any other state of the query object (for clients that tell the two apart by status). */
+export const UnansweredJob = JobView.extend({
+  status: z.enum(["queued", "running", "failed", "canceled", "expired"]),
+}).openapi("UnansweredJob");
+export const JobList = z.object({ data: z.array(JobView), nextCursor: z.string().nullable() }).openapi("JobList");
+
 export const Usage = z
   .object({
     accountId: z.string(),
     balance: z.number().int(),
     held: z.number().int(),
     spent: z.number().int(),
+    /** balance - held: what new queries can hold. */
+    available: z.number().int(),
+    /** true when `available` pays for fewer than a few queries (API setting lowBalanceQueries) of the dearest task. */
+    lowBalance: z.boolean(),
+    /** This key's spend counters and limits (micro-credits held or charged), when it has a limit. */
+    keySpend: z.object({ today: z.number().int(), total: z.number().int(), limit: SpendLimitBody }).optional(),
     openHolds: z.array(
-      z.object({ holdId: z.string(), amount: z.number().int(), deadline: z.number().int(), status: z.string() }),
+      z.object({ holdId: z.string(), amount: z.number().int(), deadline: z.iso.datetime(), status: z.string() }),
     ),
     recent: z.array(
       z.object({
         entryId: z.string(),
         kind: z.string(),
         amount: z.number().int(),
-        at: z.number().int(),
+        at: z.iso.datetime(),
         holdId: z.string().optional(),
       }),
     ),
@@ -205,7 +288,7 @@ export const ExpertEarningEntries = z
         entryId: z.string(),
         requestId: z.string(),
         amount: z.number().int(),
-        at: z.number().int(),
+        at: z.iso.datetime(),
         task: z.string().optional(),
       }),
     ),

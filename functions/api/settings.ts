@@ -8,6 +8,8 @@ export function apiSettings(config: MarketConfig, adminToken: string): ApiConfig
     adminToken,
     // Keys minted against the embedded devnet say so (`mk_test_`), so they are never mistaken for live ones.
     keyEnvironment: config.MARKET_CHAIN_URL === undefined ? "test" : "live",
+    // Only against the embedded devnet (one machine) may webhooks call http: and loopback receivers.
+    webhookAllowLocal: config.MARKET_CHAIN_URL === undefined,
     defaultWaitSeconds: config.MARKET_WAIT_SECONDS,
     maxWaitSeconds: config.MARKET_MAX_WAIT_SECONDS,
     jobDeadlineSeconds: config.MARKET_JOB_DEADLINE_SECONDS,

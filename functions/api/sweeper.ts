@@ -3,6 +3,8 @@ import { createLogger } from "../../adapters/log/logger.ts";
 import { parseConfig } from "../../core/config/schema.ts";
 import { marketStores } from "../market/stores.ts";
 import { keepAnsweredHolds } from "../settler/settler.ts";
+import { systemClock } from "./deps.ts";
+import { sendDueWebhooks } from "./webhooks/sender.ts";
 
 /**
  * Scheduled entry (SST CronV2, every minute): settles the holds a crash or a Lambda timeout left between two
@@ -16,8 +18,22 @@ const region = { region: config.AWS_REGION };
 const stores = marketStores(createSqsClient(region), createDynamoClient(region), config.MARKET_RESOURCE_PREFIX);
 const beforeRelease = keepAnsweredHolds({ ...stores, logger: log });
 
+const webhookSender = {
+  outbox: stores.webhooks,
+  keys: stores.keys,
+  clock: systemClock,
+  logger: log,
+  // The cloud never calls private or loopback addresses (SSRF), whatever a query named.
+  policy: { allowLocal: false },
+};
+
+/** Each tick also sends the webhook messages that are due (a minute's granularity on top of their backoff). */
 export async function handler(): Promise<Record<string, number>> {
   const report = await stores.ledger.sweepHolds(Date.now(), { beforeRelease });
   log.info("holds swept", { ...report });
-  return { ...report };
+  const webhooks = await sendDueWebhooks(webhookSender, 100).catch((error: unknown) => {
+    log.error("webhook sending failed", { error });
+    return { delivered: 0, retrying: 0, failed: 0 };
+  });
+  return { ...report, ...Object.fromEntries(Object.entries(webhooks).map(([k, v]) => [`webhooks_${k}`, v])) };
 }

@@ -8,6 +8,8 @@ import { DynamoLedger } from "../../adapters/tables/ledger.ts";
 import { DynamoRateLimits } from "../../adapters/tables/rate-limits.ts";
 import { DynamoRequestStore } from "../../adapters/tables/requests.ts";
 import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
+import { DynamoSpendStore } from "../../adapters/tables/spend.ts";
+import { DynamoWebhookOutbox } from "../../adapters/tables/webhooks.ts";
 import {
   JOBS_DLQ,
   JOBS_QUEUE,
@@ -31,6 +33,10 @@ export interface MarketStores {
   readonly rateLimits: DynamoRateLimits;
   readonly requests: DynamoRequestStore;
   readonly scores: DynamoScoreStore;
+  /** Per-key spend counters, on the ledger table (like the rate limits). */
+  readonly spend: DynamoSpendStore;
+  /** Webhook messages waiting to be sent, on the jobs table. */
+  readonly webhooks: DynamoWebhookOutbox;
 }
 
 /**
@@ -59,5 +65,7 @@ export function marketStores(
     rateLimits: new DynamoRateLimits(doc, name(LEDGER_TABLE.name)),
     requests: new DynamoRequestStore(doc, name(JOBS_TABLE.name)),
     scores: new DynamoScoreStore(doc, name(SCORES_TABLE.name), onCorrupt),
+    spend: new DynamoSpendStore(doc, name(LEDGER_TABLE.name)),
+    webhooks: new DynamoWebhookOutbox(doc, name(JOBS_TABLE.name)),
   };
 }

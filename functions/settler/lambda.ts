@@ -17,6 +17,9 @@ const deps: ShadowDeps = {
   jobs: m.stores.jobs,
   ledger: m.stores.ledger,
   shadowAnswers: m.stores.scores,
+  // A settled query's unspent hold goes back to its key's spend limit and its webhook message is recorded.
+  spend: m.stores.spend,
+  webhooks: m.stores.webhooks,
   tasks: taskCatalog(m.registry),
   directory: m.directory,
   gatewaySigner: m.gateway,

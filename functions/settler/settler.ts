@@ -59,9 +59,14 @@ export function keepAnsweredHolds(deps: SweepSettleDeps): (hold: Hold) => Promis
     const record = await deps.requests.get(hold.holdId);
     if (record === null || record.result !== undefined) return true;
     const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
-    if (!jobs.some((j) => j.status === "succeeded")) return true;
+    // A query with a webhook or counted against a spend limit must end with a stored result even when nobody polls
+    // (its webhook message and its spend give-back follow the result): the settler expires it properly.
+    const followUps = record.webhook !== undefined || record.spendCounted === true;
+    if (!followUps && !jobs.some((j) => j.status === "succeeded")) return true;
     await deps.settleQueue.send(JSON.stringify({ v: 1, requestId: record.requestId }));
-    deps.logger.warn("expired hold has answers: sent to the settler instead of released", { holdId: hold.holdId });
+    deps.logger.warn("expired hold has answers or follow-ups: sent to the settler instead of released", {
+      holdId: hold.holdId,
+    });
     return false;
   };
 }

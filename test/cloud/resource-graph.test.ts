@@ -93,9 +93,12 @@ describe("production", () => {
     const models = `${bucket}/models/*`;
     expect(grants(functionStatements(g, "Api"))).toEqual(
       expected([
-        [ddb("DeleteItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "keys")]],
+        [ddb("DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"), [table(S, "keys"), gsi(S, "keys")]],
         [LEDGER_ALL, [table(S, "ledger"), gsi(S, "ledger")]],
-        [ddb("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "jobs")]],
+        [
+          ddb("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
+          [table(S, "jobs"), gsi(S, "jobs")],
+        ],
         [ddb("GetItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
         [SEND, [queue(S, "jobs")]],
         [["ssm:GetParameters"], [parameter(S, "MarketAdminToken"), parameter(S, "MarketGatewayMnemonic")]],
@@ -118,14 +121,15 @@ describe("production", () => {
     expect(grants(functionStatements(g, "HoldSweeper"))).toEqual(
       expected([
         [LEDGER_ALL, [table(S, "ledger"), gsi(S, "ledger")]],
-        [ddb("BatchGetItem", "GetItem"), [table(S, "jobs")]],
+        [ddb("BatchGetItem", "GetItem", "Query", "UpdateItem"), [table(S, "jobs"), gsi(S, "jobs")]],
+        [ddb("GetItem"), [table(S, "keys")]],
         [SEND, [queue(S, "settle")]],
         [LOGS, [lambdaLogs(S, "sweeper")]],
       ]),
     );
     expect(grants(functionStatements(g, "SettleSubscriber"))).toEqual(
       expected([
-        [ddb("BatchGetItem", "GetItem", "UpdateItem"), [table(S, "jobs")]],
+        [ddb("BatchGetItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "jobs")]],
         [ddb("BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "ledger"), gsi(S, "ledger")]],
         [ddb("GetItem", "PutItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
         [

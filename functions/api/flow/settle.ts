@@ -21,8 +21,11 @@ export type SettleDeps = Pick<
   | "workerKeys"
   | "clock"
   | "logger"
+  | "spend"
+  | "webhooks"
 > & { readonly config: Pick<ApiDeps["config"], "platformCutBps"> };
 
+import { afterSettle } from "./after-settle.ts";
 import { checkAnswer, renormalise } from "./answers.ts";
 import { jobIdOf } from "./ids.ts";
 
@@ -235,6 +238,7 @@ function emptyResult(status: RequestResult["status"], record: RequestRecord, now
 
 async function store(deps: SettleDeps, record: RequestRecord, result: RequestResult): Promise<RequestView> {
   const stored = (await deps.requests.settle(record.requestId, result)) ?? { ...record, result };
+  await afterSettle(deps, stored);
   return { record: stored, status: stored.result?.status ?? result.status };
 }
 

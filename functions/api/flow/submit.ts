@@ -2,12 +2,13 @@ import { LedgerBusyError } from "../../../core/billing/errors.ts";
 import { holdAmount } from "../../../core/billing/pricing.ts";
 import type { JobMessage, JobRecord } from "../../../core/jobs/schema.ts";
 import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
-import type { RequestRecord } from "../../../core/ports/requests.ts";
+import type { RequestRecord, WebhookSpec } from "../../../core/ports/requests.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { fastJson, fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
 import { numberArraySource } from "./json-source.ts";
 import { finishCancel, type RequestView, settleRequest } from "./settle.ts";
+import { reserveSpend } from "./spend-limit.ts";
 
 /** Holds stay open this long past the job deadline, so a late poll can still settle before the sweeper releases. */
 export const SETTLE_MARGIN_MS = 5 * 60_000;
@@ -25,6 +26,8 @@ export interface SubmitInput {
    * a job input equal to a number array of it is sent as the client wrote it instead of being written again.
    */
   readonly bodyText?: string;
+  /** Where to POST the final state (already checked against the URL policy). */
+  readonly webhook?: WebhookSpec;
 }
 
 /**
@@ -77,12 +80,17 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     phase: "holding",
     createdAt: now,
     deadline,
+    ...(s.webhook ? { webhook: s.webhook } : {}),
+    ...(s.key.spendLimit && deps.spend ? { spendCounted: true } : {}),
   };
   if (!(await deps.requests.create(record))) {
     const replay = await replayOf(deps, requestId, bodySha256);
     if (replay) return replay;
     throw new ApiError("conflict", "request id collision; retry");
   }
+  // Counted against the key's spend limits before the hold (conditional adds: parallel queries cannot pass a limit
+  // together); `unreserve` takes it back on every path below that leaves no hold.
+  const unreserve = await reserveSpend(deps, record, s.key.spendLimit);
   const hold = await deps.ledger
     .hold({
       holdId: requestId,
@@ -94,6 +102,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     })
     .catch(async (error: unknown) => {
       if (!(error instanceof LedgerBusyError)) throw error;
+      await unreserve();
       // Nothing was reserved: forget the request so the same Idempotency-Key works on the retry.
       await deps.requests.discard(requestId);
       throw new ApiError("ledger_busy", "too many queries in flight on this account; retry shortly", {
@@ -103,10 +112,12 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
   // A replayed hold older than this (new) request record belongs to an earlier request under the same
   // Idempotency-Key whose record has expired (holds never do): answering it would run a query nobody pays for.
   if (hold.ok && hold.replay && hold.hold.createdAt !== now) {
+    await unreserve();
     await deps.requests.discard(requestId);
     throw new ApiError("conflict", "this Idempotency-Key belongs to an earlier, expired request");
   }
   if (!hold.ok) {
+    await unreserve();
     await deps.requests.discard(requestId);
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
@@ -122,7 +133,7 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
   const existing = await deps.requests.get(requestId);
   if (!existing) return null;
   if (existing.bodySha256 !== bodySha256) {
-    throw new ApiError("conflict", "this Idempotency-Key was used with a different request body");
+    throw new ApiError("idempotency_mismatch", "this Idempotency-Key was used with a different request body");
   }
   return settleRequest(deps, requestId);
 }

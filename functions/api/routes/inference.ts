@@ -1,4 +1,7 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
+import type { WebhookSpec } from "../../../core/ports/requests.ts";
+import { utcDay } from "../../../core/ports/spend.ts";
 import { requireKey } from "../auth.ts";
 import type { AuthGuard } from "../auth-guard.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -7,8 +10,35 @@ import { ApiError, problemResponses } from "../errors.ts";
 import { finishCancel, settleRequest } from "../flow/settle.ts";
 import { submitInference, waitForSettlement } from "../flow/submit.ts";
 import { refuseUnpaid } from "../paid-gate.ts";
-import { Accepted, IdParam, InferBody, InferResult, JobView, TaskList, TaskParam, Usage } from "../schemas.ts";
-import { jobLinks, jobView, parseIdempotencyKey, preferredWaitMs } from "../views.ts";
+import { IdParam, InferBody, JobView, TaskList, TaskParam, Usage, type WebhookBody } from "../schemas.ts";
+import { iso, jobLinks, jobView, parseIdempotencyKey, preferredWait } from "../views.ts";
+import { checkWebhookUrl } from "../webhooks/url-policy.ts";
+
+const PREFERENCE_APPLIED = {
+  "Preference-Applied": {
+    description: "The Prefer preference honoured (RFC 7240): respond-async, or wait=N with the N used",
+    schema: { type: "string" as const },
+  },
+};
+
+/** A query's webhook as stored: the URL checked against the policy (SSRF), events defaulted to any final state. */
+function checkedWebhook(deps: ApiDeps, key: ApiKeyRecord, hook: z.infer<typeof WebhookBody>): WebhookSpec {
+  const refuse = (message: string): never => {
+    throw new ApiError("invalid_request", `webhook.url: ${message}`, { issues: [{ path: "webhook.url", message }] });
+  };
+  if (!deps.webhooks) refuse("webhooks are not enabled on this market");
+  if (!key.webhookSecret)
+    refuse("this key has no webhook secret yet; rotate it (POST /v1/keys/{id}/rotate) to get one");
+  const checked = checkWebhookUrl(hook.url, { allowLocal: deps.config.webhookAllowLocal });
+  if (!checked.ok) return refuse(checked.reason);
+  return { url: checked.url, events: [...new Set(hook.events ?? (["completed"] as const))] };
+}
+
+/** Below this balance usage says `lowBalance`: a few queries of the dearest task at the default k. */
+function lowBalanceLine(deps: ApiDeps): number {
+  const dearest = Math.max(0, ...deps.tasks.list().map((t) => t.pricePerAnswer));
+  return deps.config.lowBalanceQueries * dearest * deps.config.defaultK;
+}
 
 const apiKey = [{ apiKey: [] }];
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
@@ -30,12 +60,23 @@ const infer = createRoute({
   security: apiKey,
   request: { params: TaskParam, body: { ...json(InferBody), required: true } },
   responses: {
-    200: { description: "Answered", ...json(InferResult) },
-    202: { description: "Accepted; poll urls.get", ...json(Accepted) },
+    200: {
+      description:
+        "Finished: the query object with its status (succeeded with output and receipt, failed, canceled, expired)",
+      headers: PREFERENCE_APPLIED,
+      ...json(JobView),
+    },
+    202: {
+      description: "Accepted, still running: poll urls.get or stream urls.events",
+      headers: PREFERENCE_APPLIED,
+      ...json(JobView),
+    },
     ...problemResponses(
       "invalid_request",
       ...AUTH_ERRORS,
       "insufficient_credits",
+      "spend_limit",
+      "idempotency_mismatch",
       "not_found",
       "conflict",
       "payload_too_large",
@@ -72,7 +113,7 @@ const usage = createRoute({
   method: "get",
   path: "/v1/usage",
   tags: ["inference"],
-  summary: "Balance, open holds and recent ledger entries of the key's account",
+  summary: "Balance (and whether it runs low), the key's spend against its limits, open holds and recent entries",
   security: apiKey,
   responses: { 200: { description: "Usage", ...json(Usage) }, ...problemResponses(...AUTH_ERRORS) },
 });
@@ -98,6 +139,7 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
     const { task } = c.req.valid("param");
     const body = c.req.valid("json");
     const k = body.k ?? deps.config.defaultK;
+    const webhook = body.webhook ? checkedWebhook(deps, c.var.key, body.webhook) : undefined;
     if (k > deps.config.maxK) {
       throw new ApiError("invalid_request", `k must be at most ${deps.config.maxK}`, {
         issues: [{ path: "k", message: `Too big: expected at most ${deps.config.maxK}` }],
@@ -115,32 +157,16 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
       idempotencyKey: idem.value,
       // The text the validator parsed (hono caches it: no second read of the body).
       bodyText: await c.req.text(),
+      ...(webhook ? { webhook } : {}),
     });
-    const waitMs = preferredWaitMs(c.req.header("prefer"), deps.config.defaultWaitSeconds, deps.config.maxWaitSeconds);
-    const view = waitMs > 0 ? await waitForSettlement(deps, first, waitMs) : first;
-    const result = view.record.result;
-    if (result?.status === "succeeded" && result.receipt) {
-      return c.json(
-        {
-          id: view.record.requestId,
-          status: "succeeded" as const,
-          output: result.output,
-          experts: result.experts,
-          cost: result.cost,
-          receipt: result.receipt,
-        },
-        200,
-      );
-    }
-    if (result && (result.status === "failed" || result.status === "expired")) {
-      throw new ApiError(
-        "unavailable",
-        `query ${view.record.requestId} ${result.status}: no expert answered; nothing was charged`,
-      );
-    }
-    if (result?.status === "canceled") throw new ApiError("conflict", `query ${view.record.requestId} was canceled`);
+    const wait = preferredWait(c.req.header("prefer"), deps.config.defaultWaitSeconds, deps.config.maxWaitSeconds);
+    const view = wait.ms > 0 ? await waitForSettlement(deps, first, wait.ms) : first;
+    if (wait.applied) c.header("preference-applied", wait.applied);
+    // Every final state (succeeded, failed, canceled, expired) is the query object with its status, 200: a failed
+    // query is an answer about that query, not an error of this call (a retrying client must not resend it).
+    if (view.record.result) return c.json(jobView(view), 200);
     c.header("location", jobLinks(view.record.requestId).get);
-    return c.json({ id: view.record.requestId, status: view.status, urls: jobLinks(view.record.requestId) }, 202);
+    return c.json(jobView(view), 202);
   });
 
   app.use("/v1/jobs/:id", requireKey(deps, guard, "read"));
@@ -171,23 +197,36 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
   app.use("/v1/usage", requireKey(deps, guard, "read"));
   app.openapi(usage, async (c) => {
     const accountId = c.var.key.accountId;
-    const [account, holds, entries] = await Promise.all([
+    const key = c.var.key;
+    const now = deps.clock.now();
+    const [account, holds, entries, keySpend] = await Promise.all([
       deps.ledger.getAccount(accountId),
       deps.ledger.openHolds(accountId),
       deps.ledger.entries(accountId, 50),
+      key.spendLimit && deps.spend ? deps.spend.spent(key.keyId, utcDay(now)) : undefined,
     ]);
+    const balance = account?.balance ?? 0;
     return c.json(
       {
         accountId,
-        balance: account?.balance ?? 0,
+        balance,
         held: account?.held ?? 0,
         spent: account?.spent ?? 0,
-        openHolds: holds.map((h) => ({ holdId: h.holdId, amount: h.amount, deadline: h.deadline, status: h.status })),
+        // The ledger's balance is what is not held: what new queries can hold.
+        available: balance,
+        lowBalance: balance < lowBalanceLine(deps),
+        ...(keySpend && key.spendLimit ? { keySpend: { ...keySpend, limit: key.spendLimit } } : {}),
+        openHolds: holds.map((h) => ({
+          holdId: h.holdId,
+          amount: h.amount,
+          deadline: iso(h.deadline),
+          status: h.status,
+        })),
         recent: entries.map((e) => ({
           entryId: e.entryId,
           kind: e.kind,
           amount: e.amount,
-          at: e.at,
+          at: iso(e.at),
           ...(e.holdId ? { holdId: e.holdId } : {}),
         })),
       },

@@ -9,8 +9,20 @@ import type { ApiDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
 import { ApiError, problemResponses } from "../errors.ts";
 import { fingerprint, randomId } from "../flow/ids.ts";
-import { CreatedKey, CreateKeyBody, IdParam, KeyView, TopUpBody, TopUpResult } from "../schemas.ts";
-import { keyView, parseIdempotencyKey } from "../views.ts";
+import {
+  CreatedKey,
+  CreateKeyBody,
+  IdParam,
+  KeyList,
+  KeyListQuery,
+  KeyView,
+  RotatedKey,
+  RotateKeyBody,
+  TopUpBody,
+  TopUpResult,
+} from "../schemas.ts";
+import { iso, keyView, parseIdempotencyKey } from "../views.ts";
+import { newWebhookSecret } from "../webhooks/secret.ts";
 
 const admin = [{ adminToken: [] }];
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
@@ -49,6 +61,32 @@ const getKey = createRoute({
   },
 });
 
+const listKeys = createRoute({
+  method: "get",
+  path: "/v1/keys",
+  tags: ["keys (admin)"],
+  summary: "Keys, one account's (accountId) or all, a page at a time (cursor from nextCursor)",
+  security: admin,
+  request: { query: KeyListQuery },
+  responses: {
+    200: { description: "A page of keys", ...json(KeyList) },
+    ...problemResponses("invalid_request", "unauthorized", "rate_limited"),
+  },
+});
+
+const rotateKey = createRoute({
+  method: "post",
+  path: "/v1/keys/{id}/rotate",
+  tags: ["keys (admin)"],
+  summary: "A new secret for the key; the old one keeps working for graceSeconds (default 24 h)",
+  security: admin,
+  request: { params: IdParam, body: { ...json(RotateKeyBody), required: false } },
+  responses: {
+    200: { description: "Rotated; the new secret is returned once", ...json(RotatedKey) },
+    ...problemResponses("invalid_request", "unauthorized", "rate_limited", "not_found", "conflict"),
+  },
+});
+
 const revokeKey = createRoute({
   method: "delete",
   path: "/v1/keys/{id}",
@@ -76,7 +114,7 @@ const topUp = createRoute({
       "unauthorized",
       "rate_limited",
       "not_found",
-      "conflict",
+      "idempotency_mismatch",
       "payload_too_large",
       "unsupported_media_type",
       "balance_limit",
@@ -85,7 +123,9 @@ const topUp = createRoute({
 });
 
 function refuseCredit(reason: Extract<CreditResult, { ok: false }>["reason"]): never {
-  if (reason === "conflict") throw new ApiError("conflict", "this Idempotency-Key was used with a different top-up");
+  if (reason === "conflict") {
+    throw new ApiError("idempotency_mismatch", "this Idempotency-Key was used with a different top-up");
+  }
   if (reason === "limit") {
     throw new ApiError(
       "balance_limit",
@@ -101,6 +141,7 @@ export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard
 
   app.openapi(createKey, async (c) => {
     const body = c.req.valid("json");
+    if (body.spendLimit && !deps.spend) throw new ApiError("invalid_request", "spend limits are not enabled here");
     const now = deps.clock.now();
     const expiresAt = body.expiresAt === undefined ? undefined : Date.parse(body.expiresAt);
     const keyId = randomId("key");
@@ -132,13 +173,69 @@ export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard
       env: deps.config.keyEnvironment,
       scopes: body.scopes ? [...new Set(body.scopes)] : [...DEFAULT_SCOPES],
       rateLimit: body.rateLimit ?? DEFAULT_RATE_LIMIT,
+      ...(body.spendLimit ? { spendLimit: body.spendLimit } : {}),
+      webhookSecret: newWebhookSecret(),
       createdAt: now,
       ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
     if (!(await deps.keys.create(record))) throw new Error("key id or hash collision");
     const account = await deps.ledger.getAccount(accountId);
     deps.logger.info("key created", { keyId, accountId });
-    return c.json({ ...keyView(record, account?.balance), key: generated.secret }, 201);
+    return c.json(
+      { ...keyView(record, account?.balance), key: generated.secret, webhookSecret: record.webhookSecret },
+      201,
+    );
+  });
+
+  app.openapi(listKeys, async (c) => {
+    const q = c.req.valid("query");
+    const cursor = q.cursor === undefined ? undefined : decodeOpaque(q.cursor);
+    if (cursor === null) throw new ApiError("invalid_request", "cursor: not a cursor this API gave");
+    const page = await deps.keys.list({
+      limit: q.limit ?? 20,
+      ...(q.accountId !== undefined ? { accountId: q.accountId } : {}),
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    return c.json(
+      {
+        data: page.keys.map((k) => keyView(k)),
+        nextCursor: page.next === null ? null : Buffer.from(page.next, "utf8").toString("base64url"),
+      },
+      200,
+    );
+  });
+
+  app.openapi(rotateKey, async (c) => {
+    const { id } = c.req.valid("param");
+    // An empty body is allowed: the grace period then is the default.
+    const text = await c.req.text();
+    const parsed = RotateKeyBody.safeParse(text.trim() === "" ? {} : safeJson(text));
+    if (!parsed.success) throw new ApiError("invalid_request", "body: expected {graceSeconds?: integer}");
+    const now = deps.clock.now();
+    const graceMs = (parsed.data.graceSeconds ?? deps.config.rotationGraceSeconds) * 1000;
+    const existing = await deps.keys.getById(id);
+    if (!existing) throw new ApiError("not_found", "no such key");
+    if (existing.revokedAt !== undefined) throw new ApiError("conflict", "a revoked key cannot be rotated");
+    const generated = generateApiKey(existing.env);
+    const rotated = await deps.keys.rotate(
+      id,
+      { hash: generated.hash, start: generated.start, at: now, webhookSecret: newWebhookSecret() },
+      now + graceMs,
+    );
+    if (!rotated) throw new ApiError("conflict", "the key was revoked or rotated meanwhile; read it and retry");
+    deps.logger.info("key rotated", { keyId: id });
+    return c.json(
+      {
+        ...keyView(rotated.key),
+        key: generated.secret,
+        // A key made before webhooks existed gets its webhook secret here, shown this once.
+        ...(existing.webhookSecret === undefined && rotated.key.webhookSecret
+          ? { webhookSecret: rotated.key.webhookSecret }
+          : {}),
+        previousExpiresAt: iso(rotated.previous.expiresAt ?? now + graceMs),
+      },
+      200,
+    );
   });
 
   app.openapi(getKey, async (c) => {
@@ -174,4 +271,18 @@ export function registerKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, guard
     if (!result.ok) refuseCredit(result.reason);
     return c.json({ accountId: key.accountId, balance: result.account.balance, entryId, replay: result.replay }, 200);
   });
+}
+
+/** A list cursor as the client got it (base64url of the store's cursor); null when it is not one. */
+function decodeOpaque(cursor: string): string | null {
+  if (!/^[A-Za-z0-9_-]{1,600}$/.test(cursor)) return null;
+  return Buffer.from(cursor, "base64url").toString("utf8");
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

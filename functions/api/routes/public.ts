@@ -15,6 +15,7 @@ import {
   VerifyReceiptBody,
   VerifyReceiptResult,
 } from "../schemas.ts";
+import { iso } from "../views.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
@@ -109,7 +110,7 @@ export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, gu
           entryId: e.entryId,
           requestId: e.requestId,
           amount: e.amount,
-          at: e.at,
+          at: iso(e.at),
           ...(e.task !== undefined ? { task: e.task } : {}),
         })),
       },

@@ -5,6 +5,8 @@ import { MemoryKeyStore } from "../../../adapters/tables/memory-keys.ts";
 import { MemoryLedger } from "../../../adapters/tables/memory-ledger.ts";
 import { MemoryRateLimits } from "../../../adapters/tables/memory-rate-limits.ts";
 import { MemoryRequestStore } from "../../../adapters/tables/memory-requests.ts";
+import { MemorySpendStore } from "../../../adapters/tables/memory-spend.ts";
+import { MemoryWebhookOutbox } from "../../../adapters/tables/memory-webhooks.ts";
 import { type ApiConfig, type ApiDeps, type Clock, DEFAULT_CONFIG, systemClock } from "../deps.ts";
 import { topKRouter } from "../router.ts";
 import { digitsCatalog } from "./digits-catalog.ts";
@@ -20,6 +22,7 @@ export interface MemoryKit {
   readonly queue: MemoryJobQueue;
   readonly jobs: MemoryJobStore;
   readonly ledger: MemoryLedger;
+  readonly webhooks: MemoryWebhookOutbox;
 }
 
 /** ApiDeps on memory adapters, real sr25519 and the digits stand-in catalog. */
@@ -32,7 +35,10 @@ export async function memoryDeps(
   const queue = new MemoryJobQueue();
   const jobs = new MemoryJobStore();
   const ledger = new MemoryLedger();
+  const webhooks = new MemoryWebhookOutbox();
   const deps: ApiDeps = {
+    spend: new MemorySpendStore(),
+    webhooks,
     keys: new MemoryKeyStore(),
     rateLimits: new MemoryRateLimits(),
     ledger,
@@ -54,10 +60,12 @@ export async function memoryDeps(
       // Every in-process request comes from the one address "unknown": suites that send many bad credentials on
       // purpose would otherwise meet the per-address failure limit (tested on its own with a low limit).
       authFailureLimit: { perMinute: 1_000_000, burst: 100_000 },
+      // Test receivers listen on loopback.
+      webhookAllowLocal: true,
       ...overrides.config,
     },
     logger: silentLogger,
     ...overrides.deps,
   };
-  return { deps, experts, queue, jobs, ledger };
+  return { deps, experts, queue, jobs, ledger, webhooks };
 }
