@@ -13,6 +13,7 @@ import { registerInferenceRoutes } from "./routes/inference.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { MODELS_PATH, registerMinerRoutes } from "./routes/models.ts";
 import { registerPublicRoutes } from "./routes/public.ts";
+import { registerValidatorRoutes } from "./routes/validators.ts";
 
 export const OPENAPI_INFO = {
   title: "Intelligence market inference API",
@@ -76,6 +77,7 @@ export function createApp(deps: ApiDeps) {
   registerInferenceRoutes(app, deps, guard);
   registerPublicRoutes(app, deps, guard);
   registerMinerRoutes(app, deps);
+  registerValidatorRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",
