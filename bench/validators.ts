@@ -7,8 +7,10 @@
  * favourite's incentive and consensus against its Shapley value. Ratio: the copier's dividends per stake over the
  * honest validators' mean, timelock vs off. Last line: JSON.
  *
- *   node --import tsx bench/validators.ts     (BENCH_EPOCHS=5, BENCH_ITEMS=16, BENCH_FAVOURITE=3: weak-generalist)
+ *   node --import tsx bench/validators.ts     (BENCH_EPOCHS=5, BENCH_ITEMS=16, BENCH_FAVOURITE=weak-generalist,
+ *                                              BENCH_CHAIN=embedded, or rpc: the devnet over JSON-RPC)
  */
+import { DIGIT_EXPERT_RECIPES } from "../core/experts/digit-experts.ts";
 import { startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
 import {
   formatValidatorFigures,
@@ -18,7 +20,12 @@ import {
 
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 5);
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 16);
-const FAVOURITE = Number(process.env.BENCH_FAVOURITE ?? 3);
+const CHAIN = process.env.BENCH_CHAIN === "rpc" ? "rpc" : "embedded";
+const VALIDATORS = 6;
+const FAVOURITE_ID = process.env.BENCH_FAVOURITE ?? "weak-generalist";
+// The demo registers its experts in recipe order after the primary validator; over JSON-RPC the further validators
+// (set up on the devnet directly) come before the experts, who register through the adapter.
+const FAVOURITE = (CHAIN === "rpc" ? VALIDATORS : 1) + DIGIT_EXPERT_RECIPES.findIndex((r) => r.id === FAVOURITE_ID);
 
 async function scenario(commitReveal: "off" | "timelock"): Promise<ScenarioFigures> {
   const market = await startEphemeralMarket({
@@ -26,13 +33,18 @@ async function scenario(commitReveal: "off" | "timelock"): Promise<ScenarioFigur
       MARKET_TEMPO: "10",
       MARKET_VALIDATION_ITEMS: String(ITEMS),
       MARKET_COMMIT_REVEAL: commitReveal,
-      MARKET_VALIDATORS: "6",
+      MARKET_VALIDATORS: String(VALIDATORS),
       MARKET_ADVERSARIES: `copier,cabal:${FAVOURITE},lazy`,
+      MARKET_CHAIN: CHAIN,
+      MARKET_DEVNET_RPC_PORT: "0",
     },
     routerBootstrapItems: 0,
     validatorTasks: ["digits"],
   });
   try {
+    const metagraph = await market.chain.chain.metagraph(market.chain.netuid);
+    const favourite = (await market.experts()).find((m) => m.hotkey === metagraph.hotkeys[FAVOURITE]);
+    if (favourite?.id !== FAVOURITE_ID) throw new Error(`uid ${FAVOURITE} is ${favourite?.id}, not ${FAVOURITE_ID}`);
     return await runValidatorsScenario(market, EPOCHS);
   } finally {
     await market.stop();
@@ -73,7 +85,7 @@ async function main(): Promise<void> {
       `${b.copier_dividends_per_stake_vs_honest} with timelocked commits (ratio ${ratio})\n`,
   );
   process.stdout.write(
-    `${JSON.stringify({ epochs: EPOCHS, items: ITEMS, favourite: FAVOURITE, off: a, timelock: b, ratio })}\n`,
+    `${JSON.stringify({ chain: CHAIN, epochs: EPOCHS, items: ITEMS, favourite: FAVOURITE_ID, off: a, timelock: b, ratio })}\n`,
   );
 }
 
