@@ -129,6 +129,15 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
       moreValidators: moreDemoValidators(config.MARKET_VALIDATORS),
     });
   const demo = register(options.manifests);
+  // A resumed devnet may hold validators of an earlier, larger MARKET_VALIDATORS: they stay staked and active but
+  // set no weights any more, and their empty rows pull Yuma's stake-weighted median (hence incentive) down.
+  const idle = moreDemoValidators(16)
+    .slice(demo.moreValidators.length)
+    .filter((v) => devnet.stakeOf(signerFromUri(v.hotkeyUri).address, demo.netuid) > 0n);
+  if (idle.length > 0)
+    log.warn("validators of an earlier start hold stake but run no more (raise MARKET_VALIDATORS or clear the data)", {
+      idle: idle.length,
+    });
   // With MARKET_CHAIN=rpc the validator, registrations and metagraph reads take the subtensor adapter's path
   // (SCALE over WebSocket, signed extrinsics through the pool), exactly as against a Bittensor node. The server
   // starts before the block timer, so the start-up registrations seal a block each at once (instant seal).
