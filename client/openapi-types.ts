@@ -1035,7 +1035,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The subnet's public view: block and experts */
+        /** The subnet's public view: block, experts and validators */
         get: {
             parameters: {
                 query?: never;
@@ -1384,6 +1384,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/validators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subnet's validators: stake, permit, validator trust, dividends and their last weights' block */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Validators */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidatorList"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1514,6 +1550,7 @@ export interface components {
             block: number;
             experts: components["schemas"]["Expert"][];
             netuid: number;
+            validators?: components["schemas"]["Validator"][];
         };
         Problem: {
             /** @enum {string} */
@@ -1627,6 +1664,25 @@ export interface components {
                 kind: string;
             }[];
             spent: number;
+        };
+        Validator: {
+            /** @description Dividends as the chain's u16 share (65535 = all) */
+            dividends: number;
+            hotkey: string;
+            /** @description LastUpdate: block of its last weights or commit */
+            lastWeightsBlock: number;
+            /**
+             * @description Stake in rao (u64, decimal string)
+             * @example 1000000000000
+             */
+            stake: string;
+            uid: number;
+            validatorPermit: boolean;
+            /** @description ValidatorTrust as the chain's u16 (65535 = 1) */
+            validatorTrust: number;
+        };
+        ValidatorList: {
+            validators: components["schemas"]["Validator"][];
         };
         VerifyReceipt: {
             output?: unknown;

@@ -26,15 +26,18 @@ import { marketMiners, taskServing } from "../functions/market/miners.ts";
 import { marketRouter } from "../functions/market/router.ts";
 import { startSettlerLoop } from "../functions/settler/loop.ts";
 import { keepAnsweredHolds } from "../functions/settler/settler.ts";
+import { epochRunner, type ValidatorRole } from "../functions/validator/adversary.ts";
 import type { EpochReport } from "../functions/validator/epoch.ts";
 import { seedDigitRouter } from "../functions/validator/seed-router.ts";
 import { validatorSettings } from "../functions/validator/settings.ts";
 import { validationTasks } from "../functions/validator/tasks.ts";
 import { marketRouterTraining } from "../functions/validator/train-router.ts";
+import type { ValidatorDeps } from "../functions/validator/types.ts";
 import { type ChainPart, startChain } from "./parts/chain.ts";
 import { type DataPlane, startDataPlane } from "./parts/data-plane.ts";
 import { marketHealth } from "./parts/health.ts";
 import { startValidatorLoop, type ValidatorLoop } from "./parts/validator-loop.ts";
+import { marketValidators } from "./parts/validators.ts";
 import { startWorkers, type WorkersPart } from "./parts/workers.ts";
 
 export interface MarketOptions {
@@ -53,10 +56,18 @@ export interface MarketOptions {
   readonly routerBootstrapItems?: number;
   /** How long experts get to answer a validator epoch's items; by default 60% of an epoch (5-60 s). */
   readonly validatorAnswerTimeoutMs?: number;
+  /** Tasks the validators score (default every task with validation data); tests that study consensus keep one. */
+  readonly validatorTasks?: readonly string[];
   /** Overrides of API tunables (tests shorten waits and deadlines). */
   readonly api?: Partial<Omit<ApiDeps["config"], "adminToken">>;
   /** The API port, already bound by the caller (stacks/local binds it first, to fail fast); else PORT is bound here. */
   readonly listener?: BoundListener;
+}
+
+export interface MarketValidator {
+  readonly hotkey: string;
+  readonly role: ValidatorRole;
+  readonly loop: ValidatorLoop;
 }
 
 export interface BoundListener {
@@ -72,7 +83,10 @@ export interface Market {
   readonly dataPlane: DataPlane;
   readonly chain: ChainPart;
   readonly workers: WorkersPart;
+  /** The primary validator's loop (honest; its weights are the API's). */
   readonly validator: ValidatorLoop;
+  /** Every validator the market runs, the primary first, each with its role (MARKET_VALIDATORS, MARKET_ADVERSARIES). */
+  readonly validators: readonly MarketValidator[];
   readonly experts: () => Promise<ExpertManifest[]>;
   runValidatorEpoch(): Promise<EpochReport>;
   stop(): Promise<void>;
@@ -151,6 +165,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       scores: dataPlane.scores,
       manifests: servedManifests,
       validatorHotkey: chain.validator.address,
+      validatorHotkeys: chain.validators.map((v) => v.address),
       committedAt: (hotkey) => {
         const d = committed.decision(hotkey);
         return d?.decision.served ? d.decision.committedAt : undefined;
@@ -165,7 +180,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       workersDir: join(options.dataDir, "workers"),
       modelStore: { store, dir: storeDir },
       gatewayAddress: chain.gateway.address,
-      trustedSenders: [chain.gateway.address, chain.validator.address],
+      trustedSenders: [chain.gateway.address, ...chain.validators.map((v) => v.address)],
       sqsEndpoint: dataPlane.sqsEndpoint,
       dynamoEndpoint: dataPlane.dynamoEndpoint,
       emulatedOnly: dataPlane.emulated.sqs && dataPlane.emulated.dynamo,
@@ -192,38 +207,43 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
     log.info("digit router", { gate: seeded });
     const blockMs = config.MARKET_BLOCK_MS;
     const epochMs = config.MARKET_TEMPO * blockMs;
-    const validator = startValidatorLoop(
-      {
-        chain: chain.chain,
-        netuid: chain.netuid,
-        signer: chain.validator,
-        verifier: sr25519Verifier,
-        workerKeys,
-        queue: dataPlane.queue,
-        jobs: dataPlane.jobs,
-        scores: dataPlane.scores,
-        tasks: validationTasks(registry, {
-          digits: sources.digits as never,
-          speech: sources.speech as never,
-        }),
-        experts: () => directory.scoredExperts(),
-        routerTraining: marketRouterTraining(registry, sources, options.routerBootstrapItems),
-        log: log.child("validator"),
-        now: Date.now,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        // Answers must be in well before the next epoch, or that epoch's weights would be late.
-        config: validatorSettings(
-          config,
-          options.validatorAnswerTimeoutMs ?? Math.max(5_000, Math.min(60_000, Math.round(epochMs * 0.6))),
-        ),
-      },
-      {
+    const baseDeps: ValidatorDeps = {
+      chain: chain.chain,
+      netuid: chain.netuid,
+      signer: chain.validator,
+      verifier: sr25519Verifier,
+      workerKeys,
+      queue: dataPlane.queue,
+      jobs: dataPlane.jobs,
+      scores: dataPlane.scores,
+      tasks: validationTasks(registry, {
+        digits: sources.digits as never,
+        speech: sources.speech as never,
+      }).filter((t) => options.validatorTasks?.includes(t.id) ?? true),
+      experts: () => directory.scoredExperts(),
+      routerTraining: marketRouterTraining(registry, sources, options.routerBootstrapItems),
+      log: log.child("validator"),
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      // Answers must be in well before the next epoch, or that epoch's weights would be late.
+      config: validatorSettings(
+        config,
+        options.validatorAnswerTimeoutMs ?? Math.max(5_000, Math.min(60_000, Math.round(epochMs * 0.6))),
+      ),
+    };
+    const validators = marketValidators(chain, config, baseDeps).map((v) => ({
+      hotkey: v.deps.signer.address,
+      role: v.role,
+      loop: startValidatorLoop(v.deps, {
         pollMs: Math.max(250, blockMs * 2),
         enabled: options.validator === "timer" && config.MARKET_VALIDATOR_ENABLED,
-        log: log.child("validator"),
-      },
-    );
-    stops.push(["validator", () => validator.stop()]);
+        log: v.deps.log,
+        runEpoch: epochRunner(v.role),
+      }),
+    }));
+    const validator = validators[0]?.loop;
+    if (validator === undefined) throw new Error("the market runs no validator");
+    stops.push(["validators", async () => void (await Promise.all(validators.map((v) => v.loop.stop())))]);
 
     // New manifests (e.g. `npm run market -- experts add`) are registered on the devnet without a restart; the
     // workers pick the model up from the same directory.
@@ -345,6 +365,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       chain,
       workers,
       validator,
+      validators,
       experts: readManifests,
       runValidatorEpoch: () => validator.runOnce(),
       stop: stopAll,

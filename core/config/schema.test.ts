@@ -17,6 +17,16 @@ describe("parseConfig", () => {
     expect(config.MARKET_WORKERS).toBe(0);
   });
 
+  it("runs three validators by default; adversaries take validator slots and leave the primary honest", () => {
+    expect(parseConfig({}).MARKET_VALIDATORS).toBe(3);
+    expect(parseConfig({}).MARKET_ADVERSARIES).toEqual([]);
+    const config = parseConfig({ MARKET_VALIDATORS: "4", MARKET_ADVERSARIES: "copier, cabal:7,lazy" });
+    expect(config.MARKET_ADVERSARIES).toEqual(["copier", "cabal:7", "lazy"]);
+    expect(() => parseConfig({ MARKET_ADVERSARIES: "copier,cabal:7,lazy" })).toThrow(/at least 4/);
+    expect(() => parseConfig({ MARKET_ADVERSARIES: "briber" })).toThrow(/MARKET_ADVERSARIES/);
+    expect(() => parseConfig({ MARKET_VALIDATORS: "0" })).toThrow(/MARKET_VALIDATORS/);
+  });
+
   it("names the bad variable and its value", () => {
     expect(() => parseConfig({ PORT: "eighty" })).toThrow(/PORT="eighty"/);
     expect(() => parseConfig({ MARKET_CHAIN_URL: "http://node" })).toThrow(/MARKET_CHAIN_URL/);

@@ -50,6 +50,27 @@ export const MarketConfig = z.object({
   /** Hidden validation items per task per epoch. */
   MARKET_VALIDATION_ITEMS: z.coerce.number().int().min(4).max(5000).default(64),
   MARKET_VALIDATOR_ENABLED: bool.default(true),
+  /**
+   * Validators the devnet demo runs (each its own hotkey, coldkey and stake, scoring on its own hidden items); the
+   * last ones play the adversaries of MARKET_ADVERSARIES. Against a real chain only the configured validator runs.
+   */
+  MARKET_VALIDATORS: z.coerce.number().int().min(1).max(16).default(3),
+  /**
+   * Dishonest validators to demonstrate Yuma Consensus against (devnet only), comma-separated: `copier` (sets the
+   * consensus it reads from the weights on chain), `cabal:<uid>` (all its weight on one expert), `lazy` (scores once,
+   * then resends those stale weights). They take the last MARKET_VALIDATORS slots; at least one validator stays honest.
+   */
+  MARKET_ADVERSARIES: z
+    .string()
+    .max(200)
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    )
+    .pipe(z.array(z.string().regex(/^(copier|lazy|cabal:\d{1,5})$/, "copier, lazy or cabal:<uid>")).max(15)),
   /** Synchronous wait of an infer call by default (`Prefer: wait=N` asks for another, up to the maximum). */
   MARKET_WAIT_SECONDS: z.coerce.number().int().min(0).max(120).default(25),
   MARKET_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(900).default(60),
@@ -130,7 +151,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   );
   const parsed = MarketConfig.safeParse(known);
   if (parsed.success) {
-    const demo = demoKeyProblems(parsed.data);
+    const demo = [...demoKeyProblems(parsed.data), ...validatorCountProblems(parsed.data)];
     if (demo.length > 0) throw new ConfigError(demo);
     return parsed.data;
   }
@@ -157,4 +178,15 @@ function demoKeyProblems(config: MarketConfig): string[] {
         ]
       : [],
   );
+}
+
+/** Adversaries take validator slots, and the primary validator (the one whose weights the API shows) is honest. */
+function validatorCountProblems(config: MarketConfig): string[] {
+  const adversaries = config.MARKET_ADVERSARIES.length;
+  return adversaries < config.MARKET_VALIDATORS
+    ? []
+    : [
+        `MARKET_ADVERSARIES=${JSON.stringify(config.MARKET_ADVERSARIES.join(","))}: ${adversaries} adversaries need ` +
+          `MARKET_VALIDATORS of at least ${adversaries + 1} (it is ${config.MARKET_VALIDATORS})`,
+      ];
 }

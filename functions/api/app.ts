@@ -16,6 +16,7 @@ import { registerKeyRoutes } from "./routes/keys.ts";
 import { MODELS_PATH, registerMinerRoutes } from "./routes/models.ts";
 import { registerProblemRoutes } from "./routes/problems.ts";
 import { registerPublicRoutes } from "./routes/public.ts";
+import { registerValidatorRoutes } from "./routes/validators.ts";
 
 export const OPENAPI_INFO = {
   title: "Intelligence market inference API",
@@ -81,6 +82,7 @@ export function createApp(deps: ApiDeps) {
   registerProblemRoutes(app);
   registerPublicRoutes(app, deps, guard);
   registerMinerRoutes(app, deps);
+  registerValidatorRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",

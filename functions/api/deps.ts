@@ -61,12 +61,29 @@ export interface MetagraphView {
   readonly netuid: number;
   readonly block: number;
   readonly experts: readonly DirectoryExpert[];
+  readonly validators?: readonly DirectoryValidator[];
+}
+
+/**
+ * One validator as the chain stores it: stake in rao and dividends as the chain's u16 share (integers, as decimal
+ * strings where a u64 could exceed a JSON number's exact range), validator trust as u16, LastUpdate's block.
+ */
+export interface DirectoryValidator {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly stake: string;
+  readonly validatorPermit: boolean;
+  readonly validatorTrust: number;
+  readonly dividends: number;
+  readonly lastWeightsBlock: number;
 }
 
 /** Experts per task; also resolves a uid to its hotkey for GET /v1/experts/{uid}/earnings (kept in the ledger). */
 export interface ExpertDirectory {
   experts(task?: string): Promise<readonly DirectoryExpert[]>;
   metagraph(): Promise<MetagraphView>;
+  /** The subnet's validators (GET /v1/validators); absent where the directory has no chain. */
+  validators?(): Promise<readonly DirectoryValidator[]>;
 }
 
 /** Picks the experts that answer one input. Gates sum to 1 over the returned experts. */

@@ -294,8 +294,29 @@ export const ExpertEarningEntries = z
     ),
   })
   .openapi("ExpertEarningEntries");
+/** A validator as the chain stores it (issue 20): integers, stake as a decimal string of rao (a u64). */
+export const Validator = z
+  .object({
+    uid: z.number().int(),
+    hotkey: z.string(),
+    stake: z
+      .string()
+      .regex(/^\d+$/)
+      .openapi({ description: "Stake in rao (u64, decimal string)", example: "1000000000000" }),
+    validatorPermit: z.boolean(),
+    validatorTrust: z.number().int().openapi({ description: "ValidatorTrust as the chain's u16 (65535 = 1)" }),
+    dividends: z.number().int().openapi({ description: "Dividends as the chain's u16 share (65535 = all)" }),
+    lastWeightsBlock: z.number().int().openapi({ description: "LastUpdate: block of its last weights or commit" }),
+  })
+  .openapi("Validator");
+export const ValidatorList = z.object({ validators: z.array(Validator) }).openapi("ValidatorList");
 export const Metagraph = z
-  .object({ netuid: z.number().int(), block: z.number().int(), experts: z.array(Expert) })
+  .object({
+    netuid: z.number().int(),
+    block: z.number().int(),
+    experts: z.array(Expert),
+    validators: z.array(Validator).optional(),
+  })
   .openapi("Metagraph");
 
 export const VerifyReceiptBody = z

@@ -1,8 +1,9 @@
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import type { Chain, Metagraph } from "../../core/ports/chain.ts";
 import type { ScoreStore } from "../../core/ports/scores.ts";
-import type { DirectoryExpert, ExpertDirectory, MetagraphView } from "../api/deps.ts";
+import type { DirectoryExpert, DirectoryValidator, ExpertDirectory, MetagraphView } from "../api/deps.ts";
 import type { ScoredExpert } from "../validator/types.ts";
+import { validatorsOf } from "./validators.ts";
 
 export interface DirectoryOptions {
   readonly chain: Chain;
@@ -11,6 +12,8 @@ export interface DirectoryOptions {
   readonly manifests: () => Promise<readonly ExpertManifest[]>;
   /** The validator whose weight row gives the experts' current weights. */
   readonly validatorHotkey: string;
+  /** Every validator the market runs: listed even before they have set weights. */
+  readonly validatorHotkeys?: readonly string[];
   readonly cacheMs?: number;
   /** Block of the hotkey's served on-chain commitment (copy precedence), when the model came from one. */
   readonly committedAt?: (hotkey: string) => number | undefined;
@@ -27,6 +30,7 @@ interface Snapshot {
   readonly metagraph: Metagraph;
   readonly experts: DirectoryExpert[];
   readonly scored: ScoredExpert[];
+  readonly validators: DirectoryValidator[];
 }
 
 /**
@@ -76,7 +80,8 @@ export function expertDirectory(options: DirectoryOptions): MarketDirectory {
       });
     }
     experts.sort((a, b) => a.uid - b.uid);
-    return { at: now(), metagraph, experts, scored };
+    const validators = validatorsOf(metagraph, new Set(options.validatorHotkeys ?? [options.validatorHotkey]));
+    return { at: now(), metagraph, experts, scored, validators };
   };
 
   const snapshot = async (): Promise<Snapshot> => {
@@ -95,7 +100,10 @@ export function expertDirectory(options: DirectoryOptions): MarketDirectory {
     },
     async metagraph(): Promise<MetagraphView> {
       const s = await snapshot();
-      return { netuid: options.netuid, block: s.metagraph.block, experts: s.experts };
+      return { netuid: options.netuid, block: s.metagraph.block, experts: s.experts, validators: s.validators };
+    },
+    async validators() {
+      return (await snapshot()).validators;
     },
     async scoredExperts() {
       return (await snapshot()).scored;

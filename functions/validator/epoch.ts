@@ -1,3 +1,4 @@
+import type { SubnetHyperparams } from "../../core/ports/chain.ts";
 import type { EpochScores, WeightSubmission } from "../../core/scores/schema.ts";
 import { combineTaskScores, convertWeightsAndUidsForEmit, processWeights } from "../../core/weights/index.ts";
 import { collectAnswers } from "./collect.ts";
@@ -67,7 +68,8 @@ export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochRepor
       epochSeed(deps.config.seedSecret, netuid, epoch, task.id),
       deps.config.itemsPerTask[task.id] ?? deps.config.defaultItems,
     );
-    const requestId = `val:${netuid}:${epoch}:${task.id}`;
+    // Each validator's own jobs: several validators share the workers and the jobs table.
+    const requestId = `val:${netuid}:${epoch}:${task.id}:${deps.signer.address}`;
     const collected = await collectAnswers(deps, requestId, task.id, experts, items);
     const scores = scoreTask({
       task,
@@ -102,10 +104,30 @@ export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochRepor
     perTask.flatMap((s) => s.rows.map((r) => ({ task: s.task, uid: r.uid, ema: r.copyOf === null ? r.ema : 0 }))),
     n,
   );
+  return sendEpochWeights(deps, { epoch, hp, n, weights: combined, scores: perTask });
+}
+
+/**
+ * The end of an epoch, the same for every validator (honest or not, functions/validator/adversary.ts): weights per
+ * uid -> max-weight-limited normalisation -> u16 -> the chain by the path the subnet allows. The submission is
+ * claimed in the score store before it is sent, so a rerun can never submit twice for one epoch.
+ */
+export async function sendEpochWeights(
+  deps: ValidatorDeps,
+  input: {
+    readonly epoch: number;
+    readonly hp: SubnetHyperparams;
+    readonly n: number;
+    readonly weights: ArrayLike<number>;
+    readonly scores: EpochScores[];
+  },
+): Promise<EpochReport> {
+  const { netuid, log } = deps;
+  const { epoch, hp, n, scores: perTask } = input;
   const allUids = Array.from({ length: n }, (_, uid) => uid);
   const processed = processWeights({
     uids: allUids,
-    weights: combined,
+    weights: input.weights,
     n,
     minAllowedWeights: hp.minAllowedWeights,
     maxWeightLimit: hp.maxWeightsLimit / 65535,

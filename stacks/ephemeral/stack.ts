@@ -15,6 +15,7 @@ export interface EphemeralOptions {
   readonly blocks?: MarketOptions["blocks"];
   readonly api?: MarketOptions["api"];
   readonly validatorAnswerTimeoutMs?: number;
+  readonly validatorTasks?: MarketOptions["validatorTasks"];
   /** Router-training rows sent to every expert on the first epoch (0 skips the bootstrap). */
   readonly routerBootstrapItems?: number;
   /**
@@ -43,6 +44,9 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
     MARKET_WORKERS: "1",
     MARKET_BLOCK_MS: "100",
     MARKET_TEMPO: "20",
+    // One validator unless a test asks for more: tests drive the primary by hand, and validators that never set
+    // weights would hold stake that zeroes every consensus weight (they take part in Yuma's median).
+    MARKET_VALIDATORS: "1",
     ...options.env,
   });
   const dataDir = await mkdtemp(join(tmpdir(), "market-ephemeral-"));
@@ -68,6 +72,7 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
       blocks: options.blocks ?? "manual",
       log,
       ...(options.api ? { api: options.api } : {}),
+      ...(options.validatorTasks ? { validatorTasks: options.validatorTasks } : {}),
       // Blocks move by hand in tests, so the epoch's length does not bound the wait: give slow CI machines time.
       validatorAnswerTimeoutMs: options.validatorAnswerTimeoutMs ?? 60_000,
       ...(options.routerBootstrapItems === undefined ? {} : { routerBootstrapItems: options.routerBootstrapItems }),

@@ -1,4 +1,5 @@
 import type { MarketConfig } from "../../core/config/schema.ts";
+import { roleName } from "../../functions/validator/adversary.ts";
 import type { Market } from "../market.ts";
 
 /**
@@ -26,7 +27,7 @@ export function printBanner(args: {
     `  tables      ${dp.emulated.dynamo ? "dynalite (embedded)" : "DynamoDB"} ${dp.dynamoEndpoint ?? "(AWS default endpoint)"}`,
     `  chain       ${market.chain.kind === "devnet" ? `embedded devnet, netuid ${market.chain.netuid}, block every ${config.MARKET_BLOCK_MS} ms, tempo ${config.MARKET_TEMPO}${market.chain.resumed ? " (resumed)" : ""}${market.chain.rpcUrl ? `, JSON-RPC ${market.chain.rpcUrl} (subtensor adapter)` : ""}` : `subtensor ${config.MARKET_CHAIN_URL}`}`,
     `  workers     ${market.workers.count} child process(es), pids ${market.workers.pids().join(", ") || "-"}`,
-    `  validator   ${config.MARKET_VALIDATOR_ENABLED ? "every chain epoch" : "disabled"} (hotkey ${market.chain.validator.address})`,
+    `  validator   ${config.MARKET_VALIDATOR_ENABLED ? "every chain epoch" : "disabled"} (hotkey ${market.chain.validator.address}${market.validators.length > 1 ? `; ${market.validators.length} validators: ${market.validators.map((v) => roleName(v.role)).join(", ")}` : ""})`,
     `  data        ${dataDir}`,
     `  ${tokenLine}`,
     "",

@@ -34,7 +34,10 @@ export interface ChainPart {
   readonly resumed: boolean;
   /** ws:// URL of the devnet's JSON-RPC when MARKET_CHAIN=rpc (the chain then goes through the subtensor adapter). */
   readonly rpcUrl: string | null;
+  /** The primary validator: honest, its weights are the ones the API shows and it trains the router. */
   readonly validator: Signer;
+  /** Every validator the market runs, the primary first (MARKET_VALIDATORS on the devnet; one on Bittensor). */
+  readonly validators: readonly Signer[];
   readonly gateway: Signer;
   /**
    * Registers served experts that are not on the subnet yet (devnet only; on Bittensor miners register themselves).
@@ -75,6 +78,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
       resumed: true,
       rpcUrl: null,
       validator: signerFromUri(config.MARKET_VALIDATOR_MNEMONIC),
+      validators: [signerFromUri(config.MARKET_VALIDATOR_MNEMONIC)],
       gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC),
       syncExperts: async () => 0,
       stop: () => chain.close(),
@@ -122,8 +126,18 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
       ownerColdkeyUri: DEMO_OWNER_URI,
       commitReveal: config.MARKET_COMMIT_REVEAL === "timelock",
       tempo: config.MARKET_TEMPO,
+      moreValidators: moreDemoValidators(config.MARKET_VALIDATORS),
     });
   const demo = register(options.manifests);
+  // A resumed devnet may hold validators of an earlier, larger MARKET_VALIDATORS: they stay staked and active but
+  // set no weights any more, and their empty rows pull Yuma's stake-weighted median (hence incentive) down.
+  const idle = moreDemoValidators(16)
+    .slice(demo.moreValidators.length)
+    .filter((v) => devnet.stakeOf(signerFromUri(v.hotkeyUri).address, demo.netuid) > 0n);
+  if (idle.length > 0)
+    log.warn("validators of an earlier start hold stake but run no more (raise MARKET_VALIDATORS or clear the data)", {
+      idle: idle.length,
+    });
   // With MARKET_CHAIN=rpc the validator, registrations and metagraph reads take the subtensor adapter's path
   // (SCALE over WebSocket, signed extrinsics through the pool), exactly as against a Bittensor node. The server
   // starts before the block timer, so the start-up registrations seal a block each at once (instant seal).
@@ -167,6 +181,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
     resumed: file?.resumed ?? false,
     rpcUrl: rpc?.url ?? null,
     validator: demo.validator,
+    validators: [demo.validator, ...demo.moreValidators.map((v) => v.signer)],
     gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC ?? DEMO_GATEWAY_URI),
     async syncExperts(manifests) {
       if (rpc) return (await registerOverRpc(manifests)).length;
@@ -183,6 +198,17 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
       else devnet.stop();
     },
   };
+}
+
+/**
+ * The demo's further validators (derived keys, not secret), each under its own coldkey, with stakes that differ:
+ * 900, 800, ... alpha after the primary's 1000 (at least 100), so no one of them holds a majority alone.
+ */
+export function moreDemoValidators(count: number): { hotkeyUri: string; coldkeyUri: string; stake: bigint }[] {
+  return Array.from({ length: Math.max(0, count - 1) }, (_, i) => {
+    const hotkeyUri = `${DEMO_VALIDATOR_URI}-${i + 2}`;
+    return { hotkeyUri, coldkeyUri: `${hotkeyUri}//coldkey`, stake: BigInt(Math.max(100, 900 - 100 * i)) * 10n ** 9n };
+  });
 }
 
 /**

@@ -25,7 +25,14 @@ export interface ValidatorStatus {
  */
 export function startValidatorLoop(
   baseDeps: ValidatorDeps,
-  options: { pollMs: number; enabled: boolean; log: Logger; stopGraceMs?: number },
+  options: {
+    pollMs: number;
+    enabled: boolean;
+    log: Logger;
+    stopGraceMs?: number;
+    /** One epoch of this validator's role (functions/validator/adversary.ts); default the honest epoch. */
+    runEpoch?: (deps: ValidatorDeps) => Promise<EpochReport>;
+  },
 ): ValidatorLoop {
   // Stopping aborts a run that is waiting for answers, so Ctrl-C does not wait out an epoch's deadline. The run
   // checks the signal only between polls and its sleeps would finish first: sleeps end early on abort here.
@@ -61,7 +68,7 @@ export function startValidatorLoop(
       const previous = state;
       state = "running";
       try {
-        const report = await runValidatorEpoch(deps);
+        const report = await (options.runEpoch ?? runValidatorEpoch)(deps);
         runs++;
         lastEpoch = report.epoch;
         lastRunAt = deps.now();

@@ -16,6 +16,12 @@ export interface DemoSubnetOptions {
   /** Validator stake in rao (default 1000 alpha). */
   readonly validatorStake?: bigint;
   readonly hyperparams?: HyperparamsPatch;
+  /** More validators, each under its own coldkey with its own stake (rao), registered after the experts. */
+  readonly moreValidators?: readonly {
+    readonly hotkeyUri: string;
+    readonly coldkeyUri: string;
+    readonly stake: bigint;
+  }[];
 }
 
 export interface DemoSubnet {
@@ -24,11 +30,12 @@ export interface DemoSubnet {
   readonly validator: Signer;
   readonly validatorUid: number;
   readonly experts: readonly { readonly signer: Signer; readonly uid: number }[];
+  readonly moreValidators: readonly { readonly signer: Signer; readonly uid: number }[];
 }
 
 /**
  * Creates netuid 1 (or reuses it when a resumed devnet already has it), registers the validator under the owner's
- * coldkey and each expert under its own (`<hotkey uri>//coldkey`), stakes the validator and schedules an epoch for the next block so the permit exists at once.
+ * coldkey and each expert under its own (`<hotkey uri>//coldkey`), then any further validators under theirs, stakes the validators and schedules an epoch for the next block so the permit exists at once.
  * Call `identityReady()` first.
  */
 export function createDemoSubnet(devnet: Devnet, options: DemoSubnetOptions): DemoSubnet {
@@ -63,11 +70,26 @@ export function createDemoSubnet(devnet: Devnet, options: DemoSubnetOptions): De
     const signer = signerFromUri(e.hotkeyUri);
     return { signer, uid: uidFor(signer, signerFromUri(`${e.hotkeyUri}//coldkey`).address) };
   });
-  const wanted = options.validatorStake ?? 1_000_000_000_000n;
-  const missing = wanted - devnet.stakeOf(validator.address, netuid);
-  if (missing > 0n) devnet.addStake(validator.address, missing, netuid);
-  if (devnet.metagraph(netuid)?.validatorPermit[validatorUid] !== true) devnet.triggerEpoch(netuid);
-  return { netuid, owner, validator, validatorUid, experts };
+  const moreValidators = (options.moreValidators ?? []).map((v) => {
+    const signer = signerFromUri(v.hotkeyUri);
+    return { signer, uid: uidFor(signer, signerFromUri(v.coldkeyUri).address), stake: v.stake };
+  });
+  const stakes = [{ signer: validator, stake: options.validatorStake ?? 1_000_000_000_000n }, ...moreValidators];
+  for (const { signer, stake } of stakes) {
+    const missing = stake - devnet.stakeOf(signer.address, netuid);
+    if (missing > 0n) devnet.addStake(signer.address, missing, netuid);
+  }
+  const permits = devnet.metagraph(netuid)?.validatorPermit;
+  if ([validatorUid, ...moreValidators.map((v) => v.uid)].some((uid) => permits?.[uid] !== true))
+    devnet.triggerEpoch(netuid);
+  return {
+    netuid,
+    owner,
+    validator,
+    validatorUid,
+    experts,
+    moreValidators: moreValidators.map(({ signer, uid }) => ({ signer, uid })),
+  };
 }
 
 export interface ChainRegistrationOptions {

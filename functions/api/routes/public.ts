@@ -61,7 +61,7 @@ const metagraph = createRoute({
   method: "get",
   path: "/v1/metagraph",
   tags: ["market"],
-  summary: "The subnet's public view: block and experts",
+  summary: "The subnet's public view: block, experts and validators",
   responses: { 200: { description: "Metagraph", ...json(Metagraph) } },
 });
 
@@ -119,7 +119,8 @@ export function registerPublicRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, gu
   });
   app.openapi(metagraph, async (c) => {
     const m = await deps.directory.metagraph();
-    return c.json({ netuid: m.netuid, block: m.block, experts: [...m.experts] }, 200);
+    const validators = m.validators === undefined ? {} : { validators: [...m.validators] };
+    return c.json({ netuid: m.netuid, block: m.block, experts: [...m.experts], ...validators }, 200);
   });
   app.openapi(verify, async (c) => {
     c.req.valid("json");
