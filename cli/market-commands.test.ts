@@ -112,13 +112,12 @@ describe("market client commands against the API (in process)", () => {
     expect((await cli(["jobs", "list", "--limit", "0"], { MARKET_API_KEY: "k" }, fetch)).code).toBe(2);
   });
 
-  it("jobs list --all follows nextCursor over the documented {items, nextCursor} pages", async () => {
+  it("jobs list --all follows nextCursor over the API's {data, nextCursor} pages", async () => {
     const seen: string[] = [];
-    const pages: Record<string, { items: { id: string; task: string; status: string }[]; nextCursor: string | null }> =
-      {
-        "": { items: [{ id: "j1", task: "digits", status: "succeeded" }], nextCursor: "c2" },
-        c2: { items: [{ id: "j2", task: "speech", status: "failed" }], nextCursor: null },
-      };
+    const pages: Record<string, { data: { id: string; task: string; status: string }[]; nextCursor: string | null }> = {
+      "": { data: [{ id: "j1", task: "digits", status: "succeeded" }], nextCursor: "c2" },
+      c2: { data: [{ id: "j2", task: "speech", status: "failed" }], nextCursor: null },
+    };
     const fetch: Fetch = async (input, init) => {
       const url = new URL(input);
       seen.push(`${init.method} ${url.pathname}${url.search}`);
@@ -128,7 +127,7 @@ describe("market client commands against the API (in process)", () => {
     const listed = await cli(["jobs", "list", "--all", "--limit", "1", "--json"], { MARKET_API_KEY: "k" }, fetch);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.out)).toEqual({
-      items: [...(pages[""]?.items ?? []), ...(pages.c2?.items ?? [])],
+      data: [...(pages[""]?.data ?? []), ...(pages.c2?.data ?? [])],
       nextCursor: null,
     });
     expect(seen).toEqual(["GET /v1/jobs?limit=1", "GET /v1/jobs?limit=1&cursor=c2"]);
