@@ -1,0 +1,115 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+
+/**
+ * AWS list prices used to price a query (us-east-1, on-demand DynamoDB since the November 2024 price cut, SQS
+ * standard queue beyond the free tier). Units are counted as billed for small items (a write unit per item up to
+ * 1 KB, a read unit per strongly consistent read up to 4 KB; transactions cost two units per item).
+ */
+export const PRICES = { ddbWritePerMillion: 0.625, ddbReadPerMillion: 0.125, sqsPerMillion: 0.4 } as const;
+
+export interface AwsCounts {
+  /** Write request units (a conditional write that fails is billed too). */
+  readonly ddbWrites: number;
+  readonly ddbReads: number;
+  /** HTTP calls to DynamoDB (batches and transactions count once). */
+  readonly ddbCalls: number;
+  /** SQS API requests (a batch of up to 10 messages is one request). */
+  readonly sqsRequests: number;
+  /** Calls by command name, for the breakdown. */
+  readonly byCommand: Readonly<Record<string, number>>;
+}
+
+interface Tally {
+  ddbWrites: number;
+  ddbReads: number;
+  ddbCalls: number;
+  sqsRequests: number;
+  byCommand: Record<string, number>;
+}
+
+type Input = Record<string, unknown>;
+const size = (x: unknown) => (Array.isArray(x) ? x.length : 0);
+const sumValues = (x: unknown, f: (v: unknown) => number) =>
+  x && typeof x === "object" ? Object.values(x).reduce<number>((n, v) => n + f(v), 0) : 0;
+
+/** [read units, write units] one DynamoDB call is billed. */
+function ddbUnits(command: string, input: Input): [number, number] {
+  switch (command) {
+    case "GetItemCommand":
+    case "QueryCommand":
+    case "ScanCommand":
+      return [1, 0];
+    case "BatchGetItemCommand":
+      return [sumValues(input.RequestItems, (v) => size((v as { Keys?: unknown }).Keys)), 0];
+    case "TransactGetItemsCommand":
+      return [2 * size(input.TransactItems), 0];
+    case "PutItemCommand":
+    case "UpdateItemCommand":
+    case "DeleteItemCommand":
+      return [0, 1];
+    case "BatchWriteItemCommand":
+      return [0, sumValues(input.RequestItems, size)];
+    case "TransactWriteItemsCommand":
+      return [0, 2 * size(input.TransactItems)];
+    default:
+      return [0, 0]; // table management (DescribeTable, CreateTable): not per query
+  }
+}
+
+/** Counts every call the two clients send from now on, by an SDK middleware at the initialize step. */
+export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
+  const tally: Tally = { ddbWrites: 0, ddbReads: 0, ddbCalls: 0, sqsRequests: 0, byCommand: {} };
+  const byName = (name: string) => {
+    tally.byCommand[name] = (tally.byCommand[name] ?? 0) + 1;
+  };
+  sqs.middlewareStack.add(
+    (next, context) => (args) => {
+      tally.sqsRequests++;
+      byName(`sqs:${context.commandName}`);
+      return next(args);
+    },
+    { step: "initialize", name: "benchSqsCounter" },
+  );
+  dynamo.middlewareStack.add(
+    (next, context) => (args) => {
+      const command = String(context.commandName);
+      const [reads, writes] = ddbUnits(command, (args.input ?? {}) as Input);
+      tally.ddbReads += reads;
+      tally.ddbWrites += writes;
+      tally.ddbCalls++;
+      byName(`ddb:${command}`);
+      return next(args);
+    },
+    { step: "initialize", name: "benchDynamoCounter" },
+  );
+  return {
+    snapshot: (): AwsCounts => ({ ...tally, byCommand: { ...tally.byCommand } }),
+    /** What was sent since `before`, divided by `queries`. */
+    perQuery(before: AwsCounts, queries: number): AwsCounts {
+      const n = Math.max(1, queries);
+      const byCommand: Record<string, number> = {};
+      for (const [name, count] of Object.entries(tally.byCommand)) {
+        const d = count - (before.byCommand[name] ?? 0);
+        if (d > 0) byCommand[name] = d / n;
+      }
+      return {
+        ddbWrites: (tally.ddbWrites - before.ddbWrites) / n,
+        ddbReads: (tally.ddbReads - before.ddbReads) / n,
+        ddbCalls: (tally.ddbCalls - before.ddbCalls) / n,
+        sqsRequests: (tally.sqsRequests - before.sqsRequests) / n,
+        byCommand,
+      };
+    },
+  };
+}
+
+export function dollarsPer1000(c: AwsCounts): number {
+  return (
+    (1000 *
+      (c.ddbWrites * PRICES.ddbWritePerMillion +
+        c.ddbReads * PRICES.ddbReadPerMillion +
+        c.sqsRequests * PRICES.sqsPerMillion)) /
+    1e6
+  );
+}
