@@ -12,7 +12,10 @@
  * Run: node --import tsx bench/market.ts [--seconds 3] [--epoch-seconds 10] [--concurrency 1,16,64] [--k 1,2]
  * Last line: JSON, `ratio` = market queries/s over bare at k = 1, concurrency 16.
  */
+import { mkdir, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector";
 import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -31,6 +34,8 @@ const { values: args } = parseArgs({
     "epoch-seconds": { type: "string", default: "8" },
     concurrency: { type: "string", default: "1,16,64" },
     k: { type: "string", default: "1,2" },
+    /** A folder: each market cell's CPU profile is written there (open in Chrome DevTools), for the breakdown. */
+    profile: { type: "string" },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -80,6 +85,24 @@ async function load(send: (i: number) => Promise<boolean>, concurrency: number, 
   };
 }
 
+/** The inspector's CPU profiler on this process; the returned function stops it and writes the profile. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  return async (file) => {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 const mnist = await loadMnist();
 const DIGITS = 64;
 const bodies = (k: number) =>
@@ -124,9 +147,46 @@ if (created.status !== 201) throw new Error(`key creation: HTTP ${created.status
 const { key } = (await created.json()) as { key: string };
 
 let failuresShown = 0;
+/** Queries of the current market cell whose records are read afterwards for the per-step breakdown. */
+const MAX_TRACES = 400;
+let traces: { id: string; sent: number; answered: number }[] = [];
+
+/**
+ * Median time of each step, from the timestamps the market writes (ms clock, so small steps read as 0-1 ms):
+ * submit = client send -> request record (HTTP, auth, rate limit, validation, routing); dispatch + queue = ->
+ * last job started by a worker (hold, job records, enqueue, queue wait, batcher); run = -> last job finished
+ * (inference, signature, result write); settle = -> settle started (notice through the settle queue); reply = ->
+ * client has the answer (verification, ledger capture and shares, receipt, result write, HTTP).
+ */
+async function breakdown(): Promise<Record<string, number>> {
+  const steps: Record<string, number[]> = { submit: [], dispatch_queue: [], run: [], settle_notice: [], reply: [] };
+  for (const t of traces) {
+    const request = await market.dataPlane.requests.get(t.id);
+    if (!request?.result) continue;
+    const jobs = await market.dataPlane.jobs.getMany(request.experts.map((e) => `${t.id}:${e.uid}`));
+    const started = Math.max(...jobs.map((j) => j.startedAt ?? Number.NaN));
+    const finished = Math.max(...jobs.map((j) => j.finishedAt ?? Number.NaN));
+    steps.submit?.push(request.createdAt - t.sent);
+    steps.dispatch_queue?.push(started - request.createdAt);
+    steps.run?.push(finished - started);
+    steps.settle_notice?.push(request.result.settledAt - finished);
+    steps.reply?.push(t.answered - request.result.settledAt);
+  }
+  traces = [];
+  return Object.fromEntries(
+    Object.entries(steps).map(([name, xs]) => [
+      name,
+      at(
+        xs.filter(Number.isFinite).sort((a, b) => a - b),
+        0.5,
+      ),
+    ]),
+  );
+}
 const sender = (url: string, k: number, auth: boolean) => {
   const texts = bodies(k);
   return async (i: number) => {
+    const sent = Date.now();
     const res = await fetch(`${url}/v1/tasks/digits/infer`, {
       method: "POST",
       headers: {
@@ -135,13 +195,15 @@ const sender = (url: string, k: number, auth: boolean) => {
       },
       body: texts[i % DIGITS] ?? "",
     });
-    const json = (await res.json()) as { status?: string };
+    const json = (await res.json()) as { status?: string; id?: string };
     const ok = res.status === 200 && json.status === "succeeded";
+    if (ok && auth && json.id && traces.length < MAX_TRACES) traces.push({ id: json.id, sent, answered: Date.now() });
     if (!ok && failuresShown++ < 3) console.error(`failed: HTTP ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
     return ok;
   };
 };
 
+const stepRows: { k: number; c: number; steps: Record<string, number> }[] = [];
 const rows: { target: string; k: number; c: number; cell: Cell; aws?: AwsCounts }[] = [];
 const print = (target: string, k: number, c: number, cell: Cell, aws?: AwsCounts) => {
   rows.push({ target, k, c, cell, ...(aws ? { aws } : {}) });
@@ -164,10 +226,20 @@ console.log(
 for (const k of KS) {
   for (const c of CONCURRENCIES) {
     print("bare", k, c, await load(sender(bareUrl, k, false), c, SECONDS));
+    traces = [];
     const before = counts.snapshot();
+    const profiling = args.profile ? await startProfile() : undefined;
     const cell = await load(sender(market.url, k, true), c, SECONDS);
+    await profiling?.(join(args.profile ?? ".", `market-k${k}-c${c}.cpuprofile`));
     const aws = counts.perQuery(before, cell.n);
     print("market", k, c, cell, aws);
+    const steps = await breakdown();
+    stepRows.push({ k, c, steps });
+    console.log(
+      `       median ms per step: ${Object.entries(steps)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(", ")}`,
+    );
     const calls = Object.entries(aws.byCommand).sort((a, b) => b[1] - a[1]);
     console.log(`       calls per query: ${calls.map(([name, n]) => `${name} ${n.toFixed(2)}`).join(", ")}`);
   }
@@ -219,6 +291,9 @@ for (const row of rows) {
     figures[`${name}_sqs_requests`] = r(row.aws.sqsRequests);
     figures[`${name}_usd_per_1000`] = r(dollarsPer1000(row.aws), 6);
   }
+}
+for (const row of stepRows) {
+  for (const [step, ms] of Object.entries(row.steps)) figures[`market_k${row.k}_c${row.c}_step_${step}_ms`] = ms;
 }
 await new Promise((resolve) => bareServer.close(resolve));
 await Promise.all(models.map((m) => m.close()));

@@ -33,6 +33,12 @@ const size = (x: unknown) => (Array.isArray(x) ? x.length : 0);
 const sumValues = (x: unknown, f: (v: unknown) => number) =>
   x && typeof x === "object" ? Object.values(x).reduce<number>((n, v) => n + f(v), 0) : 0;
 
+/** The table a call names (the resource prefix cut off): which store the calls come from. */
+function tableOf(input: Input): string {
+  const name = typeof input.TableName === "string" ? input.TableName : Object.keys(input.RequestItems ?? {})[0];
+  return (name ?? "?").replace(/^t[a-z0-9]{6}-/, "");
+}
+
 /** [read units, write units] one DynamoDB call is billed. */
 function ddbUnits(command: string, input: Input): [number, number] {
   switch (command) {
@@ -78,7 +84,7 @@ export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
       tally.ddbReads += reads;
       tally.ddbWrites += writes;
       tally.ddbCalls++;
-      byName(`ddb:${command}`);
+      byName(`ddb:${command.replace(/Command$/, "")}:${tableOf((args.input ?? {}) as Input)}`);
       return next(args);
     },
     { step: "initialize", name: "benchDynamoCounter" },

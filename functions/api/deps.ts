@@ -169,6 +169,8 @@ export interface MinerStatus {
   readonly block: number;
 }
 
+import type { SettleNotifier } from "./flow/settle-notifier.ts";
+
 export interface ApiDeps {
   /** Health of the whole market; without it /health only says the API answers. */
   readonly health?: () => Promise<HealthReport>;
@@ -192,6 +194,11 @@ export interface ApiDeps {
   readonly clock: Clock;
   readonly config: ApiConfig;
   readonly logger: ApiLogger;
+  /**
+   * Announcements of the settler running in this process: a waiting query returns when its result is stored
+   * instead of polling (and settling in parallel). Absent: the wait polls.
+   */
+  readonly settled?: SettleNotifier;
 }
 
 export const systemClock: Clock = {

@@ -11,6 +11,8 @@ export interface SettlerLoopOptions {
   readonly waitSeconds?: number;
   /** A notice to retry comes back after this many seconds (times its receive count, capped at 60). */
   readonly retryDelaySeconds?: number;
+  /** Called with each request this loop finds settled (the API's waiters in this process listen). */
+  readonly onSettled?: (requestId: string) => void;
 }
 
 /**
@@ -24,7 +26,7 @@ export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: Set
   const retryDelay = options.retryDelaySeconds ?? 2;
   const handle = async (message: ReceivedMessage) => {
     try {
-      const outcome = await handleSettleNotice(deps, message.body);
+      const outcome = await handleSettleNotice(deps, message.body, options.onSettled);
       if (outcome !== "retry") return await queue.delete(message.receipt);
     } catch (error) {
       deps.logger.error("settle failed; the notice will be retried", { messageId: message.messageId, error });

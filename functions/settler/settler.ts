@@ -25,7 +25,11 @@ export type NoticeOutcome =
   /** All answers in but settling postponed (directory down): keep the notice, the queue redelivers it. */
   | "retry";
 
-export async function handleSettleNotice(deps: SettleDeps, body: string): Promise<NoticeOutcome> {
+export async function handleSettleNotice(
+  deps: SettleDeps,
+  body: string,
+  onSettled?: (requestId: string) => void,
+): Promise<NoticeOutcome> {
   const json = parseStrictJson(body);
   const notice = json.ok ? SettleMessage.safeParse(json.value) : null;
   if (!notice?.success) {
@@ -35,7 +39,9 @@ export async function handleSettleNotice(deps: SettleDeps, body: string): Promis
   const { view, postponed } = await settleOutcome(deps, notice.data.requestId);
   if (postponed) return "retry";
   if (view === null) return "unknown";
-  return view.record.result ? "settled" : "pending";
+  if (!view.record.result) return "pending";
+  onSettled?.(notice.data.requestId);
+  return "settled";
 }
 
 export interface SweepSettleDeps {

@@ -226,15 +226,27 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
   }
 }
 
-/** Polls the request with exponential backoff until it is settled or `waitMs` has passed. */
+/**
+ * Waits until the request is settled or `waitMs` has passed. With a settler in this process (`deps.settled`) the
+ * wait ends on its announcement and only reads the stored result; a poll every pollMaxMs remains as the fallback.
+ * Without one, polls with exponential backoff, each poll settling when it can.
+ */
 export async function waitForSettlement(deps: ApiDeps, view: RequestView, waitMs: number): Promise<RequestView> {
   const until = deps.clock.now() + waitMs;
+  const requestId = view.record.requestId;
+  const watch = deps.settled?.watch(requestId);
   let current = view;
   let delay = deps.config.pollInitialMs;
-  while (!current.record.result && deps.clock.now() < until) {
-    await deps.clock.sleep(Math.min(delay, Math.max(1, until - deps.clock.now())));
-    delay = Math.min(deps.config.pollMaxMs, delay * 2);
-    current = (await settleRequest(deps, current.record.requestId)) ?? current;
+  try {
+    while (!current.record.result && deps.clock.now() < until) {
+      const left = Math.max(1, until - deps.clock.now());
+      if (watch) await watch.next(Math.min(deps.config.pollMaxMs, left));
+      else await deps.clock.sleep(Math.min(delay, left));
+      delay = Math.min(deps.config.pollMaxMs, delay * 2);
+      current = (await settleRequest(deps, requestId)) ?? current;
+    }
+  } finally {
+    watch?.close();
   }
   return current;
 }
