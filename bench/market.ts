@@ -26,7 +26,7 @@ import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { createTaskRegistry } from "../core/tasks/registry.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
 import { startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
-import { type AwsCounts, countAwsCalls, dollarsPer1000, PRICES } from "./support/aws-counter.ts";
+import { type AwsCounts, combine, countAwsCalls, dollarsPer1000, PRICES, scaled } from "./support/aws-counter.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -50,6 +50,7 @@ interface Cell {
   cpuMs: number;
   n: number;
   errors: number;
+  seconds: number;
 }
 
 const at = (sorted: readonly number[], q: number) =>
@@ -82,6 +83,7 @@ async function load(send: (i: number) => Promise<boolean>, concurrency: number, 
     cpuMs: (used.user + used.system) / 1000 / Math.max(1, latencies.length),
     n: latencies.length,
     errors,
+    seconds: elapsed,
   };
 }
 
@@ -223,6 +225,18 @@ for (const k of KS) {
 console.log(
   `prices (us-east-1 list): DynamoDB on-demand $${PRICES.ddbWritePerMillion}/M write units, $${PRICES.ddbReadPerMillion}/M read units; SQS standard $${PRICES.sqsPerMillion}/M requests`,
 );
+// What the market sends with no query at all: subtracted from each cell, printed on its own.
+const IDLE_SECONDS = 3;
+const idleStart = counts.snapshot();
+await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+const idlePerSecond = scaled(counts.since(idleStart), 1 / IDLE_SECONDS);
+console.log(
+  `idle market, per second (subtracted below): ddb ${idlePerSecond.ddbReads.toFixed(1)} RRU ${idlePerSecond.ddbWrites.toFixed(1)} WRU, sqs ${idlePerSecond.sqsRequests.toFixed(1)} req ($${(dollarsPer1000(idlePerSecond) * 3600).toFixed(4)}/hour): ${Object.entries(
+    idlePerSecond.byCommand,
+  )
+    .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+    .join(", ")}`,
+);
 for (const k of KS) {
   for (const c of CONCURRENCIES) {
     print("bare", k, c, await load(sender(bareUrl, k, false), c, SECONDS));
@@ -231,7 +245,9 @@ for (const k of KS) {
     const profiling = args.profile ? await startProfile() : undefined;
     const cell = await load(sender(market.url, k, true), c, SECONDS);
     await profiling?.(join(args.profile ?? ".", `market-k${k}-c${c}.cpuprofile`));
-    const aws = counts.perQuery(before, cell.n);
+    // Per query, net of what the idle market sends anyway in the same time (long polls, directory refreshes).
+    const net = combine(counts.since(before), idlePerSecond, -cell.seconds);
+    const aws = scaled(net, 1 / Math.max(1, cell.n));
     print("market", k, c, cell, aws);
     const steps = await breakdown();
     stepRows.push({ k, c, steps });

@@ -91,24 +91,32 @@ export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
   );
   return {
     snapshot: (): AwsCounts => ({ ...tally, byCommand: { ...tally.byCommand } }),
-    /** What was sent since `before`, divided by `queries`. */
-    perQuery(before: AwsCounts, queries: number): AwsCounts {
-      const n = Math.max(1, queries);
-      const byCommand: Record<string, number> = {};
-      for (const [name, count] of Object.entries(tally.byCommand)) {
-        const d = count - (before.byCommand[name] ?? 0);
-        if (d > 0) byCommand[name] = d / n;
-      }
-      return {
-        ddbWrites: (tally.ddbWrites - before.ddbWrites) / n,
-        ddbReads: (tally.ddbReads - before.ddbReads) / n,
-        ddbCalls: (tally.ddbCalls - before.ddbCalls) / n,
-        sqsRequests: (tally.sqsRequests - before.sqsRequests) / n,
-        byCommand,
-      };
+    /** What was sent since `before`. */
+    since(before: AwsCounts): AwsCounts {
+      return combine(tally, before, -1);
     },
   };
 }
+
+/** a + f * b, field by field, never below zero (a background estimate may exceed a short window's count). */
+export function combine(a: AwsCounts, b: AwsCounts, f: number): AwsCounts {
+  const byCommand: Record<string, number> = {};
+  for (const name of new Set([...Object.keys(a.byCommand), ...Object.keys(b.byCommand)])) {
+    const v = (a.byCommand[name] ?? 0) + f * (b.byCommand[name] ?? 0);
+    if (v > 1e-9) byCommand[name] = v;
+  }
+  const at = (x: number, y: number) => Math.max(0, x + f * y);
+  return {
+    ddbWrites: at(a.ddbWrites, b.ddbWrites),
+    ddbReads: at(a.ddbReads, b.ddbReads),
+    ddbCalls: at(a.ddbCalls, b.ddbCalls),
+    sqsRequests: at(a.sqsRequests, b.sqsRequests),
+    byCommand,
+  };
+}
+
+const ZERO: AwsCounts = { ddbWrites: 0, ddbReads: 0, ddbCalls: 0, sqsRequests: 0, byCommand: {} };
+export const scaled = (c: AwsCounts, f: number): AwsCounts => combine(ZERO, c, f);
 
 export function dollarsPer1000(c: AwsCounts): number {
   return (
