@@ -1,6 +1,6 @@
 import type { JobQueue, ReceivedMessage } from "../../core/ports/queue.ts";
 import type { SettleDeps } from "../api/flow/settle.ts";
-import { handleSettleNotice } from "./settler.ts";
+import { handleSettleNotice, type NoticeOutcome } from "./settler.ts";
 
 export interface SettlerLoop {
   stop(): Promise<void>;
@@ -24,9 +24,19 @@ export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: Set
   const abort = new AbortController();
   const waitSeconds = options.waitSeconds ?? 2;
   const retryDelay = options.retryDelaySeconds ?? 2;
+  // The k jobs of a query each send a notice, usually within a millisecond: notices of one request (same body)
+  // share one settle instead of running the ledger sequence side by side (idempotent, but every step twice).
+  const inFlight = new Map<string, Promise<NoticeOutcome>>();
+  const settleOnce = (body: string) => {
+    const running = inFlight.get(body);
+    if (running) return running;
+    const settling = handleSettleNotice(deps, body, options.onSettled).finally(() => inFlight.delete(body));
+    inFlight.set(body, settling);
+    return settling;
+  };
   const handle = async (message: ReceivedMessage) => {
     try {
-      const outcome = await handleSettleNotice(deps, message.body, options.onSettled);
+      const outcome = await settleOnce(message.body);
       if (outcome !== "retry") return await queue.delete(message.receipt);
     } catch (error) {
       deps.logger.error("settle failed; the notice will be retried", { messageId: message.messageId, error });
