@@ -9,7 +9,7 @@
  * middleware on the data plane's clients (DynamoDB read and write request units as billed for items under 1 KB,
  * SQS requests, background polls included), priced at AWS list prices. Then the p99 at concurrency 16 while the
  * validator runs epochs. The machine is shared: compare ratios within one run, not absolute figures across runs.
- * Run: node --import tsx bench/market.ts [--seconds 3] [--epoch-seconds 10] [--concurrency 1,16,64] [--k 1,2]
+ * Run: node --import tsx bench/market.ts [--seconds 2] [--epoch-seconds 6] [--concurrency 1,16,64] [--k 1,2]
  * Last line: JSON, `ratio` = market queries/s over bare at k = 1, concurrency 16.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -30,8 +30,8 @@ import { type AwsCounts, combine, countAwsCalls, dollarsPer1000, PRICES, scaled 
 
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: "string", default: "3" },
-    "epoch-seconds": { type: "string", default: "8" },
+    seconds: { type: "string", default: "2" },
+    "epoch-seconds": { type: "string", default: "6" },
     concurrency: { type: "string", default: "1,16,64" },
     k: { type: "string", default: "1,2" },
     /** A folder: each market cell's CPU profile is written there (open in Chrome DevTools), for the breakdown. */
@@ -112,7 +112,8 @@ const bodies = (k: number) =>
     JSON.stringify({ input: { pixels: Array.from(mnist.pixels.subarray(d * 784, (d + 1) * 784)) }, k }),
   );
 
-const market = await startEphemeralMarket({ log: silentLogger });
+// No router bootstrap: that one-off first-epoch burst (384 items per expert) is not what a running market's epochs cost.
+const market = await startEphemeralMarket({ log: silentLogger, routerBootstrapItems: 0 });
 const counts = countAwsCalls(market.dataPlane.sqs, market.dataPlane.dynamo);
 const registry = taskCatalog(createTaskRegistry(mediaDecoders));
 const digitExperts = (await market.experts()).filter((m) => m.task === "digits");
