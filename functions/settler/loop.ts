@@ -11,13 +11,15 @@ export interface SettlerLoopOptions {
   readonly waitSeconds?: number;
   /** A notice to retry comes back after this many seconds (times its receive count, capped at 60). */
   readonly retryDelaySeconds?: number;
+  /** Notices being settled at once, at most (default 64). */
+  readonly maxInFlight?: number;
   /** Called with each request this loop finds settled (the API's waiters in this process listen). */
   readonly onSettled?: (requestId: string) => void;
 }
 
 /**
  * The settler as a loop on the settle queue, for `npm start` and the ephemeral stack (the cloud runs lambda.ts on
- * the same queue). Notices of one receive are settled side by side; a notice is deleted once handled, and one to
+ * the same queue). Notices are settled side by side as they arrive; a notice is deleted once handled, and one to
  * retry (or whose handling threw) is left to come back after a backed-off visibility.
  */
 export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: SettlerLoopOptions = {}): SettlerLoop {
@@ -45,13 +47,32 @@ export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: Set
       .extendVisibility(message.receipt, Math.min(60, retryDelay * message.receiveCount))
       .catch(() => undefined);
   };
+  // Notices are settled as they come, up to maxInFlight at once: waiting for a whole receive's settles before the
+  // next receive made every notice behind a slow settle wait for it (under load, most of a query's latency).
+  const maxInFlight = options.maxInFlight ?? 64;
+  const handling = new Set<Promise<void>>();
+  let room: (() => void) | undefined;
   const loop = (async () => {
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
-        const messages = await queue.receive({ max: 10, waitSeconds, signal: abort.signal });
+        if (handling.size >= maxInFlight) {
+          await new Promise<void>((resolve) => {
+            room = resolve;
+          });
+          continue;
+        }
+        const max = Math.min(10, maxInFlight - handling.size);
+        const messages = await queue.receive({ max, waitSeconds, signal: abort.signal });
         failures = 0;
-        await Promise.all(messages.map(handle));
+        for (const message of messages) {
+          const handled: Promise<void> = handle(message).finally(() => {
+            handling.delete(handled);
+            room?.();
+            room = undefined;
+          });
+          handling.add(handled);
+        }
       } catch (error) {
         if (abort.signal.aborted) break;
         failures++;
@@ -59,10 +80,12 @@ export function startSettlerLoop(deps: SettleDeps, queue: JobQueue, options: Set
         await backOff(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)), abort.signal);
       }
     }
+    await Promise.all(handling);
   })();
   return {
     async stop() {
       abort.abort();
+      room?.();
       await loop;
     },
   };
