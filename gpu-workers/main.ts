@@ -10,6 +10,7 @@ import { sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { createLogger } from "../adapters/log/logger.ts";
 import { ModelCache } from "../adapters/model-store/cache.ts";
 import { modelStoreFromEnv } from "../adapters/model-store/from-env.ts";
+import { SQS_COALESCE_MS } from "../adapters/queue/coalescer.ts";
 import { SqsJobQueue } from "../adapters/queue/sqs.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
@@ -66,9 +67,14 @@ async function main(): Promise<number> {
     sqs,
     queueName: physicalName(config.resourcePrefix, config.queueName),
     deadLetterQueueName: physicalName(config.resourcePrefix, config.deadLetterQueueName),
+    coalesceMs: SQS_COALESCE_MS,
   });
   // Send only: the settler (not the worker) touches the ledger.
-  const settleQueue = new SqsJobQueue({ sqs, queueName: physicalName(config.resourcePrefix, config.settleQueueName) });
+  const settleQueue = new SqsJobQueue({
+    sqs,
+    queueName: physicalName(config.resourcePrefix, config.settleQueueName),
+    coalesceMs: SQS_COALESCE_MS,
+  });
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
   const runtime = createOnnxRuntime({ preferCuda: config.preferCuda, log: (msg) => logger.info(msg) });
 

@@ -16,6 +16,7 @@ import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { createTaskRegistry } from "../core/tasks/registry.ts";
 import { createApp } from "../functions/api/app.ts";
 import { type ApiDeps, systemClock } from "../functions/api/deps.ts";
+import { inProcessSettleNotifier } from "../functions/api/flow/settle-notifier.ts";
 import { apiSettings } from "../functions/api/settings.ts";
 import { startWebhookSender } from "../functions/api/webhooks/sender.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
@@ -275,7 +276,9 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       },
     ]);
 
+    const settled = inProcessSettleNotifier();
     const deps: ApiDeps = {
+      settled,
       keys: dataPlane.keys,
       rateLimits: dataPlane.rateLimits,
       ledger: dataPlane.ledger,
@@ -320,7 +323,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       health: marketHealth({ dataPlane, chain, workers, validator }),
     };
     // The settler captures each query within seconds of its last answer, polled or not (functions/settler).
-    const settler = startSettlerLoop(deps, dataPlane.settleQueue);
+    const settler = startSettlerLoop(deps, dataPlane.settleQueue, { onSettled: settled.announce });
     stops.push(["settler", () => settler.stop()]);
     // Webhook messages the settling recorded, sent apart from any request (the cloud sends them from the sweeper).
     const stopWebhooks = startWebhookSender({

@@ -40,6 +40,46 @@ describeJobQueueContract("SqsJobQueue on fauxqs", async () => {
   };
 });
 
+// The same contract with deletes and single sends gathered into batches (what the market's queues do).
+describeJobQueueContract("SqsJobQueue on fauxqs, coalescing", async () => {
+  const prefix = `c${randomUUID().slice(0, 8)}-`;
+  await ensureQueues(sqs, prefix, [TEST_QUEUE, TEST_DLQ]);
+  return {
+    queue: new SqsJobQueue({ sqs, queueName: `${prefix}${TEST_QUEUE.name}`, coalesceMs: 2 }),
+    dlq: new SqsJobQueue({ sqs, queueName: `${prefix}${TEST_DLQ.name}`, coalesceMs: 2 }),
+  };
+});
+
+describe("SqsJobQueue coalescing", () => {
+  it("sends and deletes 12 single calls in two requests each", async () => {
+    const prefix = `b${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [TEST_DLQ]);
+    const client = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+    const calls: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const queue = new SqsJobQueue({ sqs: client, queueName: `${prefix}${TEST_DLQ.name}`, coalesceMs: 50 });
+    await queue.url();
+    calls.length = 0;
+    const bodies = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    await Promise.all(bodies.map((body) => queue.send(body)));
+    expect(calls).toEqual(["SendMessageBatchCommand", "SendMessageBatchCommand"]);
+    const received = [];
+    while (received.length < 12) received.push(...(await queue.receive({ max: 10, waitSeconds: 1 })));
+    expect(received.map((m) => m.body).sort()).toEqual([...bodies].sort());
+    calls.length = 0;
+    await Promise.all(received.map((m) => queue.delete(m.receipt)));
+    expect(calls).toEqual(["DeleteMessageBatchCommand", "DeleteMessageBatchCommand"]);
+    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    client.destroy();
+  });
+});
+
 describe("ensureQueues", () => {
   it("creates the DLQ first, wires the redrive policy and is idempotent", async () => {
     const prefix = `e${randomUUID().slice(0, 8)}-`;

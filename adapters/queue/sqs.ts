@@ -1,5 +1,6 @@
 import {
   ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -12,6 +13,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import type { JobQueue, ReceivedMessage, ReceiveOptions } from "../../core/ports/queue.ts";
+import { Coalescer } from "./coalescer.ts";
 import { clampVisibility, DEAD_LETTER_ATTRIBUTES, type QueueMessage, truncateReason } from "./message.ts";
 
 export interface SqsJobQueueOptions {
@@ -22,6 +24,12 @@ export interface SqsJobQueueOptions {
   readonly deadLetterQueueName?: string;
   /** Rounds of resending the entries a SendMessageBatch reported as failed, before `sendMany` throws. Default 3. */
   readonly batchRetries?: number;
+  /**
+   * Gathers `send` (without delay) and `delete` calls made within this many ms into SendMessageBatch and
+   * DeleteMessageBatch requests of up to 10 (one SQS request, billed once, instead of ten); each caller still
+   * awaits its own message. Absent: one request per call.
+   */
+  readonly coalesceMs?: number;
 }
 
 const MAX_BATCH_ENTRIES = 10;
@@ -53,12 +61,26 @@ export class SqsJobQueue implements JobQueue {
   private readonly batchRetries: number;
   private queueUrl: Promise<string> | undefined;
   private deadLetterUrl: Promise<string> | undefined;
+  private readonly sends: Coalescer<string> | undefined;
+  private readonly deletes: Coalescer<string> | undefined;
 
   constructor(options: SqsJobQueueOptions) {
     this.sqs = options.sqs;
     this.queueName = options.queueName;
     this.deadLetterQueueName = options.deadLetterQueueName;
     this.batchRetries = options.batchRetries ?? 3;
+    if (options.coalesceMs !== undefined) {
+      this.sends = new Coalescer(
+        async (bodies) => {
+          await this.sendBatch(await this.url(), bodies);
+          return [];
+        },
+        options.coalesceMs,
+        MAX_BATCH_ENTRIES,
+        (batch, body) => byteSize(batch) + Buffer.byteLength(body, "utf8") <= MAX_BATCH_BYTES,
+      );
+      this.deletes = new Coalescer((receipts) => this.deleteBatch(receipts), options.coalesceMs, MAX_BATCH_ENTRIES);
+    }
   }
 
   /** The queue URL (resolved once, retried on the next call if resolution failed). */
@@ -71,6 +93,7 @@ export class SqsJobQueue implements JobQueue {
   }
 
   async send(body: string, options?: { readonly delaySeconds?: number }): Promise<void> {
+    if (this.sends && options?.delaySeconds === undefined) return this.sends.add(body);
     const QueueUrl = await this.url();
     const delay = options?.delaySeconds;
     await this.sqs.send(
@@ -133,6 +156,7 @@ export class SqsJobQueue implements JobQueue {
   }
 
   async delete(receipt: string): Promise<void> {
+    if (this.deletes) return this.deletes.add(receipt);
     const QueueUrl = await this.url();
     await this.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: receipt }));
   }
@@ -200,6 +224,21 @@ export class SqsJobQueue implements JobQueue {
     return name;
   }
 
+  /** One DeleteMessageBatch; per receipt, undefined or the error SQS reported for it. */
+  private async deleteBatch(receipts: readonly string[]): Promise<(Error | undefined)[]> {
+    const output = await this.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: await this.url(),
+        Entries: receipts.map((ReceiptHandle, index) => ({ Id: String(index), ReceiptHandle })),
+      }),
+    );
+    const failed = new Map((output.Failed ?? []).map((entry) => [entry.Id, entry.Code ?? "Unknown"]));
+    return receipts.map((_, index) => {
+      const code = failed.get(String(index));
+      return code === undefined ? undefined : new Error(`delete failed: ${code}`);
+    });
+  }
+
   private async sendBatch(QueueUrl: string, bodies: readonly string[]): Promise<void> {
     let pending: SendMessageBatchRequestEntry[] = bodies.map((body, index) => ({
       Id: String(index),
@@ -215,6 +254,10 @@ export class SqsJobQueue implements JobQueue {
     }
     if (pending.length > 0) throw new SendBatchError(pending.length, codes);
   }
+}
+
+function byteSize(bodies: readonly string[]): number {
+  return bodies.reduce((n, body) => n + Buffer.byteLength(body, "utf8"), 0);
 }
 
 function splitIntoBatches(bodies: readonly string[]): string[][] {

@@ -12,6 +12,7 @@ import type { SpendStore } from "../../core/ports/spend.ts";
 import type { WebhookOutbox } from "../../core/ports/webhooks.ts";
 import type { ModelContract } from "../../core/tasks/task.ts";
 import type { DashboardSource } from "./dashboard/source.ts";
+import type { SettleNotifier } from "./flow/settle-notifier.ts";
 
 /** One task as the API sees it. The lead adapts the core/tasks registry to this narrow view. */
 export interface CatalogTask {
@@ -255,6 +256,11 @@ export interface ApiDeps {
   readonly clock: Clock;
   readonly config: ApiConfig;
   readonly logger: ApiLogger;
+  /**
+   * Announcements of the settler running in this process: a waiting query returns when its result is stored
+   * instead of polling (and settling in parallel). Absent: the wait polls.
+   */
+  readonly settled?: SettleNotifier;
 }
 
 export const systemClock: Clock = {

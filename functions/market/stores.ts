@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createDynamoDocumentClient } from "../../adapters/aws/clients.ts";
+import { SQS_COALESCE_MS } from "../../adapters/queue/coalescer.ts";
 import { SqsJobQueue } from "../../adapters/queue/sqs.ts";
 import { DynamoJobStore } from "../../adapters/tables/jobs.ts";
 import { DynamoKeyStore } from "../../adapters/tables/keys.ts";
@@ -53,11 +54,17 @@ export function marketStores(
   const doc = createDynamoDocumentClient(dynamo);
   const name = (logical: string) => physicalName(prefix, logical);
   return {
-    queue: new SqsJobQueue({ sqs, queueName: name(JOBS_QUEUE.name), deadLetterQueueName: name(JOBS_DLQ.name) }),
+    queue: new SqsJobQueue({
+      sqs,
+      queueName: name(JOBS_QUEUE.name),
+      deadLetterQueueName: name(JOBS_DLQ.name),
+      coalesceMs: SQS_COALESCE_MS,
+    }),
     settleQueue: new SqsJobQueue({
       sqs,
       queueName: name(SETTLE_QUEUE.name),
       deadLetterQueueName: name(SETTLE_DLQ.name),
+      coalesceMs: SQS_COALESCE_MS,
     }),
     jobs: new DynamoJobStore({ doc, tableName: name(JOBS_TABLE.name) }),
     keys: new DynamoKeyStore(doc, name(KEYS_TABLE.name)),

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { MemoryJobQueue } from "../../adapters/queue/memory.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
-import type { SettleDeps } from "../api/flow/settle.ts";
+import type { ShadowDeps } from "../api/flow/shadow.ts";
+import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
+import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
+import { digitInput, harness } from "../api/testing/harness.ts";
 import { startSettlerLoop } from "./loop.ts";
 
 describe("settler loop", () => {
@@ -13,12 +17,45 @@ describe("settler loop", () => {
       },
     } as unknown as JobQueue;
     const quiet = { warn: () => {}, error: () => {}, info: () => {}, debug: () => {} };
-    const loop = startSettlerLoop({ logger: quiet } as unknown as SettleDeps, queue, { waitSeconds: 0 });
+    const loop = startSettlerLoop({ logger: quiet } as unknown as ShadowDeps, queue, { waitSeconds: 0 });
     // Failures back off 200, 400, 800, 1600 ms: after ~1.5 s the loop is in a 1.6 s sleep.
     await new Promise((r) => setTimeout(r, 1500));
     expect(receives).toBeGreaterThanOrEqual(3);
     const started = Date.now();
     await loop.stop();
     expect(Date.now() - started).toBeLessThan(300);
+  });
+
+  it("settles a request once for the k notices of its jobs, deletes them all, and announces it", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    let captures = 0;
+    const ledger = h.deps.ledger;
+    const deps = {
+      ...h.deps,
+      ledger: Object.assign(Object.create(ledger), {
+        capture: (...args: Parameters<typeof ledger.capture>) => {
+          captures++;
+          return ledger.capture(...args);
+        },
+      }),
+    };
+    const settleQueue = new MemoryJobQueue();
+    const notice = JSON.stringify({ v: 1, requestId: res.data.id });
+    await settleQueue.sendMany([notice, notice]);
+    let announce: (id: string) => void = () => {};
+    const announced = new Promise<string>((resolve) => {
+      announce = resolve;
+    });
+    const loop = startSettlerLoop(deps, settleQueue, { waitSeconds: 0, onSettled: (id) => announce(id) });
+    expect(await announced).toBe(res.data.id);
+    // The stop waits for the receive being handled: both notices are deleted by then.
+    await loop.stop();
+    expect(captures).toBe(1);
+    expect((await h.ledger.getHold(res.data.id))?.status).toBe("captured");
+    expect(await settleQueue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import type { JobQueue, ReceivedMessage } from "../../core/ports/queue.ts";
 import type { ShadowDeps } from "../api/flow/shadow.ts";
-import { handleSettleNotice } from "./settler.ts";
+import { handleSettleNotice, type NoticeOutcome } from "./settler.ts";
 
 export interface SettlerLoop {
   stop(): Promise<void>;
@@ -11,20 +11,34 @@ export interface SettlerLoopOptions {
   readonly waitSeconds?: number;
   /** A notice to retry comes back after this many seconds (times its receive count, capped at 60). */
   readonly retryDelaySeconds?: number;
+  /** Notices being settled at once, at most (default 64). */
+  readonly maxInFlight?: number;
+  /** Called with each request this loop finds settled (the API's waiters in this process listen). */
+  readonly onSettled?: (requestId: string) => void;
 }
 
 /**
  * The settler as a loop on the settle queue, for `npm start` and the ephemeral stack (the cloud runs lambda.ts on
- * the same queue). Notices of one receive are settled side by side; a notice is deleted once handled, and one to
+ * the same queue). Notices are settled side by side as they arrive; a notice is deleted once handled, and one to
  * retry (or whose handling threw) is left to come back after a backed-off visibility.
  */
 export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: SettlerLoopOptions = {}): SettlerLoop {
   const abort = new AbortController();
   const waitSeconds = options.waitSeconds ?? 2;
   const retryDelay = options.retryDelaySeconds ?? 2;
+  // The k jobs of a query each send a notice, usually within a millisecond: notices of one request (same body)
+  // share one settle instead of running the ledger sequence side by side (idempotent, but every step twice).
+  const inFlight = new Map<string, Promise<NoticeOutcome>>();
+  const settleOnce = (body: string) => {
+    const running = inFlight.get(body);
+    if (running) return running;
+    const settling = handleSettleNotice(deps, body, options.onSettled).finally(() => inFlight.delete(body));
+    inFlight.set(body, settling);
+    return settling;
+  };
   const handle = async (message: ReceivedMessage) => {
     try {
-      const outcome = await handleSettleNotice(deps, message.body);
+      const outcome = await settleOnce(message.body);
       if (outcome !== "retry") return await queue.delete(message.receipt);
     } catch (error) {
       deps.logger.error("settle failed; the notice will be retried", { messageId: message.messageId, error });
@@ -33,13 +47,32 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
       .extendVisibility(message.receipt, Math.min(60, retryDelay * message.receiveCount))
       .catch(() => undefined);
   };
+  // Notices are settled as they come, up to maxInFlight at once: waiting for a whole receive's settles before the
+  // next receive made every notice behind a slow settle wait for it (under load, most of a query's latency).
+  const maxInFlight = options.maxInFlight ?? 64;
+  const handling = new Set<Promise<void>>();
+  let room: (() => void) | undefined;
   const loop = (async () => {
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
-        const messages = await queue.receive({ max: 10, waitSeconds, signal: abort.signal });
+        if (handling.size >= maxInFlight) {
+          await new Promise<void>((resolve) => {
+            room = resolve;
+          });
+          continue;
+        }
+        const max = Math.min(10, maxInFlight - handling.size);
+        const messages = await queue.receive({ max, waitSeconds, signal: abort.signal });
         failures = 0;
-        await Promise.all(messages.map(handle));
+        for (const message of messages) {
+          const handled: Promise<void> = handle(message).finally(() => {
+            handling.delete(handled);
+            room?.();
+            room = undefined;
+          });
+          handling.add(handled);
+        }
       } catch (error) {
         if (abort.signal.aborted) break;
         failures++;
@@ -47,10 +80,12 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
         await backOff(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)), abort.signal);
       }
     }
+    await Promise.all(handling);
   })();
   return {
     async stop() {
       abort.abort();
+      room?.();
       await loop;
     },
   };

@@ -15,9 +15,14 @@ describe("settler", () => {
     const key = await h.fundedKey(10 * DIGITS_PRICE);
     const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
     if (!res.ok) throw new Error(JSON.stringify(res.problem));
-    expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("pending");
+    const announced: string[] = [];
+    const announce = (id: string) => void announced.push(id);
+    expect(await handleSettleNotice(h.deps, notice(res.data.id), announce)).toBe("pending");
+    expect(announced).toEqual([]);
     await answerQueuedJobs(h.queue, h.jobs, h.experts);
-    expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
+    expect(await handleSettleNotice(h.deps, notice(res.data.id), announce)).toBe("settled");
+    // The API's waiters in this process are told (they then only read the stored result).
+    expect(announced).toEqual([res.data.id]);
     expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
     expect((await h.ledger.getHold(res.data.id))?.status).toBe("captured");
     const usage = await key.client.usage();

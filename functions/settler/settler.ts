@@ -26,7 +26,11 @@ export type NoticeOutcome =
   /** All answers in but settling postponed (directory down): keep the notice, the queue redelivers it. */
   | "retry";
 
-export async function handleSettleNotice(deps: ShadowDeps, body: string): Promise<NoticeOutcome> {
+export async function handleSettleNotice(
+  deps: ShadowDeps,
+  body: string,
+  onSettled?: (requestId: string) => void,
+): Promise<NoticeOutcome> {
   const json = parseStrictJson(body);
   const notice = json.ok ? SettleMessage.safeParse(json.value) : null;
   if (!notice?.success) {
@@ -38,7 +42,9 @@ export async function handleSettleNotice(deps: ShadowDeps, body: string): Promis
   if (view === null) return "unknown";
   // A newcomer's shadow job sends its notice like any paid job: its answer is recorded, the client's part untouched.
   if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record);
-  return view.record.result ? "settled" : "pending";
+  if (!view.record.result) return "pending";
+  onSettled?.(notice.data.requestId);
+  return "settled";
 }
 
 export interface SweepSettleDeps {

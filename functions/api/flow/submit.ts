@@ -246,15 +246,41 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
   }
 }
 
-/** Polls the request with exponential backoff until it is settled or `waitMs` has passed. */
+/**
+ * Waits until the request is settled or `waitMs` has passed. With a settler in this process (`deps.settled`) the
+ * wait ends on its announcement, and the polls in between (every pollMaxMs, in case a notice was lost) only read
+ * the request: settling beside the settler would run the ledger steps twice. The last look settles, so a lost
+ * notice costs the client at most its wait. Without a settler here, polls with exponential backoff, each settling
+ * when it can.
+ */
 export async function waitForSettlement(deps: ApiDeps, view: RequestView, waitMs: number): Promise<RequestView> {
   const until = deps.clock.now() + waitMs;
+  const requestId = view.record.requestId;
+  const watch = deps.settled?.watch(requestId);
   let current = view;
   let delay = deps.config.pollInitialMs;
-  while (!current.record.result && deps.clock.now() < until) {
-    await deps.clock.sleep(Math.min(delay, Math.max(1, until - deps.clock.now())));
-    delay = Math.min(deps.config.pollMaxMs, delay * 2);
-    current = (await settleRequest(deps, current.record.requestId)) ?? current;
+  let lastLookSettled = true;
+  try {
+    while (!current.record.result && deps.clock.now() < until) {
+      const left = Math.max(1, until - deps.clock.now());
+      if (watch) {
+        const announced = await watch.next(Math.min(deps.config.pollMaxMs, left));
+        if (!announced && deps.clock.now() < until) {
+          const record = await deps.requests.get(requestId);
+          if (record) current = { record, status: record.result?.status ?? current.status };
+          lastLookSettled = false;
+          continue;
+        }
+      } else {
+        await deps.clock.sleep(Math.min(delay, left));
+        delay = Math.min(deps.config.pollMaxMs, delay * 2);
+      }
+      current = (await settleRequest(deps, requestId)) ?? current;
+      lastLookSettled = true;
+    }
+    if (!current.record.result && !lastLookSettled) current = (await settleRequest(deps, requestId)) ?? current;
+  } finally {
+    watch?.close();
   }
   return current;
 }

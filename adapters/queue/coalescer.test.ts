@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { Coalescer } from "./coalescer.ts";
+
+describe("Coalescer", () => {
+  it("runs calls of one window as one batch and settles each caller with its own outcome", async () => {
+    const batches: string[][] = [];
+    const c = new Coalescer<string>(
+      async (items) => {
+        batches.push([...items]);
+        return items.map((item) => (item === "bad" ? new Error("refused") : undefined));
+      },
+      60_000,
+      3,
+    );
+    // Three reach `max`: the batch goes at once, without waiting out the (long) window.
+    const outcomes = await Promise.allSettled([c.add("a"), c.add("bad"), c.add("b")]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(batches).toEqual([["a", "bad", "b"]]);
+  });
+
+  it("rejects every caller of a batch whose request failed, and starts a new batch when an item does not fit", async () => {
+    const batches: string[][] = [];
+    const c = new Coalescer<string>(
+      async (items) => {
+        batches.push([...items]);
+        if (items.includes("x")) throw new Error("network");
+        return [];
+      },
+      1,
+      10,
+      (batch, item) => batch.join("").length + item.length <= 4,
+    );
+    const outcomes = await Promise.allSettled([c.add("ab"), c.add("x"), c.add("cde")]);
+    expect(batches).toEqual([["ab", "x"], ["cde"]]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "fulfilled"]);
+  });
+});

@@ -1,0 +1,318 @@
+/**
+ * Cost and latency of a paid query (issue 17), in one run:
+ * - bare: a Hono server (real sockets, @hono/node-server) that validates the digit input with the task catalog and
+ *   runs the same k digit experts inline (onnxruntime-node) on each request;
+ * - market: the whole ephemeral market (what tests use: emulated SQS and DynamoDB, in-process workers, settler,
+ *   chain devnet), a paid query with `Prefer: wait` over HTTP, at k = 1 and 2.
+ * Each at concurrency 1, 16 and 64 for a fixed time: queries/s, p50/p99, CPU time of this process per query (the
+ * market's includes the emulators, which run in this process), and the AWS calls per query as counted by SDK
+ * middleware on the data plane's clients (DynamoDB read and write request units as billed for items under 1 KB,
+ * SQS requests, background polls included), priced at AWS list prices. Then the p99 at concurrency 16 while the
+ * validator runs epochs. The machine is shared: compare ratios within one run, not absolute figures across runs.
+ * Run: node --import tsx bench/market.ts [--seconds 2] [--epoch-seconds 6] [--concurrency 1,16,64] [--k 1,2]
+ * Last line: JSON, `ratio` = market queries/s over bare at k = 1, concurrency 16.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { silentLogger } from "../adapters/log/logger.ts";
+import { mediaDecoders } from "../adapters/runtime/decoders.ts";
+import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
+import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
+import { createTaskRegistry } from "../core/tasks/registry.ts";
+import { taskCatalog } from "../functions/market/catalog.ts";
+import { startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
+import { type AwsCounts, combine, countAwsCalls, dollarsPer1000, PRICES, scaled } from "./support/aws-counter.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "2" },
+    "epoch-seconds": { type: "string", default: "6" },
+    concurrency: { type: "string", default: "1,16,64" },
+    k: { type: "string", default: "1,2" },
+    /** A folder: each market cell's CPU profile is written there (open in Chrome DevTools), for the breakdown. */
+    profile: { type: "string" },
+  },
+});
+const SECONDS = Number(args.seconds);
+const EPOCH_SECONDS = Number(args["epoch-seconds"]);
+const CONCURRENCIES = String(args.concurrency).split(",").map(Number);
+const KS = String(args.k).split(",").map(Number);
+
+interface Cell {
+  qps: number;
+  p50: number;
+  p99: number;
+  cpuMs: number;
+  n: number;
+  errors: number;
+  seconds: number;
+}
+
+const at = (sorted: readonly number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+/** Closed-loop clients for `seconds`: each sends its next query when its last is answered. */
+async function load(send: (i: number) => Promise<boolean>, concurrency: number, seconds: number): Promise<Cell> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let i = 0;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const until = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        if (await send(i++)) latencies.push(performance.now() - t0);
+        else errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    qps: latencies.length / elapsed,
+    p50: at(sorted, 0.5),
+    p99: at(sorted, 0.99),
+    cpuMs: (used.user + used.system) / 1000 / Math.max(1, latencies.length),
+    n: latencies.length,
+    errors,
+    seconds: elapsed,
+  };
+}
+
+/** The inspector's CPU profiler on this process; the returned function stops it and writes the profile. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  return async (file) => {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+const mnist = await loadMnist();
+const DIGITS = 64;
+const bodies = (k: number) =>
+  Array.from({ length: DIGITS }, (_, d) =>
+    JSON.stringify({ input: { pixels: Array.from(mnist.pixels.subarray(d * 784, (d + 1) * 784)) }, k }),
+  );
+
+// No router bootstrap: that one-off first-epoch burst (384 items per expert) is not what a running market's epochs cost.
+const market = await startEphemeralMarket({ log: silentLogger, routerBootstrapItems: 0 });
+const counts = countAwsCalls(market.dataPlane.sqs, market.dataPlane.dynamo);
+const registry = taskCatalog(createTaskRegistry(mediaDecoders));
+const digitExperts = (await market.experts()).filter((m) => m.task === "digits");
+const runtime = createOnnxRuntime({ preferCuda: false, log: () => {} });
+const models = await Promise.all(digitExperts.slice(0, Math.max(...KS)).map((m) => runtime.load(m)));
+
+// (a) bare: the same validation and the same experts, inline, no market.
+const bare = new Hono();
+bare.post("/v1/tasks/digits/infer", async (c) => {
+  const body = (await c.req.json()) as { input: unknown; k: number };
+  const prepared = await registry.prepare("digits", body.input);
+  if (!prepared.ok) return c.json({ error: "invalid" }, 400);
+  const outputs = await Promise.all(models.slice(0, body.k).map((m) => m.runBatch([prepared.value])));
+  return c.json({
+    status: "succeeded",
+    output: registry.combine(
+      "digits",
+      outputs.map((o) => o[0]),
+      models.slice(0, body.k).map(() => 1 / body.k),
+    ),
+  });
+});
+const bareServer = serve({ fetch: bare.fetch, port: 0, hostname: "127.0.0.1" });
+await new Promise((resolve) => bareServer.once("listening", resolve));
+const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
+
+const adminHeaders = { authorization: `Bearer ${market.adminToken}`, "content-type": "application/json" };
+const created = await fetch(`${market.url}/v1/keys`, {
+  method: "POST",
+  headers: adminHeaders,
+  body: JSON.stringify({ name: "bench", credits: 1e12, rateLimit: { perMinute: 1_000_000, burst: 100_000 } }),
+});
+if (created.status !== 201) throw new Error(`key creation: HTTP ${created.status} ${await created.text()}`);
+const { key } = (await created.json()) as { key: string };
+
+let failuresShown = 0;
+/** Queries of the current market cell whose records are read afterwards for the per-step breakdown. */
+const MAX_TRACES = 400;
+let traces: { id: string; sent: number; answered: number }[] = [];
+
+/**
+ * Median time of each step, from the timestamps the market writes (ms clock, so small steps read as 0-1 ms):
+ * submit = client send -> request record (HTTP, auth, rate limit, validation, routing); dispatch + queue = ->
+ * last job started by a worker (hold, job records, enqueue, queue wait, batcher); run = -> last job finished
+ * (inference, signature, result write); settle = -> settle started (notice through the settle queue); reply = ->
+ * client has the answer (verification, ledger capture and shares, receipt, result write, HTTP).
+ */
+async function breakdown(): Promise<Record<string, number>> {
+  const steps: Record<string, number[]> = { submit: [], dispatch_queue: [], run: [], settle_notice: [], reply: [] };
+  for (const t of traces) {
+    const request = await market.dataPlane.requests.get(t.id);
+    if (!request?.result) continue;
+    const jobs = await market.dataPlane.jobs.getMany(request.experts.map((e) => `${t.id}:${e.uid}`));
+    const started = Math.max(...jobs.map((j) => j.startedAt ?? Number.NaN));
+    const finished = Math.max(...jobs.map((j) => j.finishedAt ?? Number.NaN));
+    steps.submit?.push(request.createdAt - t.sent);
+    steps.dispatch_queue?.push(started - request.createdAt);
+    steps.run?.push(finished - started);
+    steps.settle_notice?.push(request.result.settledAt - finished);
+    steps.reply?.push(t.answered - request.result.settledAt);
+  }
+  traces = [];
+  return Object.fromEntries(
+    Object.entries(steps).map(([name, xs]) => [
+      name,
+      at(
+        xs.filter(Number.isFinite).sort((a, b) => a - b),
+        0.5,
+      ),
+    ]),
+  );
+}
+const sender = (url: string, k: number, auth: boolean) => {
+  const texts = bodies(k);
+  return async (i: number) => {
+    const sent = Date.now();
+    const res = await fetch(`${url}/v1/tasks/digits/infer`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(auth ? { authorization: `Bearer ${key}`, prefer: "wait=20" } : {}),
+      },
+      body: texts[i % DIGITS] ?? "",
+    });
+    const json = (await res.json()) as { status?: string; id?: string };
+    const ok = res.status === 200 && json.status === "succeeded";
+    if (ok && auth && json.id && traces.length < MAX_TRACES) traces.push({ id: json.id, sent, answered: Date.now() });
+    if (!ok && failuresShown++ < 3) console.error(`failed: HTTP ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+    return ok;
+  };
+};
+
+const stepRows: { k: number; c: number; steps: Record<string, number> }[] = [];
+const rows: { target: string; k: number; c: number; cell: Cell; aws?: AwsCounts }[] = [];
+const print = (target: string, k: number, c: number, cell: Cell, aws?: AwsCounts) => {
+  rows.push({ target, k, c, cell, ...(aws ? { aws } : {}) });
+  const awsText = aws
+    ? ` | per query: ddb ${aws.ddbReads.toFixed(2)} RRU ${aws.ddbWrites.toFixed(2)} WRU (${aws.ddbCalls.toFixed(2)} calls), sqs ${aws.sqsRequests.toFixed(2)} req ($${dollarsPer1000(aws).toFixed(5)}/1000)`
+    : "";
+  console.log(
+    `${target.padEnd(6)} k=${k} c=${String(c).padEnd(2)}: ${cell.qps.toFixed(1)} q/s, p50 ${cell.p50.toFixed(1)} ms, p99 ${cell.p99.toFixed(1)} ms, CPU ${cell.cpuMs.toFixed(2)} ms/q, n=${cell.n}${cell.errors ? ` errors=${cell.errors}` : ""}${awsText}`,
+  );
+};
+
+// Warm-up: JIT, sockets, the router's first reads.
+for (const k of KS) {
+  await load(sender(bareUrl, k, false), 4, 0.5);
+  await load(sender(market.url, k, true), 4, 1);
+}
+console.log(
+  `prices (us-east-1 list): DynamoDB on-demand $${PRICES.ddbWritePerMillion}/M write units, $${PRICES.ddbReadPerMillion}/M read units; SQS standard $${PRICES.sqsPerMillion}/M requests`,
+);
+// What the market sends with no query at all: subtracted from each cell, printed on its own.
+const IDLE_SECONDS = 3;
+const idleStart = counts.snapshot();
+await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+const idlePerSecond = scaled(counts.since(idleStart), 1 / IDLE_SECONDS);
+console.log(
+  `idle market, per second (subtracted below): ddb ${idlePerSecond.ddbReads.toFixed(1)} RRU ${idlePerSecond.ddbWrites.toFixed(1)} WRU, sqs ${idlePerSecond.sqsRequests.toFixed(1)} req ($${(dollarsPer1000(idlePerSecond) * 3600).toFixed(4)}/hour): ${Object.entries(
+    idlePerSecond.byCommand,
+  )
+    .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+    .join(", ")}`,
+);
+for (const k of KS) {
+  for (const c of CONCURRENCIES) {
+    print("bare", k, c, await load(sender(bareUrl, k, false), c, SECONDS));
+    traces = [];
+    const before = counts.snapshot();
+    const profiling = args.profile ? await startProfile() : undefined;
+    const cell = await load(sender(market.url, k, true), c, SECONDS);
+    await profiling?.(join(args.profile ?? ".", `market-k${k}-c${c}.cpuprofile`));
+    // Per query, net of what the idle market sends anyway in the same time (long polls, directory refreshes).
+    const net = combine(counts.since(before), idlePerSecond, -cell.seconds);
+    const aws = scaled(net, 1 / Math.max(1, cell.n));
+    print("market", k, c, cell, aws);
+    const steps = await breakdown();
+    stepRows.push({ k, c, steps });
+    console.log(
+      `       median ms per step: ${Object.entries(steps)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(", ")}`,
+    );
+    const calls = Object.entries(aws.byCommand).sort((a, b) => b[1] - a[1]);
+    console.log(`       calls per query: ${calls.map(([name, n]) => `${name} ${n.toFixed(2)}`).join(", ")}`);
+  }
+}
+
+// While the validator runs epochs: one epoch after another (blocks moved by hand), clients at concurrency 16.
+const epochK = KS.includes(2) ? 2 : (KS[0] ?? 1);
+let epochs = 0;
+let running = true;
+const devnet = market.chain.devnet;
+const validator = (async () => {
+  while (running) {
+    await market.runValidatorEpoch();
+    devnet?.advance(Number(market.config.MARKET_TEMPO));
+    epochs++;
+  }
+})();
+const duringEpochs = await load(sender(market.url, epochK, true), 16, EPOCH_SECONDS);
+running = false;
+await validator;
+print(`epochs`, epochK, 16, duringEpochs);
+console.log(`validator epochs completed during that: ${epochs}`);
+
+const find = (target: string, k: number, c: number) => rows.find((r) => r.target === target && r.k === k && r.c === c);
+const bare16 = find("bare", 1, 16)?.cell.qps ?? Number.NaN;
+const market16 = find("market", 1, 16)?.cell.qps ?? Number.NaN;
+const ratio = market16 / bare16;
+const seqGap = (find("market", 1, 1)?.cell.p50 ?? Number.NaN) - (find("bare", 1, 1)?.cell.p50 ?? Number.NaN);
+console.log(
+  `ratio (market/bare q/s, k=1, c=16) ${ratio.toFixed(4)} (target >= 0.05); sequential p50 gap ${seqGap.toFixed(1)} ms`,
+);
+const r = (x: number, d = 2) => Number(x.toFixed(d));
+const figures: Record<string, unknown> = {
+  ratio: r(ratio, 4),
+  sequential_p50_gap_ms: r(seqGap, 1),
+  epoch_p99_ms_c16: r(duringEpochs.p99, 1),
+  epoch_qps_c16: r(duringEpochs.qps, 1),
+  epochs,
+};
+for (const row of rows) {
+  const name = `${row.target}_k${row.k}_c${row.c}`;
+  figures[`${name}_qps`] = r(row.cell.qps, 1);
+  figures[`${name}_p50_ms`] = r(row.cell.p50, 1);
+  figures[`${name}_p99_ms`] = r(row.cell.p99, 1);
+  figures[`${name}_cpu_ms`] = r(row.cell.cpuMs, 3);
+  if (row.aws) {
+    figures[`${name}_ddb_writes`] = r(row.aws.ddbWrites);
+    figures[`${name}_ddb_reads`] = r(row.aws.ddbReads);
+    figures[`${name}_sqs_requests`] = r(row.aws.sqsRequests);
+    figures[`${name}_usd_per_1000`] = r(dollarsPer1000(row.aws), 6);
+  }
+}
+for (const row of stepRows) {
+  for (const [step, ms] of Object.entries(row.steps)) figures[`market_k${row.k}_c${row.c}_step_${step}_ms`] = ms;
+}
+await new Promise((resolve) => bareServer.close(resolve));
+await Promise.all(models.map((m) => m.close()));
+await market.stop();
+console.log(JSON.stringify(figures));

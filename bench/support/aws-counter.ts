@@ -1,0 +1,129 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+
+/**
+ * AWS list prices used to price a query (us-east-1, on-demand DynamoDB since the November 2024 price cut, SQS
+ * standard queue beyond the free tier). Units are counted as billed for small items (a write unit per item up to
+ * 1 KB, a read unit per strongly consistent read up to 4 KB; transactions cost two units per item).
+ */
+export const PRICES = { ddbWritePerMillion: 0.625, ddbReadPerMillion: 0.125, sqsPerMillion: 0.4 } as const;
+
+export interface AwsCounts {
+  /** Write request units (a conditional write that fails is billed too). */
+  readonly ddbWrites: number;
+  readonly ddbReads: number;
+  /** HTTP calls to DynamoDB (batches and transactions count once). */
+  readonly ddbCalls: number;
+  /** SQS API requests (a batch of up to 10 messages is one request). */
+  readonly sqsRequests: number;
+  /** Calls by command name, for the breakdown. */
+  readonly byCommand: Readonly<Record<string, number>>;
+}
+
+interface Tally {
+  ddbWrites: number;
+  ddbReads: number;
+  ddbCalls: number;
+  sqsRequests: number;
+  byCommand: Record<string, number>;
+}
+
+type Input = Record<string, unknown>;
+const size = (x: unknown) => (Array.isArray(x) ? x.length : 0);
+const sumValues = (x: unknown, f: (v: unknown) => number) =>
+  x && typeof x === "object" ? Object.values(x).reduce<number>((n, v) => n + f(v), 0) : 0;
+
+/** The table a call names (the resource prefix cut off): which store the calls come from. */
+function tableOf(input: Input): string {
+  const name = typeof input.TableName === "string" ? input.TableName : Object.keys(input.RequestItems ?? {})[0];
+  return (name ?? "?").replace(/^t[a-z0-9]{6}-/, "");
+}
+
+/** [read units, write units] one DynamoDB call is billed. */
+function ddbUnits(command: string, input: Input): [number, number] {
+  switch (command) {
+    case "GetItemCommand":
+    case "QueryCommand":
+    case "ScanCommand":
+      return [1, 0];
+    case "BatchGetItemCommand":
+      return [sumValues(input.RequestItems, (v) => size((v as { Keys?: unknown }).Keys)), 0];
+    case "TransactGetItemsCommand":
+      return [2 * size(input.TransactItems), 0];
+    case "PutItemCommand":
+    case "UpdateItemCommand":
+    case "DeleteItemCommand":
+      return [0, 1];
+    case "BatchWriteItemCommand":
+      return [0, sumValues(input.RequestItems, size)];
+    case "TransactWriteItemsCommand":
+      return [0, 2 * size(input.TransactItems)];
+    default:
+      return [0, 0]; // table management (DescribeTable, CreateTable): not per query
+  }
+}
+
+/** Counts every call the two clients send from now on, by an SDK middleware at the initialize step. */
+export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
+  const tally: Tally = { ddbWrites: 0, ddbReads: 0, ddbCalls: 0, sqsRequests: 0, byCommand: {} };
+  const byName = (name: string) => {
+    tally.byCommand[name] = (tally.byCommand[name] ?? 0) + 1;
+  };
+  sqs.middlewareStack.add(
+    (next, context) => (args) => {
+      tally.sqsRequests++;
+      byName(`sqs:${context.commandName}`);
+      return next(args);
+    },
+    { step: "initialize", name: "benchSqsCounter" },
+  );
+  dynamo.middlewareStack.add(
+    (next, context) => (args) => {
+      const command = String(context.commandName);
+      const [reads, writes] = ddbUnits(command, (args.input ?? {}) as Input);
+      tally.ddbReads += reads;
+      tally.ddbWrites += writes;
+      tally.ddbCalls++;
+      byName(`ddb:${command.replace(/Command$/, "")}:${tableOf((args.input ?? {}) as Input)}`);
+      return next(args);
+    },
+    { step: "initialize", name: "benchDynamoCounter" },
+  );
+  return {
+    snapshot: (): AwsCounts => ({ ...tally, byCommand: { ...tally.byCommand } }),
+    /** What was sent since `before`. */
+    since(before: AwsCounts): AwsCounts {
+      return combine(tally, before, -1);
+    },
+  };
+}
+
+/** a + f * b, field by field, never below zero (a background estimate may exceed a short window's count). */
+export function combine(a: AwsCounts, b: AwsCounts, f: number): AwsCounts {
+  const byCommand: Record<string, number> = {};
+  for (const name of new Set([...Object.keys(a.byCommand), ...Object.keys(b.byCommand)])) {
+    const v = (a.byCommand[name] ?? 0) + f * (b.byCommand[name] ?? 0);
+    if (v > 1e-9) byCommand[name] = v;
+  }
+  const at = (x: number, y: number) => Math.max(0, x + f * y);
+  return {
+    ddbWrites: at(a.ddbWrites, b.ddbWrites),
+    ddbReads: at(a.ddbReads, b.ddbReads),
+    ddbCalls: at(a.ddbCalls, b.ddbCalls),
+    sqsRequests: at(a.sqsRequests, b.sqsRequests),
+    byCommand,
+  };
+}
+
+const ZERO: AwsCounts = { ddbWrites: 0, ddbReads: 0, ddbCalls: 0, sqsRequests: 0, byCommand: {} };
+export const scaled = (c: AwsCounts, f: number): AwsCounts => combine(ZERO, c, f);
+
+export function dollarsPer1000(c: AwsCounts): number {
+  return (
+    (1000 *
+      (c.ddbWrites * PRICES.ddbWritePerMillion +
+        c.ddbReads * PRICES.ddbReadPerMillion +
+        c.sqsRequests * PRICES.sqsPerMillion)) /
+    1e6
+  );
+}

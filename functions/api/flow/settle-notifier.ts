@@ -1,0 +1,63 @@
+/**
+ * Tells a waiting request handler that its request was settled elsewhere (the settler loop in the same process),
+ * so `Prefer: wait` returns as soon as the result is stored instead of at its next poll, and the waiter does not
+ * settle (and write) in parallel with the settler. Polling stays as the fallback (a settler in another process, a
+ * lost notice): a watch only ends a wait early.
+ */
+export interface SettleNotifier {
+  /** Starts listening for `requestId` before the caller looks at it, so an announcement in between is not lost. */
+  watch(requestId: string): SettleWatch;
+  announce(requestId: string): void;
+}
+
+export interface SettleWatch {
+  /** Resolves true at the first announcement since the last call (at once if one came meanwhile), false after `ms`. */
+  next(ms: number): Promise<boolean>;
+  close(): void;
+}
+
+export function inProcessSettleNotifier(): SettleNotifier {
+  const listeners = new Map<string, Set<() => void>>();
+  return {
+    watch(requestId) {
+      let announced = false;
+      let wake: (() => void) | undefined;
+      let stop: (() => void) | undefined;
+      const listener = () => {
+        announced = true;
+        wake?.();
+      };
+      const set = listeners.get(requestId) ?? new Set();
+      listeners.set(requestId, set);
+      set.add(listener);
+      return {
+        next(ms) {
+          if (announced) {
+            announced = false;
+            return Promise.resolve(true);
+          }
+          return new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => finish(false), ms);
+            wake = () => finish(true);
+            stop = () => finish(false);
+            function finish(woken: boolean) {
+              clearTimeout(timer);
+              wake = undefined;
+              stop = undefined;
+              announced = false;
+              resolve(woken);
+            }
+          });
+        },
+        close() {
+          set.delete(listener);
+          if (set.size === 0 && listeners.get(requestId) === set) listeners.delete(requestId);
+          stop?.();
+        },
+      };
+    },
+    announce(requestId) {
+      for (const listener of listeners.get(requestId) ?? []) listener();
+    },
+  };
+}
