@@ -6,6 +6,7 @@ import { signEpistulaBytes } from "../core/epistula/epistula.ts";
 import { epistulaToHeaders } from "../core/epistula/headers.ts";
 import { encodeCommitment, RETIREMENT } from "../core/experts/commitment.ts";
 import type { Chain } from "../core/ports/chain.ts";
+import { addStarterModelCommand } from "./starter-model.ts";
 import { createWallet, listWallets, loadWallet, walletDir } from "./wallets.ts";
 
 /**
@@ -235,6 +236,7 @@ export function minerCommand(io: MinerIo = processIo(), name = "miner"): Command
     }
   });
 
+  addStarterModelCommand(program, print);
   return program;
 }
 

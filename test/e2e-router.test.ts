@@ -160,6 +160,7 @@ describe("learned routing on a running market", () => {
       MARKET_BLOCK_MS: "100",
       MARKET_TEMPO: String(TEMPO),
       MARKET_VALIDATION_ITEMS: "64",
+      MARKET_DEVNET_RPC_PORT: "0",
     });
     market = await startMarket({
       config,

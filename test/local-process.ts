@@ -97,6 +97,7 @@ export function launch(options: StartOptions): Started {
       MARKET_BLOCK_MS: "200",
       MARKET_TEMPO: "20",
       MARKET_RESOURCE_PREFIX: "local-",
+      MARKET_DEVNET_RPC_PORT: "0",
       MARKET_ADMIN_TOKEN: "",
       ...options.env,
     },

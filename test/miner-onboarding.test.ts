@@ -13,15 +13,14 @@ import { mediaDecoders } from "../adapters/runtime/decoders.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
 import { run as miner } from "../cli/miner.ts";
+import { trainStarterDigitModel } from "../cli/starter-model.ts";
 import { createMarketClient } from "../client/client.ts";
 import { signEpistulaBytes } from "../core/epistula/epistula.ts";
 import { epistulaToHeaders } from "../core/epistula/headers.ts";
 import { encodeCommitment } from "../core/experts/commitment.ts";
-import { DIGIT_EXPERT_RECIPES, makeDigitExpertModel } from "../core/experts/digit-experts.ts";
 import { initMlp } from "../core/experts/train/mlp.ts";
 import type { Chain } from "../core/ports/chain.ts";
 import type { ModelStore } from "../core/ports/model-store.ts";
-import { splitDigits } from "../core/tasks/digits-data.ts";
 import { mulberry32 } from "../core/tasks/prng.ts";
 import { createTaskRegistry } from "../core/tasks/registry.ts";
 import { type ChainDirectory, chainDirectory } from "../functions/market/chain-directory.ts";
@@ -61,19 +60,9 @@ async function json<T>(args: string[]): Promise<T> {
   return JSON.parse(r.out) as T;
 }
 
-/** A useful digit model, distinct from every demo expert: a generalist trained on 3000 rows. */
+/** A useful digit model, distinct from every demo expert: what `market miner starter-model` writes. */
 async function trainedDigitModel(file: string, seed: number): Promise<void> {
-  const data = await loadMnist();
-  const split = splitDigits(data.labels.length, 42);
-  const base = DIGIT_EXPERT_RECIPES.find((r) => r.id === "spec04");
-  if (base?.kind !== "train") throw new Error("no spec04 recipe");
-  const model = makeDigitExpertModel(
-    { ...base, id: `miner-${seed}`, rows: (s) => s.expertTrain.slice(0, 3000), epochs: 4 },
-    data,
-    split,
-    seed,
-  );
-  await writeFile(file, mlpToOnnx(model));
+  await writeFile(file, await trainStarterDigitModel(seed));
 }
 
 async function secretsOf(wallet: string): Promise<string[]> {

@@ -47,6 +47,8 @@ export async function startEphemeralMarket(options: EphemeralOptions = {}): Prom
     // One validator unless a test asks for more: tests drive the primary by hand, and validators that never set
     // weights would hold stake that zeroes every consensus weight (they take part in Yuma's median).
     MARKET_VALIDATORS: "1",
+    // Tests run side by side: the devnet's JSON-RPC (miners' tools, MARKET_CHAIN=rpc) takes any free port.
+    MARKET_DEVNET_RPC_PORT: "0",
     ...options.env,
   });
   const dataDir = await mkdtemp(join(tmpdir(), "market-ephemeral-"));

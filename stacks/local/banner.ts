@@ -25,7 +25,7 @@ export function printBanner(args: {
     `  Dashboard   ${market.url}/`,
     `  queue       ${dp.emulated.sqs ? "fauxqs (embedded)" : "SQS"} ${dp.sqsEndpoint ?? "(AWS default endpoint)"}`,
     `  tables      ${dp.emulated.dynamo ? "dynalite (embedded)" : "DynamoDB"} ${dp.dynamoEndpoint ?? "(AWS default endpoint)"}`,
-    `  chain       ${market.chain.kind === "devnet" ? `embedded devnet, netuid ${market.chain.netuid}, block every ${config.MARKET_BLOCK_MS} ms, tempo ${config.MARKET_TEMPO}${market.chain.resumed ? " (resumed)" : ""}${market.chain.rpcUrl ? `, JSON-RPC ${market.chain.rpcUrl} (subtensor adapter)` : ""}` : `subtensor ${config.MARKET_CHAIN_URL}`}`,
+    `  chain       ${market.chain.kind === "devnet" ? `embedded devnet, netuid ${market.chain.netuid}, block every ${config.MARKET_BLOCK_MS} ms, tempo ${config.MARKET_TEMPO}${market.chain.resumed ? " (resumed)" : ""}${market.chain.rpcUrl ? `, JSON-RPC ${market.chain.rpcUrl}${config.MARKET_CHAIN === "rpc" ? " (subtensor adapter)" : " (for miners' tools)"}` : ""}` : `subtensor ${config.MARKET_CHAIN_URL}`}`,
     `  workers     ${market.workers.count} child process(es), pids ${market.workers.pids().join(", ") || "-"}`,
     `  validator   ${config.MARKET_VALIDATOR_ENABLED ? "every chain epoch" : "disabled"} (hotkey ${market.chain.validator.address}${market.validators.length > 1 ? `; ${market.validators.length} validators: ${market.validators.map((v) => roleName(v.role)).join(", ")}` : ""})`,
     `  data        ${dataDir}`,

@@ -32,7 +32,10 @@ export interface ChainPart {
   /** The embedded chain, when this process runs it. */
   readonly devnet: Devnet | null;
   readonly resumed: boolean;
-  /** ws:// URL of the devnet's JSON-RPC when MARKET_CHAIN=rpc (the chain then goes through the subtensor adapter). */
+  /**
+   * ws:// URL of the devnet's JSON-RPC: with MARKET_CHAIN=rpc the market's own chain (through the subtensor adapter);
+   * with the embedded chain, the miners' (their CLI finds it in /health).
+   */
   readonly rpcUrl: string | null;
   /** The primary validator: honest, its weights are the ones the API shows and it trains the router. */
   readonly validator: Signer;
@@ -142,6 +145,21 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
   // (SCALE over WebSocket, signed extrinsics through the pool), exactly as against a Bittensor node. The server
   // starts before the block timer, so the start-up registrations seal a block each at once (instant seal).
   const rpc = overRpc ? await startDevnetRpc({ devnet, host: "127.0.0.1", port: config.MARKET_DEVNET_RPC_PORT }) : null;
+  // With the embedded chain the market calls the devnet directly, but a miner's own tools (`market miner register`,
+  // `commit`, or any polkadot-js client) need a node to talk to: the same devnet is served over JSON-RPC for them, on
+  // the same port. Best effort: a taken port costs miners their RPC (a warning names it), not the market its start.
+  const minersRpc =
+    rpc === null
+      ? await startDevnetRpc({ devnet, host: "127.0.0.1", port: config.MARKET_DEVNET_RPC_PORT }).catch(
+          (error: unknown) => {
+            log.warn("the devnet's JSON-RPC for miners could not start; set MARKET_DEVNET_RPC_PORT", {
+              port: config.MARKET_DEVNET_RPC_PORT,
+              error,
+            });
+            return null;
+          },
+        )
+      : null;
   const chain: Chain = rpc ? await connectSubtensor({ url: rpc.url }) : new DevnetChain(devnet);
   const registerOverRpc = (manifests: readonly ExpertManifest[]) =>
     registerExpertsThroughChain(chain, devnet, {
@@ -164,6 +182,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
     devnet.start((error) => log.error("devnet block failed", { block: devnet.block, error }));
   log.info(rpc ? "chain: devnet over JSON-RPC" : "chain: embedded devnet", {
     ...(rpc ? { url: rpc.url, registeredThroughAdapter: registeredNow } : {}),
+    ...(minersRpc ? { minersRpcUrl: minersRpc.url } : {}),
     netuid: demo.netuid,
     block: devnet.block,
     resumed: file?.resumed ?? false,
@@ -179,7 +198,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
     netuid: demo.netuid,
     devnet,
     resumed: file?.resumed ?? false,
-    rpcUrl: rpc?.url ?? null,
+    rpcUrl: rpc?.url ?? minersRpc?.url ?? null,
     validator: demo.validator,
     validators: [demo.validator, ...demo.moreValidators.map((v) => v.signer)],
     gateway: signerFromUri(config.MARKET_GATEWAY_MNEMONIC ?? DEMO_GATEWAY_URI),
@@ -190,6 +209,7 @@ export async function startChain(options: ChainPartOptions): Promise<ChainPart> 
       return (devnet.metagraph(demo.netuid)?.n ?? 0) - before;
     },
     async stop() {
+      await minersRpc?.close();
       if (rpc) {
         await chain.close();
         await rpc.close();

@@ -183,6 +183,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       config: parseConfig({
         MARKET_BLOCK_MS: "100",
         MARKET_TEMPO: "20",
+        MARKET_DEVNET_RPC_PORT: "0",
         MARKET_VALIDATOR_MNEMONIC: validatorMnemonic,
         MARKET_GATEWAY_MNEMONIC: gatewayMnemonic,
       }),
