@@ -43,8 +43,12 @@ export const MarketConfig = z.object({
   MARKET_DEVNET_RPC_PORT: z.coerce.number().int().min(0).max(65535).default(9944),
   /** Devnet block time. Mainnet is 12 s; the demo runs faster so an epoch passes in seconds. */
   MARKET_BLOCK_MS: z.coerce.number().int().min(10).max(60_000).default(500),
-  /** Devnet subnet tempo in blocks. */
-  MARKET_TEMPO: z.coerce.number().int().min(2).max(50_400).default(40),
+  /**
+   * Devnet subnet tempo in blocks: 120 x 500 ms = an epoch a minute. Each validator sends experts x items validation
+   * jobs an epoch; with three validators a 20 s epoch (tempo 40) outran two cores, their answers timed out behind the
+   * backlog and every expert scored on nothing.
+   */
+  MARKET_TEMPO: z.coerce.number().int().min(2).max(50_400).default(120),
   /** Devnet commit-reveal mode of the demo subnet. */
   MARKET_COMMIT_REVEAL: z.enum(["off", "timelock"]).default("off"),
   /** Hidden validation items per task per epoch. */

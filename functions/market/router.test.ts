@@ -78,6 +78,9 @@ describe("the exploration lane's newcomers", () => {
     // Once the validator scored it (a row, copy or not), it is no newcomer; nor when it already answers.
     expect(newcomers(roster, buildGate, { ...scores, rows: [...scores.rows, row(9, 0.1)] }, [])).toEqual([]);
     expect(newcomers(roster, buildGate, scores, [{ uid: 9, hotkey: "hk9", gate: 0 }])).toEqual([]);
+    // A row of an epoch in which none of its answers arrived (a backlog) judged nothing: it is still new.
+    const unanswered = { ...row(9, 0), answered: 0 };
+    expect(uids(newcomers(roster, buildGate, { ...scores, rows: [...scores.rows, unanswered] }, []))).toEqual([9]);
   });
 
   it("joins a query with the configured share, up to the cap of recorded shadow answers", async () => {

@@ -105,7 +105,7 @@ export function marketRouter(options: MarketRouterOptions): Router {
 }
 
 /**
- * Newcomers for the exploration lane (issue 15): served experts the validator has not scored yet (so not copies
+ * Newcomers for the exploration lane (issue 15): served experts the validator has not scored on any answer yet (so not copies
  * either: a copy is known only once scored, and the directory serves no copy of an earlier commitment) that the gate
  * does not know, so `payable` leaves them out of paid routing, and that are not already answering this query.
  */
@@ -116,7 +116,10 @@ export function newcomers(
   routed: readonly RoutedExpert[],
 ): DirectoryExpert[] {
   if (gate === null) return [];
-  const scored = new Set((scores?.rows ?? []).map((r) => `${r.uid}:${r.hotkey}`));
+  // A row without a single answer (its validation jobs all timed out behind a backlog) judged nothing: the expert
+  // stays new. Seen with `npm start` on a busy machine, where a newcomer's first epochs came back empty and ended its
+  // exploration before any client query reached it.
+  const scored = new Set((scores?.rows ?? []).filter((r) => r.answered > 0).map((r) => `${r.uid}:${r.hotkey}`));
   const inGate = new Set(gate.expertUids);
   const answering = new Set(routed.map((r) => r.uid));
   return experts.filter((e) => !scored.has(`${e.uid}:${e.hotkey}`) && !inGate.has(e.uid) && !answering.has(e.uid));
