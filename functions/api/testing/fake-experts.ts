@@ -1,5 +1,5 @@
 import { signerFromUri } from "../../../adapters/identity/sr25519.ts";
-import { signEpistula } from "../../../core/epistula/epistula.ts";
+import { signAnswerBatch } from "../../../core/jobs/answer-batch.ts";
 import { answerBodyText, inputDigest } from "../../../core/jobs/integrity.ts";
 import { JobMessage } from "../../../core/jobs/schema.ts";
 import type { JobStore } from "../../../core/ports/jobs.ts";
@@ -98,7 +98,8 @@ export async function answerQueuedJobs(
       };
       const body = answerBodyText({ ...signed, output });
       const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : signerFromUri(FAKE_WORKER_URI);
-      const signature = signEpistula(signer, body, "", { now });
+      const [signedAnswer] = signAnswerBatch(signer, [body], now);
+      if (signedAnswer === undefined) throw new Error("a one-answer batch signs one answer");
       const stored =
         behaviour === "tampered" ? answerBodyText({ ...signed, output: { probs: [...output.probs].reverse() } }) : body;
       await jobs.markRunning(job.jobId, "fake-worker", now);
@@ -107,7 +108,8 @@ export async function answerQueuedJobs(
         {
           body: stored,
           output,
-          signature,
+          signature: signedAnswer.signature,
+          proof: signedAnswer.proof,
           modelSha256: FAKE_MODEL_SHA,
           inferenceMs: 1,
           batchSize: 1,
