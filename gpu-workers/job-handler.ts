@@ -24,7 +24,13 @@ export interface SettleNotifier {
 export interface JobContext {
   readonly config: Pick<
     WorkerConfig,
-    "workerId" | "maxReceives" | "retryDelaySeconds" | "maxRetryDelaySeconds" | "requestMaxAgeMs" | "trustedSenders"
+    | "workerId"
+    | "maxReceives"
+    | "retryDelaySeconds"
+    | "maxRetryDelaySeconds"
+    | "requestMaxAgeMs"
+    | "trustedSenders"
+    | "gatewayAddress"
   >;
   readonly queue: JobQueue;
   readonly jobs: JobStore;
@@ -123,7 +129,8 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     inputDigest: digest,
     output: ran.output,
   });
-  const signed = await ctx.answerSigner.sign(body);
+  // Addressed to whoever signed the request (the validator, or the gateway), so only it takes the answer as its own.
+  const signed = await ctx.answerSigner.sign(body, job.request?.signedBy ?? ctx.config.gatewayAddress);
   const answer: ExpertAnswer = {
     body,
     output: ran.output,

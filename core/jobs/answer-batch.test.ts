@@ -50,7 +50,7 @@ describe("answer batch Merkle tree (issue 17)", () => {
   describe("verification", () => {
     const serving = () => signerFromUri("//test//serving");
     const all = bodies(5);
-    const signedOf = () => signAnswerBatch(serving(), all, NOW);
+    const signedOf = () => signAnswerBatch(serving(), all, "", NOW);
     const verify = (text: string, signed: ReturnType<typeof signedOf>[number], proof = signed.proof) =>
       verifySignedAnswer(sr25519Verifier, text, signed.signature, proof, {
         now: NOW,
@@ -111,13 +111,13 @@ describe("answer batch Merkle tree (issue 17)", () => {
 
     it("refuses a proof whose first sibling is the leaf itself (a duplicate leaf)", () => {
       const leaf = bytesHex(answerLeaf(body(0)));
-      const [signed] = signAnswerBatch(serving(), [body(0)], NOW);
+      const [signed] = signAnswerBatch(serving(), [body(0)], "", NOW);
       if (!signed) throw new Error("one answer");
       expect(verify(body(0), signed, { index: 0, count: 2, path: [leaf] })).toEqual({ ok: false, reason: "bad_proof" });
     });
 
     it("refuses a batch signed by a key other than the trusted one", () => {
-      const impostor = signAnswerBatch(signerFromUri("//Impostor"), all, NOW)[0];
+      const impostor = signAnswerBatch(signerFromUri("//Impostor"), all, "", NOW)[0];
       if (!impostor) throw new Error("one answer");
       expect(verify(all[0] ?? "", impostor)).toEqual({ ok: false, reason: "wrong_signer" });
     });

@@ -8,7 +8,7 @@ import type { EpistulaSignature } from "./schema.ts";
 /**
  * One signature per worker batch (issue 17): an sr25519 signature costs ~0.7 ms, a model answer of a small expert
  * ~1 us, so a worker signs the Merkle root of all the answers it finished together, and each answer carries its
- * inclusion proof. Fixed rules (PROTOCOL.md section "Answer batches"):
+ * inclusion proof. Fixed rules (also in functions/api/RECEIPTS.md, step 5):
  * - leaf i = sha256(0x00 || UTF-8 bytes of answer i's exact signed body text) (integrity.ts answerBodyText);
  * - node   = sha256(0x01 || left || right): leaves and inner nodes can never be mistaken for each other;
  * - leaves in batch order (indexed, not sorted); at each level pairs (0,1), (2,3), ...; an odd last node is carried
@@ -111,10 +111,15 @@ export interface SignedAnswer {
   readonly proof: AnswerProof;
 }
 
-/** Signs a batch of answer bodies with one signature (not bound to one receiver: each leaf names its job). */
-export function signAnswerBatch(signer: Signer, bodies: readonly string[], now: number): SignedAnswer[] {
+/** Signs a batch of answer bodies with one signature, for the receiver `signedFor` ("" = not bound to one). */
+export function signAnswerBatch(
+  signer: Signer,
+  bodies: readonly string[],
+  signedFor: string,
+  now: number,
+): SignedAnswer[] {
   const { root, proofs } = answerTree(bodies);
-  const signature = signEpistula(signer, batchRootText(bodies.length, root), "", { now });
+  const signature = signEpistula(signer, batchRootText(bodies.length, root), signedFor, { now });
   return proofs.map((proof) => ({ signature, proof }));
 }
 

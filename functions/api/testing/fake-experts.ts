@@ -98,7 +98,7 @@ export async function answerQueuedJobs(
       };
       const body = answerBodyText({ ...signed, output });
       const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : signerFromUri(FAKE_WORKER_URI);
-      const [signedAnswer] = signAnswerBatch(signer, [body], now);
+      const [signedAnswer] = signAnswerBatch(signer, [body], "", now);
       if (signedAnswer === undefined) throw new Error("a one-answer batch signs one answer");
       const stored =
         behaviour === "tampered" ? answerBodyText({ ...signed, output: { probs: [...output.probs].reverse() } }) : body;
