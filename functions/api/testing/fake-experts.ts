@@ -49,7 +49,8 @@ export function staticDirectory(experts: readonly DirectoryExpert[]): ExpertDire
   };
 }
 
-export type Misbehaviour = "none" | "wrong_signer" | "tampered" | "fail";
+/** `no_proof`: a batch signature with no inclusion proof; `foreign_proof`: the proof of another answer of its batch. */
+export type Misbehaviour = "none" | "wrong_signer" | "tampered" | "fail" | "no_proof" | "foreign_proof";
 
 /** A digit "model": class = round(mean pixel * 9), with some mass elsewhere. */
 export function fakeDigitOutput(input: unknown): { probs: number[] } {
@@ -98,8 +99,11 @@ export async function answerQueuedJobs(
       };
       const body = answerBodyText({ ...signed, output });
       const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : signerFromUri(FAKE_WORKER_URI);
-      const [signedAnswer] = signAnswerBatch(signer, [body], "", now);
-      if (signedAnswer === undefined) throw new Error("a one-answer batch signs one answer");
+      const other = answerBodyText({ ...signed, jobId: `${job.jobId}:other`, output });
+      const batch = signAnswerBatch(signer, behaviour === "foreign_proof" ? [body, other] : [body], "", now);
+      const signedAnswer = batch[0];
+      const proof = behaviour === "foreign_proof" ? batch[1]?.proof : signedAnswer?.proof;
+      if (signedAnswer === undefined) throw new Error("a batch signs each of its answers");
       const stored =
         behaviour === "tampered" ? answerBodyText({ ...signed, output: { probs: [...output.probs].reverse() } }) : body;
       await jobs.markRunning(job.jobId, "fake-worker", now);
@@ -109,7 +113,7 @@ export async function answerQueuedJobs(
           body: stored,
           output,
           signature: signedAnswer.signature,
-          proof: signedAnswer.proof,
+          ...(behaviour === "no_proof" || proof === undefined ? {} : { proof }),
           modelSha256: FAKE_MODEL_SHA,
           inferenceMs: 1,
           batchSize: 1,
