@@ -1,9 +1,11 @@
 /**
  * GPU worker benchmark (issue 5): jobs/s through the full worker path (in-memory queue + in-memory job store +
- * dynamic batcher + real onnxruntime-node + sr25519 signing of every answer + result write) against raw inference
+ * dynamic batcher + real onnxruntime-node + one sr25519 signature per batch of answers (issue 17: a Merkle root,
+ * each answer with its proof) + result write) against raw inference
  * on the same model at the same batch size, in the same run. Two cases:
  * - mlp: a 784-64-10 MLP, baseline raw `session.run`. Inference costs ~1 us per job, so this case measures the
- *   per-job fixed costs (mostly the sr25519 answer signature); a no-op signer run shows that share.
+ *   per-job fixed costs (before issue 17 mostly the sr25519 answer signature); a no-op signer run shows what
+ *   signing still costs, and `mlp_answers_per_signature` how many answers one signature covered.
  * - vad: Silero VAD v6, a real expert of the market, through the runtime adapter (runner `silero-vad`) on 5 s pcm16
  *   clips of data/speech/clean.wav; baseline the same adapter's `model.runBatch` on the same inputs and batch size
  *   (for a stateful VAD the frame loop is the model's inference).
@@ -60,13 +62,24 @@ interface WorkerCase {
 
 interface WorkerFigures {
   jobsPerSecond: number;
+  /** sr25519 signatures the serving key made during the run. */
+  signatures: number;
   meanBatch: number;
   jobP50: number;
   jobP99: number;
 }
 
 async function workerRun(c: WorkerCase): Promise<WorkerFigures> {
-  const signer = c.signer;
+  const key = c.signer ?? signerFromUri("//bench-serving-key");
+  let signatures = 0;
+  const counted: Signer = {
+    address: key.address,
+    publicKey: key.publicKey,
+    sign: (message) => {
+      signatures++;
+      return key.sign(message);
+    },
+  };
   const queue = new MemoryJobQueue();
   const base = new MemoryJobStore();
   const { store, done } = completionCounter(base, c.jobs);
@@ -94,7 +107,7 @@ async function workerRun(c: WorkerCase): Promise<WorkerFigures> {
       runtime: createOnnxRuntime({ preferCuda: false, log: () => {} }),
       verifier: sr25519Verifier,
       logger: silentLogger,
-      servingKey: signer ?? signerFromUri("//bench-serving-key"),
+      servingKey: counted,
     },
   );
   const start = performance.now();
@@ -105,6 +118,7 @@ async function workerRun(c: WorkerCase): Promise<WorkerFigures> {
   await worker.stop();
   return {
     jobsPerSecond: (c.jobs / ms) * 1000,
+    signatures,
     meanBatch: metrics.inferenceItems / Math.max(1, metrics.inferenceCalls),
     jobP50: metrics.jobMs.p50 ?? 0,
     jobP99: metrics.jobMs.p99 ?? 0,
@@ -148,7 +162,7 @@ function signMicros(signer: Signer): number {
   const body = JSON.stringify({ jobId: "x", uid: 1, output: { probs: new Array(10).fill(0.1) } });
   const n = 300;
   const start = performance.now();
-  for (let i = 0; i < n; i++) signEpistula(signer, body, signer.address);
+  for (let i = 0; i < n; i++) signEpistula(signer, body, "");
   return ((performance.now() - start) / n) * 1000;
 }
 
@@ -225,7 +239,8 @@ async function main() {
         `worker ${round(mlp.full.jobsPerSecond, 0)} jobs/s (mean batch ${round(mlp.full.meanBatch, 1)}, ` +
         `job p50 ${mlp.full.jobP50} ms, p99 ${mlp.full.jobP99} ms), ratio ${round(mlp.ratio, 4)}, ` +
         `added ${round(mlp.added, 1)} us/job; no-op signer ${round(mlp.nosign.jobsPerSecond, 0)} jobs/s ` +
-        `(ratio ${round(mlp.nosign.jobsPerSecond / mlp.raw, 4)})`,
+        `(ratio ${round(mlp.nosign.jobsPerSecond / mlp.raw, 4)}); ` +
+        `${round(MLP_JOBS / Math.max(1, mlp.full.signatures), 1)} answers per signature`,
     );
     const fmt = (xs: readonly number[], d: number) => xs.map((x) => round(x, d)).join(", ");
     const mid = vad.middle;
@@ -246,7 +261,7 @@ async function main() {
         3,
       )}`,
     );
-    console.log(`sr25519 Epistula signature: ${round(signUs, 1)} us per answer`);
+    console.log(`sr25519 Epistula signature: ${round(signUs, 1)} us each (one per batch of answers)`);
     console.log(
       JSON.stringify({
         mlp_ratio: round(mlp.ratio, 4),
@@ -257,6 +272,7 @@ async function main() {
         mlp_raw_jobs_per_s: round(mlp.raw, 0),
         mlp_worker_jobs_per_s: round(mlp.full.jobsPerSecond, 0),
         mlp_nosign_ratio: round(mlp.nosign.jobsPerSecond / mlp.raw, 4),
+        mlp_answers_per_signature: round(MLP_JOBS / Math.max(1, mlp.full.signatures), 1),
         vad_raw_jobs_per_s: round(vad.middle.raw, 1),
         vad_worker_jobs_per_s: round(vad.middle.worker.jobsPerSecond, 1),
         vad_round_ratios: vad.rounds.map((x) => round(x.ratio, 3)),

@@ -1425,6 +1425,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AnsweringExpert: {
+            answerProof?: components["schemas"]["AnswerProof"];
             gate: number;
             hotkey: string;
             signature: string;
@@ -1432,6 +1433,11 @@ export interface components {
             signatureUuid: string;
             signedBody: string;
             uid: number;
+        };
+        AnswerProof: {
+            count: number;
+            index: number;
+            path: string[];
         };
         CreatedKey: components["schemas"]["Key"] & {
             /** @description The secret; shown only once. */

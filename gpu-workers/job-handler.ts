@@ -1,12 +1,13 @@
 import type { Logger } from "../adapters/log/logger.ts";
 import type { Clock } from "../core/batching/clock.ts";
 import { ItemExpiredError } from "../core/batching/errors.ts";
-import { signEpistula, verifyEpistula } from "../core/epistula/epistula.ts";
+import { verifyEpistula } from "../core/epistula/epistula.ts";
 import { answerBodyText, inputDigest, recordMismatch } from "../core/jobs/integrity.ts";
 import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
-import type { SignatureVerifier, Signer } from "../core/ports/signer.ts";
+import type { SignatureVerifier } from "../core/ports/signer.ts";
+import type { AnswerSigner } from "./answer-signer.ts";
 import type { WorkerConfig } from "./config.ts";
 import { describe, ExpertNotServedError, ModelRunError, retryableCode, UnrecoverableJobError } from "./errors.ts";
 import type { ExpertPool, ServedExpert } from "./expert-pool.ts";
@@ -36,8 +37,11 @@ export interface JobContext {
   /** Absent: nothing is told (tests of the worker alone); settling then waits for a poll or the sweeper. */
   readonly settle?: SettleNotifier;
   readonly pool: ExpertPool;
-  /** The worker's own key: signs every answer (the miners' hotkey secrets stay with the miners). */
-  readonly servingKey: Signer;
+  /**
+   * The worker's own key, through one signature per batch of answers (issue 17): the miners' hotkey secrets stay
+   * with the miners.
+   */
+  readonly answerSigner: Pick<AnswerSigner, "sign">;
   readonly verifier: SignatureVerifier;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
@@ -58,7 +62,8 @@ class ForgedMessage extends Error {
  * One delivery, start to finish (STYLE practice 10): parse -> check against the job record (it exists, names this
  * request, kind, task and expert, and its input digest is the message input's) -> request signature (required on
  * validation jobs) -> expert -> input shape -> deadline (the record's) -> markRunning (a finished job is
- * acknowledged without running the model again) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key ->
+ * acknowledged without running the model again) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
+ * signature for the answers finished together, each answer with its proof) ->
  * conditional complete (first write wins) -> settle notice (paid) -> delete, and only then.
  * A message that fails the record or signature check is dropped without touching any job: only the job's creator
  * can make a message that reaches it. Unrecoverable problems of a verified job go to the dead-letter queue at once
@@ -124,12 +129,13 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     inputDigest: digest,
     output: ran.output,
   });
+  // Addressed to whoever signed the request (the validator, or the gateway), so only it takes the answer as its own.
+  const signed = await ctx.answerSigner.sign(body, job.request?.signedBy ?? ctx.config.gatewayAddress);
   const answer: ExpertAnswer = {
     body,
     output: ran.output,
-    signature: signEpistula(ctx.servingKey, body, job.request?.signedBy ?? ctx.config.gatewayAddress, {
-      now: ctx.now(),
-    }),
+    signature: signed.signature,
+    proof: signed.proof,
     modelSha256: expert.manifest.model.sha256,
     inferenceMs: ran.runMs,
     batchSize: ran.batchSize,

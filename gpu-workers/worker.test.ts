@@ -6,8 +6,8 @@ import { identityReady, signerFromUri, sr25519Verifier } from "../adapters/ident
 import { silentLogger } from "../adapters/log/logger.ts";
 import { MemoryJobQueue } from "../adapters/queue/memory.ts";
 import { MemoryJobStore } from "../adapters/tables/memory-jobs.ts";
-import { verifyEpistula } from "../core/epistula/epistula.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
+import { verifySignedAnswer } from "../core/jobs/answer-batch.ts";
 import type { Signer } from "../core/ports/signer.ts";
 import type { WorkerConfigInput } from "./config.ts";
 import { fakeManifest, fakeRuntime } from "./testing/fake-runtime.ts";
@@ -109,7 +109,7 @@ describe("startWorker", () => {
       });
       expect(answer.signature.signedBy).toBe(serving.address);
       // Signed for whoever signed the request (the gateway), so only it accepts the answer as addressed to it.
-      const check = verifyEpistula(sr25519Verifier, answer.body, answer.signature, {
+      const check = verifySignedAnswer(sr25519Verifier, answer.body, answer.signature, answer.proof, {
         now: Date.now(),
         expectedSigner: serving.address,
         signedFor: gateway.address,
@@ -123,6 +123,9 @@ describe("startWorker", () => {
     });
     const items = ctx.runtime.calls.reduce((n, c) => n + c.inputs.length, 0);
     expect(items).toBe(24);
+    // One serving-key signature per model batch at most (issue 17): a batch's answers are signed together.
+    const signatures = new Set(records.map((r) => r.answer?.signature.signature));
+    expect(signatures.size).toBeLessThanOrEqual(ctx.runtime.calls.length);
     expect(ctx.runtime.calls.length).toBeLessThan(24);
     expect(await ctx.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
     const metrics = worker.metrics();

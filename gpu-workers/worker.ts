@@ -7,6 +7,7 @@ import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue } from "../core/ports/queue.ts";
 import type { ExpertRuntime } from "../core/ports/runtime.ts";
 import type { SignatureVerifier, Signer } from "../core/ports/signer.ts";
+import { AnswerSigner } from "./answer-signer.ts";
 import { WorkerConfig, type WorkerConfigInput } from "./config.ts";
 import { Consumer } from "./consumer.ts";
 import { ExpertPool } from "./expert-pool.ts";
@@ -117,6 +118,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   };
   await reload();
 
+  const answerSigner = new AnswerSigner(servingKey, now);
   const consumer = new Consumer({
     queue: deps.queue,
     metrics,
@@ -134,7 +136,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
         jobs: deps.jobs,
         ...(settle ? { settle } : {}),
         pool,
-        servingKey,
+        answerSigner,
         verifier: deps.verifier,
         metrics,
         logger,

@@ -12,6 +12,9 @@ import { canonicalJson } from "../receipts/canonical-json.ts";
  * Issue 15: the answer is signed by the worker's own serving key (never a miner's hotkey, whose secret only the
  * miner holds) and binds the miner's hotkey and the model's digest besides the job, input and output; readers accept
  * it only from a serving key they trust (the registered worker keys).
+ *
+ * Issue 17: one signature covers a batch of answers: the worker signs the Merkle root of the bodies it finished
+ * together, and each answer carries its inclusion proof (answer-batch.ts).
  */
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -30,6 +33,21 @@ export const AnswerBody = z.strictObject({
   output: z.unknown(),
 });
 export type AnswerBody = z.infer<typeof AnswerBody>;
+
+/** Most answers one batch signature may cover (issue 17, answer-batch.ts): 2^12, so a proof has at most 12 hashes. */
+export const MAX_ANSWER_BATCH = 4096;
+
+/** Where an answer sits in its signed batch (answer-batch.ts): its index, the batch size, sibling hashes leaf to root. */
+export const AnswerProof = z.strictObject({
+  index: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_ANSWER_BATCH - 1),
+  count: z.number().int().min(1).max(MAX_ANSWER_BATCH),
+  path: z.array(Sha256Hex).max(12),
+});
+export type AnswerProof = z.infer<typeof AnswerProof>;
 
 /** The exact text signed: fields in this fixed order (the signature covers these bytes, not a re-serialisation). */
 export function answerBodyText(body: AnswerBody): string {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Sha256Hex } from "./integrity.ts";
+import { AnswerProof, Sha256Hex } from "./integrity.ts";
 
 /** Lifecycle of one expert job (one expert answering one request). */
 export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled", "expired"]);
@@ -42,10 +42,13 @@ export type JobMessage = z.infer<typeof JobMessage>;
 
 /** What a worker stores for a finished job. `body` is the exact string the expert signed. */
 export const ExpertAnswer = z.object({
-  /** JSON text of {jobId, uid, hotkey, inputDigest, output} (integrity.ts): the bytes that `signature` covers. */
+  /** JSON text of {jobId, uid, hotkey, modelSha256, inputDigest, output} (integrity.ts): this answer's leaf. */
   body: z.string(),
   output: z.unknown(),
+  /** The serving key's signature over its batch's Merkle root (answer-batch.ts), which `proof` ties `body` to. */
   signature: EpistulaSignature,
+  /** Optional only so records of older versions still read; readers refuse an answer without one. */
+  proof: AnswerProof.optional(),
   modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
   inferenceMs: z.number().nonnegative(),
   batchSize: z.number().int().positive(),

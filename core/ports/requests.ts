@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Sha256Hex } from "../jobs/integrity.ts";
+import { AnswerProof, Sha256Hex } from "../jobs/integrity.ts";
 import { SignedReceipt } from "../receipts/receipt.ts";
 
 /** One expert chosen for a request, with its gate (the router's mixture weight) at routing time. */
@@ -19,11 +19,13 @@ export const RequestResult = z.object({
   output: z.unknown().optional(),
   experts: z.array(
     RoutedExpert.extend({
-      /** Epistula signature (0x hex) of the expert over its answer. */
+      /** Epistula signature (0x hex) of the worker's serving key over the root of the answer's batch. */
       signature: z.string(),
       signedBody: z.string(),
       signatureTimestamp: z.string(),
       signatureUuid: z.string(),
+      /** Where `signedBody` sits in the signed batch (core/jobs/answer-batch.ts); absent on results before issue 17. */
+      answerProof: AnswerProof.optional(),
     }),
   ),
   failedUids: z.array(z.number().int()),

@@ -49,6 +49,18 @@ describe("paid query, sync path", () => {
     expect(usage.ok && usage.data.balance).toBe(9 * DIGITS_PRICE);
   });
 
+  it("refuses a batch-signed answer without its proof or with another answer's proof (issue 17)", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const stop = h.startWorkers((uid) => (uid === 1 ? "no_proof" : uid === 2 ? "foreign_proof" : "none"));
+    const res = await key.client.infer("digits", digitInput(), { k: 3, waitSeconds: 10 });
+    await stop();
+    if (!res.ok || res.data.status !== "succeeded") throw new Error(JSON.stringify(res));
+    expect(res.data.experts.map((e) => e.uid)).toEqual([0]);
+    expect(res.data.experts[0]?.answerProof).toEqual({ index: 0, count: 1, path: [] });
+    expect(res.data.cost).toBe(DIGITS_PRICE);
+  });
+
   it("answers a failed query with the query object (200, status failed) and charges nothing", async () => {
     const h = await harness();
     const key = await h.fundedKey(5 * DIGITS_PRICE);

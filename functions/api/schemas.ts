@@ -186,6 +186,11 @@ export const AnsweringExpert = z
     signedBody: z.string(),
     signatureTimestamp: z.string(),
     signatureUuid: z.string(),
+    /** Inclusion proof of `signedBody` in the batch whose root `signature` covers (RECEIPTS.md). */
+    answerProof: z
+      .object({ index: z.number().int(), count: z.number().int(), path: z.array(z.string()) })
+      .optional()
+      .openapi("AnswerProof"),
   })
   .openapi("AnsweringExpert");
 

@@ -1,4 +1,5 @@
-import { signEpistula, verifyEpistula } from "../../core/epistula/epistula.ts";
+import { signEpistula } from "../../core/epistula/epistula.ts";
+import { verifySignedAnswer } from "../../core/jobs/answer-batch.ts";
 import { inputDigest, parseAnswerBody, trustedWorker } from "../../core/jobs/integrity.ts";
 import { type JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
 import type { ScoredExpert, ValidationItem, ValidatorDeps } from "./types.ts";
@@ -124,7 +125,7 @@ function verifiedOutput(
     deps.log.warn("answer rejected", { jobId: record.jobId, uid: expert.uid, reason: "untrusted_worker" });
     return undefined;
   }
-  const check = verifyEpistula(deps.verifier, answer.body, answer.signature, {
+  const check = verifySignedAnswer(deps.verifier, answer.body, answer.signature, answer.proof, {
     now: deps.now(),
     // The answer was signed when it was produced; only its signer and bytes matter here, not its age.
     maxAgeMs: Number.MAX_SAFE_INTEGER,

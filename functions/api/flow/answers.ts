@@ -1,4 +1,4 @@
-import { verifyEpistula } from "../../../core/epistula/epistula.ts";
+import { verifySignedAnswer } from "../../../core/jobs/answer-batch.ts";
 import { parseAnswerBody, trustedWorker } from "../../../core/jobs/integrity.ts";
 import type { JobRecord } from "../../../core/jobs/schema.ts";
 import type { RequestRecord, RoutedExpert } from "../../../core/ports/requests.ts";
@@ -13,8 +13,9 @@ export type AnswerCheck =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Accepts an expert's stored answer only if a trusted worker serving key signed (Epistula) exactly
- * `{jobId, uid, hotkey, modelSha256, inputDigest, output}` for this job, this expert and the request's own input
+ * Accepts an expert's stored answer only if its proof leads from exactly
+ * `{jobId, uid, hotkey, modelSha256, inputDigest, output}` to a batch root a trusted worker serving key signed
+ * (Epistula, core/jobs/answer-batch.ts), for this job, this expert and the request's own input
  * digest, at a plausible time, and the output fits the task's schema: an answer to any other input (a substituted
  * job message) or from any other key is refused. The output used is the signed one, never the unsigned copy.
  */
@@ -34,7 +35,7 @@ export function checkAnswer(
   }
   // Freshness is judged above against the request's window, so verify "as of" the signing time.
   if (!trustedWorker(answer.signature.signedBy, workerKeys)) return { ok: false, reason: "untrusted_worker" };
-  const verdict = verifyEpistula(verifier, answer.body, answer.signature, { now: signedAt });
+  const verdict = verifySignedAnswer(verifier, answer.body, answer.signature, answer.proof, { now: signedAt });
   if (!verdict.ok) return { ok: false, reason: verdict.reason };
   const body = parseAnswerBody(answer.body);
   if (body === null) return { ok: false, reason: "body_shape" };

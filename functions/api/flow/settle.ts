@@ -180,6 +180,8 @@ async function finalResult(
     signedBody: a.job.answer?.body ?? "",
     signatureTimestamp: a.job.answer?.signature.timestamp ?? "",
     signatureUuid: a.job.answer?.signature.uuid ?? "",
+    // checkAnswer accepted it, so it has its batch proof (issue 17).
+    ...(a.job.answer?.proof ? { answerProof: a.job.answer.proof } : {}),
   }));
   const receipt = signReceipt(deps.gatewaySigner, {
     v: 2,

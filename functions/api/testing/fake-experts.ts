@@ -1,5 +1,5 @@
 import { signerFromUri } from "../../../adapters/identity/sr25519.ts";
-import { signEpistula } from "../../../core/epistula/epistula.ts";
+import { signAnswerBatch } from "../../../core/jobs/answer-batch.ts";
 import { answerBodyText, inputDigest } from "../../../core/jobs/integrity.ts";
 import { JobMessage } from "../../../core/jobs/schema.ts";
 import type { JobStore } from "../../../core/ports/jobs.ts";
@@ -49,7 +49,8 @@ export function staticDirectory(experts: readonly DirectoryExpert[]): ExpertDire
   };
 }
 
-export type Misbehaviour = "none" | "wrong_signer" | "tampered" | "fail";
+/** `no_proof`: a batch signature with no inclusion proof; `foreign_proof`: the proof of another answer of its batch. */
+export type Misbehaviour = "none" | "wrong_signer" | "tampered" | "fail" | "no_proof" | "foreign_proof";
 
 /** A digit "model": class = round(mean pixel * 9), with some mass elsewhere. */
 export function fakeDigitOutput(input: unknown): { probs: number[] } {
@@ -98,7 +99,11 @@ export async function answerQueuedJobs(
       };
       const body = answerBodyText({ ...signed, output });
       const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : signerFromUri(FAKE_WORKER_URI);
-      const signature = signEpistula(signer, body, "", { now });
+      const other = answerBodyText({ ...signed, jobId: `${job.jobId}:other`, output });
+      const batch = signAnswerBatch(signer, behaviour === "foreign_proof" ? [body, other] : [body], "", now);
+      const signedAnswer = batch[0];
+      const proof = behaviour === "foreign_proof" ? batch[1]?.proof : signedAnswer?.proof;
+      if (signedAnswer === undefined) throw new Error("a batch signs each of its answers");
       const stored =
         behaviour === "tampered" ? answerBodyText({ ...signed, output: { probs: [...output.probs].reverse() } }) : body;
       await jobs.markRunning(job.jobId, "fake-worker", now);
@@ -107,7 +112,8 @@ export async function answerQueuedJobs(
         {
           body: stored,
           output,
-          signature,
+          signature: signedAnswer.signature,
+          ...(behaviour === "no_proof" || proof === undefined ? {} : { proof }),
           modelSha256: FAKE_MODEL_SHA,
           inferenceMs: 1,
           batchSize: 1,
