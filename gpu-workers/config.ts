@@ -50,9 +50,10 @@ export const WorkerConfig = z
     /** Receive loops running side by side (each asks for up to 10 messages). */
     pollers: z.number().int().min(1).max(16).default(2),
     /**
-     * Validation messages worked on at once, on top of `concurrency` (one receive loop of their own): small, so an
-     * epoch takes a bounded share of the worker while clients' paid jobs never wait behind it, yet never 0, so
-     * validation jobs are answered however busy the paid queue is (issue 17).
+     * Validation messages worked on at once while clients' paid jobs are in flight or waiting, on top of
+     * `concurrency` (receive loops of their own): small, so an epoch takes a bounded share of the worker while paid
+     * jobs never wait behind it, yet never 0, so validation jobs are answered however busy the paid queue is. While
+     * no paid job is in flight or waiting, validation may use `concurrency` slots (issue 17).
      */
     validationConcurrency: z.number().int().min(1).max(1000).default(8),
     waitSeconds: z.number().int().min(0).max(20).default(JOBS_QUEUE.receiveWaitSeconds),

@@ -25,11 +25,24 @@ interface Handled {
 function start(
   paid: MemoryJobQueue,
   validation: MemoryJobQueue,
-  opts: { paidSlots: number; validationSlots: number; handle: (m: ReceivedMessage, q: JobQueue) => Promise<void> },
+  opts: {
+    paidSlots: number;
+    validationSlots: number;
+    validationSlotsWhenPaidIdle?: number;
+    handle: (m: ReceivedMessage, q: JobQueue) => Promise<void>;
+  },
 ) {
   const lanes: ConsumerLane[] = [
     { name: "paid", queue: paid, concurrency: opts.paidSlots, pollers: 1 },
-    { name: "validation", queue: validation, concurrency: opts.validationSlots, pollers: 1 },
+    {
+      name: "validation",
+      queue: validation,
+      concurrency: opts.validationSlots,
+      ...(opts.validationSlotsWhenPaidIdle === undefined
+        ? {}
+        : { concurrencyWhenOthersIdle: opts.validationSlotsWhenPaidIdle }),
+      pollers: 1,
+    },
   ];
   const consumer = new Consumer({
     lanes,
@@ -107,6 +120,38 @@ describe("Consumer lanes", () => {
     await waitFor("every validation job to be answered", async () => validationDone.size === 30);
     expect((await paid.depth()).visible).toBeGreaterThan(0);
     expect(paidHandled).toBeGreaterThan(0);
+  });
+
+  it("lets validation use more slots while no paid job waits, and still takes a paid job at once", async () => {
+    const paid = new MemoryJobQueue();
+    const validation = new MemoryJobQueue();
+    await validation.sendMany(Array.from({ length: 50 }, (_, i) => `validation-${i}`));
+    const handled: Handled[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    start(paid, validation, {
+      paidSlots: 8,
+      validationSlots: 2,
+      validationSlotsWhenPaidIdle: 12,
+      handle: async (message, queue) => {
+        const lane = queue === paid ? "paid" : "validation";
+        handled.push({ body: message.body, lane });
+        if (lane === "validation") await held;
+        await queue.delete(message.receipt);
+      },
+    });
+    // No client: validation fills the larger cap, not only its own 2 slots.
+    await waitFor("validation to fill the idle cap", async () => handled.length === 12);
+    await paid.send("paid-0");
+    await waitFor("the paid job to be handled", async () => handled.some((h) => h.body === "paid-0"));
+    expect(handled.filter((h) => h.lane === "validation")).toHaveLength(12);
+    release();
+    await waitFor("every validation job to be acked", async () => {
+      const depth = await validation.depth();
+      return depth.visible + depth.inFlight === 0;
+    });
   });
 
   it("acks and heartbeats each message on the queue it came from", async () => {

@@ -22,6 +22,11 @@ export interface ConsumerLane {
   readonly queue: JobQueue;
   /** Most messages of this lane being worked on at once (received, not yet acked). */
   readonly concurrency: number;
+  /**
+   * A higher cap while every other lane is idle (nothing in flight, its last receive empty): a lane of bounded
+   * share still runs at full speed when no client is waiting, and falls back to `concurrency` as soon as one is.
+   */
+  readonly concurrencyWhenOthersIdle?: number;
   /** Receive loops of this lane (each asks for up to 10 messages). */
   readonly pollers: number;
 }
@@ -48,6 +53,8 @@ interface LaneState {
   readonly lane: ConsumerLane;
   inFlight: number;
   reserved: number;
+  /** Whether this lane's last receive came back empty (true before its first). */
+  drained: boolean;
 }
 
 /** Receives on each lane while fewer than its `concurrency` messages are in flight; `stop()` stops receiving and drains. */
@@ -61,7 +68,7 @@ export class Consumer {
   private slotWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ConsumerOptions) {
-    this.lanes = options.lanes.map((lane) => ({ lane, inFlight: 0, reserved: 0 }));
+    this.lanes = options.lanes.map((lane) => ({ lane, inFlight: 0, reserved: 0, drained: true }));
   }
 
   get inFlightCount(): number {
@@ -92,7 +99,7 @@ export class Consumer {
     const { queue } = state.lane;
     let failures = 0;
     while (!this.stopping) {
-      const free = state.lane.concurrency - state.inFlight - state.reserved;
+      const free = this.capOf(state) - state.inFlight - state.reserved;
       if (free <= 0) {
         await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
         continue;
@@ -116,8 +123,21 @@ export class Consumer {
       } finally {
         state.reserved -= max;
       }
+      const drained = messages.length === 0;
+      if (drained !== state.drained) {
+        state.drained = drained;
+        // Another lane's cap may have changed with this one's idleness.
+        this.wakeSlotWaiters();
+      }
       for (const message of messages) this.dispatch(message, state);
     }
+  }
+
+  private capOf(state: LaneState): number {
+    const { concurrency, concurrencyWhenOthersIdle } = state.lane;
+    if (concurrencyWhenOthersIdle === undefined) return concurrency;
+    const othersIdle = this.lanes.every((other) => other === state || (other.inFlight === 0 && other.drained));
+    return othersIdle ? Math.max(concurrency, concurrencyWhenOthersIdle) : concurrency;
   }
 
   private dispatch(message: ReceivedMessage, state: LaneState): void {

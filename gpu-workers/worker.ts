@@ -131,7 +131,9 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
       name: "validation",
       queue: deps.validationQueue,
       concurrency: config.validationConcurrency,
-      pollers: 1,
+      // While no paid job is in flight or waiting, validation may use the whole budget (an epoch finishes fast).
+      concurrencyWhenOthersIdle: config.concurrency,
+      pollers: config.pollers,
     });
   }
   const consumer = new Consumer({
