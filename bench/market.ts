@@ -184,8 +184,8 @@ async function breakdown(): Promise<Record<string, number>> {
   const sorted = (xs: readonly number[]) => xs.filter(Number.isFinite).sort((a, b) => a - b);
   return {
     ...Object.fromEntries(Object.entries(steps).map(([name, xs]) => [name, at(sorted(xs), 0.5)])),
-    // Where an epoch's jobs ahead of a client's on the workers' queue would show: the tail of this step.
-    dispatch_queue_p99: at(sorted(steps.dispatch_queue ?? []), 0.99),
+    // The tails: an epoch's jobs ahead of a client's on the workers' queue show in dispatch_queue's.
+    ...Object.fromEntries(Object.entries(steps).map(([name, xs]) => [`${name}_p99`, at(sorted(xs), 0.99)])),
   };
 }
 const sender = (url: string, k: number, auth: boolean) => {
