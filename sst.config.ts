@@ -36,6 +36,7 @@ export default $config({
       chain: stage.chainUrl,
       modelBucket: models.modelStore.name,
       jobsQueue: queue.jobs.url,
+      validationQueue: queue.validation.url,
       settleQueue: queue.settle.url,
       alarmTopic: alarms.alarmTopic.arn,
       tables: Object.fromEntries(Object.entries(tables.tables).map(([k, t]) => [k, t.name])),

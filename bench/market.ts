@@ -8,8 +8,11 @@
  * market's includes the emulators, which run in this process), and the AWS calls per query as counted by SDK
  * middleware on the data plane's clients (DynamoDB read and write request units as billed for items under 1 KB,
  * SQS requests, background polls included), priced at AWS list prices. Then the p99 at concurrency 16 while the
- * validator runs epochs. The machine is shared: compare ratios within one run, not absolute figures across runs.
+ * validator runs epochs (at each of --epoch-concurrency), with the per-step breakdown of those queries (the
+ * dispatch + queue step's p99 too: what an epoch's jobs on the workers' queue would add). The machine is shared:
+ * compare ratios within one run, not absolute figures across runs.
  * Run: node --import tsx bench/market.ts [--seconds 2] [--epoch-seconds 6] [--concurrency 1,16,64] [--k 1,2]
+ *      [--epoch-concurrency 16]
  * Last line: JSON, `ratio` = market queries/s over bare at k = 1, concurrency 16.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -34,6 +37,7 @@ const { values: args } = parseArgs({
     "epoch-seconds": { type: "string", default: "6" },
     concurrency: { type: "string", default: "1,16,64" },
     k: { type: "string", default: "1,2" },
+    "epoch-concurrency": { type: "string", default: "16" },
     /** A folder: each market cell's CPU profile is written there (open in Chrome DevTools), for the breakdown. */
     profile: { type: "string" },
   },
@@ -42,6 +46,7 @@ const SECONDS = Number(args.seconds);
 const EPOCH_SECONDS = Number(args["epoch-seconds"]);
 const CONCURRENCIES = String(args.concurrency).split(",").map(Number);
 const KS = String(args.k).split(",").map(Number);
+const EPOCH_CONCURRENCIES = String(args["epoch-concurrency"]).split(",").map(Number);
 
 interface Cell {
   qps: number;
@@ -176,15 +181,12 @@ async function breakdown(): Promise<Record<string, number>> {
     steps.reply?.push(t.answered - request.result.settledAt);
   }
   traces = [];
-  return Object.fromEntries(
-    Object.entries(steps).map(([name, xs]) => [
-      name,
-      at(
-        xs.filter(Number.isFinite).sort((a, b) => a - b),
-        0.5,
-      ),
-    ]),
-  );
+  const sorted = (xs: readonly number[]) => xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return {
+    ...Object.fromEntries(Object.entries(steps).map(([name, xs]) => [name, at(sorted(xs), 0.5)])),
+    // The tails: an epoch's jobs ahead of a client's on the workers' queue show in dispatch_queue's.
+    ...Object.fromEntries(Object.entries(steps).map(([name, xs]) => [`${name}_p99`, at(sorted(xs), 0.99)])),
+  };
 }
 const sender = (url: string, k: number, auth: boolean) => {
   const texts = bodies(k);
@@ -206,7 +208,7 @@ const sender = (url: string, k: number, auth: boolean) => {
   };
 };
 
-const stepRows: { k: number; c: number; steps: Record<string, number> }[] = [];
+const stepRows: { k: number; c: number; steps: Record<string, number>; target?: string }[] = [];
 const rows: { target: string; k: number; c: number; cell: Cell; aws?: AwsCounts }[] = [];
 const print = (target: string, k: number, c: number, cell: Cell, aws?: AwsCounts) => {
   rows.push({ target, k, c, cell, ...(aws ? { aws } : {}) });
@@ -262,23 +264,40 @@ for (const k of KS) {
   }
 }
 
-// While the validator runs epochs: one epoch after another (blocks moved by hand), clients at concurrency 16.
+// While the validator runs epochs: one epoch after another (blocks moved by hand), clients at each epoch concurrency.
 const epochK = KS.includes(2) ? 2 : (KS[0] ?? 1);
 let epochs = 0;
-let running = true;
-const devnet = market.chain.devnet;
-const validator = (async () => {
-  while (running) {
-    await market.runValidatorEpoch();
-    devnet?.advance(Number(market.config.MARKET_TEMPO));
-    epochs++;
+const duringEpochs = new Map<number, Cell>();
+for (const c of EPOCH_CONCURRENCIES) {
+  let running = true;
+  const devnet = market.chain.devnet;
+  const validator = (async () => {
+    while (running) {
+      await market.runValidatorEpoch();
+      devnet?.advance(Number(market.config.MARKET_TEMPO));
+      epochs++;
+    }
+  })();
+  traces = [];
+  const cell = await load(sender(market.url, epochK, true), c, EPOCH_SECONDS);
+  running = false;
+  await validator;
+  duringEpochs.set(c, cell);
+  print(`epochs`, epochK, c, cell);
+  const steps = await breakdown();
+  stepRows.push({ k: epochK, c, steps, target: "epochs" });
+  console.log(
+    `       median ms per step: ${Object.entries(steps)
+      .map(([name, ms]) => `${name} ${ms}`)
+      .join(", ")}`,
+  );
+  const outside = rows.find((row) => row.target === "market" && row.k === epochK && row.c === c)?.cell.p99;
+  if (outside !== undefined) {
+    console.log(`       p99 during epochs over p99 outside them (same run): ${(cell.p99 / outside).toFixed(2)}`);
   }
-})();
-const duringEpochs = await load(sender(market.url, epochK, true), 16, EPOCH_SECONDS);
-running = false;
-await validator;
-print(`epochs`, epochK, 16, duringEpochs);
+}
 console.log(`validator epochs completed during that: ${epochs}`);
+const epoch16 = duringEpochs.get(16);
 
 const find = (target: string, k: number, c: number) => rows.find((r) => r.target === target && r.k === k && r.c === c);
 const bare16 = find("bare", 1, 16)?.cell.qps ?? Number.NaN;
@@ -292,8 +311,8 @@ const r = (x: number, d = 2) => Number(x.toFixed(d));
 const figures: Record<string, unknown> = {
   ratio: r(ratio, 4),
   sequential_p50_gap_ms: r(seqGap, 1),
-  epoch_p99_ms_c16: r(duringEpochs.p99, 1),
-  epoch_qps_c16: r(duringEpochs.qps, 1),
+  epoch_p99_ms_c16: epoch16 ? r(epoch16.p99, 1) : null,
+  epoch_qps_c16: epoch16 ? r(epoch16.qps, 1) : null,
   epochs,
 };
 for (const row of rows) {
@@ -310,7 +329,8 @@ for (const row of rows) {
   }
 }
 for (const row of stepRows) {
-  for (const [step, ms] of Object.entries(row.steps)) figures[`market_k${row.k}_c${row.c}_step_${step}_ms`] = ms;
+  const name = `${row.target ?? "market"}_k${row.k}_c${row.c}`;
+  for (const [step, ms] of Object.entries(row.steps)) figures[`${name}_step_${step}_ms`] = ms;
 }
 await new Promise((resolve) => bareServer.close(resolve));
 await Promise.all(models.map((m) => m.close()));

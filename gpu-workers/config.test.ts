@@ -17,6 +17,12 @@ describe("parseWorkerConfig", () => {
     expect(config.expertsDir).toBe("/srv/market/experts");
     expect(config.queueName).toBe("jobs");
     expect(config.deadLetterQueueName).toBe("jobs-dlq");
+    // Validation jobs: their own queue, a few slots of their own (issue 17).
+    expect(config.validationQueueName).toBe("validation");
+    expect(config.validationDeadLetterQueueName).toBe("validation-dlq");
+    expect(config.validationConcurrency).toBe(8);
+    expect(parseWorkerConfig({ WORKER_VALIDATION_CONCURRENCY: "3" }).validationConcurrency).toBe(3);
+    expect(problemsOf(() => parseWorkerConfig({ WORKER_VALIDATION_CONCURRENCY: "0" }))).toHaveLength(1);
     expect(config.maxReceives).toBe(5);
     expect(config.batch.maxBatchSize).toBe(32);
     expect(config.heartbeatSeconds).toBeLessThan(config.visibilitySeconds);

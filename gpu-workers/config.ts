@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { BatchConfig } from "../core/batching/config.ts";
 import { ExpertManifest } from "../core/experts/manifest.ts";
-import { JOBS_DLQ, JOBS_QUEUE, SETTLE_QUEUE } from "../infra/definitions.ts";
+import { JOBS_DLQ, JOBS_QUEUE, SETTLE_QUEUE, VALIDATION_DLQ, VALIDATION_QUEUE } from "../infra/definitions.ts";
 
 /**
  * Everything a worker needs besides its adapters. Layers, later ones win: defaults < the JSON file named by
@@ -33,6 +33,9 @@ export const WorkerConfig = z
       .default("market-local-"),
     queueName: z.string().min(1).max(80).default(JOBS_QUEUE.name),
     deadLetterQueueName: z.string().min(1).max(80).default(JOBS_DLQ.name),
+    /** The validator's jobs: taken within their own few slots (validationConcurrency), never ahead of paid jobs. */
+    validationQueueName: z.string().min(1).max(80).default(VALIDATION_QUEUE.name),
+    validationDeadLetterQueueName: z.string().min(1).max(80).default(VALIDATION_DLQ.name),
     /** Where a paid job's terminal write is announced ({requestId}), so the settler captures it (send only). */
     settleQueueName: z.string().min(1).max(80).default(SETTLE_QUEUE.name),
     batch: BatchConfig.default({
@@ -46,6 +49,13 @@ export const WorkerConfig = z
     concurrency: z.number().int().min(1).max(1000).default(64),
     /** Receive loops running side by side (each asks for up to 10 messages). */
     pollers: z.number().int().min(1).max(16).default(2),
+    /**
+     * Validation messages worked on at once while clients' paid jobs are in flight or waiting, on top of
+     * `concurrency` (receive loops of their own): small, so an epoch takes a bounded share of the worker while paid
+     * jobs never wait behind it, yet never 0, so validation jobs are answered however busy the paid queue is. While
+     * no paid job is in flight or waiting, validation may use `concurrency` slots (issue 17).
+     */
+    validationConcurrency: z.number().int().min(1).max(1000).default(8),
     waitSeconds: z.number().int().min(0).max(20).default(JOBS_QUEUE.receiveWaitSeconds),
     visibilitySeconds: z.number().int().min(1).max(43_200).default(JOBS_QUEUE.visibilityTimeoutSeconds),
     /** Visibility is extended this often while a job runs. */
@@ -129,6 +139,9 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["MARKET_RESOURCE_PREFIX", ["resourcePrefix"], String],
   ["WORKER_QUEUE_NAME", ["queueName"], String],
   ["WORKER_DLQ_NAME", ["deadLetterQueueName"], String],
+  ["WORKER_VALIDATION_QUEUE_NAME", ["validationQueueName"], String],
+  ["WORKER_VALIDATION_DLQ_NAME", ["validationDeadLetterQueueName"], String],
+  ["WORKER_VALIDATION_CONCURRENCY", ["validationConcurrency"], num],
   ["WORKER_SETTLE_QUEUE_NAME", ["settleQueueName"], String],
   ["WORKER_BATCH_MAX", ["batch", "maxBatchSize"], num],
   ["WORKER_BATCH_PREFERRED", ["batch", "preferredBatchSizes"], sizes],

@@ -10,13 +10,33 @@ import type { WorkerMetrics } from "./metrics.ts";
  * up to 10 per receive, a heartbeat that extends visibility while a job runs, and a graceful stop.
  */
 
-export interface ConsumerOptions {
+/**
+ * One queue the consumer takes messages from, with its own cap on messages in flight. Lanes are independent: each
+ * has its own pollers and its own slots, so one lane's backlog never delays another's messages (issue 17: clients'
+ * paid jobs on one lane, the validator's jobs on a second lane capped to a small share, so an epoch's hundreds of
+ * jobs never queue in front of a client's query, and still all get answered, since their slots are theirs alone).
+ */
+export interface ConsumerLane {
+  /** For logs and metrics: "paid", "validation". */
+  readonly name: string;
   readonly queue: JobQueue;
-  readonly handle: (message: ReceivedMessage) => Promise<unknown>;
+  /** Most messages of this lane being worked on at once (received, not yet acked). */
+  readonly concurrency: number;
+  /**
+   * A higher cap while every other lane is idle (nothing in flight, its last receive empty): a lane of bounded
+   * share still runs at full speed when no client is waiting, and falls back to `concurrency` as soon as one is.
+   */
+  readonly concurrencyWhenOthersIdle?: number;
+  /** Receive loops of this lane (each asks for up to 10 messages). */
+  readonly pollers: number;
+}
+
+export interface ConsumerOptions {
+  readonly lanes: readonly ConsumerLane[];
+  /** Decides every outcome of a message itself, acting on `queue`, the queue it came from. */
+  readonly handle: (message: ReceivedMessage, queue: JobQueue) => Promise<unknown>;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
-  readonly concurrency: number;
-  readonly pollers: number;
   readonly waitSeconds: number;
   readonly visibilitySeconds: number;
   readonly heartbeatSeconds: number;
@@ -25,20 +45,31 @@ export interface ConsumerOptions {
 
 interface InFlight {
   readonly message: ReceivedMessage;
+  readonly queue: JobQueue;
   readonly since: number;
 }
 
-/** Receives while fewer than `concurrency` messages are in flight; `stop()` stops receiving and drains. */
+interface LaneState {
+  readonly lane: ConsumerLane;
+  inFlight: number;
+  reserved: number;
+  /** Whether this lane's last receive came back empty (true before its first). */
+  drained: boolean;
+}
+
+/** Receives on each lane while fewer than its `concurrency` messages are in flight; `stop()` stops receiving and drains. */
 export class Consumer {
   private readonly inFlight = new Map<string, InFlight>();
-  private reserved = 0;
+  private readonly lanes: LaneState[];
   private readonly abort = new AbortController();
   private stopping = false;
   private loops: Promise<void>[] = [];
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private slotWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: ConsumerOptions) {}
+  constructor(private readonly options: ConsumerOptions) {
+    this.lanes = options.lanes.map((lane) => ({ lane, inFlight: 0, reserved: 0, drained: true }));
+  }
 
   get inFlightCount(): number {
     return this.inFlight.size;
@@ -46,7 +77,7 @@ export class Consumer {
 
   start(): void {
     this.heartbeat = setInterval(() => void this.beat(), this.options.heartbeatSeconds * 1000);
-    this.loops = Array.from({ length: this.options.pollers }, () => this.poll());
+    this.loops = this.lanes.flatMap((state) => Array.from({ length: state.lane.pollers }, () => this.poll(state)));
   }
 
   /**
@@ -64,19 +95,20 @@ export class Consumer {
     return drained;
   }
 
-  private async poll(): Promise<void> {
+  private async poll(state: LaneState): Promise<void> {
+    const { queue } = state.lane;
     let failures = 0;
     while (!this.stopping) {
-      const free = this.options.concurrency - this.inFlight.size - this.reserved;
+      const free = this.capOf(state) - state.inFlight - state.reserved;
       if (free <= 0) {
         await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
         continue;
       }
       const max = Math.min(10, free);
-      this.reserved += max;
+      state.reserved += max;
       let messages: ReceivedMessage[] = [];
       try {
-        messages = await this.options.queue.receive({
+        messages = await queue.receive({
           max,
           waitSeconds: this.options.waitSeconds,
           visibilitySeconds: this.options.visibilitySeconds,
@@ -86,20 +118,35 @@ export class Consumer {
       } catch (error) {
         failures++;
         this.options.metrics.inc("receiveErrors");
-        this.options.logger.warn("receive failed; backing off", { error, failures });
+        this.options.logger.warn("receive failed; backing off", { lane: state.lane.name, error, failures });
         await this.sleep(Math.min(10_000, 100 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2));
       } finally {
-        this.reserved -= max;
+        state.reserved -= max;
       }
-      for (const message of messages) this.dispatch(message);
+      const drained = messages.length === 0;
+      if (drained !== state.drained) {
+        state.drained = drained;
+        // Another lane's cap may have changed with this one's idleness.
+        this.wakeSlotWaiters();
+      }
+      for (const message of messages) this.dispatch(message, state);
     }
   }
 
-  private dispatch(message: ReceivedMessage): void {
+  private capOf(state: LaneState): number {
+    const { concurrency, concurrencyWhenOthersIdle } = state.lane;
+    if (concurrencyWhenOthersIdle === undefined) return concurrency;
+    const othersIdle = this.lanes.every((other) => other === state || (other.inFlight === 0 && other.drained));
+    return othersIdle ? Math.max(concurrency, concurrencyWhenOthersIdle) : concurrency;
+  }
+
+  private dispatch(message: ReceivedMessage, state: LaneState): void {
+    const { queue } = state.lane;
     // Keyed by receipt: a message redelivered to this same worker is a separate delivery with its own handle.
-    this.inFlight.set(message.receipt, { message, since: Date.now() });
+    this.inFlight.set(message.receipt, { message, queue, since: Date.now() });
+    state.inFlight++;
     this.options
-      .handle(message)
+      .handle(message, queue)
       .catch((error: unknown) => {
         // The handler decides every outcome itself; reaching here is a bug, and the message simply returns later.
         this.options.metrics.error("handler_crashed");
@@ -107,6 +154,7 @@ export class Consumer {
       })
       .finally(() => {
         this.inFlight.delete(message.receipt);
+        state.inFlight--;
         this.wakeSlotWaiters();
       });
   }
@@ -115,10 +163,10 @@ export class Consumer {
   private async beat(): Promise<void> {
     const now = Date.now();
     await Promise.all(
-      [...this.inFlight.values()].map(async ({ message, since }) => {
+      [...this.inFlight.values()].map(async ({ message, queue, since }) => {
         if (now - since > this.options.maxJobMs) return;
         try {
-          await this.options.queue.extendVisibility(message.receipt, this.options.visibilitySeconds);
+          await queue.extendVisibility(message.receipt, this.options.visibilitySeconds);
           this.options.metrics.inc("heartbeats");
         } catch {
           // Usually the job finished and its message was deleted in between: nothing to extend.

@@ -69,6 +69,13 @@ async function main(): Promise<number> {
     deadLetterQueueName: physicalName(config.resourcePrefix, config.deadLetterQueueName),
     coalesceMs: SQS_COALESCE_MS,
   });
+  // The validator's jobs, taken after paid ones within their own few slots (issue 17).
+  const validationQueue = new SqsJobQueue({
+    sqs,
+    queueName: physicalName(config.resourcePrefix, config.validationQueueName),
+    deadLetterQueueName: physicalName(config.resourcePrefix, config.validationDeadLetterQueueName),
+    coalesceMs: SQS_COALESCE_MS,
+  });
   // Send only: the settler (not the worker) touches the ledger.
   const settleQueue = new SqsJobQueue({
     sqs,
@@ -88,6 +95,7 @@ async function main(): Promise<number> {
   process.on("unhandledRejection", (error) => logger.error("unhandled rejection", { error }));
   const worker = await startWorker(config, {
     queue,
+    validationQueue,
     settleQueue,
     jobs,
     runtime,

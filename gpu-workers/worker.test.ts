@@ -217,6 +217,53 @@ describe("startWorker", () => {
     expect(ctx.runtime.calls.flatMap((c) => c.inputs)).toHaveLength(1);
   });
 
+  it("takes validation jobs from the validation queue too, answering and acking them there", async () => {
+    const validator = signerFromUri("//worker-test//validator");
+    const ctx = setup();
+    const validationQueue = new MemoryJobQueue();
+    const validation = Array.from({ length: 6 }, (_, i) =>
+      makeJob({
+        jobId: `v-${i}`,
+        hotkey: expert.address,
+        input: [i / 10, 0, 0, 0],
+        kind: "validation",
+        sender: validator,
+      }),
+    );
+    for (const j of validation) await ctx.jobs.create(j.record);
+    await validationQueue.sendMany(validation.map((j) => j.body));
+    const paid = await enqueue(ctx, 3, { sender: gateway });
+    const worker = await startWorker(
+      {
+        workerId: "w1",
+        experts: [manifest],
+        waitSeconds: 1,
+        retryDelaySeconds: 0,
+        trustedSenders: [validator.address, gateway.address],
+        validationConcurrency: 2,
+      },
+      {
+        queue: ctx.queue,
+        validationQueue,
+        jobs: ctx.jobs,
+        runtime: ctx.runtime,
+        verifier: sr25519Verifier,
+        servingKey: serving,
+        logger: silentLogger,
+      },
+    );
+    running.push(worker);
+    const ids = [...validation, ...paid].map((j) => j.record.jobId);
+    await waitFor("every job answered", async () =>
+      (await ctx.jobs.getMany(ids)).every((r) => r.status === "succeeded"),
+    );
+    await waitFor("both queues empty", async () => {
+      const [p, v] = await Promise.all([ctx.queue.depth(), validationQueue.depth()]);
+      return p.visible + p.inFlight + v.visible + v.inFlight === 0;
+    });
+    expect(worker.metrics().counters.succeeded).toBe(9);
+  });
+
   it("with no trusted sender configured, runs no validation job at all", async () => {
     const ctx = setup({ trustedSenders: [] });
     const job = makeJob({

@@ -9,7 +9,7 @@ import type { ExpertRuntime } from "../core/ports/runtime.ts";
 import type { SignatureVerifier, Signer } from "../core/ports/signer.ts";
 import { AnswerSigner } from "./answer-signer.ts";
 import { WorkerConfig, type WorkerConfigInput } from "./config.ts";
-import { Consumer } from "./consumer.ts";
+import { Consumer, type ConsumerLane } from "./consumer.ts";
 import { ExpertPool } from "./expert-pool.ts";
 import { startStatusServer } from "./http.ts";
 import { handleMessage, type SettleNotifier } from "./job-handler.ts";
@@ -17,7 +17,13 @@ import { scanManifestDir } from "./manifests.ts";
 import { type MetricsSnapshot, WorkerMetrics } from "./metrics.ts";
 
 export interface WorkerDeps {
+  /** Clients' paid jobs: the worker's first lane (`concurrency` slots). */
   readonly queue: JobQueue;
+  /**
+   * The validator's jobs: a second lane of `validationConcurrency` slots, so an epoch never queues in front of a
+   * client's query (issue 17). Absent: the worker takes only `queue`.
+   */
+  readonly validationQueue?: JobQueue;
   /** The settle queue: a paid job's terminal write sends `{v:1, requestId}` there. Absent: no notices. */
   readonly settleQueue?: Pick<JobQueue, "send">;
   readonly jobs: JobStore;
@@ -119,20 +125,31 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   await reload();
 
   const answerSigner = new AnswerSigner(servingKey, now);
+  const lanes: ConsumerLane[] = [
+    { name: "paid", queue: deps.queue, concurrency: config.concurrency, pollers: config.pollers },
+  ];
+  if (deps.validationQueue !== undefined) {
+    lanes.push({
+      name: "validation",
+      queue: deps.validationQueue,
+      concurrency: config.validationConcurrency,
+      // While no paid job is in flight or waiting, validation may use the whole budget (an epoch finishes fast).
+      concurrencyWhenOthersIdle: config.concurrency,
+      pollers: config.pollers,
+    });
+  }
   const consumer = new Consumer({
-    queue: deps.queue,
+    lanes,
     metrics,
     logger,
-    concurrency: config.concurrency,
-    pollers: config.pollers,
     waitSeconds: config.waitSeconds,
     visibilitySeconds: config.visibilitySeconds,
     heartbeatSeconds: config.heartbeatSeconds,
     maxJobMs: config.maxJobMs,
-    handle: (message) =>
+    handle: (message, queue) =>
       handleMessage(message, {
         config,
-        queue: deps.queue,
+        queue,
         jobs: deps.jobs,
         ...(settle ? { settle } : {}),
         pool,
@@ -184,6 +201,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     experts: pool.list().map((e) => e.manifest.id),
     provider: health().provider,
     concurrency: config.concurrency,
+    validationConcurrency: deps.validationQueue === undefined ? 0 : config.validationConcurrency,
     batch: config.batch,
   });
 

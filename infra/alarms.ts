@@ -1,5 +1,5 @@
 import { api } from "./api";
-import { jobsDlq, settleDlq, validatorFailures } from "./queue";
+import { jobsDlq, settleDlq, validationDlq, validatorFailures } from "./queue";
 import { stage } from "./stage";
 import { validatorFunction } from "./validator";
 
@@ -36,6 +36,11 @@ function messagesWaiting(id: string, queue: sst.aws.Queue, what: string) {
 
 export const alarms = {
   jobsDlq: messagesWaiting("JobsDlqNotEmpty", jobsDlq, "expert jobs were dead-lettered (see their reason attribute)"),
+  validationDlq: messagesWaiting(
+    "ValidationDlqNotEmpty",
+    validationDlq,
+    "validation jobs were dead-lettered (see their reason attribute): experts may be scored without their answers",
+  ),
   settleDlq: messagesWaiting("SettleDlqNotEmpty", settleDlq, "queries could not be settled: holds are not captured"),
   validatorFailures: messagesWaiting(
     "ValidatorRunFailed",

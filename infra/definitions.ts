@@ -62,6 +62,26 @@ export const JOBS_QUEUE: QueueDefinition = {
   deadLetter: { name: JOBS_DLQ.name, maxReceiveCount: 5 },
 };
 
+export const VALIDATION_DLQ: QueueDefinition = {
+  name: "validation-dlq",
+  visibilityTimeoutSeconds: 30,
+  receiveWaitSeconds: 20,
+  retentionSeconds: 14 * 24 * 3600,
+};
+
+/**
+ * The validator's jobs, apart from clients' paid jobs (issue 17): a worker takes paid jobs first and validation jobs
+ * only within a bounded share of its slots (WorkerConfig.validationConcurrency), so an epoch's hundreds of jobs never
+ * stand in front of a client's query, and still all get answered within the validator's answer timeout.
+ */
+export const VALIDATION_QUEUE: QueueDefinition = {
+  name: "validation",
+  visibilityTimeoutSeconds: 30,
+  receiveWaitSeconds: 20,
+  retentionSeconds: 4 * 24 * 3600,
+  deadLetter: { name: VALIDATION_DLQ.name, maxReceiveCount: 5 },
+};
+
 export const SETTLE_DLQ: QueueDefinition = {
   name: "settle-dlq",
   visibilityTimeoutSeconds: 30,
@@ -82,7 +102,14 @@ export const SETTLE_QUEUE: QueueDefinition = {
   deadLetter: { name: SETTLE_DLQ.name, maxReceiveCount: 5 },
 };
 
-export const QUEUES: readonly QueueDefinition[] = [JOBS_DLQ, JOBS_QUEUE, SETTLE_DLQ, SETTLE_QUEUE];
+export const QUEUES: readonly QueueDefinition[] = [
+  JOBS_DLQ,
+  JOBS_QUEUE,
+  VALIDATION_DLQ,
+  VALIDATION_QUEUE,
+  SETTLE_DLQ,
+  SETTLE_QUEUE,
+];
 
 export function physicalName(prefix: string, logical: string): string {
   return `${prefix}${logical}`;

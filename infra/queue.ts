@@ -1,9 +1,17 @@
-import { JOBS_DLQ, JOBS_QUEUE, type QueueDefinition, SETTLE_DLQ, SETTLE_QUEUE } from "./definitions";
+import {
+  JOBS_DLQ,
+  JOBS_QUEUE,
+  type QueueDefinition,
+  SETTLE_DLQ,
+  SETTLE_QUEUE,
+  VALIDATION_DLQ,
+  VALIDATION_QUEUE,
+} from "./definitions";
 import { resourceName } from "./naming";
 
 /**
- * The queues, from the same definitions `npm start` creates its emulated queues from (infra/definitions.ts): jobs
- * for the GPU workers, settle notices for the settler (a worker's last answer of a query sends the request id; the
+ * The queues, from the same definitions `npm start` creates its emulated queues from (infra/definitions.ts): clients'
+ * paid jobs for the GPU workers, the validator's jobs apart from them (workers take those after paid ones), settle notices for the settler (a worker's last answer of a query sends the request id; the
  * settler captures the charge), each with its dead-letter queue.
  */
 function deadLetterQueue(id: string, def: QueueDefinition) {
@@ -28,6 +36,8 @@ function queueWithDlq(id: string, def: QueueDefinition, dlq: sst.aws.Queue) {
 
 export const jobsDlq = deadLetterQueue("JobsDlq", JOBS_DLQ);
 export const jobs = queueWithDlq("Jobs", JOBS_QUEUE, jobsDlq);
+export const validationDlq = deadLetterQueue("ValidationDlq", VALIDATION_DLQ);
+export const validation = queueWithDlq("Validation", VALIDATION_QUEUE, validationDlq);
 export const settleDlq = deadLetterQueue("SettleDlq", SETTLE_DLQ);
 export const settle = queueWithDlq("Settle", SETTLE_QUEUE, settleDlq);
 

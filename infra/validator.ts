@@ -1,7 +1,7 @@
 import { validatorEnvironment } from "./environment";
 import { functionName, lambdaRole, onTable, readObjects, readParameters, sendTo, writeDirectory } from "./iam";
 import { modelStore } from "./models";
-import { jobs, validatorFailures } from "./queue";
+import { validation, validatorFailures } from "./queue";
 import { secrets } from "./secrets";
 import { retentionName, stage } from "./stage";
 import { tables } from "./tables";
@@ -20,7 +20,7 @@ const name = functionName("validator");
 export const validatorStatements = [
   onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"]),
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
-  sendTo(jobs),
+  sendTo(validation),
   readParameters(secrets.ValidatorMnemonic.parameter),
   readObjects(modelStore, ["directory", "models"]),
   writeDirectory(modelStore),

@@ -1,8 +1,8 @@
-import { JOBS_QUEUE, SETTLE_QUEUE } from "./definitions";
+import { JOBS_QUEUE, SETTLE_QUEUE, VALIDATION_QUEUE } from "./definitions";
 import { allow, onTable, policyDocument, readObjects, readParameters, sendTo } from "./iam";
 import { modelStore } from "./models";
 import { resourcePrefix } from "./naming";
-import { jobs, jobsDlq, settle } from "./queue";
+import { jobs, jobsDlq, settle, validation, validationDlq } from "./queue";
 import { secrets } from "./secrets";
 import { stage } from "./stage";
 import { tables } from "./tables";
@@ -10,7 +10,8 @@ import { tables } from "./tables";
 /**
  * GPU workers, only on stages whose config asks for GPUs. SST's Service is Fargate-only (no GPU; ECOSYSTEM.md,
  * PR anomalyco/sst#6646), so this is raw Pulumi: ECS on GPU EC2 instances (ECS GPU AMI) behind a capacity provider
- * with managed scaling, one task per GPU, scaled by Application Auto Scaling on the jobs queue's backlog per task,
+ * with managed scaling, one task per GPU, scaled by Application Auto Scaling on the backlog per task of the queues it
+ * takes from (paid jobs and validation jobs),
  * down to `gpu.minTasks` (0 by default) when idle. The image is built from gpu-workers/Dockerfile and pushed to the
  * stack's own ECR repository by `sst deploy` (@pulumi/docker-build, as SST's Service does), and the task runs it by
  * digest, so a deploy always runs the image of the code it deployed.
@@ -125,12 +126,15 @@ function gpuWorkers() {
     name: `/ecs/${family}`,
     retentionInDays: stage.logRetentionDays,
   });
-  // The worker (gpu-workers/): receive, heartbeat and delete jobs; dead-letter one (send to the DLQ); mark its job
+  // The worker (gpu-workers/): receive, heartbeat and delete jobs (paid and validation); dead-letter one (send to the DLQ); mark its job
   // running / answered / failed (a conditional update, re-read on a lost race); tell the settler a query's last
   // answer is in; read models. It cannot touch keys, the ledger or scores.
   const taskStatements = [
-    allow(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], [jobs.arn]),
-    sendTo(jobsDlq, settle),
+    allow(
+      ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+      [jobs.arn, validation.arn],
+    ),
+    sendTo(jobsDlq, validationDlq, settle),
     onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:UpdateItem"]),
     readObjects(modelStore, ["directory", "models"]),
   ];
@@ -161,6 +165,8 @@ function gpuWorkers() {
     // The settle queue's logical name (the worker's default is the same definition; spelled out so the task
     // definition shows where notices go). Physical name: MARKET_RESOURCE_PREFIX + this.
     WORKER_SETTLE_QUEUE_NAME: SETTLE_QUEUE.name,
+    // The validator's jobs: a second lane of a few slots, after clients' paid jobs (issue 17).
+    WORKER_VALIDATION_QUEUE_NAME: VALIDATION_QUEUE.name,
     AWS_REGION: region,
     WORKER_MAX_RECEIVES: String(JOBS_QUEUE.deadLetter?.maxReceiveCount ?? 5),
     WORKER_METRICS_HOST: "127.0.0.1",
@@ -233,12 +239,15 @@ function gpuWorkers() {
     minCapacity: stage.gpu.minTasks,
     maxCapacity: stage.gpu.maxTasks,
   });
+  // Backlog counts both queues a worker takes from: clients' paid jobs and the validator's jobs (issue 17).
   const queueName = jobs.nodes.queue.name;
+  const validationQueueName = validation.nodes.queue.name;
   const visible = {
     namespace: "AWS/SQS",
     metricName: "ApproximateNumberOfMessagesVisible",
     dimensions: [{ name: "QueueName", value: queueName }],
   };
+  const visibleValidation = { ...visible, dimensions: [{ name: "QueueName", value: validationQueueName }] };
   const running = {
     namespace: "ECS/ContainerInsights",
     metricName: "RunningTaskCount",
@@ -260,7 +269,9 @@ function gpuWorkers() {
       scaleOutCooldown: 60,
       customizedMetricSpecification: {
         metrics: [
-          { id: "visible", returnData: false, metricStat: { metric: visible, stat: "Sum" } },
+          { id: "paid", returnData: false, metricStat: { metric: visible, stat: "Sum" } },
+          { id: "validation", returnData: false, metricStat: { metric: visibleValidation, stat: "Sum" } },
+          { id: "visible", returnData: false, expression: "FILL(paid, 0) + FILL(validation, 0)" },
           { id: "running", returnData: false, metricStat: { metric: running, stat: "Average" } },
           {
             id: "backlogPerTask",
@@ -295,9 +306,14 @@ function gpuWorkers() {
     alarmActions: [fromZero.arn],
     metricQueries: [
       {
-        id: "visible",
+        id: "paid",
         metric: { ...visible, dimensions: { QueueName: queueName }, period: 60, stat: "Maximum" },
       },
+      {
+        id: "validation",
+        metric: { ...visible, dimensions: { QueueName: validationQueueName }, period: 60, stat: "Maximum" },
+      },
+      { id: "visible", expression: "FILL(paid, 0) + FILL(validation, 0)" },
       {
         id: "running",
         metric: {

@@ -186,6 +186,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       dynamoEndpoint: dataPlane.dynamoEndpoint,
       emulatedOnly: dataPlane.emulated.sqs && dataPlane.emulated.dynamo,
       queue: dataPlane.queue,
+      validationQueue: dataPlane.validationQueue,
       settleQueue: dataPlane.settleQueue,
       jobs: dataPlane.jobs,
       log,
@@ -214,7 +215,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       signer: chain.validator,
       verifier: sr25519Verifier,
       workerKeys,
-      queue: dataPlane.queue,
+      queue: dataPlane.validationQueue,
       jobs: dataPlane.jobs,
       scores: dataPlane.scores,
       tasks: validationTasks(registry, {

@@ -88,10 +88,12 @@ describe("ensureQueues", () => {
     expect([...first.values()].map((queue) => [queue.name, queue.created])).toEqual([
       [`${prefix}jobs-dlq`, true],
       [`${prefix}jobs`, true],
+      [`${prefix}validation-dlq`, true],
+      [`${prefix}validation`, true],
       [`${prefix}settle-dlq`, true],
       [`${prefix}settle`, true],
     ]);
-    expect([...second.values()].map((queue) => queue.created)).toEqual([false, false, false, false]);
+    expect([...second.values()].map((queue) => queue.created)).toEqual([false, false, false, false, false, false]);
     expect(second.get("jobs")?.url).toBe(first.get("jobs")?.url);
     const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
     const url = first.get("jobs")?.url ?? "";
@@ -101,6 +103,16 @@ describe("ensureQueues", () => {
     expect(JSON.parse(attributes?.RedrivePolicy ?? "{}")).toEqual({
       deadLetterTargetArn: first.get("jobs-dlq")?.arn,
       maxReceiveCount: JOBS_QUEUE.deadLetter?.maxReceiveCount,
+    });
+    // The validator's jobs dead-letter into their own DLQ, apart from clients' (issue 17).
+    const validation = (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: first.get("validation")?.url ?? "", AttributeNames: ["All"] }),
+      )
+    ).Attributes;
+    expect(JSON.parse(validation?.RedrivePolicy ?? "{}")).toEqual({
+      deadLetterTargetArn: first.get("validation-dlq")?.arn,
+      maxReceiveCount: 5,
     });
   });
 

@@ -21,10 +21,15 @@ import {
   SCORES_TABLE,
   SETTLE_DLQ,
   SETTLE_QUEUE,
+  VALIDATION_DLQ,
+  VALIDATION_QUEUE,
 } from "../../infra/definitions.ts";
 
 export interface MarketStores {
+  /** Clients' paid jobs, to the workers. */
   readonly queue: SqsJobQueue;
+  /** The validator's jobs, to the workers, which take them after paid jobs (a bounded share of their slots). */
+  readonly validationQueue: SqsJobQueue;
   /** Settle notices (`{v:1, requestId}`) from the workers to the settler. */
   readonly settleQueue: SqsJobQueue;
   readonly jobs: DynamoJobStore;
@@ -58,6 +63,12 @@ export function marketStores(
       sqs,
       queueName: name(JOBS_QUEUE.name),
       deadLetterQueueName: name(JOBS_DLQ.name),
+      coalesceMs: SQS_COALESCE_MS,
+    }),
+    validationQueue: new SqsJobQueue({
+      sqs,
+      queueName: name(VALIDATION_QUEUE.name),
+      deadLetterQueueName: name(VALIDATION_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,
     }),
     settleQueue: new SqsJobQueue({

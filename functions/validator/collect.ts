@@ -15,7 +15,8 @@ export interface CollectedAnswers {
 const jobIdOf = (requestId: string, item: number, uid: number) => `${requestId}:${item}:${uid}`;
 
 /**
- * Sends every item to every expert through the same queue as paid queries, signed by the validator (Epistula),
+ * Sends every item to every expert through the validation queue (deps.queue: the workers take paid queries first and
+ * these within a bounded share of their slots, issue 17), signed by the validator (Epistula),
  * then waits until each job is finished or the deadline passes. Jobs are created with conditional writes, so a
  * rerun of the same epoch reuses them instead of asking twice. Each record carries its input's digest, which a worker
  * checks the message against and the expert signs with its answer. An answer counts only when the expert's hotkey

@@ -52,7 +52,7 @@ export async function handler(): Promise<{ epoch: number; skipped?: string; stat
     signer: m.validator,
     verifier: sr25519Verifier,
     workerKeys: m.config.MARKET_WORKER_KEYS,
-    queue: m.stores.queue,
+    queue: m.stores.validationQueue,
     jobs: m.stores.jobs,
     scores: m.stores.scores,
     tasks: validationTasks(m.registry, { digits: s.digits as never, speech: s.speech as never }),

@@ -43,6 +43,7 @@ export interface ValidatorDeps {
   readonly verifier: SignatureVerifier;
   /** ss58 of the workers' serving keys: an answer signed by any other key is refused. */
   readonly workerKeys: readonly string[];
+  /** Where validation jobs go: the validation queue, apart from clients' paid jobs (issue 17). */
   readonly queue: JobQueue;
   readonly jobs: JobStore;
   readonly scores: ScoreStore;

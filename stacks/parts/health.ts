@@ -33,8 +33,9 @@ export function marketHealth(parts: {
   return async () => {
     const [queue, tables, chainState] = await Promise.all([
       probe(async () => {
-        const depth = await dataPlane.queue.depth();
-        return { state: "ok", emulated: dataPlane.emulated.sqs, ...depth };
+        const [depth, validation] = await Promise.all([dataPlane.queue.depth(), dataPlane.validationQueue.depth()]);
+        // The paid jobs queue's depth at the top (what clients wait on), the validator's queue beside it.
+        return { state: "ok", emulated: dataPlane.emulated.sqs, ...depth, validation };
       }),
       probe(async () => {
         const out = await dataPlane.dynamo.send(new ListTablesCommand({}));

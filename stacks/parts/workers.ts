@@ -47,6 +47,8 @@ export interface WorkersOptions {
   /** Queue and tables are both emulators started by this stack (workers then need no real AWS credentials). */
   readonly emulatedOnly: boolean;
   readonly queue: JobQueue;
+  /** The validator's jobs (in-process workers; subprocess workers open it by name, like the paid queue). */
+  readonly validationQueue: JobQueue;
   /** Where in-process workers send settle notices (child workers open it by name themselves). */
   readonly settleQueue: JobQueue;
   readonly jobs: JobStore;
@@ -87,6 +89,7 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
       workers.push(
         await startWorker(config, {
           queue: options.queue,
+          validationQueue: options.validationQueue,
           settleQueue: options.settleQueue,
           jobs: options.jobs,
           runtime,

@@ -110,7 +110,8 @@ describe("production", () => {
       expected([
         [ddb("BatchGetItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "jobs")]],
         [ddb("GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "scores"), gsi(S, "scores")]],
-        [SEND, [queue(S, "jobs")]],
+        // Validation jobs go to their own queue, never in front of clients' paid jobs (issue 17).
+        [SEND, [queue(S, "validation")]],
         [["sqs:SendMessage"], [queue(S, "validator-failures")]],
         [["ssm:GetParameters"], [parameter(S, "MarketValidatorMnemonic")]],
         [["s3:GetObject"], [directory, models]],
@@ -143,8 +144,8 @@ describe("production", () => {
     );
     expect(grants(statementsOfRole(g.one("aws:iam:Role", "GpuTaskRole")))).toEqual(
       expected([
-        [CONSUME, [queue(S, "jobs")]],
-        [SEND, [queue(S, "jobs-dlq"), queue(S, "settle")]],
+        [CONSUME, [queue(S, "jobs"), queue(S, "validation")]],
+        [SEND, [queue(S, "jobs-dlq"), queue(S, "settle"), queue(S, "validation-dlq")]],
         [ddb("GetItem", "UpdateItem"), [table(S, "jobs")]],
         [["s3:GetObject"], [directory, models]],
       ]),
@@ -267,10 +268,11 @@ describe("production", () => {
     for (const major of nodeImages) expect(major).toBeGreaterThanOrEqual(22);
   });
 
-  it("dead-letters both queues and alarms on every dead-letter queue", () => {
+  it("dead-letters every queue and alarms on every dead-letter queue", () => {
     const g = prod.graph;
     const q = (name: string) => g.one("sst:aws:Queue", name);
     expect(resolve(q("Jobs").args.dlq)).toEqual({ queue: queue(S, "jobs-dlq"), retry: 5 });
+    expect(resolve(q("Validation").args.dlq)).toEqual({ queue: queue(S, "validation-dlq"), retry: 5 });
     expect(resolve(q("Settle").args.dlq)).toEqual({ queue: queue(S, "settle-dlq"), retry: 5 });
     expect(g.subscriptions).toEqual([
       { queue: "Settle", function: "SettleSubscriber", args: { batch: { size: 10, partialResponses: true } } },
@@ -281,7 +283,12 @@ describe("production", () => {
       .filter((a) => a.args.metricName === "ApproximateNumberOfMessagesVisible")
       .map((a) => (resolve(a.args.dimensions) as { QueueName: string }).QueueName)
       .sort();
-    expect(alarmed).toEqual([`${prefix(S)}jobs-dlq`, `${prefix(S)}settle-dlq`, `${prefix(S)}validator-failures`]);
+    expect(alarmed).toEqual([
+      `${prefix(S)}jobs-dlq`,
+      `${prefix(S)}settle-dlq`,
+      `${prefix(S)}validation-dlq`,
+      `${prefix(S)}validator-failures`,
+    ]);
   });
 
   it("ships the dashboard's Vite build inside the API bundle", () => {
@@ -360,11 +367,18 @@ describe("production", () => {
     };
     expect(tracking.targetValue).toBe(200);
     const metrics = tracking.customizedMetricSpecification.metrics;
-    expect(metrics.find((m) => m.id === "visible")?.metricStat?.metric).toMatchObject({
-      namespace: "AWS/SQS",
-      metricName: "ApproximateNumberOfMessagesVisible",
-      dimensions: [{ name: "QueueName", value: `${prefix(S)}jobs` }],
-    });
+    // The backlog is both queues a worker takes from: clients' paid jobs and the validator's jobs.
+    for (const [id, name] of [
+      ["paid", "jobs"],
+      ["validation", "validation"],
+    ] as const) {
+      expect(metrics.find((m) => m.id === id)?.metricStat?.metric).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: [{ name: "QueueName", value: `${prefix(S)}${name}` }],
+      });
+    }
+    expect(metrics.find((m) => m.id === "visible")?.expression).toBe("FILL(paid, 0) + FILL(validation, 0)");
     expect(metrics.find((m) => m.id === "running")?.metricStat?.metric).toMatchObject({
       namespace: "ECS/ContainerInsights",
       metricName: "RunningTaskCount",
@@ -477,8 +491,17 @@ describe("stage configuration", () => {
     expect(g.one("aws:ecs:Service", "GpuWorkerService").args.desiredCount).toBe(0);
     // From zero: an alarm that is non-zero only while jobs wait and no task runs adds one task.
     const trigger = g.one("aws:cloudwatch:MetricAlarm", "GpuWorkerJobsWaitingWithoutTask");
-    const queries = resolve(trigger.args.metricQueries) as { id: string; expression?: string }[];
+    const queries = resolve(trigger.args.metricQueries) as {
+      id: string;
+      expression?: string;
+      metric?: { dimensions: { QueueName: string } };
+    }[];
     expect(queries.find((q) => q.id === "waiting")?.expression).toBe("IF(FILL(running, 0) == 0, visible, 0)");
+    // Validation jobs waiting with no task start one too, not only paid ones.
+    expect(queries.find((q) => q.id === "visible")?.expression).toBe("FILL(paid, 0) + FILL(validation, 0)");
+    expect(queries.find((q) => q.id === "validation")?.metric?.dimensions.QueueName).toBe(
+      `${prefix("staging")}validation`,
+    );
     const fromZero = resolve(
       g.one("aws:appautoscaling:Policy", "GpuWorkerFromZero").args.stepScalingPolicyConfiguration,
     ) as { adjustmentType: string; stepAdjustments: { scalingAdjustment: number }[] };

@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../adapters/log/logger.ts";
+import { MemoryJobQueue } from "../adapters/queue/memory.ts";
+import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
+import { Consumer, type ConsumerLane } from "./consumer.ts";
+import { WorkerMetrics } from "./metrics.ts";
+import { waitFor } from "./testing/jobs.ts";
+
+/*
+ * The consumer's lanes (issue 17): clients' paid jobs and the validator's jobs on separate queues, each lane with its
+ * own slots. The handler here is a fake that records what it was given and when it may finish; the queues are the
+ * in-memory JobQueue with SQS semantics.
+ */
+
+const consumers: Consumer[] = [];
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.stop(1000)));
+});
+
+interface Handled {
+  readonly body: string;
+  readonly lane: "paid" | "validation";
+}
+
+function start(
+  paid: MemoryJobQueue,
+  validation: MemoryJobQueue,
+  opts: {
+    paidSlots: number;
+    validationSlots: number;
+    validationSlotsWhenPaidIdle?: number;
+    handle: (m: ReceivedMessage, q: JobQueue) => Promise<void>;
+  },
+) {
+  const lanes: ConsumerLane[] = [
+    { name: "paid", queue: paid, concurrency: opts.paidSlots, pollers: 1 },
+    {
+      name: "validation",
+      queue: validation,
+      concurrency: opts.validationSlots,
+      ...(opts.validationSlotsWhenPaidIdle === undefined
+        ? {}
+        : { concurrencyWhenOthersIdle: opts.validationSlotsWhenPaidIdle }),
+      pollers: 1,
+    },
+  ];
+  const consumer = new Consumer({
+    lanes,
+    handle: opts.handle,
+    metrics: new WorkerMetrics(),
+    logger: silentLogger,
+    waitSeconds: 1,
+    visibilitySeconds: 30,
+    heartbeatSeconds: 5,
+    maxJobMs: 60_000,
+  });
+  consumers.push(consumer);
+  consumer.start();
+  return consumer;
+}
+
+describe("Consumer lanes", () => {
+  it("takes a paid job while a backlog of validation jobs waits: validation holds only its own few slots", async () => {
+    const paid = new MemoryJobQueue();
+    const validation = new MemoryJobQueue();
+    await validation.sendMany(Array.from({ length: 50 }, (_, i) => `validation-${i}`));
+    const handled: Handled[] = [];
+    let releaseValidation = () => {};
+    const validationHeld = new Promise<void>((resolve) => {
+      releaseValidation = resolve;
+    });
+    start(paid, validation, {
+      paidSlots: 8,
+      validationSlots: 2,
+      handle: async (message, queue) => {
+        const lane = queue === paid ? "paid" : "validation";
+        handled.push({ body: message.body, lane });
+        // Validation work stays busy until released: the test sees the lane full, not already drained.
+        if (lane === "validation") await validationHeld;
+        await queue.delete(message.receipt);
+      },
+    });
+    await waitFor("validation to fill its slots", async () => handled.length === 2);
+    await paid.send("paid-0");
+    await waitFor("the paid job to be handled", async () => handled.some((h) => h.body === "paid-0"));
+
+    // The paid job came before 48 validation jobs that were queued ahead of it: they never left their queue.
+    expect(handled.filter((h) => h.lane === "validation")).toHaveLength(2);
+    expect((await validation.depth()).visible).toBe(48);
+    expect(handled.find((h) => h.body === "paid-0")?.lane).toBe("paid");
+
+    releaseValidation();
+    await waitFor("every validation job to be handled", async () => (await validation.depth()).visible === 0);
+    await waitFor("every validation job to be acked", async () => (await validation.depth()).inFlight === 0);
+    expect(handled.filter((h) => h.lane === "validation")).toHaveLength(50);
+  });
+
+  it("still answers every validation job while clients keep the paid queue full (no starvation)", async () => {
+    const paid = new MemoryJobQueue();
+    const validation = new MemoryJobQueue();
+    await paid.sendMany(Array.from({ length: 20 }, (_, i) => `paid-${i}`));
+    await validation.sendMany(Array.from({ length: 30 }, (_, i) => `validation-${i}`));
+    let paidHandled = 0;
+    const validationDone = new Set<string>();
+    start(paid, validation, {
+      paidSlots: 4,
+      validationSlots: 1,
+      handle: async (message, queue) => {
+        if (queue === paid) {
+          // Every answered query brings the next: the paid queue is never empty while this test runs.
+          paidHandled++;
+          await paid.send(`paid-${20 + paidHandled}`);
+        } else {
+          validationDone.add(message.body);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        await queue.delete(message.receipt);
+      },
+    });
+    await waitFor("every validation job to be answered", async () => validationDone.size === 30);
+    expect((await paid.depth()).visible).toBeGreaterThan(0);
+    expect(paidHandled).toBeGreaterThan(0);
+  });
+
+  it("lets validation use more slots while no paid job waits, and still takes a paid job at once", async () => {
+    const paid = new MemoryJobQueue();
+    const validation = new MemoryJobQueue();
+    await validation.sendMany(Array.from({ length: 50 }, (_, i) => `validation-${i}`));
+    const handled: Handled[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    start(paid, validation, {
+      paidSlots: 8,
+      validationSlots: 2,
+      validationSlotsWhenPaidIdle: 12,
+      handle: async (message, queue) => {
+        const lane = queue === paid ? "paid" : "validation";
+        handled.push({ body: message.body, lane });
+        if (lane === "validation") await held;
+        await queue.delete(message.receipt);
+      },
+    });
+    // No client: validation fills the larger cap, not only its own 2 slots.
+    await waitFor("validation to fill the idle cap", async () => handled.length === 12);
+    await paid.send("paid-0");
+    await waitFor("the paid job to be handled", async () => handled.some((h) => h.body === "paid-0"));
+    expect(handled.filter((h) => h.lane === "validation")).toHaveLength(12);
+    release();
+    await waitFor("every validation job to be acked", async () => {
+      const depth = await validation.depth();
+      return depth.visible + depth.inFlight === 0;
+    });
+  });
+
+  it("acks and heartbeats each message on the queue it came from", async () => {
+    const paid = new MemoryJobQueue();
+    const validation = new MemoryJobQueue();
+    await paid.send("paid-0");
+    await validation.send("validation-0");
+    const seen: [string, boolean][] = [];
+    start(paid, validation, {
+      paidSlots: 2,
+      validationSlots: 2,
+      handle: async (message, queue) => {
+        seen.push([message.body, queue === (message.body.startsWith("paid") ? paid : validation)]);
+        // A receipt of one queue is unknown to the other: acking on the wrong queue would throw here.
+        await queue.extendVisibility(message.receipt, 30);
+        await queue.delete(message.receipt);
+      },
+    });
+    await waitFor("both handled", async () => seen.length === 2);
+    expect(seen.sort()).toEqual([
+      ["paid-0", true],
+      ["validation-0", true],
+    ]);
+    await waitFor("both acked", async () => {
+      const [p, v] = await Promise.all([paid.depth(), validation.depth()]);
+      return p.inFlight + p.visible + v.inFlight + v.visible === 0;
+    });
+  });
+});
