@@ -23,19 +23,19 @@ describe("S3ModelUploads", () => {
     const uploads = new S3ModelUploads(s3, "uploads-test", () => 1_000);
     const bytes = new TextEncoder().encode("an onnx model, honestly");
     const sha = createHash("sha256").update(bytes).digest("hex");
-    const put = await uploads.presign(sha, bytes.length);
+    const put = await uploads.presign(sha, bytes.length, "5Owner");
     const url = new URL(put.url);
     expect(url.pathname).toBe(`/uploads-test/${uploadKey(sha)}`);
     expect(url.searchParams.get("X-Amz-Expires")).toBe("900");
     expect(url.searchParams.get("X-Amz-SignedHeaders")?.split(";")).toEqual(
-      expect.arrayContaining(["content-length", "host", "x-amz-checksum-sha256"]),
+      expect.arrayContaining(["content-length", "host", "x-amz-checksum-sha256", "x-amz-meta-hotkey"]),
     );
     expect(put.expiresAt).toBe(1_000 + 900_000);
     expect(await uploads.read(sha, 1_000)).toBeNull();
 
     const ok = await fetch(put.url, { method: "PUT", headers: put.headers, body: bytes });
     expect(ok.status).toBe(200);
-    expect(await uploads.read(sha, 1_000)).toEqual(bytes);
+    expect(await uploads.read(sha, 1_000)).toEqual({ bytes, owner: "5Owner" });
     await expect(uploads.read(sha, 4)).rejects.toThrow(/exceeds 4 bytes/);
     await uploads.discard(sha);
     expect(await uploads.read(sha, 1_000)).toBeNull();

@@ -1,12 +1,20 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { type ModelUploads, type PresignedUpload, UploadTooLargeError } from "../../core/ports/model-uploads.ts";
+import {
+  type ModelUploads,
+  type PendingUpload,
+  type PresignedUpload,
+  UploadTooLargeError,
+} from "../../core/ports/model-uploads.ts";
 import { isMissing } from "./s3.ts";
 
 /** Prefix of pending uploads; infra/models.ts expires it after a day, the API role may only touch these keys. */
 export const UPLOADS_PREFIX = "uploads/";
 /** Long enough to PUT a model over a slow link, short enough that a leaked URL is soon useless. */
 export const UPLOAD_URL_TTL_S = 900;
+
+/** User metadata naming the hotkey that asked for the URL (signed: the PUT cannot name another). */
+const OWNER_META = "hotkey";
 
 export const uploadKey = (sha256: string) => `${UPLOADS_PREFIX}${sha256}.onnx`;
 
@@ -22,7 +30,7 @@ export class S3ModelUploads implements ModelUploads {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async presign(sha256: string, size: number): Promise<PresignedUpload> {
+  async presign(sha256: string, size: number, owner: string): Promise<PresignedUpload> {
     const checksum = Buffer.from(sha256, "hex").toString("base64");
     const command = new PutObjectCommand({
       Bucket: this.bucket,
@@ -30,8 +38,9 @@ export class S3ModelUploads implements ModelUploads {
       ContentLength: size,
       ContentType: "application/octet-stream",
       ChecksumSHA256: checksum,
+      Metadata: { [OWNER_META]: owner },
     });
-    const signed = new Set(["content-length", "content-type", "x-amz-checksum-sha256"]);
+    const signed = new Set(["content-length", "content-type", "x-amz-checksum-sha256", `x-amz-meta-${OWNER_META}`]);
     const url = await getSignedUrl(this.s3, command, {
       expiresIn: UPLOAD_URL_TTL_S,
       signableHeaders: signed,
@@ -44,12 +53,13 @@ export class S3ModelUploads implements ModelUploads {
         "content-length": String(size),
         "content-type": "application/octet-stream",
         "x-amz-checksum-sha256": checksum,
+        [`x-amz-meta-${OWNER_META}`]: owner,
       },
       expiresAt: this.now() + UPLOAD_URL_TTL_S * 1000,
     };
   }
 
-  async read(sha256: string, maxBytes: number): Promise<Uint8Array | null> {
+  async read(sha256: string, maxBytes: number): Promise<PendingUpload | null> {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: uploadKey(sha256) }));
       if (!out.Body) return null;
@@ -57,7 +67,7 @@ export class S3ModelUploads implements ModelUploads {
         out.Body.transformToWebStream().cancel();
         throw new UploadTooLargeError(`the upload exceeds ${maxBytes} bytes`);
       }
-      return await out.Body.transformToByteArray();
+      return { bytes: await out.Body.transformToByteArray(), owner: out.Metadata?.[OWNER_META] ?? "" };
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
