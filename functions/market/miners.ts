@@ -22,7 +22,8 @@ export interface MarketMinersOptions {
   readonly netuid: number;
   readonly store: ModelStore;
   readonly registry: TaskRegistry;
-  readonly chainDirectory: ChainDirectory;
+  /** The directory builder's decisions (locally); the cloud API reads none (the validator builds the directory). */
+  readonly chainDirectory: Pick<ChainDirectory, "decision">;
   readonly directory: ExpertDirectory;
   readonly ledger: Ledger;
   readonly scores: ScoreStore;
