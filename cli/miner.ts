@@ -2,10 +2,9 @@ import { readFile, stat } from "node:fs/promises";
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
 import { connectSubtensor } from "../adapters/chain/subtensor/chain.ts";
-import { signEpistulaBytes } from "../core/epistula/epistula.ts";
-import { epistulaToHeaders } from "../core/epistula/headers.ts";
 import { encodeCommitment, RETIREMENT } from "../core/experts/commitment.ts";
 import type { Chain } from "../core/ports/chain.ts";
+import { problemText, uploadModel } from "./miner-upload.ts";
 import { addStarterModelCommand } from "./starter-model.ts";
 import { createWallet, listWallets, loadWallet, walletDir } from "./wallets.ts";
 
@@ -54,11 +53,6 @@ async function chainOf(io: MinerIo): Promise<{ chain: Chain; netuid: number }> {
   if (netuid === undefined || !Number.isInteger(netuid) || netuid < 1 || netuid > 65535) netuid = 1;
   const chain = await (io.connect ?? ((u: string) => connectSubtensor({ url: u })))(url);
   return { chain, netuid };
-}
-
-function problemText(status: number, body: unknown): string {
-  const p = body as { code?: string; detail?: string } | null;
-  return `${status} ${p?.code ?? ""}: ${p?.detail ?? JSON.stringify(body)}`.trim();
 }
 
 export async function run(args: string[], io: MinerIo = processIo()): Promise<number> {
@@ -174,15 +168,7 @@ export function minerCommand(io: MinerIo = processIo(), name = "miner"): Command
       const info = await stat(o.model);
       if (info.size > MAX_MODEL_FILE) throw new Error(`${o.model} is larger than ${MAX_MODEL_FILE} bytes`);
       const bytes = new Uint8Array(await readFile(o.model));
-      const sig = signEpistulaBytes(w.hotkey, bytes, "");
-      const res = await fetch(`${marketUrl(io)}/v1/models?task=${encodeURIComponent(o.task)}`, {
-        method: "POST",
-        headers: { "content-type": "application/octet-stream", ...epistulaToHeaders(sig) },
-        body: bytes,
-      });
-      const body: unknown = await res.json().catch(() => null);
-      if (res.status !== 201) throw new Error(`upload refused: ${problemText(res.status, body)}`);
-      const uploaded = z.object({ sha256: z.string(), size: z.number(), uid: z.number() }).parse(body);
+      const uploaded = await uploadModel(fetch, marketUrl(io), w.hotkey, o.task, bytes);
       const { chain, netuid } = await chainOf(io);
       try {
         const data = encodeCommitment({ task: o.task, sha256: uploaded.sha256, size: uploaded.size });

@@ -1,5 +1,5 @@
 import { apiEnvironment } from "./environment";
-import { functionName, lambdaRole, onTable, readObjects, readParameters, sendTo } from "./iam";
+import { functionName, lambdaRole, modelUploads, onTable, readObjects, readParameters, sendTo } from "./iam";
 import { modelStore } from "./models";
 import { jobs } from "./queue";
 import { secrets } from "./secrets";
@@ -47,6 +47,7 @@ export const apiStatements = [
   sendTo(jobs),
   readParameters(secrets.AdminToken.parameter, secrets.GatewayMnemonic.parameter),
   readObjects(modelStore, ["directory"]),
+  ...modelUploads(modelStore),
 ];
 
 /** The Hono app on Lambda behind a function URL (streaming-capable, no API Gateway timeout of 29 s). */

@@ -54,6 +54,17 @@ export const readObjects = (bucket: HasArn, prefixes: readonly ("directory" | "m
     prefixes.map((prefix) => $interpolate`${bucket.arn}/${prefix}/*`),
   );
 
+/**
+ * The API's part in a miner's cloud upload (functions/api/routes/model-uploads.ts): it presigns PUTs under `uploads/`
+ * (a presigned URL carries the signer's authority, so s3:PutObject there), reads and deletes the upload on confirm,
+ * and writes the checked model to its content-addressed key. It reads no model and writes no directory; readers
+ * verify a model's digest, so a write under `models/` cannot swap what a key names without being refused.
+ */
+export const modelUploads = (bucket: HasArn) => [
+  allow(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], [$interpolate`${bucket.arn}/uploads/*`]),
+  allow(["s3:PutObject"], [$interpolate`${bucket.arn}/models/*`]),
+];
+
 /** Replacing the published expert directory (`directory/experts.json`); never a model. */
 export const writeDirectory = (bucket: HasArn) => allow(["s3:PutObject"], [$interpolate`${bucket.arn}/directory/*`]);
 

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import type { ModelStore } from "../../core/ports/model-store.ts";
+import type { ModelUploads } from "../../core/ports/model-uploads.ts";
 import { createS3Client } from "../aws/clients.ts";
 import { FolderModelStore } from "./folder.ts";
 import { S3ModelStore } from "./s3.ts";
+import { S3ModelUploads } from "./s3-uploads.ts";
 
 // S3 bucket naming rules (the part a typo would break); the folder is any non-empty path.
 const StoreEnv = z.object({
@@ -19,6 +21,22 @@ const StoreEnv = z.object({
  * credentials from the standard AWS settings), else the folder MARKET_MODEL_STORE_DIR, else null.
  */
 export function modelStoreFromEnv(env: NodeJS.ProcessEnv = process.env): ModelStore | null {
+  const { bucket, dir, region } = storeEnv(env);
+  if (bucket) return new S3ModelStore(createS3Client(region ? { region } : {}, env), bucket);
+  if (dir) return new FolderModelStore(dir);
+  return null;
+}
+
+/**
+ * Presigned model uploads beside the S3 model store (the cloud API: Lambda cannot take a model's bytes), or null
+ * where the store is a folder (the API then takes the bytes itself, POST /v1/models).
+ */
+export function modelUploadsFromEnv(env: NodeJS.ProcessEnv = process.env): ModelUploads | null {
+  const { bucket, region } = storeEnv(env);
+  return bucket ? new S3ModelUploads(createS3Client(region ? { region } : {}, env), bucket) : null;
+}
+
+function storeEnv(env: NodeJS.ProcessEnv) {
   const parsed = StoreEnv.safeParse(
     Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v?.trim() === "" ? undefined : v?.trim()])),
   );
@@ -27,7 +45,5 @@ export function modelStoreFromEnv(env: NodeJS.ProcessEnv = process.env): ModelSt
     throw new Error(`${issue?.path.join(".") ?? "model store"}: ${issue?.message ?? "invalid"}`);
   }
   const { MARKET_MODEL_BUCKET: bucket, MARKET_MODEL_STORE_DIR: dir, AWS_REGION: region } = parsed.data;
-  if (bucket) return new S3ModelStore(createS3Client(region ? { region } : {}, env), bucket);
-  if (dir) return new FolderModelStore(dir);
-  return null;
+  return { bucket, dir, region };
 }

@@ -79,7 +79,8 @@ export class S3ModelStore implements ModelStore {
   }
 }
 
-function isMissing(error: unknown): boolean {
+/** A missing key: 404, or 403 where the role lacks s3:ListBucket (S3 then hides absence). */
+export function isMissing(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const name = "name" in error ? String(error.name) : "";
   const status =

@@ -3,6 +3,7 @@ import type { JobStore } from "../../core/ports/jobs.ts";
 import type { KeyStore } from "../../core/ports/keys.ts";
 import type { Ledger } from "../../core/ports/ledger.ts";
 import type { ModelStore } from "../../core/ports/model-store.ts";
+import type { ModelUploads } from "../../core/ports/model-uploads.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { RateLimitStore } from "../../core/ports/rate-limit.ts";
 import type { RequestStore, RoutedExpert } from "../../core/ports/requests.ts";
@@ -174,13 +175,18 @@ export interface MinerDeps {
   readonly store: ModelStore;
   /** The tensors a task's models must have; undefined for a task that takes no uploads. */
   contractOf(task: string): ModelContract | undefined;
-  /** Loads the model in a throw-away process (no inference) and checks it against the contract. */
+  /** Checks a model against the contract: locally by loading it in a throw-away process, in Lambda by its graph. */
   checkModel(bytes: Uint8Array, contract: ModelContract): Promise<{ ok: true } | { ok: false; detail: string }>;
   /** The hotkey's uid on the subnet, or null when it is not registered. */
   uidOf(hotkey: string): Promise<number | null>;
   /** Public status of a miner (GET /v1/miners/{hotkey}); null when the hotkey is not registered. */
   status(hotkey: string): Promise<MinerStatus | null>;
   readonly maxModelBytes: number;
+  /**
+   * Presigned uploads (the cloud: the API cannot take a model's bytes through Lambda); when set, the API also offers
+   * POST /v1/models/uploads and its confirm.
+   */
+  readonly uploads?: ModelUploads;
 }
 
 export interface MinerStatus {

@@ -1,8 +1,10 @@
 import { handle } from "hono/aws-lambda";
 import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
+import { checkOnnxGraphContract } from "../../adapters/runtime/onnx-graph-contract.ts";
 import { taskCatalog } from "../market/catalog.ts";
 import { cloudMarket } from "../market/cloud.ts";
 import { marketDashboardSource } from "../market/dashboard-source.ts";
+import { marketMiners } from "../market/miners.ts";
 import { marketRouter } from "../market/router.ts";
 import { createApp } from "./app.ts";
 import { systemClock } from "./deps.ts";
@@ -27,6 +29,21 @@ export const app = createApp({
   }),
   shadowAnswers: m.stores.scores,
   directory: m.directory,
+  miners: marketMiners({
+    chain: m.chain,
+    netuid: m.netuid,
+    store: m.store,
+    registry: m.registry,
+    // The API only reads: the validator builds and publishes the directory from the chain's commitments.
+    chainDirectory: { decision: () => null },
+    directory: m.directory,
+    ledger: m.stores.ledger,
+    scores: m.stores.scores,
+    // No onnxruntime in Lambda: the graph's declared tensors are checked; the worker loads the model before serving.
+    checkModel: async (bytes, contract) => checkOnnxGraphContract(bytes, contract),
+    maxModelBytes: m.config.MARKET_MODEL_MAX_BYTES,
+    uploads: m.uploads,
+  }),
   dashboard: marketDashboardSource({
     chain: m.chain,
     netuid: m.netuid,

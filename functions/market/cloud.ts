@@ -4,12 +4,13 @@ import { connectSubtensor } from "../../adapters/chain/subtensor/chain.ts";
 import { identityReady, signerFromUri } from "../../adapters/identity/sr25519.ts";
 import { createLogger, type Logger } from "../../adapters/log/logger.ts";
 import { cachedDirectory } from "../../adapters/model-store/directory.ts";
-import { modelStoreFromEnv } from "../../adapters/model-store/from-env.ts";
+import { modelStoreFromEnv, modelUploadsFromEnv } from "../../adapters/model-store/from-env.ts";
 import { mediaDecoders } from "../../adapters/runtime/decoders.ts";
 import { type MarketConfig, parseConfig } from "../../core/config/schema.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import type { Chain } from "../../core/ports/chain.ts";
 import type { ModelStore } from "../../core/ports/model-store.ts";
+import type { ModelUploads } from "../../core/ports/model-uploads.ts";
 import type { Signer } from "../../core/ports/signer.ts";
 import { createTaskRegistry, type TaskRegistry } from "../../core/tasks/registry.ts";
 import { expertDirectory, type MarketDirectory } from "./directory.ts";
@@ -31,6 +32,8 @@ export interface CloudMarket {
   readonly manifests: () => Promise<ExpertManifest[]>;
   /** The model store (S3): models by sha256 and the published directory. */
   readonly store: ModelStore;
+  /** Presigned model uploads into the same bucket (the API's miner routes). */
+  readonly uploads: ModelUploads;
 }
 
 /**
@@ -66,6 +69,8 @@ export async function cloudMarket(
   );
   const store = modelStoreFromEnv(env);
   if (!store) throw new Error("MARKET_MODEL_BUCKET (the model store holding the expert directory) is required");
+  const uploads = modelUploadsFromEnv(env);
+  if (!uploads) throw new Error("MARKET_MODEL_BUCKET is required");
   const chain = await connectSubtensor({ url: config.MARKET_CHAIN_URL });
   // Re-read every 15 s: a publish is live within that, and a busy container reads the store 4 times a minute.
   const manifests = cachedDirectory(store, 15_000);
@@ -89,5 +94,6 @@ export async function cloudMarket(
     gateway: role === "api" && config.MARKET_GATEWAY_MNEMONIC ? signerFromUri(config.MARKET_GATEWAY_MNEMONIC) : null,
     manifests,
     store,
+    uploads,
   };
 }

@@ -2,6 +2,7 @@ import type { TaskServing } from "../../core/experts/chain-directory.ts";
 import type { Chain } from "../../core/ports/chain.ts";
 import type { Ledger } from "../../core/ports/ledger.ts";
 import type { ModelStore } from "../../core/ports/model-store.ts";
+import type { ModelUploads } from "../../core/ports/model-uploads.ts";
 import type { ScoreStore } from "../../core/ports/scores.ts";
 import type { TaskRegistry } from "../../core/tasks/registry.ts";
 import type { ExpertDirectory, MinerDeps, MinerEpoch, MinerStatus } from "../api/deps.ts";
@@ -21,12 +22,14 @@ export interface MarketMinersOptions {
   readonly netuid: number;
   readonly store: ModelStore;
   readonly registry: TaskRegistry;
-  readonly chainDirectory: ChainDirectory;
+  /** The directory builder's decisions (locally); the cloud API reads none (the validator builds the directory). */
+  readonly chainDirectory: Pick<ChainDirectory, "decision">;
   readonly directory: ExpertDirectory;
   readonly ledger: Ledger;
   readonly scores: ScoreStore;
   readonly checkModel: MinerDeps["checkModel"];
   readonly maxModelBytes: number;
+  readonly uploads?: ModelUploads;
 }
 
 /** The API's miner routes over the chain, the model store and the market's directory and ledger. */
@@ -42,6 +45,7 @@ export function marketMiners(o: MarketMinersOptions): MinerDeps {
     maxModelBytes: o.maxModelBytes,
     contractOf: (task) => tasks(task)?.contract,
     checkModel: o.checkModel,
+    ...(o.uploads !== undefined ? { uploads: o.uploads } : {}),
     uidOf,
     async status(hotkey): Promise<MinerStatus | null> {
       const metagraph = await o.chain.metagraph(o.netuid);

@@ -85,12 +85,27 @@ describe("production", () => {
     for (const t of prod.graph.byType("sst:aws:Dynamo")) expect(t.args.deletionProtection).toBe(true);
   });
 
+  it("expires unconfirmed model uploads after a day, and only those", () => {
+    const g = prod.graph;
+    const rule = g.one("aws:s3:BucketLifecycleConfigurationV2", "ModelStoreUploadsExpiry");
+    expect(resolve(rule.args.bucket)).toBe(resolve(g.one("sst:aws:Bucket", "ModelStore").instance.name));
+    expect(resolve(rule.args.rules)).toEqual([
+      expect.objectContaining({
+        status: "Enabled",
+        filter: { prefix: "uploads/" },
+        expiration: { days: 1 },
+        noncurrentVersionExpiration: { noncurrentDays: 1 },
+      }),
+    ]);
+  });
+
   it("gives each principal exactly the actions its code calls, on exactly its resources", () => {
     const g = prod.graph;
     const bucket = resolve(g.one("sst:aws:Bucket", "ModelStore").instance.arn);
     // The functions read only the expert directory; the workers also the models (by sha256).
     const directory = `${bucket}/directory/*`;
     const models = `${bucket}/models/*`;
+    const uploads = `${bucket}/uploads/*`;
     expect(grants(functionStatements(g, "Api"))).toEqual(
       expected([
         [ddb("DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"), [table(S, "keys"), gsi(S, "keys")]],
@@ -103,6 +118,9 @@ describe("production", () => {
         [SEND, [queue(S, "jobs")]],
         [["ssm:GetParameters"], [parameter(S, "MarketAdminToken"), parameter(S, "MarketGatewayMnemonic")]],
         [["s3:GetObject"], [directory]],
+        // A miner's upload: presigned PUTs, read and delete on confirm under uploads/; the checked model to models/.
+        [["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], [uploads]],
+        [["s3:PutObject"], [models]],
         [LOGS, [lambdaLogs(S, "api")]],
       ]),
     );

@@ -7,6 +7,7 @@ import { formatSpecText } from "../../../core/experts/contract-text.ts";
 import type { ApiDeps, MinerDeps } from "../deps.ts";
 import type { ApiEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
+import { registerModelUploadRoutes } from "./model-uploads.ts";
 
 /** Upload route path; exempt from the API's JSON body limit (it has its own, MARKET_MODEL_MAX_BYTES). */
 export const MODELS_PATH = "/v1/models";
@@ -92,6 +93,8 @@ export function registerMinerRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): vo
       return c.json({ task, sha256, size: bytes.length, hotkey: sig.signedBy, uid }, 201);
     },
   );
+
+  registerModelUploadRoutes(app, deps, miners);
 
   app.get("/v1/miners/:hotkey", async (c) => {
     const hotkey = HotkeyParam.safeParse(c.req.param("hotkey"));
