@@ -43,17 +43,9 @@ export function signEpistulaBytes(
   signedFor: string,
   opts: SignOptions = {},
 ): EpistulaSignature {
-  const uuid = opts.uuid ?? crypto.randomUUID();
-  const timestamp = String(Math.trunc(opts.now ?? Date.now()));
-  const signature = signer.sign(utf8ToBytes(epistulaMessageForBytes(bytes, uuid, timestamp, signedFor)));
-  return {
-    version: "2",
-    timestamp,
-    uuid,
-    signedBy: signer.address,
-    signedFor,
-    signature: `0x${bytesToHex(signature)}`,
-  };
+  return signMessage(signer, signedFor, opts, (uuid, timestamp) =>
+    epistulaMessageForBytes(bytes, uuid, timestamp, signedFor),
+  );
 }
 
 /** verifyEpistula for a binary body (same checks, same order). */
@@ -73,9 +65,19 @@ export function signEpistula(
   signedFor: string,
   opts: SignOptions = {},
 ): EpistulaSignature {
+  return signMessage(signer, signedFor, opts, (uuid, timestamp) => epistulaMessage(body, uuid, timestamp, signedFor));
+}
+
+/** One signing path for string and binary bodies: a fresh uuid and timestamp, then the body's message signed. */
+function signMessage(
+  signer: Signer,
+  signedFor: string,
+  opts: SignOptions,
+  message: (uuid: string, timestamp: string) => string,
+): EpistulaSignature {
   const uuid = opts.uuid ?? crypto.randomUUID();
   const timestamp = String(Math.trunc(opts.now ?? Date.now()));
-  const signature = signer.sign(utf8ToBytes(epistulaMessage(body, uuid, timestamp, signedFor)));
+  const signature = signer.sign(utf8ToBytes(message(uuid, timestamp)));
   return {
     version: "2",
     timestamp,
