@@ -1,6 +1,7 @@
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -12,6 +13,20 @@ export type Item = Record<string, unknown>;
 /** The error of a failed ConditionExpression (the same name on DynamoDB and dynalite). */
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+/**
+ * Writes `item` only if no item has its key yet: true when written, false when one was there (an idempotent create:
+ * a retried or redelivered write finds its own first one).
+ */
+export async function putIfAbsent(db: DynamoDBDocumentClient, table: string, item: Item): Promise<boolean> {
+  try {
+    await db.send(new PutCommand({ TableName: table, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
 }
 
 export function errorName(error: unknown): string {

@@ -2,13 +2,12 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { requestSortKey } from "../../core/jobs/list-cursor.ts";
 import { RequestRecord, type RequestResult, type RequestStore } from "../../core/ports/requests.ts";
-import { isConditionalCheckFailed } from "./dynamo.ts";
+import { isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
 
 /**
  * RequestStore on the `jobs` table, item `REQ#<requestId>` / `REQ` (jobs themselves are the JobStore's items); gsi1
@@ -27,25 +26,13 @@ export class DynamoRequestStore implements RequestStore {
   }
 
   async create(record: RequestRecord): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...this.key(record.requestId),
-            ...record,
-            gsi1pk: accountIndexKey(record.accountId),
-            gsi1sk: requestSortKey(record.createdAt, record.requestId),
-            expireAt: Math.ceil((record.deadline + this.retentionMs) / 1000),
-          },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return putIfAbsent(this.db, this.table, {
+      ...this.key(record.requestId),
+      ...record,
+      gsi1pk: accountIndexKey(record.accountId),
+      gsi1sk: requestSortKey(record.createdAt, record.requestId),
+      expireAt: Math.ceil((record.deadline + this.retentionMs) / 1000),
+    });
   }
 
   async get(requestId: string): Promise<RequestRecord | null> {

@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { ReserveResult, SpendStore } from "../../core/ports/spend.ts";
-import { isConditionalCheckFailed } from "./dynamo.ts";
+import { isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
 
 /** Day counters and refund markers outlive their day by this much (TTL `expireAt`); totals are kept. */
 const KEEP_SECONDS = 3 * 24 * 3600;
@@ -33,18 +33,13 @@ export class DynamoSpendStore implements SpendStore {
 
   async giveBack(input: Parameters<SpendStore["giveBack"]>[0]): Promise<void> {
     if (input.amount <= 0) return;
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: `SPENDBACK#${input.refundId}`, sk: "SPENDBACK", expireAt: dayExpiry(input.day) },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return;
-      throw e;
-    }
+    // A refund id gives back once: its marker is written first, and a retry finds it.
+    const first = await putIfAbsent(this.db, this.table, {
+      pk: `SPENDBACK#${input.refundId}`,
+      sk: "SPENDBACK",
+      expireAt: dayExpiry(input.day),
+    });
+    if (!first) return;
     await this.add(input.keyId, `DAY#${input.day}`, -input.amount, undefined, dayExpiry(input.day));
     await this.add(input.keyId, "TOTAL", -input.amount, undefined);
   }

@@ -1,12 +1,6 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { WebhookDelivery, type WebhookOutbox } from "../../core/ports/webhooks.ts";
-import { isConditionalCheckFailed } from "./dynamo.ts";
+import { isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
 
 /** Delivered and failed messages are kept this long (TTL `expireAt`), for the receiver's and operator's questions. */
 const KEEP_MS = 7 * 24 * 3600 * 1000;
@@ -28,25 +22,13 @@ export class DynamoWebhookOutbox implements WebhookOutbox {
   }
 
   async add(d: WebhookDelivery): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...this.key(d.deliveryId),
-            ...d,
-            gsi1pk: DUE_INDEX_KEY,
-            gsi1sk: dueSortKey(d.nextAt, d.deliveryId),
-            expireAt: Math.ceil((d.createdAt + KEEP_MS) / 1000),
-          },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return putIfAbsent(this.db, this.table, {
+      ...this.key(d.deliveryId),
+      ...d,
+      gsi1pk: DUE_INDEX_KEY,
+      gsi1sk: dueSortKey(d.nextAt, d.deliveryId),
+      expireAt: Math.ceil((d.createdAt + KEEP_MS) / 1000),
+    });
   }
 
   async get(id: string): Promise<WebhookDelivery | null> {
