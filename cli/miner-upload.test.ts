@@ -26,6 +26,7 @@ async function market(withUploads: boolean) {
     },
     get: async (sha) => models.get(sha) ?? null,
     has: async (sha) => models.has(sha),
+    size: async (sha) => models.get(sha)?.length ?? null,
     readDirectory: async () => null,
     writeDirectory: async () => {},
   };

@@ -34,6 +34,13 @@ export class FolderModelStore implements ModelStore {
     );
   }
 
+  async size(sha256: string): Promise<number | null> {
+    return stat(join(this.root, modelKey(sha256))).then(
+      (s) => (s.isFile() ? s.size : null),
+      () => null,
+    );
+  }
+
   async readDirectory(): Promise<string | null> {
     const bytes = await this.read(DIRECTORY_KEY);
     return bytes === null ? null : bytes.toString("utf8");

@@ -4,12 +4,15 @@ import { DIRECTORY_KEY, modelKey } from "../../core/experts/directory.ts";
 import type { ModelStore } from "../../core/ports/model-store.ts";
 
 /**
- * The model store on S3. Keys: `models/<sha256>.onnx` and `directory/experts.json`. Readers (API, validator,
- * workers) need only s3:GetObject; the operator's publish also s3:PutObject (HeadObject is authorised by
- * GetObject; without s3:ListBucket a missing key answers 403 instead of 404, so `has` treats both as absent).
+ * The model store on S3. Keys: `models/<sha256>.onnx` and `directory/experts.json`. Readers (API, workers, the
+ * directory follower) need only s3:GetObject; writers s3:PutObject (HeadObject is authorised by GetObject; without
+ * s3:ListBucket a missing key answers 403 instead of 404, so `has` treats both as absent). `put` is one conditional
+ * write, so a writer that may not read models (the API's upload confirm) needs no read grant.
  */
 export class S3ModelStore implements ModelStore {
   readonly location: string;
+  /** The directory as last read, with its ETag: a re-read of an unchanged directory is a 304 without a body. */
+  private directory: { etag: string; text: string } | null = null;
 
   constructor(
     private readonly s3: S3Client,
@@ -21,17 +24,24 @@ export class S3ModelStore implements ModelStore {
   async put(bytes: Uint8Array): Promise<string> {
     const hash = createHash("sha256").update(bytes);
     const sha256 = hash.copy().digest("hex");
-    if (await this.has(sha256)) return sha256;
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: modelKey(sha256),
-        Body: bytes,
-        ContentType: "application/octet-stream",
-        // S3 checks the upload against this digest and refuses a corrupted body.
-        ChecksumSHA256: hash.digest("base64"),
-      }),
-    );
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: modelKey(sha256),
+          Body: bytes,
+          ContentType: "application/octet-stream",
+          // S3 checks the upload against this digest and refuses a corrupted body.
+          ChecksumSHA256: hash.digest("base64"),
+          // Content-addressed: a key that exists already holds these bytes (readers verify), so it is never rewritten
+          // (no new version) and no HeadObject, hence no read grant, is needed first.
+          IfNoneMatch: "*",
+        }),
+      );
+    } catch (error) {
+      // 412: the model is there; 409: a concurrent put of the same key won the race.
+      if (!isStatus(error, 412) && !isStatus(error, 409)) throw error;
+    }
     return sha256;
   }
 
@@ -49,9 +59,38 @@ export class S3ModelStore implements ModelStore {
     }
   }
 
+  async size(sha256: string): Promise<number | null> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: modelKey(sha256) }));
+      return head.ContentLength ?? null;
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Conditional on the last ETag read: the API, the settler, the workers and the directory follower poll this every
+   * few seconds, and an unchanged directory then costs a 304 with no body.
+   */
   async readDirectory(): Promise<string | null> {
-    const bytes = await this.getObject(DIRECTORY_KEY);
-    return bytes === null ? null : new TextDecoder().decode(bytes);
+    const last = this.directory;
+    try {
+      const out = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: DIRECTORY_KEY, ...(last ? { IfNoneMatch: last.etag } : {}) }),
+      );
+      if (!out.Body) return null;
+      const text = await out.Body.transformToString("utf8");
+      this.directory = out.ETag ? { etag: out.ETag, text } : null;
+      return text;
+    } catch (error) {
+      if (last && isStatus(error, 304)) return last.text;
+      if (isMissing(error)) {
+        this.directory = null;
+        return null;
+      }
+      throw error;
+    }
   }
 
   async writeDirectory(json: string): Promise<void> {
@@ -77,6 +116,17 @@ export class S3ModelStore implements ModelStore {
       throw error;
     }
   }
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "$metadata" in error &&
+    typeof error.$metadata === "object" &&
+    error.$metadata !== null &&
+    (error.$metadata as { httpStatusCode?: number }).httpStatusCode === status
+  );
 }
 
 /** A missing key: 404, or 403 where the role lacks s3:ListBucket (S3 then hides absence). */

@@ -11,6 +11,8 @@ export interface ModelStore {
   /** The stored bytes, or null when no model has that digest. */
   get(sha256: string): Promise<Uint8Array | null>;
   has(sha256: string): Promise<boolean>;
+  /** The stored model's size in bytes without reading it (a HEAD), or null when no model has that digest. */
+  size(sha256: string): Promise<number | null>;
   /** The directory's JSON text as stored, or null when none was published; callers parse it. */
   readDirectory(): Promise<string | null>;
   /** Replaces the directory in one write (readers see the old or the new one, never a mix). */

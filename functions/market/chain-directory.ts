@@ -26,7 +26,8 @@ import type { Chain } from "../../core/ports/chain.ts";
 import type { ModelStore } from "../../core/ports/model-store.ts";
 
 export interface ChainDirectoryOptions {
-  readonly chain: Chain;
+  /** Only reads (the cloud's follower hands it each invocation's connection). */
+  readonly chain: Pick<Chain, "metagraph" | "commitment">;
   readonly netuid: number;
   readonly store: ModelStore;
   /** Tasks that take miners' models: their contract and runner. */
@@ -60,6 +61,7 @@ export interface ChainDirectory {
 export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
   const sizes = new Map<string, number>();
   let lastText = "";
+  let lastDoc: string | null = null;
   let previous: ReadonlyMap<number, ServeDecision> = new Map();
   // Who committed each digest first, kept across refreshes (an original that moves on keeps its precedence) and
   // across restarts: published in the directory document and read back from it on the first refresh.
@@ -96,12 +98,12 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
   const storedSize = async (sha256: string): Promise<number | null> => {
     const known = sizes.get(sha256);
     if (known !== undefined) return known;
-    if (!(await options.store.has(sha256))) return null;
-    const bytes = await options.store.get(sha256);
-    if (bytes === null) return null;
-    // Content-addressed: a digest's size never changes, so it is read once.
-    sizes.set(sha256, bytes.length);
-    return bytes.length;
+    // A HEAD, never the model (up to MARKET_MODEL_MAX_BYTES each). Content-addressed: a digest's size never changes,
+    // so it is asked once.
+    const size = await options.store.size(sha256);
+    if (size === null) return null;
+    sizes.set(sha256, size);
+    return size;
   };
 
   const refresh = async (): Promise<ReadonlyMap<number, ServeDecision>> => {
@@ -161,15 +163,19 @@ export function chainDirectory(options: ChainDirectoryOptions): ChainDirectory {
       .map(([sha256, c]) => ({ sha256, ...c }))
       .sort((a, b) => a.sha256.localeCompare(b.sha256));
     const text = JSON.stringify([entries, committers]);
-    if (text !== lastText) {
+    // Also rewritten when another writer replaced it since (an operator's `experts publish`, which knows nothing of
+    // commitments): the published directory is always this builder's.
+    if (text !== lastText || (await options.store.readDirectory()) !== lastDoc) {
       const doc: ExpertDirectoryDocument = {
         version: DIRECTORY_VERSION,
         updatedAt: new Date().toISOString(),
         experts: entries,
         firstCommitters: committers,
       };
-      await options.store.writeDirectory(`${JSON.stringify(doc, null, 2)}\n`);
+      const written = `${JSON.stringify(doc, null, 2)}\n`;
+      await options.store.writeDirectory(written);
       lastText = text;
+      lastDoc = written;
       options.log.info("expert directory published from chain commitments", {
         experts: entries.length,
         committed: [...decisions.values()].filter((d) => d.served).length,
