@@ -27,6 +27,7 @@ export default $config({
     const api = await import("./infra/api");
     await import("./infra/settler");
     await import("./infra/validator");
+    await import("./infra/directory");
     await import("./infra/sweeper");
     const workers = await import("./infra/workers");
     const alarms = await import("./infra/alarms");

@@ -1,11 +1,13 @@
 import { api } from "./api";
+import { directoryFunction } from "./directory";
 import { jobsDlq, settleDlq, validationDlq, validatorFailures } from "./queue";
 import { stage } from "./stage";
 import { validatorFunction } from "./validator";
 
 /**
  * What pages the operator: anything in a dead-letter queue, a validator run that failed (or no accepted weights
- * for `missedEpochHours`: a stuck epoch loses the validator its dividends), and the API answering 5xx. All go to one
+ * for `missedEpochHours`: a stuck epoch loses the validator its dividends), the directory follower failing (new
+ * commitments are then not served), and the API answering 5xx. All go to one
  * SNS topic; `alarmEmail` in the stage config subscribes an address.
  */
 export const alarmTopic = new aws.sns.Topic("Alarms");
@@ -61,6 +63,21 @@ export const alarms = {
     treatMissingData: "notBreaching",
   }),
   missedEpoch: missedEpochAlarm(),
+  // A follow that cannot reach the chain throws (a failed refresh inside one is only logged and retried); three
+  // minutes in a row of that is a node down or a bad chainUrl, not a blip.
+  directoryErrors: new aws.cloudwatch.MetricAlarm("DirectoryFollowerErrors", {
+    ...actions,
+    alarmDescription: "the directory follower failed 3 minutes in a row: new commitments are not being served",
+    namespace: "AWS/Lambda",
+    metricName: "Errors",
+    dimensions: { FunctionName: directoryFunction.name },
+    statistic: "Sum",
+    period: 60,
+    evaluationPeriods: 3,
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: 0,
+    treatMissingData: "notBreaching",
+  }),
   api5xx: new aws.cloudwatch.MetricAlarm("Api5xxRate", {
     ...actions,
     alarmDescription: "more than 5% of API requests answered 5xx (3 of the last 5 minutes)",

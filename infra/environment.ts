@@ -43,6 +43,16 @@ export const validatorEnvironment = {
   MARKET_SECRET_PARAMETERS: secretParameterNames(["ValidatorMnemonic"]),
 };
 
+/**
+ * The directory follower (functions/directory/lambda.ts) reads the chain and the model store and signs nothing: no
+ * tables, no queues, no secret.
+ */
+export const directoryEnvironment = {
+  MARKET_CHAIN_URL: stage.chainUrl,
+  MARKET_NETUID: String(stage.netuid),
+  MARKET_MODEL_BUCKET: modelStore.name,
+};
+
 /** The sweeper builds only the stores (functions/api/sweeper.ts): no chain, no secret. */
 export const sweeperEnvironment = { MARKET_RESOURCE_PREFIX: resourcePrefix };
 

@@ -1,5 +1,5 @@
 import { validatorEnvironment } from "./environment";
-import { functionName, lambdaRole, onTable, readObjects, readParameters, sendTo, writeDirectory } from "./iam";
+import { functionName, lambdaRole, onTable, readObjects, readParameters, sendTo } from "./iam";
 import { modelStore } from "./models";
 import { validation, validatorFailures } from "./queue";
 import { secrets } from "./secrets";
@@ -11,10 +11,8 @@ const name = functionName("validator");
 /**
  * The validator's authority (functions/validator): jobs on the jobs table (create, read one or many, expire a
  * late one; it never queries the index), scores read and written (EMA, router, the per-epoch submission claim),
- * sending validation jobs, its own mnemonic, reading the expert directory, and reporting its own failure. Each
- * tick it also rebuilds the directory from the miners' chain commitments (issue 15: the market serves what the chain
- * says), so it reads models' sizes (GetObject/HeadObject on models/, never loading one: the workers run models) and
- * replaces the directory object.
+ * sending validation jobs, its own mnemonic, reading the expert directory, and reporting its own failure. It does not
+ * write the directory: the directory follower (infra/directory.ts) is its only writer.
  * No keys, no ledger: validation queries are free.
  */
 export const validatorStatements = [
@@ -22,8 +20,7 @@ export const validatorStatements = [
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
   sendTo(validation),
   readParameters(secrets.ValidatorMnemonic.parameter),
-  readObjects(modelStore, ["directory", "models"]),
-  writeDirectory(modelStore),
+  readObjects(modelStore, ["directory"]),
   // Lambda's async-invoke failure destination is written with the function's own role.
   { Effect: "Allow" as const, Action: ["sqs:SendMessage"], Resource: [validatorFailures.arn] },
 ];

@@ -169,6 +169,9 @@ function gpuWorkers() {
     WORKER_VALIDATION_QUEUE_NAME: VALIDATION_QUEUE.name,
     AWS_REGION: region,
     WORKER_MAX_RECEIVES: String(JOBS_QUEUE.deadLetter?.maxReceiveCount ?? 5),
+    // The directory is re-read every 2 s (a conditional GET, 304 while unchanged): the workers' part of the 10 s from
+    // a miner's commitment to its model being served (budget: infra/directory.ts).
+    WORKER_RELOAD_MS: "2000",
     WORKER_METRICS_HOST: "127.0.0.1",
     WORKER_METRICS_PORT: "9100",
   };

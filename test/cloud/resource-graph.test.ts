@@ -132,9 +132,16 @@ describe("production", () => {
         [SEND, [queue(S, "validation")]],
         [["sqs:SendMessage"], [queue(S, "validator-failures")]],
         [["ssm:GetParameters"], [parameter(S, "MarketValidatorMnemonic")]],
+        [["s3:GetObject"], [directory]],
+        [LOGS, [lambdaLogs(S, "validator")]],
+      ]),
+    );
+    // The directory's only writer: reads it and models' sizes, replaces it; no table, queue or secret.
+    expect(grants(functionStatements(g, "DirectoryFollower"))).toEqual(
+      expected([
         [["s3:GetObject"], [directory, models]],
         [["s3:PutObject"], [directory]],
-        [LOGS, [lambdaLogs(S, "validator")]],
+        [LOGS, [lambdaLogs(S, "directory")]],
       ]),
     );
     expect(grants(functionStatements(g, "HoldSweeper"))).toEqual(
@@ -349,6 +356,31 @@ describe("production", () => {
     });
     const email = g.one("aws:sns:TopicSubscription", "AlarmsEmail");
     expect(email.args).toMatchObject({ protocol: "email", endpoint: "ops@example.com" });
+  });
+
+  it("follows the chain with one directory follower a minute, which returns before the next tick", () => {
+    const g = prod.graph;
+    const fn = g.one("sst:aws:Function", "DirectoryFollower");
+    expect(fn.args).toMatchObject({
+      handler: "functions/directory/lambda.handler",
+      timeout: "70 seconds",
+      concurrency: { reserved: 1 },
+      retries: 0,
+    });
+    const tick = g.one("sst:aws:CronV2", "DirectoryTick");
+    expect(tick.args.schedule).toBe("rate(1 minute)");
+    expect(tick.args.function).toBe(fn.instance);
+    const invokeConfig: Record<string, unknown> = {};
+    (fn.args.transform as { eventInvokeConfig: (a: Record<string, unknown>) => void }).eventInvokeConfig(invokeConfig);
+    expect(invokeConfig).toEqual({ maximumEventAgeInSeconds: 60 });
+    expect(environmentOf(fn)).toEqual({
+      MARKET_CHAIN_URL: expect.stringMatching(/^wss:\/\//),
+      MARKET_NETUID: expect.any(String),
+      MARKET_MODEL_BUCKET: expect.any(String),
+    });
+    // The workers' share of the 10 s from commitment to service (budget in infra/directory.ts).
+    const reload = containerOf(g).environment.find((e) => e.name === "WORKER_RELOAD_MS");
+    expect(Number(reload?.value)).toBeLessThanOrEqual(2000);
   });
 
   it("alarms on the API's 5xx rate", () => {
