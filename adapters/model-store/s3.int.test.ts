@@ -28,8 +28,12 @@ describe("S3ModelStore", () => {
     expect(await store.has(sha)).toBe(false);
     expect(await store.get(sha)).toBeNull();
     expect(await store.readDirectory()).toBeNull();
+    expect(await store.size(sha)).toBeNull();
+    expect(await store.put(bytes)).toBe(sha);
+    // Content-addressed: a second put of the same bytes is a no-op (a conditional write S3 refuses with 412).
     expect(await store.put(bytes)).toBe(sha);
     expect(await store.has(sha)).toBe(true);
+    expect(await store.size(sha)).toBe(bytes.length);
     expect(await store.get(sha)).toEqual(bytes);
     await store.writeDirectory('{"version":1}');
     expect(await store.readDirectory()).toBe('{"version":1}');
@@ -40,6 +44,42 @@ describe("S3ModelStore", () => {
     const cache = new ModelCache(store, dir);
     await expect(cache.path(sha)).rejects.toBeInstanceOf(ModelDigestError);
     await rm(dir, { recursive: true, force: true });
+    s3.destroy();
+  });
+
+  it("re-reads an unchanged directory with a conditional GET (304, no body) and a changed one in full", async () => {
+    const s3 = createS3Client(emulatorClientOptions(emulators.sqsEndpoint));
+    await s3.send(new CreateBucketCommand({ Bucket: "directory-test" }));
+    const sent: { conditional: boolean; status: number }[] = [];
+    // Every GetObject the client sends, whether it was conditional, and the HTTP status it got.
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "GetObjectCommand") return next(args);
+        const record = { conditional: (args.input as { IfNoneMatch?: string }).IfNoneMatch !== undefined, status: 0 };
+        sent.push(record);
+        try {
+          const out = await next(args);
+          record.status = (out.response as { statusCode?: number }).statusCode ?? 0;
+          return out;
+        } catch (error) {
+          record.status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? -1;
+          throw error;
+        }
+      },
+      { step: "initialize" },
+    );
+    const reader = new S3ModelStore(s3, "directory-test");
+    const writer = new S3ModelStore(s3, "directory-test");
+    await writer.writeDirectory('{"version":1}');
+    expect(await reader.readDirectory()).toBe('{"version":1}');
+    expect(await reader.readDirectory()).toBe('{"version":1}');
+    await writer.writeDirectory('{"version":2}');
+    expect(await reader.readDirectory()).toBe('{"version":2}');
+    expect(sent).toEqual([
+      { conditional: false, status: 200 },
+      { conditional: true, status: 304 },
+      { conditional: true, status: 200 },
+    ]);
     s3.destroy();
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ACCOUNT, REGION, type Statement } from "./stand-ins.ts";
@@ -11,8 +12,14 @@ import { ACCOUNT, REGION, type Statement } from "./stand-ins.ts";
  * A call the role does not allow is answered with AccessDenied, as AWS would, and recorded: a missing grant fails
  * the run that needs it, and the test asserts none was denied.
  *
- * The principal is the access key id of the SigV4 Authorization header (`Credential=<key>/<date>/<region>/<service>`):
- * each function and task is given its own key, as Lambda and ECS give each role its own credentials.
+ * The principal is the access key id of the SigV4 Authorization header (`Credential=<key>/<date>/<region>/<service>`),
+ * or of a presigned URL's `X-Amz-Credential` (a presigned S3 request acts with its signer's authority, as on AWS):
+ * each function and task is given its own key, as Lambda and ECS give each role its own credentials. Signatures
+ * themselves are not verified (the key names the principal).
+ *
+ * S3 integrity as S3 checks it: a PUT carrying `x-amz-checksum-sha256` whose body hashes otherwise is refused with
+ * 400 BadDigest and stores nothing (fauxqs alone would store it). A presigned upload signs that header, so a miner
+ * cannot PUT other bytes than the ones the API presigned for.
  */
 
 export interface Denial {
@@ -27,6 +34,8 @@ export interface AwsFront {
   readonly denials: Denial[];
   /** Calls allowed so far, as "principal action resource". */
   readonly allowed: Set<string>;
+  /** S3 objects whose PUT was refused for a body that did not match its x-amz-checksum-sha256. */
+  readonly badDigests: string[];
   /** Sets what a principal (an access key id) may do. */
   grant(principal: string, statements: readonly Statement[]): void;
   stop(): Promise<void>;
@@ -115,6 +124,7 @@ export async function startAwsFront(options: {
   const policies = new Map<string, readonly Statement[]>();
   const denials: Denial[] = [];
   const allowed = new Set<string>();
+  const badDigests: string[] = [];
 
   const check = (principal: string, call: Call): Denial | null => {
     const statements = policies.get(principal) ?? [];
@@ -147,7 +157,10 @@ export async function startAwsFront(options: {
   const server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
-      const credential = /Credential=([^/]+)\/[^/]+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? "");
+      const presigned = new URL(req.url ?? "/", "http://front").searchParams.get("X-Amz-Credential");
+      const credential = /Credential=([^/]+)\/[^/]+\/[^/]+\/([^/]+)\//.exec(
+        req.headers.authorization ?? (presigned === null ? "" : `Credential=${presigned}`),
+      );
       const principal = credential?.[1] ?? "(unsigned)";
       const service = credential?.[2] ?? "";
       const target = String(req.headers["x-amz-target"] ?? "");
@@ -206,6 +219,18 @@ export async function startAwsFront(options: {
           res.end(req.method === "HEAD" ? undefined : xml);
           return;
         }
+        const checksum = req.headers["x-amz-checksum-sha256"];
+        const chunked = String(req.headers["content-encoding"] ?? "").includes("aws-chunked");
+        if (req.method === "PUT" && typeof checksum === "string" && !chunked) {
+          const actual = createHash("sha256").update(body).digest("base64");
+          if (actual !== checksum) {
+            badDigests.push(call.resources[0] ?? "");
+            const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code><Message>The SHA256 you specified did not match the calculated checksum.</Message></Error>`;
+            res.writeHead(400, { "content-type": "application/xml", "content-length": Buffer.byteLength(xml) });
+            res.end(xml);
+            return;
+          }
+        }
         forward(req, res, options.sqsAndS3, body);
         return;
       }
@@ -220,6 +245,7 @@ export async function startAwsFront(options: {
     endpoint: `http://127.0.0.1:${port}`,
     denials,
     allowed,
+    badDigests,
     grant: (principal, statements) => {
       policies.set(principal, statements);
     },

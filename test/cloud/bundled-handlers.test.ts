@@ -18,9 +18,9 @@
  * - the settler is fed by an event source mapping stand-in: SQS events received from the settle queue with the
  *   settler's own role, failures reported per item left for redelivery.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,22 +42,30 @@ import {
   emulatorClientOptions,
 } from "../../adapters/aws/clients.ts";
 import { startDevnetRpc } from "../../adapters/chain/devnet/rpc/index.ts";
+import { KeyFile } from "../../adapters/identity/keyfile.ts";
 import { identityReady, signerFromUri } from "../../adapters/identity/sr25519.ts";
 import { silentLogger } from "../../adapters/log/logger.ts";
 import { publishExperts, readDirectory } from "../../adapters/model-store/directory.ts";
 import { S3ModelStore } from "../../adapters/model-store/s3.ts";
 import { ensureQueues } from "../../adapters/queue/ensure.ts";
 import { mediaDecoders } from "../../adapters/runtime/decoders.ts";
+import { mlpToOnnx } from "../../adapters/runtime/onnx-writer.ts";
 import { loadValidationSources } from "../../adapters/runtime/validation-sources.ts";
 import { ensureTables } from "../../adapters/tables/ensure.ts";
 import { DynamoLedger } from "../../adapters/tables/ledger.ts";
 import { DynamoScoreStore } from "../../adapters/tables/scores.ts";
 import { ensureExperts, expertsDir } from "../../cli/experts.ts";
 import { readManifestModel } from "../../cli/experts-publish.ts";
+import { run as miner } from "../../cli/miner.ts";
+import { uploadModel } from "../../cli/miner-upload.ts";
+import { loadWallet } from "../../cli/wallets.ts";
 import { createMarketClient } from "../../client/client.ts";
 import { parseConfig } from "../../core/config/schema.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import { initMlp, roundToFloat32 } from "../../core/experts/train/mlp.ts";
+import { mulberry32 } from "../../core/tasks/prng.ts";
 import { createTaskRegistry } from "../../core/tasks/registry.ts";
+import type { FollowReport } from "../../functions/directory/follow.ts";
 import { seedDigitRouter } from "../../functions/validator/seed-router.ts";
 import { waitFor } from "../../gpu-workers/testing/jobs.ts";
 import { LEDGER_TABLE, physicalName, QUEUES, SCORES_TABLE, SETTLE_QUEUE, TABLES } from "../../infra/definitions.ts";
@@ -65,7 +73,13 @@ import { type Emulators, startEmulators } from "../../stacks/ephemeral/emulators
 import { sharedExperts } from "../../stacks/ephemeral/experts-cache.ts";
 import { type ChainPart, startChain } from "../../stacks/parts/chain.ts";
 import { type AwsFront, startAwsFront } from "./aws-front.ts";
-import { functionUrlEvent, type LambdaHost, SCHEDULER_EVENT, startLambdaHost } from "./lambda-host.ts";
+import {
+  functionUrlEvent,
+  type LambdaHost,
+  SCHEDULER_EVENT,
+  serveFunctionUrl,
+  startLambdaHost,
+} from "./lambda-host.ts";
 import { buildLikeSst } from "./sst-bundle.ts";
 import {
   type Evaluated,
@@ -85,7 +99,7 @@ const STAGE = "cloudtest";
 const DIGIT_PRICE = 1500;
 
 /** The Lambda functions infra declares, by their SST names. */
-const FUNCTIONS = ["Api", "Validator", "HoldSweeper", "SettleSubscriber"] as const;
+const FUNCTIONS = ["Api", "Validator", "HoldSweeper", "SettleSubscriber", "DirectoryFollower"] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 
 describe("the deployed stack, bundled as SST does and run as Lambda and ECS do", () => {
@@ -147,8 +161,11 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     return built;
   };
 
-  /** A cold container of `name` with infra's environment (`override` only to point at an unreachable chain). */
-  const host = async (name: FunctionName, override: Record<string, string> = {}) => {
+  /**
+   * A cold container of `name` with infra's environment (`override` only to point at an unreachable chain) and
+   * infra's timeout (`timeoutMs` only to make the directory follower's minute-long invocations shorter).
+   */
+  const host = async (name: FunctionName, override: Record<string, string> = {}, timeoutMs?: number) => {
     const spec = functionSpec(stack.graph, name);
     expect(spec.runtime).toBe("nodejs22.x");
     const { dir, handler } = await bundle(name);
@@ -160,6 +177,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       handler,
       functionName: `intelligence-market-${STAGE}-${name}`,
       env,
+      timeoutMs: timeoutMs ?? spec.timeoutMs,
     });
     hosts.push(h);
     return h;
@@ -494,23 +512,136 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     const uidOf = (id: string) => metagraph?.hotkeys.indexOf(manifests.find((m) => m.id === id)?.hotkey ?? "") ?? -1;
     expect(row.get(uidOf("spec04")) ?? 0).toBeGreaterThan(0);
     expect(row.get(uidOf("adversarial")) ?? 0).toBe(0);
-    // The tick rebuilt the directory from the chain's commitments (issue 15), with its own role: the record of first
-    // committers is there, and the operator's published experts (registered, nothing committed) are kept.
-    const rebuilt = JSON.parse((await store.readDirectory()) ?? "{}") as {
-      firstCommitters?: unknown[];
-      experts?: { hotkey: string }[];
-    };
-    expect(Array.isArray(rebuilt.firstCommitters)).toBe(true);
-    expect(rebuilt.experts?.map((e) => e.hotkey)).toContain(manifests.find((m) => m.id === "spec04")?.hotkey);
     // The next tick in the same epoch does nothing.
     const again = await v.invoke<{ epoch: number; skipped?: string }>(SCHEDULER_EVENT, 60_000);
     if (again.epoch === last?.epoch) expect(again.skipped).toBe("weights already submitted this epoch");
     expect(front.denials).toEqual([]);
   }, 600_000);
 
-  it("the API and validator bundles fail fast when the chain is unreachable, after reading their secrets", async () => {
+  it("a fresh miner uploads through the API bundle and commits over RPC; the directory follower bundle publishes its model within 10 s, and drops it on retirement", async () => {
+    const follower = await host("DirectoryFollower", {}, 20_000);
+    const api = await host("Api");
+    const functionUrl = await serveFunctionUrl(api, 90_000);
+    const wallets = await mkdtemp(join(work, "wallets-"));
+    // The miner's CLI as a miner runs it: the market's URL (the API bundle behind its function URL), the chain's RPC
+    // endpoint over WebSocket. The presigned PUT goes to the S3 endpoint the API signed for: the IAM-checking front.
+    const cli = async <T>(args: string[]): Promise<T> => {
+      let out = "";
+      let err = "";
+      const code = await miner([...args, "--wallet", "cloud-miner", "--json"], {
+        env: {
+          MARKET_URL: functionUrl.url,
+          MARKET_WALLET_DIR: wallets,
+          MARKET_CHAIN_URL: rpc.url,
+          MARKET_NETUID: String(chain.netuid),
+        },
+        out: (t) => {
+          out += t;
+        },
+        err: (t) => {
+          err += t;
+        },
+        stdin: async () => "",
+      });
+      if (code !== 0) throw new Error(`miner ${args.join(" ")}: ${err}\n--- api ---\n${api.logs().slice(-3000)}`);
+      return JSON.parse(out) as T;
+    };
+    // The schedule: one invocation after another (reserved concurrency 1), each following until shortly before its
+    // timeout (20 s here instead of infra's 70 s, so one test sees several invocations connect and close).
+    const reports: FollowReport[] = [];
+    let following = true;
+    const schedule = (async () => {
+      while (following) reports.push(await follower.invoke<FollowReport>(SCHEDULER_EVENT, 40_000));
+    })();
+    let scheduleError: unknown = null;
+    schedule.catch((error: unknown) => {
+      scheduleError = error;
+    });
+    const published = async () => (await readDirectory(store))?.experts ?? [];
+    try {
+      const wallet = await cli<{ hotkey: string }>(["wallet", "create"]);
+      const registered = await cli<{ uid: number }>(["register", "--max-price", "0"]);
+      const model = join(work, "cloud-miner.onnx");
+      await writeFile(model, mlpToOnnx(roundToFloat32(initMlp([784, 16, 10], mulberry32(15)))));
+      const committed = await cli<{ sha256: string; uid: number; block: number }>([
+        "commit",
+        "--task",
+        "digits",
+        "--model",
+        model,
+      ]);
+      expect(committed.uid).toBe(registered.uid);
+      // Stored by digest through the API's confirm, with the API's own role.
+      expect(await store.has(committed.sha256)).toBe(true);
+      // Issue 15: served within 10 s of the commitment. The follower, the only writer, publishes it (the workers and
+      // the API re-read the directory every 2 s: infra/directory.ts has the whole budget).
+      const entry = await waitFor(
+        "the follower to publish the committed model",
+        async () => (await published()).find((e) => e.hotkey === wallet.hotkey),
+        10_000,
+        100,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n--- follower ---\n${follower.logs().slice(-3000)}`);
+      });
+      expect(entry).toMatchObject({
+        id: `miner-${registered.uid}`,
+        task: "digits",
+        model: { sha256: committed.sha256 },
+      });
+      // The operator's published experts (registered, nothing committed) stay, and the first committer is recorded.
+      expect((await published()).map((e) => e.hotkey)).toContain(manifests.find((m) => m.id === "spec04")?.hotkey);
+      const doc = await readDirectory(store);
+      expect(doc?.firstCommitters).toContainEqual(
+        expect.objectContaining({ sha256: committed.sha256, uid: registered.uid }),
+      );
+
+      // Other bytes than the ones presigned: the store refuses the PUT (BadDigest) and nothing is stored.
+      const signer = (await loadWallet(wallets, "cloud-miner")).hotkey;
+      const other = new Uint8Array(mlpToOnnx(roundToFloat32(initMlp([784, 16, 10], mulberry32(16)))));
+      const tampering = (url: string, init: RequestInit) => {
+        if (init.method !== "PUT") return fetch(url, init);
+        const bytes = new Uint8Array(init.body as Uint8Array);
+        bytes[100] = (bytes[100] ?? 0) ^ 1;
+        return fetch(url, { ...init, body: bytes });
+      };
+      await expect(uploadModel(tampering, functionUrl.url, signer, "digits", other)).rejects.toThrow(
+        /upload refused by the store: 400 .*BadDigest/,
+      );
+      expect(front.badDigests).toEqual([expect.stringMatching(/\/uploads\/[0-9a-f]{64}\.onnx$/)]);
+      const otherSha = createHash("sha256").update(other).digest("hex");
+      expect(await store.has(otherSha)).toBe(false);
+
+      // A retirement: the follower drops the model on a following block.
+      await cli(["retire"]);
+      await waitFor(
+        "the follower to drop the retired model",
+        async () => !(await published()).some((e) => e.hotkey === wallet.hotkey),
+        10_000,
+        100,
+      );
+    } finally {
+      following = false;
+      await schedule.catch(() => {});
+      await functionUrl.close();
+    }
+    if (scheduleError !== null) throw scheduleError;
+    // Every invocation connected, followed the chain block by block, closed its connection and returned: no refresh
+    // failed, nothing was left to reject after (an unhandled rejection would end the container and the next invoke).
+    expect(reports.length).toBeGreaterThanOrEqual(1);
+    for (const r of reports) expect(r).toMatchObject({ failures: 0, blocks: expect.any(Number) });
+    expect(reports.every((r) => r.blocks > 0)).toBe(true);
+    // The miner's secrets reached no function.
+    for (const f of ["coldkey", "hotkeys/default"]) {
+      const secret = KeyFile.parse(JSON.parse(await readFile(join(wallets, "cloud-miner", f), "utf8"))).secretUri;
+      expect(follower.logs()).not.toContain(secret);
+      expect(api.logs()).not.toContain(secret);
+    }
+    expect(front.denials).toEqual([]);
+  }, 180_000);
+
+  it("the API, validator and directory follower bundles fail fast when the chain is unreachable, after reading their secrets", async () => {
     const unreachable = "ws://127.0.0.1:9";
-    for (const name of ["Api", "Validator"] as const) {
+    for (const name of ["Api", "Validator", "DirectoryFollower"] as const) {
       const h = await host(name, { MARKET_CHAIN_URL: unreachable });
       const event = name === "Api" ? functionUrlEvent({ method: "GET", path: "/v1/tasks" }) : SCHEDULER_EVENT;
       await expect(h.invoke(event, 30_000)).rejects.toThrow(/failed/);

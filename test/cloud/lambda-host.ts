@@ -1,6 +1,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,7 +20,8 @@ const [file, name] = process.env._HANDLER.split(".");
 let mod;
 const init = import(pathToFileURL(join(root, file + ".mjs")).href).then((m) => { mod = m; });
 init.catch(() => {});
-process.on("message", async ({ id, event }) => {
+process.on("message", async ({ id, event, timeoutMs }) => {
+  const deadline = Date.now() + timeoutMs;
   try {
     await init;
     const fn = mod[name];
@@ -27,7 +30,7 @@ process.on("message", async ({ id, event }) => {
       awsRequestId: id, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, functionVersion: "$LATEST",
       invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:" + process.env.AWS_LAMBDA_FUNCTION_NAME,
       memoryLimitInMB: "1024", logGroupName: "/aws/lambda/test", logStreamName: "test",
-      callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 60000,
+      callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
       done() {}, fail() {}, succeed() {},
     };
     const result = await fn(event, context);
@@ -50,6 +53,8 @@ export async function startLambdaHost(options: {
   readonly handler: string;
   readonly functionName: string;
   readonly env: Readonly<Record<string, string>>;
+  /** The function's configured timeout (what the context's getRemainingTimeInMillis counts down from). */
+  readonly timeoutMs?: number;
 }): Promise<LambdaHost> {
   const dir = await mkdtemp(join(tmpdir(), "lambda-runtime-"));
   const runner = join(dir, "runtime.mjs");
@@ -111,7 +116,7 @@ export async function startLambdaHost(options: {
             reject(e);
           },
         });
-        child.send({ id, event });
+        child.send({ id, event, timeoutMs: options.timeoutMs ?? 60_000 });
       });
     },
     logs: () => output,
@@ -130,7 +135,10 @@ export function functionUrlEvent(input: {
   method: string;
   path: string;
   headers?: Record<string, string>;
+  /** A JSON body, serialized here. */
   body?: unknown;
+  /** The body's exact bytes (a signed request's): text as is, anything else base64-encoded, as function URLs do. */
+  rawBody?: Uint8Array;
   query?: string;
 }): Record<string, unknown> {
   const now = Date.now();
@@ -165,8 +173,67 @@ export function functionUrlEvent(input: {
       time: new Date(now).toUTCString(),
       timeEpoch: now,
     },
-    ...(input.body === undefined ? {} : { body: JSON.stringify(input.body) }),
-    isBase64Encoded: false,
+    ...rawBodyFields(input.rawBody, headers["content-type"]),
+    ...(input.body === undefined ? {} : { body: JSON.stringify(input.body), isBase64Encoded: false }),
+  };
+}
+
+function rawBodyFields(body: Uint8Array | undefined, contentType = ""): Record<string, unknown> {
+  if (body === undefined || body.length === 0) return { isBase64Encoded: false };
+  const text = /^(text\/|application\/(json|problem\+json|xml))/.test(contentType);
+  return text
+    ? { body: Buffer.from(body).toString("utf8"), isBase64Encoded: false }
+    : { body: Buffer.from(body).toString("base64"), isBase64Encoded: true };
+}
+
+/**
+ * The function's URL on a local port: each HTTP request becomes a function-URL event for `host`, and its answer the
+ * HTTP response, so an HTTP client (the miner's CLI) reaches a bundled API as it reaches the deployed one.
+ */
+export async function serveFunctionUrl(
+  host: LambdaHost,
+  timeoutMs = 60_000,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const url = new URL(req.url ?? "/", "http://function-url");
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (typeof value === "string") headers[name] = value;
+      }
+      const out = await host.invoke<{
+        statusCode: number;
+        headers?: Record<string, string>;
+        body?: string;
+        isBase64Encoded?: boolean;
+      }>(
+        functionUrlEvent({
+          method: req.method ?? "GET",
+          path: url.pathname,
+          query: url.search.replace(/^\?/, ""),
+          headers,
+          rawBody: Buffer.concat(chunks),
+        }),
+        timeoutMs,
+      );
+      const body = Buffer.from(out.body ?? "", out.isBase64Encoded ? "base64" : "utf8");
+      res.writeHead(out.statusCode, { ...(out.headers ?? {}), "content-length": String(body.length) });
+      res.end(body);
+    } catch (error) {
+      res.writeHead(502, { "content-type": "text/plain" });
+      res.end(String(error));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -45,6 +45,8 @@ export interface CopyFile {
 export interface FunctionSpec {
   readonly handler: string;
   readonly runtime: string;
+  /** The configured timeout ("70 seconds", "15 minutes") in ms. */
+  readonly timeoutMs: number;
   readonly environment: Record<string, string>;
   readonly copyFiles: readonly CopyFile[];
 }
@@ -55,9 +57,18 @@ export function functionSpec(graph: Graph, name: string): FunctionSpec {
   return {
     handler: args.handler as string,
     runtime: args.runtime as string,
+    timeoutMs: durationMs(args.timeout as string | undefined),
     environment: (args.environment as Record<string, string> | undefined) ?? {},
     copyFiles: (args.copyFiles as FunctionSpec["copyFiles"] | undefined) ?? [],
   };
+}
+
+/** SST's duration strings as functions use them; SST's default of 20 s when unset. */
+function durationMs(duration: string | undefined): number {
+  if (duration === undefined) return 20_000;
+  const m = /^(\d+) (second|minute)s?$/.exec(duration);
+  if (!m) throw new Error(`unreadable timeout ${duration}`);
+  return Number(m[1]) * (m[2] === "minute" ? 60_000 : 1000);
 }
 
 export interface WorkerContainer {
