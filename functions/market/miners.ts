@@ -22,7 +22,7 @@ export interface MarketMinersOptions {
   readonly netuid: number;
   readonly store: ModelStore;
   readonly registry: TaskRegistry;
-  /** The directory builder's decisions (locally); the cloud API reads none (the validator builds the directory). */
+  /** The directory builder's decisions (locally); the cloud API reads none (the directory follower builds it). */
   readonly chainDirectory: Pick<ChainDirectory, "decision">;
   readonly directory: ExpertDirectory;
   readonly ledger: Ledger;

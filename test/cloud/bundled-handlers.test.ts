@@ -571,8 +571,13 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
         model,
       ]);
       expect(committed.uid).toBe(registered.uid);
-      // Stored by digest through the API's confirm, with the API's own role.
+      // Stored by digest through the API's confirm, with the API's own role: the miner's PUT acted with the
+      // authority of the API that presigned it, and the confirm wrote the model in one conditional PUT (no read of
+      // models/, which the API may not do).
       expect(await store.has(committed.sha256)).toBe(true);
+      const object = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
+      expect(front.allowed).toContain(`Api s3:PutObject ${object(`uploads/${committed.sha256}.onnx`)}`);
+      expect(front.allowed).toContain(`Api s3:PutObject ${object(`models/${committed.sha256}.onnx`)}`);
       // Issue 15: served within 10 s of the commitment. The follower, the only writer, publishes it (the workers and
       // the API re-read the directory every 2 s: infra/directory.ts has the whole budget).
       const entry = await waitFor(
@@ -630,6 +635,11 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
     expect(reports.length).toBeGreaterThanOrEqual(1);
     for (const r of reports) expect(r).toMatchObject({ failures: 0, blocks: expect.any(Number) });
     expect(reports.every((r) => r.blocks > 0)).toBe(true);
+    // The follower alone wrote the directory, and learnt the model's size from its HEAD.
+    const writers = [...front.allowed].filter((a) =>
+      a.endsWith(` s3:PutObject arn:aws:s3:::${bucket}/directory/experts.json`),
+    );
+    expect(writers.map((a) => a.split(" ")[0])).toEqual(["DirectoryFollower"]);
     // The miner's secrets reached no function.
     for (const f of ["coldkey", "hotkeys/default"]) {
       const secret = KeyFile.parse(JSON.parse(await readFile(join(wallets, "cloud-miner", f), "utf8"))).secretUri;
