@@ -42,7 +42,7 @@ function flakyDirectory() {
   return { directory, state };
 }
 
-/** A ledger on which another settler has decided to capture these holds but not finished (DynamoDB `capturing`). */
+/** A ledger on which another settler has decided to capture these holds but not finished (a `capturing` hold). */
 class CaptureInFlightLedger extends MemoryLedger {
   readonly capturing = new Set<string>();
   override async release(ref: HoldRef, at: number): Promise<SettleResult> {
