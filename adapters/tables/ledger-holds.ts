@@ -4,7 +4,7 @@ import { Hold, Micro, ShareCredit } from "../../core/billing/schema.ts";
 import { clampCharge, shareEntriesOf, validSplit } from "../../core/billing/shares.ts";
 import type { CaptureSplit, HoldRef, HoldResult, Ledger, SettleResult, SweepOptions } from "../../core/ports/ledger.ts";
 import { batchPutAll, isConditionalCheckFailed } from "./dynamo.ts";
-import { accountKey, holdKey, LedgerFullError, MAX_APPLIED, OPEN_SHARDS, shardOf } from "./ledger-items.ts";
+import { accountKey, getItems, holdKey, LedgerFullError, MAX_APPLIED, OPEN_SHARDS, shardOf } from "./ledger-items.ts";
 import type { DynamoShares } from "./ledger-shares.ts";
 
 /**
@@ -29,6 +29,11 @@ export const ROLLUP_AT = 16;
 export const ROLLUP_MAX = 100;
 /** Rollup batches one sweep of one account runs at most (the rest waits for the next sweep). */
 const SWEEP_ROLLUPS = 20;
+/**
+ * An open hold older than this is checked for a durable record of its id (a duplicate a crash left unchecked). A
+ * hold checks itself right after its write, so only a crash leaves one: young holds are not worth the reads.
+ */
+export const DUPLICATE_CHECK_AFTER_MS = 60_000;
 
 export type RollupStep = "rollupStarted" | "holdsArchived" | "payeesCredited";
 
@@ -251,9 +256,15 @@ export class DynamoHolds {
     if (!item) return;
     const open = openIn(item, accountId);
     report.examined += open.length;
-    const archived = await this.archivedMany(open.map((h) => h.holdId));
+    const old = open.filter((h) => h.createdAt < now - DUPLICATE_CHECK_AFTER_MS);
+    const archived = await getItems(
+      this.db,
+      this.table,
+      old.map((h) => holdKey(h.holdId)),
+    );
     for (const hold of open) {
-      if (archived.has(hold.holdId)) {
+      // A record of the same account (null: none; absent: unknown, checked on the next sweep).
+      if (archived.get(holdKey(hold.holdId).pk)?.accountId === accountId) {
         // A hold id used before, debited again by a hold that crashed before its check: give it back.
         await this.undoDuplicate(accountId, hold.holdId, hold);
         continue;
@@ -404,12 +415,6 @@ export class DynamoHolds {
       new GetCommand({ TableName: this.table, Key: holdKey(holdId), ConsistentRead: true }),
     );
     return Archived.safeParse(out.Item).data ?? null;
-  }
-
-  private async archivedMany(holdIds: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (const id of holdIds) if (await this.archived(id)) found.add(id);
-    return found;
   }
 
   private async account(accountId: string): Promise<AccountItem | undefined> {
