@@ -102,7 +102,10 @@ export class DynamoHolds {
     this.rollupAt = options.rollupAt ?? ROLLUP_AT;
   }
 
-  /** One conditional write on the account, then one read of the durable record (see the class comment). */
+  /**
+   * One conditional write on the account, then (unless the caller vouches the id is fresh) one read of the id's
+   * durable record (see the class comment).
+   */
   async hold(input: Parameters<Ledger["hold"]>[0]): Promise<HoldResult> {
     const open: OpenHold = {
       amount: input.amount,
@@ -146,13 +149,8 @@ export class DynamoHolds {
         if ((await this.rollup(input.accountId, input.at, item)) === 0) break;
         continue;
       }
-      const earlier = await this.archived(input.holdId);
-      if (!earlier)
-        return {
-          ok: true,
-          hold: { holdId: input.holdId, accountId: input.accountId, status: "held", ...open },
-          replay: false,
-        };
+      const earlier = input.freshId ? null : await this.archived(input.holdId);
+      if (!earlier) return { ok: true, hold: heldHold(input, open), replay: false };
       await this.undoDuplicate(input.accountId, input.holdId, open);
       return replayOf(asHold(earlier), input);
     }
@@ -443,6 +441,10 @@ function archiveItem(hold: Archived): Record<string, unknown> {
     gsi1pk: `JOURNAL#${hold.accountId}`,
     gsi1sk: `${String(hold.settledAt ?? hold.createdAt).padStart(15, "0")}#${hold.holdId}`,
   };
+}
+
+function heldHold(input: { holdId: string; accountId: string }, open: OpenHold): Hold {
+  return { holdId: input.holdId, accountId: input.accountId, status: "held", ...open };
 }
 
 function replayOf(hold: Hold, input: { accountId: string; amount: number }): HoldResult {

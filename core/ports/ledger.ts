@@ -91,6 +91,11 @@ export interface Ledger {
     readonly deadline: number;
     readonly at: number;
     readonly memo?: string;
+    /**
+     * The caller vouches that this hold id was never used (a random id): spares the DynamoDB adapter its read of
+     * an earlier, settled hold of the same id. Without it, a retried id is always recognised.
+     */
+    readonly freshId?: boolean;
   }): Promise<HoldResult>;
   /**
    * Charges `amount` (clamped to the hold) and returns the rest to the balance. Idempotent: a replay returns the
