@@ -107,7 +107,9 @@ describe("cancel against submit, at every step", () => {
       // Nothing reached the queue unless the cancel came after the send, and then no job can start.
       const depth = (await h.queue.depth()).visible;
       expect(depth).toBe(step === "afterSend" ? 2 : 0);
-      expect((await h.ledger.getHold({ accountId: key.accountId, holdId: id }))?.status ?? "none").toMatch(/^(released|none)$/);
+      expect((await h.ledger.getHold({ accountId: key.accountId, holdId: id }))?.status ?? "none").toMatch(
+        /^(released|none)$/,
+      );
     }
     await checkBooks(h, key, ids, credits);
     const usage = await key.client.usage();
