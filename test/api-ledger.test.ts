@@ -7,7 +7,14 @@ import { DynamoKeyStore } from "../adapters/tables/keys.ts";
 import { type CrashStep, DynamoLedger, LedgerFullError, SimulatedCrash } from "../adapters/tables/ledger.ts";
 import { describeLedgerContract } from "../adapters/tables/ledger-contract.ts";
 import { accountIndexKeys, DUPLICATE_CHECK_AFTER_MS, ROLLUP_AT } from "../adapters/tables/ledger-holds.ts";
-import { accountKey, creditKey, holdKey, MAX_APPLIED, PRUNE_EVERY } from "../adapters/tables/ledger-items.ts";
+import {
+  accountKey,
+  creditKey,
+  holdKey,
+  MAX_APPLIED,
+  openIndexKeys,
+  PRUNE_EVERY,
+} from "../adapters/tables/ledger-items.ts";
 import { PAYEE_SHARDS, payeeShardKey } from "../adapters/tables/ledger-shares.ts";
 import { LedgerBusyError } from "../core/billing/errors.ts";
 import { PLATFORM_PAYEE } from "../core/billing/schema.ts";
@@ -373,6 +380,57 @@ describe("DynamoLedger item sizes stay bounded", () => {
     expect((await ledger.capture(ref, 10, 20)).ok).toBe(true);
     const a = await ledger.getAccount(id);
     expect([a?.balance, a?.held, a?.spent]).toEqual([90, 0, 10]);
+  });
+
+  it("the sweeper moves open holds of the earlier ledger (hold items, account markers) onto their accounts", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+    const id = unique("legacy");
+    const [held, capturing, pending] = ["held", "capturing", "pending"].map((s) => `${s}-${id}`) as [
+      string,
+      string,
+      string,
+    ];
+    // That ledger's state: 30 + 20 debited (markers are numbers), the pending hold never debited.
+    const account = { accountId: id, name: "t", balance: 50, held: 50, spent: 0, createdAt: 1 };
+    const applied = { [`hold:${held}`]: 10, [`hold:${capturing}`]: 10 };
+    await doc.send(new PutCommand({ TableName: LEDGER, Item: { ...accountKey(id), ...account, applied } }));
+    const old = (holdId: string, status: string, amount: number, extra: Record<string, unknown> = {}) =>
+      doc.send(
+        new PutCommand({
+          TableName: LEDGER,
+          Item: {
+            ...holdKey(holdId),
+            ...openIndexKeys({ accountId: id, holdId }),
+            holdId,
+            accountId: id,
+            amount,
+            status,
+            deadline: 99_999,
+            createdAt: 10,
+            ...extra,
+          },
+        }),
+      );
+    await old(held, "held", 30);
+    await old(capturing, "capturing", 20, { captureAmount: 15, settledAt: 20 });
+    await old(pending, "pending", 40);
+    const report = await ledger.sweepHolds(30);
+    expect([report.failed, report.finished]).toEqual([0, 3]);
+    expect((await ledger.openHolds(id)).map((h) => [h.holdId, h.amount])).toEqual([[held, 30]]);
+    expect(await raw(holdKey(pending))).toBeUndefined();
+    expect(await ledger.getAccount(id)).toMatchObject({ balance: 55, held: 30, spent: 15 });
+    // From here on it is an ordinary hold.
+    expect((await ledger.capture({ accountId: id, holdId: held, amount: 30 }, 30, 40)).ok).toBe(true);
+    await ledger.sweepHolds(50);
+    expect(await ledger.getAccount(id)).toMatchObject({ balance: 55, held: 0, spent: 45 });
+    expect((await ledger.getHold({ accountId: id, holdId: capturing }))?.status).toBe("captured");
+    expect((await ledger.entries(id, 10)).map((e) => `${e.kind}:${e.amount}`).sort()).toEqual([
+      "capture:15",
+      "capture:30",
+      "hold:20",
+      "hold:30",
+      "release:5",
+    ]);
   });
 
   it("refuses a new hold with LedgerFullError (not a ValidationException) when the account holds too many", async () => {

@@ -396,7 +396,7 @@ export class DynamoHolds {
   }
 
   /** Accounts opened before holds lived on them lack the two maps. */
-  private async addMaps(accountId: string): Promise<void> {
+  async addMaps(accountId: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,

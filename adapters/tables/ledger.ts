@@ -39,6 +39,7 @@ import {
   parseMarker,
   removeMarkers,
 } from "./ledger-items.ts";
+import { migrateLegacyHold } from "./ledger-legacy.ts";
 import { DynamoShares } from "./ledger-shares.ts";
 
 export interface DynamoLedgerOptions {
@@ -304,11 +305,15 @@ export class DynamoLedger implements Ledger {
       });
       for (const item of items) {
         const key = typeof item.pk === "string" ? item.pk : "";
-        if (!key.startsWith("ACCT#")) continue;
-        // One account that cannot be swept (a throttle, a bad item) must not stop the others; it is retried on the
-        // next sweep.
+        // One account (or hold) that cannot be swept (a throttle, a bad item) must not stop the others; it is
+        // retried on the next sweep.
         try {
-          await this.holds.sweepAccount(key.slice("ACCT#".length), now, options, report);
+          if (key.startsWith("ACCT#")) await this.holds.sweepAccount(key.slice("ACCT#".length), now, options, report);
+          else if (key.startsWith("HOLD#")) {
+            const deps = { db: this.db, table: this.table, holds: this.holds };
+            const outcome = await migrateLegacyHold(deps, key.slice("HOLD#".length), now, options);
+            if (outcome !== "skipped") report.finished++;
+          }
         } catch {
           report.failed++;
         }
