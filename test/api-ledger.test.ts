@@ -414,8 +414,10 @@ describe("DynamoLedger item sizes stay bounded", () => {
     await old(held, "held", 30);
     await old(capturing, "capturing", 20, { captureAmount: 15, settledAt: 20 });
     await old(pending, "pending", 40);
+    // (The sweep covers the whole table: other tests' accounts count too.)
     const report = await ledger.sweepHolds(30);
-    expect([report.failed, report.finished]).toEqual([0, 3]);
+    expect(report.failed).toBe(0);
+    expect(report.finished).toBeGreaterThanOrEqual(3);
     expect((await ledger.openHolds(id)).map((h) => [h.holdId, h.amount])).toEqual([[held, 30]]);
     expect(await raw(holdKey(pending))).toBeUndefined();
     expect(await ledger.getAccount(id)).toMatchObject({ balance: 55, held: 30, spent: 15 });
