@@ -18,6 +18,8 @@ export const sweeperStatements = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
+    // The earlier ledger's open hold items, once moved onto their accounts (adapters/tables/ledger-legacy.ts).
+    "dynamodb:DeleteItem",
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",

@@ -139,10 +139,7 @@ describe("production", () => {
     );
     expect(grants(functionStatements(g, "HoldSweeper"))).toEqual(
       expected([
-        [
-          ddb("BatchGetItem", "BatchWriteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
-          [table(S, "ledger"), gsi(S, "ledger")],
-        ],
+        [LEDGER_ALL, [table(S, "ledger"), gsi(S, "ledger")]],
         [ddb("BatchGetItem", "GetItem", "Query", "UpdateItem"), [table(S, "jobs"), gsi(S, "jobs")]],
         [ddb("GetItem"), [table(S, "keys")]],
         [SEND, [queue(S, "settle")]],
