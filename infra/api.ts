@@ -33,6 +33,8 @@ export const apiStatements = [
     "dynamodb:DeleteItem",
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
+    // A settle that rolls settled holds up writes their durable records in batches (adapters/tables/ledger-holds.ts).
+    "dynamodb:BatchWriteItem",
   ]),
   onTable(tables.jobs, [
     "dynamodb:GetItem",

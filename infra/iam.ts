@@ -8,7 +8,7 @@
  * sqs:SendMessage; BatchGetItem is its own action):
  * - adapters/queue/sqs.ts: GetQueueUrl (first use), SendMessage(Batch), ReceiveMessage, ChangeMessageVisibility,
  *   DeleteMessage; deadLetter = SendMessage on the DLQ + DeleteMessage.
- * - adapters/tables: keys (Get/Put/Update/Delete), ledger (Get/Put/Update/Delete/Query on gsi1/BatchGet),
+ * - adapters/tables: keys (Get/Put/Update/Delete), ledger (Get/Put/Update/Delete/Query on gsi1/BatchGet/BatchWrite),
  *   jobs + requests on the jobs table (Put/Get/Update/Delete/BatchGet/Query on gsi1), scores (Put/Get/Update/Query).
  */
 

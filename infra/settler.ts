@@ -14,8 +14,9 @@ const name = functionName("settler");
  * last answer is in (functions/api/flow/settle.ts). What that calls:
  * - jobs table: the request (GetItem, its settle mark UpdateItem), its jobs by id (BatchGetItem), expiring or
  *   cancelling the open ones (UpdateItem); never the index;
- * - ledger: capture or release the hold and credit the experts' shares (Get/Put/Update; BatchGetItem when a busy
- *   account's applied markers are pruned, adapters/tables/ledger-items.ts getItems; Query on gsi1);
+ * - ledger: capture or release the hold with the experts' shares (UpdateItem), and every few settles roll the
+ *   account's settled holds up (adapters/tables/ledger-holds.ts: BatchWriteItem of their records, Get/Put/Update of
+ *   payees' items; BatchGetItem when markers are pruned, adapters/tables/ledger-items.ts getItems; Query on gsi1);
  * - scores: the validator's weights the fee is split by (GetItem/Query, through the expert directory), and the
  *   exploration lane's shadow answers it records (PutItem of `SHADOW#<hotkey>` items, functions/api/flow/shadow.ts);
  * - the expert directory in the model store, the gateway mnemonic that signs receipts;
@@ -31,6 +32,7 @@ export const settlerStatements = [
     "dynamodb:UpdateItem",
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
   ]),
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]),
   allow(

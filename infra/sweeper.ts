@@ -7,8 +7,9 @@ import { tables } from "./tables";
 const name = functionName("sweeper");
 
 /**
- * DynamoLedger.sweepHolds: queries the open-hold shards on gsi1, re-reads holds, applies or cancels them (update),
- * writes the resulting entries (put) and forgets refused pending holds (delete). Before releasing an expired hold
+ * DynamoLedger.sweepHolds: queries the shards of accounts with holds on gsi1, reads each account, releases expired
+ * holds (update) and rolls settled ones up (adapters/tables/ledger-holds.ts: their records by BatchWriteItem, payees'
+ * balances and journal pages by update and put, BatchGetItem when markers are pruned). Before releasing an expired hold
  * it reads the hold's request and its jobs (functions/settler/settler.ts keepAnsweredHolds: GetItem, BatchGetItem
  * on the jobs table) and, when an answer is in, hands the request to the settler (SendMessage on the settle queue).
  */
@@ -17,9 +18,11 @@ export const sweeperStatements = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
+    // The earlier ledger's open hold items, once moved onto their accounts (adapters/tables/ledger-legacy.ts).
     "dynamodb:DeleteItem",
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
   ]),
   // Query/UpdateItem: the webhook outbox (due messages on gsi1, claimed and recorded); keys: each message's secret.
   onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem"]),

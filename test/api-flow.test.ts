@@ -137,7 +137,9 @@ describe("inference API on dynalite + fauxqs", () => {
     expect(sum("capture")).toBe(account?.spent);
     expect(sum("hold")).toBe(sum("capture") + sum("release"));
     expect(await s.ledger.openHolds(k.accountId)).toEqual([]);
-    // Every captured fee was shared out: 10% to the platform, the rest to the experts, nothing created or lost.
+    // Every captured fee was shared out: 10% to the platform, the rest to the experts, nothing created or lost
+    // (once the sweeper has rolled up the last settled queries: earnings lag by one sweep at most).
+    await s.ledger.sweepHolds(Date.now());
     const earned = await Promise.all(experts.map((e) => s.ledger.payeeBalance(e.hotkey)));
     const platform = await s.ledger.payeeBalance(PLATFORM_PAYEE);
     expect(platform).toBe(100 * (DIGITS_PRICE / 10));

@@ -6,9 +6,18 @@ import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoKeyStore } from "../adapters/tables/keys.ts";
 import { type CrashStep, DynamoLedger, LedgerFullError, SimulatedCrash } from "../adapters/tables/ledger.ts";
 import { describeLedgerContract } from "../adapters/tables/ledger-contract.ts";
-import { accountKey, creditKey, holdKey, MAX_APPLIED, openIndexKeys } from "../adapters/tables/ledger-items.ts";
+import { accountIndexKeys, DUPLICATE_CHECK_AFTER_MS, ROLLUP_AT } from "../adapters/tables/ledger-holds.ts";
+import {
+  accountKey,
+  creditKey,
+  holdKey,
+  MAX_APPLIED,
+  openIndexKeys,
+  PRUNE_EVERY,
+} from "../adapters/tables/ledger-items.ts";
 import { PAYEE_SHARDS, payeeShardKey } from "../adapters/tables/ledger-shares.ts";
 import { LedgerBusyError } from "../core/billing/errors.ts";
+import { PLATFORM_PAYEE } from "../core/billing/schema.ts";
 import { generateApiKey } from "../core/keys/api-key.ts";
 import { DIGITS_PRICE } from "../functions/api/testing/digits-catalog.ts";
 import { answerQueuedJobs } from "../functions/api/testing/fake-experts.ts";
@@ -36,67 +45,224 @@ afterAll(async () => {
 
 describeLedgerContract("DynamoLedger on dynalite", () => new DynamoLedger({ db: doc, table: LEDGER }));
 
+const raw = async (key: { pk: string; sk: string }) =>
+  (await doc.send(new GetCommand({ TableName: LEDGER, Key: key, ConsistentRead: true }))).Item;
+const mapSize = async (key: { pk: string; sk: string }, name: string) =>
+  Object.keys(((await raw(key))?.[name] ?? {}) as Record<string, unknown>).length;
+const unique = (p: string) => `${p}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A document client whose DynamoDB calls are counted by command (BatchWriteItem: per item, as billed). */
+function countingDoc() {
+  const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+  const counts: Record<string, number> = {};
+  base.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = String(context.commandName).replace(/Command$/, "");
+      const items = (args.input as { RequestItems?: Record<string, unknown[]> }).RequestItems;
+      const n = name === "BatchWriteItem" ? Object.values(items ?? {}).reduce((t, v) => t + v.length, 0) : 1;
+      counts[name] = (counts[name] ?? 0) + n;
+      return next(args);
+    },
+    { step: "initialize", name: "ledgerCallCounter" },
+  );
+  const take = () => {
+    const out = { ...counts };
+    for (const k of Object.keys(counts)) delete counts[k];
+    return out;
+  };
+  return { doc: createDynamoDocumentClient(base), take, destroy: () => base.destroy() };
+}
+
+describe("DynamoDB calls per paid query (issue 17)", () => {
+  it("a hold is one write (and a read unless its id is fresh), a capture with its split one; a rollup of 16 a handful", async () => {
+    const counting = countingDoc();
+    try {
+      const ledger = new DynamoLedger({ db: counting.doc, table: LEDGER });
+      const id = unique("count");
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 10_000, at: 1 });
+      const [a, b] = [unique("hk-a"), unique("hk-b")];
+      const split = (i: number) => ({
+        task: "digits",
+        shares: [
+          { payee: a, amount: 6 + (i % 2), uid: 1 },
+          { payee: b, amount: 3, uid: 2 },
+          { payee: PLATFORM_PAYEE, amount: 1 },
+        ],
+      });
+      // The payees' items exist already (a payee's first credit on a shard creates it: a one-off write). The batch
+      // id is `roll:<account>:<its first hold>`; a request of that id lands on the same shard.
+      await ledger.creditShares({ requestId: `roll:${id}:${id}-0`, at: 1, shares: split(0).shares });
+      counting.take();
+      const perQuery: Record<string, number>[] = [];
+      for (let i = 0; i < ROLLUP_AT; i++) {
+        const ref = { accountId: id, holdId: `${id}-${i}`, amount: 20 };
+        // The API's random request ids are fresh; an Idempotency-Key's id is not (odd ones here).
+        await ledger.hold({ ...ref, deadline: 99_999, at: 1000 + i, freshId: i % 2 === 0 });
+        const hold = counting.take();
+        const captured = await ledger.capture(ref, 10 + (i % 2), 2000 + i, split(i));
+        expect(captured.ok).toBe(true);
+        perQuery.push(hold, counting.take());
+      }
+      // Before: a hold was 4 writes and a settle with its shares 13 writes and a read (hold item, account, journal,
+      // hold state, a split item, each payee's balance and journal).
+      expect(perQuery.slice(0, 4)).toEqual([
+        { UpdateItem: 1 },
+        { UpdateItem: 1 },
+        { UpdateItem: 1, GetItem: 1 },
+        { UpdateItem: 1 },
+      ]);
+      // The 16th settle rolled the account's 16 settled holds up: start and finish on the account, the 16 durable
+      // records in one call, each of the 3 payees once (balance and journal page). No read: the settle's write
+      // returned the account.
+      expect(perQuery.at(-1)).toEqual({ UpdateItem: 1 + 2 + 3, BatchWriteItem: ROLLUP_AT, PutItem: 3 });
+      const writes = perQuery.reduce((t, c) => t + (c.UpdateItem ?? 0) + (c.PutItem ?? 0) + (c.BatchWriteItem ?? 0), 0);
+      const reads = perQuery.reduce((t, c) => t + (c.GetItem ?? 0) + (c.Query ?? 0) + (c.BatchGetItem ?? 0), 0);
+      expect([writes / ROLLUP_AT, reads / ROLLUP_AT]).toEqual([2 + (2 + 3 + 3 + ROLLUP_AT) / ROLLUP_AT, 0.5]);
+      // And the money is where it should be.
+      expect(await ledger.payeeBalance(b)).toBe(3 * ROLLUP_AT + 3);
+      const account = await ledger.getAccount(id);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([10_000 - 168, 0, 168]);
+    } finally {
+      counting.destroy();
+    }
+  });
+});
+
 describe("DynamoLedger crash recovery (no transactions)", () => {
-  const crashing = (step: "holdCreated" | "debited" | "settleDecided") =>
-    new DynamoLedger({ db: doc, table: LEDGER, pendingGraceMs: 1000, crashAfter: (s) => s === step });
-  const healthy = () => new DynamoLedger({ db: doc, table: LEDGER, pendingGraceMs: 1000 });
+  const healthy = () => new DynamoLedger({ db: doc, table: LEDGER });
 
-  async function account(name: string, amount: number) {
+  it("finishes a rollup exactly once whichever write a crash interrupts (twice), and the books add up", async () => {
+    const steps: CrashStep[] = ["creditIntent", "credited", "rollupStarted", "holdsArchived", "payeesCredited"];
+    for (const step of steps) {
+      const crashing = new DynamoLedger({ db: doc, table: LEDGER, crashAfter: (s) => s === step });
+      const ledger = healthy();
+      const id = unique(`crash-${step}`);
+      const payee = unique("hk");
+      await ledger.openAccount(id, "t", 1);
+      const credit = { accountId: id, entryId: `c-${id}`, amount: 100, at: 1000, fingerprint: "f" };
+      await crashing.credit(credit).catch((e: unknown) => expect(e).toBeInstanceOf(SimulatedCrash));
+      expect((await ledger.credit(credit)).ok).toBe(true);
+      const refs = [0, 1].map((i) => ({ accountId: id, holdId: `h${i}-${id}`, amount: 40 }));
+      for (const ref of refs) expect((await crashing.hold({ ...ref, deadline: 99_999, at: 2000 })).ok).toBe(true);
+      const shares = [
+        { payee, amount: 20, uid: 3 },
+        { payee: PLATFORM_PAYEE, amount: 5 },
+      ];
+      for (const ref of refs) expect((await crashing.capture(ref, 25, 3000, { shares })).ok).toBe(true);
+      // Two sweeps die at the same step (the second repeating the steps before it; one that finds the batch
+      // started goes on from there), then one finishes.
+      const platformBefore = await ledger.payeeBalance(PLATFORM_PAYEE);
+      const deaths = step.startsWith("credit") ? [0, 0] : step === "rollupStarted" ? [1, 0] : [1, 1];
+      for (const failed of deaths) expect([step, (await crashing.sweepHolds(4000)).failed]).toEqual([step, failed]);
+      const swept = await ledger.sweepHolds(4001);
+      expect([step, swept.failed]).toEqual([step, 0]);
+      const a = await ledger.getAccount(id);
+      expect([step, a?.balance, a?.held, a?.spent]).toEqual([step, 50, 0, 50]);
+      expect([step, await ledger.payeeBalance(payee)]).toEqual([step, 40]);
+      expect([step, (await ledger.payeeBalance(PLATFORM_PAYEE)) - platformBefore]).toEqual([step, 10]);
+      expect((await ledger.shareEntries(payee, 10)).map((e) => e.requestId).sort()).toEqual(
+        refs.map((r) => r.holdId).sort(),
+      );
+      const kinds = (await ledger.entries(id, 20)).map((e) => `${e.kind}:${e.amount}`).sort();
+      expect([step, ...kinds]).toEqual([
+        step,
+        "capture:25",
+        "capture:25",
+        "credit:100",
+        "hold:40",
+        "hold:40",
+        "release:15",
+        "release:15",
+      ]);
+      // Everything left the account item; the durable records answer for the holds.
+      expect([await mapSize(accountKey(id), "holds"), (await raw(accountKey(id)))?.rollup]).toEqual([0, undefined]);
+      expect((await raw(holdKey(refs[0]?.holdId ?? "")))?.status).toBe("captured");
+      expect((await raw(creditKey(`c-${id}`)))?.status).toBe("applied");
+      // A retried capture or hold changes nothing.
+      for (const ref of refs) {
+        expect(await ledger.capture(ref, 40, 5000, { shares: [{ payee, amount: 40 }] })).toMatchObject({
+          ok: true,
+          hold: { status: "captured", captureAmount: 25 },
+        });
+        expect((await ledger.hold({ ...ref, deadline: 99_999, at: 2000 })).ok).toBe(true);
+      }
+      await ledger.sweepHolds(6000);
+      expect([(await ledger.getAccount(id))?.balance, await ledger.payeeBalance(payee)]).toEqual([50, 40]);
+    }
+  });
+
+  it("a settle's own rollup that crashes leaves the settle done; the sweeper rolls up the rest", async () => {
+    const crashing = new DynamoLedger({
+      db: doc,
+      table: LEDGER,
+      rollupAt: 2,
+      crashAfter: (s) => s === "holdsArchived",
+    });
+    const id = unique("settle-rollup");
+    const payee = unique("hk");
+    await healthy().openAccount(id, "t", 1);
+    await healthy().credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+    for (let i = 0; i < 3; i++) {
+      const ref = { accountId: id, holdId: `h${i}-${id}`, amount: 10 };
+      await crashing.hold({ ...ref, deadline: 99_999, at: 10 });
+      expect((await crashing.capture(ref, 10, 20, { shares: [{ payee, amount: 10 }] })).ok).toBe(true);
+    }
+    expect((await raw(accountKey(id)))?.rollup).toBeDefined();
+    await healthy().sweepHolds(30);
+    expect([await healthy().payeeBalance(payee), await mapSize(accountKey(id), "holds")]).toEqual([30, 0]);
+  });
+
+  it("a hold id debited again after its hold was rolled up (a crash before the hold's check) is given back", async () => {
     const ledger = healthy();
-    const id = `${name}-${Date.now()}`;
-    await ledger.openAccount(id, name, 1);
-    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount, at: 1 });
-    return id;
-  }
-
-  it("a hold abandoned before its debit is cancelled by the sweeper and can never debit later", async () => {
-    const id = await account("pending", 100);
-    await expect(
-      crashing("holdCreated").hold({ holdId: `p-${id}`, accountId: id, amount: 40, deadline: 99_999, at: 1000 }),
-    ).rejects.toBeInstanceOf(SimulatedCrash);
-    const report = await healthy().sweepHolds(5000);
-    expect(report.cancelled).toBeGreaterThanOrEqual(1);
-    expect((await healthy().getHold(`p-${id}`))?.status).toBe("cancelled");
-    // The writer coming back to life (a retry of the same hold) must not take the money.
-    const late = await healthy().hold({ holdId: `p-${id}`, accountId: id, amount: 40, deadline: 99_999, at: 1000 });
-    expect(late.ok).toBe(false);
-    const a = await healthy().getAccount(id);
-    expect([a?.balance, a?.held]).toEqual([100, 0]);
-  });
-
-  it("a hold that debited but crashed before being marked is kept, then released at its deadline", async () => {
-    const id = await account("debited", 100);
-    await expect(
-      crashing("debited").hold({ holdId: `d-${id}`, accountId: id, amount: 40, deadline: 8000, at: 1000 }),
-    ).rejects.toBeInstanceOf(SimulatedCrash);
-    const retry = await healthy().hold({ holdId: `d-${id}`, accountId: id, amount: 40, deadline: 8000, at: 1000 });
-    expect(retry.ok && retry.hold.status).toBe("held");
-    expect((await healthy().getAccount(id))?.balance).toBe(60);
-    await healthy().sweepHolds(9000);
-    const a = await healthy().getAccount(id);
-    expect([a?.balance, a?.held, a?.spent]).toEqual([100, 0, 0]);
-  });
-
-  it("a capture decided but not applied is finished by the sweeper exactly once", async () => {
-    const id = await account("capture", 100);
-    await healthy().hold({ holdId: `s-${id}`, accountId: id, amount: 30, deadline: 99_999, at: 1000 });
-    await expect(crashing("settleDecided").capture(`s-${id}`, 20, 2000)).rejects.toBeInstanceOf(SimulatedCrash);
-    expect((await healthy().getHold(`s-${id}`))?.status).toBe("capturing");
-    const r1 = await healthy().sweepHolds(3000);
-    expect(r1.finished).toBeGreaterThanOrEqual(1);
-    expect((await healthy().getHold(`s-${id}`))?.status).toBe("captured");
-    await healthy().sweepHolds(3000);
-    const a = await healthy().getAccount(id);
-    expect([a?.balance, a?.held, a?.spent]).toEqual([80, 0, 20]);
-    const entries = await healthy().entries(id, 20);
-    expect(entries.filter((e) => e.kind === "capture").map((e) => e.amount)).toEqual([20]);
+    const id = unique("dup");
+    await ledger.openAccount(id, "t", 1);
+    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+    const ref = { accountId: id, holdId: `h-${id}`, amount: 30 };
+    await ledger.hold({ ...ref, deadline: 99_999, at: 10 });
+    await ledger.capture(ref, 30, 20);
+    await ledger.sweepHolds(30);
+    expect(await raw(holdKey(ref.holdId))).toBeDefined();
+    // What the hold's one write does, left without its check by a crash.
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(id),
+        UpdateExpression: "SET balance = balance - :a, held = held + :a, holds.#h = :hold, gsi1pk = :pk, gsi1sk = :sk",
+        ExpressionAttributeNames: { "#h": ref.holdId },
+        ExpressionAttributeValues: {
+          ":a": 30,
+          ":hold": { amount: 30, deadline: 99_999, createdAt: 40 },
+          ":pk": accountIndexKeys(id).gsi1pk,
+          ":sk": accountIndexKeys(id).gsi1sk,
+        },
+      }),
+    );
+    expect((await ledger.getAccount(id))?.balance).toBe(40);
+    // Young holds are not checked (a live hold checks itself); once old enough, the sweeper gives it back.
+    await ledger.sweepHolds(50);
+    expect((await ledger.getAccount(id))?.balance).toBe(40);
+    await ledger.sweepHolds(40 + DUPLICATE_CHECK_AFTER_MS + 1);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([70, 0, 30]);
+    expect((await ledger.getHold(ref))?.status).toBe("captured");
+    // Caught by the hold itself when it does run its check.
+    const again = await ledger.hold({ ...ref, deadline: 99_999, at: 60 });
+    expect(again.ok && [again.replay, again.hold.status]).toEqual([true, "captured"]);
+    expect((await ledger.getAccount(id))?.balance).toBe(70);
   });
 });
 
 describe("the API on DynamoLedger", () => {
-  it("a cancel that finds the hold `capturing` (a settler died mid-capture) reports the charge, not 'canceled'", async () => {
+  it("a settler that dies right after its capture: a cancel reports the charge, not 'canceled'", async () => {
     let crash = false;
-    const ledger = new DynamoLedger({ db: doc, table: LEDGER, crashAfter: (s) => crash && s === "settleDecided" });
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+    const capture = ledger.capture.bind(ledger);
+    ledger.capture = async (...args) => {
+      const r = await capture(...args);
+      if (crash) throw new SimulatedCrash("captured");
+      return r;
+    };
     const h = await harness({ deps: { ledger } });
     const key = await h.fundedKey(10 * DIGITS_PRICE);
     const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
@@ -106,7 +272,7 @@ describe("the API on DynamoLedger", () => {
     const dying = await key.client.job(res.data.id);
     crash = false;
     expect(!dying.ok && dying.status).toBe(500);
-    expect((await ledger.getHold(res.data.id))?.status).toBe("capturing");
+    expect((await ledger.getHold({ accountId: key.accountId, holdId: res.data.id }))?.status).toBe("captured");
     const canceled = await key.client.cancel(res.data.id);
     expect(canceled.ok && [canceled.data.status, canceled.data.cost]).toEqual(["succeeded", 2 * DIGITS_PRICE]);
     // Whatever the sweeper finishes later, the account and the stored answer agree.
@@ -116,11 +282,7 @@ describe("the API on DynamoLedger", () => {
   });
 });
 
-describe("DynamoLedger applied-marker lifecycle (item size stays bounded)", () => {
-  const raw = async (key: { pk: string; sk: string }) =>
-    (await doc.send(new GetCommand({ TableName: LEDGER, Key: key, ConsistentRead: true }))).Item;
-  const appliedOf = async (key: { pk: string; sk: string }) =>
-    ((await raw(key))?.applied ?? {}) as Record<string, unknown>;
+describe("DynamoLedger item sizes stay bounded", () => {
   const removeMarker = (key: { pk: string; sk: string }, entryId: string) =>
     doc.send(
       new UpdateCommand({
@@ -130,31 +292,38 @@ describe("DynamoLedger applied-marker lifecycle (item size stays bounded)", () =
         ExpressionAttributeNames: { "#applied": "applied", "#e": entryId },
       }),
     );
-  const unique = (p: string) => `${p}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
-  it("thousands of sequential holds and captures keep one account's applied map small", async () => {
-    const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+  it("thousands of sequential holds and captures (with fee shares) keep the account and payee items small", async () => {
+    // Small batches, so that each payee shard sees enough of them to be pruned.
+    const rollupAt = 4;
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt });
     const id = unique("busy");
+    const payee = unique("hk");
     const t0 = 1_700_000_000_000;
     await ledger.openAccount(id, "busy", t0);
     await ledger.credit({ accountId: id, entryId: `fund-${id}`, amount: 1_000_000, at: t0 });
     const n = 1500;
     let largest = 0;
     for (let i = 0; i < n; i++) {
-      // 10 s apart: 1500 queries span ~4 h, far past every retention.
+      // 10 s apart: 1500 queries span ~4 h, far past every retention; no sweep runs: settles roll up.
       const at = t0 + (i + 1) * 10_000;
-      const held = await ledger.hold({ holdId: `${id}-${i}`, accountId: id, amount: 10, deadline: at + 60_000, at });
-      expect(held.ok).toBe(true);
-      expect((await ledger.capture(`${id}-${i}`, 3, at + 1)).ok).toBe(true);
-      if (i % 50 === 0) largest = Math.max(largest, Object.keys(await appliedOf(accountKey(id))).length);
+      const ref = { accountId: id, holdId: `${id}-${i}`, amount: 10 };
+      expect((await ledger.hold({ ...ref, deadline: at + 60_000, at })).ok).toBe(true);
+      expect((await ledger.capture(ref, 3, at + 1, { shares: [{ payee, amount: 3, uid: 1 }] })).ok).toBe(true);
+      if (i % 50 === 0) largest = Math.max(largest, await mapSize(accountKey(id), "holds"));
     }
-    const applied = await appliedOf(accountKey(id));
-    largest = Math.max(largest, Object.keys(applied).length);
-    expect(largest).toBeLessThan(50);
-    // The top-up's marker went too (its CREDIT item says applied), and no settled hold lingers past the retention.
-    expect(applied[`fund-${id}`]).toBeUndefined();
+    expect(largest).toBeLessThanOrEqual(rollupAt);
+    // The top-up's marker went too (its CREDIT item says applied).
+    expect(await mapSize(accountKey(id), "applied")).toBeLessThan(5);
     const a = await ledger.getAccount(id);
     expect([a?.balance, a?.held, a?.spent]).toEqual([1_000_000 - 3 * n, 0, 3 * n]);
+    await ledger.sweepHolds(t0 + (n + 1) * 10_000);
+    expect(await ledger.payeeBalance(payee)).toBe(3 * n);
+    // 375 batches over 8 shards: without pruning each would keep ~47 batch markers.
+    const sizes = await Promise.all(
+      Array.from({ length: PAYEE_SHARDS }, (_, s) => mapSize(payeeShardKey(payee, s), "applied")),
+    );
+    expect(Math.max(...sizes)).toBeLessThan(PRUNE_EVERY);
     // A replayed top-up is still answered from its CREDIT item, not applied again.
     const replay = await ledger.credit({ accountId: id, entryId: `fund-${id}`, amount: 1_000_000, at: t0 });
     expect(replay.ok && [replay.replay, replay.account.balance]).toEqual([true, 1_000_000 - 3 * n]);
@@ -175,10 +344,7 @@ describe("DynamoLedger applied-marker lifecycle (item size stays bounded)", () =
     }
     // Without pruning each of the 8 shards would hold ~75 markers.
     const sizes = await Promise.all(
-      Array.from(
-        { length: PAYEE_SHARDS },
-        async (_, s) => Object.keys(await appliedOf(payeeShardKey(payee, s))).length,
-      ),
+      Array.from({ length: PAYEE_SHARDS }, (_, s) => mapSize(payeeShardKey(payee, s), "applied")),
     );
     expect(Math.max(...sizes)).toBeLessThan(50);
     expect(await ledger.payeeBalance(payee)).toBe(2 * n);
@@ -204,97 +370,92 @@ describe("DynamoLedger applied-marker lifecycle (item size stays bounded)", () =
     expect((await ledger.entries(id, 10)).filter((e) => e.kind === "credit").length).toBe(1);
   });
 
-  it("a hold debited, then left pending for hours while markers are pruned, is kept rather than cancelled", async () => {
-    const crashing = new DynamoLedger({ db: doc, table: LEDGER, crashAfter: (s) => s === "debited" });
+  it("an account opened before holds moved onto it gets its maps on its first hold", async () => {
     const ledger = new DynamoLedger({ db: doc, table: LEDGER });
-    const id = unique("stale");
-    await ledger.openAccount(id, "t", 1);
-    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1000 });
-    await expect(
-      crashing.hold({ holdId: `h-${id}`, accountId: id, amount: 40, deadline: 99_999_999, at: 1000 }),
-    ).rejects.toBeInstanceOf(SimulatedCrash);
-    const later = 1000 + 3 * 3_600_000;
-    // Enough account writes, hours later, to run several prunes.
-    for (let i = 0; i < 70; i++) await ledger.credit({ accountId: id, entryId: `t-${id}-${i}`, amount: 1, at: later });
-    await ledger.sweepHolds(later);
-    expect((await ledger.getHold(`h-${id}`))?.status).toBe("held");
-    expect((await ledger.release(`h-${id}`, later + 1)).ok).toBe(true);
+    const id = unique("old");
+    const account = { accountId: id, name: "t", balance: 100, held: 0, spent: 0, createdAt: 1 };
+    await doc.send(new PutCommand({ TableName: LEDGER, Item: { ...accountKey(id), ...account, applied: {} } }));
+    const ref = { accountId: id, holdId: `h-${id}`, amount: 30 };
+    expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10 })).ok).toBe(true);
+    expect((await ledger.capture(ref, 10, 20)).ok).toBe(true);
     const a = await ledger.getAccount(id);
-    expect([a?.balance, a?.held]).toEqual([170, 0]);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([90, 0, 10]);
   });
 
-  it("refuses a new hold with LedgerFullError (not a ValidationException) when the applied map is full", async () => {
+  it("the sweeper moves open holds of the earlier ledger (hold items, account markers) onto their accounts", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+    const id = unique("legacy");
+    const [held, capturing, pending] = ["held", "capturing", "pending"].map((s) => `${s}-${id}`) as [
+      string,
+      string,
+      string,
+    ];
+    // That ledger's state: 30 + 20 debited (markers are numbers), the pending hold never debited.
+    const account = { accountId: id, name: "t", balance: 50, held: 50, spent: 0, createdAt: 1 };
+    const applied = { [`hold:${held}`]: 10, [`hold:${capturing}`]: 10 };
+    await doc.send(new PutCommand({ TableName: LEDGER, Item: { ...accountKey(id), ...account, applied } }));
+    const old = (holdId: string, status: string, amount: number, extra: Record<string, unknown> = {}) =>
+      doc.send(
+        new PutCommand({
+          TableName: LEDGER,
+          Item: {
+            ...holdKey(holdId),
+            ...openIndexKeys({ accountId: id, holdId }),
+            holdId,
+            accountId: id,
+            amount,
+            status,
+            deadline: 99_999,
+            createdAt: 10,
+            ...extra,
+          },
+        }),
+      );
+    await old(held, "held", 30);
+    await old(capturing, "capturing", 20, { captureAmount: 15, settledAt: 20 });
+    await old(pending, "pending", 40);
+    // (The sweep covers the whole table: other tests' accounts count too.)
+    const report = await ledger.sweepHolds(30);
+    expect(report.failed).toBe(0);
+    expect(report.finished).toBeGreaterThanOrEqual(3);
+    expect((await ledger.openHolds(id)).map((h) => [h.holdId, h.amount])).toEqual([[held, 30]]);
+    expect(await raw(holdKey(pending))).toBeUndefined();
+    expect(await ledger.getAccount(id)).toMatchObject({ balance: 55, held: 30, spent: 15 });
+    // From here on it is an ordinary hold.
+    expect((await ledger.capture({ accountId: id, holdId: held, amount: 30 }, 30, 40)).ok).toBe(true);
+    await ledger.sweepHolds(50);
+    expect(await ledger.getAccount(id)).toMatchObject({ balance: 55, held: 0, spent: 45 });
+    expect((await ledger.getHold({ accountId: id, holdId: capturing }))?.status).toBe("captured");
+    expect((await ledger.entries(id, 10)).map((e) => `${e.kind}:${e.amount}`).sort()).toEqual([
+      "capture:15",
+      "capture:30",
+      "hold:20",
+      "hold:30",
+      "release:5",
+    ]);
+  });
+
+  it("refuses a new hold with LedgerFullError (not a ValidationException) when the account holds too many", async () => {
     const ledger = new DynamoLedger({ db: doc, table: LEDGER });
     const id = unique("full");
-    // Unsettled holds are never pruned: MAX_APPLIED of them fill the map for good.
-    const applied = Object.fromEntries(Array.from({ length: MAX_APPLIED }, (_, i) => [`hold:x${i}`, 5]));
-    const account = { accountId: id, name: "t", balance: 1000, held: 0, spent: 0, createdAt: 1 };
-    await doc.send(new PutCommand({ TableName: LEDGER, Item: { ...accountKey(id), ...account, applied } }));
+    // Open holds are never rolled up: MAX_APPLIED of them fill the account for good.
+    const open = { amount: 1, deadline: 99_999, createdAt: 5 };
+    const holds = Object.fromEntries(Array.from({ length: MAX_APPLIED }, (_, i) => [`x${i}`, open]));
+    const account = { accountId: id, name: "t", balance: 1000, held: MAX_APPLIED, spent: 0, createdAt: 1 };
+    await doc.send(
+      new PutCommand({ TableName: LEDGER, Item: { ...accountKey(id), ...account, applied: {}, holds, settled: {} } }),
+    );
     const hold = { holdId: `h-${id}`, accountId: id, amount: 1, deadline: 99_999, at: 10 };
     await expect(ledger.hold(hold)).rejects.toBeInstanceOf(LedgerFullError);
     // The API sees it through the port-level class (it never imports the adapter).
     await expect(ledger.hold(hold)).rejects.toBeInstanceOf(LedgerBusyError);
-    // Nothing was debited and the hold id is free again.
-    expect(await ledger.getHold(hold.holdId)).toBeNull();
+    // Nothing was debited and the hold id is free.
+    expect(await ledger.getHold({ accountId: id, holdId: hold.holdId })).toBeNull();
     expect((await ledger.getAccount(id))?.balance).toBe(1000);
     // Top-ups still go through.
     expect((await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 5, at: 11 })).ok).toBe(true);
   });
-
-  it("settles exactly once whichever write a crash interrupts, even after markers are pruned", async () => {
-    const steps: CrashStep[] = [
-      "creditIntent",
-      "credited",
-      "holdCreated",
-      "debited",
-      "settleDecided",
-      "accountSettled",
-    ];
-    for (const step of steps) {
-      const crashing = new DynamoLedger({
-        db: doc,
-        table: LEDGER,
-        pendingGraceMs: 1000,
-        crashAfter: (s) => s === step,
-      });
-      const ledger = new DynamoLedger({ db: doc, table: LEDGER, pendingGraceMs: 1000 });
-      const id = unique(`crash-${step}`);
-      const holdId = `h-${id}`;
-      await ledger.openAccount(id, "t", 1);
-      const credit = { accountId: id, entryId: `c-${id}`, amount: 100, at: 1000, fingerprint: "f" };
-      await crashing.credit(credit).catch((e: unknown) => expect(e).toBeInstanceOf(SimulatedCrash));
-      expect((await ledger.credit(credit)).ok).toBe(true);
-      const hold = { holdId, accountId: id, amount: 40, deadline: 99_999, at: 2000 };
-      await crashing.hold(hold).catch((e: unknown) => expect(e).toBeInstanceOf(SimulatedCrash));
-      expect(await ledger.hold(hold)).toMatchObject({ ok: true, hold: { status: "held" } });
-      await crashing.capture(holdId, 25, 3000).catch((e: unknown) => expect(e).toBeInstanceOf(SimulatedCrash));
-      await ledger.sweepHolds(4000);
-      expect(await ledger.capture(holdId, 25, 3001)).toMatchObject({ ok: true, hold: { status: "captured" } });
-      // A stale finisher: the settled marker pruned and the hold seen as still capturing must change nothing.
-      await removeMarker(accountKey(id), `hold:${holdId}`);
-      await doc.send(
-        new UpdateCommand({
-          TableName: LEDGER,
-          Key: holdKey(holdId),
-          UpdateExpression: "SET #s = :c, gsi1pk = :pk, gsi1sk = :sk",
-          ExpressionAttributeNames: { "#s": "status" },
-          ExpressionAttributeValues: { ":c": "capturing", ...prefixed(openIndexKeys({ accountId: id, holdId })) },
-        }),
-      );
-      const swept = await ledger.sweepHolds(5000);
-      expect(swept.failed).toBe(0);
-      const a = await ledger.getAccount(id);
-      expect([step, a?.balance, a?.held, a?.spent]).toEqual([step, 75, 0, 25]);
-      const kinds = (await ledger.entries(id, 20)).map((e) => `${e.kind}:${e.amount}`).sort();
-      expect([step, ...kinds]).toEqual([step, "capture:25", "credit:100", "hold:40", "release:15"]);
-      expect((await raw(creditKey(`c-${id}`)))?.status).toBe("applied");
-    }
-  });
 });
-
-function prefixed(keys: { gsi1pk: string; gsi1sk: string }) {
-  return { ":pk": keys.gsi1pk, ":sk": keys.gsi1sk };
-}
 
 describe("DynamoKeyStore", () => {
   it("finds a key by hash and by id, refuses duplicates, revokes once", async () => {

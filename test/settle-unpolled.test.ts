@@ -33,7 +33,9 @@ describe("settlement without the client", () => {
     const captured = await waitFor(
       "every hold captured",
       async () => {
-        const holds = await Promise.all(ids.map((id) => ledger.getHold(id)));
+        const holds = await Promise.all(
+          ids.map((id) => ledger.getHold({ accountId: created.data.accountId, holdId: id })),
+        );
         return holds.every((h) => h?.status === "captured") && holds;
       },
       60_000,

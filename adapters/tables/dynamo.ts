@@ -1,5 +1,6 @@
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
@@ -84,4 +85,31 @@ export async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandI
     startKey = output.LastEvaluatedKey;
   } while (startKey !== undefined);
   return items;
+}
+
+const BATCH_WRITE_LIMIT = 25;
+
+/**
+ * BatchWriteItem puts over any number of items: chunks of 25, UnprocessedItems retried with exponential backoff.
+ * Throws when items stay unprocessed. Puts only: each item is written whole, so a repeated call is idempotent
+ * when the items are.
+ */
+export async function batchPutAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  items: readonly Item[],
+  retries = 6,
+): Promise<void> {
+  for (let start = 0; start < items.length; start += BATCH_WRITE_LIMIT) {
+    let pending = items.slice(start, start + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > retries)
+        throw new Error(`BatchWriteItem: ${pending.length} item(s) of ${tableName} stayed unprocessed`);
+      if (round > 0) await sleep(Math.min(1_000, 25 * 2 ** round));
+      const output = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = (output.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
+        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+      );
+    }
+  }
 }

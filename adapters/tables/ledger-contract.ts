@@ -87,32 +87,50 @@ export function describeLedgerContract(name: string, make: () => Ledger): void {
     it("captures part of a hold, releases the rest, and replays as no-ops", async () => {
       const { ledger, accountId } = await funded(100);
       await ledger.hold({ holdId: "cap", accountId, amount: 30, deadline: 10_000, at: 2000 });
-      const c1 = await ledger.capture("cap", 20, 3000);
-      const c2 = await ledger.capture("cap", 20, 3001);
+      const cap = { accountId, holdId: "cap" };
+      const c1 = await ledger.capture(cap, 20, 3000);
+      const c2 = await ledger.capture(cap, 20, 3001);
       expect(c1.ok && [c1.hold.status, c1.hold.captureAmount]).toEqual(["captured", 20]);
       expect(c2.ok).toBe(true);
-      expect(await ledger.release("cap", 3002)).toMatchObject({ ok: false, reason: "conflict" });
+      expect(await ledger.release(cap, 3002)).toMatchObject({ ok: false, reason: "conflict" });
       const account = await ledger.getAccount(accountId);
       expect([account?.balance, account?.held, account?.spent]).toEqual([80, 0, 20]);
-      const entries = await ledger.entries(accountId, 10);
-      const sum = (kind: string) => entries.filter((e) => e.kind === kind).reduce((s, e) => s + e.amount, 0);
-      expect([sum("credit"), sum("hold"), sum("capture"), sum("release")]).toEqual([100, 30, 20, 10]);
+      const sums = async () => {
+        const entries = await ledger.entries(accountId, 10);
+        const sum = (kind: string) => entries.filter((e) => e.kind === kind).reduce((s, e) => s + e.amount, 0);
+        return [sum("credit"), sum("hold"), sum("capture"), sum("release")];
+      };
+      expect(await sums()).toEqual([100, 30, 20, 10]);
       expect(await ledger.openHolds(accountId)).toEqual([]);
+      // Once the sweeper has moved the settled hold off the account, the journal, the hold and its replays stand.
+      await ledger.sweepHolds(3500);
+      expect(await sums()).toEqual([100, 30, 20, 10]);
+      expect((await ledger.getHold(cap))?.status).toBe("captured");
+      expect((await ledger.capture(cap, 30, 3600)).ok && (await ledger.getHold(cap))?.captureAmount).toBe(20);
+      const replay = await ledger.hold({ holdId: "cap", accountId, amount: 30, deadline: 10_000, at: 2000 });
+      expect(replay.ok && [replay.replay, replay.hold.status]).toEqual([true, "captured"]);
+      expect((await ledger.getAccount(accountId))?.balance).toBe(80);
     });
 
     it("releases a whole hold once, and the sweeper releases holds past their deadline", async () => {
       const { ledger, accountId } = await funded(100);
       await ledger.hold({ holdId: "rel", accountId, amount: 30, deadline: 10_000, at: 2000 });
-      expect((await ledger.release("rel", 3000)).ok).toBe(true);
-      expect((await ledger.release("rel", 3001)).ok).toBe(true);
-      expect(await ledger.capture("rel", 30, 3002)).toMatchObject({ ok: false, reason: "conflict" });
+      const rel = { accountId, holdId: "rel" };
+      expect((await ledger.release(rel, 3000)).ok).toBe(true);
+      expect((await ledger.release(rel, 3001)).ok).toBe(true);
+      expect(await ledger.capture(rel, 30, 3002)).toMatchObject({ ok: false, reason: "conflict" });
       await ledger.hold({ holdId: uniq("late"), accountId, amount: 50, deadline: 5000, at: 2000 });
       expect((await ledger.openHolds(accountId)).length).toBe(1);
       const report = await ledger.sweepHolds(6000);
       expect(report.released).toBeGreaterThanOrEqual(1);
       const account = await ledger.getAccount(accountId);
       expect([account?.balance, account?.held, account?.spent]).toEqual([100, 0, 0]);
-      expect(await ledger.capture("missing-hold", 1, 1)).toEqual({ ok: false, reason: "not_found" });
+      expect(await ledger.capture({ accountId, holdId: "missing-hold" }, 1, 1)).toEqual({
+        ok: false,
+        reason: "not_found",
+      });
+      // A hold is named with its account: under another one it is not found.
+      expect(await ledger.getHold({ accountId: uniq("other"), holdId: "rel" })).toBeNull();
     });
 
     it("lets exactly as many concurrent holds through as the balance covers", async () => {
@@ -163,6 +181,43 @@ export function describeLedgerContract(name: string, make: () => Ledger): void {
       expect(entries).toEqual([
         { entryId: `share:${requestId}:${a}`, payee: a, requestId, amount: 600, at: 5000, uid: 1, task: "digits" },
       ]);
+    });
+
+    it("shares a capture's fee once, by the next sweep at the latest; a replay with another split shares nothing", async () => {
+      const { ledger, accountId } = await funded(100);
+      const [a, b] = [uniq("hk-a"), uniq("hk-b")];
+      const ref = { accountId, holdId: uniq("split"), amount: 50 };
+      await ledger.hold({ ...ref, deadline: 10_000, at: 2000 });
+      const platformBefore = await ledger.payeeBalance(PLATFORM_PAYEE);
+      const tooMuch = [{ payee: a, amount: 41, uid: 1 }];
+      expect(await ledger.capture(ref, 40, 3000, { shares: tooMuch })).toMatchObject({ ok: false, reason: "invalid" });
+      const shares = [
+        { payee: a, amount: 24, uid: 1 },
+        { payee: b, amount: 12, uid: 2 },
+        { payee: PLATFORM_PAYEE, amount: 4 },
+      ];
+      const first = await ledger.capture(ref, 40, 3000, { task: "digits", shares });
+      expect(first.ok && first.hold.captureAmount).toBe(40);
+      const moved = [{ payee: b, amount: 40, uid: 2 }];
+      expect((await ledger.capture(ref, 40, 3001, { task: "digits", shares: moved })).ok).toBe(true);
+      await ledger.sweepHolds(4000);
+      await ledger.sweepHolds(4001);
+      expect([await ledger.payeeBalance(a), await ledger.payeeBalance(b)]).toEqual([24, 12]);
+      expect((await ledger.payeeBalance(PLATFORM_PAYEE)) - platformBefore).toBe(4);
+      expect(await ledger.shareEntries(a, 10)).toEqual([
+        {
+          entryId: `share:${ref.holdId}:${a}`,
+          payee: a,
+          requestId: ref.holdId,
+          amount: 24,
+          at: 3000,
+          uid: 1,
+          task: "digits",
+        },
+      ]);
+      // The books: the client paid 40, the payees got 40.
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([60, 0, 40]);
     });
 
     it("lists a payee's shares newest first, adds them up, and knows nobody it never paid", async () => {

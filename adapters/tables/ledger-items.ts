@@ -4,13 +4,14 @@ import { Account, Hold, LedgerEntry } from "../../core/billing/schema.ts";
 
 /**
  * Item layout of the `ledger` table (pk/sk, gsi1 sparse):
- * - account `ACCT#<id>` / `ACCT`: balance, held, spent, and `applied`, a map entryId -> marker of the movements
- *   applied to it. That map is what makes each single-item debit/credit idempotent without transactions: every
+ * - account `ACCT#<id>` / `ACCT`: balance, held, spent, the holds not yet rolled up (`holds`, `settled`, `rollup`,
+ *   see ledger-holds.ts; while it has any it carries gsi1pk `OPENHOLD#<shard>`, gsi1sk `<accountId>` for the
+ *   sweeper), and `applied`, a map entryId -> marker of the credits applied to it. That map is what makes each single-item debit/credit idempotent without transactions: every
  *   update is conditional on `attribute_not_exists(applied.#entry)`. Its size is bounded by the markers' lifecycle
  *   (see `Marker`), not by traffic: a marker lives only while its sequence is unfinished, plus a retention that
  *   guards against a stalled retry.
- * - hold `HOLD#<id>` / `HOLD`; while open it carries gsi1pk `OPENHOLD#<shard>`, gsi1sk `<accountId>#<holdId>`
- *   (removed when terminal), so the sweeper and `openHolds` read only open holds.
+ * - hold `HOLD#<id>` / `HOLD`: a settled hold's durable record, written by its rollup (ledger-holds.ts); gsi1pk
+ *   `JOURNAL#<accountId>`, gsi1sk `<settledAt:15>#<holdId>` list an account's holds for its journal.
  * - credit intent `CREDIT#<entryId>` / `CREDIT`: the top-up request (fingerprint), `status` pending -> applied; once
  *   applied, a replay is answered from it without touching the account (the account's marker may be gone).
  * - entry `ACCT#<id>` / `ENTRY#<ms:15>#<entryId>`: the journal; written with deterministic keys so a replay
@@ -19,7 +20,8 @@ import { Account, Hold, LedgerEntry } from "../../core/billing/schema.ts";
 export const OPEN_SHARDS = 4;
 
 /**
- * Values of the account's applied map:
+ * Values of the account's applied map (hold markers: only on accounts from before holds moved onto the account
+ * item; kept so that their pruning still works):
  * - a number (ms): the movement is applied. For a hold's debit (`hold:<id>`) it also means "reserved, not yet
  *   settled": the settlement is conditional on that number being there and turns it into `s:<ms>`, so a hold can
  *   never be settled twice, however late a second finisher comes. Never pruned by time while a number.

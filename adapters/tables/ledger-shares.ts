@@ -7,10 +7,18 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { Micro, ShareEntry } from "../../core/billing/schema.ts";
-import { shareEntriesOf, validShares } from "../../core/billing/shares.ts";
+import { newestFirst, shareEntriesOf, validShares } from "../../core/billing/shares.ts";
 import type { Ledger, ShareResult } from "../../core/ports/ledger.ts";
 import { isConditionalCheckFailed } from "./dynamo.ts";
-import { getItems, LedgerFullError, MAX_APPLIED, markApplied, PRUNE_EVERY, removeMarkers } from "./ledger-items.ts";
+import {
+  accountKey,
+  getItems,
+  LedgerFullError,
+  MAX_APPLIED,
+  markApplied,
+  PRUNE_EVERY,
+  removeMarkers,
+} from "./ledger-items.ts";
 
 /**
  * Item layout of the fee shares in the `ledger` table (no transactions, single-item conditional writes):
@@ -47,6 +55,15 @@ const payeeEntryKey = (e: ShareEntry) => ({
 function requestIdOf(entryId: string): string | null {
   const end = entryId.lastIndexOf(":");
   return entryId.startsWith("share:") && end > "share:".length ? entryId.slice("share:".length, end) : null;
+}
+
+/** A rollup batch's marker on a payee shard: when, and which account's `rollup` says whether it is finished. */
+const BatchMarker = z.object({ at: z.number(), accountId: z.string() });
+
+/** The id of the rollup batch an account item has in flight, if any. */
+export function inFlightBatch(account: Record<string, unknown>): string | undefined {
+  const rollup = account.rollup as { id?: unknown } | undefined;
+  return typeof rollup?.id === "string" ? rollup.id : undefined;
 }
 
 const StoredSplit = z.object({ status: z.enum(["pending", "applied"]), entries: z.array(ShareEntry) });
@@ -105,28 +122,67 @@ export class DynamoShares {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).flatMap((item) => {
-      const parsed = ShareEntry.safeParse(item);
-      return parsed.success ? [parsed.data] : [];
+    // A rollup batch's page holds several entries; its key's time is the batch's, at or after its entries'.
+    const entries = (out.Items ?? []).flatMap((item) => {
+      const parsed = Array.isArray(item.page) ? z.array(ShareEntry).safeParse(item.page) : ShareEntry.safeParse(item);
+      return parsed.success ? [parsed.data].flat() : [];
     });
+    return entries.sort(newestFirst).slice(0, Math.max(0, limit));
   }
 
   /** Adds one share to its payee once (creating the payee item on its first share), then journals it. */
   private async apply(entry: ShareEntry): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const outcome = await this.addOnce(entry);
-      if (outcome === "missing") {
-        await this.createShard(entry);
-        continue;
-      }
-      await this.db.send(new PutCommand({ TableName: this.table, Item: { ...payeeEntryKey(entry), ...entry } }));
-      return;
-    }
-    throw new Error(`payee ${entry.payee} could not be created`);
+    await this.addToPayee(
+      shardKeyOf(entry),
+      entry.payee,
+      { id: entry.entryId, value: entry.at },
+      entry.amount,
+      entry.at,
+    );
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...payeeEntryKey(entry), ...entry } }));
   }
 
-  private async addOnce(entry: ShareEntry): Promise<"applied" | "already" | "missing"> {
-    const key = shardKeyOf(entry);
+  /**
+   * Credits one rollup batch of an account's settled holds (ledger-holds.ts) to its payees: per payee one
+   * balance update, idempotent by the batch id (its marker records the account, whose `rollup` attribute says
+   * when the batch is finished and the marker may go), and one journal page with the batch's entries.
+   */
+  async creditBatch(batch: { id: string; accountId: string; at: number }, entries: readonly ShareEntry[]) {
+    const byPayee = new Map<string, ShareEntry[]>();
+    for (const e of entries) byPayee.set(e.payee, [...(byPayee.get(e.payee) ?? []), e]);
+    const shard = shardOfRequest(batch.id);
+    await Promise.all(
+      [...byPayee].map(async ([payee, own]) => {
+        const amount = own.reduce((sum, e) => sum + e.amount, 0);
+        const marker = { id: batch.id, value: { at: batch.at, accountId: batch.accountId } };
+        await this.addToPayee(payeeShardKey(payee, shard), payee, marker, amount, batch.at);
+        const page = { pk: `PAYEE#${payee}`, sk: `ENTRY#${String(batch.at).padStart(15, "0")}#${batch.id}` };
+        await this.db.send(new PutCommand({ TableName: this.table, Item: { ...page, payee, page: own } }));
+      }),
+    );
+  }
+
+  private async addToPayee(
+    key: { pk: string; sk: string },
+    payee: string,
+    marker: { id: string; value: unknown },
+    amount: number,
+    at: number,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const outcome = await this.addOnce(key, marker, amount, at);
+      if (outcome !== "missing") return;
+      await this.createShard(key, payee, at);
+    }
+    throw new Error(`payee ${payee} could not be created`);
+  }
+
+  private async addOnce(
+    key: { pk: string; sk: string },
+    marker: { id: string; value: unknown },
+    amount: number,
+    at: number,
+  ): Promise<"applied" | "already" | "missing"> {
     for (let attempt = 0; ; attempt++) {
       try {
         const out = await this.db.send(
@@ -135,14 +191,14 @@ export class DynamoShares {
             Key: key,
             UpdateExpression: "SET balance = balance + :amount, #applied.#e = :at ADD appliedCount :one",
             ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#applied.#e) AND size(#applied) < :cap",
-            ExpressionAttributeNames: { "#applied": "applied", "#e": entry.entryId },
-            ExpressionAttributeValues: { ":amount": entry.amount, ":at": entry.at, ":one": 1, ":cap": MAX_APPLIED },
+            ExpressionAttributeNames: { "#applied": "applied", "#e": marker.id },
+            ExpressionAttributeValues: { ":amount": amount, ":at": marker.value, ":one": 1, ":cap": MAX_APPLIED },
             ReturnValues: "UPDATED_NEW",
           }),
         );
         if (Number(out.Attributes?.appliedCount ?? 0) % PRUNE_EVERY === 0) {
           // The credit is done; a failed prune only delays the cleanup to the next one.
-          await this.prune(key, await this.getItem(key), entry.at).catch(() => undefined);
+          await this.prune(key, await this.getItem(key), at).catch(() => undefined);
         }
         return "applied";
       } catch (e) {
@@ -150,27 +206,20 @@ export class DynamoShares {
         const item = await this.getItem(key);
         if (!item) return "missing";
         const applied = (item.applied ?? {}) as Record<string, unknown>;
-        if (applied[entry.entryId] !== undefined) return "already";
+        if (applied[marker.id] !== undefined) return "already";
         // Full: prune once; if still full the split stays pending and a replay of the settle finishes it.
         if (attempt > 0) throw new LedgerFullError(`payee shard ${key.pk} has ${MAX_APPLIED} unfinished credits`);
-        await this.prune(key, item, entry.at).catch(() => undefined);
+        await this.prune(key, item, at).catch(() => undefined);
       }
     }
   }
 
-  private async createShard(entry: ShareEntry): Promise<void> {
+  private async createShard(key: { pk: string; sk: string }, payee: string, at: number): Promise<void> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: {
-            ...shardKeyOf(entry),
-            payee: entry.payee,
-            balance: 0,
-            applied: {},
-            appliedCount: 0,
-            createdAt: entry.at,
-          },
+          Item: { ...key, payee, balance: 0, applied: {}, appliedCount: 0, createdAt: at },
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
@@ -179,9 +228,28 @@ export class DynamoShares {
     }
   }
 
-  /** Drops markers past the retention whose split is `applied`: the split item then answers any replay. */
+  /**
+   * Drops markers past the retention whose split is `applied` (the split item then answers any replay), or whose
+   * rollup batch is finished (its account no longer names it in `rollup`).
+   */
   private async prune(key: { pk: string; sk: string }, item: Record<string, unknown> | undefined, now: number) {
     const applied = (item?.applied ?? {}) as Record<string, unknown>;
+    const batches = Object.entries(applied).flatMap(([id, v]) => {
+      const parsed = BatchMarker.safeParse(v);
+      return parsed.success && parsed.data.at < now - this.retentionMs ? [{ id, ...parsed.data }] : [];
+    });
+    const accounts = await getItems(
+      this.db,
+      this.table,
+      batches.map((b) => accountKey(b.accountId)),
+    );
+    const finished = batches
+      .filter((b) => {
+        const account = accounts.get(accountKey(b.accountId).pk);
+        // undefined: unknown (unprocessed), keep. null: the account is gone, nothing can finish the batch again.
+        return account === null || (account !== undefined && inFlightBatch(account) !== b.id);
+      })
+      .map((b) => b.id);
     const old = Object.entries(applied)
       .filter(([, v]) => typeof v === "number" && v < now - this.retentionMs)
       .map(([entryId]) => ({ entryId, requestId: requestIdOf(entryId) }));
@@ -193,6 +261,7 @@ export class DynamoShares {
     const drop = old
       .filter((o) => o.requestId !== null && splits.get(splitKey(o.requestId).pk)?.status === "applied")
       .map((o) => o.entryId);
+    drop.push(...finished);
     if (drop.length > 0) await removeMarkers(this.db, this.table, key, drop);
   }
 

@@ -6,11 +6,13 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { entryIds, isOpenHold } from "../../core/billing/hold-state.ts";
+import { entryIds } from "../../core/billing/hold-state.ts";
 import { MAX_ACCOUNT_BALANCE } from "../../core/billing/limits.ts";
 import type { Account, Hold, LedgerEntry, ShareEntry } from "../../core/billing/schema.ts";
 import type {
+  CaptureSplit,
   CreditResult,
+  HoldRef,
   HoldResult,
   Ledger,
   SettleResult,
@@ -19,6 +21,7 @@ import type {
   SweepReport,
 } from "../../core/ports/ledger.ts";
 import { isConditionalCheckFailed } from "./dynamo.ts";
+import { DynamoHolds, type RollupStep } from "./ledger-holds.ts";
 import {
   accountKey,
   creditKey,
@@ -29,41 +32,39 @@ import {
   LedgerFullError,
   MAX_APPLIED,
   markApplied,
-  OPEN_SHARDS,
-  openIndexKeys,
   PRUNE_EVERY,
   parseAccount,
   parseEntry,
   parseHold,
   parseMarker,
   removeMarkers,
-  settledMarker,
-  voidMarker,
 } from "./ledger-items.ts";
+import { migrateLegacyHold } from "./ledger-legacy.ts";
 import { DynamoShares } from "./ledger-shares.ts";
 
 export interface DynamoLedgerOptions {
   readonly db: DynamoDBDocumentClient;
   /** Physical name of the `ledger` table. */
   readonly table: string;
-  /** A pending hold older than this is presumed abandoned by a crashed writer. Default 60 s. */
-  readonly pendingGraceMs?: number;
   /**
-   * Credit markers (once their CREDIT item is applied) and sweeper tombstones (once their hold is no longer
-   * pending) older than this are pruned from the account item. Default 1 h.
+   * Credit markers (once their CREDIT item is applied), and the hold markers and tombstones accounts kept before
+   * holds moved onto them (ledger-holds.ts), older than this are pruned from the account item. Default 1 h.
    */
   readonly appliedRetentionMs?: number;
   /**
-   * Markers of settled holds, and payee markers of applied splits, older than this are pruned. It only guards a
-   * retry stalled since before the sequence finished; it bounds the item: ~one marker per hold in this window.
+   * Payee markers of applied splits and finished rollup batches older than this are pruned. It only guards a
+   * retry stalled since before the sequence finished; it bounds the payee items: ~one marker per batch or split in
+   * this window.
    * Default 2 min.
    */
   readonly settledRetentionMs?: number;
+  /** Settled holds on one account that make a settle roll them up (ledger-holds.ts). Default ROLLUP_AT. */
+  readonly rollupAt?: number;
   /** Test hook: throw after the named step to simulate a crash between two writes. */
   readonly crashAfter?: (step: CrashStep) => boolean;
 }
 
-export type CrashStep = "holdCreated" | "debited" | "settleDecided" | "accountSettled" | "creditIntent" | "credited";
+export type CrashStep = "creditIntent" | "credited" | RollupStep;
 
 /** What `sweepHolds` returns here: the port's report plus holds whose sweep threw (retried on the next sweep). */
 export interface DynamoSweepReport extends SweepReport {
@@ -80,30 +81,34 @@ const isConditionFailure = isConditionalCheckFailed;
 
 /**
  * Ledger on DynamoDB with single-item conditional writes only (dynalite has no transactions). See
- * ledger-items.ts for the layout. A hold is three writes: hold item `pending` -> account debit (conditional on the
- * balance and on the entry not being applied yet; it leaves the marker `hold:<id>` = ms) -> hold `held`. A
- * settlement is: hold `capturing`/`releasing` with the amount (the decision) -> account update (conditional on that
- * marker still being a number, which it turns into "settled") -> journal -> hold terminal. A top-up is: CREDIT item
- * `pending` -> account credit (idempotent by entry id) -> journal -> CREDIT `applied`.
- * `sweepHolds` finishes any sequence a crash interrupted.
+ * ledger-items.ts for the layout. A hold is one write on the account item (and one read of the hold id's durable
+ * record), a settlement one write on the account item with its fee split; settled holds are rolled up in batches
+ * (ledger-holds.ts). A top-up is: CREDIT item `pending` -> account credit (idempotent by entry id) -> journal ->
+ * CREDIT `applied`. `sweepHolds` finishes any sequence a crash interrupted.
  */
 export class DynamoLedger implements Ledger {
   private readonly db: DynamoDBDocumentClient;
   private readonly table: string;
-  private readonly graceMs: number;
   private readonly retentionMs: number;
   private readonly settledRetentionMs: number;
   private readonly crashAfter: NonNullable<DynamoLedgerOptions["crashAfter"]>;
   private readonly shares: DynamoShares;
+  private readonly holds: DynamoHolds;
 
   constructor(options: DynamoLedgerOptions) {
     this.db = options.db;
     this.table = options.table;
-    this.graceMs = options.pendingGraceMs ?? 60_000;
     this.retentionMs = options.appliedRetentionMs ?? 3_600_000;
     this.settledRetentionMs = options.settledRetentionMs ?? 120_000;
     this.crashAfter = options.crashAfter ?? (() => false);
     this.shares = new DynamoShares(this.db, this.table, this.settledRetentionMs);
+    this.holds = new DynamoHolds({
+      db: this.db,
+      table: this.table,
+      shares: this.shares,
+      ...(options.rollupAt !== undefined ? { rollupAt: options.rollupAt } : {}),
+      crash: (step) => this.maybeCrash(step),
+    });
   }
 
   async openAccount(accountId: string, name: string, at: number): Promise<Account> {
@@ -112,7 +117,7 @@ export class DynamoLedger implements Ledger {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...accountKey(accountId), ...account, applied: {}, appliedCount: 0 },
+          Item: { ...accountKey(accountId), ...account, applied: {}, appliedCount: 0, holds: {}, settled: {} },
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
@@ -221,104 +226,61 @@ export class DynamoLedger implements Ledger {
     return entry;
   }
 
-  async hold(input: Parameters<Ledger["hold"]>[0]): Promise<HoldResult> {
-    const fresh: Hold = {
-      holdId: input.holdId,
-      accountId: input.accountId,
-      amount: input.amount,
-      status: "pending",
-      deadline: input.deadline,
-      createdAt: input.at,
-      ...(input.memo ? { memo: input.memo } : {}),
-    };
-    let hold = fresh;
-    let replay = false;
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...holdKey(fresh.holdId), ...fresh, ...openIndexKeys(fresh) },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      const stored = await this.getHold(input.holdId);
-      if (!stored || stored.accountId !== input.accountId || stored.amount !== input.amount) {
-        return stored ? { ok: false, reason: "conflict", hold: stored } : { ok: false, reason: "conflict" };
-      }
-      if (stored.status === "cancelled") return { ok: false, reason: "conflict", hold: stored };
-      if (stored.status !== "pending") return { ok: true, hold: stored, replay: true };
-      hold = stored;
-      replay = true;
-    }
-    this.maybeCrash("holdCreated");
-    const debit = await this.applyToAccount(
-      hold.accountId,
-      entryIds.hold(hold.holdId),
-      "SET balance = balance - :amount, held = held + :amount",
-      { ":amount": hold.amount },
-      hold.createdAt,
-      { extraCondition: "balance >= :amount", capped: true },
-    ).catch(async (e: unknown) => {
-      // Refused for a full applied map: nothing was debited, so the same id may be retried later.
-      if (e instanceof LedgerFullError) await this.forgetPending(hold);
-      throw e;
-    });
-    if (debit === "missing" || debit === "refused" || debit === "voided") {
-      await this.forgetPending(hold);
-      const reason = debit === "missing" ? "no_account" : debit === "voided" ? "conflict" : "insufficient";
-      return { ok: false, reason };
-    }
-    this.maybeCrash("debited");
-    await this.putEntry({
-      entryId: entryIds.hold(hold.holdId),
-      accountId: hold.accountId,
-      kind: "hold",
-      amount: hold.amount,
-      holdId: hold.holdId,
-      at: hold.createdAt,
-    });
-    const held = await this.transition(hold.holdId, ["pending"], "SET #status = :to", { ":to": "held" });
-    const now = held ?? (await this.getHold(hold.holdId));
-    if (!now) throw new Error(`hold ${hold.holdId} vanished`);
-    return { ok: true, hold: now, replay };
+  hold(input: Parameters<Ledger["hold"]>[0]): Promise<HoldResult> {
+    return this.holds.hold(input);
   }
 
-  capture(holdId: string, amount: number, at: number): Promise<SettleResult> {
-    return this.settle(holdId, "capture", amount, at);
+  capture(ref: HoldRef, amount: number, at: number, split?: CaptureSplit): Promise<SettleResult> {
+    return this.holds.settle(ref, "capture", amount, at, split);
   }
 
-  release(holdId: string, at: number): Promise<SettleResult> {
-    return this.settle(holdId, "release", 0, at);
+  release(ref: HoldRef, at: number): Promise<SettleResult> {
+    return this.holds.settle(ref, "release", 0, at);
   }
 
-  async getHold(holdId: string): Promise<Hold | null> {
-    return parseHold(await this.getItem(holdKey(holdId)));
+  getHold(ref: HoldRef): Promise<Hold | null> {
+    return this.holds.find(ref);
   }
 
-  async openHolds(accountId: string): Promise<Hold[]> {
-    const { gsi1pk } = openIndexKeys({ accountId, holdId: "" });
-    const items = await this.queryAll({
-      IndexName: "gsi1",
-      KeyConditionExpression: "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": gsi1pk, ":prefix": `${accountId}#` },
-    });
-    return this.freshHolds(items);
+  openHolds(accountId: string): Promise<Hold[]> {
+    return this.holds.openHolds(accountId);
   }
 
+  /**
+   * Credits from their journal items, holds from the account item while on it and from their durable records once
+   * rolled up (ledger-holds.ts). Those records are read through an index, so a hold rolled up a moment ago may be
+   * missing for the index's propagation delay (sub-second on DynamoDB; none on dynalite).
+   */
   async entries(accountId: string, limit: number): Promise<LedgerEntry[]> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": accountKey(accountId).pk, ":prefix": "ENTRY#" },
-        ScanIndexForward: false,
-        Limit: Math.max(1, Math.min(1000, limit)),
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []).map(parseEntry).filter((e): e is LedgerEntry => e !== null);
+    const n = Math.max(1, Math.min(1000, limit));
+    const [journal, archived, current] = await Promise.all([
+      this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": accountKey(accountId).pk, ":prefix": "ENTRY#" },
+          ScanIndexForward: false,
+          Limit: n,
+          ConsistentRead: true,
+        }),
+      ),
+      this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :pk",
+          ExpressionAttributeValues: { ":pk": `JOURNAL#${accountId}` },
+          ScanIndexForward: false,
+          Limit: n,
+        }),
+      ),
+      this.holds.unarchived(accountId),
+    ]);
+    const holds = [...(archived.Items ?? []).flatMap((item) => parseHold(item) ?? []), ...current];
+    const all = new Map<string, LedgerEntry>();
+    for (const e of [...(journal.Items ?? []).flatMap((item) => parseEntry(item) ?? []), ...holds.flatMap(holdEntries)])
+      all.set(e.entryId, e);
+    return [...all.values()].sort((a, b) => b.at - a.at || (a.entryId < b.entryId ? 1 : -1)).slice(0, n);
   }
 
   creditShares(input: Parameters<Ledger["creditShares"]>[0]): Promise<ShareResult> {
@@ -335,154 +297,29 @@ export class DynamoLedger implements Ledger {
 
   async sweepHolds(now: number, options: SweepOptions = {}): Promise<DynamoSweepReport> {
     const report = { examined: 0, cancelled: 0, released: 0, finished: 0, failed: 0 };
-    for (let shard = 0; shard < OPEN_SHARDS; shard++) {
+    for (const pk of DynamoHolds.indexShards()) {
       const items = await this.queryAll({
         IndexName: "gsi1",
         KeyConditionExpression: "gsi1pk = :pk",
-        ExpressionAttributeValues: { ":pk": `OPENHOLD#${shard}` },
+        ExpressionAttributeValues: { ":pk": pk },
       });
-      for (const hold of await this.freshHolds(items)) {
-        report.examined++;
-        // One hold that cannot be finished (a throttle, a bad item) must not stop the others; it is retried on the
-        // next sweep.
+      for (const item of items) {
+        const key = typeof item.pk === "string" ? item.pk : "";
+        // One account (or hold) that cannot be swept (a throttle, a bad item) must not stop the others; it is
+        // retried on the next sweep.
         try {
-          await this.sweepOne(hold, now, report, options);
+          if (key.startsWith("ACCT#")) await this.holds.sweepAccount(key.slice("ACCT#".length), now, options, report);
+          else if (key.startsWith("HOLD#")) {
+            const deps = { db: this.db, table: this.table, holds: this.holds };
+            const outcome = await migrateLegacyHold(deps, key.slice("HOLD#".length), now, options);
+            if (outcome !== "skipped") report.finished++;
+          }
         } catch {
           report.failed++;
         }
       }
     }
     return report;
-  }
-
-  private async sweepOne(
-    start: Hold,
-    now: number,
-    report: { cancelled: number; released: number; finished: number },
-    options: SweepOptions,
-  ) {
-    let hold: Hold | null = start;
-    if (hold.status === "pending") {
-      if (hold.createdAt + this.graceMs >= now) return;
-      // Claim the debit's entry id with a tombstone: afterwards the abandoned writer can never debit.
-      const claim = await this.applyToAccount(hold.accountId, entryIds.hold(hold.holdId), "", {}, voidMarker(now));
-      if (claim === "applied" || claim === "voided" || claim === "missing") {
-        await this.cancelPending(hold);
-        report.cancelled++;
-        return;
-      }
-      // The debit did happen: the hold is real; write its journal entry and continue as held.
-      await this.putEntry({
-        entryId: entryIds.hold(hold.holdId),
-        accountId: hold.accountId,
-        kind: "hold",
-        amount: hold.amount,
-        holdId: hold.holdId,
-        at: hold.createdAt,
-      });
-      hold =
-        (await this.transition(hold.holdId, ["pending"], "SET #status = :to", { ":to": "held" })) ??
-        (await this.getHold(hold.holdId));
-      if (!hold) return;
-    }
-    if (hold.status === "held" && hold.deadline < now) {
-      if (options.beforeRelease && !(await options.beforeRelease(hold))) return;
-      const r = await this.settle(hold.holdId, "release", 0, now);
-      if (r.ok) report.released++;
-      return;
-    }
-    if (hold.status === "capturing" || hold.status === "releasing") {
-      await this.finish(hold);
-      report.finished++;
-    }
-  }
-
-  private async settle(holdId: string, kind: "capture" | "release", amount: number, at: number): Promise<SettleResult> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const hold = await this.getHold(holdId);
-      if (!hold) return { ok: false, reason: "not_found" };
-      const done = kind === "capture" ? "captured" : "released";
-      const working = kind === "capture" ? "capturing" : "releasing";
-      if (hold.status === done || (kind === "release" && hold.status === "cancelled")) return { ok: true, hold };
-      if (hold.status === working) return { ok: true, hold: await this.finish(hold) };
-      if (kind === "release" && hold.status === "pending") {
-        await this.cancelPendingByTombstone(hold, at);
-        continue;
-      }
-      if (hold.status !== "held") return { ok: false, reason: "conflict", hold };
-      const charged = kind === "capture" ? Math.max(0, Math.min(hold.amount, Math.floor(amount))) : 0;
-      const decided = await this.transition(
-        holdId,
-        ["held"],
-        "SET #status = :to, captureAmount = :c, settledAt = :at",
-        { ":to": working, ":c": charged, ":at": at },
-      );
-      if (!decided) continue;
-      this.maybeCrash("settleDecided");
-      return { ok: true, hold: await this.finish(decided) };
-    }
-    const last = await this.getHold(holdId);
-    return last ? { ok: false, reason: "conflict", hold: last } : { ok: false, reason: "not_found" };
-  }
-
-  /** Applies a decided capture/release to the account (idempotent), journals it and closes the hold. */
-  private async finish(hold: Hold): Promise<Hold> {
-    const charged = hold.status === "capturing" ? (hold.captureAmount ?? 0) : 0;
-    const back = hold.amount - charged;
-    const at = hold.settledAt ?? hold.createdAt;
-    await this.settleOnAccount(
-      hold,
-      "SET held = held - :amount, spent = spent + :charged, balance = balance + :back",
-      { ":amount": hold.amount, ":charged": charged, ":back": back },
-      at,
-    );
-    this.maybeCrash("accountSettled");
-    const base = { accountId: hold.accountId, holdId: hold.holdId, at };
-    // Both journal entries in one round trip; they must both be there before the hold closes (the sweeper only
-    // finishes holds still open).
-    await Promise.all([
-      charged > 0
-        ? this.putEntry({ ...base, entryId: entryIds.capture(hold.holdId), kind: "capture", amount: charged })
-        : undefined,
-      back > 0
-        ? this.putEntry({ ...base, entryId: entryIds.release(hold.holdId), kind: "release", amount: back })
-        : undefined,
-    ]);
-    const to = hold.status === "capturing" ? "captured" : "released";
-    const closed = await this.transition(hold.holdId, [hold.status], "SET #status = :to REMOVE gsi1pk, gsi1sk", {
-      ":to": to,
-    });
-    return closed ?? (await this.getHold(hold.holdId)) ?? hold;
-  }
-
-  private async cancelPendingByTombstone(hold: Hold, at: number): Promise<void> {
-    const claim = await this.applyToAccount(hold.accountId, entryIds.hold(hold.holdId), "", {}, voidMarker(at));
-    if (claim === "applied" || claim === "voided" || claim === "missing") await this.cancelPending(hold);
-    else await this.transition(hold.holdId, ["pending"], "SET #status = :to", { ":to": "held" });
-  }
-
-  private async cancelPending(hold: Hold): Promise<void> {
-    await this.transition(hold.holdId, ["pending"], "SET #status = :to REMOVE gsi1pk, gsi1sk", { ":to": "cancelled" });
-  }
-
-  /**
-   * A hold refused at the debit never touched the account; delete its item so the same id can be tried again
-   * (a client topping up and retrying with the same Idempotency-Key). Conditional on still pending.
-   */
-  private async forgetPending(hold: Hold): Promise<void> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: holdKey(hold.holdId),
-          ConditionExpression: "#status = :pending",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":pending": "pending" },
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
   }
 
   /**
@@ -536,31 +373,6 @@ export class DynamoLedger implements Ledger {
         }
         await this.prune(accountId, item, now).catch(() => undefined);
       }
-    }
-  }
-
-  /**
-   * Applies a decided settlement once: conditional on the hold's debit marker still being a number (reserved, not
-   * settled), which it turns into a settled marker in the same write. No other marker is needed, and a late second
-   * finisher fails the condition whether the marker is settled or already pruned.
-   */
-  private async settleOnAccount(
-    hold: Hold,
-    update: string,
-    values: Record<string, unknown>,
-    at: number,
-  ): Promise<"applied" | "already"> {
-    try {
-      await this.updateAccount(hold.accountId, at, {
-        UpdateExpression: `${update}, #applied.#e = :settled ADD appliedCount :one`,
-        ConditionExpression: "attribute_exists(pk) AND attribute_type(#applied.#e, :number)",
-        ExpressionAttributeNames: { "#applied": "applied", "#e": entryIds.hold(hold.holdId) },
-        ExpressionAttributeValues: { ...values, ":settled": settledMarker(at), ":number": "N" },
-      });
-      return "applied";
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      return "already";
     }
   }
 
@@ -626,35 +438,6 @@ export class DynamoLedger implements Ledger {
     if (drop.length > 0) await removeMarkers(this.db, this.table, accountKey(accountId), drop);
   }
 
-  private async transition(
-    holdId: string,
-    from: readonly Hold["status"][],
-    update: string,
-    values: Record<string, unknown>,
-  ): Promise<Hold | null> {
-    const fromValues: Record<string, unknown> = {};
-    from.forEach((s, i) => {
-      fromValues[`:from${i}`] = s;
-    });
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: holdKey(holdId),
-          UpdateExpression: update,
-          ConditionExpression: `#status IN (${Object.keys(fromValues).join(", ")})`,
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ...values, ...fromValues },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return parseHold(out.Attributes);
-    } catch (e) {
-      if (isConditionFailure(e)) return null;
-      throw e;
-    }
-  }
-
   private async putEntry(entry: LedgerEntry): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.table, Item: { ...entryKey(entry), ...entry } }));
   }
@@ -679,19 +462,23 @@ export class DynamoLedger implements Ledger {
     return items;
   }
 
-  /** The index is eventually consistent and may project only keys: re-read each hold and keep the open ones. */
-  private async freshHolds(items: readonly Record<string, unknown>[]): Promise<Hold[]> {
-    const holds: Hold[] = [];
-    for (const item of items) {
-      const pk = typeof item.pk === "string" ? item.pk : "";
-      if (!pk.startsWith("HOLD#")) continue;
-      const hold = await this.getHold(pk.slice("HOLD#".length));
-      if (hold && isOpenHold(hold.status)) holds.push(hold);
-    }
-    return holds;
-  }
-
   private maybeCrash(step: CrashStep): void {
     if (this.crashAfter(step)) throw new SimulatedCrash(step);
   }
+}
+
+/** The journal entries of a hold: its debit, then what its settlement captured and gave back. */
+function holdEntries(hold: Hold): LedgerEntry[] {
+  const base = { accountId: hold.accountId, holdId: hold.holdId };
+  const entries: LedgerEntry[] = [
+    { ...base, entryId: entryIds.hold(hold.holdId), kind: "hold", amount: hold.amount, at: hold.createdAt },
+  ];
+  if (hold.settledAt === undefined || (hold.status !== "captured" && hold.status !== "released")) return entries;
+  const charged = hold.status === "captured" ? (hold.captureAmount ?? 0) : 0;
+  const at = hold.settledAt;
+  if (charged > 0)
+    entries.push({ ...base, entryId: entryIds.capture(hold.holdId), kind: "capture", amount: charged, at });
+  const back = hold.amount - charged;
+  if (back > 0) entries.push({ ...base, entryId: entryIds.release(hold.holdId), kind: "release", amount: back, at });
+  return entries;
 }

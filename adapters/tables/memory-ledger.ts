@@ -1,9 +1,11 @@
 import { canTransition, entryIds, isOpenHold } from "../../core/billing/hold-state.ts";
 import { withinBalanceCap } from "../../core/billing/limits.ts";
 import type { Account, Hold, LedgerEntry, ShareEntry } from "../../core/billing/schema.ts";
-import { newestFirst, shareEntriesOf, validShares } from "../../core/billing/shares.ts";
+import { clampCharge, newestFirst, shareEntriesOf, validShares, validSplit } from "../../core/billing/shares.ts";
 import type {
+  CaptureSplit,
   CreditResult,
+  HoldRef,
   HoldResult,
   Ledger,
   SettleResult,
@@ -102,18 +104,20 @@ export class MemoryLedger implements Ledger {
     return { ok: true, hold: { ...hold }, replay: false };
   }
 
-  async capture(holdId: string, amount: number, at: number): Promise<SettleResult> {
-    const hold = this.holds.get(holdId);
+  async capture(ref: HoldRef, amount: number, at: number, split?: CaptureSplit): Promise<SettleResult> {
+    const hold = this.holdOf(ref);
     if (!hold) return { ok: false, reason: "not_found" };
     if (hold.status === "captured") return { ok: true, hold: { ...hold } };
     if (!canTransition(hold.status, "captured")) return { ok: false, reason: "conflict", hold: { ...hold } };
-    const charged = Math.max(0, Math.min(hold.amount, Math.floor(amount)));
+    const charged = clampCharge(hold.amount, amount);
+    if (split && !validSplit(split.shares, charged)) return { ok: false, reason: "invalid", hold: { ...hold } };
     this.settle(hold, "captured", charged, at);
+    if (split) this.applyShares({ requestId: hold.holdId, at, task: split.task, shares: split.shares });
     return { ok: true, hold: { ...hold } };
   }
 
-  async release(holdId: string, at: number): Promise<SettleResult> {
-    const hold = this.holds.get(holdId);
+  async release(ref: HoldRef, at: number): Promise<SettleResult> {
+    const hold = this.holdOf(ref);
     if (!hold) return { ok: false, reason: "not_found" };
     if (hold.status === "released" || hold.status === "cancelled") return { ok: true, hold: { ...hold } };
     if (!canTransition(hold.status, "released")) return { ok: false, reason: "conflict", hold: { ...hold } };
@@ -121,9 +125,15 @@ export class MemoryLedger implements Ledger {
     return { ok: true, hold: { ...hold } };
   }
 
-  async getHold(holdId: string): Promise<Hold | null> {
-    const h = this.holds.get(holdId);
+  async getHold(ref: HoldRef): Promise<Hold | null> {
+    const h = this.holdOf(ref);
     return h ? { ...h } : null;
+  }
+
+  /** A hold is named with its account (as the DynamoDB adapter needs): another account's hold is not found. */
+  private holdOf(ref: HoldRef): Hold | undefined {
+    const hold = this.holds.get(ref.holdId);
+    return hold?.accountId === ref.accountId ? hold : undefined;
   }
 
   async openHolds(accountId: string): Promise<Hold[]> {
@@ -143,6 +153,10 @@ export class MemoryLedger implements Ledger {
 
   async creditShares(input: Parameters<Ledger["creditShares"]>[0]): Promise<ShareResult> {
     if (!validShares(input.shares)) return { ok: false, reason: "invalid" };
+    return this.applyShares(input);
+  }
+
+  private applyShares(input: Parameters<Ledger["creditShares"]>[0]): ShareResult {
     const decided = this.splits.get(input.requestId);
     if (decided) return { ok: true, entries: decided.map((e) => ({ ...e })), replay: true };
     const entries = shareEntriesOf(input);

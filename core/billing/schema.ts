@@ -15,8 +15,9 @@ export const Account = z.object({
 export type Account = z.infer<typeof Account>;
 
 /**
- * Life of a hold (DynamoDB has no transactions, so every step is one conditional write and the intermediate
- * states `pending`, `capturing`, `releasing` record an intent that a crash may leave for the sweeper to finish).
+ * Life of a hold: held, then captured or released. `pending`, `capturing`, `releasing` and `cancelled` are the
+ * intermediate states of the earlier DynamoDB ledger (one write per step, before holds moved onto the account
+ * item: adapters/tables/ledger-holds.ts); kept so that stored holds of that ledger still parse.
  */
 export const HoldStatus = z.enum(["pending", "held", "capturing", "releasing", "captured", "released", "cancelled"]);
 export type HoldStatus = z.infer<typeof HoldStatus>;

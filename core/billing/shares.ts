@@ -42,3 +42,13 @@ export function shareEntriesOf(input: {
 export function newestFirst(a: ShareEntry, b: ShareEntry): number {
   return b.at - a.at || (a.entryId < b.entryId ? 1 : a.entryId > b.entryId ? -1 : 0);
 }
+
+/** What a capture of `amount` charges on a hold of `held`: a whole number between 0 and the hold. */
+export function clampCharge(held: number, amount: number): number {
+  return Math.max(0, Math.min(held, Math.floor(amount)));
+}
+
+/** A capture's split: valid shares that together give out no more than the charge. */
+export function validSplit(shares: readonly ShareCredit[], charged: number): boolean {
+  return validShares(shares) && shares.reduce((sum, s) => sum + s.amount, 0) <= charged;
+}

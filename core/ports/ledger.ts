@@ -11,7 +11,24 @@ export type HoldResult =
 
 export type SettleResult =
   | { readonly ok: true; readonly hold: Hold }
-  | { readonly ok: false; readonly reason: "not_found" | "conflict"; readonly hold?: Hold };
+  /** `invalid`: the capture's fee split is not valid (see `creditShares`) or shares out more than it charges. */
+  | { readonly ok: false; readonly reason: "not_found" | "conflict" | "invalid"; readonly hold?: Hold };
+
+/**
+ * Names a hold: its account too, so that the DynamoDB adapter can settle it with one write on the account item.
+ * `amount`, when the caller knows the amount it held, spares the adapter a read (a wrong one only costs that read).
+ */
+export interface HoldRef {
+  readonly accountId: string;
+  readonly holdId: string;
+  readonly amount?: number;
+}
+
+/** The fee split decided with a capture: credited to the payees' earnings once, whatever replays say later. */
+export interface CaptureSplit {
+  readonly task?: string;
+  readonly shares: readonly ShareCredit[];
+}
 
 export type ShareResult =
   | {
@@ -41,8 +58,9 @@ export interface SweepReport {
 /**
  * Credits ledger. Every movement has its own id, so a retried call is a no-op that returns the first outcome.
  * Balances never go below zero: a hold is refused (`insufficient`) rather than overdrawn.
- * DynamoDB adapter: single-item conditional writes only (no transactions), with `sweepHolds` finishing whatever a
- * crash between two writes left behind.
+ * DynamoDB adapter: single-item conditional writes only (no transactions): a hold and a settlement are one write
+ * each on the account item, and settled holds are rolled up in batches (by a settle, every few, and by
+ * `sweepHolds`, which also finishes a batch a crash interrupted).
  */
 export interface Ledger {
   /** Creates the account with a zero balance; returns the existing one when it is already there. */
@@ -73,12 +91,23 @@ export interface Ledger {
     readonly deadline: number;
     readonly at: number;
     readonly memo?: string;
+    /**
+     * The caller vouches that this hold id was never used (a random id): spares the DynamoDB adapter its read of
+     * an earlier, settled hold of the same id. Without it, a retried id is always recognised.
+     */
+    readonly freshId?: boolean;
   }): Promise<HoldResult>;
-  /** Charges `amount` (clamped to the hold) and returns the rest to the balance. Idempotent. */
-  capture(holdId: string, amount: number, at: number): Promise<SettleResult>;
+  /**
+   * Charges `amount` (clamped to the hold) and returns the rest to the balance. Idempotent: a replay returns the
+   * first capture. `split` shares the charge out to payees (the request id is the hold id) as `creditShares` would,
+   * recorded with the capture (the first capture's split stands); its shares must not add up to more than the
+   * clamped charge. They reach `payeeBalance`/`shareEntries` at the latest by the next `sweepHolds` (the DynamoDB
+   * adapter rolls them up in batches).
+   */
+  capture(hold: HoldRef, amount: number, at: number, split?: CaptureSplit): Promise<SettleResult>;
   /** Returns the whole hold to the balance. Idempotent; a captured hold is a `conflict`. */
-  release(holdId: string, at: number): Promise<SettleResult>;
-  getHold(holdId: string): Promise<Hold | null>;
+  release(hold: HoldRef, at: number): Promise<SettleResult>;
+  getHold(hold: HoldRef): Promise<Hold | null>;
   /** Holds not yet captured, released or cancelled. */
   openHolds(accountId: string): Promise<Hold[]>;
   /** Most recent first. */
@@ -101,10 +130,9 @@ export interface Ledger {
   /** A payee's share entries, most recent first. */
   shareEntries(payee: string, limit: number): Promise<ShareEntry[]>;
   /**
-   * Settles holds left behind: pending holds older than the grace period that never debited the account are
-   * cancelled (and can never debit it later); held holds past their deadline are released; capturing/releasing
-   * holds are finished. `options.beforeRelease` may keep an expired held hold (an answered query is never released
-   * for free).
+   * Releases held holds past their deadline (`options.beforeRelease` may keep one: an answered query is never
+   * released for free) and finishes whatever a crash left half done (the DynamoDB adapter: rolls settled holds
+   * into their durable records, the journal and the payees' earnings).
    */
   sweepHolds(now: number, options?: SweepOptions): Promise<SweepReport>;
 }

@@ -54,7 +54,7 @@ async function raceHarness(credits: number) {
 
 async function checkBooks(
   h: Awaited<ReturnType<typeof harness>>,
-  key: { client: ReturnType<typeof h.clientFor> },
+  key: { client: ReturnType<typeof h.clientFor>; accountId: string },
   ids: readonly string[],
   credits: number,
 ) {
@@ -77,7 +77,7 @@ async function checkBooks(
         cost: answered * DIGITS_PRICE,
       });
     }
-    const hold = await h.ledger.getHold(id);
+    const hold = await h.ledger.getHold({ accountId: key.accountId, holdId: id });
     expect(hold === null || hold.status === "released" || hold.status === "captured").toBe(true);
     charged += cost;
   }
@@ -107,7 +107,9 @@ describe("cancel against submit, at every step", () => {
       // Nothing reached the queue unless the cancel came after the send, and then no job can start.
       const depth = (await h.queue.depth()).visible;
       expect(depth).toBe(step === "afterSend" ? 2 : 0);
-      expect((await h.ledger.getHold(id))?.status ?? "none").toMatch(/^(released|none)$/);
+      expect((await h.ledger.getHold({ accountId: key.accountId, holdId: id }))?.status ?? "none").toMatch(
+        /^(released|none)$/,
+      );
     }
     await checkBooks(h, key, ids, credits);
     const usage = await key.client.usage();

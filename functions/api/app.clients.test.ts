@@ -152,7 +152,7 @@ describe("webhooks of queries nobody polls", () => {
       logger: silentLogger,
     });
     const hold = async (holdId: string) => {
-      const found = await h.ledger.getHold(holdId);
+      const found = await h.ledger.getHold({ accountId: key.accountId, holdId: holdId });
       if (!found) throw new Error("no hold");
       return found;
     };

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryLedger } from "../../adapters/tables/memory-ledger.ts";
 import { MemoryRequestStore } from "../../adapters/tables/memory-requests.ts";
 import { LedgerBusyError } from "../../core/billing/errors.ts";
-import type { SettleResult } from "../../core/ports/ledger.ts";
+import type { HoldRef, SettleResult } from "../../core/ports/ledger.ts";
 import type { RequestStore } from "../../core/ports/requests.ts";
 import { type ExpertDirectory, systemClock } from "./deps.ts";
 import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
@@ -42,15 +42,15 @@ function flakyDirectory() {
   return { directory, state };
 }
 
-/** A ledger on which another settler has decided to capture these holds but not finished (DynamoDB `capturing`). */
+/** A ledger on which another settler has decided to capture these holds but not finished (a `capturing` hold). */
 class CaptureInFlightLedger extends MemoryLedger {
   readonly capturing = new Set<string>();
-  override async release(holdId: string, at: number): Promise<SettleResult> {
-    const hold = await this.getHold(holdId);
-    if (hold && hold.status === "held" && this.capturing.has(holdId)) {
+  override async release(ref: HoldRef, at: number): Promise<SettleResult> {
+    const hold = await this.getHold(ref);
+    if (hold && hold.status === "held" && this.capturing.has(ref.holdId)) {
       return { ok: false, reason: "conflict", hold: { ...hold, status: "capturing" } };
     }
-    return super.release(holdId, at);
+    return super.release(ref, at);
   }
 }
 
@@ -99,7 +99,7 @@ describe("settle safety", () => {
     state.down = true;
     const during = await key.client.job(res.data.id);
     expect(during.ok && during.data.status).toBe("running");
-    expect((await h.deps.ledger.getHold(res.data.id))?.status).toBe("held");
+    expect((await h.deps.ledger.getHold({ accountId: key.accountId, holdId: res.data.id }))?.status).toBe("held");
     const held = await key.client.usage();
     expect(held.ok && [held.data.held, held.data.spent]).toEqual([2 * DIGITS_PRICE, 0]);
     state.down = false;
@@ -137,7 +137,7 @@ describe("settle safety", () => {
       "not_found",
       !unknown.ok && unknown.problem.detail,
     ]);
-    expect((await h.deps.ledger.getHold(res.data.id))?.status).toBe("held");
+    expect((await h.deps.ledger.getHold({ accountId: owner.accountId, holdId: res.data.id }))?.status).toBe("held");
     expect((await h.deps.requests.get(res.data.id))?.result).toBeUndefined();
     const mine = await owner.client.job(res.data.id);
     expect(mine.ok && mine.data.status).toBe("succeeded");

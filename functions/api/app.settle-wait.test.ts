@@ -63,6 +63,8 @@ describe("waiting on the settler", () => {
     await stopWorkers();
     if (!res.ok) throw new Error(JSON.stringify(res.problem));
     expect(res.status).toBe(200);
-    expect((await h.ledger.getHold((res.data as { id: string }).id))?.status).toBe("captured");
+    expect(
+      (await h.ledger.getHold({ accountId: key.accountId, holdId: (res.data as { id: string }).id }))?.status,
+    ).toBe("captured");
   });
 });

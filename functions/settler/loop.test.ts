@@ -55,7 +55,7 @@ describe("settler loop", () => {
     // The stop waits for the receive being handled: both notices are deleted by then.
     await loop.stop();
     expect(captures).toBe(1);
-    expect((await h.ledger.getHold(res.data.id))?.status).toBe("captured");
+    expect((await h.ledger.getHold({ accountId: key.accountId, holdId: res.data.id }))?.status).toBe("captured");
     expect(await settleQueue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 });

@@ -24,7 +24,7 @@ describe("settler", () => {
     // The API's waiters in this process are told (they then only read the stored result).
     expect(announced).toEqual([res.data.id]);
     expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
-    expect((await h.ledger.getHold(res.data.id))?.status).toBe("captured");
+    expect((await h.ledger.getHold({ accountId: key.accountId, holdId: res.data.id }))?.status).toBe("captured");
     const usage = await key.client.usage();
     expect(usage.ok && [usage.data.spent, usage.data.held]).toEqual([2 * DIGITS_PRICE, 0]);
     for (const bad of [
@@ -48,7 +48,7 @@ describe("settler", () => {
       directory: { ...h.deps.directory, experts: () => Promise.reject(new Error("chain down")) },
     };
     expect(await handleSettleNotice(down, notice(res.data.id))).toBe("retry");
-    expect((await h.ledger.getHold(res.data.id))?.status).toBe("held");
+    expect((await h.ledger.getHold({ accountId: key.accountId, holdId: res.data.id }))?.status).toBe("held");
     expect(await handleSettleNotice(h.deps, notice(res.data.id))).toBe("settled");
   });
 
@@ -73,13 +73,13 @@ describe("settler", () => {
     clock.advance(60 * 60_000);
     // The old sweep: both holds released, the answered one for free.
     await h.ledger.sweepHolds(clock.now(), { beforeRelease });
-    expect((await h.ledger.getHold(unanswered.data.id))?.status).toBe("released");
-    expect((await h.ledger.getHold(answered.data.id))?.status).toBe("held");
+    expect((await h.ledger.getHold({ accountId: key.accountId, holdId: unanswered.data.id }))?.status).toBe("released");
+    expect((await h.ledger.getHold({ accountId: key.accountId, holdId: answered.data.id }))?.status).toBe("held");
     expect(sent).toEqual([notice(answered.data.id)]);
     expect(await handleSettleNotice(h.deps, sent[0] ?? "")).toBe("settled");
     const view = await key.client.job(answered.data.id);
     expect(view.ok && [view.data.status, view.data.cost]).toEqual(["succeeded", DIGITS_PRICE]);
-    expect((await h.ledger.getHold(answered.data.id))?.status).toBe("captured");
+    expect((await h.ledger.getHold({ accountId: key.accountId, holdId: answered.data.id }))?.status).toBe("captured");
   });
 
   it("a newcomer's shadow answer is recorded, not averaged into the result nor paid by the client", async () => {

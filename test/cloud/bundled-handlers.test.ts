@@ -393,7 +393,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
 
     const report = await sweeper.invoke<Record<string, number>>(SCHEDULER_EVENT);
     expect(report.released).toBeGreaterThanOrEqual(1);
-    expect((await ledger.getHold(holdId))?.status).toBe("released");
+    expect((await ledger.getHold({ accountId: account, holdId }))?.status).toBe("released");
     expect((await ledger.getAccount(account))?.balance).toBe(1000);
     doc.destroy();
   }, 60_000);
@@ -467,7 +467,7 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       const captured = await waitFor(
         "the settler to capture the async query",
         async () => {
-          const hold = await ledger.getHold(requestId);
+          const hold = await ledger.getHold({ accountId: created.data.accountId, holdId: requestId });
           return hold?.status === "captured" && hold;
         },
         30_000,

@@ -56,7 +56,7 @@ function expected(rows: readonly (readonly [readonly string[], readonly string[]
 }
 
 const ddb = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`);
-const LEDGER_ALL = ddb("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem");
+const LEDGER_ALL = ddb("BatchGetItem", "BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem");
 const CONSUME = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"];
 const LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"];
 const SEND = ["sqs:GetQueueUrl", "sqs:SendMessage"];
@@ -156,7 +156,10 @@ describe("production", () => {
     expect(grants(functionStatements(g, "SettleSubscriber"))).toEqual(
       expected([
         [ddb("BatchGetItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "jobs")]],
-        [ddb("BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "ledger"), gsi(S, "ledger")]],
+        [
+          ddb("BatchGetItem", "BatchWriteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
+          [table(S, "ledger"), gsi(S, "ledger")],
+        ],
         [ddb("GetItem", "PutItem", "Query"), [table(S, "scores"), gsi(S, "scores")]],
         [
           ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],

@@ -1,6 +1,7 @@
 import { captureAmount, splitCost } from "../../../core/billing/pricing.ts";
 import { PLATFORM_PAYEE, type ShareCredit } from "../../../core/billing/schema.ts";
 import { type JobRecord, TERMINAL_JOB_STATUSES } from "../../../core/jobs/schema.ts";
+import type { HoldRef } from "../../../core/ports/ledger.ts";
 import type { RequestRecord, RequestResult, RequestStatus } from "../../../core/ports/requests.ts";
 import { outputDigest, signReceipt } from "../../../core/receipts/receipt.ts";
 import type { ApiDeps, DirectoryExpert } from "../deps.ts";
@@ -74,7 +75,7 @@ async function settleView(deps: SettleDeps, requestId: string): Promise<RequestV
   if (record.phase === "canceling") return finishCancel(deps, record);
   if (record.phase === "holding") {
     if (now <= record.deadline + HOLDING_GRACE_MS) return { record, status: "queued" };
-    await deps.ledger.release(record.requestId, now);
+    await deps.ledger.release(holdOf(record), now);
     return store(deps, record, emptyResult("expired", record, now));
   }
   const jobs = new Map(
@@ -130,7 +131,7 @@ async function finalResult(
     }
   }
   if (accepted.length === 0) {
-    await deps.ledger.release(record.requestId, now);
+    await deps.ledger.release(holdOf(record), now);
     const allExpired = jobs.length === 0 || jobs.every((j) => j.status === "expired");
     return { ...emptyResult(allExpired ? "expired" : "failed", record, now), failedUids };
   }
@@ -144,7 +145,7 @@ async function finalResult(
     );
   } catch (error) {
     deps.logger.error("combine failed", { requestId: record.requestId, error });
-    await deps.ledger.release(record.requestId, now);
+    await deps.ledger.release(holdOf(record), now);
     return { ...emptyResult("failed", record, now), failedUids: record.experts.map((e) => e.uid) };
   }
   // The weights that split the fee are read before charging: a directory (chain) outage must leave the client
@@ -157,21 +158,29 @@ async function finalResult(
     return null;
   }
   const cost = captureAmount(record.pricePerAnswer, accepted.length, record.holdAmount);
-  const captured = await deps.ledger.capture(record.requestId, cost, now);
+  // The fee split goes with the capture (one ledger write; the ledger keeps the first capture's split, so a
+  // replayed settle shares nothing twice even if the weights moved in between).
+  const split = {
+    task: record.task,
+    shares: feeShares(
+      deps,
+      accepted.map((a) => a.expert),
+      weights,
+      cost,
+    ),
+  };
+  let captured = await deps.ledger.capture(holdOf(record), cost, now, split);
+  if (!captured.ok && captured.reason === "invalid") {
+    // Never expected (splitCost gives out exactly the cost): charge anyway rather than give the answer away.
+    deps.logger.error("fee shares refused", { requestId: record.requestId, reason: captured.reason });
+    captured = await deps.ledger.capture(holdOf(record), cost, now);
+  }
   if (!captured.ok) {
     // The hold was released meanwhile (the sweeper, after its deadline): nothing can be charged, so give nothing.
     deps.logger.warn("capture refused", { requestId: record.requestId, reason: captured.reason });
     return { ...emptyResult("expired", record, now), failedUids };
   }
   const charged = captured.hold.captureAmount ?? cost;
-  await creditShares(
-    deps,
-    record,
-    accepted.map((a) => a.expert),
-    weights,
-    charged,
-    now,
-  );
   const experts = accepted.map((a, i) => ({
     uid: a.expert.uid,
     hotkey: a.expert.hotkey,
@@ -199,18 +208,15 @@ async function finalResult(
 }
 
 /**
- * Shares the captured fee: the platform's cut, the rest to the experts that answered in proportion to their current
- * weights (the directory's, at settle time). The ledger keeps the first decision per request, so a replayed settle
- * (after a crash, or a concurrent poller) credits nothing twice even if the weights moved in between.
+ * Shares the fee: the platform's cut, the rest to the experts that answered in proportion to their current weights
+ * (the directory's, at settle time).
  */
-async function creditShares(
+function feeShares(
   deps: SettleDeps,
-  record: RequestRecord,
   answered: readonly RequestRecord["experts"][number][],
   weights: ReadonlyMap<string, DirectoryExpert>,
   charged: number,
-  now: number,
-): Promise<void> {
+): ShareCredit[] {
   const split = splitCost(
     charged,
     deps.config.platformCutBps,
@@ -229,9 +235,12 @@ async function creditShares(
   });
   const shares = [...byHotkey.values()];
   if (split.platform > 0) shares.push({ payee: PLATFORM_PAYEE, amount: split.platform });
-  if (shares.length === 0) return;
-  const credited = await deps.ledger.creditShares({ requestId: record.requestId, at: now, task: record.task, shares });
-  if (!credited.ok) deps.logger.error("fee shares refused", { requestId: record.requestId, reason: credited.reason });
+  return shares;
+}
+
+/** The request's hold: its account and amount let the ledger settle it in one write. */
+function holdOf(record: RequestRecord): HoldRef {
+  return { accountId: record.accountId, holdId: record.requestId, amount: record.holdAmount };
 }
 
 function emptyResult(status: RequestResult["status"], record: RequestRecord, now: number): RequestResult {
@@ -256,7 +265,7 @@ export async function finishCancel(deps: SettleDeps, record: RequestRecord): Pro
   // The shadow lane's jobs are nobody's charge: canceled too, so no worker runs them for a canceled query.
   for (const expert of record.shadow ?? []) await deps.jobs.cancel(jobIdOf(record.requestId, expert.uid), now);
   const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
-  const hold = await deps.ledger.getHold(record.requestId);
+  const hold = await deps.ledger.getHold(holdOf(record));
   const captured = hold?.status === "captured" || hold?.status === "capturing";
   if (captured || jobs.some((j) => j.status === "succeeded")) {
     // Either a settler captured just before the cancel (the charge stands, so its answer does: recomputed
@@ -266,7 +275,7 @@ export async function finishCancel(deps: SettleDeps, record: RequestRecord): Pro
     if (result) return store(deps, record, { ...result, status: "canceled" });
     return { record, status: "running" };
   }
-  const released = await deps.ledger.release(record.requestId, now);
+  const released = await deps.ledger.release(holdOf(record), now);
   if (!released.ok && (released.hold?.status === "captured" || released.hold?.status === "capturing")) {
     const result = await finalResult(deps, record, jobs, now);
     return result ? store(deps, record, result) : { record, status: "running" };

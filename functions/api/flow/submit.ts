@@ -99,6 +99,8 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
       deadline: deadline + SETTLE_MARGIN_MS,
       at: now,
       memo: `${s.task} x${experts.length}`,
+      // A random request id was never held before: the ledger need not look for an earlier hold of it.
+      freshId: !s.idempotencyKey,
     })
     .catch(async (error: unknown) => {
       if (!(error instanceof LedgerBusyError)) throw error;

@@ -1,0 +1,460 @@
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { Hold, Micro, ShareCredit } from "../../core/billing/schema.ts";
+import { clampCharge, shareEntriesOf, validSplit } from "../../core/billing/shares.ts";
+import type { CaptureSplit, HoldRef, HoldResult, Ledger, SettleResult, SweepOptions } from "../../core/ports/ledger.ts";
+import { batchPutAll, isConditionalCheckFailed } from "./dynamo.ts";
+import { accountKey, getItems, holdKey, LedgerFullError, MAX_APPLIED, OPEN_SHARDS, shardOf } from "./ledger-items.ts";
+import type { DynamoShares } from "./ledger-shares.ts";
+
+/**
+ * Holds live on their account item (`ACCT#<id>` / `ACCT`, see ledger-items.ts), so that a hold and a settlement
+ * are one conditional write each:
+ * - `holds`: holdId -> { amount, deadline, createdAt, memo? } of every hold not yet rolled up, open or settled;
+ * - `settled`: holdId -> its settlement { status, captureAmount?, settledAt, task?, shares? } until rolled up;
+ *   a hold is open while it is in `holds` and not in `settled`;
+ * - `rollup`: { id, at, holdIds } while a batch of settled holds is being rolled up (one at a time per account);
+ * - gsi1pk `OPENHOLD#<shard>`, gsi1sk `<accountId>` while the account has holds, so the sweeper finds it.
+ * A rollup moves a batch of settled holds off the account: (1) records the batch in `rollup` (conditional on none
+ * in flight) -> (2) puts each hold's durable record `HOLD#<id>` / `HOLD` (final state, fee split, journal: gsi1pk
+ * `JOURNAL#<accountId>`) with BatchWriteItem -> (3) credits the batch's fee shares, per payee one write idempotent by
+ * batch id (ledger-shares.ts) -> (4) removes the batch from `holds`/`settled` and `rollup` (conditional on the batch
+ * id). Every step can be repeated: whoever finds a `rollup` in flight (a settle, the sweeper) finishes it.
+ * A hold id is used once, forever: a hold whose durable record exists is a replay. The durable record is written
+ * (2) before the account forgets the hold (4), so a hold that passed the account's condition and then reads no
+ * durable record is new; one that reads one is a duplicate and is undone at once (or by the sweeper after a crash).
+ */
+export const ROLLUP_AT = 16;
+/** Holds per rollup batch: keeps the account's update expression under DynamoDB's 4 KB. */
+export const ROLLUP_MAX = 100;
+/** Rollup batches one sweep of one account runs at most (the rest waits for the next sweep). */
+const SWEEP_ROLLUPS = 20;
+/**
+ * An open hold older than this is checked for a durable record of its id (a duplicate a crash left unchecked). A
+ * hold checks itself right after its write, so only a crash leaves one: young holds are not worth the reads.
+ */
+export const DUPLICATE_CHECK_AFTER_MS = 60_000;
+
+export type RollupStep = "rollupStarted" | "holdsArchived" | "payeesCredited";
+
+const OpenHold = z.object({
+  amount: Micro,
+  deadline: z.number().int(),
+  createdAt: z.number().int(),
+  memo: z.string().optional(),
+});
+type OpenHold = z.infer<typeof OpenHold>;
+const Settlement = z.object({
+  status: z.enum(["captured", "released"]),
+  captureAmount: Micro.optional(),
+  settledAt: z.number().int(),
+  task: z.string().optional(),
+  shares: z.array(ShareCredit).optional(),
+});
+type Settlement = z.infer<typeof Settlement>;
+const Rollup = z.object({ id: z.string(), at: z.number().int(), holdIds: z.array(z.string()) });
+type Rollup = z.infer<typeof Rollup>;
+/** A durable record: the final hold plus what the rollup needs again (the split). */
+const Archived = Hold.extend({ task: z.string().optional(), shares: z.array(ShareCredit).optional() });
+type Archived = z.infer<typeof Archived>;
+
+type AccountItem = Record<string, unknown>;
+const mapOf = (item: AccountItem, name: "holds" | "settled") =>
+  (item[name] && typeof item[name] === "object" ? item[name] : {}) as Record<string, unknown>;
+
+/** A hold as the account item has it (open or settled, not yet rolled up), with its split; null when absent. */
+function holdIn(item: AccountItem, accountId: string, holdId: string): Archived | null {
+  const open = OpenHold.safeParse(mapOf(item, "holds")[holdId]);
+  if (!open.success) return null;
+  const base: Hold = { holdId, accountId, status: "held", ...open.data };
+  const settled = Settlement.safeParse(mapOf(item, "settled")[holdId]);
+  if (!settled.success) return base;
+  const { status, captureAmount, settledAt, task, shares } = settled.data;
+  return {
+    ...base,
+    status,
+    settledAt,
+    ...(captureAmount !== undefined ? { captureAmount } : {}),
+    ...(task !== undefined ? { task } : {}),
+    ...(shares ? { shares } : {}),
+  };
+}
+
+const asHold = ({ task: _task, shares: _shares, ...hold }: Archived): Hold => hold;
+
+export interface DynamoHoldsOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly table: string;
+  readonly shares: DynamoShares;
+  /** Settled holds on one account that make a settle roll them up (besides the sweeper). */
+  readonly rollupAt?: number;
+  readonly crash: (step: RollupStep) => void;
+}
+
+export class DynamoHolds {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly rollupAt: number;
+
+  constructor(private readonly options: DynamoHoldsOptions) {
+    this.db = options.db;
+    this.table = options.table;
+    this.rollupAt = options.rollupAt ?? ROLLUP_AT;
+  }
+
+  /**
+   * One conditional write on the account, then (unless the caller vouches the id is fresh) one read of the id's
+   * durable record (see the class comment).
+   */
+  async hold(input: Parameters<Ledger["hold"]>[0]): Promise<HoldResult> {
+    const open: OpenHold = {
+      amount: input.amount,
+      deadline: input.deadline,
+      createdAt: input.at,
+      ...(input.memo ? { memo: input.memo } : {}),
+    };
+    const { gsi1pk, gsi1sk } = accountIndexKeys(input.accountId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: accountKey(input.accountId),
+            UpdateExpression:
+              "SET balance = balance - :amount, held = held + :amount, #H.#h = :hold, gsi1pk = :gpk, gsi1sk = :gsk",
+            ConditionExpression:
+              "attribute_exists(pk) AND balance >= :amount AND attribute_not_exists(#H.#h) AND size(#H) < :cap",
+            ExpressionAttributeNames: { "#H": "holds", "#h": input.holdId },
+            ExpressionAttributeValues: {
+              ":amount": input.amount,
+              ":hold": open,
+              ":gpk": gsi1pk,
+              ":gsk": gsi1sk,
+              ":cap": MAX_APPLIED,
+            },
+          }),
+        );
+      } catch (e) {
+        if (!isConditionalCheckFailed(e)) throw e;
+        const item = await this.account(input.accountId);
+        if (!item) return { ok: false, reason: "no_account" };
+        const existing = holdIn(item, input.accountId, input.holdId);
+        if (existing) return replayOf(asHold(existing), input);
+        if (!item.holds || !item.settled) {
+          await this.addMaps(input.accountId);
+          continue;
+        }
+        if (Object.keys(mapOf(item, "holds")).length < MAX_APPLIED) return { ok: false, reason: "insufficient" };
+        // Full: settled holds can be rolled off; open ones cannot.
+        if ((await this.rollup(input.accountId, input.at, item)) === 0) break;
+        continue;
+      }
+      const earlier = input.freshId ? null : await this.archived(input.holdId);
+      if (!earlier) return { ok: true, hold: heldHold(input, open), replay: false };
+      await this.undoDuplicate(input.accountId, input.holdId, open);
+      return replayOf(asHold(earlier), input);
+    }
+    throw new LedgerFullError(`account ${input.accountId} has ${MAX_APPLIED} unsettled holds; retry later`);
+  }
+
+  /** Captures or releases with one conditional write on the account; a read only when the amount is not known. */
+  async settle(
+    ref: HoldRef,
+    kind: "capture" | "release",
+    amount: number,
+    at: number,
+    split?: CaptureSplit,
+  ): Promise<SettleResult> {
+    let held = ref.amount;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (held === undefined) {
+        const current = await this.find(ref);
+        if (!current) return { ok: false, reason: "not_found" };
+        if (current.status !== "held") return outcome(kind, current);
+        held = current.amount;
+      }
+      const charged = kind === "capture" ? clampCharge(held, amount) : 0;
+      if (split && !validSplit(split.shares, charged)) return { ok: false, reason: "invalid" };
+      const settlement: Settlement = {
+        status: kind === "capture" ? "captured" : "released",
+        ...(kind === "capture" ? { captureAmount: charged } : {}),
+        settledAt: at,
+        ...(split?.task !== undefined ? { task: split.task } : {}),
+        ...(split && split.shares.length > 0 ? { shares: [...split.shares] } : {}),
+      };
+      try {
+        const out = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: accountKey(ref.accountId),
+            UpdateExpression:
+              "SET held = held - :amount, spent = spent + :charged, balance = balance + :back, #S.#h = :s",
+            ConditionExpression: "#H.#h.amount = :amount AND attribute_not_exists(#S.#h)",
+            ExpressionAttributeNames: { "#H": "holds", "#S": "settled", "#h": ref.holdId },
+            ExpressionAttributeValues: {
+              ":amount": held,
+              ":charged": charged,
+              ":back": held - charged,
+              ":s": settlement,
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        const item = out.Attributes ?? {};
+        const hold = holdIn(item, ref.accountId, ref.holdId);
+        if (!hold) throw new Error(`hold ${ref.holdId} vanished while settling`);
+        await this.maybeRollup(ref.accountId, at, item);
+        return { ok: true, hold: asHold(hold) };
+      } catch (e) {
+        if (!isConditionalCheckFailed(e)) throw e;
+        held = undefined;
+      }
+    }
+    const last = await this.find(ref);
+    return last ? { ok: false, reason: "conflict", hold: last } : { ok: false, reason: "not_found" };
+  }
+
+  /** On the account while not rolled up, else its durable record. */
+  async find(ref: HoldRef): Promise<Hold | null> {
+    const item = await this.account(ref.accountId);
+    const there = item ? holdIn(item, ref.accountId, ref.holdId) : null;
+    if (there) return asHold(there);
+    const archived = await this.archived(ref.holdId);
+    return archived && archived.accountId === ref.accountId ? asHold(archived) : null;
+  }
+
+  async openHolds(accountId: string): Promise<Hold[]> {
+    const item = await this.account(accountId);
+    return item ? openIn(item, accountId) : [];
+  }
+
+  /** The account's settled holds still on it, as journal material (rolled-up ones are read from their records). */
+  async unarchived(accountId: string): Promise<Archived[]> {
+    const item = await this.account(accountId);
+    if (!item) return [];
+    return Object.keys(mapOf(item, "holds")).flatMap((id) => holdIn(item, accountId, id) ?? []);
+  }
+
+  /** Accounts with holds, for the sweeper. */
+  static indexShards(): string[] {
+    return Array.from({ length: OPEN_SHARDS }, (_, shard) => `OPENHOLD#${shard}`);
+  }
+
+  /**
+   * One account: releases its expired holds (unless `beforeRelease` keeps one), undoes duplicates a crash left,
+   * rolls up its settled holds, and leaves the index once it has none.
+   */
+  async sweepAccount(
+    accountId: string,
+    now: number,
+    options: SweepOptions,
+    report: { examined: number; released: number; finished: number },
+  ): Promise<void> {
+    const item = await this.account(accountId);
+    if (!item) return;
+    const open = openIn(item, accountId);
+    report.examined += open.length;
+    const old = open.filter((h) => h.createdAt < now - DUPLICATE_CHECK_AFTER_MS);
+    const archived = await getItems(
+      this.db,
+      this.table,
+      old.map((h) => holdKey(h.holdId)),
+    );
+    for (const hold of open) {
+      // A record of the same account (null: none; absent: unknown, checked on the next sweep).
+      if (archived.get(holdKey(hold.holdId).pk)?.accountId === accountId) {
+        // A hold id used before, debited again by a hold that crashed before its check: give it back.
+        await this.undoDuplicate(accountId, hold.holdId, hold);
+        continue;
+      }
+      if (hold.deadline >= now) continue;
+      if (options.beforeRelease && !(await options.beforeRelease(hold))) continue;
+      const released = await this.settle({ accountId, holdId: hold.holdId, amount: hold.amount }, "release", 0, now);
+      if (released.ok && released.hold.status === "released") report.released++;
+    }
+    for (let i = 0; i < SWEEP_ROLLUPS; i++) {
+      const rolled = await this.rollup(accountId, now);
+      report.finished += rolled;
+      if (rolled === 0) break;
+    }
+    await this.leaveIndexIfIdle(accountId);
+  }
+
+  /** Rolls up when a settle leaves enough settled holds on the account; failures are left to the sweeper. */
+  private async maybeRollup(accountId: string, now: number, item: AccountItem): Promise<void> {
+    if (item.rollup !== undefined) return;
+    if (Object.keys(mapOf(item, "settled")).length < this.rollupAt) return;
+    await this.rollup(accountId, now, item).catch(() => undefined);
+  }
+
+  /** One batch (see the class comment); returns how many holds it rolled up (0: nothing to do). */
+  async rollup(accountId: string, now: number, known?: AccountItem): Promise<number> {
+    let item = known ?? (await this.account(accountId));
+    if (!item) return 0;
+    let batch = Rollup.safeParse(item.rollup).data;
+    if (!batch) {
+      const holdIds = Object.keys(mapOf(item, "settled")).slice(0, ROLLUP_MAX);
+      if (holdIds.length === 0) return 0;
+      // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it).
+      const fresh: Rollup = { id: `roll:${accountId}:${holdIds[0]}`, at: now, holdIds };
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: accountKey(accountId),
+            UpdateExpression: "SET #R = :r",
+            ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#R)",
+            ExpressionAttributeNames: { "#R": "rollup" },
+            ExpressionAttributeValues: { ":r": fresh },
+          }),
+        );
+        batch = fresh;
+      } catch (e) {
+        if (!isConditionalCheckFailed(e)) throw e;
+        // Someone else started one: finish theirs.
+        item = await this.account(accountId);
+        batch = item ? Rollup.safeParse(item.rollup).data : undefined;
+        if (!item || !batch) return 0;
+      }
+      this.options.crash("rollupStarted");
+    }
+    const records = batch.holdIds.flatMap((id) => {
+      const hold = item ? holdIn(item, accountId, id) : null;
+      return hold && hold.status !== "held" ? [hold] : [];
+    });
+    // (2) Durable records first: once the account forgets a hold, its record must answer for it.
+    await batchPutAll(this.db, this.table, records.map(archiveItem));
+    this.options.crash("holdsArchived");
+    const entries = records.flatMap((h) =>
+      h.shares && h.settledAt !== undefined
+        ? shareEntriesOf({ requestId: h.holdId, at: h.settledAt, task: h.task, shares: h.shares })
+        : [],
+    );
+    if (entries.length > 0) await this.options.shares.creditBatch({ id: batch.id, accountId, at: batch.at }, entries);
+    this.options.crash("payeesCredited");
+    await this.finishBatch(accountId, batch);
+    return records.length;
+  }
+
+  /** (4) Drops the batch's holds from the account, once: conditional on the batch still in flight. */
+  private async finishBatch(accountId: string, batch: Rollup): Promise<void> {
+    const names: Record<string, string> = { "#H": "holds", "#S": "settled", "#R": "rollup" };
+    batch.holdIds.forEach((id, i) => {
+      names[`#i${i}`] = id;
+    });
+    const paths = batch.holdIds.flatMap((_, i) => [`#H.#i${i}`, `#S.#i${i}`]);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: accountKey(accountId),
+          UpdateExpression: `REMOVE #R, ${paths.join(", ")}`,
+          ConditionExpression: "#R.id = :id",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ":id": batch.id },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+  }
+
+  /** Takes the account off the sweeper's index when it holds nothing (a later hold puts it back). */
+  private async leaveIndexIfIdle(accountId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: accountKey(accountId),
+          UpdateExpression: "REMOVE gsi1pk, gsi1sk",
+          ConditionExpression: "attribute_exists(gsi1pk) AND size(#H) = :zero AND attribute_not_exists(#R)",
+          ExpressionAttributeNames: { "#H": "holds", "#R": "rollup" },
+          ExpressionAttributeValues: { ":zero": 0 },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+  }
+
+  /** Gives back a hold that debited an id already used (its durable record exists). Idempotent. */
+  private async undoDuplicate(accountId: string, holdId: string, open: Pick<OpenHold, "amount" | "createdAt">) {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: accountKey(accountId),
+          UpdateExpression: "SET balance = balance + :amount, held = held - :amount REMOVE #H.#h",
+          ConditionExpression: "#H.#h.amount = :amount AND #H.#h.createdAt = :at AND attribute_not_exists(#S.#h)",
+          ExpressionAttributeNames: { "#H": "holds", "#S": "settled", "#h": holdId },
+          ExpressionAttributeValues: { ":amount": open.amount, ":at": open.createdAt },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+  }
+
+  /** Accounts opened before holds lived on them lack the two maps. */
+  async addMaps(accountId: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: accountKey(accountId),
+        UpdateExpression: "SET #H = if_not_exists(#H, :empty), #S = if_not_exists(#S, :empty)",
+        ExpressionAttributeNames: { "#H": "holds", "#S": "settled" },
+        ExpressionAttributeValues: { ":empty": {} },
+      }),
+    );
+  }
+
+  private async archived(holdId: string): Promise<Archived | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: holdKey(holdId), ConsistentRead: true }),
+    );
+    return Archived.safeParse(out.Item).data ?? null;
+  }
+
+  private async account(accountId: string): Promise<AccountItem | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: accountKey(accountId), ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+}
+
+export function accountIndexKeys(accountId: string) {
+  return { gsi1pk: `OPENHOLD#${shardOf(accountId)}`, gsi1sk: accountId };
+}
+
+function openIn(item: AccountItem, accountId: string): Hold[] {
+  return Object.keys(mapOf(item, "holds")).flatMap((id) => {
+    const hold = holdIn(item, accountId, id);
+    return hold && hold.status === "held" ? [asHold(hold)] : [];
+  });
+}
+
+function archiveItem(hold: Archived): Record<string, unknown> {
+  return {
+    ...holdKey(hold.holdId),
+    ...hold,
+    gsi1pk: `JOURNAL#${hold.accountId}`,
+    gsi1sk: `${String(hold.settledAt ?? hold.createdAt).padStart(15, "0")}#${hold.holdId}`,
+  };
+}
+
+function heldHold(input: { holdId: string; accountId: string }, open: OpenHold): Hold {
+  return { holdId: input.holdId, accountId: input.accountId, status: "held", ...open };
+}
+
+function replayOf(hold: Hold, input: { accountId: string; amount: number }): HoldResult {
+  return hold.accountId === input.accountId && hold.amount === input.amount
+    ? { ok: true, hold, replay: true }
+    : { ok: false, reason: "conflict", hold };
+}
+
+function outcome(kind: "capture" | "release", hold: Hold): SettleResult {
+  const done =
+    kind === "capture" ? hold.status === "captured" : hold.status === "released" || hold.status === "cancelled";
+  return done ? { ok: true, hold } : { ok: false, reason: "conflict", hold };
+}
