@@ -1,0 +1,16 @@
+/**
+ * Byte work on the hot path of every job (issue 17): SHA-256 and base64 of job inputs, a few kilobytes each. Native
+ * in Node (adapters/bytes/node-bytes.ts: node:crypto and Buffer, several times faster than pure JS); core/jobs/job-input.ts
+ * has a pure-JS implementation with the same results, for callers that have no adapter at hand.
+ */
+export interface ByteCodec {
+  /** Lowercase hex SHA-256 of the concatenation of `parts` (strings as their UTF-8 bytes). */
+  sha256Hex(parts: readonly (string | Uint8Array)[]): string;
+  /** Standard padded base64. */
+  toBase64(bytes: Uint8Array): string;
+  /**
+   * Bytes of base64 text. May be lenient with malformed text (Node's decoder skips what it cannot read): callers
+   * digest and use the decoded bytes, never the text, so two spellings of the same bytes are the same input.
+   */
+  fromBase64(text: string): Uint8Array;
+}
