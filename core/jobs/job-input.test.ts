@@ -14,11 +14,18 @@ describe("job inputs on the queue", () => {
         expect(nodeBytes.sha256Hex([text, bytes])).toBe(pureBytes.sha256Hex([text, bytes]));
         const b64 = nodeBytes.toBase64(bytes);
         expect(pureBytes.toBase64(bytes)).toBe(b64);
-        expect([...pureBytes.fromBase64(b64)]).toStrictEqual([...bytes]);
-        expect([...nodeBytes.fromBase64(b64)]).toStrictEqual([...bytes]);
+        for (const codec of [pureBytes, nodeBytes]) {
+          const out = new Uint8Array(bytes.length + 3);
+          expect(codec.fromBase64Into(b64, out)).toBe(bytes.length);
+          expect([...out.subarray(0, bytes.length)]).toStrictEqual([...bytes]);
+        }
       }),
       { numRuns: 50 },
     );
+    // Past the native codec's one-shot buffer (streamed instead), and a string part with multi-byte characters.
+    const big = Uint8Array.from({ length: (1 << 20) + 7 }, (_, i) => i % 251);
+    expect(nodeBytes.sha256Hex(["é✓", big])).toBe(pureBytes.sha256Hex(["é✓", big]));
+    expect(nodeBytes.sha256Hex(["é✓", big.subarray(0, 9000)])).toBe(pureBytes.sha256Hex(["é✓", big.subarray(0, 9000)]));
   });
 
   it("a tensor travels as float32 bytes and decodes to exactly the values the runner feeds, with its digest", () => {
@@ -76,5 +83,7 @@ describe("job inputs on the queue", () => {
     expect(() => decodeJobInput({})).toThrow(/no input/);
     expect(() => decodeJobInput({ tensor: nodeBytes.toBase64(new Uint8Array(6)) }, nodeBytes)).toThrow(/float32/);
     expect(() => decodeJobInput({ tensor: "" }, nodeBytes)).toThrow(/float32/);
+    // Text of the right length that does not decode to that many bytes (Node's decoder skips what it cannot read).
+    expect(() => decodeJobInput({ tensor: `${"*".repeat(8)}AAAAAAAA` }, nodeBytes)).toThrow(/canonical/);
   });
 });

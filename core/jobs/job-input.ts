@@ -2,7 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ByteCodec } from "../ports/bytes.ts";
 import { canonicalJson } from "../receipts/canonical-json.ts";
-import { base64ToBytes, bytesToBase64 } from "../tasks/base64.ts";
+import { base64ByteLength, base64ToBytes, bytesToBase64 } from "../tasks/base64.ts";
 
 /*
  * Job inputs on the queue and their digest (issue 13's integrity, issue 17's cost): the one definition used by the
@@ -27,7 +27,12 @@ export const pureBytes: ByteCodec = {
     return bytesToHex(hash.digest());
   },
   toBase64: bytesToBase64,
-  fromBase64: base64ToBytes,
+  fromBase64Into(text, out) {
+    const bytes = base64ToBytes(text);
+    if (bytes.length > out.length) throw new RangeError("base64 text holds more bytes than its target");
+    out.set(bytes);
+    return bytes.length;
+  },
 };
 
 /** How a job input travels inside a job message: exactly one of the two. */
@@ -55,19 +60,23 @@ function tensorBytes(tensor: Float32Array): Uint8Array {
   return out;
 }
 
-/** A Float32Array of little-endian float32 bytes (always a copy, so that it is aligned and owns its memory). */
-function tensorFromBytes(bytes: Uint8Array): Float32Array {
-  if (bytes.length === 0 || bytes.length % 4 !== 0) {
-    throw new TypeError(`a tensor input holds ${bytes.length} bytes: not whole float32 values`);
+/**
+ * A tensor's base64 text decoded straight into the memory of a Float32Array (aligned, its own), and the
+ * little-endian bytes it was decoded from (a view on the same memory on a little-endian host).
+ */
+function tensorFromBase64(text: string, bytes: ByteCodec): { tensor: Float32Array; raw: Uint8Array } {
+  const size = base64ByteLength(text);
+  if (size <= 0 || size % 4 !== 0) {
+    throw new TypeError(`a tensor input holds ${size} bytes: not whole float32 values`);
   }
-  const out = new Float32Array(bytes.length / 4);
-  if (LITTLE_ENDIAN) {
-    new Uint8Array(out.buffer).set(bytes);
-    return out;
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
+  const raw = new Uint8Array(size);
+  const written = bytes.fromBase64Into(text, raw);
+  if (written !== size) throw new TypeError(`a tensor input is not canonical base64 (${written} of ${size} bytes)`);
+  if (LITTLE_ENDIAN) return { tensor: new Float32Array(raw.buffer), raw };
+  const tensor = new Float32Array(size / 4);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < tensor.length; i++) tensor[i] = view.getFloat32(i * 4, true);
+  return { tensor, raw };
 }
 
 /** The digest of a job input (hex SHA-256, see above); throws on a value JSON cannot carry. */
@@ -101,7 +110,6 @@ export function decodeJobInput(
     return { input: message.input, digest: inputDigest(message.input, bytes) };
   }
   if (message.input !== undefined) throw new TypeError("the message carries both an input and a tensor");
-  const raw = bytes.fromBase64(message.tensor);
-  const tensor = tensorFromBytes(raw);
+  const { tensor, raw } = tensorFromBase64(message.tensor, bytes);
   return { input: tensor, digest: bytes.sha256Hex([TENSOR_DIGEST_DOMAIN, raw]) };
 }

@@ -9,8 +9,9 @@ export interface ByteCodec {
   /** Standard padded base64. */
   toBase64(bytes: Uint8Array): string;
   /**
-   * Bytes of base64 text. May be lenient with malformed text (Node's decoder skips what it cannot read): callers
+   * Decodes base64 text into `out` (no intermediate copy) and returns how many bytes it wrote, at most out.length.
+   * May be lenient with malformed text (Node's decoder skips what it cannot read): callers check the count, and
    * digest and use the decoded bytes, never the text, so two spellings of the same bytes are the same input.
    */
-  fromBase64(text: string): Uint8Array;
+  fromBase64Into(text: string, out: Uint8Array): number;
 }
