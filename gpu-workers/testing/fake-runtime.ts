@@ -31,7 +31,8 @@ export function fakeRuntime(): FakeRuntime {
           if (runtime.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, runtime.delayMs));
           if (inputs.some((x) => runtime.crashWhen(x))) throw new Error("model crashed");
           return inputs.map((x) => {
-            const first = valuesOf(x)[0] ?? 0;
+            const head = valuesOf(x)[0];
+            const first = typeof head === "number" ? head : 0;
             const probs = new Array<number>(10).fill(0);
             probs[Math.round(first * 10) % 10] = 1;
             return { probs };
