@@ -19,13 +19,16 @@ import { base64ByteLength, base64ToBytes, bytesToBase64 } from "../tasks/base64.
  */
 export const TENSOR_DIGEST_DOMAIN = "market-input:f32:";
 
+function pureSha256(parts: readonly (string | Uint8Array)[]): Uint8Array {
+  const hash = sha256.create();
+  for (const part of parts) hash.update(typeof part === "string" ? utf8ToBytes(part) : part);
+  return hash.digest();
+}
+
 /** The pure-JS ByteCodec (noble's SHA-256, atob/btoa): same results as adapters/bytes/node-bytes.ts, slower. */
 export const pureBytes: ByteCodec = {
-  sha256Hex(parts) {
-    const hash = sha256.create();
-    for (const part of parts) hash.update(typeof part === "string" ? utf8ToBytes(part) : part);
-    return bytesToHex(hash.digest());
-  },
+  sha256Hex: (parts) => bytesToHex(pureSha256(parts)),
+  sha256: pureSha256,
   toBase64: bytesToBase64,
   fromBase64Into(text, out) {
     const bytes = base64ToBytes(text);

@@ -6,6 +6,8 @@
 export interface ByteCodec {
   /** Lowercase hex SHA-256 of the concatenation of `parts` (strings as their UTF-8 bytes). */
   sha256Hex(parts: readonly (string | Uint8Array)[]): string;
+  /** The same digest as bytes. */
+  sha256(parts: readonly (string | Uint8Array)[]): Uint8Array;
   /** Standard padded base64. */
   toBase64(bytes: Uint8Array): string;
   /**

@@ -50,9 +50,14 @@ export function makeJob(opts: {
   const request =
     opts.sender === undefined
       ? undefined
-      : signEpistula(opts.sender, requestSignedText({ jobId: opts.jobId, task, uid, inputDigest: digest }), opts.hotkey, {
-          now,
-        });
+      : signEpistula(
+          opts.sender,
+          requestSignedText({ jobId: opts.jobId, task, uid, inputDigest: digest }),
+          opts.hotkey,
+          {
+            now,
+          },
+        );
   const message: JobMessage = {
     v: 1,
     jobId: opts.jobId,
