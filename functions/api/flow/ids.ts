@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { nodeBytes } from "../../../adapters/bytes/node-bytes.ts";
 import { canonicalJson } from "../../../core/receipts/canonical-json.ts";
 
@@ -21,7 +21,7 @@ export function randomId(prefix: string): string {
 
 /** A request id derived from the account and its Idempotency-Key, so the same key always lands on the same request. */
 export function idempotentRequestId(accountId: string, idempotencyKey: string): string {
-  return `req_${sha256Hex(`${accountId}\n${idempotencyKey}`).slice(0, 32)}`;
+  return `req_${nodeBytes.sha256Hex([`${accountId}\n${idempotencyKey}`]).slice(0, 32)}`;
 }
 
 /**
@@ -31,10 +31,6 @@ export function idempotentRequestId(accountId: string, idempotencyKey: string): 
  */
 export function fingerprint(value: unknown): string {
   return nodeBytes.sha256Hex([canonicalJson(value)]);
-}
-
-function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 export const jobIdOf = (requestId: string, uid: number) => `${requestId}:${uid}`;
