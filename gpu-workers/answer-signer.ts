@@ -1,3 +1,4 @@
+import { nodeBytes } from "../adapters/bytes/node-bytes.ts";
 import { type SignedAnswer, signAnswerBatch } from "../core/jobs/answer-batch.ts";
 import { MAX_ANSWER_BATCH } from "../core/jobs/integrity.ts";
 import type { Signer } from "../core/ports/signer.ts";
@@ -59,7 +60,7 @@ export class AnswerSigner {
     const bodies = [...batch.keys()];
     let signed: SignedAnswer[];
     try {
-      signed = signAnswerBatch(this.key, bodies, signedFor, this.now());
+      signed = signAnswerBatch(this.key, bodies, signedFor, this.now(), nodeBytes);
     } catch (error) {
       for (const waiting of batch.values()) for (const w of waiting) w.reject(error);
       return;

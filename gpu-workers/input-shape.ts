@@ -9,15 +9,19 @@ export function inputProblem(manifest: ExpertManifest, input: unknown): string |
   if (manifest.runner !== "classifier") return null;
   const spec = manifest.model.inputs[0];
   if (spec === undefined) return "model declares no input";
-  if (!Array.isArray(input)) return `input must be an array of numbers for ${spec.name}`;
+  // A tensor arrives from the queue as a Float32Array (core/jobs/job-input.ts); in-process callers may pass arrays.
+  if (!Array.isArray(input) && !(input instanceof Float32Array)) {
+    return `input must be an array of numbers for ${spec.name}`;
+  }
   const rowDims = spec.dims.slice(1);
   if (rowDims.every((d) => d !== null)) {
     const expected = rowDims.reduce<number>((a, d) => a * (d ?? 1), 1);
     if (input.length !== expected) return `input has ${input.length} values, ${spec.name} needs ${expected}`;
   }
   const integer = spec.type === "int64";
-  for (let i = 0; i < input.length; i++) {
-    const v: unknown = input[i];
+  const values: ArrayLike<unknown> = input;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
       return `input value ${i} is not a finite ${integer ? "integer" : "number"}`;
     }

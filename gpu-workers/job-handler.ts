@@ -1,8 +1,10 @@
+import { nodeBytes } from "../adapters/bytes/node-bytes.ts";
 import type { Logger } from "../adapters/log/logger.ts";
 import type { Clock } from "../core/batching/clock.ts";
 import { ItemExpiredError } from "../core/batching/errors.ts";
 import { verifyEpistula } from "../core/epistula/epistula.ts";
-import { answerBodyText, inputDigest, recordMismatch } from "../core/jobs/integrity.ts";
+import { answerBodyText, recordMismatch, requestSignedText } from "../core/jobs/integrity.ts";
+import { decodeJobInput } from "../core/jobs/job-input.ts";
 import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
@@ -89,8 +91,8 @@ export async function handleMessage(message: ReceivedMessage, ctx: JobContext): 
 
 async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
   const job = parseMessage(message.body);
-  const { record, digest } = await verifiedRecord(job, ctx);
-  verifyRequest(job, ctx);
+  const { record, input, digest } = await verifiedRecord(job, ctx);
+  verifyRequest(job, digest, ctx);
   // From here the message is the creator's: failures may touch its job, and the settler is told of terminal writes.
   state.jobId = job.jobId;
   if (job.kind === "paid") state.requestId = job.requestId;
@@ -101,7 +103,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
   if (expert.manifest.task !== job.task) {
     throw new UnrecoverableJobError("task_mismatch", `expert ${expert.manifest.id} serves ${expert.manifest.task}`);
   }
-  const problem = inputProblem(expert.manifest, job.input);
+  const problem = inputProblem(expert.manifest, input);
   if (problem !== null) throw new UnrecoverableJobError("bad_input", problem);
   // The record's deadline, not the message's: a message cannot extend the life of a job.
   if (ctx.now() > record.deadline) return expire(message, ctx, state);
@@ -119,7 +121,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     return "duplicate";
   }
 
-  const ran = await runOnExpert(expert, job, record.deadline, ctx);
+  const ran = await runOnExpert(expert, input, record.deadline, ctx);
   if (ran === "expired") return expire(message, ctx, state);
   const body = answerBodyText({
     jobId: job.jobId,
@@ -171,18 +173,24 @@ function parseMessage(body: string): JobMessage {
   throw new UnrecoverableJobError("bad_message", issues.join("; "));
 }
 
-/** The job record must vouch for the message: same request, kind, task, expert, and the input's digest. */
-async function verifiedRecord(job: JobMessage, ctx: JobContext): Promise<{ record: JobRecord; digest: string }> {
-  let digest: string;
+/**
+ * The job record must vouch for the message: same request, kind, task, expert, and the input's digest. The input
+ * comes back as the runner takes it (a tensor as a Float32Array of exactly the bytes digested).
+ */
+async function verifiedRecord(
+  job: JobMessage,
+  ctx: JobContext,
+): Promise<{ record: JobRecord; input: unknown; digest: string }> {
+  let decoded: { input: unknown; digest: string };
   try {
-    digest = inputDigest(job.input);
+    decoded = decodeJobInput(job, nodeBytes);
   } catch {
-    throw new ForgedMessage("input_not_canonical");
+    throw new ForgedMessage("input_not_decodable");
   }
   const record = await ctx.jobs.get(job.jobId);
-  const mismatch = recordMismatch(record, job, digest);
+  const mismatch = recordMismatch(record, job, decoded.digest);
   if (mismatch !== null || record === null) throw new ForgedMessage(mismatch ?? "unknown_job");
-  return { record, digest };
+  return { record, ...decoded };
 }
 
 /**
@@ -190,14 +198,14 @@ async function verifiedRecord(job: JobMessage, ctx: JobContext): Promise<{ recor
  * jobs when present. The signer must be a trusted sender; with none configured, no validation job runs. Bound to
  * this expert's hotkey or to no one. Freshness uses the wide `requestMaxAgeMs`, since queue time counts (config.ts).
  */
-function verifyRequest(job: JobMessage, ctx: JobContext): void {
+function verifyRequest(job: JobMessage, inputDigest: string, ctx: JobContext): void {
   const sig = job.request;
   if (sig === undefined) {
     if (job.kind === "paid") return;
     ctx.metrics.inc("badSignatures");
     throw new ForgedMessage("unsigned_validation_job");
   }
-  const body = JSON.stringify({ jobId: job.jobId, task: job.task, uid: job.uid, input: job.input });
+  const body = requestSignedText({ jobId: job.jobId, task: job.task, uid: job.uid, inputDigest });
   const result = verifyEpistula(ctx.verifier, body, sig, {
     now: ctx.now(),
     maxAgeMs: ctx.config.requestMaxAgeMs,
@@ -222,13 +230,13 @@ interface Ran {
  */
 async function runOnExpert(
   expert: ServedExpert,
-  job: JobMessage,
+  input: unknown,
   deadline: number,
   ctx: JobContext,
 ): Promise<Ran | "expired"> {
   const expiresAt = ctx.clock.now() + (deadline - ctx.now());
   try {
-    const result = await expert.batcher.submit(job.input, { expiresAt });
+    const result = await expert.batcher.submit(input, { expiresAt });
     ctx.metrics.batchWaitMs.add(result.queueMs);
     return result;
   } catch (error) {
@@ -238,7 +246,7 @@ async function runOnExpert(
   ctx.metrics.inc("soloRetries");
   const started = ctx.clock.now();
   try {
-    const outputs = await expert.model.runBatch([job.input]);
+    const outputs = await expert.model.runBatch([input]);
     const runMs = ctx.clock.now() - started;
     ctx.metrics.batch(1, runMs, { expert: expert.manifest.id, task: expert.manifest.task });
     if (outputs.length !== 1) throw new Error(`model returned ${outputs.length} outputs for 1 input`);

@@ -8,9 +8,10 @@ import { MemoryJobQueue } from "../adapters/queue/memory.ts";
 import { MemoryJobStore } from "../adapters/tables/memory-jobs.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { verifySignedAnswer } from "../core/jobs/answer-batch.ts";
+import { encodeJobInput } from "../core/jobs/job-input.ts";
 import type { Signer } from "../core/ports/signer.ts";
 import type { WorkerConfigInput } from "./config.ts";
-import { fakeManifest, fakeRuntime } from "./testing/fake-runtime.ts";
+import { fakeManifest, fakeRuntime, valuesOf } from "./testing/fake-runtime.ts";
 import { makeJob, waitFor } from "./testing/jobs.ts";
 import { parsePrometheusText, sampleValue } from "./testing/prometheus-text.ts";
 import { type RunningWorker, startWorker } from "./worker.ts";
@@ -164,7 +165,7 @@ describe("startWorker", () => {
     });
     const badShape = makeJob({ jobId: "bad-shape", hotkey: expert.address, input: [1, 2, 3] });
     const victim = makeJob({ jobId: "victim", hotkey: expert.address, input: [0, 0, 0, 0], sender: gateway });
-    const substituted = { ...victim.message, input: [0.5, 0, 0, 0] };
+    const substituted = { ...victim.message, ...encodeJobInput([0.5, 0, 0, 0]).wire };
     for (const j of [unknownExpert, badShape, victim]) await ctx.jobs.create(j.record);
     await ctx.queue.sendMany([
       "not json",
@@ -300,7 +301,7 @@ describe("startWorker", () => {
 
   it("retries a crashing job, then dead-letters it with the reason after maxReceives deliveries", async () => {
     const ctx = setup({ maxReceives: 3 });
-    ctx.runtime.crashWhen = (x) => Array.isArray(x) && x[1] === 9;
+    ctx.runtime.crashWhen = (x) => valuesOf(x)[1] === 9;
     const made = await enqueue(ctx, 1, { input: () => [0.1, 9, 0, 0], prefix: "poison" });
     const worker = await ctx.start();
     await waitFor("dead-lettered", () => worker.metrics().counters.deadLettered === 1);
@@ -317,7 +318,7 @@ describe("startWorker", () => {
 
   it("isolates a poison input: the other jobs of its batch still answer on the same delivery", async () => {
     const ctx = setup({ maxReceives: 2, batch: { maxBatchSize: 8, preferredBatchSizes: [8], maxQueueDelayMs: 200 } });
-    ctx.runtime.crashWhen = (x) => Array.isArray(x) && x[1] === 9;
+    ctx.runtime.crashWhen = (x) => valuesOf(x)[1] === 9;
     const made = await enqueue(ctx, 8, { input: (i) => [i / 10, i === 5 ? 9 : 0, 0, 0] });
     const worker = await ctx.start();
     await waitFor("7 succeeded", () => worker.metrics().counters.succeeded === 7);

@@ -9,7 +9,8 @@ import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { createMarketClient } from "../client/client.ts";
 import { signEpistula } from "../core/epistula/epistula.ts";
-import { inputDigest } from "../core/jobs/integrity.ts";
+import { requestSignedText } from "../core/jobs/integrity.ts";
+import { encodeJobInput, inputDigest } from "../core/jobs/job-input.ts";
 import type { JobMessage } from "../core/jobs/schema.ts";
 import { waitFor } from "../gpu-workers/testing/jobs.ts";
 import { type RunningWorker, startWorker } from "../gpu-workers/worker.ts";
@@ -58,7 +59,9 @@ describe("forged job messages", () => {
     const original = JSON.parse(stolen.body) as JobMessage;
     expect(original.requestId).toBe(requestId);
     const attackerInput = (await digit(7)).map((p) => p);
-    await queue.send(JSON.stringify({ ...original, input: attackerInput }));
+    const substitute = encodeJobInput(attackerInput).wire;
+    expect(substitute).toHaveProperty("tensor");
+    await queue.send(JSON.stringify({ ...original, ...substitute }));
     await queue.send(JSON.stringify({ jobId: original.jobId }));
 
     // A validation job as the validator records it, re-sent without its signature; and a signed one (control).
@@ -88,11 +91,11 @@ describe("forged job messages", () => {
       enqueuedAt: now,
     });
     await queue.send(JSON.stringify(message("val-attack:0")));
-    const signedBody = JSON.stringify({
+    const signedBody = requestSignedText({
       jobId: "val-attack:1",
       task: "digits",
       uid: original.uid,
-      input: victimPixels,
+      inputDigest: inputDigest(victimPixels),
     });
     const request = signEpistula(market.chain.validator, signedBody, original.hotkey, { now });
     await queue.send(JSON.stringify({ ...message("val-attack:1"), request }));

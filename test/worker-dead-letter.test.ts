@@ -10,6 +10,7 @@ import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import type { ExpertRuntime } from "../core/ports/runtime.ts";
 import { countingRuntime } from "../gpu-workers/testing/counting-runtime.ts";
 import { type EmulatedJobs, startEmulatedJobs } from "../gpu-workers/testing/emulated-queue.ts";
+import { valuesOf } from "../gpu-workers/testing/fake-runtime.ts";
 import { makeJob, taggedPixels, waitFor } from "../gpu-workers/testing/jobs.ts";
 import { writeMlpExpert } from "../gpu-workers/testing/mlp-expert.ts";
 import { startWorker } from "../gpu-workers/worker.ts";
@@ -40,7 +41,7 @@ function crashOnPoison(inner: ExpertRuntime): ExpertRuntime {
         manifest: model.manifest,
         provider: model.provider,
         runBatch: (inputs) =>
-          inputs.some((x) => Array.isArray(x) && Math.round(Number(x[0]) * 1_000_000) === POISON_TAG)
+          inputs.some((x) => Math.round(Number(valuesOf(x)[0]) * 1_000_000) === POISON_TAG)
             ? Promise.reject(new Error("segfault in custom op"))
             : model.runBatch(inputs),
         close: () => model.close(),

@@ -1,5 +1,7 @@
 import { Keyring } from "@polkadot/keyring";
+import { decodePair } from "@polkadot/keyring/pair/decode";
 import { cryptoWaitReady, decodeAddress, signatureVerify } from "@polkadot/util-crypto";
+import { isReady, sr25519Sign } from "@polkadot/wasm-crypto";
 import type { SignatureVerifier, Signer } from "../../core/ports/signer.ts";
 
 /** Substrate's generic ss58 prefix; Bittensor uses 42 too. */
@@ -12,13 +14,21 @@ export function identityReady(): Promise<boolean> {
   return ready;
 }
 
-/** A hotkey from a secret URI (mnemonic, optionally with //derivation). Call `identityReady()` first. */
+/**
+ * A hotkey from a secret URI (mnemonic, optionally with //derivation). Call `identityReady()` first.
+ * The keyring derives the pair; signatures are made by @polkadot/wasm-crypto's sr25519 (schnorrkel compiled to
+ * wasm, ready once `identityReady` resolved), ~7x faster than the keyring's own pure-JS signer (~110 us against
+ * ~750 us here): the same signature scheme, verified by either.
+ */
 export function signerFromUri(uri: string): Signer {
   const pair = new Keyring({ type: "sr25519", ss58Format: SS58_PREFIX }).addFromUri(uri);
+  // The unencrypted PKCS#8 form is the keyring's one way to hand out a pair's secret; it stays in this closure.
+  const { publicKey, secretKey } = decodePair(undefined, pair.encodePkcs8(), "none");
   return {
     address: pair.address,
     publicKey: pair.publicKey,
-    sign: (message) => pair.sign(message),
+    // Before the wasm is up (a caller that skipped identityReady), the keyring's signer still works, slowly.
+    sign: (message) => (isReady() ? sr25519Sign(publicKey, secretKey, message) : pair.sign(message)),
   };
 }
 

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { nodeBytes } from "../../adapters/bytes/node-bytes.ts";
 import { identityReady, signerFromUri, sr25519Verifier } from "../../adapters/identity/sr25519.ts";
 import { answerLeaf, answerTree, rootFromProof, signAnswerBatch, verifySignedAnswer } from "./answer-batch.ts";
 import { type AnswerBody, answerBodyText } from "./integrity.ts";
@@ -24,6 +25,18 @@ const bytesHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 describe("answer batch Merkle tree (issue 17)", () => {
   beforeAll(identityReady);
+
+  it("the worker's native SHA-256 builds the same tree as the pure one the readers check with", () => {
+    for (const n of [1, 2, 3, 32, 33, 100]) {
+      const native = answerTree(bodies(n), nodeBytes);
+      const pure = answerTree(bodies(n));
+      expect(bytesHex(native.root)).toBe(bytesHex(pure.root));
+      expect(native.proofs).toStrictEqual(pure.proofs);
+      for (const [i, proof] of native.proofs.entries()) {
+        expect(bytesHex(rootFromProof(body(i), proof) ?? new Uint8Array())).toBe(bytesHex(pure.root));
+      }
+    }
+  });
 
   it("a one-answer batch is a one-leaf tree: root = leaf, empty proof", () => {
     const { root, proofs } = answerTree([body(0)]);

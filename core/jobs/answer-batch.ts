@@ -1,8 +1,9 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { type EpistulaVerification, signEpistula, type VerifyOptions, verifyEpistula } from "../epistula/epistula.ts";
+import type { ByteCodec } from "../ports/bytes.ts";
 import type { SignatureVerifier, Signer } from "../ports/signer.ts";
 import { AnswerProof, MAX_ANSWER_BATCH } from "./integrity.ts";
+import { pureBytes } from "./job-input.ts";
 import type { EpistulaSignature } from "./schema.ts";
 
 /**
@@ -24,18 +25,13 @@ export const ANSWER_BATCH_DOMAIN = "market-answer-batch:v1:";
 const LEAF = Uint8Array.of(0);
 const NODE = Uint8Array.of(1);
 
-function hashWith(prefix: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = sha256.create().update(prefix);
-  for (const part of parts) h.update(part);
-  return h.digest();
+/** The leaf of an answer body; `bytes` only chooses the SHA-256 implementation (the worker passes Node's). */
+export function answerLeaf(bodyText: string, bytes: ByteCodec = pureBytes): Uint8Array {
+  return bytes.sha256([LEAF, bodyText]);
 }
 
-export function answerLeaf(bodyText: string): Uint8Array {
-  return hashWith(LEAF, utf8ToBytes(bodyText));
-}
-
-function node(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return hashWith(NODE, left, right);
+function node(left: Uint8Array, right: Uint8Array, bytes: ByteCodec = pureBytes): Uint8Array {
+  return bytes.sha256([NODE, left, right]);
 }
 
 /** The Epistula body a worker signs for a batch. */
@@ -44,12 +40,15 @@ export function batchRootText(count: number, root: Uint8Array): string {
 }
 
 /** Root and every leaf's proof of a batch of answer bodies; throws on an empty, oversized or repeating batch. */
-export function answerTree(bodies: readonly string[]): { root: Uint8Array; proofs: AnswerProof[] } {
+export function answerTree(
+  bodies: readonly string[],
+  bytes: ByteCodec = pureBytes,
+): { root: Uint8Array; proofs: AnswerProof[] } {
   const count = bodies.length;
   if (count === 0 || count > MAX_ANSWER_BATCH)
     throw new RangeError(`an answer batch holds 1..${MAX_ANSWER_BATCH} answers`);
   if (new Set(bodies).size !== count) throw new RangeError("an answer batch may not hold the same body twice");
-  let level = bodies.map(answerLeaf);
+  let level = bodies.map((body) => answerLeaf(body, bytes));
   const paths: string[][] = bodies.map(() => []);
   // positions[i]: where leaf i's ancestor sits in the current level.
   const positions = bodies.map((_, i) => i);
@@ -58,7 +57,7 @@ export function answerTree(bodies: readonly string[]): { root: Uint8Array; proof
     for (let j = 0; j < level.length; j += 2) {
       const left = level[j] as Uint8Array;
       const right = level[j + 1];
-      next.push(right === undefined ? left : node(left, right));
+      next.push(right === undefined ? left : node(left, right, bytes));
     }
     for (let i = 0; i < count; i++) {
       const pos = positions[i] as number;
@@ -117,8 +116,9 @@ export function signAnswerBatch(
   bodies: readonly string[],
   signedFor: string,
   now: number,
+  bytes: ByteCodec = pureBytes,
 ): SignedAnswer[] {
-  const { root, proofs } = answerTree(bodies);
+  const { root, proofs } = answerTree(bodies, bytes);
   const signature = signEpistula(signer, batchRootText(bodies.length, root), signedFor, { now });
   return proofs.map((proof) => ({ signature, proof }));
 }

@@ -1,7 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { z } from "zod";
-import { canonicalJson } from "../receipts/canonical-json.ts";
 
 /**
  * Job integrity (issue 13): the gateway or validator records the digest of the input a worker must run with each
@@ -14,13 +11,23 @@ import { canonicalJson } from "../receipts/canonical-json.ts";
  * it only from a serving key they trust (the registered worker keys).
  *
  * Issue 17: one signature covers a batch of answers: the worker signs the Merkle root of the bodies it finished
- * together, and each answer carries its inclusion proof (answer-batch.ts).
+ * together, and each answer carries its inclusion proof (answer-batch.ts). The input digest and the input's form on
+ * the queue are defined in job-input.ts.
  */
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
-/** sha256 (hex) of the canonical JSON of a job input: equal on both sides of the queue whatever the spelling. */
-export function inputDigest(input: unknown): string {
-  return bytesToHex(sha256(utf8ToBytes(canonicalJson(input))));
+/**
+ * The exact text a job's sender signs (Epistula, `request` of the job message; required on validation jobs): the
+ * job, the task, the expert, and the input by its digest (job-input.ts), so that neither side writes the input
+ * out again to sign or check it.
+ */
+export function requestSignedText(job: {
+  readonly jobId: string;
+  readonly task: string;
+  readonly uid: number;
+  readonly inputDigest: string;
+}): string {
+  return JSON.stringify({ jobId: job.jobId, task: job.task, uid: job.uid, inputDigest: job.inputDigest });
 }
 
 /** What a worker signs for one job: the job, the miner answering, its model, the input it ran (by digest), the output. */

@@ -20,8 +20,10 @@ export type EpistulaSignature = z.infer<typeof EpistulaSignature>;
 
 /**
  * The message that travels on the queue from the gateway or the validator to a worker.
- * `input` is the task input already validated and normalised by the sender (task schema decides its shape).
- * `request` is the Epistula signature of the sender over `JSON.stringify({jobId, task, uid, input})`.
+ * The task input, already validated and normalised by the sender (task schema decides its shape), travels as
+ * `tensor` (base64 of its little-endian float32 values) when it is an array of numbers, else as JSON `input`
+ * (job-input.ts; exactly one of the two, checked where it is decoded).
+ * `request` is the Epistula signature of the sender over `requestSignedText` (integrity.ts).
  */
 export const JobMessage = z.object({
   v: z.literal(1),
@@ -32,7 +34,12 @@ export const JobMessage = z.object({
   uid: z.number().int().min(0).max(65535),
   /** ss58 hotkey of the expert that must answer. */
   hotkey: z.string().min(40).max(60),
-  input: z.unknown(),
+  input: z.unknown().optional(),
+  /** Bounded by the largest queue message (256 KiB); its bytes are only ever decoded, digested and fed. */
+  tensor: z
+    .string()
+    .max(256 * 1024)
+    .optional(),
   /** ms since epoch after which the answer is useless; workers skip expired jobs. */
   deadline: z.number().int().positive(),
   enqueuedAt: z.number().int().positive(),

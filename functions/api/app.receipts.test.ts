@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inputDigest } from "../../core/jobs/integrity.ts";
+import { inputDigest } from "../../core/jobs/job-input.ts";
 import { digitInput, harness } from "./testing/harness.ts";
 
 /** Issue 13 item 6: /v1/receipts/verify reads one unambiguous document, and a receipt binds the input. */

@@ -1,6 +1,8 @@
+import { nodeBytes } from "../../adapters/bytes/node-bytes.ts";
 import { signEpistula } from "../../core/epistula/epistula.ts";
 import { verifySignedAnswer } from "../../core/jobs/answer-batch.ts";
-import { inputDigest, parseAnswerBody, trustedWorker } from "../../core/jobs/integrity.ts";
+import { parseAnswerBody, requestSignedText, trustedWorker } from "../../core/jobs/integrity.ts";
+import { encodeJobInput } from "../../core/jobs/job-input.ts";
 import { type JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
 import type { ScoredExpert, ValidationItem, ValidatorDeps } from "./types.ts";
 
@@ -32,9 +34,10 @@ export async function collectAnswers(
   const now = deps.now();
   const deadline = now + deps.config.answerTimeoutMs;
   const bodies: string[] = [];
-  const digests = items.map((item) => inputDigest(item.input));
+  // Once per item: its queue form (a tensor as base64 float32 bytes) and its digest, shared by every expert's job.
+  const encoded = items.map((item) => encodeJobInput(item.input, nodeBytes));
   for (const expert of experts) {
-    for (const [i, item] of items.entries()) {
+    for (const [i, { wire, digest }] of encoded.entries()) {
       const jobId = jobIdOf(requestId, i, expert.uid);
       const record: JobRecord = {
         jobId,
@@ -43,7 +46,7 @@ export async function collectAnswers(
         task,
         uid: expert.uid,
         hotkey: expert.hotkey,
-        inputDigest: digests[i] ?? inputDigest(item.input),
+        inputDigest: digest,
         status: "queued",
         createdAt: now,
         deadline,
@@ -55,7 +58,7 @@ export async function collectAnswers(
         const existing = await deps.jobs.get(jobId);
         if (existing?.status !== "queued") continue;
       }
-      const signed = JSON.stringify({ jobId, task, uid: expert.uid, input: item.input });
+      const signed = requestSignedText({ jobId, task, uid: expert.uid, inputDigest: digest });
       const message: JobMessage = {
         v: 1,
         jobId,
@@ -64,7 +67,7 @@ export async function collectAnswers(
         task,
         uid: expert.uid,
         hotkey: expert.hotkey,
-        input: item.input,
+        ...wire,
         deadline,
         enqueuedAt: now,
         request: signEpistula(deps.signer, signed, expert.hotkey, { now }),
@@ -102,7 +105,7 @@ export async function collectAnswers(
         return null;
       }
       if (record.status !== "succeeded" || record.answer === undefined) return null;
-      const output = verifiedOutput(deps, record, expert, digests[i] ?? "");
+      const output = verifiedOutput(deps, record, expert, encoded[i]?.digest ?? "");
       if (output === undefined) {
         rejected++;
         return null;

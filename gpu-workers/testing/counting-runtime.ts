@@ -1,6 +1,7 @@
 // Wraps a real ExpertRuntime to count inference calls and, per job, how often its input was run. Jobs are told
 // apart by the tag that testing/jobs.ts `taggedPixels` puts in the first pixel.
 import type { ExpertRuntime } from "../../core/ports/runtime.ts";
+import { valuesOf } from "./fake-runtime.ts";
 
 export interface CountingRuntime extends ExpertRuntime {
   readonly calls: number[];
@@ -23,7 +24,8 @@ export function countingRuntime(inner: ExpertRuntime): CountingRuntime {
         runBatch(inputs) {
           calls.push(inputs.length);
           for (const input of inputs) {
-            const first = Array.isArray(input) ? input[0] : undefined;
+            // A tensor arrives as a Float32Array: float32 keeps a tag's 1e-6 steps well below 2^24.
+            const first = valuesOf(input)[0];
             if (typeof first !== "number") continue;
             const tag = Math.round(first * 1_000_000);
             runsByTag.set(tag, (runsByTag.get(tag) ?? 0) + 1);

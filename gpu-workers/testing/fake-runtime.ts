@@ -31,7 +31,8 @@ export function fakeRuntime(): FakeRuntime {
           if (runtime.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, runtime.delayMs));
           if (inputs.some((x) => runtime.crashWhen(x))) throw new Error("model crashed");
           return inputs.map((x) => {
-            const first = Array.isArray(x) && typeof x[0] === "number" ? x[0] : 0;
+            const head = valuesOf(x)[0];
+            const first = typeof head === "number" ? head : 0;
             const probs = new Array<number>(10).fill(0);
             probs[Math.round(first * 10) % 10] = 1;
             return { probs };
@@ -44,6 +45,12 @@ export function fakeRuntime(): FakeRuntime {
     },
   };
   return runtime;
+}
+
+/** The numbers of an input as the worker hands it over: a Float32Array for a tensor from the queue, or an array. */
+export function valuesOf(input: unknown): readonly unknown[] {
+  if (input instanceof Float32Array) return Array.from(input);
+  return Array.isArray(input) ? input : [];
 }
 
 /** A classifier manifest over `width` inputs for the given hotkey (the model file is never read by the fake). */

@@ -1,6 +1,8 @@
 // Test helpers shared by the worker's unit tests, integration tests and benchmark (not used in production code).
+import { nodeBytes } from "../../adapters/bytes/node-bytes.ts";
 import { signEpistula } from "../../core/epistula/epistula.ts";
-import { inputDigest } from "../../core/jobs/integrity.ts";
+import { requestSignedText } from "../../core/jobs/integrity.ts";
+import { encodeJobInput } from "../../core/jobs/job-input.ts";
 import type { JobMessage, JobRecord } from "../../core/jobs/schema.ts";
 import type { Signer } from "../../core/ports/signer.ts";
 
@@ -30,6 +32,8 @@ export function makeJob(opts: {
   const task = opts.task ?? "digits";
   const uid = opts.uid ?? 1;
   const deadline = now + (opts.deadlineMs ?? 120_000);
+  // As the gateway and the validator send it: a tensor as base64 float32 bytes, digested over those bytes.
+  const { wire, digest } = encodeJobInput(opts.input, nodeBytes);
   const record: JobRecord = {
     jobId: opts.jobId,
     requestId: `req-${opts.jobId}`,
@@ -37,7 +41,7 @@ export function makeJob(opts: {
     task,
     uid,
     hotkey: opts.hotkey,
-    inputDigest: inputDigest(opts.input),
+    inputDigest: digest,
     status: "queued",
     createdAt: now,
     deadline,
@@ -46,9 +50,14 @@ export function makeJob(opts: {
   const request =
     opts.sender === undefined
       ? undefined
-      : signEpistula(opts.sender, JSON.stringify({ jobId: opts.jobId, task, uid, input: opts.input }), opts.hotkey, {
-          now,
-        });
+      : signEpistula(
+          opts.sender,
+          requestSignedText({ jobId: opts.jobId, task, uid, inputDigest: digest }),
+          opts.hotkey,
+          {
+            now,
+          },
+        );
   const message: JobMessage = {
     v: 1,
     jobId: opts.jobId,
@@ -57,7 +66,7 @@ export function makeJob(opts: {
     task,
     uid,
     hotkey: opts.hotkey,
-    input: opts.input,
+    ...wire,
     deadline,
     enqueuedAt: now,
     ...(request === undefined ? {} : { request }),

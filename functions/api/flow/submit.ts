@@ -1,12 +1,13 @@
+import { nodeBytes } from "../../../adapters/bytes/node-bytes.ts";
 import { LedgerBusyError } from "../../../core/billing/errors.ts";
 import { holdAmount } from "../../../core/billing/pricing.ts";
+import { encodeJobInput, type WireInput } from "../../../core/jobs/job-input.ts";
 import type { JobMessage, JobRecord } from "../../../core/jobs/schema.ts";
 import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
 import type { RequestRecord, WebhookSpec } from "../../../core/ports/requests.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
-import { fastJson, fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
-import { numberArraySource } from "./json-source.ts";
+import { fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
 import { finishCancel, type RequestView, settleRequest } from "./settle.ts";
 import { reserveSpend } from "./spend-limit.ts";
 
@@ -21,11 +22,6 @@ export interface SubmitInput {
   readonly input: unknown;
   readonly k: number;
   readonly idempotencyKey: string | undefined;
-  /**
-   * The request body's text, a JSON object whose "input" is `input` (as parsed from exactly this text, unmutated):
-   * a job input equal to a number array of it is sent as the client wrote it instead of being written again.
-   */
-  readonly bodyText?: string;
   /** Where to POST the final state (already checked against the URL policy). */
   readonly webhook?: WebhookSpec;
 }
@@ -48,12 +44,10 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     });
   }
   // The body digest only serves to tell a replayed Idempotency-Key from a reused one; a random id never replays.
-  // `tensors` keeps the JSON of the number arrays written for the digests, so the job message does not write them
-  // again.
-  const tensors = new WeakMap<object, string>();
-  const bodySha256 = s.idempotencyKey ? fingerprint({ task: s.task, input: s.input, k: s.k }, tensors) : "";
-  // What the workers must run: sha256 of its canonical JSON (core/jobs/integrity.ts `inputDigest`, same bytes).
-  const inputDigest = fingerprint(prepared.value, tensors);
+  const bodySha256 = s.idempotencyKey ? fingerprint({ task: s.task, input: s.input, k: s.k }) : "";
+  // What the workers must run, in its queue form (a tensor as base64 float32 bytes), and its digest
+  // (core/jobs/job-input.ts, the definition the workers check against).
+  const { wire, digest: inputDigest } = encodeJobInput(prepared.value, nodeBytes);
   const requestId = s.idempotencyKey ? idempotentRequestId(s.key.accountId, s.idempotencyKey) : randomId("req");
   if (s.idempotencyKey) {
     const replay = await replayOf(deps, requestId, bodySha256);
@@ -124,8 +118,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
   }
-  const inputJson = clientTextOf(s, prepared.value) ?? serialise(prepared.value, tensors);
-  const dispatched = await dispatch(deps, record, inputJson, inputDigest, now);
+  const dispatched = await dispatch(deps, record, wire, inputDigest, now);
   if (!dispatched) return finishCancel(deps, (await deps.requests.get(requestId)) ?? record);
   // No settle here: nothing can be finished yet unless enqueueing failed, and the wait loop (or a poll) settles.
   return { record: { ...record, phase: "dispatched" }, status: "queued" };
@@ -144,12 +137,12 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
  * Job records first (so a fast worker always finds its record), then the phase move, then the messages. Paid
  * messages are not signed: a worker runs one only if its job record (written here, with the input's digest) vouches
  * for it, and the expert signs that digest with its answer. The input is serialised once for all k messages (it is
- * most of each message's bytes and of the time to build it). false: a cancel came first; nothing was enqueued.
+ * most of each message's bytes). false: a cancel came first; nothing was enqueued.
  */
 async function dispatch(
   deps: ApiDeps,
   record: RequestRecord,
-  inputJson: string,
+  wire: WireInput,
   inputDigest: string,
   now: number,
 ): Promise<boolean> {
@@ -172,10 +165,10 @@ async function dispatch(
       return deps.jobs.create(job);
     }),
   );
-  // Every message ends with the same text (the input): one string, shared by the k messages.
-  const inputTail = `,"input":${inputJson}}`;
+  // Every message ends with the same text (the input's member: `"tensor":"…"}` or `"input":…}`), written once.
+  const inputTail = `,${JSON.stringify(wire).slice(1)}`;
   const messages = all.map((expert) => {
-    const message: Omit<JobMessage, "input"> = {
+    const message: Omit<JobMessage, "input" | "tensor"> = {
       v: 1,
       jobId: jobIdOf(record.requestId, expert.uid),
       requestId: record.requestId,
@@ -199,35 +192,6 @@ async function dispatch(
 /** Every expert that gets a job: the routed ones, then the shadow lane's newcomers. */
 export function answering(record: RequestRecord): RequestRecord["experts"] {
   return record.shadow === undefined ? record.experts : [...record.experts, ...record.shadow];
-}
-
-/**
- * The client's text of the job input when the input is a number array (a tensor) equal, element by element, to
- * the client's `input` or to one of its members: the catalog validated it and kept it as is (or copied it).
- */
-function clientTextOf(s: SubmitInput, jobInput: unknown): string | undefined {
-  if (s.bodyText === undefined || !Array.isArray(jobInput)) return undefined;
-  if (sameNumbers(s.input, jobInput)) return numberArraySource(s.bodyText, ["input"]);
-  if (s.input === null || typeof s.input !== "object" || Array.isArray(s.input)) return undefined;
-  const input = s.input as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (sameNumbers(input[key], jobInput)) return numberArraySource(s.bodyText, ["input", key]);
-  }
-  return undefined;
-}
-
-function sameNumbers(candidate: unknown, numbers: readonly unknown[]): boolean {
-  if (!Array.isArray(candidate) || candidate.length !== numbers.length) return false;
-  for (let i = 0; i < numbers.length; i++) {
-    const n = numbers[i];
-    if (typeof n !== "number" || !Number.isFinite(n) || !Object.is(candidate[i], n)) return false;
-  }
-  return true;
-}
-
-/** JSON of the job input; a number array already written for the fingerprint (same text) is not written twice. */
-function serialise(input: unknown, tensors: WeakMap<object, string> | undefined): string {
-  return fastJson(input, tensors) ?? "null";
 }
 
 async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly string[], now: number): Promise<void> {

@@ -155,8 +155,6 @@ export function registerInferenceRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps,
       input: body.input,
       k,
       idempotencyKey: idem.value,
-      // The text the validator parsed (hono caches it: no second read of the body).
-      bodyText: await c.req.text(),
       ...(webhook ? { webhook } : {}),
     });
     const wait = preferredWait(c.req.header("prefer"), deps.config.defaultWaitSeconds, deps.config.maxWaitSeconds);

@@ -1,6 +1,7 @@
 import { signerFromUri } from "../../../adapters/identity/sr25519.ts";
 import { signAnswerBatch } from "../../../core/jobs/answer-batch.ts";
-import { answerBodyText, inputDigest } from "../../../core/jobs/integrity.ts";
+import { answerBodyText } from "../../../core/jobs/integrity.ts";
+import { decodeJobInput } from "../../../core/jobs/job-input.ts";
 import { JobMessage } from "../../../core/jobs/schema.ts";
 import type { JobStore } from "../../../core/ports/jobs.ts";
 import type { JobQueue } from "../../../core/ports/queue.ts";
@@ -54,7 +55,8 @@ export type Misbehaviour = "none" | "wrong_signer" | "tampered" | "fail" | "no_p
 
 /** A digit "model": class = round(mean pixel * 9), with some mass elsewhere. */
 export function fakeDigitOutput(input: unknown): { probs: number[] } {
-  const pixels = Array.isArray(input) ? input.filter((x): x is number => typeof x === "number") : [];
+  const values: unknown[] = input instanceof Float32Array ? Array.from(input) : Array.isArray(input) ? input : [];
+  const pixels = values.filter((x): x is number => typeof x === "number");
   const mean = pixels.length ? pixels.reduce((s, x) => s + x, 0) / pixels.length : 0;
   const cls = Math.min(9, Math.max(0, Math.round(mean * 9)));
   return { probs: Array.from({ length: 10 }, (_, c) => (c === cls ? 0.91 : 0.01)) };
@@ -89,13 +91,15 @@ export async function answerQueuedJobs(
     if (!expert || behaviour === "fail") {
       await jobs.fail(job.jobId, { code: "model_error", message: "fake failure", retryable: false }, now);
     } else {
-      const output = fakeDigitOutput(job.input);
+      // As the real worker reads it: a tensor decoded from its float32 bytes, digested over them.
+      const { input, digest } = decodeJobInput(job);
+      const output = fakeDigitOutput(input);
       const signed = {
         jobId: job.jobId,
         uid: job.uid,
         hotkey: job.hotkey,
         modelSha256: FAKE_MODEL_SHA,
-        inputDigest: inputDigest(job.input),
+        inputDigest: digest,
       };
       const body = answerBodyText({ ...signed, output });
       const signer = behaviour === "wrong_signer" ? signerFromUri("//Impostor") : signerFromUri(FAKE_WORKER_URI);
