@@ -59,10 +59,10 @@ class ForgedMessage extends Error {
 }
 
 /**
- * One delivery, start to finish (STYLE practice 10): parse -> check against the job record (it exists, names this
- * request, kind, task and expert, and its input digest is the message input's) -> request signature (required on
- * validation jobs) -> expert -> input shape -> deadline (the record's) -> markRunning (a finished job is
- * acknowledged without running the model again) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
+ * One delivery, start to finish (STYLE practice 10): parse -> request signature (required on validation jobs) ->
+ * check against the job record and mark it running, in one conditional write (it exists, names this request, kind,
+ * task and expert, and its input digest is the message input's; a finished job is acknowledged without running the
+ * model again) -> expert -> input shape -> deadline (the record's) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
  * signature for the answers finished together, each answer with its proof) ->
  * conditional complete (first write wins) -> settle notice (paid) -> delete, and only then.
  * A message that fails the record or signature check is dropped without touching any job: only the job's creator
@@ -89,11 +89,16 @@ export async function handleMessage(message: ReceivedMessage, ctx: JobContext): 
 
 async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
   const job = parseMessage(message.body);
-  const { record, digest } = await verifiedRecord(job, ctx);
+  const digest = digestOf(job);
   verifyRequest(job, ctx);
-  // From here the message is the creator's: failures may touch its job, and the settler is told of terminal writes.
-  state.jobId = job.jobId;
-  if (job.kind === "paid") state.requestId = job.requestId;
+  const record = await claimJob(job, digest, ctx, state);
+  if (record === "duplicate") {
+    ctx.metrics.inc("duplicatesSkipped");
+    // The first delivery may have stopped between its result write and its notice: telling again costs nothing.
+    await notifySettle(ctx, state);
+    await acknowledge(message, ctx);
+    return "duplicate";
+  }
   const expert = ctx.pool.byHotkey(job.hotkey);
   // Not unrecoverable: a newly added expert reaches the queue before this worker's next manifest reload, or
   // another worker serves it. The message returns after a short backoff; past maxReceives it is dead-lettered.
@@ -105,19 +110,6 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
   if (problem !== null) throw new UnrecoverableJobError("bad_input", problem);
   // The record's deadline, not the message's: a message cannot extend the life of a job.
   if (ctx.now() > record.deadline) return expire(message, ctx, state);
-
-  const running = await ctx.jobs.markRunning(job.jobId, ctx.config.workerId, ctx.now());
-  if (!running.ok) {
-    if (running.job === null)
-      throw new UnrecoverableJobError("unknown_job", `job ${job.jobId} is not in the job store`);
-    if (!TERMINAL_JOB_STATUSES.has(running.job.status))
-      throw new Error(`markRunning refused a ${running.job.status} job`);
-    ctx.metrics.inc("duplicatesSkipped");
-    // The first delivery may have stopped between its result write and its notice: telling again costs nothing.
-    await notifySettle(ctx, state);
-    await acknowledge(message, ctx);
-    return "duplicate";
-  }
 
   const ran = await runOnExpert(expert, job, record.deadline, ctx);
   if (ran === "expired") return expire(message, ctx, state);
@@ -171,18 +163,43 @@ function parseMessage(body: string): JobMessage {
   throw new UnrecoverableJobError("bad_message", issues.join("; "));
 }
 
-/** The job record must vouch for the message: same request, kind, task, expert, and the input's digest. */
-async function verifiedRecord(job: JobMessage, ctx: JobContext): Promise<{ record: JobRecord; digest: string }> {
-  let digest: string;
+/** The digest of the message's input: an input with no canonical form names no job anyone created. */
+function digestOf(job: JobMessage): string {
   try {
-    digest = inputDigest(job.input);
+    return inputDigest(job.input);
   } catch {
     throw new ForgedMessage("input_not_canonical");
   }
-  const record = await ctx.jobs.get(job.jobId);
-  const mismatch = recordMismatch(record, job, digest);
-  if (mismatch !== null || record === null) throw new ForgedMessage(mismatch ?? "unknown_job");
-  return { record, digest };
+}
+
+/**
+ * The job record must vouch for the message (same request, kind, task, expert, and the input's digest): one
+ * conditional write checks that and marks the job running (issue 17: no read per job before it). Refused, the
+ * record as it is tells a forged message (no job touched) from a finished job (a redelivery: "duplicate").
+ */
+async function claimJob(
+  job: JobMessage,
+  digest: string,
+  ctx: JobContext,
+  state: JobState,
+): Promise<JobRecord | "duplicate"> {
+  const claim = {
+    requestId: job.requestId,
+    kind: job.kind,
+    task: job.task,
+    uid: job.uid,
+    hotkey: job.hotkey,
+    inputDigest: digest,
+  };
+  const running = await ctx.jobs.markRunning(job.jobId, ctx.config.workerId, ctx.now(), claim);
+  const mismatch = recordMismatch(running.job, job, digest);
+  if (mismatch !== null || running.job === null) throw new ForgedMessage(mismatch ?? "unknown_job");
+  // From here the message is the creator's: failures may touch its job, and the settler is told of terminal writes.
+  state.jobId = job.jobId;
+  if (job.kind === "paid") state.requestId = job.requestId;
+  if (running.ok) return running.job;
+  if (!TERMINAL_JOB_STATUSES.has(running.job.status)) throw new Error(`markRunning refused a ${running.job.status} job`);
+  return "duplicate";
 }
 
 /**

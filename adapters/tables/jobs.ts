@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ExpertAnswer, JobError, JobRecord } from "../../core/jobs/schema.ts";
-import type { JobStore, Transition } from "../../core/ports/jobs.ts";
+import type { JobClaim, JobStore, Transition } from "../../core/ports/jobs.ts";
 import { type AdapterLogger, stderrLogger } from "../aws/logger.ts";
 import { batchGetAll, type Item, isConditionalCheckFailed, queryAll } from "./dynamo.ts";
 import { DEFAULT_JOB_RETENTION_SECONDS, JOB_SK, jobKey, jobPk, requestGsi1pk } from "./jobs-keys.ts";
@@ -20,6 +20,12 @@ export interface DynamoJobStoreOptions {
 }
 
 const LIVE = "attribute_exists(pk) AND #status IN (:queued, :running)";
+
+/** A claim's fields, each equal to the record's (names, since some are DynamoDB reserved words). */
+const CLAIM_FIELDS = ["requestId", "kind", "task", "uid", "hotkey", "inputDigest"] as const;
+const CLAIM_CONDITION = CLAIM_FIELDS.map((f) => ` AND #c_${f} = :c_${f}`).join("");
+const CLAIM_NAMES = Object.fromEntries(CLAIM_FIELDS.map((f) => [`#c_${f}`, f]));
+const claimValues = (claim: JobClaim) => Object.fromEntries(CLAIM_FIELDS.map((f) => [`:c_${f}`, claim[f]]));
 
 /**
  * JobStore on the `jobs` table. Each transition is one conditional UpdateItem that only passes while the job is
@@ -98,12 +104,14 @@ export class DynamoJobStore implements JobStore {
     return items.flatMap((item) => this.parse(item) ?? []);
   }
 
-  markRunning(jobId: string, workerId: string, at: number): Promise<Transition> {
+  markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition> {
     // startedAt keeps the first start; workerId names the latest delivery's worker.
     return this.transition(
       jobId,
       "SET #status = :running, workerId = :workerId, startedAt = if_not_exists(startedAt, :at) ADD attempts :one",
-      { ":workerId": workerId, ":at": at, ":one": 1 },
+      { ":workerId": workerId, ":at": at, ":one": 1, ...(claim ? claimValues(claim) : {}) },
+      claim ? CLAIM_CONDITION : "",
+      claim ? CLAIM_NAMES : {},
     );
   }
 
@@ -143,6 +151,7 @@ export class DynamoJobStore implements JobStore {
     update: string,
     values: Record<string, unknown>,
     extraCondition = "",
+    extraNames: Record<string, string> = {},
   ): Promise<Transition> {
     try {
       const output = await this.doc.send(
@@ -155,6 +164,7 @@ export class DynamoJobStore implements JobStore {
           ExpressionAttributeNames: {
             "#status": "status",
             ...(update.includes("#error") ? { "#error": "error" } : {}),
+            ...extraNames,
           },
           ExpressionAttributeValues: { ":queued": "queued", ":running": "running", ...values },
           ReturnValues: "ALL_NEW",

@@ -1,5 +1,5 @@
 import { ExpertAnswer, JobError, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
-import type { JobStore, Transition } from "../../core/ports/jobs.ts";
+import type { JobClaim, JobStore, Transition } from "../../core/ports/jobs.ts";
 import { copyRecord } from "./memory-clone.ts";
 
 /**
@@ -41,14 +41,19 @@ export class MemoryJobStore implements JobStore {
       .map((record) => copyRecord(record));
   }
 
-  async markRunning(jobId: string, workerId: string, at: number): Promise<Transition> {
-    return this.transition(jobId, (job) => ({
-      ...job,
-      status: "running",
-      workerId,
-      startedAt: job.startedAt ?? at,
-      attempts: job.attempts + 1,
-    }));
+  async markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition> {
+    return this.transition(
+      jobId,
+      (job) => ({ ...job, status: "running", workerId, startedAt: job.startedAt ?? at, attempts: job.attempts + 1 }),
+      (job) =>
+        claim === undefined ||
+        (job.requestId === claim.requestId &&
+          job.kind === claim.kind &&
+          job.task === claim.task &&
+          job.uid === claim.uid &&
+          job.hotkey === claim.hotkey &&
+          job.inputDigest === claim.inputDigest),
+    );
   }
 
   async complete(jobId: string, answer: ExpertAnswer, at: number): Promise<Transition> {

@@ -76,7 +76,7 @@ export class DynamoRequestStore implements RequestStore {
 
   async settle(requestId: string, result: RequestResult): Promise<RequestRecord | null> {
     try {
-      await this.db.send(
+      const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(requestId),
@@ -84,8 +84,12 @@ export class DynamoRequestStore implements RequestStore {
           ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#result)",
           ExpressionAttributeNames: { "#result": "result" },
           ExpressionAttributeValues: { ":r": result, ":settled": "settled" },
+          // The stored record comes back with the write (issue 17: no read after it); only a loser reads.
+          ReturnValues: "ALL_NEW",
         }),
       );
+      const parsed = RequestRecord.safeParse(out.Attributes);
+      if (parsed.success) return parsed.data;
     } catch (e) {
       if (!isConditionalCheckFailed(e)) throw e;
     }

@@ -1,5 +1,19 @@
 import type { ExpertAnswer, JobError, JobRecord } from "../jobs/schema.ts";
 
+/**
+ * What a job's message claims about its job (core/jobs/integrity.ts `recordMismatch` compares the same fields): a
+ * worker's start passes only when the record says exactly this, so the one conditional write both checks the
+ * message against the record and marks the job running (issue 17: no separate read per job).
+ */
+export interface JobClaim {
+  readonly requestId: string;
+  readonly kind: JobRecord["kind"];
+  readonly task: string;
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly inputDigest: string;
+}
+
 /** Outcome of a conditional state change. `conflict` carries the record as it is now. */
 export type Transition =
   | { readonly ok: true; readonly job: JobRecord }
@@ -15,8 +29,11 @@ export interface JobStore {
   get(jobId: string): Promise<JobRecord | null>;
   /** Many ids at once (BatchGet); missing ids are absent from the result. */
   getMany(jobIds: readonly string[]): Promise<JobRecord[]>;
-  /** queued|running -> running, increments `attempts`. Fails when the job is terminal. */
-  markRunning(jobId: string, workerId: string, at: number): Promise<Transition>;
+  /**
+   * queued|running -> running, increments `attempts`. Fails when the job is terminal, or (with `claim`) when the
+   * record does not match the claim in every field; a refusal returns the record as it is, to tell which.
+   */
+  markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition>;
   /** queued|running -> succeeded with the answer. Fails (and leaves the first answer) when already terminal. */
   complete(jobId: string, answer: ExpertAnswer, at: number): Promise<Transition>;
   /** queued|running -> failed. */

@@ -275,7 +275,11 @@ export async function waitForSettlement(deps: ApiDeps, view: RequestView, waitMs
         await deps.clock.sleep(Math.min(delay, left));
         delay = Math.min(deps.config.pollMaxMs, delay * 2);
       }
-      current = (await settleRequest(deps, requestId)) ?? current;
+      // The settler's announcement carries the stored result: no read needed (issue 17).
+      const announcedRecord = watch?.settled();
+      current = announcedRecord?.result
+        ? { record: announcedRecord, status: announcedRecord.result.status }
+        : ((await settleRequest(deps, requestId)) ?? current);
       lastLookSettled = true;
     }
     if (!current.record.result && !lastLookSettled) current = (await settleRequest(deps, requestId)) ?? current;
