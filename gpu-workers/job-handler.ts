@@ -60,9 +60,10 @@ class ForgedMessage extends Error {
 
 /**
  * One delivery, start to finish (STYLE practice 10): parse -> request signature (required on validation jobs) ->
+ * expert served here (else only checked against its record, and retried later) ->
  * check against the job record and mark it running, in one conditional write (it exists, names this request, kind,
  * task and expert, and its input digest is the message input's; a finished job is acknowledged without running the
- * model again) -> expert -> input shape -> deadline (the record's) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
+ * model again) -> expert's task -> input shape -> deadline (the record's) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
  * signature for the answers finished together, each answer with its proof) ->
  * conditional complete (first write wins) -> settle notice (paid) -> delete, and only then.
  * A message that fails the record or signature check is dropped without touching any job: only the job's creator
@@ -91,6 +92,14 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
   const job = parseMessage(message.body);
   const digest = digestOf(job);
   verifyRequest(job, ctx);
+  const expert = ctx.pool.byHotkey(job.hotkey);
+  // Not unrecoverable: a newly added expert reaches the queue before this worker's next manifest reload, or
+  // another worker serves it. The message returns after a short backoff; past maxReceives it is dead-lettered. Its
+  // job is only read (is the message its creator's?), not marked: this worker does not run it.
+  if (expert === undefined) {
+    vouched(job, await ctx.jobs.get(job.jobId), digest, state);
+    throw new ExpertNotServedError(job.hotkey);
+  }
   const record = await claimJob(job, digest, ctx, state);
   if (record === "duplicate") {
     ctx.metrics.inc("duplicatesSkipped");
@@ -99,10 +108,6 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     await acknowledge(message, ctx);
     return "duplicate";
   }
-  const expert = ctx.pool.byHotkey(job.hotkey);
-  // Not unrecoverable: a newly added expert reaches the queue before this worker's next manifest reload, or
-  // another worker serves it. The message returns after a short backoff; past maxReceives it is dead-lettered.
-  if (expert === undefined) throw new ExpertNotServedError(job.hotkey);
   if (expert.manifest.task !== job.task) {
     throw new UnrecoverableJobError("task_mismatch", `expert ${expert.manifest.id} serves ${expert.manifest.task}`);
   }
@@ -192,14 +197,20 @@ async function claimJob(
     inputDigest: digest,
   };
   const running = await ctx.jobs.markRunning(job.jobId, ctx.config.workerId, ctx.now(), claim);
-  const mismatch = recordMismatch(running.job, job, digest);
-  if (mismatch !== null || running.job === null) throw new ForgedMessage(mismatch ?? "unknown_job");
+  const record = vouched(job, running.job, digest, state);
+  if (running.ok) return record;
+  if (!TERMINAL_JOB_STATUSES.has(record.status)) throw new Error(`markRunning refused a ${record.status} job`);
+  return "duplicate";
+}
+
+/** The record, when it vouches for the message; else the message is forged (and no job is touched). */
+function vouched(job: JobMessage, record: JobRecord | null, digest: string, state: JobState): JobRecord {
+  const mismatch = recordMismatch(record, job, digest);
+  if (mismatch !== null || record === null) throw new ForgedMessage(mismatch ?? "unknown_job");
   // From here the message is the creator's: failures may touch its job, and the settler is told of terminal writes.
   state.jobId = job.jobId;
   if (job.kind === "paid") state.requestId = job.requestId;
-  if (running.ok) return running.job;
-  if (!TERMINAL_JOB_STATUSES.has(running.job.status)) throw new Error(`markRunning refused a ${running.job.status} job`);
-  return "duplicate";
+  return record;
 }
 
 /**

@@ -187,7 +187,8 @@ describe("startWorker", () => {
     expect((await ctx.jobs.get("unknown-expert"))?.status).toBe("queued");
     // Neither the kill nor the substituted input touched the victim's job, and the model never ran on either.
     expect(await ctx.jobs.get("victim")).toMatchObject({ status: "queued", attempts: 0 });
-    expect(worker.metrics().errorsByCode.input_mismatch).toBe(1);
+    // The substituted input breaks the gateway's signature over it, checked before the record (no write for it).
+    expect(worker.metrics().errorsByCode.bad_request_signature).toBe(1);
     expect(ctx.runtime.calls).toHaveLength(0);
     // The victim's own message still gets its answer, on its own input.
     await ctx.queue.send(victim.body);
