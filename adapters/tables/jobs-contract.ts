@@ -70,6 +70,49 @@ export function describeJobStoreContract(name: string, open: () => ContractJobSt
       expect(await store.get(job.jobId)).toMatchObject({ status: "running", attempts: 2, startedAt: T0 + 1 });
     });
 
+    it("markRunning with a claim passes only when every claimed field is the record's, and touches nothing else", async () => {
+      const store = open();
+      const job = makeJob({ inputDigest: "d".repeat(64) });
+      await store.create(job);
+      const claim = {
+        requestId: job.requestId,
+        kind: job.kind,
+        task: job.task,
+        uid: job.uid,
+        hotkey: job.hotkey,
+        inputDigest: "d".repeat(64),
+      };
+      const wrong = [
+        { requestId: "req-other" },
+        { kind: "validation" as const },
+        { task: "speech" },
+        { uid: 4 },
+        { hotkey: `${HOTKEY.slice(0, -1)}Z` },
+        { inputDigest: "e".repeat(64) },
+      ];
+      for (const w of wrong) {
+        expect(await store.markRunning(job.jobId, "forger", T0 + 1, { ...claim, ...w })).toEqual({
+          ok: false,
+          job: { ...job, status: "queued" },
+        });
+      }
+      expect(await store.markRunning("no-such-job", "w1", T0 + 1, claim)).toEqual({ ok: false, job: null });
+      const noDigest = makeJob();
+      await store.create(noDigest);
+      expect(
+        (await store.markRunning(noDigest.jobId, "w1", T0 + 1, { ...claim, requestId: noDigest.requestId })).ok,
+      ).toBe(false);
+      expect(await store.markRunning(job.jobId, "w1", T0 + 2, claim)).toMatchObject({
+        ok: true,
+        job: { status: "running", attempts: 1, workerId: "w1", startedAt: T0 + 2 },
+      });
+      await store.complete(job.jobId, makeAnswer("w1"), T0 + 3);
+      expect(await store.markRunning(job.jobId, "w2", T0 + 4, claim)).toMatchObject({
+        ok: false,
+        job: { status: "succeeded", attempts: 1 },
+      });
+    });
+
     it("complete stores the answer; a second complete fails and leaves the first answer", async () => {
       const store = open();
       const job = makeJob();
