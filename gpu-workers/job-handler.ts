@@ -3,6 +3,7 @@ import type { Clock } from "../core/batching/clock.ts";
 import { ItemExpiredError } from "../core/batching/errors.ts";
 import { verifyEpistula } from "../core/epistula/epistula.ts";
 import { answerBodyText, inputDigest, recordMismatch } from "../core/jobs/integrity.ts";
+import { paidJobOf } from "../core/jobs/paid-job.ts";
 import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
@@ -13,6 +14,7 @@ import { describe, ExpertNotServedError, ModelRunError, retryableCode, Unrecover
 import type { ExpertPool, ServedExpert } from "./expert-pool.ts";
 import { inputProblem } from "./input-shape.ts";
 import type { WorkerMetrics } from "./metrics.ts";
+import type { RequestReader } from "./request-reader.ts";
 
 export type JobOutcome = "succeeded" | "duplicate" | "expired" | "dead_lettered" | "dropped" | "retry";
 
@@ -34,6 +36,12 @@ export interface JobContext {
   >;
   readonly queue: JobQueue;
   readonly jobs: JobStore;
+  /**
+   * Paid jobs' requests (a RequestReader: one read per receive): a paid job is checked against its request record
+   * and has no item of its own until its answer (core/ports/jobs.ts). Absent, or no request record for a job: the
+   * job's own item vouches for it, as for validation jobs.
+   */
+  readonly requests?: Pick<RequestReader, "get">;
   /** Absent: nothing is told (tests of the worker alone); settling then waits for a poll or the sweeper. */
   readonly settle?: SettleNotifier;
   readonly pool: ExpertPool;
@@ -92,22 +100,18 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
   const job = parseMessage(message.body);
   const digest = digestOf(job);
   verifyRequest(job, ctx);
+  const paid = await paidJob(job, digest, message, ctx, state);
+  if (paid === "duplicate") return duplicate(message, ctx, state);
   const expert = ctx.pool.byHotkey(job.hotkey);
   // Not unrecoverable: a newly added expert reaches the queue before this worker's next manifest reload, or
   // another worker serves it. The message returns after a short backoff; past maxReceives it is dead-lettered. Its
   // job is only read (is the message its creator's?), not marked: this worker does not run it.
   if (expert === undefined) {
-    vouched(job, await ctx.jobs.get(job.jobId), digest, state);
+    if (paid === null) vouched(job, await ctx.jobs.get(job.jobId), digest, state);
     throw new ExpertNotServedError(job.hotkey);
   }
-  const record = await claimJob(job, digest, ctx, state);
-  if (record === "duplicate") {
-    ctx.metrics.inc("duplicatesSkipped");
-    // The first delivery may have stopped between its result write and its notice: telling again costs nothing.
-    await notifySettle(ctx, state);
-    await acknowledge(message, ctx);
-    return "duplicate";
-  }
+  const record = paid ?? (await claimJob(job, digest, ctx, state));
+  if (record === "duplicate") return duplicate(message, ctx, state);
   if (expert.manifest.task !== job.task) {
     throw new UnrecoverableJobError("task_mismatch", `expert ${expert.manifest.id} serves ${expert.manifest.task}`);
   }
@@ -138,7 +142,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     batchSize: ran.batchSize,
     workerId: ctx.config.workerId,
   };
-  const stored = await ctx.jobs.complete(job.jobId, answer, ctx.now());
+  const stored = await ctx.jobs.complete(job.jobId, answer, ctx.now(), state.base);
   if (stored.ok) ctx.metrics.answered({ expert: expert.manifest.id, task: expert.manifest.task });
   else ctx.metrics.inc("duplicatesSkipped");
   await notifySettle(ctx, state);
@@ -150,6 +154,8 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
 interface JobState {
   /** Set once the message is verified against its record: only then may a failure touch the job. */
   jobId?: string;
+  /** A paid job with no item yet: its record as its request implies it, for the terminal write that creates it. */
+  base?: JobRecord;
   /** The paid request to tell the settler about after a terminal write. */
   requestId?: string;
 }
@@ -200,6 +206,45 @@ async function claimJob(
   const record = vouched(job, running.job, digest, state);
   if (running.ok) return record;
   if (!TERMINAL_JOB_STATUSES.has(record.status)) throw new Error(`markRunning refused a ${record.status} job`);
+  return "duplicate";
+}
+
+/**
+ * A paid job checked against its request record (one batched read per receive; no write before the answer):
+ * the record as its request implies it, "duplicate" when its query is over (settled, canceling) or, on a
+ * redelivery, the job already finished; null when there is no request record to check against (the job's own
+ * item then vouches for it).
+ */
+async function paidJob(
+  job: JobMessage,
+  digest: string,
+  message: ReceivedMessage,
+  ctx: JobContext,
+  state: JobState,
+): Promise<JobRecord | "duplicate" | null> {
+  if (job.kind !== "paid" || ctx.requests === undefined) return null;
+  const request = await ctx.requests.get(job.requestId);
+  const implied = request && paidJobOf(request, job.uid);
+  if (!request || !implied) return null;
+  vouched(job, implied, digest, state);
+  // Messages go out only once the phase is `dispatched`; `canceling` and a stored result end every job of it.
+  if (request.phase !== "dispatched" || request.result !== undefined) return "duplicate";
+  // A first delivery cannot have finished before; a redelivery may have (its delete lost, or a slow first run).
+  if (message.receiveCount > 1) {
+    const own = await ctx.jobs.get(job.jobId);
+    if (own !== null && TERMINAL_JOB_STATUSES.has(own.status)) return "duplicate";
+  }
+  const now = ctx.now();
+  // `attempts` counts the starts the record saw: this one (earlier deliveries that ended without a write left none).
+  state.base = { ...implied, attempts: 1, startedAt: now, workerId: ctx.config.workerId };
+  return state.base;
+}
+
+async function duplicate(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
+  ctx.metrics.inc("duplicatesSkipped");
+  // The first delivery may have stopped between its result write and its notice: telling again costs nothing.
+  await notifySettle(ctx, state);
+  await acknowledge(message, ctx);
   return "duplicate";
 }
 
@@ -277,7 +322,7 @@ async function runOnExpert(
 }
 
 async function expire(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
-  if (state.jobId !== undefined) await ctx.jobs.expire(state.jobId, ctx.now());
+  if (state.jobId !== undefined) await ctx.jobs.expire(state.jobId, ctx.now(), state.base);
   ctx.metrics.inc("expired");
   await notifySettle(ctx, state);
   await acknowledge(message, ctx);
@@ -332,7 +377,7 @@ async function deadLetter(
   const jobId = state.jobId;
   try {
     // Failed first, then moved: if the move fails the message stays and the next delivery tries again.
-    if (jobId !== undefined) await ctx.jobs.fail(jobId, { code, message: detail, retryable }, ctx.now());
+    if (jobId !== undefined) await ctx.jobs.fail(jobId, { code, message: detail, retryable }, ctx.now(), state.base);
     await ctx.queue.deadLetter(message, reason);
   } catch (error) {
     ctx.metrics.error("dead_letter_failed");

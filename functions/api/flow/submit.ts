@@ -1,6 +1,7 @@
 import { LedgerBusyError } from "../../../core/billing/errors.ts";
 import { holdAmount } from "../../../core/billing/pricing.ts";
-import type { JobMessage, JobRecord } from "../../../core/jobs/schema.ts";
+import { paidJobOf } from "../../../core/jobs/paid-job.ts";
+import type { JobMessage } from "../../../core/jobs/schema.ts";
 import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
 import type { RequestRecord, WebhookSpec } from "../../../core/ports/requests.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -31,11 +32,12 @@ export interface SubmitInput {
 }
 
 /**
- * The paid path up to the queue: validate -> route -> request record (with the input's digest) -> hold (before
- * anything is enqueued) -> job records (with the digest) -> phase holding->dispatched (conditional) -> job
+ * The paid path up to the queue: validate -> route -> request record (with the input's digest: its jobs' record
+ * too) -> hold (before anything is enqueued) -> phase holding->dispatched (conditional) -> job
  * messages. A cancel may land at any step: it moves the phase to `canceling`, so the conditional phase move fails
  * and this request cancels its own jobs and releases the hold it placed instead of enqueueing (no job runs, nothing
- * is charged); a cancel after the move finds the job records and cancels them before any worker can start them.
+ * is charged); a cancel after the move cancels the jobs (their first terminal write) and its phase tells workers
+ * not to start them.
  * Returns the request's current view (a replayed Idempotency-Key returns the first request's, whatever its state).
  */
 export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<RequestView> {
@@ -139,9 +141,10 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
 }
 
 /**
- * Job records first (so a fast worker always finds its record), then the phase move, then the messages. Paid
- * messages are not signed: a worker runs one only if its job record (written here, with the input's digest) vouches
- * for it, and the expert signs that digest with its answer. The input is serialised once for all k messages (it is
+ * The phase move, then the messages. No job records: the request record (written before the hold, with the input's
+ * digest and the experts) is every paid job's record until its first terminal write (core/ports/jobs.ts; issue 17).
+ * Paid messages are not signed: a worker runs one only if the request record vouches for it, and the expert signs
+ * that digest with its answer. The input is serialised once for all k messages (it is
  * most of each message's bytes and of the time to build it). false: a cancel came first; nothing was enqueued.
  */
 async function dispatch(
@@ -152,24 +155,6 @@ async function dispatch(
   now: number,
 ): Promise<boolean> {
   const all = answering(record);
-  await Promise.all(
-    all.map((expert) => {
-      const job: JobRecord = {
-        jobId: jobIdOf(record.requestId, expert.uid),
-        requestId: record.requestId,
-        kind: "paid",
-        task: record.task,
-        uid: expert.uid,
-        hotkey: expert.hotkey,
-        inputDigest,
-        status: "queued",
-        createdAt: now,
-        deadline: record.deadline,
-        attempts: 0,
-      };
-      return deps.jobs.create(job);
-    }),
-  );
   // Every message ends with the same text (the input): one string, shared by the k messages.
   const inputTail = `,"input":${inputJson}}`;
   const messages = all.map((expert) => {
@@ -240,6 +225,7 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
           jobIdOf(record.requestId, expert.uid),
           { code: "enqueue_failed", message: "queue unavailable", retryable: true },
           now,
+          paidJobOf({ ...record, phase: "dispatched" }, expert.uid) ?? undefined,
         ),
       ),
     );
