@@ -9,7 +9,9 @@ import { silentLogger } from "../adapters/log/logger.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
 
-const { values } = parseArgs({ options: { k: { type: "string", default: "2" }, n: { type: "string", default: "20" } } });
+const { values } = parseArgs({
+  options: { k: { type: "string", default: "2" }, n: { type: "string", default: "20" } },
+});
 const K = Number(values.k);
 const N = Number(values.n);
 

@@ -125,7 +125,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
   }
   const inputJson = clientTextOf(s, prepared.value) ?? serialise(prepared.value, tensors);
-  const dispatched = await dispatch(deps, record, inputJson, inputDigest, now);
+  const dispatched = await dispatch(deps, record, inputJson, now);
   if (!dispatched) return finishCancel(deps, (await deps.requests.get(requestId)) ?? record);
   // No settle here: nothing can be finished yet unless enqueueing failed, and the wait loop (or a poll) settles.
   return { record: { ...record, phase: "dispatched" }, status: "queued" };
@@ -147,13 +147,7 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
  * that digest with its answer. The input is serialised once for all k messages (it is
  * most of each message's bytes and of the time to build it). false: a cancel came first; nothing was enqueued.
  */
-async function dispatch(
-  deps: ApiDeps,
-  record: RequestRecord,
-  inputJson: string,
-  inputDigest: string,
-  now: number,
-): Promise<boolean> {
+async function dispatch(deps: ApiDeps, record: RequestRecord, inputJson: string, now: number): Promise<boolean> {
   const all = answering(record);
   // Every message ends with the same text (the input): one string, shared by the k messages.
   const inputTail = `,"input":${inputJson}}`;
