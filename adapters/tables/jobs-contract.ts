@@ -113,6 +113,49 @@ export function describeJobStoreContract(name: string, open: () => ContractJobSt
       });
     });
 
+    it("a job with no record yet: the first terminal write with a base creates it, and the first one wins", async () => {
+      const store = open();
+      const base = makeJob({ inputDigest: "d".repeat(64), attempts: 1, startedAt: T0 + 1, workerId: "w1" });
+      expect(await store.get(base.jobId)).toBeNull();
+      // Without a base nothing is written: the port cannot invent a job.
+      expect(await store.complete(base.jobId, makeAnswer("w1"), T0 + 2)).toEqual({ ok: false, job: null });
+      expect(await store.get(base.jobId)).toBeNull();
+      // Expiry before the deadline writes nothing, even with a base.
+      expect((await store.expire(base.jobId, T0 + 5, base)).ok).toBe(false);
+      expect(await store.get(base.jobId)).toBeNull();
+      const answer = makeAnswer("w1", { probs: [1, 0] });
+      const done = await store.complete(base.jobId, answer, T0 + 3, base);
+      const stored = { ...base, status: "succeeded", answer, finishedAt: T0 + 3, workerId: "w1" };
+      expect(done).toEqual({ ok: true, job: stored });
+      expect(await store.get(base.jobId)).toEqual(stored);
+      // A redelivery's second answer, a late cancel and a late expiry all lose to it.
+      expect(await store.complete(base.jobId, makeAnswer("w2"), T0 + 4, base)).toEqual({ ok: false, job: stored });
+      expect((await store.cancel(base.jobId, T0 + 4, base)).ok).toBe(false);
+      expect((await store.expire(base.jobId, base.deadline + 1, base)).ok).toBe(false);
+      expect(await store.get(base.jobId)).toEqual(stored);
+      // A cancel that comes first wins over the answer the same way.
+      const other = makeJob({ inputDigest: "d".repeat(64) });
+      expect(await store.cancel(other.jobId, T0 + 2, other)).toMatchObject({ ok: true, job: { status: "canceled" } });
+      expect(await store.complete(other.jobId, makeAnswer("w1"), T0 + 3, other)).toMatchObject({
+        ok: false,
+        job: { status: "canceled" },
+      });
+      // Past the deadline, expiry is that first write; a job created eagerly still follows the usual rules.
+      const late = makeJob();
+      expect(await store.expire(late.jobId, late.deadline + 1, late)).toMatchObject({
+        ok: true,
+        job: { status: "expired" },
+      });
+      const eager = makeJob();
+      await store.create(eager);
+      expect(await store.fail(eager.jobId, { code: "x", message: "y", retryable: false }, T0 + 1, eager)).toMatchObject(
+        {
+          ok: true,
+          job: { status: "failed", createdAt: eager.createdAt },
+        },
+      );
+    });
+
     it("complete stores the answer; a second complete fails and leaves the first answer", async () => {
       const store = open();
       const job = makeJob();
