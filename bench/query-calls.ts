@@ -1,7 +1,7 @@
 /**
  * Every AWS call of a paid query, by command, table and queue: sequential digit queries (k = 2 by default) through
  * the ephemeral market, counted by SDK middleware on the data plane's clients. Receives that return no message
- * (idle long polls) are counted apart. Usage: node --import tsx bench/query-calls.ts [--k 2] [--n 20]
+ * (idle long polls) are counted apart. Usage: node --import tsx bench/query-calls.ts [--k 2] [--n 20] [--c 1]
  * Its last line is the JSON of the counts per query.
  */
 import { parseArgs } from "node:util";
@@ -10,10 +10,16 @@ import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
 
 const { values } = parseArgs({
-  options: { k: { type: "string", default: "2" }, n: { type: "string", default: "20" } },
+  options: {
+    k: { type: "string", default: "2" },
+    n: { type: "string", default: "20" },
+    c: { type: "string", default: "1" },
+  },
 });
 const K = Number(values.k);
 const N = Number(values.n);
+/** Queries in flight at once (1: sequential). */
+const C = Number(values.c);
 
 const market = await startEphemeralMarket({ log: silentLogger, routerBootstrapItems: 0 });
 const tally = new Map<string, number>();
@@ -80,11 +86,16 @@ const query = async (i: number) => {
 for (let i = 0; i < 5; i++) await query(i);
 await new Promise((r) => setTimeout(r, 500));
 on = true;
-for (let i = 0; i < N; i++) await query(i);
+let next = 0;
+await Promise.all(
+  Array.from({ length: C }, async () => {
+    for (let i = next++; i < N; i = next++) await query(i % 1000);
+  }),
+);
 // Let the settler's and workers' trailing calls (deletes, after-settle) land.
 await new Promise((r) => setTimeout(r, 1500));
 on = false;
 const per = Object.fromEntries([...tally].sort().map(([name, n]) => [name, Math.round((n / N) * 100) / 100]));
 for (const [name, n] of Object.entries(per)) console.log(`${n.toFixed(2).padStart(6)}  ${name}`);
 await market.stop();
-console.log(JSON.stringify({ k: K, n: N, perQuery: per }));
+console.log(JSON.stringify({ k: K, n: N, c: C, perQuery: per }));

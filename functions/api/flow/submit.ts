@@ -13,6 +13,12 @@ import { reserveSpend } from "./spend-limit.ts";
 
 /** Holds stay open this long past the job deadline, so a late poll can still settle before the sweeper releases. */
 export const SETTLE_MARGIN_MS = 5 * 60_000;
+/**
+ * With a settler in this process, how often at least the sync wait reads the request in case an announcement was
+ * missed (a settle by another process): rarely, since each read is a paid request under load (issue 17), and the
+ * wait's last look settles anyway.
+ */
+export const WATCH_POLL_MS = 2_000;
 /** Retry-After of a hold the ledger had no room for: open holds on the account finish within seconds. */
 export const LEDGER_BUSY_RETRY_SECONDS = 2;
 
@@ -228,7 +234,7 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
 
 /**
  * Waits until the request is settled or `waitMs` has passed. With a settler in this process (`deps.settled`) the
- * wait ends on its announcement, and the polls in between (every pollMaxMs, in case a notice was lost) only read
+ * wait ends on its announcement, and the polls in between (every WATCH_POLL_MS, in case a notice was lost) only read
  * the request: settling beside the settler would run the ledger steps twice. The last look settles, so a lost
  * notice costs the client at most its wait. Without a settler here, polls with exponential backoff, each settling
  * when it can.
@@ -244,7 +250,7 @@ export async function waitForSettlement(deps: ApiDeps, view: RequestView, waitMs
     while (!current.record.result && deps.clock.now() < until) {
       const left = Math.max(1, until - deps.clock.now());
       if (watch) {
-        const announced = await watch.next(Math.min(deps.config.pollMaxMs, left));
+        const announced = await watch.next(Math.min(Math.max(deps.config.pollMaxMs, WATCH_POLL_MS), left));
         if (!announced && deps.clock.now() < until) {
           const record = await deps.requests.get(requestId);
           if (record) current = { record, status: record.result?.status ?? current.status };
