@@ -5,6 +5,7 @@ import { ItemExpiredError } from "../core/batching/errors.ts";
 import { verifyEpistula } from "../core/epistula/epistula.ts";
 import { answerBodyText, recordMismatch, requestSignedText } from "../core/jobs/integrity.ts";
 import { decodeJobInput } from "../core/jobs/job-input.ts";
+import { paidJobOf } from "../core/jobs/paid-job.ts";
 import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
@@ -15,6 +16,7 @@ import { describe, ExpertNotServedError, ModelRunError, retryableCode, Unrecover
 import type { ExpertPool, ServedExpert } from "./expert-pool.ts";
 import { inputProblem } from "./input-shape.ts";
 import type { WorkerMetrics } from "./metrics.ts";
+import type { RequestReader } from "./request-reader.ts";
 
 export type JobOutcome = "succeeded" | "duplicate" | "expired" | "dead_lettered" | "dropped" | "retry";
 
@@ -36,6 +38,12 @@ export interface JobContext {
   >;
   readonly queue: JobQueue;
   readonly jobs: JobStore;
+  /**
+   * Paid jobs' requests (a RequestReader: one read per receive): a paid job is checked against its request record
+   * and has no item of its own until its answer (core/ports/jobs.ts). Absent, or no request record for a job: the
+   * job's own item vouches for it, as for validation jobs.
+   */
+  readonly requests?: Pick<RequestReader, "get">;
   /** Absent: nothing is told (tests of the worker alone); settling then waits for a poll or the sweeper. */
   readonly settle?: SettleNotifier;
   readonly pool: ExpertPool;
@@ -61,10 +69,11 @@ class ForgedMessage extends Error {
 }
 
 /**
- * One delivery, start to finish (STYLE practice 10): parse -> check against the job record (it exists, names this
- * request, kind, task and expert, and its input digest is the message input's) -> request signature (required on
- * validation jobs) -> expert -> input shape -> deadline (the record's) -> markRunning (a finished job is
- * acknowledged without running the model again) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
+ * One delivery, start to finish (STYLE practice 10): parse -> request signature (required on validation jobs) ->
+ * expert served here (else only checked against its record, and retried later) ->
+ * check against the job record and mark it running, in one conditional write (it exists, names this request, kind,
+ * task and expert, and its input digest is the message input's; a finished job is acknowledged without running the
+ * model again) -> expert's task -> input shape -> deadline (the record's) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
  * signature for the answers finished together, each answer with its proof) ->
  * conditional complete (first write wins) -> settle notice (paid) -> delete, and only then.
  * A message that fails the record or signature check is dropped without touching any job: only the job's creator
@@ -91,15 +100,20 @@ export async function handleMessage(message: ReceivedMessage, ctx: JobContext): 
 
 async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
   const job = parseMessage(message.body);
-  const { record, input, digest } = await verifiedRecord(job, ctx);
+  const { input, digest } = decodedInput(job);
   verifyRequest(job, digest, ctx);
-  // From here the message is the creator's: failures may touch its job, and the settler is told of terminal writes.
-  state.jobId = job.jobId;
-  if (job.kind === "paid") state.requestId = job.requestId;
+  const paid = await paidJob(job, digest, message, ctx, state);
+  if (paid === "duplicate") return duplicate(message, ctx, state);
   const expert = ctx.pool.byHotkey(job.hotkey);
   // Not unrecoverable: a newly added expert reaches the queue before this worker's next manifest reload, or
-  // another worker serves it. The message returns after a short backoff; past maxReceives it is dead-lettered.
-  if (expert === undefined) throw new ExpertNotServedError(job.hotkey);
+  // another worker serves it. The message returns after a short backoff; past maxReceives it is dead-lettered. Its
+  // job is only read (is the message its creator's?), not marked: this worker does not run it.
+  if (expert === undefined) {
+    if (paid === null) vouched(job, await ctx.jobs.get(job.jobId), digest, state);
+    throw new ExpertNotServedError(job.hotkey);
+  }
+  const record = paid ?? (await claimJob(job, digest, ctx, state));
+  if (record === "duplicate") return duplicate(message, ctx, state);
   if (expert.manifest.task !== job.task) {
     throw new UnrecoverableJobError("task_mismatch", `expert ${expert.manifest.id} serves ${expert.manifest.task}`);
   }
@@ -107,19 +121,6 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
   if (problem !== null) throw new UnrecoverableJobError("bad_input", problem);
   // The record's deadline, not the message's: a message cannot extend the life of a job.
   if (ctx.now() > record.deadline) return expire(message, ctx, state);
-
-  const running = await ctx.jobs.markRunning(job.jobId, ctx.config.workerId, ctx.now());
-  if (!running.ok) {
-    if (running.job === null)
-      throw new UnrecoverableJobError("unknown_job", `job ${job.jobId} is not in the job store`);
-    if (!TERMINAL_JOB_STATUSES.has(running.job.status))
-      throw new Error(`markRunning refused a ${running.job.status} job`);
-    ctx.metrics.inc("duplicatesSkipped");
-    // The first delivery may have stopped between its result write and its notice: telling again costs nothing.
-    await notifySettle(ctx, state);
-    await acknowledge(message, ctx);
-    return "duplicate";
-  }
 
   const ran = await runOnExpert(expert, input, record.deadline, ctx);
   if (ran === "expired") return expire(message, ctx, state);
@@ -143,7 +144,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     batchSize: ran.batchSize,
     workerId: ctx.config.workerId,
   };
-  const stored = await ctx.jobs.complete(job.jobId, answer, ctx.now());
+  const stored = await ctx.jobs.complete(job.jobId, answer, ctx.now(), state.base);
   if (stored.ok) ctx.metrics.answered({ expert: expert.manifest.id, task: expert.manifest.task });
   else ctx.metrics.inc("duplicatesSkipped");
   await notifySettle(ctx, state);
@@ -155,6 +156,8 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
 interface JobState {
   /** Set once the message is verified against its record: only then may a failure touch the job. */
   jobId?: string;
+  /** A paid job with no item yet: its record as its request implies it, for the terminal write that creates it. */
+  base?: JobRecord;
   /** The paid request to tell the settler about after a terminal write. */
   requestId?: string;
 }
@@ -174,23 +177,90 @@ function parseMessage(body: string): JobMessage {
 }
 
 /**
- * The job record must vouch for the message: same request, kind, task, expert, and the input's digest. The input
- * comes back as the runner takes it (a tensor as a Float32Array of exactly the bytes digested).
+ * The message's input as the runner takes it (a tensor as a Float32Array of exactly the bytes digested) and its
+ * digest: an input that does not decode names no job anyone created.
  */
-async function verifiedRecord(
-  job: JobMessage,
-  ctx: JobContext,
-): Promise<{ record: JobRecord; input: unknown; digest: string }> {
-  let decoded: { input: unknown; digest: string };
+function decodedInput(job: JobMessage): { input: unknown; digest: string } {
   try {
-    decoded = decodeJobInput(job, nodeBytes);
+    return decodeJobInput(job, nodeBytes);
   } catch {
     throw new ForgedMessage("input_not_decodable");
   }
-  const record = await ctx.jobs.get(job.jobId);
-  const mismatch = recordMismatch(record, job, decoded.digest);
+}
+
+/**
+ * The job record must vouch for the message (same request, kind, task, expert, and the input's digest): one
+ * conditional write checks that and marks the job running (issue 17: no read per job before it). Refused, the
+ * record as it is tells a forged message (no job touched) from a finished job (a redelivery: "duplicate").
+ */
+async function claimJob(
+  job: JobMessage,
+  digest: string,
+  ctx: JobContext,
+  state: JobState,
+): Promise<JobRecord | "duplicate"> {
+  const claim = {
+    requestId: job.requestId,
+    kind: job.kind,
+    task: job.task,
+    uid: job.uid,
+    hotkey: job.hotkey,
+    inputDigest: digest,
+  };
+  const running = await ctx.jobs.markRunning(job.jobId, ctx.config.workerId, ctx.now(), claim);
+  const record = vouched(job, running.job, digest, state);
+  if (running.ok) return record;
+  if (!TERMINAL_JOB_STATUSES.has(record.status)) throw new Error(`markRunning refused a ${record.status} job`);
+  return "duplicate";
+}
+
+/**
+ * A paid job checked against its request record (one batched read per receive; no write before the answer):
+ * the record as its request implies it, "duplicate" when its query is over (settled, canceling) or, on a
+ * redelivery, the job already finished; null when there is no request record to check against (the job's own
+ * item then vouches for it).
+ */
+async function paidJob(
+  job: JobMessage,
+  digest: string,
+  message: ReceivedMessage,
+  ctx: JobContext,
+  state: JobState,
+): Promise<JobRecord | "duplicate" | null> {
+  if (job.kind !== "paid" || ctx.requests === undefined) return null;
+  const request = await ctx.requests.get(job.requestId);
+  const implied = request && paidJobOf(request, job.uid);
+  if (!request || !implied) return null;
+  vouched(job, implied, digest, state);
+  // Messages go out only once the phase is `dispatched`; `canceling` and a stored result end every job of it.
+  if (request.phase !== "dispatched" || request.result !== undefined) return "duplicate";
+  // A first delivery cannot have finished before; a redelivery may have (its delete lost, or a slow first run).
+  if (message.receiveCount > 1) {
+    const own = await ctx.jobs.get(job.jobId);
+    if (own !== null && TERMINAL_JOB_STATUSES.has(own.status)) return "duplicate";
+  }
+  const now = ctx.now();
+  // `attempts` counts the starts the record saw: this one (earlier deliveries that ended without a write left none).
+  state.base = { ...implied, attempts: 1, startedAt: now, workerId: ctx.config.workerId };
+  return state.base;
+}
+
+async function duplicate(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
+  ctx.metrics.inc("duplicatesSkipped");
+  // The first delivery may have stopped between its result write and its notice: telling again costs nothing.
+  await notifySettle(ctx, state);
+  await acknowledge(message, ctx);
+  return "duplicate";
+}
+
+/** The record, when it vouches for the message; else the message is forged (and no job is touched). */
+function vouched(job: JobMessage, record: JobRecord | null, digest: string, state: JobState): JobRecord {
+  const mismatch = recordMismatch(record, job, digest);
   if (mismatch !== null || record === null) throw new ForgedMessage(mismatch ?? "unknown_job");
-  return { record, ...decoded };
+  // From here the message is the creator's: failures may touch its job, and the settler is told of terminal writes.
+  state.jobId = job.jobId;
+  if (job.kind === "paid") state.requestId = job.requestId;
+  return record;
 }
 
 /**
@@ -257,7 +327,7 @@ async function runOnExpert(
 }
 
 async function expire(message: ReceivedMessage, ctx: JobContext, state: JobState): Promise<JobOutcome> {
-  if (state.jobId !== undefined) await ctx.jobs.expire(state.jobId, ctx.now());
+  if (state.jobId !== undefined) await ctx.jobs.expire(state.jobId, ctx.now(), state.base);
   ctx.metrics.inc("expired");
   await notifySettle(ctx, state);
   await acknowledge(message, ctx);
@@ -312,7 +382,7 @@ async function deadLetter(
   const jobId = state.jobId;
   try {
     // Failed first, then moved: if the move fails the message stays and the next delivery tries again.
-    if (jobId !== undefined) await ctx.jobs.fail(jobId, { code, message: detail, retryable }, ctx.now());
+    if (jobId !== undefined) await ctx.jobs.fail(jobId, { code, message: detail, retryable }, ctx.now(), state.base);
     await ctx.queue.deadLetter(message, reason);
   } catch (error) {
     ctx.metrics.error("dead_letter_failed");

@@ -14,6 +14,7 @@ import { SQS_COALESCE_MS } from "../adapters/queue/coalescer.ts";
 import { SqsJobQueue } from "../adapters/queue/sqs.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
+import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { JOBS_TABLE, physicalName } from "../infra/definitions.ts";
 import { parseWorkerConfig, WorkerConfigError } from "./config.ts";
 import { storeManifests } from "./store-experts.ts";
@@ -83,6 +84,8 @@ async function main(): Promise<number> {
     coalesceMs: SQS_COALESCE_MS,
   });
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
+  // Paid requests live in the same table (REQ# items): the worker checks a paid job against its request.
+  const requests = new DynamoRequestStore(doc, physicalName(config.resourcePrefix, JOBS_TABLE.name));
   const runtime = createOnnxRuntime({ preferCuda: config.preferCuda, log: (msg) => logger.info(msg) });
 
   // In the cloud the experts are the model store's directory (MARKET_MODEL_BUCKET): nothing is baked into the image.
@@ -98,6 +101,7 @@ async function main(): Promise<number> {
     validationQueue,
     settleQueue,
     jobs,
+    requests,
     runtime,
     verifier: sr25519Verifier,
     logger,

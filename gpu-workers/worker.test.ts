@@ -6,9 +6,10 @@ import { identityReady, signerFromUri, sr25519Verifier } from "../adapters/ident
 import { silentLogger } from "../adapters/log/logger.ts";
 import { MemoryJobQueue } from "../adapters/queue/memory.ts";
 import { MemoryJobStore } from "../adapters/tables/memory-jobs.ts";
+import { MemoryRequestStore } from "../adapters/tables/memory-requests.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { verifySignedAnswer } from "../core/jobs/answer-batch.ts";
-import { encodeJobInput } from "../core/jobs/job-input.ts";
+import { encodeJobInput, inputDigest } from "../core/jobs/job-input.ts";
 import type { Signer } from "../core/ports/signer.ts";
 import type { WorkerConfigInput } from "./config.ts";
 import { fakeManifest, fakeRuntime, valuesOf } from "./testing/fake-runtime.ts";
@@ -41,6 +42,7 @@ function setup(overrides: Partial<WorkerConfigInput> = {}, keyFromConfig = false
   const dlq = new MemoryJobQueue();
   const queue = new MemoryJobQueue({ deadLetter: { queue: dlq, maxReceiveCount: 100 } });
   const jobs = new MemoryJobStore();
+  const requests = new MemoryRequestStore();
   const runtime = fakeRuntime();
   const config: WorkerConfigInput = {
     workerId: "w1",
@@ -56,6 +58,7 @@ function setup(overrides: Partial<WorkerConfigInput> = {}, keyFromConfig = false
     const worker = await startWorker(config, {
       queue,
       jobs,
+      requests,
       runtime,
       verifier: sr25519Verifier,
       ...(keyFromConfig ? {} : { servingKey: serving }),
@@ -64,7 +67,7 @@ function setup(overrides: Partial<WorkerConfigInput> = {}, keyFromConfig = false
     running.push(worker);
     return worker;
   };
-  return { dlq, queue, jobs, runtime, start };
+  return { dlq, queue, jobs, requests, runtime, start };
 }
 
 async function enqueue(
@@ -140,6 +143,60 @@ describe("startWorker", () => {
     expect(sampleValue(scraped, "market_worker_inference_seconds_count", labels)).toBe(ctx.runtime.calls.length);
   });
 
+  it("checks a paid job against its request record: no job item until the answer, none for a forgery", async () => {
+    const ctx = setup();
+    const now = Date.now();
+    const request = (requestId: string, phase: "dispatched" | "canceling", input: number[]) => ({
+      requestId,
+      accountId: "acct",
+      keyId: "key",
+      task: "digits",
+      bodySha256: "",
+      inputDigest: inputDigest(input),
+      experts: [{ uid: 1, hotkey: expert.address, gate: 1 }],
+      pricePerAnswer: 1,
+      holdAmount: 1,
+      phase,
+      createdAt: now,
+      deadline: now + 60_000,
+    });
+    const message = (requestId: string, input: number[], uid = 1) =>
+      JSON.stringify({
+        v: 1,
+        jobId: `${requestId}:${uid}`,
+        requestId,
+        kind: "paid",
+        task: "digits",
+        uid,
+        hotkey: expert.address,
+        input,
+        deadline: now + 60_000,
+        enqueuedAt: now,
+      });
+    await ctx.requests.create(request("req-live", "dispatched", [0.1, 0, 0, 0]));
+    await ctx.requests.create(request("req-canceled", "canceling", [0.2, 0, 0, 0]));
+    await ctx.queue.sendMany([
+      message("req-live", [0.9, 0, 0, 0]), // another input under the live job's id
+      message("req-live", [0.1, 0, 0, 0], 7), // an expert the request never routed
+      message("req-canceled", [0.2, 0, 0, 0]),
+    ]);
+    const worker = await ctx.start();
+    await waitFor("2 dropped, 1 skipped", () => {
+      const c = worker.metrics().counters;
+      return c.dropped === 2 && c.duplicatesSkipped === 1;
+    });
+    expect(ctx.runtime.calls).toHaveLength(0);
+    expect(await ctx.jobs.getMany(["req-live:1", "req-live:7", "req-canceled:1"])).toEqual([]);
+    await ctx.queue.send(message("req-live", [0.1, 0, 0, 0]));
+    const answered = await waitFor("answered", async () => (await ctx.jobs.get("req-live:1")) ?? undefined);
+    expect(answered).toMatchObject({ status: "succeeded", requestId: "req-live", attempts: 1, workerId: "w1" });
+    expect(JSON.parse(answered.answer?.body ?? "{}").inputDigest).toBe(inputDigest([0.1, 0, 0, 0]));
+    // The same message again (a duplicate delivery): it may run, but the first answer stays.
+    await ctx.queue.send(message("req-live", [0.1, 0, 0, 0]));
+    await waitFor("duplicate", () => worker.metrics().counters.duplicatesSkipped === 2);
+    expect(await ctx.jobs.get("req-live:1")).toEqual(answered);
+  });
+
   it("skips a job that already finished, without running the model", async () => {
     const ctx = setup();
     const [job] = await enqueue(ctx, 1);
@@ -188,7 +245,8 @@ describe("startWorker", () => {
     expect((await ctx.jobs.get("unknown-expert"))?.status).toBe("queued");
     // Neither the kill nor the substituted input touched the victim's job, and the model never ran on either.
     expect(await ctx.jobs.get("victim")).toMatchObject({ status: "queued", attempts: 0 });
-    expect(worker.metrics().errorsByCode.input_mismatch).toBe(1);
+    // The substituted input breaks the gateway's signature over it, checked before the record (no write for it).
+    expect(worker.metrics().errorsByCode.bad_request_signature).toBe(1);
     expect(ctx.runtime.calls).toHaveLength(0);
     // The victim's own message still gets its answer, on its own input.
     await ctx.queue.send(victim.body);

@@ -5,6 +5,7 @@ import { type Clock, systemClock } from "../core/batching/clock.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue } from "../core/ports/queue.ts";
+import type { RequestStore } from "../core/ports/requests.ts";
 import type { ExpertRuntime } from "../core/ports/runtime.ts";
 import type { SignatureVerifier, Signer } from "../core/ports/signer.ts";
 import { AnswerSigner } from "./answer-signer.ts";
@@ -15,6 +16,7 @@ import { startStatusServer } from "./http.ts";
 import { handleMessage, type SettleNotifier } from "./job-handler.ts";
 import { scanManifestDir } from "./manifests.ts";
 import { type MetricsSnapshot, WorkerMetrics } from "./metrics.ts";
+import { RequestReader } from "./request-reader.ts";
 
 export interface WorkerDeps {
   /** Clients' paid jobs: the worker's first lane (`concurrency` slots). */
@@ -27,6 +29,8 @@ export interface WorkerDeps {
   /** The settle queue: a paid job's terminal write sends `{v:1, requestId}` there. Absent: no notices. */
   readonly settleQueue?: Pick<JobQueue, "send">;
   readonly jobs: JobStore;
+  /** Paid requests' records: paid jobs are checked against them (one read per receive). Absent: job items only. */
+  readonly requests?: Pick<RequestStore, "getMany">;
   readonly runtime: ExpertRuntime;
   readonly verifier: SignatureVerifier;
   /** The worker's serving key; defaults to the config's servingKeyUri, then its servingKeyFile (created if absent). */
@@ -138,6 +142,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
       pollers: config.pollers,
     });
   }
+  const requests = deps.requests ? new RequestReader(deps.requests) : undefined;
   const consumer = new Consumer({
     lanes,
     metrics,
@@ -151,6 +156,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
         config,
         queue,
         jobs: deps.jobs,
+        ...(requests ? { requests } : {}),
         ...(settle ? { settle } : {}),
         pool,
         answerSigner,

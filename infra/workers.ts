@@ -126,16 +126,18 @@ function gpuWorkers() {
     name: `/ecs/${family}`,
     retentionInDays: stage.logRetentionDays,
   });
-  // The worker (gpu-workers/): receive, heartbeat and delete jobs (paid and validation); dead-letter one (send to the DLQ); mark its job
-  // running / answered / failed (a conditional update, re-read on a lost race); tell the settler a query's last
-  // answer is in; read models. It cannot touch keys, the ledger or scores.
+  // The worker (gpu-workers/): receive, heartbeat and delete jobs (paid and validation); dead-letter one (send to the DLQ); check a
+  // paid job against its request (a batched read) and a validation job against its record; mark it running /
+  // answered / failed (a conditional update or, for a paid job's first terminal write, a conditional put; re-read on
+  // a lost race); tell the settler a query's last answer is in; read models. It cannot touch keys, the ledger or
+  // scores.
   const taskStatements = [
     allow(
       ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
       [jobs.arn, validation.arn],
     ),
     sendTo(jobsDlq, validationDlq, settle),
-    onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:UpdateItem"]),
+    onTable(tables.jobs, ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
     readObjects(modelStore, ["directory", "models"]),
   ];
   const taskRole = new aws.iam.Role("GpuTaskRole", {

@@ -189,6 +189,7 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
       validationQueue: dataPlane.validationQueue,
       settleQueue: dataPlane.settleQueue,
       jobs: dataPlane.jobs,
+      requests: dataPlane.requests,
       log,
       repoRoot: REPO_ROOT,
     });

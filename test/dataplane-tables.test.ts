@@ -8,6 +8,7 @@ import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions }
 import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
 import { describeJobStoreContract, makeJob } from "../adapters/tables/jobs-contract.ts";
+import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { DynamoScoreStore } from "../adapters/tables/scores.ts";
 import { scoreStoreContract } from "../adapters/tables/scores-contract.ts";
 import { JOBS_TABLE, SCORES_TABLE, TABLES } from "../infra/definitions.ts";
@@ -37,6 +38,42 @@ scoreStoreContract(
   "DynamoScoreStore on dynalite",
   async () => new DynamoScoreStore(doc, `${PREFIX}${SCORES_TABLE.name}`),
 );
+
+describe("DynamoRequestStore on dynalite (issue 17: one read per worker receive, no read after the settle write)", () => {
+  const request = (requestId: string) => ({
+    requestId,
+    accountId: "acct",
+    keyId: "key",
+    task: "digits",
+    bodySha256: "",
+    inputDigest: "d".repeat(64),
+    experts: [{ uid: 1, hotkey: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", gate: 1 }],
+    pricePerAnswer: 10,
+    holdAmount: 10,
+    phase: "dispatched" as const,
+    createdAt: Date.now(),
+    deadline: Date.now() + 60_000,
+  });
+
+  it("getMany reads the records asked for, each once, and leaves missing ones out", async () => {
+    const store = new DynamoRequestStore(doc, JOBS);
+    const ids = ["req-many-a", "req-many-b"];
+    for (const id of ids) expect(await store.create(request(id))).toBe(true);
+    const got = await store.getMany([...ids, "req-many-a", "req-missing"]);
+    expect(got.map((r) => r.requestId).sort()).toEqual(ids);
+    expect(got[0]).toEqual(await store.get(got[0]?.requestId ?? ""));
+  });
+
+  it("settle returns the stored record; a second result loses to the first", async () => {
+    const store = new DynamoRequestStore(doc, JOBS);
+    await store.create(request("req-settle"));
+    const first = { status: "failed" as const, experts: [], failedUids: [1], cost: 0, settledAt: 1 };
+    const stored = await store.settle("req-settle", first);
+    expect(stored).toMatchObject({ requestId: "req-settle", phase: "settled", result: first });
+    expect(stored).toEqual(await store.get("req-settle"));
+    expect((await store.settle("req-settle", { ...first, settledAt: 2 }))?.result).toEqual(first);
+  });
+});
 
 describe("ensureTables", () => {
   it("is idempotent and builds pay-per-request tables with gsi1 projecting ALL", async () => {

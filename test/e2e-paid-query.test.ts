@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
+import { countAwsCalls } from "../bench/support/aws-counter.ts";
 import { createMarketClient } from "../client/client.ts";
 import { type EphemeralMarket, startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
 
@@ -10,7 +11,8 @@ import { type EphemeralMarket, startEphemeralMarket } from "../stacks/ephemeral/
 describe("a paid query end to end on an ephemeral market", () => {
   let market: EphemeralMarket;
   beforeAll(async () => {
-    market = await startEphemeralMarket();
+    // No exploration lane: its shadow jobs would make the call counts below depend on chance.
+    market = await startEphemeralMarket({ env: { MARKET_EXPLORE_SHARE: "0" } });
   });
   afterAll(async () => {
     await market?.stop();
@@ -61,5 +63,34 @@ describe("a paid query end to end on an ephemeral market", () => {
       expect(record?.answer?.signature.signedBy).not.toBe(expert.hotkey);
       expect(record?.attempts).toBe(1);
     }
+  });
+
+  it("costs the jobs and keys tables 5 writes and at most 4 reads per query at k = 2 (issue 17)", async () => {
+    const admin = createMarketClient({ baseUrl: market.url, adminToken: market.adminToken });
+    const created = await admin.createKey({ name: "calls", credits: 50_000 });
+    if (!created.ok) throw new Error(JSON.stringify(created.problem));
+    const client = createMarketClient({ baseUrl: market.url, apiKey: created.data.key });
+    const mnist = await loadMnist();
+    const query = async (row: number) => {
+      const pixels = Array.from(mnist.pixels.subarray(row * 784, (row + 1) * 784));
+      const answer = await client.infer("digits", { pixels }, { k: 2, waitSeconds: 20 });
+      if (!answer.ok || answer.status !== 200) throw new Error(JSON.stringify(answer));
+    };
+    await query(0); // the key's first read
+    const counts = countAwsCalls(market.dataPlane.sqs, market.dataPlane.dynamo);
+    const before = counts.snapshot();
+    const QUERIES = 4;
+    for (let i = 1; i <= QUERIES; i++) await query(i);
+    // Every call on these tables for a query is made before its answer is returned (the settle write comes first).
+    const calls = counts.since(before).byCommand;
+    const on = (table: string, ...commands: string[]) =>
+      commands.reduce((n, c) => n + (calls[`ddb:${c}:${table}`] ?? 0), 0) / QUERIES;
+    // The request item (put, phase move, result) and one answer item per job: no job creates, no 'running' marks.
+    expect(on("jobs", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")).toBe(5);
+    // The worker's batched read of the request, the settler's request and jobs; the wait reads nothing more.
+    expect(on("jobs", "GetItem", "BatchGetItem")).toBeLessThanOrEqual(4);
+    expect(on("jobs", "GetItem", "BatchGetItem")).toBeGreaterThanOrEqual(3);
+    // The valid key is cached by the API (validKeyCacheMs).
+    expect(on("keys", "GetItem", "Query")).toBe(0);
   });
 });

@@ -115,6 +115,7 @@ describe("forged job messages", () => {
         queue,
         settleQueue: market.dataPlane.settleQueue,
         jobs,
+        requests,
         runtime: createOnnxRuntime({}),
         verifier: sr25519Verifier,
         servingKey: signerFromUri(SERVING_URI),

@@ -34,4 +34,32 @@ describe("Coalescer", () => {
     expect(batches).toEqual([["ab", "x"], ["cde"]]);
     expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "fulfilled"]);
   });
+
+  it("holds a window's items while a batch is in flight and sends them together when it returns", async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => {};
+    const c = new Coalescer<string>(
+      async (items) => {
+        batches.push([...items]);
+        if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return [];
+      },
+      1,
+      10,
+    );
+    const first = c.add("a");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batches).toEqual([["a"]]);
+    // Three windows pass while "a" is in flight: b, c and d wait for it instead of going one by one.
+    const later = [c.add("b")];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    later.push(c.add("c"));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    later.push(c.add("d"));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(batches).toEqual([["a"]]);
+    release();
+    await Promise.all([first, ...later]);
+    expect(batches).toEqual([["a"], ["b", "c", "d"]]);
+  });
 });

@@ -8,11 +8,17 @@ export const SQS_COALESCE_MS = 2;
  * Collects single calls that arrive within `windowMs` (or until `max` are waiting) and runs them as one batch:
  * each caller still awaits its own outcome. Lets code that handles one message at a time (a worker finishing the
  * jobs of one model batch, the settler finishing a receive's notices) pay one SQS request per batch instead of
- * one per message, without holding anyone longer than the window.
+ * one per message. While a batch is in flight, a window's items wait for it to return (or until `max` are waiting)
+ * and go together then (group commit): under load a batch holds what arrived during the last request's round trip,
+ * so the requests per item fall as the load rises (issue 17), while an idle coalescer still holds an item no longer
+ * than the window.
  */
 export class Coalescer<T> {
   private waiting: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  /** The window ended while a batch was in flight: flush when it returns. */
+  private due = false;
 
   constructor(
     /** Runs one batch; returns, per item (same order), undefined for done or the error of that item. */
@@ -35,26 +41,40 @@ export class Coalescer<T> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       if (this.waiting.length >= this.max) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      else this.timer ??= setTimeout(() => this.windowEnded(), this.windowMs);
     });
+  }
+
+  private windowEnded(): void {
+    this.timer = undefined;
+    if (this.inFlight > 0) this.due = true;
+    else this.flush();
   }
 
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.due = false;
     const batch = this.waiting;
     this.waiting = [];
     if (batch.length === 0) return;
-    this.run(batch.map((w) => w.item)).then(
-      (errors) =>
-        batch.forEach((w, i) => {
-          const error = errors[i];
-          if (error === undefined) w.resolve();
-          else w.reject(error);
-        }),
-      (error: unknown) => {
-        for (const w of batch) w.reject(error);
-      },
-    );
+    this.inFlight++;
+    const done = () => {
+      this.inFlight--;
+      if (this.due && this.inFlight === 0) this.flush();
+    };
+    this.run(batch.map((w) => w.item))
+      .finally(done)
+      .then(
+        (errors) =>
+          batch.forEach((w, i) => {
+            const error = errors[i];
+            if (error === undefined) w.resolve();
+            else w.reject(error);
+          }),
+        (error: unknown) => {
+          for (const w of batch) w.reject(error);
+        },
+      );
   }
 }

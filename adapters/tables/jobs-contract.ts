@@ -70,6 +70,92 @@ export function describeJobStoreContract(name: string, open: () => ContractJobSt
       expect(await store.get(job.jobId)).toMatchObject({ status: "running", attempts: 2, startedAt: T0 + 1 });
     });
 
+    it("markRunning with a claim passes only when every claimed field is the record's, and touches nothing else", async () => {
+      const store = open();
+      const job = makeJob({ inputDigest: "d".repeat(64) });
+      await store.create(job);
+      const claim = {
+        requestId: job.requestId,
+        kind: job.kind,
+        task: job.task,
+        uid: job.uid,
+        hotkey: job.hotkey,
+        inputDigest: "d".repeat(64),
+      };
+      const wrong = [
+        { requestId: "req-other" },
+        { kind: "validation" as const },
+        { task: "speech" },
+        { uid: 4 },
+        { hotkey: `${HOTKEY.slice(0, -1)}Z` },
+        { inputDigest: "e".repeat(64) },
+      ];
+      for (const w of wrong) {
+        expect(await store.markRunning(job.jobId, "forger", T0 + 1, { ...claim, ...w })).toEqual({
+          ok: false,
+          job: { ...job, status: "queued" },
+        });
+      }
+      expect(await store.markRunning("no-such-job", "w1", T0 + 1, claim)).toEqual({ ok: false, job: null });
+      const noDigest = makeJob();
+      await store.create(noDigest);
+      expect(
+        (await store.markRunning(noDigest.jobId, "w1", T0 + 1, { ...claim, requestId: noDigest.requestId })).ok,
+      ).toBe(false);
+      expect(await store.markRunning(job.jobId, "w1", T0 + 2, claim)).toMatchObject({
+        ok: true,
+        job: { status: "running", attempts: 1, workerId: "w1", startedAt: T0 + 2 },
+      });
+      await store.complete(job.jobId, makeAnswer("w1"), T0 + 3);
+      expect(await store.markRunning(job.jobId, "w2", T0 + 4, claim)).toMatchObject({
+        ok: false,
+        job: { status: "succeeded", attempts: 1 },
+      });
+    });
+
+    it("a job with no record yet: the first terminal write with a base creates it, and the first one wins", async () => {
+      const store = open();
+      const base = makeJob({ inputDigest: "d".repeat(64), attempts: 1, startedAt: T0 + 1, workerId: "w1" });
+      expect(await store.get(base.jobId)).toBeNull();
+      // Without a base nothing is written: the port cannot invent a job.
+      expect(await store.complete(base.jobId, makeAnswer("w1"), T0 + 2)).toEqual({ ok: false, job: null });
+      expect(await store.get(base.jobId)).toBeNull();
+      // Expiry before the deadline writes nothing, even with a base.
+      expect((await store.expire(base.jobId, T0 + 5, base)).ok).toBe(false);
+      expect(await store.get(base.jobId)).toBeNull();
+      const answer = makeAnswer("w1", { probs: [1, 0] });
+      const done = await store.complete(base.jobId, answer, T0 + 3, base);
+      const stored = { ...base, status: "succeeded", answer, finishedAt: T0 + 3, workerId: "w1" };
+      expect(done).toEqual({ ok: true, job: stored });
+      expect(await store.get(base.jobId)).toEqual(stored);
+      // A redelivery's second answer, a late cancel and a late expiry all lose to it.
+      expect(await store.complete(base.jobId, makeAnswer("w2"), T0 + 4, base)).toEqual({ ok: false, job: stored });
+      expect((await store.cancel(base.jobId, T0 + 4, base)).ok).toBe(false);
+      expect((await store.expire(base.jobId, base.deadline + 1, base)).ok).toBe(false);
+      expect(await store.get(base.jobId)).toEqual(stored);
+      // A cancel that comes first wins over the answer the same way.
+      const other = makeJob({ inputDigest: "d".repeat(64) });
+      expect(await store.cancel(other.jobId, T0 + 2, other)).toMatchObject({ ok: true, job: { status: "canceled" } });
+      expect(await store.complete(other.jobId, makeAnswer("w1"), T0 + 3, other)).toMatchObject({
+        ok: false,
+        job: { status: "canceled" },
+      });
+      // Past the deadline, expiry is that first write; a job created eagerly still follows the usual rules.
+      const late = makeJob();
+      expect(await store.expire(late.jobId, late.deadline + 1, late)).toMatchObject({
+        ok: true,
+        job: { status: "expired" },
+      });
+      const eager = makeJob();
+      await store.create(eager);
+      expect(await store.fail(eager.jobId, { code: "x", message: "y", retryable: false }, T0 + 1, eager)).toMatchObject(
+        {
+          ok: true,
+          job: { status: "failed", createdAt: eager.createdAt },
+        },
+      );
+    });
+
     it("complete stores the answer; a second complete fails and leaves the first answer", async () => {
       const store = open();
       const job = makeJob();

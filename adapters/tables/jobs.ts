@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ExpertAnswer, JobError, JobRecord } from "../../core/jobs/schema.ts";
-import type { JobStore, Transition } from "../../core/ports/jobs.ts";
+import type { JobClaim, JobStore, Transition } from "../../core/ports/jobs.ts";
 import { type AdapterLogger, stderrLogger } from "../aws/logger.ts";
 import { batchGetAll, type Item, isConditionalCheckFailed, queryAll } from "./dynamo.ts";
 import { DEFAULT_JOB_RETENTION_SECONDS, JOB_SK, jobKey, jobPk, requestGsi1pk } from "./jobs-keys.ts";
@@ -20,6 +20,12 @@ export interface DynamoJobStoreOptions {
 }
 
 const LIVE = "attribute_exists(pk) AND #status IN (:queued, :running)";
+
+/** A claim's fields, each equal to the record's (names, since some are DynamoDB reserved words). */
+const CLAIM_FIELDS = ["requestId", "kind", "task", "uid", "hotkey", "inputDigest"] as const;
+const CLAIM_CONDITION = CLAIM_FIELDS.map((f) => ` AND #c_${f} = :c_${f}`).join("");
+const CLAIM_NAMES = Object.fromEntries(CLAIM_FIELDS.map((f) => [`#c_${f}`, f]));
+const claimValues = (claim: JobClaim) => Object.fromEntries(CLAIM_FIELDS.map((f) => [`:c_${f}`, claim[f]]));
 
 /**
  * JobStore on the `jobs` table. Each transition is one conditional UpdateItem that only passes while the job is
@@ -44,28 +50,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   async create(job: JobRecord): Promise<boolean> {
-    const record = JobRecord.parse({ ...job, status: "queued" });
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...record,
-            ...jobKey(record.jobId),
-            gsi1pk: requestGsi1pk(record.requestId),
-            gsi1sk: jobPk(record.jobId),
-            expireAt: Math.ceil(record.deadline / 1000) + this.retentionSeconds,
-          },
-          // An expired record that TTL has not swept yet counts as absent, as it does on read.
-          ConditionExpression: "attribute_not_exists(pk) OR expireAt < :nowSeconds",
-          ExpressionAttributeValues: { ":nowSeconds": Math.floor(this.now() / 1000) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+    return this.putNew(JobRecord.parse({ ...job, status: "queued" }));
   }
 
   async get(jobId: string): Promise<JobRecord | null> {
@@ -98,44 +83,99 @@ export class DynamoJobStore implements JobStore {
     return items.flatMap((item) => this.parse(item) ?? []);
   }
 
-  markRunning(jobId: string, workerId: string, at: number): Promise<Transition> {
+  markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition> {
     // startedAt keeps the first start; workerId names the latest delivery's worker.
     return this.transition(
       jobId,
       "SET #status = :running, workerId = :workerId, startedAt = if_not_exists(startedAt, :at) ADD attempts :one",
-      { ":workerId": workerId, ":at": at, ":one": 1 },
+      { ":workerId": workerId, ":at": at, ":one": 1, ...(claim ? claimValues(claim) : {}) },
+      claim ? CLAIM_CONDITION : "",
+      claim ? CLAIM_NAMES : {},
     );
   }
 
-  complete(jobId: string, answer: ExpertAnswer, at: number): Promise<Transition> {
+  complete(jobId: string, answer: ExpertAnswer, at: number, base?: JobRecord): Promise<Transition> {
     const parsed = ExpertAnswer.parse(answer);
-    return this.transition(
-      jobId,
-      "SET #status = :succeeded, answer = :answer, finishedAt = :at, workerId = :workerId",
-      { ":succeeded": "succeeded", ":answer": parsed, ":at": at, ":workerId": parsed.workerId },
+    const end = { status: "succeeded", answer: parsed, finishedAt: at, workerId: parsed.workerId } as const;
+    return this.finish(jobId, end, base, () =>
+      this.transition(jobId, "SET #status = :succeeded, answer = :answer, finishedAt = :at, workerId = :workerId", {
+        ":succeeded": "succeeded",
+        ":answer": parsed,
+        ":at": at,
+        ":workerId": parsed.workerId,
+      }),
     );
   }
 
-  fail(jobId: string, error: JobError, at: number): Promise<Transition> {
-    return this.transition(jobId, "SET #status = :failed, #error = :error, finishedAt = :at", {
-      ":failed": "failed",
-      ":error": JobError.parse(error),
-      ":at": at,
-    });
+  fail(jobId: string, error: JobError, at: number, base?: JobRecord): Promise<Transition> {
+    const parsed = JobError.parse(error);
+    return this.finish(jobId, { status: "failed", error: parsed, finishedAt: at }, base, () =>
+      this.transition(jobId, "SET #status = :failed, #error = :error, finishedAt = :at", {
+        ":failed": "failed",
+        ":error": parsed,
+        ":at": at,
+      }),
+    );
   }
 
-  cancel(jobId: string, at: number): Promise<Transition> {
-    return this.transition(jobId, "SET #status = :canceled, finishedAt = :at", { ":canceled": "canceled", ":at": at });
+  cancel(jobId: string, at: number, base?: JobRecord): Promise<Transition> {
+    return this.finish(jobId, { status: "canceled", finishedAt: at }, base, () =>
+      this.transition(jobId, "SET #status = :canceled, finishedAt = :at", { ":canceled": "canceled", ":at": at }),
+    );
   }
 
   /** Only once the deadline has passed (`deadline <= at`); before that a job can be canceled, not expired. */
-  expire(jobId: string, at: number): Promise<Transition> {
-    return this.transition(
-      jobId,
-      "SET #status = :expired, finishedAt = :at",
-      { ":expired": "expired", ":at": at },
-      " AND deadline <= :at",
-    );
+  expire(jobId: string, at: number, base?: JobRecord): Promise<Transition> {
+    const update = () =>
+      this.transition(
+        jobId,
+        "SET #status = :expired, finishedAt = :at",
+        { ":expired": "expired", ":at": at },
+        " AND deadline <= :at",
+      );
+    const due = base !== undefined && base.deadline <= at;
+    return due ? this.finish(jobId, { status: "expired", finishedAt: at }, base, update) : update();
+  }
+
+  /**
+   * A terminal write. With `base` (a paid job, which has no item until now) it is first tried as the creation of
+   * the item in its final state (one conditional put, the usual case); an item already there (a job created
+   * eagerly, or finished by someone else first) takes the usual conditional update, which refuses a finished job.
+   */
+  private async finish(
+    jobId: string,
+    end: Partial<JobRecord>,
+    base: JobRecord | undefined,
+    update: () => Promise<Transition>,
+  ): Promise<Transition> {
+    if (base === undefined || base.jobId !== jobId) return update();
+    const job = JobRecord.parse({ ...base, ...end });
+    if (await this.putNew(job)) return { ok: true, job };
+    return update();
+  }
+
+  /** Writes the item unless one exists (an expired one that TTL has not swept yet counts as absent, as on read). */
+  private async putNew(record: JobRecord): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...record,
+            ...jobKey(record.jobId),
+            gsi1pk: requestGsi1pk(record.requestId),
+            gsi1sk: jobPk(record.jobId),
+            expireAt: Math.ceil(record.deadline / 1000) + this.retentionSeconds,
+          },
+          ConditionExpression: "attribute_not_exists(pk) OR expireAt < :nowSeconds",
+          ExpressionAttributeValues: { ":nowSeconds": Math.floor(this.now() / 1000) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   private async transition(
@@ -143,6 +183,7 @@ export class DynamoJobStore implements JobStore {
     update: string,
     values: Record<string, unknown>,
     extraCondition = "",
+    extraNames: Record<string, string> = {},
   ): Promise<Transition> {
     try {
       const output = await this.doc.send(
@@ -155,6 +196,7 @@ export class DynamoJobStore implements JobStore {
           ExpressionAttributeNames: {
             "#status": "status",
             ...(update.includes("#error") ? { "#error": "error" } : {}),
+            ...extraNames,
           },
           ExpressionAttributeValues: { ":queued": "queued", ":running": "running", ...values },
           ReturnValues: "ALL_NEW",

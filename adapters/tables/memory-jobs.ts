@@ -1,5 +1,5 @@
 import { ExpertAnswer, JobError, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
-import type { JobStore, Transition } from "../../core/ports/jobs.ts";
+import type { JobClaim, JobStore, Transition } from "../../core/ports/jobs.ts";
 import { copyRecord } from "./memory-clone.ts";
 
 /**
@@ -41,41 +41,51 @@ export class MemoryJobStore implements JobStore {
       .map((record) => copyRecord(record));
   }
 
-  async markRunning(jobId: string, workerId: string, at: number): Promise<Transition> {
-    return this.transition(jobId, (job) => ({
-      ...job,
-      status: "running",
-      workerId,
-      startedAt: job.startedAt ?? at,
-      attempts: job.attempts + 1,
-    }));
+  async markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition> {
+    return this.transition(
+      jobId,
+      (job) => ({ ...job, status: "running", workerId, startedAt: job.startedAt ?? at, attempts: job.attempts + 1 }),
+      (job) =>
+        claim === undefined ||
+        (job.requestId === claim.requestId &&
+          job.kind === claim.kind &&
+          job.task === claim.task &&
+          job.uid === claim.uid &&
+          job.hotkey === claim.hotkey &&
+          job.inputDigest === claim.inputDigest),
+    );
   }
 
-  async complete(jobId: string, answer: ExpertAnswer, at: number): Promise<Transition> {
+  async complete(jobId: string, answer: ExpertAnswer, at: number, base?: JobRecord): Promise<Transition> {
     const parsed = ExpertAnswer.parse(answer);
-    return this.transition(jobId, (job) => ({
-      ...job,
-      status: "succeeded",
-      answer: parsed,
-      finishedAt: at,
-      workerId: parsed.workerId,
-    }));
+    return this.transition(
+      jobId,
+      (job) => ({ ...job, status: "succeeded", answer: parsed, finishedAt: at, workerId: parsed.workerId }),
+      undefined,
+      base,
+    );
   }
 
-  async fail(jobId: string, error: JobError, at: number): Promise<Transition> {
+  async fail(jobId: string, error: JobError, at: number, base?: JobRecord): Promise<Transition> {
     const parsed = JobError.parse(error);
-    return this.transition(jobId, (job) => ({ ...job, status: "failed", error: parsed, finishedAt: at }));
+    return this.transition(
+      jobId,
+      (job) => ({ ...job, status: "failed", error: parsed, finishedAt: at }),
+      undefined,
+      base,
+    );
   }
 
-  async cancel(jobId: string, at: number): Promise<Transition> {
-    return this.transition(jobId, (job) => ({ ...job, status: "canceled", finishedAt: at }));
+  async cancel(jobId: string, at: number, base?: JobRecord): Promise<Transition> {
+    return this.transition(jobId, (job) => ({ ...job, status: "canceled", finishedAt: at }), undefined, base);
   }
 
-  async expire(jobId: string, at: number): Promise<Transition> {
+  async expire(jobId: string, at: number, base?: JobRecord): Promise<Transition> {
     return this.transition(
       jobId,
       (job) => ({ ...job, status: "expired", finishedAt: at }),
       (job) => job.deadline <= at,
+      base,
     );
   }
 
@@ -84,8 +94,10 @@ export class MemoryJobStore implements JobStore {
     jobId: string,
     next: (job: JobRecord) => JobRecord,
     allowed: (job: JobRecord) => boolean = () => true,
+    /** A paid job's record as its request implies it: stands in for a job with no record yet (ports/jobs.ts). */
+    base?: JobRecord,
   ): Transition {
-    const current = this.jobs.get(jobId);
+    const current = this.jobs.get(jobId) ?? (base?.jobId === jobId ? base : undefined);
     if (!current) return { ok: false, job: null };
     if (TERMINAL_JOB_STATUSES.has(current.status) || !allowed(current)) {
       return { ok: false, job: copyRecord(current) };

@@ -17,6 +17,13 @@ export class MemoryRequestStore implements RequestStore {
     return r ? copyRecord(r) : null;
   }
 
+  async getMany(requestIds: readonly string[]): Promise<RequestRecord[]> {
+    return [...new Set(requestIds)].flatMap((id) => {
+      const r = this.items.get(id);
+      return r ? [copyRecord(r)] : [];
+    });
+  }
+
   async setPhase(
     requestId: string,
     from: readonly RequestRecord["phase"][],

@@ -23,6 +23,17 @@ export function describeRateLimitContract(name: string, make: () => RateLimitSto
       expect((await store.hit(uniq("other"), w)).allowed).toBe(true);
     });
 
+    it("counts several units at once, all or none", async () => {
+      const store = make();
+      const bucket = uniq("key");
+      const w = fixedWindow(limit, 3_000_000);
+      expect(await store.hit(bucket, w, 3)).toEqual({ allowed: true, count: 3 });
+      expect((await store.hit(bucket, w, 3)).allowed).toBe(false);
+      expect(await store.hit(bucket, w, 2)).toEqual({ allowed: true, count: 5 });
+      expect((await store.hit(bucket, w)).allowed).toBe(false);
+      expect((await store.hit(uniq("key"), w, 6)).allowed).toBe(false);
+    });
+
     it("is shared: two instances over the same store never admit more than the capacity together", async () => {
       const a = make();
       const b = make();

@@ -19,18 +19,20 @@ export class DynamoRateLimits implements RateLimitStore {
     private readonly table: string,
   ) {}
 
-  async hit(bucket: string, window: FixedWindow): Promise<WindowCount> {
+  async hit(bucket: string, window: FixedWindow, units = 1): Promise<WindowCount> {
+    // More than the window holds can never pass (and the condition below would let it through on a new window).
+    if (units > window.capacity) return { allowed: false, count: window.capacity };
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: `RATE#${bucket}`, sk: `W#${window.lengthMs}#${window.start}` },
-          UpdateExpression: "SET expireAt = :exp ADD #n :one",
-          ConditionExpression: "attribute_not_exists(#n) OR #n < :cap",
+          UpdateExpression: "SET expireAt = :exp ADD #n :units",
+          ConditionExpression: "attribute_not_exists(#n) OR #n <= :room",
           ExpressionAttributeNames: { "#n": "n" },
           ExpressionAttributeValues: {
-            ":one": 1,
-            ":cap": window.capacity,
+            ":units": units,
+            ":room": window.capacity - units,
             ":exp": Math.ceil((window.start + window.lengthMs) / 1000) + TTL_MARGIN_SECONDS,
           },
           ReturnValues: "UPDATED_NEW",

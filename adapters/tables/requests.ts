@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { requestSortKey } from "../../core/jobs/list-cursor.ts";
 import { RequestRecord, type RequestResult, type RequestStore } from "../../core/ports/requests.ts";
-import { isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
+import { batchGetAll, type Item, isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
 
 /**
  * RequestStore on the `jobs` table, item `REQ#<requestId>` / `REQ` (jobs themselves are the JobStore's items); gsi1
@@ -39,11 +39,16 @@ export class DynamoRequestStore implements RequestStore {
     const out = await this.db.send(
       new GetCommand({ TableName: this.table, Key: this.key(requestId), ConsistentRead: true }),
     );
-    const item = out.Item;
-    if (!item) return null;
-    if (typeof item.expireAt === "number" && item.expireAt * 1000 < Date.now()) return null;
-    const parsed = RequestRecord.safeParse(item);
-    return parsed.success ? parsed.data : null;
+    return out.Item ? parseLive(out.Item) : null;
+  }
+
+  async getMany(requestIds: readonly string[]): Promise<RequestRecord[]> {
+    const items = await batchGetAll(
+      this.db,
+      this.table,
+      [...new Set(requestIds)].map((id) => this.key(id)),
+    );
+    return items.flatMap((item) => parseLive(item) ?? []);
   }
 
   async setPhase(
@@ -76,7 +81,7 @@ export class DynamoRequestStore implements RequestStore {
 
   async settle(requestId: string, result: RequestResult): Promise<RequestRecord | null> {
     try {
-      await this.db.send(
+      const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: this.key(requestId),
@@ -84,8 +89,12 @@ export class DynamoRequestStore implements RequestStore {
           ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#result)",
           ExpressionAttributeNames: { "#result": "result" },
           ExpressionAttributeValues: { ":r": result, ":settled": "settled" },
+          // The stored record comes back with the write (issue 17: no read after it); only a loser reads.
+          ReturnValues: "ALL_NEW",
         }),
       );
+      const parsed = RequestRecord.safeParse(out.Attributes);
+      if (parsed.success) return parsed.data;
     } catch (e) {
       if (!isConditionalCheckFailed(e)) throw e;
     }
@@ -137,6 +146,13 @@ export class DynamoRequestStore implements RequestStore {
       if (!isConditionalCheckFailed(e)) throw e;
     }
   }
+}
+
+/** Item -> record; an expired item (TTL not swept yet) or a corrupt one reads as absent. */
+function parseLive(item: Item): RequestRecord | null {
+  if (typeof item.expireAt === "number" && item.expireAt * 1000 < Date.now()) return null;
+  const parsed = RequestRecord.safeParse(item);
+  return parsed.success ? parsed.data : null;
 }
 
 const accountIndexKey = (accountId: string) => `ACCTREQ#${accountId}`;

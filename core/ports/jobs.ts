@@ -1,5 +1,19 @@
 import type { ExpertAnswer, JobError, JobRecord } from "../jobs/schema.ts";
 
+/**
+ * What a job's message claims about its job (core/jobs/integrity.ts `recordMismatch` compares the same fields): a
+ * worker's start passes only when the record says exactly this, so the one conditional write both checks the
+ * message against the record and marks the job running (issue 17: no separate read per job).
+ */
+export interface JobClaim {
+  readonly requestId: string;
+  readonly kind: JobRecord["kind"];
+  readonly task: string;
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly inputDigest: string;
+}
+
 /** Outcome of a conditional state change. `conflict` carries the record as it is now. */
 export type Transition =
   | { readonly ok: true; readonly job: JobRecord }
@@ -8,6 +22,12 @@ export type Transition =
 /**
  * Jobs port (DynamoDB in the cloud, dynalite locally). Every state change is a single-item conditional write,
  * so a redelivered message or a second worker can never overwrite a finished job (first write wins).
+ *
+ * A paid job has no item until its first terminal write (issue 17: no create per job, no `running` write): its
+ * request record says everything its creator would have recorded (core/jobs/paid-job.ts `paidJobOf`), and the
+ * terminal writes take that as `base`. With `base`, a terminal write on a job with no item creates it in that state
+ * (conditionally: a job that has an item follows the usual rules), so the first terminal write still wins. A paid
+ * job with no item reads as absent (not yet finished).
  */
 export interface JobStore {
   /** Creates the record in status `queued`; false when a job with this id already exists. */
@@ -15,14 +35,17 @@ export interface JobStore {
   get(jobId: string): Promise<JobRecord | null>;
   /** Many ids at once (BatchGet); missing ids are absent from the result. */
   getMany(jobIds: readonly string[]): Promise<JobRecord[]>;
-  /** queued|running -> running, increments `attempts`. Fails when the job is terminal. */
-  markRunning(jobId: string, workerId: string, at: number): Promise<Transition>;
+  /**
+   * queued|running -> running, increments `attempts`. Fails when the job is terminal, or (with `claim`) when the
+   * record does not match the claim in every field; a refusal returns the record as it is, to tell which.
+   */
+  markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition>;
   /** queued|running -> succeeded with the answer. Fails (and leaves the first answer) when already terminal. */
-  complete(jobId: string, answer: ExpertAnswer, at: number): Promise<Transition>;
+  complete(jobId: string, answer: ExpertAnswer, at: number, base?: JobRecord): Promise<Transition>;
   /** queued|running -> failed. */
-  fail(jobId: string, error: JobError, at: number): Promise<Transition>;
+  fail(jobId: string, error: JobError, at: number, base?: JobRecord): Promise<Transition>;
   /** queued|running -> canceled. */
-  cancel(jobId: string, at: number): Promise<Transition>;
+  cancel(jobId: string, at: number, base?: JobRecord): Promise<Transition>;
   /** queued|running -> expired (deadline passed before an answer). */
-  expire(jobId: string, at: number): Promise<Transition>;
+  expire(jobId: string, at: number, base?: JobRecord): Promise<Transition>;
 }

@@ -76,6 +76,8 @@ export interface RequestStore {
   /** false when the id exists. */
   create(record: RequestRecord): Promise<boolean>;
   get(requestId: string): Promise<RequestRecord | null>;
+  /** Many at once, strongly consistent (one BatchGet per 100): missing, expired or corrupt ones are left out. */
+  getMany(requestIds: readonly string[]): Promise<RequestRecord[]>;
   /** Moves `phase` from one of `from` to `to`; returns the record as it is afterwards, or null when refused. */
   setPhase(
     requestId: string,

@@ -84,6 +84,7 @@ describe("revenue share of query fees", () => {
     const requests: RequestStore = {
       create: (r) => inner.create(r),
       get: (id) => inner.get(id),
+      getMany: (ids) => inner.getMany(ids),
       setPhase: (id, from, to) => inner.setPhase(id, from, to),
       discard: (id) => inner.discard(id),
       listByAccount: (account, page) => inner.listByAccount(account, page),

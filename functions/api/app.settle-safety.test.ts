@@ -17,6 +17,7 @@ function expiringRequests() {
   const store: RequestStore & { expireAll(): void } = {
     create: (r) => inner.create(r),
     get: (id) => inner.get(id),
+    getMany: (ids) => inner.getMany(ids),
     setPhase: (id, from, to) => inner.setPhase(id, from, to),
     settle: (id, result) => inner.settle(id, result),
     discard: (id) => inner.discard(id),

@@ -9,6 +9,8 @@ import { docsPage } from "./docs-page.ts";
 import type { ApiEnv } from "./env.ts";
 import { ApiError, codeForStatus, problemResponse } from "./errors.ts";
 import { randomId } from "./flow/ids.ts";
+import { cachedKeyStore } from "./key-cache.ts";
+import { leasedRateLimits } from "./leased-rate-limits.ts";
 import { registerHealthRoute } from "./routes/health.ts";
 import { registerInferenceRoutes } from "./routes/inference.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
@@ -28,7 +30,14 @@ export const OPENAPI_INFO = {
 const UNKNOWN_KEY_CONFIRM_MS = 2000;
 
 /** The Hono app with every route; all I/O comes through `deps` (memory adapters in tests, AWS in the cloud). */
-export function createApp(deps: ApiDeps) {
+export function createApp(given: ApiDeps) {
+  // Per instance (issue 17): valid keys are read once per validKeyCacheMs (revoke/rotate here drop them at once).
+  const deps: ApiDeps = {
+    ...given,
+    keys: cachedKeyStore(given.keys, { ttlMs: given.config.validKeyCacheMs, now: () => given.clock.now() }),
+    // Requests are counted in the shared limiter by leases of several (one write per lease, not per request).
+    rateLimits: leasedRateLimits(given.rateLimits),
+  };
   const guard = new AuthGuard({
     failureLimit: deps.config.authFailureLimit,
     negativeTtlMs: deps.config.badKeyCacheMs,

@@ -131,6 +131,11 @@ export interface ApiConfig {
   readonly authFailureLimit: RateLimit;
   /** How long a bad key hash is answered 401 without a table read, ms. */
   readonly badKeyCacheMs: number;
+  /**
+   * How long a valid key is used without a table read, ms (key-cache.ts): a revocation made through another API
+   * instance takes effect here within this bound. 0: a read per request.
+   */
+  readonly validKeyCacheMs: number;
   /** Webhooks may call http: and loopback/private hosts (the devnet and the local stack only). */
   readonly webhookAllowLocal: boolean;
   /** Usage says `lowBalance` when the available balance pays for fewer queries than this (dearest task, default k). */
@@ -153,6 +158,7 @@ export const DEFAULT_CONFIG: Omit<ApiConfig, "adminToken"> = {
   pollMaxMs: 500,
   authFailureLimit: { perMinute: 60, burst: 30 },
   badKeyCacheMs: 60_000,
+  validKeyCacheMs: 5_000,
   webhookAllowLocal: false,
   lowBalanceQueries: 10,
   rotationGraceSeconds: 24 * 3600,

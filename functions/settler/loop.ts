@@ -1,4 +1,5 @@
 import type { JobQueue, ReceivedMessage } from "../../core/ports/queue.ts";
+import type { RequestRecord } from "../../core/ports/requests.ts";
 import type { ShadowDeps } from "../api/flow/shadow.ts";
 import { handleSettleNotice, type NoticeOutcome } from "./settler.ts";
 
@@ -14,7 +15,7 @@ export interface SettlerLoopOptions {
   /** Notices being settled at once, at most (default 64). */
   readonly maxInFlight?: number;
   /** Called with each request this loop finds settled (the API's waiters in this process listen). */
-  readonly onSettled?: (requestId: string) => void;
+  readonly onSettled?: (requestId: string, record: RequestRecord) => void;
 }
 
 /**

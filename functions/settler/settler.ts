@@ -2,7 +2,7 @@ import type { Hold } from "../../core/billing/schema.ts";
 import { SettleMessage } from "../../core/jobs/integrity.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
-import type { RequestStore } from "../../core/ports/requests.ts";
+import type { RequestRecord, RequestStore } from "../../core/ports/requests.ts";
 import { parseStrictJson } from "../../core/receipts/strict-json.ts";
 import type { ApiLogger } from "../api/deps.ts";
 import { jobIdOf } from "../api/flow/ids.ts";
@@ -29,7 +29,7 @@ export type NoticeOutcome =
 export async function handleSettleNotice(
   deps: ShadowDeps,
   body: string,
-  onSettled?: (requestId: string) => void,
+  onSettled?: (requestId: string, record: RequestRecord) => void,
 ): Promise<NoticeOutcome> {
   const json = parseStrictJson(body);
   const notice = json.ok ? SettleMessage.safeParse(json.value) : null;
@@ -43,7 +43,7 @@ export async function handleSettleNotice(
   // A newcomer's shadow job sends its notice like any paid job: its answer is recorded, the client's part untouched.
   if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record);
   if (!view.record.result) return "pending";
-  onSettled?.(notice.data.requestId);
+  onSettled?.(notice.data.requestId, view.record);
   return "settled";
 }
 

@@ -12,7 +12,7 @@ export function completionCounter(inner: JobStore, count: number): { store: JobS
     create: (job) => inner.create(job),
     get: (id) => inner.get(id),
     getMany: (ids) => inner.getMany(ids),
-    markRunning: (id, w, at) => inner.markRunning(id, w, at),
+    markRunning: (id, w, at, claim) => inner.markRunning(id, w, at, claim),
     fail: (id, e, at) => inner.fail(id, e, at),
     cancel: (id, at) => inner.cancel(id, at),
     expire: (id, at) => inner.expire(id, at),

@@ -8,6 +8,7 @@ import type { MarketConfig } from "../../core/config/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { ModelStore } from "../../core/ports/model-store.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
+import type { RequestStore } from "../../core/ports/requests.ts";
 import type { WorkerConfigInput } from "../../gpu-workers/config.ts";
 import { storeManifests } from "../../gpu-workers/store-experts.ts";
 import { type RunningWorker, startWorker } from "../../gpu-workers/worker.ts";
@@ -52,6 +53,8 @@ export interface WorkersOptions {
   /** Where in-process workers send settle notices (child workers open it by name themselves). */
   readonly settleQueue: JobQueue;
   readonly jobs: JobStore;
+  /** Paid requests' records (in-process workers check paid jobs against them; child workers open the table). */
+  readonly requests?: Pick<RequestStore, "getMany">;
   readonly log: Logger;
   readonly repoRoot: string;
 }
@@ -92,6 +95,7 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
           validationQueue: options.validationQueue,
           settleQueue: options.settleQueue,
           jobs: options.jobs,
+          ...(options.requests ? { requests: options.requests } : {}),
           runtime,
           verifier: sr25519Verifier,
           servingKey: signerFromUri(newMnemonic()),

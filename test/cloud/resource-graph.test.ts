@@ -174,7 +174,7 @@ describe("production", () => {
       expected([
         [CONSUME, [queue(S, "jobs"), queue(S, "validation")]],
         [SEND, [queue(S, "jobs-dlq"), queue(S, "settle"), queue(S, "validation-dlq")]],
-        [ddb("GetItem", "UpdateItem"), [table(S, "jobs")]],
+        [ddb("BatchGetItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "jobs")]],
         [["s3:GetObject"], [directory, models]],
       ]),
     );

@@ -1,5 +1,6 @@
 import { captureAmount, splitCost } from "../../../core/billing/pricing.ts";
 import { PLATFORM_PAYEE, type ShareCredit } from "../../../core/billing/schema.ts";
+import { paidJobOf } from "../../../core/jobs/paid-job.ts";
 import { type JobRecord, TERMINAL_JOB_STATUSES } from "../../../core/jobs/schema.ts";
 import type { HoldRef } from "../../../core/ports/ledger.ts";
 import type { RequestRecord, RequestResult, RequestStatus } from "../../../core/ports/requests.ts";
@@ -88,8 +89,9 @@ async function settleView(deps: SettleDeps, requestId: string): Promise<RequestV
   for (const expert of record.experts) {
     const jobId = jobIdOf(record.requestId, expert.uid);
     let job = jobs.get(jobId);
-    if (job && !TERMINAL_JOB_STATUSES.has(job.status) && pastDeadline) {
-      const t = await deps.jobs.expire(jobId, now);
+    // A paid job has no record until its first terminal write: past the deadline, expiring it is that write.
+    if (pastDeadline && (job === undefined || !TERMINAL_JOB_STATUSES.has(job.status))) {
+      const t = await deps.jobs.expire(jobId, now, paidJobOf(record, expert.uid) ?? undefined);
       job = t.job ?? job;
     }
     if (!job) {
@@ -261,9 +263,12 @@ async function store(deps: SettleDeps, record: RequestRecord, result: RequestRes
  */
 export async function finishCancel(deps: SettleDeps, record: RequestRecord): Promise<RequestView> {
   const now = deps.clock.now();
-  for (const expert of record.experts) await deps.jobs.cancel(jobIdOf(record.requestId, expert.uid), now);
+  // Each cancel is its job's first terminal write when the job has no record yet (paid jobs: core/ports/jobs.ts).
+  const cancel = (uid: number) =>
+    deps.jobs.cancel(jobIdOf(record.requestId, uid), now, paidJobOf(record, uid) ?? undefined);
+  for (const expert of record.experts) await cancel(expert.uid);
   // The shadow lane's jobs are nobody's charge: canceled too, so no worker runs them for a canceled query.
-  for (const expert of record.shadow ?? []) await deps.jobs.cancel(jobIdOf(record.requestId, expert.uid), now);
+  for (const expert of record.shadow ?? []) await cancel(expert.uid);
   const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
   const hold = await deps.ledger.getHold(holdOf(record));
   const captured = hold?.status === "captured" || hold?.status === "capturing";

@@ -2,7 +2,8 @@ import { nodeBytes } from "../../../adapters/bytes/node-bytes.ts";
 import { LedgerBusyError } from "../../../core/billing/errors.ts";
 import { holdAmount } from "../../../core/billing/pricing.ts";
 import { encodeJobInput, type WireInput } from "../../../core/jobs/job-input.ts";
-import type { JobMessage, JobRecord } from "../../../core/jobs/schema.ts";
+import { paidJobOf } from "../../../core/jobs/paid-job.ts";
+import type { JobMessage } from "../../../core/jobs/schema.ts";
 import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
 import type { RequestRecord, WebhookSpec } from "../../../core/ports/requests.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -13,6 +14,12 @@ import { reserveSpend } from "./spend-limit.ts";
 
 /** Holds stay open this long past the job deadline, so a late poll can still settle before the sweeper releases. */
 export const SETTLE_MARGIN_MS = 5 * 60_000;
+/**
+ * With a settler in this process, how often at least the sync wait reads the request in case an announcement was
+ * missed (a settle by another process): rarely, since each read is a paid request under load (issue 17), and the
+ * wait's last look settles anyway.
+ */
+export const WATCH_POLL_MS = 2_000;
 /** Retry-After of a hold the ledger had no room for: open holds on the account finish within seconds. */
 export const LEDGER_BUSY_RETRY_SECONDS = 2;
 
@@ -27,11 +34,12 @@ export interface SubmitInput {
 }
 
 /**
- * The paid path up to the queue: validate -> route -> request record (with the input's digest) -> hold (before
- * anything is enqueued) -> job records (with the digest) -> phase holding->dispatched (conditional) -> job
+ * The paid path up to the queue: validate -> route -> request record (with the input's digest: its jobs' record
+ * too) -> hold (before anything is enqueued) -> phase holding->dispatched (conditional) -> job
  * messages. A cancel may land at any step: it moves the phase to `canceling`, so the conditional phase move fails
  * and this request cancels its own jobs and releases the hold it placed instead of enqueueing (no job runs, nothing
- * is charged); a cancel after the move finds the job records and cancels them before any worker can start them.
+ * is charged); a cancel after the move cancels the jobs (their first terminal write) and its phase tells workers
+ * not to start them.
  * Returns the request's current view (a replayed Idempotency-Key returns the first request's, whatever its state).
  */
 export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<RequestView> {
@@ -118,7 +126,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
   }
-  const dispatched = await dispatch(deps, record, wire, inputDigest, now);
+  const dispatched = await dispatch(deps, record, wire, now);
   if (!dispatched) return finishCancel(deps, (await deps.requests.get(requestId)) ?? record);
   // No settle here: nothing can be finished yet unless enqueueing failed, and the wait loop (or a poll) settles.
   return { record: { ...record, phase: "dispatched" }, status: "queued" };
@@ -134,37 +142,15 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
 }
 
 /**
- * Job records first (so a fast worker always finds its record), then the phase move, then the messages. Paid
- * messages are not signed: a worker runs one only if its job record (written here, with the input's digest) vouches
- * for it, and the expert signs that digest with its answer. The input is serialised once for all k messages (it is
- * most of each message's bytes). false: a cancel came first; nothing was enqueued.
+/**
+ * The phase move, then the messages. No job records: the request record (written before the hold, with the input's
+ * digest and the experts) is every paid job's record until its first terminal write (core/ports/jobs.ts; issue 17).
+ * Paid messages are not signed: a worker runs one only if the request record vouches for it, and the expert signs
+ * that digest with its answer. The input is serialised once for all k messages (it is most of each message's
+ * bytes). false: a cancel came first; nothing was enqueued.
  */
-async function dispatch(
-  deps: ApiDeps,
-  record: RequestRecord,
-  wire: WireInput,
-  inputDigest: string,
-  now: number,
-): Promise<boolean> {
+async function dispatch(deps: ApiDeps, record: RequestRecord, wire: WireInput, now: number): Promise<boolean> {
   const all = answering(record);
-  await Promise.all(
-    all.map((expert) => {
-      const job: JobRecord = {
-        jobId: jobIdOf(record.requestId, expert.uid),
-        requestId: record.requestId,
-        kind: "paid",
-        task: record.task,
-        uid: expert.uid,
-        hotkey: expert.hotkey,
-        inputDigest,
-        status: "queued",
-        createdAt: now,
-        deadline: record.deadline,
-        attempts: 0,
-      };
-      return deps.jobs.create(job);
-    }),
-  );
   // Every message ends with the same text (the input's member: `"tensor":"…"}` or `"input":…}`), written once.
   const inputTail = `,${JSON.stringify(wire).slice(1)}`;
   const messages = all.map((expert) => {
@@ -206,6 +192,7 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
           jobIdOf(record.requestId, expert.uid),
           { code: "enqueue_failed", message: "queue unavailable", retryable: true },
           now,
+          paidJobOf({ ...record, phase: "dispatched" }, expert.uid) ?? undefined,
         ),
       ),
     );
@@ -214,7 +201,7 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
 
 /**
  * Waits until the request is settled or `waitMs` has passed. With a settler in this process (`deps.settled`) the
- * wait ends on its announcement, and the polls in between (every pollMaxMs, in case a notice was lost) only read
+ * wait ends on its announcement, and the polls in between (every WATCH_POLL_MS, in case a notice was lost) only read
  * the request: settling beside the settler would run the ledger steps twice. The last look settles, so a lost
  * notice costs the client at most its wait. Without a settler here, polls with exponential backoff, each settling
  * when it can.
@@ -230,7 +217,7 @@ export async function waitForSettlement(deps: ApiDeps, view: RequestView, waitMs
     while (!current.record.result && deps.clock.now() < until) {
       const left = Math.max(1, until - deps.clock.now());
       if (watch) {
-        const announced = await watch.next(Math.min(deps.config.pollMaxMs, left));
+        const announced = await watch.next(Math.min(Math.max(deps.config.pollMaxMs, WATCH_POLL_MS), left));
         if (!announced && deps.clock.now() < until) {
           const record = await deps.requests.get(requestId);
           if (record) current = { record, status: record.result?.status ?? current.status };
@@ -241,7 +228,11 @@ export async function waitForSettlement(deps: ApiDeps, view: RequestView, waitMs
         await deps.clock.sleep(Math.min(delay, left));
         delay = Math.min(deps.config.pollMaxMs, delay * 2);
       }
-      current = (await settleRequest(deps, requestId)) ?? current;
+      // The settler's announcement carries the stored result: no read needed (issue 17).
+      const announcedRecord = watch?.settled();
+      current = announcedRecord?.result
+        ? { record: announcedRecord, status: announcedRecord.result.status }
+        : ((await settleRequest(deps, requestId)) ?? current);
       lastLookSettled = true;
     }
     if (!current.record.result && !lastLookSettled) current = (await settleRequest(deps, requestId)) ?? current;

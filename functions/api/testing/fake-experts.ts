@@ -88,11 +88,26 @@ export async function answerQueuedJobs(
     const expert = experts.find((e) => e.uid === job.uid);
     const behaviour = options.behave?.(job.uid) ?? "none";
     const now = Date.now();
+    // As the real worker reads it: a tensor decoded from its float32 bytes, digested over them.
+    const { input, digest } = decodeJobInput(job);
+    // Paid jobs have no record until their first terminal write (core/ports/jobs.ts): the stand-in makes one, so
+    // that tests can see a job running.
+    await jobs.create({
+      jobId: job.jobId,
+      requestId: job.requestId,
+      kind: job.kind,
+      task: job.task,
+      uid: job.uid,
+      hotkey: job.hotkey,
+      inputDigest: digest,
+      status: "queued",
+      createdAt: now,
+      deadline: job.deadline,
+      attempts: 0,
+    });
     if (!expert || behaviour === "fail") {
       await jobs.fail(job.jobId, { code: "model_error", message: "fake failure", retryable: false }, now);
     } else {
-      // As the real worker reads it: a tensor decoded from its float32 bytes, digested over them.
-      const { input, digest } = decodeJobInput(job);
       const output = fakeDigitOutput(input);
       const signed = {
         jobId: job.jobId,

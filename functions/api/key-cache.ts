@@ -1,0 +1,56 @@
+import { keyState } from "../../core/keys/schema.ts";
+import type { KeyStore } from "../../core/ports/keys.ts";
+
+/**
+ * The key store as the API's auth reads it (issue 17: one read less per paid query): a key found valid is kept for
+ * `ttlMs` by the hash of its secret, so a client's queries within that time cost no key read. Revocation bound: a
+ * key revoked or rotated through this API instance is dropped at once; one revoked through another instance (or
+ * the table directly) keeps working here for at most `ttlMs`; its spend and rate limits changed elsewhere take
+ * effect here within the same bound. Expiry is exact (the caller checks the key's state at every use). Only valid
+ * keys are kept; unknown and bad ones go through the AuthGuard's own negative cache. At most `maxEntries` keys
+ * (oldest dropped first), so a flood of distinct valid keys cannot grow the process.
+ */
+export function cachedKeyStore(
+  inner: KeyStore,
+  options: { readonly ttlMs: number; readonly now: () => number; readonly maxEntries?: number },
+): KeyStore {
+  if (options.ttlMs <= 0) return inner;
+  const max = options.maxEntries ?? 10_000;
+  const byHash = new Map<string, { key: Awaited<ReturnType<KeyStore["getByHash"]>>; until: number }>();
+  const forget = (keyId: string) => {
+    for (const [hash, entry] of byHash) if (entry.key?.keyId === keyId) byHash.delete(hash);
+  };
+  return {
+    create: (key) => inner.create(key),
+    getById: (keyId) => inner.getById(keyId),
+    list: (page) => inner.list(page),
+    async getByHash(hash) {
+      const now = options.now();
+      const hit = byHash.get(hash);
+      if (hit && hit.until > now) return hit.key;
+      byHash.delete(hash);
+      const key = await inner.getByHash(hash);
+      if (key && keyState(key, now) === "valid") {
+        if (byHash.size >= max) {
+          const oldest = byHash.keys().next().value;
+          if (oldest !== undefined) byHash.delete(oldest);
+        }
+        byHash.set(hash, { key, until: now + options.ttlMs });
+      }
+      return key;
+    },
+    async revoke(keyId, at) {
+      forget(keyId);
+      const revoked = await inner.revoke(keyId, at);
+      // A read that raced the revocation may have put the key back: drop it again.
+      forget(keyId);
+      return revoked;
+    },
+    async rotate(keyId, next, previousUntil) {
+      forget(keyId);
+      const rotated = await inner.rotate(keyId, next, previousUntil);
+      forget(keyId);
+      return rotated;
+    },
+  };
+}
