@@ -53,6 +53,9 @@ export async function marketAfterTwoEpochs(queries = 1): Promise<PreparedMarket>
       if (!answer.ok) throw new Error(JSON.stringify(answer.problem));
       queryId = (answer.data as { id: string }).id;
     }
+    // Answers and fee shares reach the market view when the ledger rolls settled queries up (every 16 settles of an
+    // account, by the sweeper at the latest): roll them up now rather than wait for the sweep.
+    await market.dataPlane.ledger.sweepHolds(Date.now());
     return { market, apiKey: created.data.key, queryId };
   } catch (error) {
     await market.stop();
