@@ -33,9 +33,10 @@ const Health = z.object({
     .optional(),
 });
 
-function marketUrl(io: MinerIo): string {
-  const url = io.env.MARKET_API_URL?.trim() || io.env.MARKET_URL?.trim();
-  if (!url) throw new Error("MARKET_API_URL must be set (the market's API, e.g. http://127.0.0.1:8787)");
+/** The market's API: MARKET_API_URL, else MARKET_URL, else `npm start`'s, as the client commands resolve it. */
+export function marketUrl(io: Pick<MinerIo, "env">): string {
+  const url = io.env.MARKET_API_URL?.trim() || io.env.MARKET_URL?.trim() || "http://127.0.0.1:8787";
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new Error(`MARKET_API_URL must be an http(s) URL, got "${url}"`);
   return url.replace(/\/+$/, "");
 }
 
