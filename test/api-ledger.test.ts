@@ -481,3 +481,61 @@ describe("DynamoKeyStore", () => {
     expect(await keys.getById("key_missing")).toBeNull();
   });
 });
+
+/** A document client that runs `hook` once, just before the first DynamoDB call `when` picks (then sends it). */
+function hookedDoc(when: (input: Record<string, unknown>) => boolean) {
+  const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+  const state: { hook?: () => Promise<void> } = {};
+  base.middlewareStack.add(
+    (next) => async (args) => {
+      const hook = state.hook;
+      if (hook && when(args.input as Record<string, unknown>)) {
+        state.hook = undefined;
+        await hook();
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "raceHook" },
+  );
+  return { doc: createDynamoDocumentClient(base), state, destroy: () => base.destroy() };
+}
+
+describe("DynamoLedger races between settles, rollups and the sweeper", () => {
+  it("a settle whose rollup starts after another rollup took its holds credits no payee twice", async () => {
+    // The settle's rollup starts from the account as its own write returned it; meanwhile another settle's rollup
+    // (or the sweeper's) rolls those holds up. Map keys carry no order in DynamoDB (here integer-like hold ids come
+    // first), so the late batch can be named by another first hold than the one that took its holds.
+    const hooked = hookedDoc((input) => input.UpdateExpression === "SET #R = :r");
+    try {
+      const ledger = new DynamoLedger({ db: hooked.doc, table: LEDGER, rollupAt: 2 });
+      const other = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 2 });
+      const id = unique("stale-rollup");
+      const payee = unique("hk");
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+      const base = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+      const [a, b, c] = [base + 20, base + 30, base + 10].map((n) => ({
+        accountId: id,
+        holdId: String(n),
+        amount: 10,
+      }));
+      for (const ref of [a, b, c]) expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10 })).ok).toBe(true);
+      const split = { shares: [{ payee, amount: 5 }] };
+      expect((await ledger.capture(a, 10, 20, split)).ok).toBe(true);
+      // b's settle makes two settled holds: its rollup is about to start when c's settle rolls all three up.
+      hooked.state.hook = async () => {
+        expect((await other.capture(c!, 10, 21, split)).ok).toBe(true);
+        expect(await other.payeeBalance(payee)).toBe(15);
+      };
+      expect((await ledger.capture(b!, 10, 22, split)).ok).toBe(true);
+      expect(hooked.state.hook).toBeUndefined();
+      await other.sweepHolds(30);
+      expect(await other.payeeBalance(payee)).toBe(15);
+      const account = await other.getAccount(id);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([70, 0, 30]);
+      expect((await raw(accountKey(id)))?.rollup).toBeUndefined();
+    } finally {
+      hooked.destroy();
+    }
+  });
+});

@@ -292,29 +292,38 @@ export class DynamoHolds {
     let item = known ?? (await this.account(accountId));
     if (!item) return 0;
     let batch = Rollup.safeParse(item.rollup).data;
-    if (!batch) {
+    for (let attempt = 0; !batch; attempt++) {
       const holdIds = Object.keys(mapOf(item, "settled")).slice(0, ROLLUP_MAX);
-      if (holdIds.length === 0) return 0;
-      // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it).
+      if (holdIds.length === 0 || attempt === 2) return 0;
+      // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it): the
+      // batch starts only while every one of its holds is still settled on the account. `item` may be older than
+      // a rollup that took some of them since (map keys have no order, so its batch may be named otherwise).
       const fresh: Rollup = { id: `roll:${accountId}:${holdIds[0]}`, at: now, holdIds };
+      const names: Record<string, string> = { "#R": "rollup", "#S": "settled" };
+      holdIds.forEach((id, i) => {
+        names[`#i${i}`] = id;
+      });
       try {
         await this.db.send(
           new UpdateCommand({
             TableName: this.table,
             Key: accountKey(accountId),
             UpdateExpression: "SET #R = :r",
-            ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#R)",
-            ExpressionAttributeNames: { "#R": "rollup" },
+            ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#R)${holdIds
+              .map((_, i) => ` AND attribute_exists(#S.#i${i})`)
+              .join("")}`,
+            ExpressionAttributeNames: names,
             ExpressionAttributeValues: { ":r": fresh },
           }),
         );
         batch = fresh;
       } catch (e) {
         if (!isConditionalCheckFailed(e)) throw e;
-        // Someone else started one: finish theirs.
+        // Someone else started one (finish theirs), or rolled some of these holds up already (start afresh).
         item = await this.account(accountId);
-        batch = item ? Rollup.safeParse(item.rollup).data : undefined;
-        if (!item || !batch) return 0;
+        if (!item) return 0;
+        batch = Rollup.safeParse(item.rollup).data;
+        continue;
       }
       this.options.crash("rollupStarted");
     }
