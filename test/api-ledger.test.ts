@@ -524,10 +524,10 @@ describe("DynamoLedger races between settles, rollups and the sweeper", () => {
       expect((await ledger.capture(a, 10, 20, split)).ok).toBe(true);
       // b's settle makes two settled holds: its rollup is about to start when c's settle rolls all three up.
       hooked.state.hook = async () => {
-        expect((await other.capture(c!, 10, 21, split)).ok).toBe(true);
+        expect((await other.capture(c, 10, 21, split)).ok).toBe(true);
         expect(await other.payeeBalance(payee)).toBe(15);
       };
-      expect((await ledger.capture(b!, 10, 22, split)).ok).toBe(true);
+      expect((await ledger.capture(b, 10, 22, split)).ok).toBe(true);
       expect(hooked.state.hook).toBeUndefined();
       await other.sweepHolds(30);
       expect(await other.payeeBalance(payee)).toBe(15);
