@@ -514,11 +514,10 @@ describe("DynamoLedger races between settles, rollups and the sweeper", () => {
       await ledger.openAccount(id, "t", 1);
       await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
       const base = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
-      const [a, b, c] = [base + 20, base + 30, base + 10].map((n) => ({
-        accountId: id,
-        holdId: String(n),
-        amount: 10,
-      }));
+      const numbered = (n: number) => ({ accountId: id, holdId: String(base + n), amount: 10 });
+      const a = numbered(20);
+      const b = numbered(30);
+      const c = numbered(10);
       for (const ref of [a, b, c]) expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10 })).ok).toBe(true);
       const split = { shares: [{ payee, amount: 5 }] };
       expect((await ledger.capture(a, 10, 20, split)).ok).toBe(true);
