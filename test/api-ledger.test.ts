@@ -538,3 +538,55 @@ describe("DynamoLedger races between settles, rollups and the sweeper", () => {
     }
   });
 });
+
+describe("DynamoLedger: the earlier ledger's open holds, moved by a sweep that died half way", () => {
+  it("a hold moved onto its account whose old item is still there is not given back as a duplicate", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+    const id = unique("legacy-half");
+    const holdId = `capturing-${id}`;
+    // The state a sweep leaves when it dies after moving the hold (step 1) and before settling the capture that
+    // ledger had decided and deleting the old item (steps 2, 3): the debit is on the account, the hold too, and the
+    // old item still names the account.
+    await doc.send(
+      new PutCommand({
+        TableName: LEDGER,
+        Item: {
+          ...accountKey(id),
+          ...accountIndexKeys(id),
+          accountId: id,
+          name: "t",
+          balance: 50,
+          held: 20,
+          spent: 0,
+          createdAt: 1,
+          applied: { [`hold:${holdId}`]: "s:25" },
+          holds: { [holdId]: { amount: 20, deadline: 99_999, createdAt: 10 } },
+          settled: {},
+        },
+      }),
+    );
+    await doc.send(
+      new PutCommand({
+        TableName: LEDGER,
+        Item: {
+          ...holdKey(holdId),
+          ...openIndexKeys({ accountId: id, holdId }),
+          holdId,
+          accountId: id,
+          amount: 20,
+          status: "capturing",
+          captureAmount: 15,
+          settledAt: 20,
+          deadline: 99_999,
+          createdAt: 10,
+        },
+      }),
+    );
+    // The next sweep, a while later (holds from before an upgrade are old).
+    await ledger.sweepHolds(10 + DUPLICATE_CHECK_AFTER_MS + 1000);
+    await ledger.sweepHolds(10 + DUPLICATE_CHECK_AFTER_MS + 2000);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([55, 0, 15]);
+    expect(await ledger.getHold({ accountId: id, holdId })).toMatchObject({ status: "captured", captureAmount: 15 });
+  });
+});

@@ -35,6 +35,9 @@ const SWEEP_ROLLUPS = 20;
  */
 export const DUPLICATE_CHECK_AFTER_MS = 60_000;
 
+/** Statuses of a hold's durable record (and of the earlier ledger's closed hold items). */
+const FINAL = new Set(["captured", "released", "cancelled"]);
+
 export type RollupStep = "rollupStarted" | "holdsArchived" | "payeesCredited";
 
 const OpenHold = z.object({
@@ -261,8 +264,11 @@ export class DynamoHolds {
       old.map((h) => holdKey(h.holdId)),
     );
     for (const hold of open) {
-      // A record of the same account (null: none; absent: unknown, checked on the next sweep).
-      if (archived.get(holdKey(hold.holdId).pk)?.accountId === accountId) {
+      // A final record of the same account (null: none; absent: unknown, checked on the next sweep). An open one is
+      // the earlier ledger's item of this very hold, moved here by a sweep that died before deleting it
+      // (ledger-legacy.ts): not a duplicate.
+      const record = archived.get(holdKey(hold.holdId).pk);
+      if (record?.accountId === accountId && FINAL.has(String(record.status))) {
         // A hold id used before, debited again by a hold that crashed before its check: give it back.
         await this.undoDuplicate(accountId, hold.holdId, hold);
         continue;
