@@ -539,6 +539,37 @@ describe("DynamoLedger races between settles, rollups and the sweeper", () => {
   });
 });
 
+describe("DynamoLedger: a rollup that died half way", () => {
+  it("does not stop later settles from rolling up (the account item would grow to DynamoDB's 400 KB)", async () => {
+    // Only the first rollup dies (after writing the durable records); the sweeper runs once a minute.
+    let crashes = 1;
+    const ledger = new DynamoLedger({
+      db: doc,
+      table: LEDGER,
+      rollupAt: 2,
+      crashAfter: (step) => step === "holdsArchived" && crashes-- > 0,
+    });
+    const id = unique("stuck-rollup");
+    const payee = unique("hk");
+    await ledger.openAccount(id, "t", 1);
+    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    const settledSizes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const ref = { accountId: id, holdId: `h${i}-${id}`, amount: 10 };
+      expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
+      expect((await ledger.capture(ref, 10, 20 + i, { shares: [{ payee, amount: 4 }] })).ok).toBe(true);
+      settledSizes.push(await mapSize(accountKey(id), "settled"));
+    }
+    expect(crashes).toBeLessThanOrEqual(0);
+    // A settle that finds the batch still in flight once twice the threshold has piled up finishes it.
+    expect(Math.max(...settledSizes)).toBeLessThanOrEqual(4);
+    await ledger.sweepHolds(40);
+    expect(await ledger.payeeBalance(payee)).toBe(48);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([880, 0, 120]);
+  });
+});
+
 describe("DynamoLedger: the earlier ledger's open holds, moved by a sweep that died half way", () => {
   it("a hold moved onto its account whose old item is still there is not given back as a duplicate", async () => {
     const ledger = new DynamoLedger({ db: doc, table: LEDGER });

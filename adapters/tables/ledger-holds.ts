@@ -288,8 +288,12 @@ export class DynamoHolds {
 
   /** Rolls up when a settle leaves enough settled holds on the account; failures are left to the sweeper. */
   private async maybeRollup(accountId: string, now: number, item: AccountItem): Promise<void> {
-    if (item.rollup !== undefined) return;
-    if (Object.keys(mapOf(item, "settled")).length < this.rollupAt) return;
+    const settled = Object.keys(mapOf(item, "settled")).length;
+    if (settled < this.rollupAt) return;
+    // A batch in flight is another settle's rollup under way, or one a crash left for the sweeper (once a minute):
+    // past twice the threshold it is finished here (finishing is idempotent), or a busy account's item would grow
+    // to DynamoDB's 400 KB (~1,000 settled holds with their splits) and refuse every hold and settle.
+    if (item.rollup !== undefined && settled < 2 * this.rollupAt) return;
     await this.rollup(accountId, now, item).catch(() => undefined);
   }
 
