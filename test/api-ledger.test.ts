@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
@@ -536,6 +537,66 @@ describe("DynamoLedger races between settles, rollups and the sweeper", () => {
     } finally {
       hooked.destroy();
     }
+  });
+});
+
+describe("DynamoLedger under concurrent settles, replays and sweeps", () => {
+  it("whatever the interleaving, every micro-credit is charged once and shared out once", async () => {
+    const payees = [unique("hk-x"), unique("hk-y")];
+    const Query = fc.record({
+      amount: fc.integer({ min: 1, max: 40 }),
+      capture: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+      cut: fc.integer({ min: 0, max: 100 }),
+      replays: fc.integer({ min: 0, max: 2 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(Query, { minLength: 1, maxLength: 7 }),
+        fc.integer({ min: 0, max: 2 }),
+        async (qs, sweeps) => {
+          const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 2 });
+          const id = unique("concurrent");
+          await ledger.openAccount(id, "t", 1);
+          await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+          const before = await Promise.all(payees.map((p) => ledger.payeeBalance(p)));
+          // Integer-like ids, later ones smaller: map keys then come in another order than the settles (DynamoDB's
+          // maps have none), as a rollup must not rely on.
+          const base = 1_000_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+          const refs = qs.map((q, i) => ({ accountId: id, holdId: String(base + 99 - i), amount: q.amount }));
+          await Promise.all(refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })));
+          const splitOf = (charged: number, cut: number) => {
+            const first = Math.floor((charged * cut) / 100);
+            return {
+              shares: [
+                { payee: payees[0] ?? "", amount: first },
+                { payee: payees[1] ?? "", amount: charged - first },
+              ],
+            };
+          };
+          // Each settle and its replays race each other, the other queries' settles and the sweeps.
+          await Promise.all([
+            ...qs.flatMap((q, i) => {
+              const ref = refs[i] ?? { accountId: id, holdId: "none", amount: 0 };
+              const charged = Math.min(q.amount, q.capture ?? 0);
+              const settle = () =>
+                q.capture === undefined
+                  ? ledger.release(ref, 20)
+                  : ledger.capture(ref, charged, 20, splitOf(charged, q.cut));
+              return Array.from({ length: 1 + q.replays }, settle);
+            }),
+            ...Array.from({ length: sweeps }, () => ledger.sweepHolds(30)),
+          ]);
+          await ledger.sweepHolds(40);
+          const charged = qs.reduce((t, q) => t + (q.capture === undefined ? 0 : Math.min(q.amount, q.capture)), 0);
+          const a = await ledger.getAccount(id);
+          expect([a?.balance, a?.held, a?.spent]).toEqual([1000 - charged, 0, charged]);
+          const after = await Promise.all(payees.map((p) => ledger.payeeBalance(p)));
+          expect((after[0] ?? 0) + (after[1] ?? 0) - (before[0] ?? 0) - (before[1] ?? 0)).toBe(charged);
+          expect(await mapSize(accountKey(id), "holds")).toBe(0);
+        },
+      ),
+      { numRuns: 12, seed: 1706 },
+    );
   });
 });
 
