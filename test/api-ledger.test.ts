@@ -681,4 +681,45 @@ describe("DynamoLedger: the earlier ledger's open holds, moved by a sweep that d
     expect([a?.balance, a?.held, a?.spent]).toEqual([55, 0, 15]);
     expect(await ledger.getHold({ accountId: id, holdId })).toMatchObject({ status: "captured", captureAmount: 15 });
   });
+
+  it("an expired moved hold released and rolled up by the next sweep keeps its journal entries", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+    const id = unique("legacy-expired");
+    const holdId = `held-${id}`;
+    // As above (a sweep died after moving it), but a plain hold whose deadline has passed.
+    await doc.send(
+      new PutCommand({
+        TableName: LEDGER,
+        Item: {
+          ...accountKey(id),
+          ...accountIndexKeys(id),
+          accountId: id,
+          name: "t",
+          balance: 50,
+          held: 20,
+          spent: 0,
+          createdAt: 1,
+          applied: { [`hold:${holdId}`]: "s:25" },
+          holds: { [holdId]: { amount: 20, deadline: 100, createdAt: 10 } },
+          settled: {},
+        },
+      }),
+    );
+    const old = { holdId, accountId: id, amount: 20, status: "held", deadline: 100, createdAt: 10 };
+    await doc.send(
+      new PutCommand({
+        TableName: LEDGER,
+        Item: { ...holdKey(holdId), ...openIndexKeys({ accountId: id, holdId }), ...old },
+      }),
+    );
+    // This sweep releases it and rolls it up (its durable record replaces the old item) before it reaches the old
+    // item in its list: that must not take the record out of the account's journal.
+    await ledger.sweepHolds(200);
+    expect(await ledger.getAccount(id)).toMatchObject({ balance: 70, held: 0, spent: 0 });
+    expect((await raw(holdKey(holdId)))?.gsi1pk).toBe(`JOURNAL#${id}`);
+    expect((await ledger.entries(id, 10)).map((e) => `${e.kind}:${e.amount}`).sort()).toEqual([
+      "hold:20",
+      "release:20",
+    ]);
+  });
 });
