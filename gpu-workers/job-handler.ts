@@ -232,8 +232,14 @@ async function paidJob(
   const implied = request && paidJobOf(request, job.uid);
   if (!request || !implied) return null;
   vouched(job, implied, digest, state);
-  // Messages go out only once the phase is `dispatched`; `canceling` and a stored result end every job of it.
-  if (request.phase !== "dispatched" || request.result !== undefined) return "duplicate";
+  // Messages go out only once the phase is `dispatched`; `canceling` and a stored result end every routed job of
+  // it. A newcomer's shadow job outlives its query's result (the settler records its answer on its notice,
+  // settler.ts): only a cancel ends it.
+  const shadow = !request.experts.some((e) => e.uid === job.uid);
+  const over = shadow
+    ? request.phase === "canceling" || request.result?.status === "canceled"
+    : request.phase !== "dispatched" || request.result !== undefined;
+  if (over) return "duplicate";
   // A first delivery cannot have finished before; a redelivery may have (its delete lost, or a slow first run).
   if (message.receiveCount > 1) {
     const own = await ctx.jobs.get(job.jobId);

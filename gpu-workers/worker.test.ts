@@ -197,6 +197,62 @@ describe("startWorker", () => {
     expect(await ctx.jobs.get("req-live:1")).toEqual(answered);
   });
 
+  it("runs a newcomer's shadow job after its query settled (the settler records it), not after a cancel", async () => {
+    const ctx = setup();
+    const now = Date.now();
+    const input = [0.3, 0, 0, 0];
+    // The routed expert (uid 2, served elsewhere) answered and the query settled before this worker got to the
+    // newcomer's job: the shadow lane's answer is still wanted (settler.ts records it on its notice).
+    const request = (requestId: string) => ({
+      requestId,
+      accountId: "acct",
+      keyId: "key",
+      task: "digits",
+      bodySha256: "",
+      inputDigest: inputDigest(input),
+      experts: [{ uid: 2, hotkey: "5".repeat(48), gate: 1 }],
+      shadow: [{ uid: 1, hotkey: expert.address, gate: 0 }],
+      pricePerAnswer: 1,
+      holdAmount: 1,
+      phase: "dispatched" as const,
+      createdAt: now,
+      deadline: now + 60_000,
+    });
+    const message = (requestId: string) =>
+      JSON.stringify({
+        v: 1,
+        jobId: `${requestId}:1`,
+        requestId,
+        kind: "paid",
+        task: "digits",
+        uid: 1,
+        hotkey: expert.address,
+        input,
+        deadline: now + 60_000,
+        enqueuedAt: now,
+      });
+    const result = (status: "succeeded" | "canceled") => ({
+      status,
+      experts: [],
+      failedUids: [],
+      cost: 0,
+      settledAt: now,
+    });
+    await ctx.requests.create(request("req-settled"));
+    await ctx.requests.settle("req-settled", result("succeeded"));
+    await ctx.requests.create(request("req-canceled"));
+    await ctx.requests.settle("req-canceled", result("canceled"));
+    await ctx.queue.sendMany([message("req-canceled"), message("req-settled")]);
+    const worker = await ctx.start();
+    await waitFor("1 answered, 1 skipped", () => {
+      const c = worker.metrics().counters;
+      return c.succeeded === 1 && c.duplicatesSkipped === 1;
+    });
+    expect(await ctx.jobs.get("req-settled:1")).toMatchObject({ status: "succeeded", uid: 1 });
+    expect(await ctx.jobs.get("req-canceled:1")).toBeNull();
+    expect(ctx.runtime.calls).toHaveLength(1);
+  });
+
   it("skips a job that already finished, without running the model", async () => {
     const ctx = setup();
     const [job] = await enqueue(ctx, 1);

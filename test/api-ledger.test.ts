@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
@@ -479,5 +480,246 @@ describe("DynamoKeyStore", () => {
     expect((await keys.revoke(record.keyId, 50))?.revokedAt).toBe(50);
     expect((await keys.revoke(record.keyId, 60))?.revokedAt).toBe(50);
     expect(await keys.getById("key_missing")).toBeNull();
+  });
+});
+
+/** A document client that runs `hook` once, just before the first DynamoDB call `when` picks (then sends it). */
+function hookedDoc(when: (input: Record<string, unknown>) => boolean) {
+  const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+  const state: { hook?: () => Promise<void> } = {};
+  base.middlewareStack.add(
+    (next) => async (args) => {
+      const hook = state.hook;
+      if (hook && when(args.input as Record<string, unknown>)) {
+        state.hook = undefined;
+        await hook();
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "raceHook" },
+  );
+  return { doc: createDynamoDocumentClient(base), state, destroy: () => base.destroy() };
+}
+
+describe("DynamoLedger races between settles, rollups and the sweeper", () => {
+  it("a settle whose rollup starts after another rollup took its holds credits no payee twice", async () => {
+    // The settle's rollup starts from the account as its own write returned it; meanwhile another settle's rollup
+    // (or the sweeper's) rolls those holds up. Map keys carry no order in DynamoDB (here integer-like hold ids come
+    // first), so the late batch can be named by another first hold than the one that took its holds.
+    const hooked = hookedDoc((input) => input.UpdateExpression === "SET #R = :r");
+    try {
+      const ledger = new DynamoLedger({ db: hooked.doc, table: LEDGER, rollupAt: 2 });
+      const other = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 2 });
+      const id = unique("stale-rollup");
+      const payee = unique("hk");
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+      const base = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+      const numbered = (n: number) => ({ accountId: id, holdId: String(base + n), amount: 10 });
+      const a = numbered(20);
+      const b = numbered(30);
+      const c = numbered(10);
+      for (const ref of [a, b, c]) expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10 })).ok).toBe(true);
+      const split = { shares: [{ payee, amount: 5 }] };
+      expect((await ledger.capture(a, 10, 20, split)).ok).toBe(true);
+      // b's settle makes two settled holds: its rollup is about to start when c's settle rolls all three up.
+      hooked.state.hook = async () => {
+        expect((await other.capture(c, 10, 21, split)).ok).toBe(true);
+        expect(await other.payeeBalance(payee)).toBe(15);
+      };
+      expect((await ledger.capture(b, 10, 22, split)).ok).toBe(true);
+      expect(hooked.state.hook).toBeUndefined();
+      await other.sweepHolds(30);
+      expect(await other.payeeBalance(payee)).toBe(15);
+      const account = await other.getAccount(id);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([70, 0, 30]);
+      expect((await raw(accountKey(id)))?.rollup).toBeUndefined();
+    } finally {
+      hooked.destroy();
+    }
+  });
+});
+
+describe("DynamoLedger under concurrent settles, replays and sweeps", () => {
+  it("whatever the interleaving, every micro-credit is charged once and shared out once", async () => {
+    const payees = [unique("hk-x"), unique("hk-y")];
+    const Query = fc.record({
+      amount: fc.integer({ min: 1, max: 40 }),
+      capture: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+      cut: fc.integer({ min: 0, max: 100 }),
+      replays: fc.integer({ min: 0, max: 2 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(Query, { minLength: 1, maxLength: 7 }),
+        fc.integer({ min: 0, max: 2 }),
+        async (qs, sweeps) => {
+          const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 2 });
+          const id = unique("concurrent");
+          await ledger.openAccount(id, "t", 1);
+          await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+          const before = await Promise.all(payees.map((p) => ledger.payeeBalance(p)));
+          // Integer-like ids, later ones smaller: map keys then come in another order than the settles (DynamoDB's
+          // maps have none), as a rollup must not rely on.
+          const base = 1_000_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+          const refs = qs.map((q, i) => ({ accountId: id, holdId: String(base + 99 - i), amount: q.amount }));
+          await Promise.all(refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })));
+          const splitOf = (charged: number, cut: number) => {
+            const first = Math.floor((charged * cut) / 100);
+            return {
+              shares: [
+                { payee: payees[0] ?? "", amount: first },
+                { payee: payees[1] ?? "", amount: charged - first },
+              ],
+            };
+          };
+          // Each settle and its replays race each other, the other queries' settles and the sweeps.
+          await Promise.all([
+            ...qs.flatMap((q, i) => {
+              const ref = refs[i] ?? { accountId: id, holdId: "none", amount: 0 };
+              const charged = Math.min(q.amount, q.capture ?? 0);
+              const settle = () =>
+                q.capture === undefined
+                  ? ledger.release(ref, 20)
+                  : ledger.capture(ref, charged, 20, splitOf(charged, q.cut));
+              return Array.from({ length: 1 + q.replays }, settle);
+            }),
+            ...Array.from({ length: sweeps }, () => ledger.sweepHolds(30)),
+          ]);
+          await ledger.sweepHolds(40);
+          const charged = qs.reduce((t, q) => t + (q.capture === undefined ? 0 : Math.min(q.amount, q.capture)), 0);
+          const a = await ledger.getAccount(id);
+          expect([a?.balance, a?.held, a?.spent]).toEqual([1000 - charged, 0, charged]);
+          const after = await Promise.all(payees.map((p) => ledger.payeeBalance(p)));
+          expect((after[0] ?? 0) + (after[1] ?? 0) - (before[0] ?? 0) - (before[1] ?? 0)).toBe(charged);
+          expect(await mapSize(accountKey(id), "holds")).toBe(0);
+        },
+      ),
+      { numRuns: 12, seed: 1706 },
+    );
+  });
+});
+
+describe("DynamoLedger: a rollup that died half way", () => {
+  it("does not stop later settles from rolling up (the account item would grow to DynamoDB's 400 KB)", async () => {
+    // Only the first rollup dies (after writing the durable records); the sweeper runs once a minute.
+    let crashes = 1;
+    const ledger = new DynamoLedger({
+      db: doc,
+      table: LEDGER,
+      rollupAt: 2,
+      crashAfter: (step) => step === "holdsArchived" && crashes-- > 0,
+    });
+    const id = unique("stuck-rollup");
+    const payee = unique("hk");
+    await ledger.openAccount(id, "t", 1);
+    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    const settledSizes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const ref = { accountId: id, holdId: `h${i}-${id}`, amount: 10 };
+      expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
+      expect((await ledger.capture(ref, 10, 20 + i, { shares: [{ payee, amount: 4 }] })).ok).toBe(true);
+      settledSizes.push(await mapSize(accountKey(id), "settled"));
+    }
+    expect(crashes).toBeLessThanOrEqual(0);
+    // A settle that finds the batch still in flight once twice the threshold has piled up finishes it.
+    expect(Math.max(...settledSizes)).toBeLessThanOrEqual(4);
+    await ledger.sweepHolds(40);
+    expect(await ledger.payeeBalance(payee)).toBe(48);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([880, 0, 120]);
+  });
+});
+
+describe("DynamoLedger: the earlier ledger's open holds, moved by a sweep that died half way", () => {
+  it("a hold moved onto its account whose old item is still there is not given back as a duplicate", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+    const id = unique("legacy-half");
+    const holdId = `capturing-${id}`;
+    // The state a sweep leaves when it dies after moving the hold (step 1) and before settling the capture that
+    // ledger had decided and deleting the old item (steps 2, 3): the debit is on the account, the hold too, and the
+    // old item still names the account.
+    await doc.send(
+      new PutCommand({
+        TableName: LEDGER,
+        Item: {
+          ...accountKey(id),
+          ...accountIndexKeys(id),
+          accountId: id,
+          name: "t",
+          balance: 50,
+          held: 20,
+          spent: 0,
+          createdAt: 1,
+          applied: { [`hold:${holdId}`]: "s:25" },
+          holds: { [holdId]: { amount: 20, deadline: 99_999, createdAt: 10 } },
+          settled: {},
+        },
+      }),
+    );
+    await doc.send(
+      new PutCommand({
+        TableName: LEDGER,
+        Item: {
+          ...holdKey(holdId),
+          ...openIndexKeys({ accountId: id, holdId }),
+          holdId,
+          accountId: id,
+          amount: 20,
+          status: "capturing",
+          captureAmount: 15,
+          settledAt: 20,
+          deadline: 99_999,
+          createdAt: 10,
+        },
+      }),
+    );
+    // The next sweep, a while later (holds from before an upgrade are old).
+    await ledger.sweepHolds(10 + DUPLICATE_CHECK_AFTER_MS + 1000);
+    await ledger.sweepHolds(10 + DUPLICATE_CHECK_AFTER_MS + 2000);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([55, 0, 15]);
+    expect(await ledger.getHold({ accountId: id, holdId })).toMatchObject({ status: "captured", captureAmount: 15 });
+  });
+
+  it("an expired moved hold released and rolled up by the next sweep keeps its journal entries", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+    const id = unique("legacy-expired");
+    const holdId = `held-${id}`;
+    // As above (a sweep died after moving it), but a plain hold whose deadline has passed.
+    await doc.send(
+      new PutCommand({
+        TableName: LEDGER,
+        Item: {
+          ...accountKey(id),
+          ...accountIndexKeys(id),
+          accountId: id,
+          name: "t",
+          balance: 50,
+          held: 20,
+          spent: 0,
+          createdAt: 1,
+          applied: { [`hold:${holdId}`]: "s:25" },
+          holds: { [holdId]: { amount: 20, deadline: 100, createdAt: 10 } },
+          settled: {},
+        },
+      }),
+    );
+    const old = { holdId, accountId: id, amount: 20, status: "held", deadline: 100, createdAt: 10 };
+    await doc.send(
+      new PutCommand({
+        TableName: LEDGER,
+        Item: { ...holdKey(holdId), ...openIndexKeys({ accountId: id, holdId }), ...old },
+      }),
+    );
+    // This sweep releases it and rolls it up (its durable record replaces the old item) before it reaches the old
+    // item in its list: that must not take the record out of the account's journal.
+    await ledger.sweepHolds(200);
+    expect(await ledger.getAccount(id)).toMatchObject({ balance: 70, held: 0, spent: 0 });
+    expect((await raw(holdKey(holdId)))?.gsi1pk).toBe(`JOURNAL#${id}`);
+    expect((await ledger.entries(id, 10)).map((e) => `${e.kind}:${e.amount}`).sort()).toEqual([
+      "hold:20",
+      "release:20",
+    ]);
   });
 });

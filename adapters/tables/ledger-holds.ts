@@ -35,6 +35,9 @@ const SWEEP_ROLLUPS = 20;
  */
 export const DUPLICATE_CHECK_AFTER_MS = 60_000;
 
+/** Statuses of a hold's durable record (and of the earlier ledger's closed hold items). */
+const FINAL = new Set(["captured", "released", "cancelled"]);
+
 export type RollupStep = "rollupStarted" | "holdsArchived" | "payeesCredited";
 
 const OpenHold = z.object({
@@ -261,8 +264,11 @@ export class DynamoHolds {
       old.map((h) => holdKey(h.holdId)),
     );
     for (const hold of open) {
-      // A record of the same account (null: none; absent: unknown, checked on the next sweep).
-      if (archived.get(holdKey(hold.holdId).pk)?.accountId === accountId) {
+      // A final record of the same account (null: none; absent: unknown, checked on the next sweep). An open one is
+      // the earlier ledger's item of this very hold, moved here by a sweep that died before deleting it
+      // (ledger-legacy.ts): not a duplicate.
+      const record = archived.get(holdKey(hold.holdId).pk);
+      if (record?.accountId === accountId && FINAL.has(String(record.status))) {
         // A hold id used before, debited again by a hold that crashed before its check: give it back.
         await this.undoDuplicate(accountId, hold.holdId, hold);
         continue;
@@ -282,8 +288,12 @@ export class DynamoHolds {
 
   /** Rolls up when a settle leaves enough settled holds on the account; failures are left to the sweeper. */
   private async maybeRollup(accountId: string, now: number, item: AccountItem): Promise<void> {
-    if (item.rollup !== undefined) return;
-    if (Object.keys(mapOf(item, "settled")).length < this.rollupAt) return;
+    const settled = Object.keys(mapOf(item, "settled")).length;
+    if (settled < this.rollupAt) return;
+    // A batch in flight is another settle's rollup under way, or one a crash left for the sweeper (once a minute):
+    // past twice the threshold it is finished here (finishing is idempotent), or a busy account's item would grow
+    // to DynamoDB's 400 KB (~1,000 settled holds with their splits) and refuse every hold and settle.
+    if (item.rollup !== undefined && settled < 2 * this.rollupAt) return;
     await this.rollup(accountId, now, item).catch(() => undefined);
   }
 
@@ -292,29 +302,38 @@ export class DynamoHolds {
     let item = known ?? (await this.account(accountId));
     if (!item) return 0;
     let batch = Rollup.safeParse(item.rollup).data;
-    if (!batch) {
+    for (let attempt = 0; !batch; attempt++) {
       const holdIds = Object.keys(mapOf(item, "settled")).slice(0, ROLLUP_MAX);
-      if (holdIds.length === 0) return 0;
-      // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it).
+      if (holdIds.length === 0 || attempt === 2) return 0;
+      // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it): the
+      // batch starts only while every one of its holds is still settled on the account. `item` may be older than
+      // a rollup that took some of them since (map keys have no order, so its batch may be named otherwise).
       const fresh: Rollup = { id: `roll:${accountId}:${holdIds[0]}`, at: now, holdIds };
+      const names: Record<string, string> = { "#R": "rollup", "#S": "settled" };
+      holdIds.forEach((id, i) => {
+        names[`#i${i}`] = id;
+      });
       try {
         await this.db.send(
           new UpdateCommand({
             TableName: this.table,
             Key: accountKey(accountId),
             UpdateExpression: "SET #R = :r",
-            ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#R)",
-            ExpressionAttributeNames: { "#R": "rollup" },
+            ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#R)${holdIds
+              .map((_, i) => ` AND attribute_exists(#S.#i${i})`)
+              .join("")}`,
+            ExpressionAttributeNames: names,
             ExpressionAttributeValues: { ":r": fresh },
           }),
         );
         batch = fresh;
       } catch (e) {
         if (!isConditionalCheckFailed(e)) throw e;
-        // Someone else started one: finish theirs.
+        // Someone else started one (finish theirs), or rolled some of these holds up already (start afresh).
         item = await this.account(accountId);
-        batch = item ? Rollup.safeParse(item.rollup).data : undefined;
-        if (!item || !batch) return 0;
+        if (!item) return 0;
+        batch = Rollup.safeParse(item.rollup).data;
+        continue;
       }
       this.options.crash("rollupStarted");
     }

@@ -96,14 +96,23 @@ async function deleteIfOpen(db: DynamoDBDocumentClient, table: string, holdId: s
   }
 }
 
+/**
+ * Closes the old item, while it is one: a sweep that moved the hold may have rolled it up since, and its durable
+ * record (same key, in the account's journal index) is not to be touched.
+ */
 async function closeSettled(db: DynamoDBDocumentClient, table: string, holdId: string, to: "captured" | "released") {
-  await db.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: holdKey(holdId),
-      UpdateExpression: "SET #s = :to REMOVE gsi1pk, gsi1sk",
-      ExpressionAttributeNames: { "#s": "status" },
-      ExpressionAttributeValues: { ":to": to },
-    }),
-  );
+  try {
+    await db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: holdKey(holdId),
+        UpdateExpression: "SET #s = :to REMOVE gsi1pk, gsi1sk",
+        ConditionExpression: "begins_with(gsi1pk, :open)",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: { ":to": to, ":open": "OPENHOLD#" },
+      }),
+    );
+  } catch (e) {
+    if (!isConditionalCheckFailed(e)) throw e;
+  }
 }

@@ -79,4 +79,40 @@ describe("cachedKeyStore", () => {
     expect(reads.n).toBe(4);
     expect(cachedKeyStore(store, { ttlMs: 0, now: () => 0 })).toBe(store);
   });
+
+  it("a read that was in flight while the key was revoked through it is not cached (the revocation acts at once)", async () => {
+    const inner = new MemoryKeyStore();
+    await inner.create(key);
+    // The read is answered with the key as it was when the read was served (before the revocation), but its answer
+    // arrives only after the revocation returned: as a DynamoDB read sent just before a revoke can.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let stalled = true;
+    const store: KeyStore = {
+      ...inner,
+      create: (k) => inner.create(k),
+      getById: (id) => inner.getById(id),
+      list: (p) => inner.list(p),
+      revoke: (id, at) => inner.revoke(id, at),
+      rotate: (id, next, until) => inner.rotate(id, next, until),
+      getByHash: async (h) => {
+        const served = await inner.getByHash(h);
+        if (stalled) {
+          stalled = false;
+          await gate;
+        }
+        return served;
+      },
+    };
+    const cache = cachedKeyStore(store, { ttlMs: 60_000, now: () => 1_000 });
+    const inFlight = cache.getByHash(HASH);
+    await cache.revoke("key_1", 1_000);
+    release();
+    // That one request saw the key as it was when its read began...
+    expect((await inFlight)?.revokedAt).toBeUndefined();
+    // ...but the next one through this instance must see the revocation, not a cached copy of the stale read.
+    expect((await cache.getByHash(HASH))?.revokedAt).toBe(1_000);
+  });
 });

@@ -17,7 +17,11 @@ export function cachedKeyStore(
   if (options.ttlMs <= 0) return inner;
   const max = options.maxEntries ?? 10_000;
   const byHash = new Map<string, { key: Awaited<ReturnType<KeyStore["getByHash"]>>; until: number }>();
+  // Counts revocations and rotations begun here: a read begun before one may return the key as it was before it
+  // (its answer can arrive after the revocation's), so its answer is not kept.
+  let changes = 0;
   const forget = (keyId: string) => {
+    changes++;
     for (const [hash, entry] of byHash) if (entry.key?.keyId === keyId) byHash.delete(hash);
   };
   return {
@@ -29,8 +33,9 @@ export function cachedKeyStore(
       const hit = byHash.get(hash);
       if (hit && hit.until > now) return hit.key;
       byHash.delete(hash);
+      const before = changes;
       const key = await inner.getByHash(hash);
-      if (key && keyState(key, now) === "valid") {
+      if (key && keyState(key, now) === "valid" && changes === before) {
         if (byHash.size >= max) {
           const oldest = byHash.keys().next().value;
           if (oldest !== undefined) byHash.delete(oldest);
