@@ -44,11 +44,12 @@ export class DynamoRequestStore implements RequestStore {
     return out.Item ? parseLive(out.Item) : null;
   }
 
-  async getMany(requestIds: readonly string[]): Promise<RequestRecord[]> {
+  async getMany(requestIds: readonly string[], options?: { readonly eventually?: boolean }): Promise<RequestRecord[]> {
     const items = await batchGetAll(
       this.db,
       this.table,
       [...new Set(requestIds)].map((id) => this.key(id)),
+      { consistentRead: options?.eventually !== true },
     );
     return items.flatMap((item) => parseLive(item) ?? []);
   }
