@@ -149,6 +149,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     metrics,
     logger,
     waitSeconds: config.waitSeconds,
+    receiveLingerMs: config.receiveLingerMs,
     visibilitySeconds: config.visibilitySeconds,
     heartbeatSeconds: config.heartbeatSeconds,
     maxJobMs: config.maxJobMs,

@@ -58,4 +58,28 @@ describe("settler loop", () => {
     expect((await h.ledger.getHold({ accountId: key.accountId, holdId: res.data.id }))?.status).toBe("captured");
     expect(await settleQueue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
+
+  it("after a receive that brought notices waits lingerMs before the next (issue 17), and a stop ends the wait", async () => {
+    const queue = new MemoryJobQueue();
+    const receives: number[] = [];
+    const counted: JobQueue = Object.assign(Object.create(queue) as JobQueue, {
+      receive: async (options: Parameters<JobQueue["receive"]>[0]) => {
+        const got = await queue.receive(options);
+        receives.push(got.length);
+        return got;
+      },
+    });
+    await queue.send("not a notice");
+    const quiet = { warn: () => {}, error: () => {}, info: () => {}, debug: () => {} };
+    const loop = startSettlerLoop({ logger: quiet } as unknown as ShadowDeps, counted, {
+      waitSeconds: 0,
+      lingerMs: 60_000,
+    });
+    while (receives.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await queue.send("another");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(receives).toEqual([1]);
+    await loop.stop();
+    expect(await queue.depth()).toEqual({ visible: 1, inFlight: 0 });
+  });
 });

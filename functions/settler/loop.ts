@@ -12,6 +12,12 @@ export interface SettlerLoopOptions {
   readonly waitSeconds?: number;
   /** A notice to retry comes back after this many seconds (times its receive count, capped at 60). */
   readonly retryDelaySeconds?: number;
+  /**
+   * After a receive that brought notices, wait this long before the next (default 10 ms; 0: never), so that under
+   * load a receive and its delete carry several queries' notices (issue 17). A lone query's notice is not delayed
+   * unless it comes within this time of the previous one.
+   */
+  readonly lingerMs?: number;
   /** Notices being settled at once, at most (default 64). */
   readonly maxInFlight?: number;
   /** Called with each request this loop finds settled (the API's waiters in this process listen). */
@@ -51,6 +57,7 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
   // Notices are settled as they come, up to maxInFlight at once: waiting for a whole receive's settles before the
   // next receive made every notice behind a slow settle wait for it (under load, most of a query's latency).
   const maxInFlight = options.maxInFlight ?? 64;
+  const lingerMs = options.lingerMs ?? 10;
   const handling = new Set<Promise<void>>();
   let room: (() => void) | undefined;
   const loop = (async () => {
@@ -74,6 +81,7 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
           });
           handling.add(handled);
         }
+        if (messages.length > 0 && lingerMs > 0) await backOff(lingerMs, abort.signal);
       } catch (error) {
         if (abort.signal.aborted) break;
         failures++;
