@@ -60,7 +60,13 @@ market.dataPlane.dynamo.middlewareStack.add(
     const key = (input.Key ?? input.Item) as Record<string, { S?: string } | string> | undefined;
     const pk = key?.pk;
     const kind = (typeof pk === "string" ? pk : pk?.S)?.split("#")[0];
-    add(`ddb ${where(input)} ${name}${kind ? ` ${kind}` : ""}${name.startsWith("Batch") ? ` x${items(input)}` : ""}`);
+    // An eventually consistent read costs half the read units of a strong one: named apart.
+    const batch = Object.values((input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>)[0];
+    const eventual =
+      (name === "GetItem" && !input.ConsistentRead) || (name === "BatchGetItem" && !batch?.ConsistentRead);
+    add(
+      `ddb ${where(input)} ${name}${kind ? ` ${kind}` : ""}${name.startsWith("Batch") ? ` x${items(input)}` : ""}${eventual ? " (eventual)" : ""}`,
+    );
     return next(args);
   },
   { step: "initialize", name: "queryCallsDynamo" },

@@ -9,6 +9,9 @@ import { JOBS_DLQ, JOBS_QUEUE, SETTLE_QUEUE, VALIDATION_DLQ, VALIDATION_QUEUE } 
  * WORKER_CONFIG_FILE < the JSON text in WORKER_CONFIG < single WORKER_* variables. `servingKeyUri` is the worker's
  * own secret (its serving key): it is never logged or echoed in an error. No miner's secret is ever read.
  */
+/** Long enough for a busy worker's receive to gather a few queries, short next to a query's own latency. */
+const RECEIVE_LINGER_MS_DEFAULT = 10;
+
 export const WorkerConfig = z
   .object({
     workerId: z
@@ -57,6 +60,8 @@ export const WorkerConfig = z
      */
     validationConcurrency: z.number().int().min(1).max(1000).default(8),
     waitSeconds: z.number().int().min(0).max(20).default(JOBS_QUEUE.receiveWaitSeconds),
+    /** A poller's pause after a receive that brought messages (consumer.ts): fewer SQS requests per job under load. */
+    receiveLingerMs: z.number().int().min(0).max(1000).default(RECEIVE_LINGER_MS_DEFAULT),
     visibilitySeconds: z.number().int().min(1).max(43_200).default(JOBS_QUEUE.visibilityTimeoutSeconds),
     /** Visibility is extended this often while a job runs. */
     heartbeatSeconds: z.number().min(0.1).max(3600).default(10),
@@ -150,6 +155,7 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["WORKER_CONCURRENCY", ["concurrency"], num],
   ["WORKER_POLLERS", ["pollers"], num],
   ["WORKER_WAIT_SECONDS", ["waitSeconds"], num],
+  ["WORKER_RECEIVE_LINGER_MS", ["receiveLingerMs"], num],
   ["WORKER_VISIBILITY_SECONDS", ["visibilitySeconds"], num],
   ["WORKER_HEARTBEAT_SECONDS", ["heartbeatSeconds"], num],
   ["WORKER_MAX_RECEIVES", ["maxReceives"], num],

@@ -181,3 +181,49 @@ describe("Consumer lanes", () => {
     });
   });
 });
+
+describe("Consumer receive linger (issue 17: fewer receives per job under load)", () => {
+  it("after a receive that brought messages a poller waits before the next; one that came back empty does not", async () => {
+    const queue = new MemoryJobQueue();
+    const receives: number[] = [];
+    const counted: JobQueue = Object.assign(Object.create(queue) as JobQueue, {
+      receive: async (options: Parameters<JobQueue["receive"]>[0]) => {
+        // Three empty receives first (as a long poll's timeout would end), then the queue's own long poll.
+        if (receives.length < 3) await new Promise((resolve) => setImmediate(resolve));
+        const got = receives.length < 3 ? [] : await queue.receive({ ...options, waitSeconds: 1 });
+        receives.push(got.length);
+        return got;
+      },
+    });
+    const handled: string[] = [];
+    const consumer = new Consumer({
+      lanes: [{ name: "paid", queue: counted, concurrency: 8, pollers: 1 }],
+      handle: async (m) => {
+        handled.push(m.body);
+        await queue.delete(m.receipt);
+      },
+      metrics: new WorkerMetrics(),
+      logger: silentLogger,
+      waitSeconds: 0,
+      // Far longer than this test: the poller is still lingering when the next message comes.
+      receiveLingerMs: 60_000,
+      visibilitySeconds: 30,
+      heartbeatSeconds: 5,
+      maxJobMs: 60_000,
+    });
+    consumers.push(consumer);
+    consumer.start();
+    // Empty receives follow each other without a pause...
+    await waitFor("empty receives", () => receives.length >= 3);
+    await queue.send("first");
+    await waitFor("the first message", () => handled.length === 1);
+    await queue.send("second");
+    // ...but after the one that brought "first", several turns of the event loop pass without another.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(receives.at(-1)).toBe(1);
+    expect(receives.filter((n) => n > 0)).toEqual([1]);
+    expect(handled).toEqual(["first"]);
+    // A stop ends the linger at once (the afterEach stop would otherwise wait the minute out and time out).
+    expect(await consumer.stop(1000)).toBe(true);
+  });
+});

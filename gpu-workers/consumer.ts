@@ -38,6 +38,13 @@ export interface ConsumerOptions {
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
   readonly waitSeconds: number;
+  /**
+   * After a receive that brought messages, a poller waits this long before its next receive (0: never), so that
+   * under load a receive (and the delete after it) carries several queries' jobs instead of one each (issue 17).
+   * An idle market's latency does not grow: a lone query is taken by a poller still long-polling (the others'
+   * last receives were empty); only when every poller is lingering, i.e. messages keep coming, does one wait.
+   */
+  readonly receiveLingerMs?: number;
   readonly visibilitySeconds: number;
   readonly heartbeatSeconds: number;
   readonly maxJobMs: number;
@@ -130,6 +137,8 @@ export class Consumer {
         this.wakeSlotWaiters();
       }
       for (const message of messages) this.dispatch(message, state);
+      const linger = this.options.receiveLingerMs ?? 0;
+      if (messages.length > 0 && linger > 0 && !this.stopping) await this.sleep(linger);
     }
   }
 
@@ -199,15 +208,16 @@ export class Consumer {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.abort.signal.aborted) return resolve();
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+      // The listener goes with the timer: a linger after every receive must not pile listeners on the signal.
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.abort.signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      this.abort.signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 }

@@ -22,7 +22,8 @@ export type JobOutcome = "succeeded" | "duplicate" | "expired" | "dead_lettered"
 
 /** Tells the settler that a paid request may be finished (a small message on the settle queue). */
 export interface SettleNotifier {
-  notify(requestId: string): Promise<void>;
+  /** `uids`: the request's experts as its record names them (the settler reads their jobs with the request). */
+  notify(requestId: string, uids?: readonly number[]): Promise<void>;
 }
 
 export interface JobContext {
@@ -160,6 +161,8 @@ interface JobState {
   base?: JobRecord;
   /** The paid request to tell the settler about after a terminal write. */
   requestId?: string;
+  /** Its experts' uids as its record names them: the settler reads their jobs along with the request. */
+  uids?: number[];
 }
 
 /** Malformed text names no job anyone can trust: it goes to the dead-letter queue, and no job is touched. */
@@ -232,6 +235,7 @@ async function paidJob(
   const implied = request && paidJobOf(request, job.uid);
   if (!request || !implied) return null;
   vouched(job, implied, digest, state);
+  state.uids = request.experts.map((e) => e.uid);
   // Messages go out only once the phase is `dispatched`; `canceling` and a stored result end every routed job of
   // it. A newcomer's shadow job outlives its query's result (the settler records its answer on its notice,
   // settler.ts): only a cancel ends it.
@@ -356,7 +360,7 @@ async function drop(message: ReceivedMessage, ctx: JobContext, reason: string): 
 async function notifySettle(ctx: JobContext, state: JobState): Promise<void> {
   if (state.requestId === undefined || ctx.settle === undefined) return;
   try {
-    await ctx.settle.notify(state.requestId);
+    await ctx.settle.notify(state.requestId, state.uids);
   } catch (error) {
     ctx.metrics.error("settle_notify_failed");
     ctx.logger.warn("settle notice failed; the sweeper will settle", { requestId: state.requestId, error });

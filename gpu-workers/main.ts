@@ -82,6 +82,8 @@ async function main(): Promise<number> {
     sqs,
     queueName: physicalName(config.resourcePrefix, config.settleQueueName),
     coalesceMs: SQS_COALESCE_MS,
+    // The k jobs of a query finishing in one batch send one notice (notices are idempotent).
+    dedupeSends: true,
   });
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
   // Paid requests live in the same table (REQ# items): the worker checks a paid job against its request.

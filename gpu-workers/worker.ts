@@ -98,7 +98,8 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   let state: WorkerHealth["status"] = "starting";
   const settleQueue = deps.settleQueue;
   const settle: SettleNotifier | undefined = settleQueue && {
-    notify: (requestId) => settleQueue.send(JSON.stringify({ v: 1, requestId })),
+    notify: (requestId, uids) =>
+      settleQueue.send(JSON.stringify({ v: 1, requestId, ...(uids !== undefined ? { uids } : {}) })),
   };
 
   // Each bad file is reported once, not on every poll (a build stamp or a half-written file would flood the log).
@@ -148,6 +149,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     metrics,
     logger,
     waitSeconds: config.waitSeconds,
+    receiveLingerMs: config.receiveLingerMs,
     visibilitySeconds: config.visibilitySeconds,
     heartbeatSeconds: config.heartbeatSeconds,
     maxJobMs: config.maxJobMs,

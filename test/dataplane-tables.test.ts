@@ -64,6 +64,22 @@ describe("DynamoRequestStore on dynalite (issue 17: one read per worker receive,
     expect(got[0]).toEqual(await store.get(got[0]?.requestId ?? ""));
   });
 
+  it("getWithJobs reads the request and its jobs in one BatchGetItem, as get and the JobStore's getMany read them", async () => {
+    const store = new DynamoRequestStore(doc, JOBS);
+    const jobs = new DynamoJobStore({ doc, tableName: JOBS });
+    await store.create(request("req-with-jobs"));
+    const ids = ["req-with-jobs:1", "req-with-jobs:2"];
+    for (const jobId of ids) await jobs.create(makeJob({ jobId, uid: Number(jobId.slice(-1)) }));
+    const send = vi.spyOn(doc, "send");
+    const read = await store.getWithJobs("req-with-jobs", [...ids, "req-with-jobs:3", ids[0] ?? ""]);
+    expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual(["BatchGetCommand"]);
+    send.mockRestore();
+    expect(read.record).toEqual(await store.get("req-with-jobs"));
+    expect(read.jobs).toEqual(await jobs.getMany(ids));
+    expect(read.jobs).toHaveLength(2);
+    expect(await store.getWithJobs("req-missing", ["req-missing:1"])).toEqual({ record: null, jobs: [] });
+  });
+
   it("settle returns the stored record; a second result loses to the first", async () => {
     const store = new DynamoRequestStore(doc, JOBS);
     await store.create(request("req-settle"));

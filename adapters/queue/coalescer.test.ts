@@ -62,4 +62,29 @@ describe("Coalescer", () => {
     await Promise.all([first, ...later]);
     expect(batches).toEqual([["a"], ["b", "c", "d"]]);
   });
+
+  it("with dedupe, an item equal to one still waiting joins it; one equal to an item already sent goes again", async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => {};
+    const c = new Coalescer<string>(
+      async (items) => {
+        batches.push([...items]);
+        if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return items.map((item) => (item === "bad" ? new Error("refused") : undefined));
+      },
+      1,
+      10,
+      () => true,
+      true,
+    );
+    const first = [c.add("n"), c.add("n"), c.add("bad"), c.add("bad")];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batches).toEqual([["n", "bad"]]);
+    // "n" is in flight now: a later equal item may follow a write the sent one does not cover, so it is sent again.
+    const again = c.add("n");
+    release();
+    const outcomes = await Promise.allSettled([...first, again]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected", "fulfilled"]);
+    expect(batches).toEqual([["n", "bad"], ["n"]]);
+  });
 });

@@ -27,9 +27,30 @@ export class Coalescer<T> {
     /** Items of one batch at most; `fits(batch, item)` may end a batch earlier (e.g. a byte limit). */
     private readonly max: number,
     private readonly fits: (batch: readonly T[], item: T) => boolean = () => true,
+    /**
+     * An item equal to one still waiting (not yet in a batch) joins it instead of being added again: for
+     * idempotent items such as settle notices, where the k jobs of one query finishing together need one.
+     */
+    private readonly dedupe = false,
   ) {}
 
   add(item: T): Promise<void> {
+    if (this.dedupe) {
+      const same = this.waiting.find((w) => w.item === item);
+      if (same) {
+        return new Promise<void>((resolve, reject) => {
+          const [done, failed] = [same.resolve, same.reject];
+          same.resolve = () => {
+            done();
+            resolve();
+          };
+          same.reject = (error) => {
+            failed(error);
+            reject(error);
+          };
+        });
+      }
+    }
     if (
       this.waiting.length > 0 &&
       !this.fits(

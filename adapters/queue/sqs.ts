@@ -30,6 +30,11 @@ export interface SqsJobQueueOptions {
    * awaits its own message. Absent: one request per call.
    */
   readonly coalesceMs?: number;
+  /**
+   * With `coalesceMs`: a send whose body equals one still waiting joins it (one message). For queues of idempotent
+   * notices only (the settle queue: the k jobs of a query finishing in one batch send one notice, not k).
+   */
+  readonly dedupeSends?: boolean;
 }
 
 const MAX_BATCH_ENTRIES = 10;
@@ -78,6 +83,7 @@ export class SqsJobQueue implements JobQueue {
         options.coalesceMs,
         MAX_BATCH_ENTRIES,
         (batch, body) => byteSize(batch) + Buffer.byteLength(body, "utf8") <= MAX_BATCH_BYTES,
+        options.dedupeSends === true,
       );
       this.deletes = new Coalescer((receipts) => this.deleteBatch(receipts), options.coalesceMs, MAX_BATCH_ENTRIES);
     }

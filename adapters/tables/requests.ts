@@ -6,8 +6,10 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { requestSortKey } from "../../core/jobs/list-cursor.ts";
+import { JobRecord } from "../../core/jobs/schema.ts";
 import { RequestRecord, type RequestResult, type RequestStore } from "../../core/ports/requests.ts";
 import { batchGetAll, type Item, isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
+import { JOB_SK, jobKey } from "./jobs-keys.ts";
 
 /**
  * RequestStore on the `jobs` table, item `REQ#<requestId>` / `REQ` (jobs themselves are the JobStore's items); gsi1
@@ -42,13 +44,35 @@ export class DynamoRequestStore implements RequestStore {
     return out.Item ? parseLive(out.Item) : null;
   }
 
-  async getMany(requestIds: readonly string[]): Promise<RequestRecord[]> {
+  async getMany(requestIds: readonly string[], options?: { readonly eventually?: boolean }): Promise<RequestRecord[]> {
     const items = await batchGetAll(
       this.db,
       this.table,
       [...new Set(requestIds)].map((id) => this.key(id)),
+      { consistentRead: options?.eventually !== true },
     );
     return items.flatMap((item) => parseLive(item) ?? []);
+  }
+
+  async getWithJobs(
+    requestId: string,
+    jobIds: readonly string[],
+  ): Promise<{ record: RequestRecord | null; jobs: JobRecord[] }> {
+    const unique = [...new Set(jobIds)];
+    const items = await batchGetAll(this.db, this.table, [this.key(requestId), ...unique.map(jobKey)]);
+    const own = this.key(requestId);
+    const request = items.find((item) => item.pk === own.pk && item.sk === own.sk);
+    const byId = new Map<string, JobRecord>();
+    for (const item of items) {
+      if (item.sk !== JOB_SK || isExpired(item)) continue;
+      // A corrupt job item reads as absent, as the JobStore's getMany reads it (which also logs it).
+      const parsed = JobRecord.safeParse(item);
+      if (parsed.success) byId.set(parsed.data.jobId, parsed.data);
+    }
+    return {
+      record: request ? parseLive(request) : null,
+      jobs: unique.flatMap((jobId) => byId.get(jobId) ?? []),
+    };
   }
 
   async setPhase(
@@ -150,9 +174,14 @@ export class DynamoRequestStore implements RequestStore {
 
 /** Item -> record; an expired item (TTL not swept yet) or a corrupt one reads as absent. */
 function parseLive(item: Item): RequestRecord | null {
-  if (typeof item.expireAt === "number" && item.expireAt * 1000 < Date.now()) return null;
+  if (isExpired(item)) return null;
   const parsed = RequestRecord.safeParse(item);
   return parsed.success ? parsed.data : null;
+}
+
+/** TTL passed but not swept yet: reads as absent. */
+function isExpired(item: Item): boolean {
+  return typeof item.expireAt === "number" && item.expireAt * 1000 < Date.now();
 }
 
 const accountIndexKey = (accountId: string) => `ACCTREQ#${accountId}`;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AnswerProof, Sha256Hex } from "../jobs/integrity.ts";
+import type { JobRecord } from "../jobs/schema.ts";
 import { SignedReceipt } from "../receipts/receipt.ts";
 
 /** One expert chosen for a request, with its gate (the router's mixture weight) at routing time. */
@@ -76,8 +77,20 @@ export interface RequestStore {
   /** false when the id exists. */
   create(record: RequestRecord): Promise<boolean>;
   get(requestId: string): Promise<RequestRecord | null>;
-  /** Many at once, strongly consistent (one BatchGet per 100): missing, expired or corrupt ones are left out. */
-  getMany(requestIds: readonly string[]): Promise<RequestRecord[]>;
+  /**
+   * Many at once, strongly consistent unless `eventually` (half the read units; may miss a record just written or
+   * show an earlier state of it) (one BatchGet per 100): missing, expired or corrupt ones are left out.
+   */
+  getMany(requestIds: readonly string[], options?: { readonly eventually?: boolean }): Promise<RequestRecord[]>;
+  /**
+   * A request and those of `jobIds` that exist (live, not corrupt), strongly consistent, in one read where the store
+   * can (the settler: one BatchGetItem instead of a GetItem and a BatchGetItem, issue 17). Optional: without it,
+   * callers read `get` then the JobStore's `getMany`.
+   */
+  getWithJobs?(
+    requestId: string,
+    jobIds: readonly string[],
+  ): Promise<{ record: RequestRecord | null; jobs: JobRecord[] }>;
   /** Moves `phase` from one of `from` to `to`; returns the record as it is afterwards, or null when refused. */
   setPhase(
     requestId: string,

@@ -82,4 +82,25 @@ describe("decompression bombs and unpaid work (issue 13.1)", () => {
     const other = await key.client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
     expect(!other.ok && other.status).toBe(402);
   });
+
+  it("an account read able to pay skips the pre-check's read until a hold refuses it, then is read again", async () => {
+    const h = await harness({ deps: { tasks: realTasks() } });
+    const key = await h.fundedKey(2 * DIGITS_PRICE);
+    const reads = vi.spyOn(h.deps.ledger, "getAccount");
+    for (let i = 0; i < 2; i++) {
+      const ok = await key.client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
+      expect(ok.ok).toBe(true);
+    }
+    expect(reads).toHaveBeenCalledTimes(1);
+    // Drained: the remembered "can pay" lets one query through to the hold, which refuses it with the same code...
+    const held = await key.client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
+    expect(!held.ok && held.problem.code).toBe("insufficient_credits");
+    expect(reads).toHaveBeenCalledTimes(1);
+    // ...and forgets it: the next one (a bomb) is refused by the pre-check's read, before decoding.
+    const read = vi.spyOn(PNG.sync, "read");
+    const bombed = await postPng(h.app, key.key, await bigDimensionsBomb());
+    expect([bombed.status, bombed.body.code]).toEqual([402, "insufficient_credits"]);
+    expect(reads).toHaveBeenCalledTimes(2);
+    expect(read).not.toHaveBeenCalled();
+  });
 });

@@ -76,6 +76,7 @@ export function marketStores(
       queueName: name(SETTLE_QUEUE.name),
       deadLetterQueueName: name(SETTLE_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,
+      dedupeSends: true,
     }),
     jobs: new DynamoJobStore({ doc, tableName: name(JOBS_TABLE.name) }),
     keys: new DynamoKeyStore(doc, name(KEYS_TABLE.name)),

@@ -58,4 +58,67 @@ describe("settler loop", () => {
     expect((await h.ledger.getHold({ accountId: key.accountId, holdId: res.data.id }))?.status).toBe("captured");
     expect(await settleQueue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
+
+  it("after a receive that brought notices waits lingerMs before the next (issue 17), and a stop ends the wait", async () => {
+    const queue = new MemoryJobQueue();
+    const receives: number[] = [];
+    const counted: JobQueue = Object.assign(Object.create(queue) as JobQueue, {
+      receive: async (options: Parameters<JobQueue["receive"]>[0]) => {
+        const got = await queue.receive(options);
+        receives.push(got.length);
+        return got;
+      },
+    });
+    await queue.send("not a notice");
+    const quiet = { warn: () => {}, error: () => {}, info: () => {}, debug: () => {} };
+    const loop = startSettlerLoop({ logger: quiet } as unknown as ShadowDeps, counted, {
+      waitSeconds: 0,
+      lingerMs: 60_000,
+    });
+    while (receives.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await queue.send("another");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(receives).toEqual([1]);
+    await loop.stop();
+    expect(await queue.depth()).toEqual({ visible: 1, inFlight: 0 });
+  });
+
+  it("deletes a receive's notices together once all are handled (one DeleteMessageBatch per receive)", async () => {
+    const queue = new MemoryJobQueue();
+    const deleted: string[] = [];
+    const counted: JobQueue = Object.assign(Object.create(queue) as JobQueue, {
+      delete: async (receipt: string) => {
+        deleted.push(receipt);
+        return queue.delete(receipt);
+      },
+    });
+    let release: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const looked: string[] = [];
+    const quiet = { warn: () => {}, error: () => {}, info: () => {}, debug: () => {} };
+    // Requests that are not there: a notice of one is done with ("unknown"); "req_slow" is looked up slowly.
+    const deps = {
+      logger: quiet,
+      requests: {
+        get: async (id: string) => {
+          looked.push(id);
+          if (id === "req_slow") await slow;
+          return null;
+        },
+      },
+    } as unknown as ShadowDeps;
+    await queue.sendMany(["req_fast", "req_slow"].map((requestId) => JSON.stringify({ v: 1, requestId })));
+    // A long poll (not 0): an empty receive then waits on a timer instead of spinning on the microtask queue.
+    const loop = startSettlerLoop(deps, counted, { waitSeconds: 1, lingerMs: 0 });
+    while (looked.length < 2) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    // The fast notice is handled, but not deleted alone.
+    expect(deleted).toEqual([]);
+    release();
+    await loop.stop();
+    expect(deleted).toHaveLength(2);
+    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
 });

@@ -12,6 +12,12 @@ export interface SettlerLoopOptions {
   readonly waitSeconds?: number;
   /** A notice to retry comes back after this many seconds (times its receive count, capped at 60). */
   readonly retryDelaySeconds?: number;
+  /**
+   * After a receive that brought notices, wait this long before the next (default 10 ms; 0: never), so that under
+   * load a receive and its delete carry several queries' notices (issue 17). A lone query's notice is not delayed
+   * unless it comes within this time of the previous one.
+   */
+  readonly lingerMs?: number;
   /** Notices being settled at once, at most (default 64). */
   readonly maxInFlight?: number;
   /** Called with each request this loop finds settled (the API's waiters in this process listen). */
@@ -37,21 +43,39 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
     inFlight.set(body, settling);
     return settling;
   };
-  const handle = async (message: ReceivedMessage) => {
+  /** Settles one notice; true when it is done with (to delete), false when it was left to come back later. */
+  const handle = async (message: ReceivedMessage): Promise<boolean> => {
     try {
       const outcome = await settleOnce(message.body);
-      if (outcome !== "retry") return await queue.delete(message.receipt);
+      if (outcome !== "retry") return true;
     } catch (error) {
       deps.logger.error("settle failed; the notice will be retried", { messageId: message.messageId, error });
     }
     await queue
       .extendVisibility(message.receipt, Math.min(60, retryDelay * message.receiveCount))
       .catch(() => undefined);
+    return false;
+  };
+  // A receive's notices are deleted together once all of them are handled: one DeleteMessageBatch per receive
+  // rather than one per notice as their settles end at different times (issue 17). A done notice waiting for a slow
+  // one stays invisible; should its visibility run out first, it comes back and settles as a no-op.
+  const deleteDone = async (messages: readonly ReceivedMessage[], done: readonly boolean[]) => {
+    await Promise.all(
+      messages.map((message, i) =>
+        done[i]
+          ? queue.delete(message.receipt).catch((error: unknown) => {
+              deps.logger.warn("settle notice delete failed; it will come back and settle as a no-op", { error });
+            })
+          : undefined,
+      ),
+    );
   };
   // Notices are settled as they come, up to maxInFlight at once: waiting for a whole receive's settles before the
   // next receive made every notice behind a slow settle wait for it (under load, most of a query's latency).
   const maxInFlight = options.maxInFlight ?? 64;
-  const handling = new Set<Promise<void>>();
+  const lingerMs = options.lingerMs ?? 10;
+  const handling = new Set<Promise<boolean>>();
+  const deletes = new Set<Promise<void>>();
   let room: (() => void) | undefined;
   const loop = (async () => {
     let failures = 0;
@@ -66,14 +90,22 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
         const max = Math.min(10, maxInFlight - handling.size);
         const messages = await queue.receive({ max, waitSeconds, signal: abort.signal });
         failures = 0;
-        for (const message of messages) {
-          const handled: Promise<void> = handle(message).finally(() => {
+        const settled = messages.map((message) => {
+          const handled: Promise<boolean> = handle(message).finally(() => {
             handling.delete(handled);
             room?.();
             room = undefined;
           });
           handling.add(handled);
+          return handled;
+        });
+        if (settled.length > 0) {
+          const deleting: Promise<void> = Promise.all(settled)
+            .then((done) => deleteDone(messages, done))
+            .finally(() => deletes.delete(deleting));
+          deletes.add(deleting);
         }
+        if (messages.length > 0 && lingerMs > 0) await backOff(lingerMs, abort.signal);
       } catch (error) {
         if (abort.signal.aborted) break;
         failures++;
@@ -82,6 +114,7 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
       }
     }
     await Promise.all(handling);
+    await Promise.all(deletes);
   })();
   return {
     async stop() {

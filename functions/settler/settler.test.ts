@@ -120,4 +120,32 @@ describe("settler", () => {
     // Recorded once, however many notices came.
     expect(await scores.shadowAnswerCount(shadow.hotkey, 100)).toBe(1);
   });
+
+  it("reads the jobs a notice names along with the request, and those it leaves out apart (the uids are a hint)", async () => {
+    const h = await harness();
+    const together: string[][] = [];
+    const deps = {
+      ...h.deps,
+      // The memory store with the one-read method the DynamoDB store has (the store itself: test/dataplane-tables).
+      requests: Object.assign(Object.create(h.deps.requests), {
+        getWithJobs: async (requestId: string, jobIds: readonly string[]) => {
+          together.push([...jobIds]);
+          return { record: await h.deps.requests.get(requestId), jobs: await h.jobs.getMany(jobIds) };
+        },
+      }),
+    };
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    const uids = ((await h.deps.requests.get(res.data.id))?.experts ?? []).map((e) => e.uid);
+    expect(uids).toHaveLength(2);
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    const hinted = (names: readonly number[]) => JSON.stringify({ v: 1, requestId: res.data.id, uids: names });
+    // Names one expert and one the request does not have: the other's answer is still read and captured.
+    expect(await handleSettleNotice(deps, hinted([uids[0] ?? 0, 999]))).toBe("settled");
+    expect(together).toEqual([[`${res.data.id}:${uids[0]}`, `${res.data.id}:999`]]);
+    const view = await key.client.job(res.data.id);
+    expect(view.ok && [view.data.status, view.data.cost]).toEqual(["succeeded", 2 * DIGITS_PRICE]);
+    expect(await handleSettleNotice(deps, JSON.stringify({ v: 1, requestId: "x", uids: [70_000] }))).toBe("malformed");
+  });
 });

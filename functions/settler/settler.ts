@@ -37,7 +37,7 @@ export async function handleSettleNotice(
     deps.logger.warn("settle notice dropped: malformed", { body: body.slice(0, 200) });
     return "malformed";
   }
-  const { view, postponed } = await settleOutcome(deps, notice.data.requestId);
+  const { view, postponed } = await settleOutcome(deps, notice.data.requestId, notice.data.uids);
   if (postponed) return "retry";
   if (view === null) return "unknown";
   // A newcomer's shadow job sends its notice like any paid job: its answer is recorded, the client's part untouched.

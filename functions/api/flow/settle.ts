@@ -56,8 +56,10 @@ export async function settleRequest(deps: SettleDeps, requestId: string): Promis
 export async function settleOutcome(
   deps: SettleDeps,
   requestId: string,
+  /** The experts' uids as the notice names them: their jobs are read along with the request. */
+  uids?: readonly number[],
 ): Promise<{ readonly view: RequestView | null; readonly postponed: boolean }> {
-  const view = await settleView(deps, requestId);
+  const view = await settleView(deps, requestId, uids);
   return view === POSTPONED ? { view: await viewOf(deps, requestId), postponed: true } : { view, postponed: false };
 }
 
@@ -68,8 +70,35 @@ async function viewOf(deps: SettleDeps, requestId: string): Promise<RequestView 
   return record && { record, status: record.result?.status ?? "running" };
 }
 
-async function settleView(deps: SettleDeps, requestId: string): Promise<RequestView | null | typeof POSTPONED> {
-  const record = await deps.requests.get(requestId);
+/**
+ * The request and, when a notice named its experts' uids and the store can, their jobs in the same read (one
+ * BatchGetItem, issue 17). The uids are a hint (a notice is not authenticated): jobs of experts the record has and
+ * the notice did not name are read apart, and jobs it named that the record lacks are never looked at.
+ */
+async function requestAndJobs(
+  deps: SettleDeps,
+  requestId: string,
+  uids: readonly number[] | undefined,
+): Promise<{ record: RequestRecord | null; jobs?: JobRecord[] }> {
+  if (uids === undefined || deps.requests.getWithJobs === undefined)
+    return { record: await deps.requests.get(requestId) };
+  const read = await deps.requests.getWithJobs(
+    requestId,
+    uids.map((uid) => jobIdOf(requestId, uid)),
+  );
+  const missed = read.record?.experts.filter((e) => !uids.includes(e.uid)) ?? [];
+  if (missed.length === 0) return read;
+  const more = await deps.jobs.getMany(missed.map((e) => jobIdOf(requestId, e.uid)));
+  return { record: read.record, jobs: [...read.jobs, ...more] };
+}
+
+async function settleView(
+  deps: SettleDeps,
+  requestId: string,
+  uids?: readonly number[],
+): Promise<RequestView | null | typeof POSTPONED> {
+  const read = await requestAndJobs(deps, requestId, uids);
+  const record = read.record;
   if (!record) return null;
   if (record.result) return { record, status: record.result.status };
   const now = deps.clock.now();
@@ -80,7 +109,10 @@ async function settleView(deps: SettleDeps, requestId: string): Promise<RequestV
     return store(deps, record, emptyResult("expired", record, now));
   }
   const jobs = new Map(
-    (await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)))).map((j) => [j.jobId, j]),
+    (read.jobs ?? (await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid))))).map((j) => [
+      j.jobId,
+      j,
+    ]),
   );
   const pastDeadline = now > record.deadline;
   let pending = 0;

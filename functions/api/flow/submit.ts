@@ -8,6 +8,7 @@ import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
 import type { RequestRecord, WebhookSpec } from "../../../core/ports/requests.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
+import { forgetPaying } from "../paid-gate.ts";
 import { fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
 import { finishCancel, type RequestView, settleRequest } from "./settle.ts";
 import { reserveSpend } from "./spend-limit.ts";
@@ -124,6 +125,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     await unreserve();
     await deps.requests.discard(requestId);
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
+    forgetPaying(deps, s.key.accountId);
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
   }
   const dispatched = await dispatch(deps, record, wire, now);
