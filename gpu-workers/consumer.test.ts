@@ -226,4 +226,40 @@ describe("Consumer receive linger (issue 17: fewer receives per job under load)"
     // A stop ends the linger at once (the afterEach stop would otherwise wait the minute out and time out).
     expect(await consumer.stop(1000)).toBe(true);
   });
+
+  it("after a full receive a poller takes the next at once: a backlog never waits on the linger", async () => {
+    const queue = new MemoryJobQueue();
+    const receives: { asked: number; got: number }[] = [];
+    const counted: JobQueue = Object.assign(Object.create(queue) as JobQueue, {
+      receive: async (options: Parameters<JobQueue["receive"]>[0]) => {
+        const got = await queue.receive({ ...options, waitSeconds: 0 });
+        receives.push({ asked: options.max ?? 1, got: got.length });
+        return got;
+      },
+    });
+    for (let i = 0; i < 25; i++) await queue.send(`m${i}`);
+    const handled: string[] = [];
+    const consumer = new Consumer({
+      lanes: [{ name: "paid", queue: counted, concurrency: 64, pollers: 1 }],
+      handle: async (m) => {
+        handled.push(m.body);
+        await queue.delete(m.receipt);
+      },
+      metrics: new WorkerMetrics(),
+      logger: silentLogger,
+      waitSeconds: 0,
+      // Far longer than this test: only full receives can be followed within it.
+      receiveLingerMs: 60_000,
+      visibilitySeconds: 30,
+      heartbeatSeconds: 5,
+      maxJobMs: 60_000,
+    });
+    consumers.push(consumer);
+    consumer.start();
+    await waitFor("the whole backlog", () => handled.length === 25);
+    // Full receives back to back, then the partial one that ends the backlog (and lingers).
+    expect(receives.every((r, i) => i === receives.length - 1 || r.got === r.asked)).toBe(true);
+    expect(receives.at(-1)?.got).toBeLessThan(receives.at(-1)?.asked ?? 0);
+    expect(await consumer.stop(1000)).toBe(true);
+  });
 });

@@ -39,7 +39,8 @@ export interface ConsumerOptions {
   readonly logger: Logger;
   readonly waitSeconds: number;
   /**
-   * After a receive that brought messages, a poller waits this long before its next receive (0: never), so that
+   * After a receive that brought some messages but fewer than it asked for, a poller waits this long before its
+   * next receive (0: never; a full receive is followed at once, since more are waiting), so that
    * under load a receive (and the delete after it) carries several queries' jobs instead of one each (issue 17).
    * An idle market's latency does not grow: a lone query is taken by a poller still long-polling (the others'
    * last receives were empty); only when every poller is lingering, i.e. messages keep coming, does one wait.
@@ -137,8 +138,9 @@ export class Consumer {
         this.wakeSlotWaiters();
       }
       for (const message of messages) this.dispatch(message, state);
+      // A full receive means more are waiting: take them now. Only a partial one lingers to let the next fill up.
       const linger = this.options.receiveLingerMs ?? 0;
-      if (messages.length > 0 && linger > 0 && !this.stopping) await this.sleep(linger);
+      if (messages.length > 0 && messages.length < max && linger > 0 && !this.stopping) await this.sleep(linger);
     }
   }
 

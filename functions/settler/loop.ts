@@ -105,7 +105,8 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
             .finally(() => deletes.delete(deleting));
           deletes.add(deleting);
         }
-        if (messages.length > 0 && lingerMs > 0) await backOff(lingerMs, abort.signal);
+        // A full receive means more are waiting: take them now; a partial one lingers to let the next fill up.
+        if (messages.length > 0 && messages.length < max && lingerMs > 0) await backOff(lingerMs, abort.signal);
       } catch (error) {
         if (abort.signal.aborted) break;
         failures++;
