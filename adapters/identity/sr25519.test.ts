@@ -21,4 +21,20 @@ describe("sr25519 signer", () => {
     expect(sr25519Verifier.verify(new TextEncoder().encode("other"), signature, signer.address)).toBe(false);
     expect(sr25519Verifier.verify(message, signature, signerFromUri("//someone-else").address)).toBe(false);
   });
+
+  it("verifies through wasm: refuses a flipped bit, a short signature, a malformed address; never throws", () => {
+    const signer = signerFromUri("//signer-test//verify");
+    const message = new TextEncoder().encode("a receipt");
+    const signature = signer.sign(message);
+    expect(sr25519Verifier.verify(message, signature, signer.address)).toBe(true);
+    const flipped = Uint8Array.from(signature);
+    flipped[10] = (flipped[10] ?? 0) ^ 1;
+    expect(sr25519Verifier.verify(message, flipped, signer.address)).toBe(false);
+    expect(sr25519Verifier.verify(message, signature.subarray(0, 63), signer.address)).toBe(false);
+    expect(sr25519Verifier.verify(message, new Uint8Array(64), signer.address)).toBe(false);
+    expect(sr25519Verifier.verify(message, signature, "not-an-address")).toBe(false);
+    // Cached public keys stay per address: another key's address still refuses.
+    expect(sr25519Verifier.verify(message, signature, signerFromUri("//signer-test//other").address)).toBe(false);
+    expect(sr25519Verifier.verify(message, signature, signer.address)).toBe(true);
+  });
 });
