@@ -182,6 +182,28 @@ describe("Consumer lanes", () => {
   });
 });
 
+/** One poller on `counted` (a view of `queue`) that lingers a minute after a receive that brought messages. */
+function startLingering(queue: MemoryJobQueue, counted: JobQueue, concurrency: number) {
+  const handled: string[] = [];
+  const consumer = new Consumer({
+    lanes: [{ name: "paid", queue: counted, concurrency, pollers: 1 }],
+    handle: async (m) => {
+      handled.push(m.body);
+      await queue.delete(m.receipt);
+    },
+    metrics: new WorkerMetrics(),
+    logger: silentLogger,
+    waitSeconds: 0,
+    receiveLingerMs: 60_000,
+    visibilitySeconds: 30,
+    heartbeatSeconds: 5,
+    maxJobMs: 60_000,
+  });
+  consumers.push(consumer);
+  consumer.start();
+  return { consumer, handled };
+}
+
 describe("Consumer receive linger (issue 17: fewer receives per job under load)", () => {
   it("after a receive that brought messages a poller waits before the next; one that came back empty does not", async () => {
     const queue = new MemoryJobQueue();
@@ -195,24 +217,8 @@ describe("Consumer receive linger (issue 17: fewer receives per job under load)"
         return got;
       },
     });
-    const handled: string[] = [];
-    const consumer = new Consumer({
-      lanes: [{ name: "paid", queue: counted, concurrency: 8, pollers: 1 }],
-      handle: async (m) => {
-        handled.push(m.body);
-        await queue.delete(m.receipt);
-      },
-      metrics: new WorkerMetrics(),
-      logger: silentLogger,
-      waitSeconds: 0,
-      // Far longer than this test: the poller is still lingering when the next message comes.
-      receiveLingerMs: 60_000,
-      visibilitySeconds: 30,
-      heartbeatSeconds: 5,
-      maxJobMs: 60_000,
-    });
-    consumers.push(consumer);
-    consumer.start();
+    // The linger is far longer than this test: the poller is still lingering when the next message comes.
+    const { consumer, handled } = startLingering(queue, counted, 8);
     // Empty receives follow each other without a pause...
     await waitFor("empty receives", () => receives.length >= 3);
     await queue.send("first");
@@ -238,24 +244,8 @@ describe("Consumer receive linger (issue 17: fewer receives per job under load)"
       },
     });
     for (let i = 0; i < 25; i++) await queue.send(`m${i}`);
-    const handled: string[] = [];
-    const consumer = new Consumer({
-      lanes: [{ name: "paid", queue: counted, concurrency: 64, pollers: 1 }],
-      handle: async (m) => {
-        handled.push(m.body);
-        await queue.delete(m.receipt);
-      },
-      metrics: new WorkerMetrics(),
-      logger: silentLogger,
-      waitSeconds: 0,
-      // Far longer than this test: only full receives can be followed within it.
-      receiveLingerMs: 60_000,
-      visibilitySeconds: 30,
-      heartbeatSeconds: 5,
-      maxJobMs: 60_000,
-    });
-    consumers.push(consumer);
-    consumer.start();
+    // The linger is far longer than this test: only full receives can be followed within it.
+    const { handled, consumer } = startLingering(queue, counted, 64);
     await waitFor("the whole backlog", () => handled.length === 25);
     // Full receives back to back, then the partial one that ends the backlog (and lingers).
     expect(receives.every((r, i) => i === receives.length - 1 || r.got === r.asked)).toBe(true);
