@@ -3,7 +3,7 @@ import type { Logger } from "../adapters/log/logger.ts";
 import type { Clock } from "../core/batching/clock.ts";
 import { ItemExpiredError } from "../core/batching/errors.ts";
 import { verifyEpistula } from "../core/epistula/epistula.ts";
-import { answerBodyText, recordMismatch, requestSignedText } from "../core/jobs/integrity.ts";
+import { answerBodyText, claimOf, recordMismatch, requestSignedText } from "../core/jobs/integrity.ts";
 import { decodeJobInput } from "../core/jobs/job-input.ts";
 import { paidJobOf } from "../core/jobs/paid-job.ts";
 import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
@@ -202,15 +202,7 @@ async function claimJob(
   ctx: JobContext,
   state: JobState,
 ): Promise<JobRecord | "duplicate"> {
-  const claim = {
-    requestId: job.requestId,
-    kind: job.kind,
-    task: job.task,
-    uid: job.uid,
-    hotkey: job.hotkey,
-    inputDigest: digest,
-  };
-  const running = await ctx.jobs.markRunning(job.jobId, ctx.config.workerId, ctx.now(), claim);
+  const running = await ctx.jobs.markRunning(job.jobId, ctx.config.workerId, ctx.now(), claimOf(job, digest));
   const record = vouched(job, running.job, digest, state);
   if (running.ok) return record;
   if (!TERMINAL_JOB_STATUSES.has(record.status)) throw new Error(`markRunning refused a ${record.status} job`);

@@ -631,6 +631,46 @@ describe("DynamoLedger: a rollup that died half way", () => {
   });
 });
 
+/**
+ * The state a sweep of the earlier ledger's holds leaves when it dies after moving a hold of 20 onto its account
+ * (the debit and the hold are there) and before deleting the old item, which still names the account.
+ */
+async function putHalfMoved(id: string, holdId: string, deadline: number, old: Record<string, unknown>) {
+  await doc.send(
+    new PutCommand({
+      TableName: LEDGER,
+      Item: {
+        ...accountKey(id),
+        ...accountIndexKeys(id),
+        accountId: id,
+        name: "t",
+        balance: 50,
+        held: 20,
+        spent: 0,
+        createdAt: 1,
+        applied: { [`hold:${holdId}`]: "s:25" },
+        holds: { [holdId]: { amount: 20, deadline, createdAt: 10 } },
+        settled: {},
+      },
+    }),
+  );
+  await doc.send(
+    new PutCommand({
+      TableName: LEDGER,
+      Item: {
+        ...holdKey(holdId),
+        ...openIndexKeys({ accountId: id, holdId }),
+        holdId,
+        accountId: id,
+        amount: 20,
+        deadline,
+        createdAt: 10,
+        ...old,
+      },
+    }),
+  );
+}
+
 describe("DynamoLedger: the earlier ledger's open holds, moved by a sweep that died half way", () => {
   it("a hold moved onto its account whose old item is still there is not given back as a duplicate", async () => {
     const ledger = new DynamoLedger({ db: doc, table: LEDGER });
@@ -639,41 +679,7 @@ describe("DynamoLedger: the earlier ledger's open holds, moved by a sweep that d
     // The state a sweep leaves when it dies after moving the hold (step 1) and before settling the capture that
     // ledger had decided and deleting the old item (steps 2, 3): the debit is on the account, the hold too, and the
     // old item still names the account.
-    await doc.send(
-      new PutCommand({
-        TableName: LEDGER,
-        Item: {
-          ...accountKey(id),
-          ...accountIndexKeys(id),
-          accountId: id,
-          name: "t",
-          balance: 50,
-          held: 20,
-          spent: 0,
-          createdAt: 1,
-          applied: { [`hold:${holdId}`]: "s:25" },
-          holds: { [holdId]: { amount: 20, deadline: 99_999, createdAt: 10 } },
-          settled: {},
-        },
-      }),
-    );
-    await doc.send(
-      new PutCommand({
-        TableName: LEDGER,
-        Item: {
-          ...holdKey(holdId),
-          ...openIndexKeys({ accountId: id, holdId }),
-          holdId,
-          accountId: id,
-          amount: 20,
-          status: "capturing",
-          captureAmount: 15,
-          settledAt: 20,
-          deadline: 99_999,
-          createdAt: 10,
-        },
-      }),
-    );
+    await putHalfMoved(id, holdId, 99_999, { status: "capturing", captureAmount: 15, settledAt: 20 });
     // The next sweep, a while later (holds from before an upgrade are old).
     await ledger.sweepHolds(10 + DUPLICATE_CHECK_AFTER_MS + 1000);
     await ledger.sweepHolds(10 + DUPLICATE_CHECK_AFTER_MS + 2000);
@@ -687,31 +693,7 @@ describe("DynamoLedger: the earlier ledger's open holds, moved by a sweep that d
     const id = unique("legacy-expired");
     const holdId = `held-${id}`;
     // As above (a sweep died after moving it), but a plain hold whose deadline has passed.
-    await doc.send(
-      new PutCommand({
-        TableName: LEDGER,
-        Item: {
-          ...accountKey(id),
-          ...accountIndexKeys(id),
-          accountId: id,
-          name: "t",
-          balance: 50,
-          held: 20,
-          spent: 0,
-          createdAt: 1,
-          applied: { [`hold:${holdId}`]: "s:25" },
-          holds: { [holdId]: { amount: 20, deadline: 100, createdAt: 10 } },
-          settled: {},
-        },
-      }),
-    );
-    const old = { holdId, accountId: id, amount: 20, status: "held", deadline: 100, createdAt: 10 };
-    await doc.send(
-      new PutCommand({
-        TableName: LEDGER,
-        Item: { ...holdKey(holdId), ...openIndexKeys({ accountId: id, holdId }), ...old },
-      }),
-    );
+    await putHalfMoved(id, holdId, 100, { status: "held" });
     // This sweep releases it and rolls it up (its durable record replaces the old item) before it reaches the old
     // item in its list: that must not take the record out of the account's journal.
     await ledger.sweepHolds(200);

@@ -80,6 +80,21 @@ export function parseAnswerBody(text: string): AnswerBody | null {
   return parsed.success ? parsed.data : null;
 }
 
+/** What a job message claims about its job, with the digest of its input (core/ports/jobs.ts JobClaim). */
+export function claimOf(
+  message: {
+    readonly requestId: string;
+    readonly kind: "paid" | "validation";
+    readonly task: string;
+    readonly uid: number;
+    readonly hotkey: string;
+  },
+  inputDigest: string,
+) {
+  const { requestId, kind, task, uid, hotkey } = message;
+  return { requestId, kind, task, uid, hotkey, inputDigest };
+}
+
 /**
  * Why a job record does not vouch for a message (null when it does): the record must exist, carry an input digest,
  * and name the same request, kind, task, expert (uid and hotkey) and input as the message.

@@ -1,6 +1,6 @@
 import { signerFromUri } from "../../../adapters/identity/sr25519.ts";
 import { signAnswerBatch } from "../../../core/jobs/answer-batch.ts";
-import { answerBodyText } from "../../../core/jobs/integrity.ts";
+import { answerBodyText, claimOf } from "../../../core/jobs/integrity.ts";
 import { decodeJobInput } from "../../../core/jobs/job-input.ts";
 import { JobMessage } from "../../../core/jobs/schema.ts";
 import type { JobStore } from "../../../core/ports/jobs.ts";
@@ -94,12 +94,7 @@ export async function answerQueuedJobs(
     // that tests can see a job running.
     await jobs.create({
       jobId: job.jobId,
-      requestId: job.requestId,
-      kind: job.kind,
-      task: job.task,
-      uid: job.uid,
-      hotkey: job.hotkey,
-      inputDigest: digest,
+      ...claimOf(job, digest),
       status: "queued",
       createdAt: now,
       deadline: job.deadline,
