@@ -103,6 +103,8 @@ describe("DynamoDB calls per paid query (issue 17)", () => {
         const hold = counting.take();
         const captured = await ledger.capture(ref, 10 + (i % 2), 2000 + i, split(i));
         expect(captured.ok).toBe(true);
+        // The 16th settle's rollup runs in the background; its calls are counted with that settle.
+        await ledger.drain();
         perQuery.push(hold, counting.take());
       }
       // Before: a hold was 4 writes and a settle with its shares 13 writes and a read (hold item, account, journal,
@@ -124,6 +126,34 @@ describe("DynamoDB calls per paid query (issue 17)", () => {
       expect(await ledger.payeeBalance(b)).toBe(3 * ROLLUP_AT + 3);
       const account = await ledger.getAccount(id);
       expect([account?.balance, account?.held, account?.spent]).toEqual([10_000 - 168, 0, 168]);
+    } finally {
+      counting.destroy();
+    }
+  });
+  it("64 concurrent settles on one account archive each hold once: one rollup at a time per process", async () => {
+    const counting = countingDoc();
+    try {
+      const ledger = new DynamoLedger({ db: counting.doc, table: LEDGER });
+      const id = unique("busy-settles");
+      const payee = unique("hk");
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 10_000, at: 1 });
+      const refs = Array.from({ length: 64 }, (_, i) => ({ accountId: id, holdId: `${id}-${i}`, amount: 20 }));
+      for (const ref of refs) await ledger.hold({ ...ref, deadline: 99_999, at: 1000, freshId: true });
+      counting.take();
+      // As 16 clients' settles arrive: each leaves more than ROLLUP_AT settled holds on the account. Before, every
+      // one of them then finished the same batch (idempotently): each durable record and payee credit several times.
+      const settles = await Promise.all(
+        refs.map((ref, i) => ledger.capture(ref, 10, 2000 + i, { shares: [{ payee, amount: 10 }] })),
+      );
+      expect(settles.every((r) => r.ok)).toBe(true);
+      await ledger.drain();
+      await ledger.sweepHolds(3000);
+      const calls = counting.take();
+      expect(calls.BatchWriteItem).toBe(refs.length);
+      expect(await ledger.payeeBalance(payee)).toBe(10 * refs.length);
+      const account = await ledger.getAccount(id);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([10_000 - 640, 0, 640]);
     } finally {
       counting.destroy();
     }
@@ -311,6 +341,7 @@ describe("DynamoLedger item sizes stay bounded", () => {
       const ref = { accountId: id, holdId: `${id}-${i}`, amount: 10 };
       expect((await ledger.hold({ ...ref, deadline: at + 60_000, at })).ok).toBe(true);
       expect((await ledger.capture(ref, 3, at + 1, { shares: [{ payee, amount: 3, uid: 1 }] })).ok).toBe(true);
+      await ledger.drain();
       if (i % 50 === 0) largest = Math.max(largest, await mapSize(accountKey(id), "holds"));
     }
     expect(largest).toBeLessThanOrEqual(rollupAt);
@@ -619,6 +650,7 @@ describe("DynamoLedger: a rollup that died half way", () => {
       const ref = { accountId: id, holdId: `h${i}-${id}`, amount: 10 };
       expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
       expect((await ledger.capture(ref, 10, 20 + i, { shares: [{ payee, amount: 4 }] })).ok).toBe(true);
+      await ledger.drain();
       settledSizes.push(await mapSize(accountKey(id), "settled"));
     }
     expect(crashes).toBeLessThanOrEqual(0);

@@ -98,6 +98,13 @@ export class DynamoHolds {
   private readonly db: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly rollupAt: number;
+  /**
+   * Rollups this process runs in the background, one per account: a settle only starts one (it never waits for
+   * it), and while one runs the account's other settles leave it alone. Without this, concurrent settles of a busy
+   * account each finished the same batch (idempotent, but every archive and payee write several times: ~12 ledger
+   * writes per query at 16 clients instead of ~4), and every 16th client waited for a whole rollup.
+   */
+  private readonly rolling = new Map<string, Promise<void>>();
 
   constructor(private readonly options: DynamoHoldsOptions) {
     this.db = options.db;
@@ -206,7 +213,7 @@ export class DynamoHolds {
         const item = out.Attributes ?? {};
         const hold = holdIn(item, ref.accountId, ref.holdId);
         if (!hold) throw new Error(`hold ${ref.holdId} vanished while settling`);
-        await this.maybeRollup(ref.accountId, at, item);
+        this.maybeRollup(ref.accountId, at, item);
         return { ok: true, hold: asHold(hold) };
       } catch (e) {
         if (!isConditionalCheckFailed(e)) throw e;
@@ -278,6 +285,8 @@ export class DynamoHolds {
       const released = await this.settle({ accountId, holdId: hold.holdId, amount: hold.amount }, "release", 0, now);
       if (released.ok && released.hold.status === "released") report.released++;
     }
+    // This process's own rollup of the account first: the sweep would otherwise redo its batch alongside it.
+    await this.rolling.get(accountId);
     for (let i = 0; i < SWEEP_ROLLUPS; i++) {
       const rolled = await this.rollup(accountId, now);
       report.finished += rolled;
@@ -286,25 +295,59 @@ export class DynamoHolds {
     await this.leaveIndexIfIdle(accountId);
   }
 
-  /** Rolls up when a settle leaves enough settled holds on the account; failures are left to the sweeper. */
-  private async maybeRollup(accountId: string, now: number, item: AccountItem): Promise<void> {
+  /**
+   * Starts rolling up in the background when a settle leaves enough settled holds on the account (see `rolling`);
+   * failures are left to the next settle or the sweeper, and every step is idempotent.
+   */
+  private maybeRollup(accountId: string, now: number, item: AccountItem): void {
+    if (this.rolling.has(accountId) || !this.worthRolling(item)) return;
+    const run = this.rollWhileFull(accountId, now, item)
+      .catch(() => undefined)
+      .finally(() => this.rolling.delete(accountId));
+    this.rolling.set(accountId, run);
+  }
+
+  private worthRolling(item: AccountItem): boolean {
     const settled = Object.keys(mapOf(item, "settled")).length;
-    if (settled < this.rollupAt) return;
-    // A batch in flight is another settle's rollup under way, or one a crash left for the sweeper (once a minute):
-    // past twice the threshold it is finished here (finishing is idempotent), or a busy account's item would grow
-    // to DynamoDB's 400 KB (~1,000 settled holds with their splits) and refuse every hold and settle.
-    if (item.rollup !== undefined && settled < 2 * this.rollupAt) return;
-    await this.rollup(accountId, now, item).catch(() => undefined);
+    if (settled < this.rollupAt) return false;
+    // A batch in flight is another process's rollup under way, or one a crash left for the sweeper (once a
+    // minute): past twice the threshold it is finished here (finishing is idempotent), or a busy account's item
+    // would grow to DynamoDB's 400 KB (~1,000 settled holds with their splits) and refuse every hold and settle.
+    return item.rollup === undefined || settled >= 2 * this.rollupAt;
+  }
+
+  /** Batch after batch while settles keep the account above the threshold (a few at most; the sweeper does the rest). */
+  private async rollWhileFull(accountId: string, now: number, first: AccountItem): Promise<void> {
+    let item: AccountItem | undefined = first;
+    for (let i = 0; i < 4 && item && this.worthRolling(item); i++) {
+      const done = await this.rollupBatch(accountId, now, item);
+      if (done.count === 0) return;
+      item = done.after;
+    }
+  }
+
+  /** Resolves once the rollups this process started have ended (tests; a Lambda before it returns). */
+  async drain(): Promise<void> {
+    while (this.rolling.size > 0) await Promise.all(this.rolling.values());
   }
 
   /** One batch (see the class comment); returns how many holds it rolled up (0: nothing to do). */
   async rollup(accountId: string, now: number, known?: AccountItem): Promise<number> {
+    return (await this.rollupBatch(accountId, now, known)).count;
+  }
+
+  /** `after`: the account as the batch's last write left it (absent when another finisher wrote it first). */
+  private async rollupBatch(
+    accountId: string,
+    now: number,
+    known?: AccountItem,
+  ): Promise<{ count: number; after?: AccountItem }> {
     let item = known ?? (await this.account(accountId));
-    if (!item) return 0;
+    if (!item) return { count: 0 };
     let batch = Rollup.safeParse(item.rollup).data;
     for (let attempt = 0; !batch; attempt++) {
       const holdIds = Object.keys(mapOf(item, "settled")).slice(0, ROLLUP_MAX);
-      if (holdIds.length === 0 || attempt === 2) return 0;
+      if (holdIds.length === 0 || attempt === 2) return { count: 0 };
       // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it): the
       // batch starts only while every one of its holds is still settled on the account. `item` may be older than
       // a rollup that took some of them since (map keys have no order, so its batch may be named otherwise).
@@ -331,7 +374,7 @@ export class DynamoHolds {
         if (!isConditionalCheckFailed(e)) throw e;
         // Someone else started one (finish theirs), or rolled some of these holds up already (start afresh).
         item = await this.account(accountId);
-        if (!item) return 0;
+        if (!item) return { count: 0 };
         batch = Rollup.safeParse(item.rollup).data;
         continue;
       }
@@ -351,19 +394,19 @@ export class DynamoHolds {
     );
     if (entries.length > 0) await this.options.shares.creditBatch({ id: batch.id, accountId, at: batch.at }, entries);
     this.options.crash("payeesCredited");
-    await this.finishBatch(accountId, batch);
-    return records.length;
+    const after = await this.finishBatch(accountId, batch);
+    return after ? { count: records.length, after } : { count: records.length };
   }
 
   /** (4) Drops the batch's holds from the account, once: conditional on the batch still in flight. */
-  private async finishBatch(accountId: string, batch: Rollup): Promise<void> {
+  private async finishBatch(accountId: string, batch: Rollup): Promise<AccountItem | undefined> {
     const names: Record<string, string> = { "#H": "holds", "#S": "settled", "#R": "rollup" };
     batch.holdIds.forEach((id, i) => {
       names[`#i${i}`] = id;
     });
     const paths = batch.holdIds.flatMap((_, i) => [`#H.#i${i}`, `#S.#i${i}`]);
     try {
-      await this.db.send(
+      const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: accountKey(accountId),
@@ -371,10 +414,13 @@ export class DynamoHolds {
           ConditionExpression: "#R.id = :id",
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ":id": batch.id },
+          ReturnValues: "ALL_NEW",
         }),
       );
+      return out.Attributes;
     } catch (e) {
       if (!isConditionalCheckFailed(e)) throw e;
+      return undefined;
     }
   }
 

@@ -111,6 +111,11 @@ export class DynamoLedger implements Ledger {
     });
   }
 
+  /** Resolves once the rollups this instance's settles started in the background have ended. */
+  drain(): Promise<void> {
+    return this.holds.drain();
+  }
+
   async openAccount(accountId: string, name: string, at: number): Promise<Account> {
     const account: Account = { accountId, name, balance: 0, held: 0, spent: 0, createdAt: at };
     try {

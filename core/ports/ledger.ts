@@ -105,6 +105,11 @@ export interface Ledger {
    * adapter rolls them up in batches).
    */
   capture(hold: HoldRef, amount: number, at: number, split?: CaptureSplit): Promise<SettleResult>;
+  /**
+   * Resolves once work a settle left running in the background has ended (the DynamoDB adapter's rollups): a
+   * Lambda calls it before returning, so that work is not frozen half way until its next invocation.
+   */
+  drain?(): Promise<void>;
   /** Returns the whole hold to the balance. Idempotent; a captured hold is a `conflict`. */
   release(hold: HoldRef, at: number): Promise<SettleResult>;
   getHold(hold: HoldRef): Promise<Hold | null>;

@@ -49,5 +49,7 @@ export async function handler(event: SqsEvent): Promise<{ batchItemFailures: { i
       }
     }),
   );
+  // Rollups the settles started finish now, not frozen until the next invocation (settled work is never redone).
+  await deps.ledger.drain?.().catch(() => undefined);
   return { batchItemFailures: failures };
 }
