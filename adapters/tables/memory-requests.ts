@@ -64,6 +64,7 @@ export class MemoryRequestStore implements RequestStore {
 
   async discard(requestId: string): Promise<void> {
     const r = this.items.get(requestId);
-    if (r && r.phase === "holding") this.items.delete(requestId);
+    if (r && (r.phase === "holding" || r.phase === "dispatched") && r.result === undefined)
+      this.items.delete(requestId);
   }
 }

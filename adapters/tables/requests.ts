@@ -162,8 +162,10 @@ export class DynamoRequestStore implements RequestStore {
         new DeleteCommand({
           TableName: this.table,
           Key: this.key(requestId),
-          ConditionExpression: "phase = :holding",
-          ExpressionAttributeValues: { ":holding": "holding" },
+          // Never one a cancel has taken over or one with a result.
+          ConditionExpression: "phase IN (:holding, :dispatched) AND attribute_not_exists(#result)",
+          ExpressionAttributeNames: { "#result": "result" },
+          ExpressionAttributeValues: { ":holding": "holding", ":dispatched": "dispatched" },
         }),
       );
     } catch (e) {

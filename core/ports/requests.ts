@@ -60,7 +60,11 @@ export const RequestRecord = z.object({
   shadow: z.array(RoutedExpert).max(4).optional(),
   pricePerAnswer: z.number().int().min(0),
   holdAmount: z.number().int().min(0),
-  /** `holding` until the hold is in place, `dispatched` once jobs are enqueued, `canceling` while a cancel runs. */
+  /**
+   * `holding` until the hold is in place (a request with an Idempotency-Key; one with a random id starts
+   * `dispatched`, see functions/api/flow/submit.ts), `dispatched` once jobs may be enqueued, `canceling` while a
+   * cancel runs.
+   */
   phase: z.enum(["holding", "dispatched", "canceling", "settled"]),
   createdAt: z.number().int(),
   deadline: z.number().int(),
@@ -108,6 +112,9 @@ export interface RequestStore {
     accountId: string,
     page: { readonly limit: number; readonly before?: string },
   ): Promise<{ readonly records: RequestRecord[]; readonly next: string | null }>;
-  /** Deletes a request that never got a hold (so the same Idempotency-Key can be retried after a 402). */
+  /**
+   * Deletes a request that never got a hold (so the same Idempotency-Key can be retried after a 402), unless a
+   * cancel took it over or it has a result. Only its submit calls it, before any message is sent.
+   */
   discard(requestId: string): Promise<void>;
 }
