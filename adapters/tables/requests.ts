@@ -57,9 +57,12 @@ export class DynamoRequestStore implements RequestStore {
   async getWithJobs(
     requestId: string,
     jobIds: readonly string[],
+    options?: { readonly eventually?: boolean },
   ): Promise<{ record: RequestRecord | null; jobs: JobRecord[] }> {
     const unique = [...new Set(jobIds)];
-    const items = await batchGetAll(this.db, this.table, [this.key(requestId), ...unique.map(jobKey)]);
+    const items = await batchGetAll(this.db, this.table, [this.key(requestId), ...unique.map(jobKey)], {
+      consistentRead: options?.eventually !== true,
+    });
     const own = this.key(requestId);
     const request = items.find((item) => item.pk === own.pk && item.sk === own.sk);
     const byId = new Map<string, JobRecord>();

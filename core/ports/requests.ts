@@ -87,13 +87,15 @@ export interface RequestStore {
    */
   getMany(requestIds: readonly string[], options?: { readonly eventually?: boolean }): Promise<RequestRecord[]>;
   /**
-   * A request and those of `jobIds` that exist (live, not corrupt), strongly consistent, in one read where the store
-   * can (the settler: one BatchGetItem instead of a GetItem and a BatchGetItem, issue 17). Optional: without it,
-   * callers read `get` then the JobStore's `getMany`.
+   * A request and those of `jobIds` that exist (live, not corrupt), in one read where the store can (the settler:
+   * one BatchGetItem instead of a GetItem and a BatchGetItem, issue 17). Strongly consistent unless `eventually`
+   * (half the read units; it may miss a write of the last second). Optional: without it, callers read `get` then
+   * the JobStore's `getMany`.
    */
   getWithJobs?(
     requestId: string,
     jobIds: readonly string[],
+    options?: { readonly eventually?: boolean },
   ): Promise<{ record: RequestRecord | null; jobs: JobRecord[] }>;
   /** Moves `phase` from one of `from` to `to`; returns the record as it is afterwards, or null when refused. */
   setPhase(

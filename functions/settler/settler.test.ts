@@ -123,29 +123,61 @@ describe("settler", () => {
 
   it("reads the jobs a notice names along with the request, and those it leaves out apart (the uids are a hint)", async () => {
     const h = await harness();
-    const together: string[][] = [];
+    const reads: { jobIds: string[]; eventually: boolean }[] = [];
+    // What an eventually consistent read has not seen yet (the lag of a replica).
+    let lagging = false;
     const deps = {
       ...h.deps,
       // The memory store with the one-read method the DynamoDB store has (the store itself: test/dataplane-tables).
       requests: Object.assign(Object.create(h.deps.requests), {
-        getWithJobs: async (requestId: string, jobIds: readonly string[]) => {
-          together.push([...jobIds]);
-          return { record: await h.deps.requests.get(requestId), jobs: await h.jobs.getMany(jobIds) };
+        getWithJobs: async (requestId: string, jobIds: readonly string[], o?: { eventually?: boolean }) => {
+          const eventually = o?.eventually === true;
+          reads.push({ jobIds: [...jobIds], eventually });
+          const jobs = eventually && lagging ? [] : await h.jobs.getMany(jobIds);
+          return { record: await h.deps.requests.get(requestId), jobs };
         },
       }),
     };
     const key = await h.fundedKey(10 * DIGITS_PRICE);
-    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
-    if (!res.ok) throw new Error(JSON.stringify(res.problem));
-    const uids = ((await h.deps.requests.get(res.data.id))?.experts ?? []).map((e) => e.uid);
-    expect(uids).toHaveLength(2);
-    await answerQueuedJobs(h.queue, h.jobs, h.experts);
-    const hinted = (names: readonly number[]) => JSON.stringify({ v: 1, requestId: res.data.id, uids: names });
+    const query = async () => {
+      const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+      if (!res.ok) throw new Error(JSON.stringify(res.problem));
+      const uids = ((await h.deps.requests.get(res.data.id))?.experts ?? []).map((e) => e.uid);
+      expect(uids).toHaveLength(2);
+      await answerQueuedJobs(h.queue, h.jobs, h.experts);
+      const hinted = (names: readonly number[]) => JSON.stringify({ v: 1, requestId: res.data.id, uids: names });
+      return { id: res.data.id, uids, hinted };
+    };
+    const settledFor = async (id: string) => {
+      const view = await key.client.job(id);
+      return view.ok && [view.data.status, view.data.cost];
+    };
+
+    // Both answers in, both named: one eventually consistent read, trusted (a terminal job is final).
+    const plain = await query();
+    expect(await handleSettleNotice(deps, plain.hinted(plain.uids))).toBe("settled");
+    expect(reads).toEqual([{ jobIds: plain.uids.map((u) => `${plain.id}:${u}`), eventually: true }]);
+    expect(await settledFor(plain.id)).toEqual(["succeeded", 2 * DIGITS_PRICE]);
+
+    // The cheap read lags behind the answers: read again, strongly, rather than drop the notice as "pending".
+    reads.length = 0;
+    lagging = true;
+    const stale = await query();
+    expect(await handleSettleNotice(deps, stale.hinted(stale.uids))).toBe("settled");
+    expect(reads.map((r) => r.eventually)).toEqual([true, false]);
+    expect(await settledFor(stale.id)).toEqual(["succeeded", 2 * DIGITS_PRICE]);
+    lagging = false;
+
     // Names one expert and one the request does not have: the other's answer is still read and captured.
-    expect(await handleSettleNotice(deps, hinted([uids[0] ?? 0, 999]))).toBe("settled");
-    expect(together).toEqual([[`${res.data.id}:${uids[0]}`, `${res.data.id}:999`]]);
-    const view = await key.client.job(res.data.id);
-    expect(view.ok && [view.data.status, view.data.cost]).toEqual(["succeeded", 2 * DIGITS_PRICE]);
+    reads.length = 0;
+    const odd = await query();
+    const named = [`${odd.id}:${odd.uids[0]}`, `${odd.id}:999`];
+    expect(await handleSettleNotice(deps, odd.hinted([odd.uids[0] ?? 0, 999]))).toBe("settled");
+    expect(reads).toEqual([
+      { jobIds: named, eventually: true },
+      { jobIds: named, eventually: false },
+    ]);
+    expect(await settledFor(odd.id)).toEqual(["succeeded", 2 * DIGITS_PRICE]);
     expect(await handleSettleNotice(deps, JSON.stringify({ v: 1, requestId: "x", uids: [70_000] }))).toBe("malformed");
   });
 });

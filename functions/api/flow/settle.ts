@@ -82,10 +82,19 @@ async function requestAndJobs(
 ): Promise<{ record: RequestRecord | null; jobs?: JobRecord[] }> {
   if (uids === undefined || deps.requests.getWithJobs === undefined)
     return { record: await deps.requests.get(requestId) };
-  const read = await deps.requests.getWithJobs(
-    requestId,
-    uids.map((uid) => jobIdOf(requestId, uid)),
-  );
+  const jobIds = uids.map((uid) => jobIdOf(requestId, uid));
+  // Eventually consistent first (half the read units, issue 17): a terminal job is final (its first write wins), so
+  // a read that finds every job of the notice terminal can be trusted with them; a stale request is harmless (its
+  // capture and result write are first-wins and idempotent, a cancel that raced is finishCancel's case anyway). Only
+  // a read that may have missed the notice's own answer is made again, strongly: dropping the notice on a stale
+  // "pending" would leave the query to the sweeper.
+  const cheap = await deps.requests.getWithJobs(requestId, jobIds, { eventually: true });
+  const complete =
+    cheap.record !== null &&
+    cheap.record.phase !== "holding" &&
+    (cheap.record.result !== undefined ||
+      jobIds.every((id) => cheap.jobs.some((j) => j.jobId === id && TERMINAL_JOB_STATUSES.has(j.status))));
+  const read = complete ? cheap : await deps.requests.getWithJobs(requestId, jobIds);
   const missed = read.record?.experts.filter((e) => !uids.includes(e.uid)) ?? [];
   if (missed.length === 0) return read;
   const more = await deps.jobs.getMany(missed.map((e) => jobIdOf(requestId, e.uid)));
