@@ -1,10 +1,7 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
-import { buildApp } from "fauxqs";
+import { SHARE_ENV, Worker } from "node:worker_threads";
 
 /**
- * fauxqs (SQS) and dynalite (DynamoDB), in this process, on 127.0.0.1.
+ * fauxqs (SQS) and dynalite (DynamoDB), in a thread of this process, on 127.0.0.1.
  *
  * Persistence: dynalite keeps its tables in LevelDB under `dataDir` when given (memory otherwise), so they survive
  * a restart. fauxqs is memory only: queue contents are lost on restart. Jobs that were in flight are then never
@@ -28,112 +25,64 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
-/** dynalite ships no types; this is the part we use. */
-type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: number; path?: string }) => Server;
-const require = createRequire(import.meta.url);
+/** What the emulator thread tells this side (stacks/ephemeral/emulator-thread.mjs). */
+type ThreadMessage =
+  | { readonly type: "ready"; readonly sqsPort: number; readonly dynamoPort: number }
+  | { readonly type: "failed"; readonly error: string }
+  | { readonly type: "stopped"; readonly error?: string };
 
-export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
-  // buildApp + our own listen rather than startFauxqs, which always binds 0.0.0.0: an emulator without
-  // authentication must not be reachable from the network.
-  const fauxqs = buildApp({ logger: false });
-  let dynamo: Server | undefined;
-  try {
-    await fauxqs.listen({ port: options.sqsPort ?? 0, host: "127.0.0.1" });
-    const sqsPort = portOf(fauxqs.server.address());
-    const dynalite = require("dynalite") as DynaliteFactory;
-    const server = dynalite({
-      createTableMs: 0,
-      deleteTableMs: 0,
-      ...(options.dataDir !== undefined ? { path: options.dataDir } : {}),
-    });
-    dynamo = server;
-    const gate = gateRequests(server);
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.dynamoPort ?? 0, "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const dynamoPort = portOf(server.address());
-    let stopped: Promise<void> | undefined;
-    return {
-      sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
-      dynamoEndpoint: `http://127.0.0.1:${dynamoPort}`,
-      stop: () => {
-        stopped ??= Promise.all([fauxqs.close(), gate.drain().then(() => closeDynalite(server))]).then(() => undefined);
-        return stopped;
-      },
-    };
-  } catch (error) {
-    await Promise.allSettled([fauxqs.close(), dynamo?.listening ? closeDynalite(dynamo) : Promise.resolve()]);
-    throw error;
-  }
-}
+/** How long a stop waits for the thread to end on its own after its servers closed. */
+const EXIT_GRACE_MS = 5_000;
 
 /**
- * dynalite closes its database once its HTTP connections are gone, but a request whose client went away (a client
- * destroyed at stop, fire-and-forget writes of an aborted validator run) is still being worked on by then; its next
- * database step fails with "Database is closed", which dynalite throws from a callback: an uncaught exception that
- * took the whole market down with exit code 1 at stop. So requests pass through a gate: on stop, new ones are
- * answered 503 without touching the database, and the close waits (bounded) until those already in dynalite finish.
+ * Starts both emulators in a worker thread of this process: their CPU (dynalite's request parsing, condition
+ * expressions and LevelDB encoding were a quarter of the market's main thread at 16 clients, issue 17) runs on
+ * another core than the API, the settler and the in-process workers, which reach them over HTTP as before.
  */
-function gateRequests(server: Server, drainMs = 10_000): { drain(): Promise<void> } {
-  const handlers = server.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  server.removeAllListeners("request");
-  let inFlight = 0;
-  let closing = false;
-  let idle: (() => void) | null = null;
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    if (closing) {
-      res.writeHead(503, { "content-type": "application/x-amz-json-1.0", connection: "close" });
-      res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ServiceUnavailableException" }));
-      return;
-    }
-    inFlight++;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      inFlight--;
-      if (inFlight === 0) idle?.();
-    };
-    // dynalite answers every request it works on, error or not, through res.end: that is where its work is over.
-    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-    res.end = ((...args: unknown[]) => {
-      finish();
-      return end(...args);
-    }) as typeof res.end;
-    // A request cut off before its body was complete never reaches dynalite's database code.
-    req.once("close", () => {
-      if (!req.complete) finish();
-    });
-    for (const handler of handlers) handler.call(server, req, res);
+export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
+  const thread = new Worker(new URL("./emulator-thread.mjs", import.meta.url), {
+    workerData: { ...options },
+    // The thread needs no TypeScript loader (plain JavaScript) and none of the parent's flags.
+    execArgv: [],
+    env: SHARE_ENV,
   });
+  let stopping = false;
+  const ready = await new Promise<{ sqsPort: number; dynamoPort: number }>((resolve, reject) => {
+    const fail = (error: unknown) => reject(error instanceof Error ? error : new Error(String(error)));
+    thread.once("error", fail);
+    thread.once("exit", (code) => fail(new Error(`emulator thread exited (${code}) before it was ready`)));
+    thread.once("message", (message: ThreadMessage) => {
+      thread.removeAllListeners("error");
+      thread.removeAllListeners("exit");
+      if (message.type === "ready") resolve(message);
+      else fail(new Error(`emulators did not start: ${"error" in message ? message.error : message.type}`));
+    });
+  }).catch(async (error: unknown) => {
+    await thread.terminate();
+    throw error;
+  });
+  // An emulator that dies under a running market took the process down when it ran in it; it still does.
+  thread.on("error", (error) => {
+    if (!stopping) throw error;
+  });
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    stopping = true;
+    const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+    const closed = new Promise<ThreadMessage>((resolve) => thread.once("message", resolve));
+    thread.postMessage({ type: "stop" });
+    const outcome = await Promise.race([closed, exited.then(() => null)]);
+    const timer = setTimeout(() => void thread.terminate(), EXIT_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+    if (outcome?.type === "stopped" && outcome.error) throw new Error(`emulators stopped badly: ${outcome.error}`);
+  };
   return {
-    drain() {
-      closing = true;
-      if (inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, drainMs);
-        idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+    sqsEndpoint: `http://127.0.0.1:${ready.sqsPort}`,
+    dynamoEndpoint: `http://127.0.0.1:${ready.dynamoPort}`,
+    stop: () => {
+      stopped ??= stop();
+      return stopped;
     },
   };
-}
-
-function closeDynalite(server: Server): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    // Keep-alive sockets of SDK clients would otherwise hold close() open until they time out.
-    server.closeIdleConnections();
-  });
-}
-
-function portOf(address: string | AddressInfo | null): number {
-  if (address === null || typeof address === "string") throw new Error("emulator is not listening on a TCP port");
-  return address.port;
 }
