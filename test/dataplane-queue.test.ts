@@ -156,6 +156,40 @@ describe("SqsJobQueue", () => {
     expect(await queue.depth()).toEqual({ visible: 10, inFlight: 0 });
   });
 
+  it("sendMany of concurrent queries' few jobs shares SendMessageBatch requests (group commit), none lost", async () => {
+    const prefix = `g${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [JOBS_DLQ]);
+    const counted = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+    let batches = 0;
+    counted.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === "SendMessageBatchCommand") batches++;
+        return next(args);
+      },
+      { step: "initialize", name: "countBatches" },
+    );
+    try {
+      const queue = new SqsJobQueue({
+        sqs: counted,
+        queueName: `${prefix}${JOBS_DLQ.name}`,
+        coalesceMs: 2,
+        sendWindowMs: 0,
+      });
+      // 16 queries of 2 jobs each, sent at once: before, one request per query.
+      const bodies = Array.from({ length: 16 }, (_, q) => [`q${q}-a`, `q${q}-b`]);
+      await Promise.all(bodies.map((pair) => queue.sendMany(pair)));
+      expect(batches).toBeLessThanOrEqual(4);
+      const got: string[] = [];
+      for (let batch = await queue.receive({ max: 10, waitSeconds: 1 }); batch.length > 0; ) {
+        got.push(...batch.map((m) => m.body));
+        batch = await queue.receive({ max: 10, waitSeconds: 0 });
+      }
+      expect(got.sort()).toEqual(bodies.flat().sort());
+    } finally {
+      counted.destroy();
+    }
+  });
+
   it("sendMany resends the entries a batch reports as failed, and throws when they keep failing", async () => {
     const prefix = `f${randomUUID().slice(0, 8)}-`;
     await ensureQueues(sqs, prefix, [JOBS_DLQ]);

@@ -35,6 +35,35 @@ describe("Coalescer", () => {
     expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "fulfilled"]);
   });
 
+  it("with a zero window, sends what was added in one turn together, and what came during a batch after it", async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => {};
+    const c = new Coalescer<string>(
+      async (items) => {
+        batches.push([...items]);
+        if (batches.length === 1) await new Promise<void>((r) => (release = r));
+        return [];
+      },
+      0,
+      10,
+    );
+    const first = [c.add("a1"), c.add("a2")];
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([["a1", "a2"]]);
+    // Arriving while the first batch is in flight: they wait for it, then go as one.
+    const later = [c.add("b1"), c.add("b2")];
+    await new Promise((r) => setImmediate(r));
+    const more = c.add("c1");
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toHaveLength(1);
+    release();
+    await Promise.all([...first, ...later, more]);
+    expect(batches).toEqual([
+      ["a1", "a2"],
+      ["b1", "b2", "c1"],
+    ]);
+  });
+
   it("holds a window's items while a batch is in flight and sends them together when it returns", async () => {
     const batches: string[][] = [];
     let release: () => void = () => {};

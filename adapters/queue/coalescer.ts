@@ -15,7 +15,8 @@ export const SQS_COALESCE_MS = 2;
  */
 export class Coalescer<T> {
   private waiting: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** Ends the pending window early (the window's timer cleared), when one is pending. */
+  private cancelWindow: (() => void) | undefined;
   private inFlight = 0;
   /** The window ended while a batch was in flight: flush when it returns. */
   private due = false;
@@ -62,19 +63,32 @@ export class Coalescer<T> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       if (this.waiting.length >= this.max) this.flush();
-      else this.timer ??= setTimeout(() => this.windowEnded(), this.windowMs);
+      else this.cancelWindow ??= this.openWindow();
     });
   }
 
+  /**
+   * A zero window is the current turn of the event loop: the items added together (the k jobs of one query) and,
+   * while a batch is in flight, what arrives until it returns; an idle coalescer then adds no delay.
+   */
+  private openWindow(): () => void {
+    if (this.windowMs > 0) {
+      const timer = setTimeout(() => this.windowEnded(), this.windowMs);
+      return () => clearTimeout(timer);
+    }
+    const immediate = setImmediate(() => this.windowEnded());
+    return () => clearImmediate(immediate);
+  }
+
   private windowEnded(): void {
-    this.timer = undefined;
+    this.cancelWindow = undefined;
     if (this.inFlight > 0) this.due = true;
     else this.flush();
   }
 
   private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelWindow?.();
+    this.cancelWindow = undefined;
     this.due = false;
     const batch = this.waiting;
     this.waiting = [];

@@ -35,6 +35,11 @@ export interface SqsJobQueueOptions {
    * notices only (the settle queue: the k jobs of a query finishing in one batch send one notice, not k).
    */
   readonly dedupeSends?: boolean;
+  /**
+   * The sends' window when it should differ from `coalesceMs`: 0 gathers what is sent in the same turn of the event
+   * loop and, under load, during the previous batch's round trip, without delaying a lone send (the API's jobs).
+   */
+  readonly sendWindowMs?: number;
 }
 
 const MAX_BATCH_ENTRIES = 10;
@@ -80,7 +85,7 @@ export class SqsJobQueue implements JobQueue {
           await this.sendBatch(await this.url(), bodies);
           return [];
         },
-        options.coalesceMs,
+        options.sendWindowMs ?? options.coalesceMs,
         MAX_BATCH_ENTRIES,
         (batch, body) => byteSize(batch) + Buffer.byteLength(body, "utf8") <= MAX_BATCH_BYTES,
         options.dedupeSends === true,
@@ -113,6 +118,13 @@ export class SqsJobQueue implements JobQueue {
 
   async sendMany(bodies: readonly string[]): Promise<void> {
     if (bodies.length === 0) return;
+    // A few bodies (a query's jobs) go through the coalescer when there is one: concurrent queries then share
+    // SendMessageBatch requests (issue 17). A large send (an epoch's jobs) is batched here, SEND_CONCURRENCY at once.
+    const sends = this.sends;
+    if (sends && bodies.length < MAX_BATCH_ENTRIES) {
+      await Promise.all(bodies.map((body) => sends.add(body)));
+      return;
+    }
     const QueueUrl = await this.url();
     const batches = splitIntoBatches(bodies);
     let next = 0;

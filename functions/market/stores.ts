@@ -64,6 +64,7 @@ export function marketStores(
       queueName: name(JOBS_QUEUE.name),
       deadLetterQueueName: name(JOBS_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,
+      sendWindowMs: 0,
     }),
     validationQueue: new SqsJobQueue({
       sqs,
