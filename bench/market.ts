@@ -213,7 +213,7 @@ const rows: { target: string; k: number; c: number; cell: Cell; aws?: AwsCounts 
 const print = (target: string, k: number, c: number, cell: Cell, aws?: AwsCounts) => {
   rows.push({ target, k, c, cell, ...(aws ? { aws } : {}) });
   const awsText = aws
-    ? ` | per query: ddb ${aws.ddbReads.toFixed(2)} RRU ${aws.ddbWrites.toFixed(2)} WRU (${aws.ddbCalls.toFixed(2)} calls), sqs ${aws.sqsRequests.toFixed(2)} req ($${dollarsPer1000(aws).toFixed(5)}/1000)`
+    ? ` | per query: ddb ${aws.ddbReads.toFixed(2)} reads ${aws.ddbWrites.toFixed(2)} writes (${aws.ddbCalls.toFixed(2)} calls; billed ${aws.ddbReadUnitsBilled.toFixed(2)} RRU ${aws.ddbWriteUnitsBilled.toFixed(2)} WRU), sqs ${aws.sqsRequests.toFixed(2)} req ($${dollarsPer1000(aws).toFixed(5)}/1000)`
     : "";
   console.log(
     `${target.padEnd(6)} k=${k} c=${String(c).padEnd(2)}: ${cell.qps.toFixed(1)} q/s, p50 ${cell.p50.toFixed(1)} ms, p99 ${cell.p99.toFixed(1)} ms, CPU ${cell.cpuMs.toFixed(2)} ms/q, n=${cell.n}${cell.errors ? ` errors=${cell.errors}` : ""}${awsText}`,
@@ -236,7 +236,7 @@ const idleStart = counts.snapshot();
 await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
 const idlePerSecond = scaled(counts.since(idleStart), 1 / IDLE_SECONDS);
 console.log(
-  `idle market, per second (subtracted below): ddb ${idlePerSecond.ddbReads.toFixed(1)} RRU ${idlePerSecond.ddbWrites.toFixed(1)} WRU, sqs ${idlePerSecond.sqsRequests.toFixed(1)} req ($${(dollarsPer1000(idlePerSecond) * 3600).toFixed(4)}/hour): ${Object.entries(
+  `idle market, per second (subtracted below): ddb ${idlePerSecond.ddbReadUnitsBilled.toFixed(1)} RRU ${idlePerSecond.ddbWriteUnitsBilled.toFixed(1)} WRU, sqs ${idlePerSecond.sqsRequests.toFixed(1)} req ($${(dollarsPer1000(idlePerSecond) * 3600).toFixed(4)}/hour): ${Object.entries(
     idlePerSecond.byCommand,
   )
     .map(([name, n]) => `${name} ${n.toFixed(2)}`)
@@ -326,6 +326,8 @@ for (const row of rows) {
   if (row.aws) {
     figures[`${name}_ddb_writes`] = r(row.aws.ddbWrites);
     figures[`${name}_ddb_reads`] = r(row.aws.ddbReads);
+    figures[`${name}_ddb_wru_billed`] = r(row.aws.ddbWriteUnitsBilled);
+    figures[`${name}_ddb_rru_billed`] = r(row.aws.ddbReadUnitsBilled);
     figures[`${name}_sqs_requests`] = r(row.aws.sqsRequests);
     figures[`${name}_usd_per_1000`] = r(dollarsPer1000(row.aws), 6);
   }

@@ -126,7 +126,11 @@ describe("worker throughput (fauxqs + dynalite + onnxruntime)", () => {
     const runs = [...runtime.runsByTag.entries()].filter(([tag]) => tag >= 10_000);
     expect(runs).toHaveLength(1000);
     expect(runs.filter(([, n]) => n !== 1)).toEqual([]);
-    const done = [a, b].map((w) => w?.metrics().counters.succeeded ?? 0);
+    // A worker counts an answer when its write's response is back: a moment after the record is readable here.
+    const done = await waitFor("both workers counted 1,000", async () => {
+      const counts = [a, b].map((w) => w?.metrics().counters.succeeded ?? 0);
+      return counts.reduce((x, y) => x + y, 0) >= 1000 && counts;
+    });
     expect(done.reduce((x, y) => x + y, 0)).toBe(1000);
     expect(done.every((n) => n > 0)).toBe(true);
     await waitFor("queue drained", async () => {

@@ -3,8 +3,9 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 
 /**
  * AWS list prices used to price a query (us-east-1, on-demand DynamoDB since the November 2024 price cut, SQS
- * standard queue beyond the free tier). Units are counted as billed for small items (a write unit per item up to
- * 1 KB, a read unit per strongly consistent read up to 4 KB; transactions cost two units per item).
+ * standard queue beyond the free tier). `ddbWrites`/`ddbReads` count items written and read (a write unit per item
+ * up to 1 KB, a read per item up to 4 KB; transactions two per item); the price uses the units DynamoDB reports,
+ * which grow with the items' sizes (`ddbWriteUnitsBilled`).
  */
 export const PRICES = { ddbWritePerMillion: 0.625, ddbReadPerMillion: 0.125, sqsPerMillion: 0.4 } as const;
 
@@ -14,6 +15,14 @@ export interface AwsCounts {
   readonly ddbReads: number;
   /** HTTP calls to DynamoDB (batches and transactions count once). */
   readonly ddbCalls: number;
+  /**
+   * Capacity units as DynamoDB reports them (ReturnConsumedCapacity TOTAL, asked for by the counter): by item size
+   * (a write unit per KB of the larger of the item before and after, a read unit per 4 KB, half for an eventually
+   * consistent read). dynalite leaves out the global secondary indexes' units, which AWS adds for an item that
+   * carries an index key (the ledger's account item while it has holds: projection ALL, its whole size again).
+   */
+  readonly ddbWriteUnitsBilled: number;
+  readonly ddbReadUnitsBilled: number;
   /** SQS API requests (a batch of up to 10 messages is one request). */
   readonly sqsRequests: number;
   /** Calls by command name, for the breakdown. */
@@ -24,6 +33,8 @@ interface Tally {
   ddbWrites: number;
   ddbReads: number;
   ddbCalls: number;
+  ddbWriteUnitsBilled: number;
+  ddbReadUnitsBilled: number;
   sqsRequests: number;
   byCommand: Record<string, number>;
 }
@@ -65,7 +76,15 @@ function ddbUnits(command: string, input: Input): [number, number] {
 
 /** Counts every call the two clients send from now on, by an SDK middleware at the initialize step. */
 export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
-  const tally: Tally = { ddbWrites: 0, ddbReads: 0, ddbCalls: 0, sqsRequests: 0, byCommand: {} };
+  const tally: Tally = {
+    ddbWrites: 0,
+    ddbReads: 0,
+    ddbCalls: 0,
+    ddbWriteUnitsBilled: 0,
+    ddbReadUnitsBilled: 0,
+    sqsRequests: 0,
+    byCommand: {},
+  };
   const byName = (name: string) => {
     tally.byCommand[name] = (tally.byCommand[name] ?? 0) + 1;
   };
@@ -78,14 +97,23 @@ export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
     { step: "initialize", name: "benchSqsCounter" },
   );
   dynamo.middlewareStack.add(
-    (next, context) => (args) => {
+    (next, context) => async (args) => {
       const command = String(context.commandName);
-      const [reads, writes] = ddbUnits(command, (args.input ?? {}) as Input);
+      const input = (args.input ?? {}) as Input;
+      const [reads, writes] = ddbUnits(command, input);
       tally.ddbReads += reads;
       tally.ddbWrites += writes;
       tally.ddbCalls++;
-      byName(`ddb:${command.replace(/Command$/, "")}:${tableOf((args.input ?? {}) as Input)}`);
-      return next(args);
+      byName(`ddb:${command.replace(/Command$/, "")}:${tableOf(input)}`);
+      const billed = writes > 0 || reads > 0;
+      if (billed) input.ReturnConsumedCapacity = "TOTAL";
+      const result = await next(args);
+      if (billed) {
+        const units = consumedUnits((result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
+        if (writes > 0) tally.ddbWriteUnitsBilled += units;
+        else tally.ddbReadUnitsBilled += units;
+      }
+      return result;
     },
     { step: "initialize", name: "benchDynamoCounter" },
   );
@@ -96,6 +124,12 @@ export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
       return combine(tally, before, -1);
     },
   };
+}
+
+/** The units of a ConsumedCapacity answer (one object, or one per table of a batch). */
+function consumedUnits(consumed: unknown): number {
+  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+  return list.reduce<number>((n, c) => n + Number((c as { CapacityUnits?: unknown }).CapacityUnits ?? 0), 0);
 }
 
 /** a + f * b, field by field, never below zero (a background estimate may exceed a short window's count). */
@@ -110,19 +144,29 @@ export function combine(a: AwsCounts, b: AwsCounts, f: number): AwsCounts {
     ddbWrites: at(a.ddbWrites, b.ddbWrites),
     ddbReads: at(a.ddbReads, b.ddbReads),
     ddbCalls: at(a.ddbCalls, b.ddbCalls),
+    ddbWriteUnitsBilled: at(a.ddbWriteUnitsBilled, b.ddbWriteUnitsBilled),
+    ddbReadUnitsBilled: at(a.ddbReadUnitsBilled, b.ddbReadUnitsBilled),
     sqsRequests: at(a.sqsRequests, b.sqsRequests),
     byCommand,
   };
 }
 
-const ZERO: AwsCounts = { ddbWrites: 0, ddbReads: 0, ddbCalls: 0, sqsRequests: 0, byCommand: {} };
+const ZERO: AwsCounts = {
+  ddbWrites: 0,
+  ddbReads: 0,
+  ddbCalls: 0,
+  ddbWriteUnitsBilled: 0,
+  ddbReadUnitsBilled: 0,
+  sqsRequests: 0,
+  byCommand: {},
+};
 export const scaled = (c: AwsCounts, f: number): AwsCounts => combine(ZERO, c, f);
 
 export function dollarsPer1000(c: AwsCounts): number {
   return (
     (1000 *
-      (c.ddbWrites * PRICES.ddbWritePerMillion +
-        c.ddbReads * PRICES.ddbReadPerMillion +
+      (c.ddbWriteUnitsBilled * PRICES.ddbWritePerMillion +
+        c.ddbReadUnitsBilled * PRICES.ddbReadPerMillion +
         c.sqsRequests * PRICES.sqsPerMillion)) /
     1e6
   );
