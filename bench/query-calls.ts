@@ -1,7 +1,8 @@
 /**
  * Every AWS call of a paid query, by command, table and queue: sequential digit queries (k = 2 by default) through
  * the ephemeral market, counted by SDK middleware on the data plane's clients. Receives that return no message
- * (idle long polls) are counted apart. Usage: node --import tsx bench/query-calls.ts [--k 2] [--n 20] [--c 1]
+ * (idle long polls) are counted apart; DynamoDB calls also show the capacity units DynamoDB reported (by item size,
+ * ReturnConsumedCapacity). Usage: node --import tsx bench/query-calls.ts [--k 2] [--n 20] [--c 1]
  * Its last line is the JSON of the counts per query.
  */
 import { parseArgs } from "node:util";
@@ -23,9 +24,13 @@ const C = Number(values.c);
 
 const market = await startEphemeralMarket({ log: silentLogger, routerBootstrapItems: 0 });
 const tally = new Map<string, number>();
+/** Capacity units DynamoDB reported for the calls of each name (by item size; see bench/support/aws-counter.ts). */
+const billed = new Map<string, number>();
 let on = false;
-const add = (name: string) => {
-  if (on) tally.set(name, (tally.get(name) ?? 0) + 1);
+const add = (name: string, units?: number) => {
+  if (!on) return;
+  tally.set(name, (tally.get(name) ?? 0) + 1);
+  if (units !== undefined) billed.set(name, (billed.get(name) ?? 0) + units);
 };
 const where = (input: Record<string, unknown>) => {
   const url = typeof input.QueueUrl === "string" ? input.QueueUrl : "";
@@ -54,7 +59,7 @@ market.dataPlane.sqs.middlewareStack.add(
   { step: "initialize", name: "queryCallsSqs" },
 );
 market.dataPlane.dynamo.middlewareStack.add(
-  (next, context) => (args) => {
+  (next, context) => async (args) => {
     const input = (args.input ?? {}) as Record<string, unknown>;
     const name = String(context.commandName).replace(/Command$/, "");
     const key = (input.Key ?? input.Item) as Record<string, { S?: string } | string> | undefined;
@@ -64,10 +69,18 @@ market.dataPlane.dynamo.middlewareStack.add(
     const batch = Object.values((input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>)[0];
     const eventual =
       (name === "GetItem" && !input.ConsistentRead) || (name === "BatchGetItem" && !batch?.ConsistentRead);
+    input.ReturnConsumedCapacity = "TOTAL";
+    const out = await next(args);
+    const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+    const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce<number>(
+      (n, c) => n + Number((c as { CapacityUnits?: unknown }).CapacityUnits ?? 0),
+      0,
+    );
     add(
       `ddb ${where(input)} ${name}${kind ? ` ${kind}` : ""}${name.startsWith("Batch") ? ` x${items(input)}` : ""}${eventual ? " (eventual)" : ""}`,
+      units,
     );
-    return next(args);
+    return out;
   },
   { step: "initialize", name: "queryCallsDynamo" },
 );
@@ -102,6 +115,10 @@ await Promise.all(
 await new Promise((r) => setTimeout(r, 1500));
 on = false;
 const per = Object.fromEntries([...tally].sort().map(([name, n]) => [name, Math.round((n / N) * 100) / 100]));
-for (const [name, n] of Object.entries(per)) console.log(`${n.toFixed(2).padStart(6)}  ${name}`);
+const units = Object.fromEntries([...billed].map(([name, u]) => [name, Math.round((u / N) * 100) / 100]));
+for (const [name, n] of Object.entries(per)) {
+  const u = units[name];
+  console.log(`${n.toFixed(2).padStart(6)}  ${name}${u === undefined ? "" : `  [${u.toFixed(2)} units]`}`);
+}
 await market.stop();
-console.log(JSON.stringify({ k: K, n: N, c: C, perQuery: per }));
+console.log(JSON.stringify({ k: K, n: N, c: C, perQuery: per, billedUnitsPerQuery: units }));
