@@ -258,7 +258,8 @@ export class SqsJobQueue implements JobQueue {
 
   private async sendBatch(QueueUrl: string, bodies: readonly string[]): Promise<void> {
     const failed = (await this.sendEntries(QueueUrl, bodies)).flatMap((error) => (error ? [error] : []));
-    if (failed.length > 0) throw new SendBatchError(failed.length, failed.flatMap((error) => error.codes));
+    const codes = failed.flatMap((error) => error.codes);
+    if (failed.length > 0) throw new SendBatchError(failed.length, codes);
   }
 
   /**
