@@ -554,11 +554,21 @@ describe("DynamoLedger races between settles, rollups and the sweeper", () => {
       const split = { shares: [{ payee, amount: 5 }] };
       expect((await ledger.capture(a, 10, 20, split)).ok).toBe(true);
       // b's settle makes two settled holds: its rollup is about to start when c's settle rolls all three up.
+      let hookFailed: unknown;
       hooked.state.hook = async () => {
-        expect((await other.capture(c, 10, 21, split)).ok).toBe(true);
-        expect(await other.payeeBalance(payee)).toBe(15);
+        try {
+          expect((await other.capture(c, 10, 21, split)).ok).toBe(true);
+          // c's rollup runs in the background of its settle: done once `other` drains.
+          await other.drain();
+          expect(await other.payeeBalance(payee)).toBe(15);
+        } catch (error) {
+          hookFailed = error;
+        }
       };
       expect((await ledger.capture(b, 10, 22, split)).ok).toBe(true);
+      // b's rollup (and so this hook) runs in the background, which swallows errors: its checks are looked at here.
+      await ledger.drain();
+      expect(hookFailed).toBeUndefined();
       expect(hooked.state.hook).toBeUndefined();
       await other.sweepHolds(30);
       expect(await other.payeeBalance(payee)).toBe(15);
@@ -735,5 +745,82 @@ describe("DynamoLedger: the earlier ledger's open holds, moved by a sweep that d
       "hold:20",
       "release:20",
     ]);
+  });
+});
+
+describe("DynamoLedger: a rollup that stalled (a frozen Lambda, a paused process)", () => {
+  it("resumed after another finisher completed its batch and the payees' markers were pruned, credits nothing again", async () => {
+    const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+    let freeze: Promise<void> | null = null;
+    let frozen: () => void = () => {};
+    let thaw: () => void = () => {};
+    // The rollup's first durable-record write waits until the test thaws it.
+    base.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (freeze && context.commandName === "BatchWriteItemCommand") {
+          const wait = freeze;
+          freeze = null;
+          frozen();
+          await wait;
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "freezeRollup" },
+    );
+    try {
+      // Retention 4 ms: this test's stall (a few sweeps and credits) counts as one past it.
+      const stalled = new DynamoLedger({
+        db: createDynamoDocumentClient(base),
+        table: LEDGER,
+        rollupAt: 2,
+        settledRetentionMs: 4,
+      });
+      const sweeper = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 2 });
+      const id = unique("frozen-rollup");
+      const payee = unique("hk");
+      await sweeper.openAccount(id, "t", 1);
+      await sweeper.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+      const refs = [0, 1].map((i) => ({ accountId: id, holdId: `${id}-h${i}`, amount: 10 }));
+      for (const ref of refs) expect((await stalled.hold({ ...ref, deadline: 99_999, at: 10 })).ok).toBe(true);
+      const isFrozen = new Promise<void>((resolve) => {
+        frozen = resolve;
+      });
+      freeze = new Promise<void>((resolve) => {
+        thaw = resolve;
+      });
+      for (const ref of refs) {
+        expect((await stalled.capture(ref, 10, 20, { shares: [{ payee, amount: 10 }] })).ok).toBe(true);
+      }
+      // The second settle's rollup started its batch, then stalled before its durable records.
+      await isFrozen;
+      const batchId = String(((await raw(accountKey(id)))?.rollup as { id?: unknown } | undefined)?.id);
+      await sweeper.sweepHolds(60_000);
+      expect(await sweeper.payeeBalance(payee)).toBe(20);
+      // Later credits on the batch's payee shard prune its marker (the batch is finished, the retention passed).
+      const shardOf = (requestId: string) => {
+        let h = 0;
+        for (let i = 0; i < requestId.length; i++) h = (h * 31 + requestId.charCodeAt(i)) >>> 0;
+        return h % PAYEE_SHARDS;
+      };
+      const shard = shardOf(batchId);
+      const marker = async () =>
+        (((await raw(payeeShardKey(payee, shard)))?.applied ?? {}) as Record<string, unknown>)[batchId];
+      let extra = 0;
+      for (let n = 0; extra <= PRUNE_EVERY && (await marker()) !== undefined; n++) {
+        const requestId = `later-${id}-${n}`;
+        if (shardOf(requestId) !== shard) continue;
+        await sweeper.creditShares({ requestId, at: 10_000_000, shares: [{ payee, amount: 1 }] });
+        extra++;
+      }
+      expect(await marker()).toBeUndefined();
+      // The stalled rollup resumes (the container's next invocation).
+      thaw();
+      await stalled.drain();
+      expect(await sweeper.payeeBalance(payee)).toBe(20 + extra);
+      const account = await sweeper.getAccount(id);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([80, 0, 20]);
+    } finally {
+      base.destroy();
+    }
   });
 });

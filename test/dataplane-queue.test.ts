@@ -190,6 +190,51 @@ describe("SqsJobQueue", () => {
     }
   });
 
+  it("a body SQS keeps refusing fails its own query's sendMany only, not the others' sharing its batch", async () => {
+    const prefix = `p${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [JOBS_DLQ]);
+    const picky = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+    // The server refuses every entry whose body starts with "bad" and accepts the rest of the batch.
+    picky.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "SendMessageBatchCommand") return next(args);
+        const input = args.input as SendMessageBatchCommandInput;
+        const entries = input.Entries ?? [];
+        const refused = entries.filter((entry) => entry.MessageBody?.startsWith("bad"));
+        const failed = refused.map((entry) => ({ Id: entry.Id, Code: "InvalidMessageContents", SenderFault: true }));
+        const kept = entries.filter((entry) => !entry.MessageBody?.startsWith("bad"));
+        if (kept.length === 0) return { output: { Successful: [], Failed: failed, $metadata: {} }, response: {} };
+        const result = await next({ ...args, input: { ...input, Entries: kept } });
+        (result.output as SendMessageBatchCommandOutput).Failed = failed;
+        return result;
+      },
+      { step: "initialize", name: "refuseBadBodies" },
+    );
+    try {
+      const queue = new SqsJobQueue({
+        sqs: picky,
+        queueName: `${prefix}${JOBS_DLQ.name}`,
+        coalesceMs: 2,
+        sendWindowMs: 0,
+        batchRetries: 1,
+      });
+      // Two queries in the same turn: their jobs share one SendMessageBatch.
+      const [bad, good] = await Promise.allSettled([queue.sendMany(["bad-q1"]), queue.sendMany(["q2-a", "q2-b"])]);
+      expect(bad.status === "rejected" && bad.reason).toBeInstanceOf(SendBatchError);
+      // q2's jobs reached the queue: its submit must not fail them (its client would get "failed" for a query the
+      // workers then run, and the worker's answers would be refused).
+      expect(good.status).toBe("fulfilled");
+      const got: string[] = [];
+      for (let batch = await queue.receive({ max: 10, waitSeconds: 1 }); batch.length > 0; ) {
+        got.push(...batch.map((m) => m.body));
+        batch = await queue.receive({ max: 10, waitSeconds: 0 });
+      }
+      expect(got.sort()).toEqual(["q2-a", "q2-b"]);
+    } finally {
+      picky.destroy();
+    }
+  });
+
   it("sendMany resends the entries a batch reports as failed, and throws when they keep failing", async () => {
     const prefix = `f${randomUUID().slice(0, 8)}-`;
     await ensureQueues(sqs, prefix, [JOBS_DLQ]);

@@ -66,7 +66,7 @@ describe("a paid query end to end on an ephemeral market", () => {
     }
   });
 
-  it("a query the balance cannot cover leaves no request behind (its record started dispatched, then discarded)", async () => {
+  it("a query the balance cannot cover leaves no request behind (a random id's record is written after its hold)", async () => {
     const admin = createMarketClient({ baseUrl: market.url, adminToken: market.adminToken });
     // One answer's price: past the API's pre-check (it asks for one), refused by the hold of two.
     const created = await admin.createKey({ name: "poor", credits: DIGITS_PRICE });

@@ -81,10 +81,9 @@ export class SqsJobQueue implements JobQueue {
     this.batchRetries = options.batchRetries ?? 3;
     if (options.coalesceMs !== undefined) {
       this.sends = new Coalescer(
-        async (bodies) => {
-          await this.sendBatch(await this.url(), bodies);
-          return [];
-        },
+        // Per body: a batch holds several callers' bodies (several queries' jobs), so an entry SQS keeps refusing
+        // fails its own caller only; the others' messages were sent and their callers must not think otherwise.
+        async (bodies) => this.sendEntries(await this.url(), bodies),
         options.sendWindowMs ?? options.coalesceMs,
         MAX_BATCH_ENTRIES,
         (batch, body) => byteSize(batch) + Buffer.byteLength(body, "utf8") <= MAX_BATCH_BYTES,
@@ -258,19 +257,32 @@ export class SqsJobQueue implements JobQueue {
   }
 
   private async sendBatch(QueueUrl: string, bodies: readonly string[]): Promise<void> {
+    const failed = (await this.sendEntries(QueueUrl, bodies)).flatMap((error) => (error ? [error] : []));
+    const codes = failed.flatMap((error) => error.codes);
+    if (failed.length > 0) throw new SendBatchError(failed.length, codes);
+  }
+
+  /**
+   * One SendMessageBatch, then resends of the entries it reported as failed; per body (same order), undefined once
+   * sent or the SendBatchError of that body after the retries.
+   */
+  private async sendEntries(QueueUrl: string, bodies: readonly string[]): Promise<(SendBatchError | undefined)[]> {
     let pending: SendMessageBatchRequestEntry[] = bodies.map((body, index) => ({
       Id: String(index),
       MessageBody: body,
     }));
-    let codes: string[] = [];
+    let codes = new Map<string, string>();
     for (let round = 0; round <= this.batchRetries && pending.length > 0; round++) {
       if (round > 0) await sleep(50 * 2 ** (round - 1));
       const output = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: pending }));
-      const failed = new Set((output.Failed ?? []).map((entry) => entry.Id));
-      codes = (output.Failed ?? []).map((entry) => entry.Code ?? "Unknown");
-      pending = pending.filter((entry) => failed.has(entry.Id));
+      codes = new Map((output.Failed ?? []).map((entry) => [entry.Id ?? "", entry.Code ?? "Unknown"]));
+      pending = pending.filter((entry) => codes.has(entry.Id ?? ""));
     }
-    if (pending.length > 0) throw new SendBatchError(pending.length, codes);
+    const failed = new Map(pending.map((entry) => [entry.Id ?? "", codes.get(entry.Id ?? "") ?? "Unknown"]));
+    return bodies.map((_, index) => {
+      const code = failed.get(String(index));
+      return code === undefined ? undefined : new SendBatchError(1, [code]);
+    });
   }
 }
 

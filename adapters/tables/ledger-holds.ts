@@ -92,6 +92,12 @@ export interface DynamoHoldsOptions {
   /** Settled holds on one account that make a settle roll them up (besides the sweeper). */
   readonly rollupAt?: number;
   readonly crash: (step: RollupStep) => void;
+  /**
+   * A rollup that took longer than this (wall clock) by the time it credits the payees checks first that its batch
+   * is still in flight: the payees' markers of a finished batch are pruned after the shares' retention, so a
+   * finisher that stalled past it (a frozen Lambda, a paused process) would credit the batch again. Default 30 s.
+   */
+  readonly staleAfterMs?: number;
 }
 
 export class DynamoHolds {
@@ -342,6 +348,7 @@ export class DynamoHolds {
     now: number,
     known?: AccountItem,
   ): Promise<{ count: number; after?: AccountItem }> {
+    const begun = Date.now();
     let item = known ?? (await this.account(accountId));
     if (!item) return { count: 0 };
     let batch = Rollup.safeParse(item.rollup).data;
@@ -392,7 +399,15 @@ export class DynamoHolds {
         ? shareEntriesOf({ requestId: h.holdId, at: h.settledAt, task: h.task, shares: h.shares })
         : [],
     );
-    if (entries.length > 0) await this.options.shares.creditBatch({ id: batch.id, accountId, at: batch.at }, entries);
+    if (entries.length > 0) {
+      // Normally no read here: the batch was in flight a moment ago. After a stall, another finisher may have
+      // finished it and its payees' markers may be gone: then it is done, and crediting it again would double it.
+      if (Date.now() - begun > (this.options.staleAfterMs ?? 30_000)) {
+        const current = await this.account(accountId);
+        if (Rollup.safeParse(current?.rollup).data?.id !== batch.id) return { count: 0 };
+      }
+      await this.options.shares.creditBatch({ id: batch.id, accountId, at: batch.at }, entries);
+    }
     this.options.crash("payeesCredited");
     const after = await this.finishBatch(accountId, batch);
     return after ? { count: records.length, after } : { count: records.length };

@@ -107,6 +107,8 @@ export class DynamoLedger implements Ledger {
       table: this.table,
       shares: this.shares,
       ...(options.rollupAt !== undefined ? { rollupAt: options.rollupAt } : {}),
+      // Well inside the payee markers' retention: a finisher stalled that long checks its batch before crediting.
+      staleAfterMs: this.settledRetentionMs / 4,
       crash: (step) => this.maybeCrash(step),
     });
   }

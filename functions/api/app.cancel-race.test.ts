@@ -134,3 +134,49 @@ describe("cancel against submit, at every step", () => {
     await checkBooks(h, key, ids, credits);
   });
 });
+
+describe("cancel of a query seen in a listing before its submit returned", () => {
+  it("a random id canceled from GET /v1/jobs at any moment of its submit leaves nothing held", async () => {
+    const credits = 100 * DIGITS_PRICE;
+    const h = await harness();
+    const key = await h.fundedKey(credits);
+    // A client that cancels every open query it lists (a dashboard's "cancel all"), run at each step of the submit:
+    // a random request id is nobody's until the submit answers, but a listing shows its record as soon as it exists.
+    const canceled = new Set<string>();
+    const cancelListed = async () => {
+      const listed = await key.client.listJobs();
+      for (const job of listed.ok ? listed.data.data : []) {
+        if (job.status !== "queued" || canceled.has(job.id)) continue;
+        canceled.add(job.id);
+        await key.client.cancel(job.id);
+      }
+    };
+    const { ledger } = h;
+    const requests = h.deps.requests;
+    const create = requests.create.bind(requests);
+    requests.create = async (record) => {
+      const created = await create(record);
+      await cancelListed();
+      return created;
+    };
+    const hold = ledger.hold.bind(ledger);
+    ledger.hold = async (input) => {
+      await cancelListed();
+      const r = await hold(input);
+      await cancelListed();
+      return r;
+    };
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    expect(res.ok).toBe(true);
+    const id = res.ok ? res.data.id : "";
+    expect(canceled.has(id)).toBe(true);
+    const view = await key.client.job(id);
+    expect(view.ok && view.data.status).toBe("canceled");
+    // The cancel's release must have found the hold: nothing waits for the sweeper (deadline + margin).
+    expect((await h.ledger.getHold({ accountId: key.accountId, holdId: id }))?.status ?? "none").toMatch(
+      /^(released|none)$/,
+    );
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.held, usage.data.spent, usage.data.balance]).toEqual([0, 0, credits]);
+  });
+});

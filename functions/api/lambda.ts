@@ -4,6 +4,7 @@ import { checkOnnxGraphContract } from "../../adapters/runtime/onnx-graph-contra
 import { taskCatalog } from "../market/catalog.ts";
 import { cloudMarket } from "../market/cloud.ts";
 import { marketDashboardSource } from "../market/dashboard-source.ts";
+import { drainingHandler } from "../market/lambda-drain.ts";
 import { marketMiners } from "../market/miners.ts";
 import { marketRouter } from "../market/router.ts";
 import { createApp } from "./app.ts";
@@ -57,4 +58,5 @@ export const app = createApp({
   logger: m.log.child("api"),
   config: apiSettings(m.config, m.config.MARKET_ADMIN_TOKEN),
 });
-export const handler = handle(app);
+// Settles (polls, sync waits, cancels) start ledger rollups in the background: they end before the container freezes.
+export const handler = drainingHandler(handle(app), m.stores.ledger);

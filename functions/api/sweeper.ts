@@ -1,6 +1,7 @@
 import { createDynamoClient, createSqsClient } from "../../adapters/aws/clients.ts";
 import { createLogger } from "../../adapters/log/logger.ts";
 import { parseConfig } from "../../core/config/schema.ts";
+import { drainingHandler } from "../market/lambda-drain.ts";
 import { marketStores } from "../market/stores.ts";
 import { keepAnsweredHolds } from "../settler/settler.ts";
 import { systemClock } from "./deps.ts";
@@ -27,8 +28,14 @@ const webhookSender = {
   policy: { allowLocal: false },
 };
 
-/** Each tick also sends the webhook messages that are due (a minute's granularity on top of their backoff). */
-export async function handler(): Promise<Record<string, number>> {
+/**
+ * Each tick also sends the webhook messages that are due (a minute's granularity on top of their backoff). Drained
+ * before it returns: a release starts its account's rollup in the background, and a sweep of that account that
+ * then throws (or a legacy hold's migration) leaves it running when the container freezes.
+ */
+export const handler = drainingHandler(sweep, stores.ledger);
+
+async function sweep(): Promise<Record<string, number>> {
   const report = await stores.ledger.sweepHolds(Date.now(), { beforeRelease });
   log.info("holds swept", { ...report });
   const webhooks = await sendDueWebhooks(webhookSender, 100).catch((error: unknown) => {

@@ -36,8 +36,9 @@ export interface SubmitInput {
 
 /**
  * The paid path up to the queue: validate -> route -> request record (with the input's digest: its jobs' record
- * too) -> hold (before anything is enqueued) -> phase holding->dispatched (conditional; an Idempotency-Key's request
- * only: a random id's record starts dispatched) -> job messages. A cancel may land at any step: it moves the phase to `canceling`, so the conditional phase move fails
+ * too) -> hold (before anything is enqueued) -> phase holding->dispatched (conditional) -> job messages; a random
+ * id's record is written after its hold instead, already dispatched (see below: no cancel can come before its hold).
+ * A cancel may land at any step: it moves the phase to `canceling`, so the conditional phase move fails
  * and this request cancels its own jobs and releases the hold it placed instead of enqueueing (no job runs, nothing
  * is charged); a cancel after the move cancels the jobs (their first terminal write) and its phase tells workers
  * not to start them.
@@ -80,20 +81,28 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     ...(shadow.length > 0 ? { shadow } : {}),
     pricePerAnswer: task.pricePerAnswer,
     holdAmount: amount,
-    // A random id is nobody's before this call returns it, so no cancel can come between the hold and the
-    // messages: its record starts `dispatched` (one write less per query, issue 17). An Idempotency-Key's id is
-    // known to its client, who may cancel (or retry) meanwhile: it moves holding -> dispatched conditionally.
+    // A random id's record is written after its hold (below), so a cancel of it always finds the hold to release:
+    // it starts `dispatched` (one write less per query, issue 17). An Idempotency-Key's id is known to its client,
+    // who may cancel (or retry) before the hold: it moves holding -> dispatched conditionally.
     phase: s.idempotencyKey ? "holding" : "dispatched",
     createdAt: now,
     deadline,
     ...(s.webhook ? { webhook: s.webhook } : {}),
     ...(s.key.spendLimit && deps.spend ? { spendCounted: true } : {}),
   };
-  if (!(await deps.requests.create(record))) {
+  // An Idempotency-Key's record goes first: a retry of the key finds it. A random id's record is written only once
+  // its hold is in place: a listing (GET /v1/jobs) shows a record as soon as it exists, so its client may cancel it
+  // before this call returns, and a cancel that came before the hold would release nothing while the hold placed
+  // after it stayed until the sweeper (deadline + margin). A refused hold then leaves no record to discard either.
+  const recordFirst = s.idempotencyKey !== undefined;
+  if (recordFirst && !(await deps.requests.create(record))) {
     const replay = await replayOf(deps, requestId, bodySha256);
     if (replay) return replay;
     throw new ApiError("conflict", "request id collision; retry");
   }
+  const forget = async () => {
+    if (recordFirst) await deps.requests.discard(requestId);
+  };
   // Counted against the key's spend limits before the hold (conditional adds: parallel queries cannot pass a limit
   // together); `unreserve` takes it back on every path below that leaves no hold.
   const unreserve = await reserveSpend(deps, record, s.key.spendLimit);
@@ -112,7 +121,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
       if (!(error instanceof LedgerBusyError)) throw error;
       await unreserve();
       // Nothing was reserved: forget the request so the same Idempotency-Key works on the retry.
-      await deps.requests.discard(requestId);
+      await forget();
       throw new ApiError("ledger_busy", "too many queries in flight on this account; retry shortly", {
         retryAfterSeconds: LEDGER_BUSY_RETRY_SECONDS,
       });
@@ -121,20 +130,41 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
   // Idempotency-Key whose record has expired (holds never do): answering it would run a query nobody pays for.
   if (hold.ok && hold.replay && hold.hold.createdAt !== now) {
     await unreserve();
-    await deps.requests.discard(requestId);
+    await forget();
     throw new ApiError("conflict", "this Idempotency-Key belongs to an earlier, expired request");
   }
   if (!hold.ok) {
     await unreserve();
-    await deps.requests.discard(requestId);
+    await forget();
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
     forgetPaying(deps, s.key.accountId);
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
   }
+  if (!recordFirst) await createAfterHold(deps, record, unreserve);
   const dispatched = await dispatch(deps, record, wire, now);
   if (!dispatched) return finishCancel(deps, (await deps.requests.get(requestId)) ?? record);
   // No settle here: nothing can be finished yet unless enqueueing failed, and the wait loop (or a poll) settles.
   return { record: { ...record, phase: "dispatched" }, status: "queued" };
+}
+
+/** A random id's record, once its hold is in place; a record that cannot be written gives the hold back. */
+async function createAfterHold(deps: ApiDeps, record: RequestRecord, unreserve: () => Promise<void>): Promise<void> {
+  const created = await deps.requests.create(record).catch(async (error: unknown) => {
+    await giveBack();
+    throw error;
+  });
+  if (!created) {
+    // A random id is never taken (96 random bits): a collision is refused rather than answered with another's.
+    await giveBack();
+    throw new ApiError("conflict", "request id collision; retry");
+  }
+  async function giveBack() {
+    await deps.ledger.release(
+      { accountId: record.accountId, holdId: record.requestId, amount: record.holdAmount },
+      deps.clock.now(),
+    );
+    await unreserve();
+  }
 }
 
 async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): Promise<RequestView | null> {
@@ -148,7 +178,7 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
 
 /**
 /**
- * The phase move, then the messages. No job records: the request record (written before the hold, with the input's
+ * The phase move, then the messages. No job records: the request record (written before the messages, with the input's
  * digest and the experts) is every paid job's record until its first terminal write (core/ports/jobs.ts; issue 17).
  * Paid messages are not signed: a worker runs one only if the request record vouches for it, and the expert signs
  * that digest with its answer. The input is serialised once for all k messages (it is most of each message's
