@@ -118,6 +118,9 @@ export async function startMarket(options: MarketOptions): Promise<Market> {
   try {
     const dataPlane = await startDataPlane(config, options.persistent ? options.dataDir : null, log);
     stops.push(["data plane", () => dataPlane.stop()]);
+    // Stopped just before the data plane (stops run in reverse): the ledger rollups that settles started in the
+    // background finish against live emulators instead of meeting their 503s (the next sweep would redo them).
+    stops.push(["ledger rollups", async () => void (await dataPlane.ledger.drain?.())]);
 
     const dir = expertsDir(options.dataDir);
     const initial = await ensureExperts(options.dataDir, (msg) => log.info(msg));
