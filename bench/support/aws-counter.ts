@@ -74,9 +74,8 @@ function ddbUnits(command: string, input: Input): [number, number] {
   }
 }
 
-/** Counts every call the two clients send from now on, by an SDK middleware at the initialize step. */
-export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
-  const tally: Tally = {
+function zeroCounts(): Tally {
+  return {
     ddbWrites: 0,
     ddbReads: 0,
     ddbCalls: 0,
@@ -85,6 +84,11 @@ export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
     sqsRequests: 0,
     byCommand: {},
   };
+}
+
+/** Counts every call the two clients send from now on, by an SDK middleware at the initialize step. */
+export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
+  const tally: Tally = zeroCounts();
   const byName = (name: string) => {
     tally.byCommand[name] = (tally.byCommand[name] ?? 0) + 1;
   };
@@ -151,16 +155,7 @@ export function combine(a: AwsCounts, b: AwsCounts, f: number): AwsCounts {
   };
 }
 
-const ZERO: AwsCounts = {
-  ddbWrites: 0,
-  ddbReads: 0,
-  ddbCalls: 0,
-  ddbWriteUnitsBilled: 0,
-  ddbReadUnitsBilled: 0,
-  sqsRequests: 0,
-  byCommand: {},
-};
-export const scaled = (c: AwsCounts, f: number): AwsCounts => combine(ZERO, c, f);
+export const scaled = (c: AwsCounts, f: number): AwsCounts => combine(zeroCounts(), c, f);
 
 export function dollarsPer1000(c: AwsCounts): number {
   return (
