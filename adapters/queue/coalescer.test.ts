@@ -36,17 +36,7 @@ describe("Coalescer", () => {
   });
 
   it("with a zero window, sends what was added in one turn together, and what came during a batch after it", async () => {
-    const batches: string[][] = [];
-    let release: () => void = () => {};
-    const c = new Coalescer<string>(
-      async (items) => {
-        batches.push([...items]);
-        if (batches.length === 1) await new Promise<void>((r) => (release = r));
-        return [];
-      },
-      0,
-      10,
-    );
+    const { c, batches, release } = heldFirstBatch({ windowMs: 0 });
     const first = [c.add("a1"), c.add("a2")];
     await new Promise((r) => setImmediate(r));
     expect(batches).toEqual([["a1", "a2"]]);
@@ -56,7 +46,7 @@ describe("Coalescer", () => {
     const more = c.add("c1");
     await new Promise((r) => setImmediate(r));
     expect(batches).toHaveLength(1);
-    release();
+    release.now();
     await Promise.all([...first, ...later, more]);
     expect(batches).toEqual([
       ["a1", "a2"],
@@ -65,17 +55,7 @@ describe("Coalescer", () => {
   });
 
   it("holds a window's items while a batch is in flight and sends them together when it returns", async () => {
-    const batches: string[][] = [];
-    let release: () => void = () => {};
-    const c = new Coalescer<string>(
-      async (items) => {
-        batches.push([...items]);
-        if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
-        return [];
-      },
-      1,
-      10,
-    );
+    const { c, batches, release } = heldFirstBatch({ windowMs: 1 });
     const first = c.add("a");
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(batches).toEqual([["a"]]);
@@ -87,33 +67,42 @@ describe("Coalescer", () => {
     later.push(c.add("d"));
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(batches).toEqual([["a"]]);
-    release();
+    release.now();
     await Promise.all([first, ...later]);
     expect(batches).toEqual([["a"], ["b", "c", "d"]]);
   });
 
   it("with dedupe, an item equal to one still waiting joins it; one equal to an item already sent goes again", async () => {
-    const batches: string[][] = [];
-    let release: () => void = () => {};
-    const c = new Coalescer<string>(
-      async (items) => {
-        batches.push([...items]);
-        if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
-        return items.map((item) => (item === "bad" ? new Error("refused") : undefined));
-      },
-      1,
-      10,
-      () => true,
-      true,
-    );
+    const { c, batches, release } = heldFirstBatch({ windowMs: 1, dedupe: true, refuse: "bad" });
     const first = [c.add("n"), c.add("n"), c.add("bad"), c.add("bad")];
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(batches).toEqual([["n", "bad"]]);
     // "n" is in flight now: a later equal item may follow a write the sent one does not cover, so it is sent again.
     const again = c.add("n");
-    release();
+    release.now();
     const outcomes = await Promise.allSettled([...first, again]);
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected", "fulfilled"]);
     expect(batches).toEqual([["n", "bad"], ["n"]]);
   });
 });
+
+/**
+ * A coalescer (max 10) whose first batch stays in flight until `release.now()`, recording every batch; `refuse`
+ * names an item the batch reports as failed.
+ */
+function heldFirstBatch(o: { windowMs: number; dedupe?: boolean; refuse?: string }) {
+  const batches: string[][] = [];
+  const release = { now: () => {} };
+  const c = new Coalescer<string>(
+    async (items) => {
+      batches.push([...items]);
+      if (batches.length === 1) await new Promise<void>((resolve) => (release.now = resolve));
+      return items.map((item) => (item === o.refuse ? new Error("refused") : undefined));
+    },
+    o.windowMs,
+    10,
+    () => true,
+    o.dedupe === true,
+  );
+  return { c, batches, release };
+}
