@@ -89,6 +89,18 @@ describe("DynamoRequestStore on dynalite (issue 17: one read per worker receive,
     expect(stored).toEqual(await store.get("req-settle"));
     expect((await store.settle("req-settle", { ...first, settledAt: 2 }))?.result).toEqual(first);
   });
+
+  it("discard deletes a request without a hold, keeps one a cancel took over, and says which", async () => {
+    const store = new DynamoRequestStore(doc, JOBS);
+    await store.create({ ...request("req-discard"), phase: "holding" });
+    expect(await store.discard("req-discard")).toBe("discarded");
+    expect(await store.get("req-discard")).toBeNull();
+    expect(await store.discard("req-discard")).toBe("absent");
+    await store.create({ ...request("req-discard-kept"), phase: "holding" });
+    expect((await store.setPhase("req-discard-kept", ["holding"], "canceling"))?.phase).toBe("canceling");
+    expect(await store.discard("req-discard-kept")).toBe("kept");
+    expect((await store.get("req-discard-kept"))?.phase).toBe("canceling");
+  });
 });
 
 describe("ensureTables", () => {

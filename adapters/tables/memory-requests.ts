@@ -1,5 +1,5 @@
 import { requestSortKey } from "../../core/jobs/list-cursor.ts";
-import type { RequestRecord, RequestResult, RequestStore } from "../../core/ports/requests.ts";
+import type { DiscardOutcome, RequestRecord, RequestResult, RequestStore } from "../../core/ports/requests.ts";
 import { copyRecord } from "./memory-clone.ts";
 
 /** In-memory RequestStore: each method is one atomic step, like the conditional writes of the DynamoDB one. */
@@ -62,9 +62,11 @@ export class MemoryRequestStore implements RequestStore {
     };
   }
 
-  async discard(requestId: string): Promise<void> {
+  async discard(requestId: string): Promise<DiscardOutcome> {
     const r = this.items.get(requestId);
-    if (r && (r.phase === "holding" || r.phase === "dispatched") && r.result === undefined)
-      this.items.delete(requestId);
+    if (!r) return "absent";
+    if ((r.phase !== "holding" && r.phase !== "dispatched") || r.result !== undefined) return "kept";
+    this.items.delete(requestId);
+    return "discarded";
   }
 }

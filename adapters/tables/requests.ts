@@ -7,7 +7,12 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { requestSortKey } from "../../core/jobs/list-cursor.ts";
 import { JobRecord } from "../../core/jobs/schema.ts";
-import { RequestRecord, type RequestResult, type RequestStore } from "../../core/ports/requests.ts";
+import {
+  type DiscardOutcome,
+  RequestRecord,
+  type RequestResult,
+  type RequestStore,
+} from "../../core/ports/requests.ts";
 import { batchGetAll, type Item, isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
 import { JOB_SK, jobKey } from "./jobs-keys.ts";
 
@@ -159,7 +164,7 @@ export class DynamoRequestStore implements RequestStore {
     return { records, next: exhausted ? null : (before ?? null) };
   }
 
-  async discard(requestId: string): Promise<void> {
+  async discard(requestId: string): Promise<DiscardOutcome> {
     try {
       await this.db.send(
         new DeleteCommand({
@@ -171,8 +176,11 @@ export class DynamoRequestStore implements RequestStore {
           ExpressionAttributeValues: { ":holding": "holding", ":dispatched": "dispatched" },
         }),
       );
+      return "discarded";
     } catch (e) {
       if (!isConditionalCheckFailed(e)) throw e;
+      // Rare (a cancel raced the submit): one strong read tells a kept record from none at all.
+      return (await this.get(requestId)) ? "kept" : "absent";
     }
   }
 }

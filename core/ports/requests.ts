@@ -77,6 +77,8 @@ export const RequestRecord = z.object({
 export type RequestRecord = z.infer<typeof RequestRecord>;
 
 /** Requests port (the `jobs` table, `pk=REQ#<id>`); single-item conditional writes. */
+export type DiscardOutcome = "discarded" | "kept" | "absent";
+
 export interface RequestStore {
   /** false when the id exists. */
   create(record: RequestRecord): Promise<boolean>;
@@ -116,7 +118,8 @@ export interface RequestStore {
   ): Promise<{ readonly records: RequestRecord[]; readonly next: string | null }>;
   /**
    * Deletes a request that never got a hold (so the same Idempotency-Key can be retried after a 402), unless a
-   * cancel took it over or it has a result. Only its submit calls it, before any message is sent.
+   * cancel took it over or it has a result: then "kept" (whoever settles it gives its spend reservation back).
+   * Only its submit calls it, before any message is sent.
    */
-  discard(requestId: string): Promise<void>;
+  discard(requestId: string): Promise<DiscardOutcome>;
 }

@@ -180,3 +180,55 @@ describe("cancel of a query seen in a listing before its submit returned", () =>
     expect(usage.ok && [usage.data.held, usage.data.spent, usage.data.balance]).toEqual([0, 0, credits]);
   });
 });
+
+describe("cancel of an Idempotency-Key query against its spend reservation", () => {
+  /**
+   * A key with a spend limit, one query held (counted), and too few credits left for the next, whose hold is
+   * refused while a cancel lands at `step`.
+   */
+  async function refusedHoldWithCancel(step: "beforeReserve" | "beforeHold") {
+    const h = await harness();
+    const created = await h.admin.createKey({
+      name: "limited",
+      credits: 3 * DIGITS_PRICE,
+      rateLimit: { perMinute: 100_000, burst: 10_000 },
+      spendLimit: { perDay: 100 * DIGITS_PRICE },
+    });
+    if (!created.ok) throw new Error(JSON.stringify(created.problem));
+    const client = h.clientFor(created.data.key);
+    const first = await client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
+    expect(first.ok && first.status).toBe(202);
+    const id = idempotentRequestId(created.data.accountId, "limited-cancel");
+    const cancels: unknown[] = [];
+    const spend = h.deps.spend;
+    if (!spend) throw new Error("the harness has a spend store");
+    const reserve = spend.reserve.bind(spend);
+    spend.reserve = async (input) => {
+      if (step === "beforeReserve") cancels.push(await client.cancel(id));
+      return reserve(input);
+    };
+    const hold = h.ledger.hold.bind(h.ledger);
+    h.ledger.hold = async (input) => {
+      if (step === "beforeHold") cancels.push(await client.cancel(id));
+      return hold(input);
+    };
+    const res = await client.infer("digits", digitInput(), { k: 3, waitSeconds: 0, idempotencyKey: "limited-cancel" });
+    return { res, cancels, client };
+  }
+
+  for (const step of ["beforeReserve", "beforeHold"] as const) {
+    it(`a cancel ${step === "beforeHold" ? "between the reservation and a refused hold" : "before the reservation"} gives the reservation back once`, async () => {
+      const { res, cancels, client } = await refusedHoldWithCancel(step);
+      expect(cancels).toHaveLength(1);
+      // The canceled query answers as canceled or as refused; either way it holds nothing.
+      expect(res.ok ? res.data.status : res.problem.code).toMatch(/^(canceled|insufficient_credits)$/);
+      // Only the first query is held and counted: the raced one's reservation went back once, not twice.
+      const usage = await client.usage();
+      expect(usage.ok && [usage.data.held, usage.data.spent]).toEqual([DIGITS_PRICE, 0]);
+      expect(usage.ok && usage.data.keySpend && [usage.data.keySpend.today, usage.data.keySpend.total]).toEqual([
+        DIGITS_PRICE,
+        DIGITS_PRICE,
+      ]);
+    });
+  }
+});

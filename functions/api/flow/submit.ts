@@ -90,22 +90,34 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     ...(s.webhook ? { webhook: s.webhook } : {}),
     ...(s.key.spendLimit && deps.spend ? { spendCounted: true } : {}),
   };
-  // An Idempotency-Key's record goes first: a retry of the key finds it. A random id's record is written only once
-  // its hold is in place: a listing (GET /v1/jobs) shows a record as soon as it exists, so its client may cancel it
-  // before this call returns, and a cancel that came before the hold would release nothing while the hold placed
-  // after it stayed until the sweeper (deadline + margin). A refused hold then leaves no record to discard either.
-  const recordFirst = s.idempotencyKey !== undefined;
-  if (recordFirst && !(await deps.requests.create(record))) {
-    const replay = await replayOf(deps, requestId, bodySha256);
-    if (replay) return replay;
-    throw new ApiError("conflict", "request id collision; retry");
-  }
-  const forget = async () => {
-    if (recordFirst) await deps.requests.discard(requestId);
-  };
-  // Counted against the key's spend limits before the hold (conditional adds: parallel queries cannot pass a limit
-  // together); `unreserve` takes it back on every path below that leaves no hold.
+  // Counted against the key's spend limits first (conditional adds: parallel queries cannot pass a limit together),
+  // before any record exists: a cancel, which gives a counted request's reservation back when it settles it, can only
+  // meet a request whose reservation is made. `unwind` undoes the reservation (and an Idempotency-Key's record) on
+  // every path below that leaves no hold.
   const unreserve = await reserveSpend(deps, record, s.key.spendLimit);
+  // An Idempotency-Key's record goes before the hold: a retry of the key finds it. A random id's record is written
+  // only once its hold is in place: a listing (GET /v1/jobs) shows a record as soon as it exists, so its client may
+  // cancel it before this call returns, and a cancel that came before the hold would release nothing while the hold
+  // placed after it stayed until the sweeper (deadline + margin). A refused hold then leaves no record to discard.
+  const recordFirst = s.idempotencyKey !== undefined;
+  if (recordFirst) {
+    const created = await deps.requests.create(record).catch(async (error: unknown) => {
+      await unreserve();
+      throw error;
+    });
+    if (!created) {
+      await unreserve();
+      const replay = await replayOf(deps, requestId, bodySha256);
+      if (replay) return replay;
+      throw new ApiError("conflict", "request id collision; retry");
+    }
+  }
+  const unwind = async () => {
+    // A record a cancel took over is settled by that cancel, which gives the reservation back itself (afterSettle):
+    // giving it back here too would count it off the key's spend twice.
+    if (recordFirst && (await deps.requests.discard(requestId)) === "kept") return;
+    await unreserve();
+  };
   const hold = await deps.ledger
     .hold({
       holdId: requestId,
@@ -119,9 +131,8 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     })
     .catch(async (error: unknown) => {
       if (!(error instanceof LedgerBusyError)) throw error;
-      await unreserve();
-      // Nothing was reserved: forget the request so the same Idempotency-Key works on the retry.
-      await forget();
+      // Nothing is held: forget the request so the same Idempotency-Key works on the retry.
+      await unwind();
       throw new ApiError("ledger_busy", "too many queries in flight on this account; retry shortly", {
         retryAfterSeconds: LEDGER_BUSY_RETRY_SECONDS,
       });
@@ -129,13 +140,11 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
   // A replayed hold older than this (new) request record belongs to an earlier request under the same
   // Idempotency-Key whose record has expired (holds never do): answering it would run a query nobody pays for.
   if (hold.ok && hold.replay && hold.hold.createdAt !== now) {
-    await unreserve();
-    await forget();
+    await unwind();
     throw new ApiError("conflict", "this Idempotency-Key belongs to an earlier, expired request");
   }
   if (!hold.ok) {
-    await unreserve();
-    await forget();
+    await unwind();
     if (hold.reason === "conflict") throw new ApiError("conflict", "a different request already used this id");
     forgetPaying(deps, s.key.accountId);
     throw new ApiError("insufficient_credits", `this query needs ${amount} micro-credits of available balance`);
