@@ -37,4 +37,40 @@ describe("sr25519 signer", () => {
     expect(sr25519Verifier.verify(message, signature, signerFromUri("//signer-test//other").address)).toBe(false);
     expect(sr25519Verifier.verify(message, signature, signer.address)).toBe(true);
   });
+
+  it("remembers valid signatures only for the same signer and the same message bytes", () => {
+    const signer = signerFromUri("//signer-test//remember");
+    const message = new TextEncoder().encode("market-answer-batch:v1:2:cd");
+    const signature = signer.sign(message);
+    for (let i = 0; i < 3; i++) expect(sr25519Verifier.verify(message, signature, signer.address)).toBe(true);
+    // A remembered signature does not vouch for other bytes: the caller's array changed after the check, a message
+    // of another length, another signer's address.
+    message[0] = (message[0] ?? 0) ^ 1;
+    expect(sr25519Verifier.verify(message, signature, signer.address)).toBe(false);
+    message[0] = (message[0] ?? 0) ^ 1;
+    expect(sr25519Verifier.verify(message.subarray(0, message.length - 1), signature, signer.address)).toBe(false);
+    expect(sr25519Verifier.verify(message, signature, signerFromUri("//signer-test//else").address)).toBe(false);
+    expect(sr25519Verifier.verify(message, signature, signer.address)).toBe(true);
+    // Nor does a failure stick: a bad signature fails every time, the good one still passes.
+    const bad = Uint8Array.from(signature);
+    bad[0] = (bad[0] ?? 0) ^ 1;
+    expect([
+      sr25519Verifier.verify(message, bad, signer.address),
+      sr25519Verifier.verify(message, bad, signer.address),
+    ]).toEqual([false, false]);
+  });
+
+  it("keeps remembering within its bound: thousands of signatures later, each still verifies correctly", () => {
+    const signer = signerFromUri("//signer-test//many");
+    const signed = Array.from({ length: 4100 }, (_, i) => {
+      const message = new TextEncoder().encode(`batch ${i}`);
+      return { message, signature: signer.sign(message) };
+    });
+    for (const { message, signature } of signed)
+      expect(sr25519Verifier.verify(message, signature, signer.address)).toBe(true);
+    const first = signed[0];
+    if (!first) throw new Error("no signatures");
+    expect(sr25519Verifier.verify(first.message, first.signature, signer.address)).toBe(true);
+    expect(sr25519Verifier.verify(new TextEncoder().encode("batch 1"), first.signature, signer.address)).toBe(false);
+  });
 });
