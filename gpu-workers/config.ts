@@ -44,7 +44,7 @@ export const WorkerConfig = z
     batch: BatchConfig.default({
       maxBatchSize: 32,
       preferredBatchSizes: [],
-      maxQueueDelayMs: 2,
+      maxQueueDelayMs: 0,
       maxQueueSize: 1024,
       maxConcurrentBatches: 1,
     }),

@@ -2,14 +2,20 @@
 export interface Clock {
   /** Milliseconds, monotonic (only differences are used). */
   now(): number;
+  /** `ms` <= 0: at the end of the current turn of the event loop (after what is already queued to run). */
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
 }
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  // setTimeout(fn, 0) waits at least a millisecond; setImmediate runs once this turn's I/O callbacks are done.
+  setTimer: (fn, ms) => (ms <= 0 ? { immediate: setImmediate(fn) } : setTimeout(fn, ms)),
+  clearTimer: (handle) => {
+    if (handle !== null && typeof handle === "object" && "immediate" in handle)
+      clearImmediate(handle.immediate as ReturnType<typeof setImmediate>);
+    else clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
 };
 
 /** A clock that moves only when told to; timers fire in due order inside `advance`. */

@@ -102,17 +102,52 @@ describe("DynamicBatcher", () => {
     expect(done.map((r) => r.output)).toEqual([0, 2, 4, 6, 8, 10, 12]);
   });
 
-  it("with zero delay runs at once, batching only what queues up while the model is busy", async () => {
+  it("with zero delay waits for no timer: one turn's items start together, then what queued while the model ran", async () => {
     const clock = new ManualClock();
     const { calls, runner } = controlledRunner();
     const batcher = new DynamicBatcher(runner, { maxBatchSize: 8, maxQueueDelayMs: 0 }, clock);
-    const all = [batcher.submit(1), batcher.submit(2), batcher.submit(3)];
-    expect(calls.map((c) => c.inputs)).toEqual([[1]]);
+    const all = [batcher.submit(1), batcher.submit(2)];
+    expect(calls).toHaveLength(0);
+    clock.advance(0);
+    expect(calls.map((c) => c.inputs)).toEqual([[1, 2]]);
+    all.push(batcher.submit(3), batcher.submit(4));
+    // The model is busy: no timer is armed for them (the batch's end starts them).
+    expect(clock.pendingTimers).toBe(0);
+    calls[0]?.resolve([1, 2]);
+    await flush();
+    expect(calls[1]?.inputs).toEqual([3, 4]);
+    calls[1]?.resolve([3, 4]);
+    await Promise.all(all);
+  });
+
+  it("with zero delay starts a full batch at once, without waiting for the turn to end", () => {
+    const clock = new ManualClock();
+    const { calls, runner } = controlledRunner();
+    const batcher = new DynamicBatcher(runner, { maxBatchSize: 2, maxQueueDelayMs: 0, maxConcurrentBatches: 2 }, clock);
+    void batcher.submit(1);
+    void batcher.submit(2);
+    void batcher.submit(3);
+    expect(calls.map((c) => c.inputs)).toEqual([[1, 2]]);
+    clock.advance(0);
+    expect(calls.map((c) => c.inputs)).toEqual([[1, 2], [3]]);
+  });
+
+  it("arms no timer while every slot is busy, however long the running batch takes", async () => {
+    const clock = new ManualClock();
+    const { calls, runner } = controlledRunner();
+    const batcher = new DynamicBatcher(runner, { maxBatchSize: 8, maxQueueDelayMs: 2 }, clock);
+    const first = batcher.submit(1);
+    clock.advance(2);
+    expect(calls).toHaveLength(1);
+    const second = batcher.submit(2);
+    clock.advance(50);
+    expect(clock.pendingTimers).toBe(0);
     calls[0]?.resolve([1]);
     await flush();
-    expect(calls[1]?.inputs).toEqual([2, 3]);
-    calls[1]?.resolve([2, 3]);
-    await Promise.all(all);
+    // Its delay ran out while it waited: it starts as soon as the slot is free.
+    expect(calls[1]?.inputs).toEqual([2]);
+    calls[1]?.resolve([2]);
+    await Promise.all([first, second]);
   });
 
   it("a failed batch fails only its own items", async () => {

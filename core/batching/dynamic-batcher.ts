@@ -82,7 +82,10 @@ export class DynamicBatcher<I, O> {
         resolve,
         reject,
       });
-      this.pump();
+      // A zero delay means the end of the current turn of the event loop (the clock's zero timer), not this very
+      // call: the items submitted together (one receive's messages) start as one batch, and none waits on a timer.
+      if (this.config.maxQueueDelayMs === 0 && this.queue.length < this.config.maxBatchSize) this.armTimer();
+      else this.pump();
     });
   }
 
@@ -140,10 +143,14 @@ export class DynamicBatcher<I, O> {
     }
   }
 
-  /** One timer, for when the oldest item's delay runs out; re-armed only when that moment changes. */
+  /**
+   * One timer, for when the oldest item's delay runs out; re-armed only when that moment changes. None while every
+   * slot is busy: the end of a batch pumps anyway (a timer then would only fire again and again until it ends).
+   */
   private armTimer(): void {
     const oldest = this.queue[0];
-    const at = oldest === undefined ? Number.POSITIVE_INFINITY : oldest.enqueuedAt + this.config.maxQueueDelayMs;
+    const waiting = oldest !== undefined && this.running < this.config.maxConcurrentBatches;
+    const at = waiting ? oldest.enqueuedAt + this.config.maxQueueDelayMs : Number.POSITIVE_INFINITY;
     if (at === this.timerAt) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
