@@ -22,8 +22,17 @@ export type JobOutcome = "succeeded" | "duplicate" | "expired" | "dead_lettered"
 
 /** Tells the settler that a paid request may be finished (a small message on the settle queue). */
 export interface SettleNotifier {
-  /** `uids`: the request's experts as its record names them (the settler reads their jobs with the request). */
-  notify(requestId: string, uids?: readonly number[]): Promise<void>;
+  /**
+   * `uids`: the request's experts as its record names them (the settler reads their jobs with the request);
+   * `entered`: by a job that `enter`ed the request here.
+   */
+  notify(requestId: string, uids?: readonly number[], options?: { readonly entered?: boolean }): Promise<void>;
+  /**
+   * A routed job of the request starts running here / is done here (settle-notices.ts: the request's jobs in flight
+   * here send one notice, when the last of them is done).
+   */
+  enter?(requestId: string): void;
+  leave?(requestId: string): void;
 }
 
 export interface JobContext {
@@ -96,6 +105,8 @@ export async function handleMessage(message: ReceivedMessage, ctx: JobContext): 
       return deadLetter(message, ctx, state, error.code, error.message, false);
     }
     return retryLater(message, ctx, state, error);
+  } finally {
+    if (state.entered !== undefined) ctx.settle?.leave?.(state.entered);
   }
 }
 
@@ -163,6 +174,8 @@ interface JobState {
   requestId?: string;
   /** Its experts' uids as its record names them: the settler reads their jobs along with the request. */
   uids?: number[];
+  /** The request this routed job was entered under with the settle notifier (left when the message is done). */
+  entered?: string;
 }
 
 /** Malformed text names no job anyone can trust: it goes to the dead-letter queue, and no job is touched. */
@@ -244,6 +257,12 @@ async function paidJob(
   const now = ctx.now();
   // `attempts` counts the starts the record saw: this one (earlier deliveries that ended without a write left none).
   state.base = { ...implied, attempts: 1, startedAt: now, workerId: ctx.config.workerId };
+  // A routed job joins its request's notice here; a shadow job (not part of the query's result) tells on its own,
+  // so a slow newcomer never holds up the query's settlement.
+  if (!shadow && ctx.settle?.enter) {
+    ctx.settle.enter(job.requestId);
+    state.entered = job.requestId;
+  }
   return state.base;
 }
 
@@ -352,7 +371,7 @@ async function drop(message: ReceivedMessage, ctx: JobContext, reason: string): 
 async function notifySettle(ctx: JobContext, state: JobState): Promise<void> {
   if (state.requestId === undefined || ctx.settle === undefined) return;
   try {
-    await ctx.settle.notify(state.requestId, state.uids);
+    await ctx.settle.notify(state.requestId, state.uids, { entered: state.entered !== undefined });
   } catch (error) {
     ctx.metrics.error("settle_notify_failed");
     ctx.logger.warn("settle notice failed; the sweeper will settle", { requestId: state.requestId, error });

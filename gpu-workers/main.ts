@@ -82,7 +82,9 @@ async function main(): Promise<number> {
     sqs,
     queueName: physicalName(config.resourcePrefix, config.settleQueueName),
     coalesceMs: SQS_COALESCE_MS,
-    // The k jobs of a query finishing in one batch send one notice (notices are idempotent).
+    // One notice per request per worker already (settle-notices.ts): sends wait for no window, only for a batch in
+    // flight (notices are idempotent, so equal ones still merge).
+    sendWindowMs: 0,
     dedupeSends: true,
   });
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });

@@ -17,6 +17,7 @@ import { handleMessage, type SettleNotifier } from "./job-handler.ts";
 import { scanManifestDir } from "./manifests.ts";
 import { type MetricsSnapshot, WorkerMetrics } from "./metrics.ts";
 import { RequestReader } from "./request-reader.ts";
+import { SettleNotices } from "./settle-notices.ts";
 
 export interface WorkerDeps {
   /** Clients' paid jobs: the worker's first lane (`concurrency` slots). */
@@ -97,10 +98,11 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   });
   let state: WorkerHealth["status"] = "starting";
   const settleQueue = deps.settleQueue;
-  const settle: SettleNotifier | undefined = settleQueue && {
-    notify: (requestId, uids) =>
+  const settle: SettleNotifier | undefined =
+    settleQueue &&
+    new SettleNotices((requestId, uids) =>
       settleQueue.send(JSON.stringify({ v: 1, requestId, ...(uids !== undefined ? { uids } : {}) })),
-  };
+    );
 
   // Each bad file is reported once, not on every poll (a build stamp or a half-written file would flood the log).
   const reported = new Set<string>();

@@ -92,8 +92,22 @@ describe("a paid query end to end on an ephemeral market", () => {
     await query(0); // the key's first read
     const counts = countAwsCalls(market.dataPlane.sqs, market.dataPlane.dynamo);
     const before = counts.snapshot();
+    // Settle notices, by the entries sent to the settle queue.
+    let notices = 0;
+    market.dataPlane.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { QueueUrl?: string; Entries?: unknown[] };
+        if (context.commandName === "SendMessageBatchCommand" && input.QueueUrl?.endsWith("settle"))
+          notices += input.Entries?.length ?? 0;
+        return next(args);
+      },
+      { step: "initialize", name: "countSettleNotices" },
+    );
     const QUERIES = 4;
     for (let i = 1; i <= QUERIES; i++) await query(i);
+    // One notice per query, sent when its worker has both answers in (settle-notices.ts), none per job.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(notices).toBe(QUERIES);
     // Every call on these tables for a query is made before its answer is returned (the settle write comes first).
     const calls = counts.since(before).byCommand;
     const on = (table: string, ...commands: string[]) =>

@@ -77,6 +77,8 @@ export function marketStores(
       queueName: name(SETTLE_QUEUE.name),
       deadLetterQueueName: name(SETTLE_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,
+      // A worker sends one notice per request once its jobs there are done (settle-notices.ts): nothing to wait for.
+      sendWindowMs: 0,
       dedupeSends: true,
     }),
     jobs: new DynamoJobStore({ doc, tableName: name(JOBS_TABLE.name) }),

@@ -1,0 +1,86 @@
+import type { SettleNotifier } from "./job-handler.ts";
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface InFlight {
+  /** The request's routed jobs this worker is working on (entered, not yet left). */
+  running: number;
+  /** Of those, the ones whose answer is written, waiting for the others before the one notice goes. */
+  waitingEntered: number;
+  /** Everyone waiting for the notice: those, and jobs of the request not entered here (shadow, redeliveries). */
+  readonly waiting: Waiter[];
+  uids?: readonly number[];
+}
+
+/**
+ * One settle notice per request per worker, sent as soon as this worker has nothing more of it running, with no
+ * timer (issue 17). The k jobs of a query usually reach one worker together; each used to send a notice after its
+ * answer write, merged by a 2 ms window that every lone query waited out. Now a job whose answer is written while
+ * another routed job of its request is still running here waits for that one (its message is deleted only after
+ * the notice, as before), and the last one sends the notice for all. A routed job that leaves without a terminal
+ * write (to be retried) releases the waiting ones as it goes. A job not entered (a newcomer's shadow job, a
+ * redelivery) joins the notice of routed jobs still running here, and otherwise tells at once: routed jobs never
+ * wait for it, so a slow newcomer cannot hold up a query's settlement.
+ */
+export class SettleNotices implements SettleNotifier {
+  private readonly requests = new Map<string, InFlight>();
+
+  constructor(private readonly send: (requestId: string, uids?: readonly number[]) => Promise<void>) {}
+
+  /** A routed job of `requestId` is about to run here. */
+  enter(requestId: string): void {
+    const entry = this.requests.get(requestId);
+    if (entry) entry.running++;
+    else this.requests.set(requestId, { running: 1, waitingEntered: 0, waiting: [] });
+  }
+
+  /**
+   * After a terminal write (`entered`: by a job entered here): resolves once the request's notice is sent, now or
+   * when its last routed job running here is done.
+   */
+  notify(requestId: string, uids?: readonly number[], options: { readonly entered?: boolean } = {}): Promise<void> {
+    const entry = this.requests.get(requestId);
+    const others = entry ? entry.running - entry.waitingEntered - (options.entered ? 1 : 0) : 0;
+    if (entry && others > 0) {
+      if (uids !== undefined) entry.uids = uids;
+      if (options.entered) entry.waitingEntered++;
+      return new Promise((resolve, reject) => entry.waiting.push({ resolve, reject }));
+    }
+    return this.sendFor(requestId, uids ?? entry?.uids, entry ? this.takeWaiters(entry) : []);
+  }
+
+  /** The job entered for `requestId` is done here, whatever became of it. */
+  leave(requestId: string): void {
+    const entry = this.requests.get(requestId);
+    if (!entry) return;
+    entry.running--;
+    // Every routed job still here has its answer written: the one that left (to be retried) will not send for them.
+    if (entry.waiting.length > 0 && entry.running <= entry.waitingEntered) {
+      void this.sendFor(requestId, entry.uids, this.takeWaiters(entry)).catch(() => undefined);
+    }
+    if (entry.running <= 0 && entry.waiting.length === 0) this.requests.delete(requestId);
+  }
+
+  /** Requests with jobs in flight here (tests, metrics). */
+  get tracked(): number {
+    return this.requests.size;
+  }
+
+  private takeWaiters(entry: InFlight): Waiter[] {
+    entry.waitingEntered = 0;
+    return entry.waiting.splice(0);
+  }
+
+  private async sendFor(requestId: string, uids: readonly number[] | undefined, waiters: Waiter[]): Promise<void> {
+    try {
+      await this.send(requestId, uids);
+    } catch (error) {
+      for (const w of waiters) w.reject(error);
+      throw error;
+    }
+    for (const w of waiters) w.resolve();
+  }
+}
