@@ -40,14 +40,7 @@ describeSpendContract("DynamoSpendStore on dynalite", () => new DynamoSpendStore
 describe("spend limit through the API on dynalite", () => {
   it("refuses the query that would cross the limit under 50 parallel requests", async () => {
     const h = await harness({ deps: { spend: new DynamoSpendStore(doc, `${PREFIX}${LEDGER_TABLE.name}`) } });
-    const created = await h.admin.createKey({
-      name: "limited",
-      credits: 1000 * DIGITS_PRICE,
-      rateLimit: { perMinute: 100_000, burst: 10_000 },
-      spendLimit: { perDay: 12 * DIGITS_PRICE },
-    });
-    if (!created.ok) throw new Error(JSON.stringify(created.problem));
-    const c = h.clientFor(created.data.key);
+    const { client: c } = await h.fundedKey(1000 * DIGITS_PRICE, { spendLimit: { perDay: 12 * DIGITS_PRICE } });
     const results = await Promise.all(
       Array.from({ length: 50 }, () => c.infer("digits", digitInput(), { k: 1, waitSeconds: 0 })),
     );

@@ -188,17 +188,10 @@ describe("cancel of an Idempotency-Key query against its spend reservation", () 
    */
   async function refusedHoldWithCancel(step: "beforeReserve" | "beforeHold") {
     const h = await harness();
-    const created = await h.admin.createKey({
-      name: "limited",
-      credits: 3 * DIGITS_PRICE,
-      rateLimit: { perMinute: 100_000, burst: 10_000 },
-      spendLimit: { perDay: 100 * DIGITS_PRICE },
-    });
-    if (!created.ok) throw new Error(JSON.stringify(created.problem));
-    const client = h.clientFor(created.data.key);
+    const { accountId, client } = await h.fundedKey(3 * DIGITS_PRICE, { spendLimit: { perDay: 100 * DIGITS_PRICE } });
     const first = await client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
     expect(first.ok && first.status).toBe(202);
-    const id = idempotentRequestId(created.data.accountId, "limited-cancel");
+    const id = idempotentRequestId(accountId, "limited-cancel");
     const cancels: unknown[] = [];
     const spend = h.deps.spend;
     if (!spend) throw new Error("the harness has a spend store");

@@ -15,7 +15,12 @@ export async function harness(
     inProcessClient(app, { apiKey, ...extra });
   async function fundedKey(
     credits: number,
-    extra: { scopes?: ("infer" | "read")[]; rateLimit?: { perMinute: number; burst: number }; expiresAt?: string } = {},
+    extra: {
+      scopes?: ("infer" | "read")[];
+      rateLimit?: { perMinute: number; burst: number };
+      expiresAt?: string;
+      spendLimit?: { perDay?: number; total?: number };
+    } = {},
   ) {
     const created = await admin.createKey({
       name: "test",
