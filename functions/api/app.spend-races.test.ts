@@ -95,3 +95,30 @@ describe("spend limits against a failed step between the reservation and the hol
     expect(await counted()).toBe(DIGITS_PRICE);
   });
 });
+
+describe("spend limits against a random id's record written after its hold", () => {
+  it("a record written but answered with an error is given back once, though a listing shows it", async () => {
+    const { h, client, counted } = await limitedKey(100 * DIGITS_PRICE);
+    const first = await client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
+    const firstId = first.ok ? first.data.id : "";
+    const requests = h.deps.requests;
+    const create = requests.create.bind(requests);
+    let lose = true;
+    requests.create = async (record) => {
+      const created = await create(record);
+      if (lose) {
+        lose = false;
+        throw new Error("connection reset");
+      }
+      return created;
+    };
+    const res = await client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
+    expect(res.ok).toBe(false);
+    // A dashboard's "cancel all" over what it lists settles whatever record the failed submit left behind.
+    const listed = await client.listJobs();
+    for (const job of listed.ok ? listed.data.data : []) if (job.id !== firstId) await client.cancel(job.id);
+    expect(await counted()).toBe(DIGITS_PRICE);
+    const usage = await client.usage();
+    expect(usage.ok && usage.data.held).toBe(DIGITS_PRICE);
+  });
+});

@@ -179,7 +179,9 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
 /** A random id's record, once its hold is in place; a record that cannot be written gives the hold back. */
 async function createAfterHold(deps: ApiDeps, record: RequestRecord, unreserve: () => Promise<void>): Promise<void> {
   const created = await deps.requests.create(record).catch(async (error: unknown) => {
-    await giveBack();
+    // The write may have gone through with its answer lost, and a listing shows it: removed first, so no settle of
+    // it gives the reservation back again. One a cancel took over meanwhile is that cancel's to release.
+    if ((await deps.requests.discard(record.requestId)) !== "kept") await giveBack();
     throw error;
   });
   if (!created) {
