@@ -147,7 +147,7 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
       if (!(error instanceof LedgerBusyError)) {
         // A random id has no record yet, so no settle will ever give its reservation back: given back here (a hold
         // that did go through is released by the ledger's sweep). An Idempotency-Key's record stays for its
-        // retries, and its settle (expired, nothing held) gives the reservation back.
+        // retries: the settle of it (a retry or poll past its deadline: expired, nothing held) gives it back.
         if (!recordFirst) await unreserve();
         throw error;
       }
@@ -180,8 +180,10 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
 async function createAfterHold(deps: ApiDeps, record: RequestRecord, unreserve: () => Promise<void>): Promise<void> {
   const created = await deps.requests.create(record).catch(async (error: unknown) => {
     // The write may have gone through with its answer lost, and a listing shows it: removed first, so no settle of
-    // it gives the reservation back again. One a cancel took over meanwhile is that cancel's to release.
-    if ((await deps.requests.discard(record.requestId)) !== "kept") await giveBack();
+    // it gives the reservation back again. One a cancel took over meanwhile is that cancel's to release; with the
+    // store failing the discard too, the hold still goes back at once (the client's credits matter more).
+    const discarded = await deps.requests.discard(record.requestId).catch(() => "unknown" as const);
+    if (discarded !== "kept") await giveBack();
     throw error;
   });
   if (!created) {
