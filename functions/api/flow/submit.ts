@@ -94,15 +94,35 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
   // before any record exists: a cancel, which gives a counted request's reservation back when it settles it, can only
   // meet a request whose reservation is made. `unwind` undoes the reservation (and an Idempotency-Key's record) on
   // every path below that leaves no hold.
-  const unreserve = await reserveSpend(deps, record, s.key.spendLimit);
+  let unreserve: () => Promise<void>;
+  try {
+    unreserve = await reserveSpend(deps, record, s.key.spendLimit);
+  } catch (error) {
+    // Two submits of one Idempotency-Key racing past the replay look above both reserve: the twin's reservation
+    // may be what refused this one. Its query is this one's, so its record (once written) answers, as a replay.
+    const replay =
+      error instanceof ApiError && error.code === "spend_limit" && s.idempotencyKey
+        ? await replayOf(deps, requestId, bodySha256)
+        : null;
+    if (replay) return replay;
+    throw error;
+  }
   // An Idempotency-Key's record goes before the hold: a retry of the key finds it. A random id's record is written
   // only once its hold is in place: a listing (GET /v1/jobs) shows a record as soon as it exists, so its client may
   // cancel it before this call returns, and a cancel that came before the hold would release nothing while the hold
   // placed after it stayed until the sweeper (deadline + margin). A refused hold then leaves no record to discard.
   const recordFirst = s.idempotencyKey !== undefined;
+  const unwind = async () => {
+    // A record a cancel took over is settled by that cancel, which gives the reservation back itself (afterSettle):
+    // giving it back here too would count it off the key's spend twice.
+    if (recordFirst && (await deps.requests.discard(requestId)) === "kept") return;
+    await unreserve();
+  };
   if (recordFirst) {
     const created = await deps.requests.create(record).catch(async (error: unknown) => {
-      await unreserve();
+      // The write may have gone through with its answer lost: undone like a refused hold, so a record left behind
+      // is not settled later (giving the reservation back a second time).
+      await unwind();
       throw error;
     });
     if (!created) {
@@ -112,12 +132,6 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
       throw new ApiError("conflict", "request id collision; retry");
     }
   }
-  const unwind = async () => {
-    // A record a cancel took over is settled by that cancel, which gives the reservation back itself (afterSettle):
-    // giving it back here too would count it off the key's spend twice.
-    if (recordFirst && (await deps.requests.discard(requestId)) === "kept") return;
-    await unreserve();
-  };
   const hold = await deps.ledger
     .hold({
       holdId: requestId,
@@ -130,7 +144,13 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
       freshId: !s.idempotencyKey,
     })
     .catch(async (error: unknown) => {
-      if (!(error instanceof LedgerBusyError)) throw error;
+      if (!(error instanceof LedgerBusyError)) {
+        // A random id has no record yet, so no settle will ever give its reservation back: given back here (a hold
+        // that did go through is released by the ledger's sweep). An Idempotency-Key's record stays for its
+        // retries: the settle of it (a retry or poll past its deadline: expired, nothing held) gives it back.
+        if (!recordFirst) await unreserve();
+        throw error;
+      }
       // Nothing is held: forget the request so the same Idempotency-Key works on the retry.
       await unwind();
       throw new ApiError("ledger_busy", "too many queries in flight on this account; retry shortly", {
@@ -159,7 +179,11 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
 /** A random id's record, once its hold is in place; a record that cannot be written gives the hold back. */
 async function createAfterHold(deps: ApiDeps, record: RequestRecord, unreserve: () => Promise<void>): Promise<void> {
   const created = await deps.requests.create(record).catch(async (error: unknown) => {
-    await giveBack();
+    // The write may have gone through with its answer lost, and a listing shows it: removed first, so no settle of
+    // it gives the reservation back again. One a cancel took over meanwhile is that cancel's to release; with the
+    // store failing the discard too, the hold still goes back at once (the client's credits matter more).
+    const discarded = await deps.requests.discard(record.requestId).catch(() => "unknown" as const);
+    if (discarded !== "kept") await giveBack();
     throw error;
   });
   if (!created) {
