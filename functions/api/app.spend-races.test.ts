@@ -75,18 +75,7 @@ describe("spend limits against a failed step between the reservation and the hol
     const { h, client, counted, accountId } = await limitedKey(100 * DIGITS_PRICE);
     const first = await client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
     expect(first.ok && first.status).toBe(202);
-    const requests = h.deps.requests;
-    const create = requests.create.bind(requests);
-    let lose = true;
-    requests.create = async (record) => {
-      const created = await create(record);
-      if (lose) {
-        lose = false;
-        // The write went through; its answer was lost (a timeout, a dropped connection).
-        throw new Error("connection reset");
-      }
-      return created;
-    };
+    loseFirstCreateAnswer(h);
     const res = await client.infer("digits", digitInput(), { k: 1, waitSeconds: 0, idempotencyKey: "lost-answer" });
     expect(res.ok).toBe(false);
     // Whatever the client does with the key next (here a cancel, which settles a record it finds), the first
@@ -101,17 +90,7 @@ describe("spend limits against a random id's record written after its hold", () 
     const { h, client, counted } = await limitedKey(100 * DIGITS_PRICE);
     const first = await client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
     const firstId = first.ok ? first.data.id : "";
-    const requests = h.deps.requests;
-    const create = requests.create.bind(requests);
-    let lose = true;
-    requests.create = async (record) => {
-      const created = await create(record);
-      if (lose) {
-        lose = false;
-        throw new Error("connection reset");
-      }
-      return created;
-    };
+    loseFirstCreateAnswer(h);
     const res = await client.infer("digits", digitInput(), { k: 1, waitSeconds: 0 });
     expect(res.ok).toBe(false);
     // A dashboard's "cancel all" over what it lists settles whatever record the failed submit left behind.
@@ -122,3 +101,18 @@ describe("spend limits against a random id's record written after its hold", () 
     expect(usage.ok && usage.data.held).toBe(DIGITS_PRICE);
   });
 });
+
+/** The next request record write goes through, but its answer is lost (a timeout, a dropped connection). */
+function loseFirstCreateAnswer(h: Awaited<ReturnType<typeof harness>>) {
+  const requests = h.deps.requests;
+  const create = requests.create.bind(requests);
+  let lose = true;
+  requests.create = async (record) => {
+    const created = await create(record);
+    if (lose) {
+      lose = false;
+      throw new Error("connection reset");
+    }
+    return created;
+  };
+}
