@@ -427,22 +427,7 @@ describe("DynamoLedger item sizes stay bounded", () => {
     const applied = { [`hold:${held}`]: 10, [`hold:${capturing}`]: 10 };
     await doc.send(new PutCommand({ TableName: LEDGER, Item: { ...accountKey(id), ...account, applied } }));
     const old = (holdId: string, status: string, amount: number, extra: Record<string, unknown> = {}) =>
-      doc.send(
-        new PutCommand({
-          TableName: LEDGER,
-          Item: {
-            ...holdKey(holdId),
-            ...openIndexKeys({ accountId: id, holdId }),
-            holdId,
-            accountId: id,
-            amount,
-            status,
-            deadline: 99_999,
-            createdAt: 10,
-            ...extra,
-          },
-        }),
-      );
+      putLegacyHold(id, holdId, { amount, status, deadline: 99_999, ...extra });
     await old(held, "held", 30);
     await old(capturing, "capturing", 20, { captureAmount: 15, settledAt: 20 });
     await old(pending, "pending", 40);
@@ -696,18 +681,21 @@ async function putHalfMoved(id: string, holdId: string, deadline: number, old: R
       },
     }),
   );
+  await putLegacyHold(id, holdId, { amount: 20, deadline, ...old });
+}
+
+/** An open hold item of the earlier ledger (its own item, on the open-hold index), created at 10. */
+async function putLegacyHold(accountId: string, holdId: string, fields: Record<string, unknown>) {
   await doc.send(
     new PutCommand({
       TableName: LEDGER,
       Item: {
         ...holdKey(holdId),
-        ...openIndexKeys({ accountId: id, holdId }),
+        ...openIndexKeys({ accountId, holdId }),
         holdId,
-        accountId: id,
-        amount: 20,
-        deadline,
+        accountId,
         createdAt: 10,
-        ...old,
+        ...fields,
       },
     }),
   );
