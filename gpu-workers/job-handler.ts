@@ -257,8 +257,9 @@ async function paidJob(
   const now = ctx.now();
   // `attempts` counts the starts the record saw: this one (earlier deliveries that ended without a write left none).
   state.base = { ...implied, attempts: 1, startedAt: now, workerId: ctx.config.workerId };
-  // A routed job joins its request's notice here; a shadow job (not part of the query's result) tells on its own,
-  // so a slow newcomer never holds up the query's settlement.
+  // A routed job joins its request's notice here. A shadow job (not part of the query's result) is not entered: its
+  // notice joins routed jobs still running here, but they never wait for it (a slow newcomer must not hold up the
+  // query's settlement).
   if (!shadow && ctx.settle?.enter) {
     ctx.settle.enter(job.requestId);
     state.entered = job.requestId;
