@@ -14,6 +14,20 @@ function controlledRunner() {
 }
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Whether `p` has settled by the next turn of the event loop. */
+async function settledWithin(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  await flush();
+  return settled;
+}
 const double = (inputs: readonly number[]) => Promise.resolve(inputs.map((x) => x * 2));
 
 describe("DynamicBatcher", () => {
@@ -148,6 +162,28 @@ describe("DynamicBatcher", () => {
     expect(calls[1]?.inputs).toEqual([2]);
     calls[1]?.resolve([2]);
     await Promise.all([first, second]);
+  });
+
+  it("rejects a waiting item at its deadline even while a slow batch holds every slot", async () => {
+    const clock = new ManualClock();
+    const { calls, runner } = controlledRunner();
+    const batcher = new DynamicBatcher(runner, { maxBatchSize: 8, maxQueueDelayMs: 0 }, clock);
+    const running = batcher.submit(1);
+    clock.advance(0);
+    expect(calls).toHaveLength(1);
+    const late = batcher.submit(2, { expiresAt: 100 });
+    const patient = batcher.submit(3);
+    clock.advance(99);
+    expect(await settledWithin(late)).toBe(false);
+    clock.advance(1);
+    // The model is still busy with the first batch (it may never return): the late item is not kept waiting.
+    await expect(late).rejects.toBeInstanceOf(ItemExpiredError);
+    expect(clock.pendingTimers).toBe(0);
+    calls[0]?.resolve([1]);
+    await flush();
+    expect(calls[1]?.inputs).toEqual([3]);
+    calls[1]?.resolve([3]);
+    await Promise.all([running, patient]);
   });
 
   it("a failed batch fails only its own items", async () => {

@@ -50,6 +50,8 @@ export class DynamicBatcher<I, O> {
   private timerAt = Number.POSITIVE_INFINITY;
   private closed = false;
   private expedited = false;
+  /** No waiting item expires before this (a lower bound: the queue is scanned only once it is reached). */
+  private expiryBound = Number.POSITIVE_INFINITY;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -74,14 +76,10 @@ export class DynamicBatcher<I, O> {
     if (this.closed) return Promise.reject(new BatcherClosedError());
     if (this.queue.length >= this.config.maxQueueSize)
       return Promise.reject(new QueueFullError(this.config.maxQueueSize));
+    const expiresAt = options.expiresAt ?? Number.POSITIVE_INFINITY;
+    this.expiryBound = Math.min(this.expiryBound, expiresAt);
     return new Promise((resolve, reject) => {
-      this.queue.push({
-        input,
-        enqueuedAt: this.clock.now(),
-        expiresAt: options.expiresAt ?? Number.POSITIVE_INFINITY,
-        resolve,
-        reject,
-      });
+      this.queue.push({ input, enqueuedAt: this.clock.now(), expiresAt, resolve, reject });
       // A zero delay means the end of the current turn of the event loop (the clock's zero timer), not this very
       // call: the items submitted together (one receive's messages) start as one batch, and none waits on a timer.
       if (this.config.maxQueueDelayMs === 0 && this.queue.length < this.config.maxBatchSize) this.armTimer();
@@ -122,6 +120,8 @@ export class DynamicBatcher<I, O> {
   }
 
   private pump(): void {
+    // Also while every slot is busy: an item whose deadline passed is told so now, not when a slot frees up.
+    this.dropExpired(this.clock.now());
     while (this.running < this.config.maxConcurrentBatches) {
       const now = this.clock.now();
       this.dropExpired(now);
@@ -134,23 +134,32 @@ export class DynamicBatcher<I, O> {
   }
 
   private dropExpired(now: number): void {
+    if (now < this.expiryBound) return;
+    let earliest = Number.POSITIVE_INFINITY;
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const item = this.queue[i];
-      if (item !== undefined && item.expiresAt <= now) {
+      if (item === undefined) continue;
+      if (item.expiresAt <= now) {
         this.queue.splice(i, 1);
         item.reject(new ItemExpiredError());
-      }
+      } else earliest = Math.min(earliest, item.expiresAt);
     }
+    this.expiryBound = earliest;
   }
 
   /**
-   * One timer, for when the oldest item's delay runs out; re-armed only when that moment changes. None while every
-   * slot is busy: the end of a batch pumps anyway (a timer then would only fire again and again until it ends).
+   * One timer, re-armed only when its moment changes: for when the oldest item's delay runs out, or, while every
+   * slot is busy (the end of a batch pumps anyway), for the earliest deadline of the items waiting, so a slow or
+   * stuck batch cannot keep them past it.
    */
   private armTimer(): void {
     const oldest = this.queue[0];
-    const waiting = oldest !== undefined && this.running < this.config.maxConcurrentBatches;
-    const at = waiting ? oldest.enqueuedAt + this.config.maxQueueDelayMs : Number.POSITIVE_INFINITY;
+    const at =
+      oldest === undefined
+        ? Number.POSITIVE_INFINITY
+        : this.running < this.config.maxConcurrentBatches
+          ? oldest.enqueuedAt + this.config.maxQueueDelayMs
+          : this.expiryBound;
     if (at === this.timerAt) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
