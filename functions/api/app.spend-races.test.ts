@@ -50,6 +50,54 @@ describe("spend limits against concurrent submits of one Idempotency-Key", () =>
   });
 });
 
+describe("spend limits against a twin submit whose record is not written yet", () => {
+  it("a submit refused in the moment between its twin's reservation and record answers the twin's query", async () => {
+    // Room for one query. The first submit reserves it; the second's reservation is refused before the first has
+    // written its record. A clock whose sleeps end only once that record exists lets the order be exact.
+    let recordWritten: () => void = () => {};
+    const written = new Promise<void>((resolve) => {
+      recordWritten = resolve;
+    });
+    const clock = { now: () => Date.now(), sleep: async () => written };
+    const h = await harness({ clock });
+    const { client, accountId } = await h.fundedKey(100 * DIGITS_PRICE, { spendLimit: { perDay: DIGITS_PRICE } });
+    const spend = h.deps.spend;
+    if (!spend) throw new Error("the harness has a spend store");
+    let refused: () => void = () => {};
+    const secondRefused = new Promise<void>((resolve) => {
+      refused = resolve;
+    });
+    const reserve = spend.reserve.bind(spend);
+    let calls = 0;
+    spend.reserve = async (input) => {
+      const call = ++calls;
+      const result = await reserve(input);
+      if (call === 2 && !result.ok) refused();
+      // The first submit holds on to its reservation until the second has been refused.
+      if (call === 1) await secondRefused;
+      return result;
+    };
+    const requests = h.deps.requests;
+    const create = requests.create.bind(requests);
+    requests.create = async (record) => {
+      const created = await create(record);
+      recordWritten();
+      return created;
+    };
+    const submit = () => client.infer("digits", digitInput(), { k: 1, waitSeconds: 0, idempotencyKey: "late-twin" });
+    const first = submit();
+    // The second starts once the first has reserved (its replay look finds nothing yet).
+    while (calls < 1) await new Promise((r) => setImmediate(r));
+    const [a, b] = await Promise.all([first, submit()]);
+    const id = idempotentRequestId(accountId, "late-twin");
+    expect(a.ok && [a.status, a.data.id]).toEqual([202, id]);
+    // Not 402: the query under this key is running and will be charged; the second submit answers it.
+    expect(b.ok ? b.data.id : b.problem.code).toBe(id);
+    const usage = await client.usage();
+    expect(usage.ok && usage.data.keySpend?.today).toBe(DIGITS_PRICE);
+  });
+});
+
 describe("spend limits against a failed step between the reservation and the hold", () => {
   it("a random id's hold that fails with a ledger error gives its reservation back", async () => {
     const { h, client, counted } = await limitedKey(100 * DIGITS_PRICE);

@@ -23,6 +23,11 @@ export const SETTLE_MARGIN_MS = 5 * 60_000;
 export const WATCH_POLL_MS = 2_000;
 /** Retry-After of a hold the ledger had no room for: open holds on the account finish within seconds. */
 export const LEDGER_BUSY_RETRY_SECONDS = 2;
+/**
+ * How long a submit refused by its key's spend limit looks again for a twin's record (same Idempotency-Key, sent
+ * moments before: its reservation may be what refused this one, and its record comes one write after it).
+ */
+const TWIN_RECORD_WAIT_MS = 100;
 
 export interface SubmitInput {
   readonly key: ApiKeyRecord;
@@ -99,10 +104,10 @@ export async function submitInference(deps: ApiDeps, s: SubmitInput): Promise<Re
     unreserve = await reserveSpend(deps, record, s.key.spendLimit);
   } catch (error) {
     // Two submits of one Idempotency-Key racing past the replay look above both reserve: the twin's reservation
-    // may be what refused this one. Its query is this one's, so its record (once written) answers, as a replay.
+    // may be what refused this one. Its query is this one's, so its record answers, as a replay.
     const replay =
       error instanceof ApiError && error.code === "spend_limit" && s.idempotencyKey
-        ? await replayOf(deps, requestId, bodySha256)
+        ? await twinReplay(deps, requestId, bodySha256)
         : null;
     if (replay) return replay;
     throw error;
@@ -198,6 +203,17 @@ async function createAfterHold(deps: ApiDeps, record: RequestRecord, unreserve: 
     );
     await unreserve();
   }
+}
+
+/**
+ * A twin submit's record, when this submit's reservation was refused: at once, or (the twin may be between its
+ * reservation and its record, one write) after TWIN_RECORD_WAIT_MS. Only a refused Idempotency-Key submit waits.
+ */
+async function twinReplay(deps: ApiDeps, requestId: string, bodySha256: string): Promise<RequestView | null> {
+  const now = await replayOf(deps, requestId, bodySha256);
+  if (now) return now;
+  await deps.clock.sleep(TWIN_RECORD_WAIT_MS);
+  return replayOf(deps, requestId, bodySha256);
 }
 
 async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): Promise<RequestView | null> {
