@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { settledByNextTurn } from "../core/batching/clock.ts";
 import { SettleNotices } from "./settle-notices.ts";
 
 function recorder(fail = false) {
@@ -10,20 +11,6 @@ function recorder(fail = false) {
   return { sent, notices };
 }
 
-const settled = async (p: Promise<unknown>) => {
-  let done = false;
-  void p.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
-  await new Promise((r) => setImmediate(r));
-  return done;
-};
-
 const routed = { entered: true };
 
 describe("SettleNotices", () => {
@@ -32,7 +19,7 @@ describe("SettleNotices", () => {
     notices.enter("req-a");
     notices.enter("req-a");
     const first = notices.notify("req-a", [1, 7], routed);
-    expect(await settled(first)).toBe(false);
+    expect(await settledByNextTurn(first)).toBe(false);
     expect(sent).toEqual([]);
     const second = notices.notify("req-a", [1, 7], routed);
     await Promise.all([first, second]);
@@ -55,7 +42,7 @@ describe("SettleNotices", () => {
     notices.enter("req-d");
     notices.enter("req-d");
     const answered = notices.notify("req-d", [1, 2], routed);
-    expect(await settled(answered)).toBe(false);
+    expect(await settledByNextTurn(answered)).toBe(false);
     notices.leave("req-d");
     await answered;
     expect(sent).toEqual([{ requestId: "req-d", uids: [1, 2] }]);
@@ -65,7 +52,7 @@ describe("SettleNotices", () => {
     const { sent, notices } = recorder(true);
     for (let i = 0; i < 3; i++) notices.enter("req-e");
     const waiting = [notices.notify("req-e", [1, 2, 3], routed), notices.notify("req-e", [1, 2, 3], routed)];
-    expect(await settled(Promise.race(waiting))).toBe(false);
+    expect(await settledByNextTurn(Promise.race(waiting))).toBe(false);
     const last = notices.notify("req-e", [1, 2, 3], routed);
     await expect(last).rejects.toThrow("queue down");
     for (const w of waiting) await expect(w).rejects.toThrow("queue down");
@@ -77,7 +64,7 @@ describe("SettleNotices", () => {
     notices.enter("req-f");
     // The newcomer's answer came first: it waits for the routed job's notice instead of sending its own.
     const shadow = notices.notify("req-f", [4]);
-    expect(await settled(shadow)).toBe(false);
+    expect(await settledByNextTurn(shadow)).toBe(false);
     await notices.notify("req-f", [4], routed);
     await shadow;
     expect(sent).toEqual([{ requestId: "req-f", uids: [4] }]);

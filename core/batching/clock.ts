@@ -56,3 +56,14 @@ export class ManualClock implements Clock {
     this.time = until;
   }
 }
+
+/** Tests: whether `p` has settled (either way) by the next turn of the event loop. */
+export async function settledByNextTurn(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  const mark = () => {
+    settled = true;
+  };
+  p.then(mark, mark);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return settled;
+}

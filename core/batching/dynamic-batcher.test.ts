@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "./clock.ts";
+import { ManualClock, settledByNextTurn } from "./clock.ts";
 import { type BatchReport, DynamicBatcher } from "./dynamic-batcher.ts";
 import { BatcherClosedError, ItemExpiredError, QueueFullError } from "./errors.ts";
 
@@ -14,20 +14,6 @@ function controlledRunner() {
 }
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
-/** Whether `p` has settled by the next turn of the event loop. */
-async function settledWithin(p: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  p.then(
-    () => {
-      settled = true;
-    },
-    () => {
-      settled = true;
-    },
-  );
-  await flush();
-  return settled;
-}
 const double = (inputs: readonly number[]) => Promise.resolve(inputs.map((x) => x * 2));
 
 describe("DynamicBatcher", () => {
@@ -174,7 +160,7 @@ describe("DynamicBatcher", () => {
     const late = batcher.submit(2, { expiresAt: 100 });
     const patient = batcher.submit(3);
     clock.advance(99);
-    expect(await settledWithin(late)).toBe(false);
+    expect(await settledByNextTurn(late)).toBe(false);
     clock.advance(1);
     // The model is still busy with the first batch (it may never return): the late item is not kept waiting.
     await expect(late).rejects.toBeInstanceOf(ItemExpiredError);

@@ -9,21 +9,14 @@ import { digitInput, harness } from "./testing/harness.ts";
  */
 async function limitedKey(perDay: number, credits = 100 * DIGITS_PRICE) {
   const h = await harness();
-  const created = await h.admin.createKey({
-    name: "limited",
-    credits,
-    rateLimit: { perMinute: 100_000, burst: 10_000 },
-    spendLimit: { perDay },
-  });
-  if (!created.ok) throw new Error(JSON.stringify(created.problem));
-  const client = h.clientFor(created.data.key);
+  const { client, accountId } = await h.fundedKey(credits, { spendLimit: { perDay } });
   const spend = h.deps.spend;
   if (!spend) throw new Error("the harness has a spend store");
   const counted = async () => {
     const usage = await client.usage();
     return usage.ok ? usage.data.keySpend?.today : undefined;
   };
-  return { h, client, spend, counted, accountId: created.data.accountId };
+  return { h, client, spend, counted, accountId };
 }
 
 describe("spend limits against concurrent submits of one Idempotency-Key", () => {
