@@ -23,6 +23,7 @@ import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { silentLogger } from "../adapters/log/logger.ts";
+import { SQS_DELETE_WINDOW_MS } from "../adapters/queue/coalescer.ts";
 import { mediaDecoders } from "../adapters/runtime/decoders.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
@@ -208,12 +209,14 @@ const sender = (url: string, k: number, auth: boolean) => {
   };
 };
 
+/** SQS requests per job message (a query's routed jobs and any shadow job): the issue's "one per job" line. */
+const sqsPerJob = (aws: AwsCounts) => (aws.jobMessages > 0 ? aws.sqsRequests / aws.jobMessages : 0);
 const stepRows: { k: number; c: number; steps: Record<string, number>; target?: string }[] = [];
 const rows: { target: string; k: number; c: number; cell: Cell; aws?: AwsCounts }[] = [];
 const print = (target: string, k: number, c: number, cell: Cell, aws?: AwsCounts) => {
   rows.push({ target, k, c, cell, ...(aws ? { aws } : {}) });
   const awsText = aws
-    ? ` | per query: ddb ${aws.ddbReads.toFixed(2)} reads ${aws.ddbWrites.toFixed(2)} writes (${aws.ddbCalls.toFixed(2)} calls; billed ${aws.ddbReadUnitsBilled.toFixed(2)} RRU ${aws.ddbWriteUnitsBilled.toFixed(2)} WRU), sqs ${aws.sqsRequests.toFixed(2)} req ($${dollarsPer1000(aws).toFixed(5)}/1000)`
+    ? ` | per query: ddb ${aws.ddbReads.toFixed(2)} reads ${aws.ddbWrites.toFixed(2)} writes (${aws.ddbCalls.toFixed(2)} calls; billed ${aws.ddbReadUnitsBilled.toFixed(2)} RRU ${aws.ddbWriteUnitsBilled.toFixed(2)} WRU), sqs ${aws.sqsRequests.toFixed(2)} req (${sqsPerJob(aws).toFixed(2)} per job of ${aws.jobMessages.toFixed(2)}) ($${dollarsPer1000(aws).toFixed(5)}/1000)`
     : "";
   console.log(
     `${target.padEnd(6)} k=${k} c=${String(c).padEnd(2)}: ${cell.qps.toFixed(1)} q/s, p50 ${cell.p50.toFixed(1)} ms, p99 ${cell.p99.toFixed(1)} ms, CPU ${cell.cpuMs.toFixed(2)} ms/q, n=${cell.n}${cell.errors ? ` errors=${cell.errors}` : ""}${awsText}`,
@@ -232,6 +235,8 @@ console.log(
 );
 // What the market sends with no query at all: subtracted from each cell, printed on its own.
 const IDLE_SECONDS = 3;
+// The warm-up's last deletes wait up to SQS_DELETE_WINDOW_MS for company: they are the warm-up's, not idle traffic.
+await new Promise((resolve) => setTimeout(resolve, 5 * SQS_DELETE_WINDOW_MS));
 const idleStart = counts.snapshot();
 await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
 const idlePerSecond = scaled(counts.since(idleStart), 1 / IDLE_SECONDS);
@@ -329,6 +334,7 @@ for (const row of rows) {
     figures[`${name}_ddb_wru_billed`] = r(row.aws.ddbWriteUnitsBilled);
     figures[`${name}_ddb_rru_billed`] = r(row.aws.ddbReadUnitsBilled);
     figures[`${name}_sqs_requests`] = r(row.aws.sqsRequests);
+    figures[`${name}_sqs_per_job`] = r(sqsPerJob(row.aws));
     figures[`${name}_usd_per_1000`] = r(dollarsPer1000(row.aws), 6);
   }
 }

@@ -65,6 +65,11 @@ export interface JobContext {
   readonly verifier: SignatureVerifier;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
+  /**
+   * Takes work the handler does not wait for (a message's delete, which may wait for a batch: adapters/queue/sqs.ts
+   * `deleteWindowMs`), so that the message's slot is free for the next one meanwhile; the worker's stop waits for it.
+   */
+  readonly background: (work: Promise<void>) => void;
   /** Monotonic time of the batchers. */
   readonly clock: Clock;
   /** Wall time (ms since epoch): deadlines, timestamps. */
@@ -161,7 +166,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
   else ctx.metrics.inc("duplicatesSkipped");
   await notifySettle(ctx, state);
   // Only now that the result is durable may the message go.
-  await acknowledge(message, ctx);
+  acknowledge(message, ctx);
   return stored.ok ? "succeeded" : "duplicate";
 }
 
@@ -271,7 +276,7 @@ async function duplicate(message: ReceivedMessage, ctx: JobContext, state: JobSt
   ctx.metrics.inc("duplicatesSkipped");
   // The first delivery may have stopped between its result write and its notice: telling again costs nothing.
   await notifySettle(ctx, state);
-  await acknowledge(message, ctx);
+  acknowledge(message, ctx);
   return "duplicate";
 }
 
@@ -352,7 +357,7 @@ async function expire(message: ReceivedMessage, ctx: JobContext, state: JobState
   if (state.jobId !== undefined) await ctx.jobs.expire(state.jobId, ctx.now(), state.base);
   ctx.metrics.inc("expired");
   await notifySettle(ctx, state);
-  await acknowledge(message, ctx);
+  acknowledge(message, ctx);
   return "expired";
 }
 
@@ -361,7 +366,7 @@ async function drop(message: ReceivedMessage, ctx: JobContext, reason: string): 
   ctx.metrics.inc("dropped");
   ctx.metrics.error(reason.split(":")[0] ?? reason);
   ctx.logger.warn("message dropped: its job record does not vouch for it", { messageId: message.messageId, reason });
-  await acknowledge(message, ctx);
+  acknowledge(message, ctx);
   return "dropped";
 }
 
@@ -379,17 +384,20 @@ async function notifySettle(ctx: JobContext, state: JobState): Promise<void> {
   }
 }
 
-/** A failed delete is not a failed job: the redelivery will find the job finished and skip it. */
-async function acknowledge(message: ReceivedMessage, ctx: JobContext): Promise<void> {
-  try {
-    await ctx.queue.delete(message.receipt);
-  } catch (error) {
-    ctx.metrics.error("delete_failed");
-    ctx.logger.warn("delete failed; the redelivery will be skipped as a duplicate", {
-      messageId: message.messageId,
-      error,
-    });
-  }
+/**
+ * Deletes the message in the background (not awaited: a delete may wait for a batch, and the job is done). A failed
+ * delete is not a failed job: the redelivery will find the job finished and skip it.
+ */
+function acknowledge(message: ReceivedMessage, ctx: JobContext): void {
+  ctx.background(
+    ctx.queue.delete(message.receipt).catch((error: unknown) => {
+      ctx.metrics.error("delete_failed");
+      ctx.logger.warn("delete failed; the redelivery will be skipped as a duplicate", {
+        messageId: message.messageId,
+        error,
+      });
+    }),
+  );
 }
 
 async function deadLetter(

@@ -10,7 +10,7 @@ import { sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { createLogger } from "../adapters/log/logger.ts";
 import { ModelCache } from "../adapters/model-store/cache.ts";
 import { modelStoreFromEnv } from "../adapters/model-store/from-env.ts";
-import { SQS_COALESCE_MS } from "../adapters/queue/coalescer.ts";
+import { SQS_COALESCE_MS, SQS_DELETE_WINDOW_MS } from "../adapters/queue/coalescer.ts";
 import { SqsJobQueue } from "../adapters/queue/sqs.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
@@ -69,6 +69,8 @@ async function main(): Promise<number> {
     queueName: physicalName(config.resourcePrefix, config.queueName),
     deadLetterQueueName: physicalName(config.resourcePrefix, config.deadLetterQueueName),
     coalesceMs: SQS_COALESCE_MS,
+    // The handler does not wait for its delete (job-handler.ts `acknowledge`): deletes wait for company.
+    deleteWindowMs: SQS_DELETE_WINDOW_MS,
   });
   // The validator's jobs, taken after paid ones within their own few slots (issue 17).
   const validationQueue = new SqsJobQueue({
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
     queueName: physicalName(config.resourcePrefix, config.validationQueueName),
     deadLetterQueueName: physicalName(config.resourcePrefix, config.validationDeadLetterQueueName),
     coalesceMs: SQS_COALESCE_MS,
+    deleteWindowMs: SQS_DELETE_WINDOW_MS,
   });
   // Send only: the settler (not the worker) touches the ledger.
   const settleQueue = new SqsJobQueue({

@@ -462,6 +462,55 @@ describe("startWorker", () => {
     expect(ctx.runtime.closed).toEqual(["exp-a"]);
   });
 
+  it("does not hold a job's slot while its message's delete waits for a batch, and stop waits for the delete", async () => {
+    // A delete may wait up to SQS_DELETE_WINDOW_MS for company (issue 17); here it waits until the test lets it go.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const deleted: string[] = [];
+    class HeldDeletes extends MemoryJobQueue {
+      override async delete(receipt: string): Promise<void> {
+        await gate;
+        deleted.push(receipt);
+        return super.delete(receipt);
+      }
+    }
+    const ctx = setup();
+    const queue = new HeldDeletes();
+    const worker = await startWorker(
+      { workerId: "w1", experts: [manifest], waitSeconds: 1, concurrency: 1, batch: { maxBatchSize: 1 } },
+      {
+        queue,
+        jobs: ctx.jobs,
+        runtime: ctx.runtime,
+        verifier: sr25519Verifier,
+        servingKey: serving,
+        logger: silentLogger,
+      },
+    );
+    running.push(worker);
+    const made = Array.from({ length: 2 }, (_, i) =>
+      makeJob({ jobId: `held-${i}`, hotkey: expert.address, input: [i / 10, 0, 0, 0] }),
+    );
+    for (const job of made) await ctx.jobs.create(job.record);
+    await queue.sendMany(made.map((j) => j.body));
+    // One slot: the second job runs only because the first one's pending delete does not keep the slot.
+    await waitFor("both answered", () => worker.metrics().counters.succeeded === 2);
+    expect(deleted).toEqual([]);
+    let stopped = false;
+    const stopping = worker.stop().then((result) => {
+      stopped = true;
+      return result;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    release();
+    expect(await stopping).toEqual({ drained: true });
+    expect(deleted).toHaveLength(2);
+    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
   it("on stop, jobs waiting for a batch to fill run at once instead of waiting out the delay", async () => {
     const ctx = setup({ batch: { maxBatchSize: 64, preferredBatchSizes: [64], maxQueueDelayMs: 60_000 } });
     const made = await enqueue(ctx, 3);

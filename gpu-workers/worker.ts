@@ -146,6 +146,12 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     });
   }
   const requests = deps.requests ? new RequestReader(deps.requests) : undefined;
+  // Work the handlers leave running (their messages' deletes): each removes itself when done.
+  const inBackground = new Set<Promise<void>>();
+  const background = (work: Promise<void>) => {
+    const tracked = work.finally(() => inBackground.delete(tracked));
+    inBackground.add(tracked);
+  };
   const consumer = new Consumer({
     lanes,
     metrics,
@@ -157,6 +163,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     maxJobMs: config.maxJobMs,
     handle: (message, queue) =>
       handleMessage(message, {
+        background,
         config,
         queue,
         jobs: deps.jobs,
@@ -229,6 +236,8 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
         if (reloadTimer !== undefined) clearInterval(reloadTimer);
         await reloading;
         const drained = await consumer.stop(config.drainTimeoutMs, () => pool.expedite());
+        // The drained jobs' deletes, still gathering into batches (at most SQS_DELETE_WINDOW_MS).
+        await Promise.allSettled(inBackground);
         await pool.close();
         await server.close();
         logger.info("worker stopped", { drained, metrics: metrics.snapshot().counters });

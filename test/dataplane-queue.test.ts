@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqsClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import { SQS_COALESCE_MS, SQS_DELETE_WINDOW_MS } from "../adapters/queue/coalescer.ts";
 import { describeJobQueueContract, MAX_RECEIVE_COUNT, VISIBILITY_SECONDS } from "../adapters/queue/contract.ts";
 import { ensureQueues } from "../adapters/queue/ensure.ts";
 import { SendBatchError, SqsJobQueue } from "../adapters/queue/sqs.ts";
@@ -45,12 +46,52 @@ describeJobQueueContract("SqsJobQueue on fauxqs, coalescing", async () => {
   const prefix = `c${randomUUID().slice(0, 8)}-`;
   await ensureQueues(sqs, prefix, [TEST_QUEUE, TEST_DLQ]);
   return {
-    queue: new SqsJobQueue({ sqs, queueName: `${prefix}${TEST_QUEUE.name}`, coalesceMs: 2 }),
-    dlq: new SqsJobQueue({ sqs, queueName: `${prefix}${TEST_DLQ.name}`, coalesceMs: 2 }),
+    queue: new SqsJobQueue({
+      sqs,
+      queueName: `${prefix}${TEST_QUEUE.name}`,
+      coalesceMs: SQS_COALESCE_MS,
+      deleteWindowMs: SQS_DELETE_WINDOW_MS,
+    }),
+    dlq: new SqsJobQueue({ sqs, queueName: `${prefix}${TEST_DLQ.name}`, coalesceMs: SQS_COALESCE_MS }),
   };
 });
 
 describe("SqsJobQueue coalescing", () => {
+  it("gathers deletes made over tens of ms into one request within deleteWindowMs (issue 17)", async () => {
+    const prefix = `w${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [TEST_DLQ]);
+    const client = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+    const calls: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const queue = new SqsJobQueue({
+      sqs: client,
+      queueName: `${prefix}${TEST_DLQ.name}`,
+      coalesceMs: SQS_COALESCE_MS,
+      deleteWindowMs: SQS_DELETE_WINDOW_MS,
+    });
+    await queue.sendMany(["a", "b", "c"]);
+    const received = [];
+    while (received.length < 3) received.push(...(await queue.receive({ max: 10, waitSeconds: 1 })));
+    calls.length = 0;
+    const deletes: Promise<void>[] = [];
+    for (const message of received) {
+      deletes.push(queue.delete(message.receipt));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Three deletes 20 ms apart, beyond the sends' 2 ms window: one request for all of them.
+    expect(calls).toEqual([]);
+    await Promise.all(deletes);
+    expect(calls).toEqual(["DeleteMessageBatchCommand"]);
+    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    client.destroy();
+  });
+
   it("sends and deletes 12 single calls in two requests each", async () => {
     const prefix = `b${randomUUID().slice(0, 8)}-`;
     await ensureQueues(sqs, prefix, [TEST_DLQ]);

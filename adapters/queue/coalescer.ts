@@ -5,6 +5,15 @@
 export const SQS_COALESCE_MS = 2;
 
 /**
+ * The window the market's queues gather deletes in. A delete is on nobody's path: the job's result (or the
+ * notice's settlement) is durable before it, and a message whose delete is late or lost only comes back after its
+ * visibility timeout as a duplicate that is skipped. So a delete waits for up to ten company, or this long:
+ * under load that halves the delete requests, and at one query at a time it folds ~5 queries' deletes into one
+ * (issue 17, bench/query-calls.ts).
+ */
+export const SQS_DELETE_WINDOW_MS = 100;
+
+/**
  * Collects single calls that arrive within `windowMs` (or until `max` are waiting) and runs them as one batch:
  * each caller still awaits its own outcome. Lets code that handles one message at a time (a worker finishing the
  * jobs of one model batch, the settler finishing a receive's notices) pay one SQS request per batch instead of

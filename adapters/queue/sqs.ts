@@ -40,6 +40,11 @@ export interface SqsJobQueueOptions {
    * loop and, under load, during the previous batch's round trip, without delaying a lone send (the API's jobs).
    */
   readonly sendWindowMs?: number;
+  /**
+   * The deletes' window when it should differ from `coalesceMs` (SQS_DELETE_WINDOW_MS: a delete waits for nobody,
+   * so it may wait for company). A caller that must not wait that long does not await its delete.
+   */
+  readonly deleteWindowMs?: number;
 }
 
 const MAX_BATCH_ENTRIES = 10;
@@ -89,7 +94,11 @@ export class SqsJobQueue implements JobQueue {
         (batch, body) => byteSize(batch) + Buffer.byteLength(body, "utf8") <= MAX_BATCH_BYTES,
         options.dedupeSends === true,
       );
-      this.deletes = new Coalescer((receipts) => this.deleteBatch(receipts), options.coalesceMs, MAX_BATCH_ENTRIES);
+      this.deletes = new Coalescer(
+        (receipts) => this.deleteBatch(receipts),
+        options.deleteWindowMs ?? options.coalesceMs,
+        MAX_BATCH_ENTRIES,
+      );
     }
   }
 

@@ -25,6 +25,8 @@ export interface AwsCounts {
   readonly ddbReadUnitsBilled: number;
   /** SQS API requests (a batch of up to 10 messages is one request). */
   readonly sqsRequests: number;
+  /** Messages sent to the clients' jobs queue (routed and shadow jobs; not validation jobs or settle notices). */
+  readonly jobMessages: number;
   /** Calls by command name, for the breakdown. */
   readonly byCommand: Readonly<Record<string, number>>;
 }
@@ -36,6 +38,7 @@ interface Tally {
   ddbWriteUnitsBilled: number;
   ddbReadUnitsBilled: number;
   sqsRequests: number;
+  jobMessages: number;
   byCommand: Record<string, number>;
 }
 
@@ -48,6 +51,14 @@ const sumValues = (x: unknown, f: (v: unknown) => number) =>
 function tableOf(input: Input): string {
   const name = typeof input.TableName === "string" ? input.TableName : Object.keys(input.RequestItems ?? {})[0];
   return (name ?? "?").replace(/^t[a-z0-9]{6}-/, "");
+}
+
+/** Messages a send puts on the clients' jobs queue (its physical name ends in `jobs`: the prefix is cut off). */
+function jobMessagesOf(command: string, input: Input): number {
+  const queue = typeof input.QueueUrl === "string" ? (input.QueueUrl.split("/").pop() ?? "") : "";
+  if (!/(^|-)jobs$/.test(queue)) return 0;
+  if (command === "SendMessageBatchCommand") return size(input.Entries);
+  return command === "SendMessageCommand" ? 1 : 0;
 }
 
 /** [read units, write units] one DynamoDB call is billed. */
@@ -82,6 +93,7 @@ function zeroCounts(): Tally {
     ddbWriteUnitsBilled: 0,
     ddbReadUnitsBilled: 0,
     sqsRequests: 0,
+    jobMessages: 0,
     byCommand: {},
   };
 }
@@ -96,6 +108,7 @@ export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
     (next, context) => (args) => {
       tally.sqsRequests++;
       byName(`sqs:${context.commandName}`);
+      tally.jobMessages += jobMessagesOf(String(context.commandName), (args.input ?? {}) as Input);
       return next(args);
     },
     { step: "initialize", name: "benchSqsCounter" },
@@ -151,6 +164,7 @@ export function combine(a: AwsCounts, b: AwsCounts, f: number): AwsCounts {
     ddbWriteUnitsBilled: at(a.ddbWriteUnitsBilled, b.ddbWriteUnitsBilled),
     ddbReadUnitsBilled: at(a.ddbReadUnitsBilled, b.ddbReadUnitsBilled),
     sqsRequests: at(a.sqsRequests, b.sqsRequests),
+    jobMessages: at(a.jobMessages, b.jobMessages),
     byCommand,
   };
 }

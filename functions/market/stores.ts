@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createDynamoDocumentClient } from "../../adapters/aws/clients.ts";
-import { SQS_COALESCE_MS } from "../../adapters/queue/coalescer.ts";
+import { SQS_COALESCE_MS, SQS_DELETE_WINDOW_MS } from "../../adapters/queue/coalescer.ts";
 import { SqsJobQueue } from "../../adapters/queue/sqs.ts";
 import { DynamoJobStore } from "../../adapters/tables/jobs.ts";
 import { DynamoKeyStore } from "../../adapters/tables/keys.ts";
@@ -65,12 +65,14 @@ export function marketStores(
       deadLetterQueueName: name(JOBS_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,
       sendWindowMs: 0,
+      deleteWindowMs: SQS_DELETE_WINDOW_MS,
     }),
     validationQueue: new SqsJobQueue({
       sqs,
       queueName: name(VALIDATION_QUEUE.name),
       deadLetterQueueName: name(VALIDATION_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,
+      deleteWindowMs: SQS_DELETE_WINDOW_MS,
     }),
     settleQueue: new SqsJobQueue({
       sqs,
@@ -79,6 +81,7 @@ export function marketStores(
       coalesceMs: SQS_COALESCE_MS,
       // A worker sends one notice per request once its jobs there are done (settle-notices.ts): nothing to wait for.
       sendWindowMs: 0,
+      deleteWindowMs: SQS_DELETE_WINDOW_MS,
       dedupeSends: true,
     }),
     jobs: new DynamoJobStore({ doc, tableName: name(JOBS_TABLE.name) }),
