@@ -81,7 +81,10 @@ export const WorkerConfig = z
     /** A retryable failure shortens the visibility to base * 2^(receives-1), capped: a quicker, backed-off retry. */
     retryDelaySeconds: z.number().int().min(0).max(900).default(2),
     maxRetryDelaySeconds: z.number().int().min(0).max(43_200).default(60),
-    /** A job still running after this stops being heartbeated, so the queue hands it to another worker. */
+    /**
+     * A job still running after this stops being heartbeated, so the queue hands it to another worker; a reload
+     * stops waiting this long for a dropped expert's running batches (expert-pool.ts).
+     */
     maxJobMs: z.number().int().min(100).max(43_200_000).default(300_000),
     /** How long a stop waits for in-flight jobs before giving up on them (their messages return to the queue). */
     drainTimeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
@@ -167,6 +170,7 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["WORKER_MAX_RECEIVES", ["maxReceives"], num],
   ["WORKER_RETRY_DELAY_SECONDS", ["retryDelaySeconds"], num],
   ["WORKER_DRAIN_TIMEOUT_MS", ["drainTimeoutMs"], num],
+  ["WORKER_MAX_JOB_MS", ["maxJobMs"], num],
   ["WORKER_TRUSTED_SENDERS", ["trustedSenders"], list],
   ["WORKER_GATEWAY_ADDRESS", ["gatewayAddress"], String],
   ["WORKER_SERVING_KEY_URI", ["servingKeyUri"], String],

@@ -22,7 +22,15 @@ export interface ExpertPoolDeps {
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
   readonly clock: Clock;
+  /**
+   * How long a retired expert's batches may still run (ms) before it is left as it is: a model call that never
+   * returns must hold up neither the next reload (reloads are serialised) nor the worker's stop. Default 300,000.
+   */
+  readonly retireWaitMs?: number;
 }
+
+/** A retired expert's batches get this long to finish by default (a job's own bound, WorkerConfig `maxJobMs`). */
+const DEFAULT_RETIRE_WAIT_MS = 300_000;
 
 /** A failed load is retried after this long (the model file may still be on its way), not on every poll. */
 const RETRY_FAILED_LOAD_MS = 30_000;
@@ -59,11 +67,12 @@ export class ExpertPool {
     return this.syncing;
   }
 
-  async close(): Promise<void> {
+  /** Retires every expert; `waitMs` bounds the wait for each one's running batches (default `retireWaitMs`). */
+  async close(waitMs?: number): Promise<void> {
     await this.syncing;
     const all = [...this.byId.values()];
     this.byId.clear();
-    await Promise.all(all.map((expert) => this.retire(expert)));
+    await Promise.all(all.map((expert) => this.retire(expert, waitMs)));
   }
 
   private async apply(manifests: readonly ExpertManifest[]): Promise<void> {
@@ -130,12 +139,37 @@ export class ExpertPool {
     this.deps.logger.error("expert not served: load failed", { expert: manifest.id, error });
   }
 
-  private async retire(expert: ServedExpert): Promise<void> {
+  private async retire(expert: ServedExpert, waitMs = this.deps.retireWaitMs ?? DEFAULT_RETIRE_WAIT_MS): Promise<void> {
     try {
-      await expert.batcher.close();
+      if (!(await this.within(expert.batcher.close(), waitMs))) {
+        // Its session is not released under a call still inside it: the process (or the next stop) frees it.
+        this.deps.metrics.error("expert_retire_timeout");
+        this.deps.logger.error("expert left open: a model call is still running", {
+          expert: expert.manifest.id,
+          waitedMs: waitMs,
+        });
+        return;
+      }
       await expert.model.close();
     } catch (error) {
       this.deps.logger.warn("closing an expert failed", { expert: expert.manifest.id, error });
     }
+  }
+
+  /** Whether `work` ended within `ms` (it is not cancelled either way). */
+  private within(work: Promise<void>, ms: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const timer = this.deps.clock.setTimer(() => resolve(false), ms);
+      work.then(
+        () => {
+          this.deps.clock.clearTimer(timer);
+          resolve(true);
+        },
+        (error: unknown) => {
+          this.deps.clock.clearTimer(timer);
+          reject(error);
+        },
+      );
+    });
   }
 }

@@ -523,6 +523,17 @@ describe("startWorker", () => {
     expect(ctx.runtime.calls.map((c) => c.inputs.length)).toEqual([3]);
   });
 
+  it("stops although a model call never returns: the expert is left open once the drain's bound has passed again", async () => {
+    const ctx = setup({ drainTimeoutMs: 100, batch: { maxQueueDelayMs: 0 } });
+    ctx.runtime.hangs = true;
+    await enqueue(ctx, 1);
+    const worker = await ctx.start();
+    await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
+    expect(await worker.stop()).toEqual({ drained: false });
+    expect(ctx.runtime.closed).toEqual([]);
+    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+  });
+
   it("extends the visibility of long jobs with a heartbeat", async () => {
     const ctx = setup({ visibilitySeconds: 1, heartbeatSeconds: 0.2, batch: { maxQueueDelayMs: 0 } });
     ctx.runtime.delayMs = 1600;
@@ -572,6 +583,25 @@ describe("hot reload", () => {
     await worker.reload();
     expect(worker.health().experts).toEqual([]);
     expect(ctx.runtime.closed).toEqual(["exp-a"]);
+  });
+
+  it("a reload that drops an expert whose model call hangs gives up on it after maxJobMs, and later reloads still run", async () => {
+    dir = await mkdtemp(join(tmpdir(), "worker-experts-"));
+    const ctx = setup({ experts: undefined, expertsDir: dir, reloadIntervalMs: 0, maxJobMs: 200, drainTimeoutMs: 100 });
+    await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
+    const worker = await ctx.start();
+    ctx.runtime.hangs = true;
+    await enqueue(ctx, 1);
+    await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
+    await unlink(join(dir, "exp-a.manifest.json"));
+    await worker.reload();
+    expect(worker.health().experts).toEqual([]);
+    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+    // Reloads are serialised: a hung retire would have held this one (and every later one) for ever.
+    const other = fakeManifest("exp-b", signerFromUri(OTHER_URI).address);
+    await writeFile(join(dir, "exp-b.manifest.json"), JSON.stringify(other));
+    await worker.reload();
+    expect(worker.health().experts.map((e) => e.id)).toEqual(["exp-b"]);
   });
 
   it("creates its serving key on first start in its own folder (0600), keeps it, and refuses one readable by others", async () => {

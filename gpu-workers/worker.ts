@@ -95,6 +95,8 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     metrics,
     logger,
     clock,
+    // A batch running longer than any job may is hung: a reload replacing its expert stops waiting for it.
+    retireWaitMs: config.maxJobMs,
   });
   let state: WorkerHealth["status"] = "starting";
   const settleQueue = deps.settleQueue;
@@ -238,7 +240,9 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
         const drained = await consumer.stop(config.drainTimeoutMs, () => pool.expedite());
         // The drained jobs' deletes, still gathering into batches (at most SQS_DELETE_WINDOW_MS).
         await Promise.allSettled(inBackground);
-        await pool.close();
+        // The drain already waited for the jobs; a model call that outlived it (or that the jobs gave up on at their
+        // deadlines) gets as long again, then is left to the process's exit.
+        await pool.close(config.drainTimeoutMs);
         await server.close();
         logger.info("worker stopped", { drained, metrics: metrics.snapshot().counters });
         return { drained };

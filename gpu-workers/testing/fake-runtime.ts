@@ -11,6 +11,8 @@ export interface FakeRuntime extends ExpertRuntime {
   crashWhen: (input: unknown) => boolean;
   /** Delay of every runBatch call (ms). */
   delayMs: number;
+  /** Every runBatch call from now on never returns (a hung model). */
+  hangs: boolean;
 }
 
 /** probs: one-hot of round(first value * 10) mod 10, so outputs depend on inputs. */
@@ -21,6 +23,7 @@ export function fakeRuntime(): FakeRuntime {
     closed: [],
     crashWhen: () => false,
     delayMs: 0,
+    hangs: false,
     async load(manifest: ExpertManifest): Promise<ExpertModel> {
       runtime.loads.push(manifest.id);
       return {
@@ -28,6 +31,7 @@ export function fakeRuntime(): FakeRuntime {
         provider: "cpu",
         async runBatch(inputs) {
           runtime.calls.push({ expert: manifest.id, inputs: [...inputs] });
+          if (runtime.hangs) await new Promise(() => {});
           if (runtime.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, runtime.delayMs));
           if (inputs.some((x) => runtime.crashWhen(x))) throw new Error("model crashed");
           return inputs.map((x) => {
