@@ -38,9 +38,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((w) => w.stop()));
 });
 
-function setup(overrides: Partial<WorkerConfigInput> = {}, keyFromConfig = false) {
+function setup(overrides: Partial<WorkerConfigInput> = {}, keyFromConfig = false, ownQueue?: MemoryJobQueue) {
   const dlq = new MemoryJobQueue();
-  const queue = new MemoryJobQueue({ deadLetter: { queue: dlq, maxReceiveCount: 100 } });
+  const queue = ownQueue ?? new MemoryJobQueue({ deadLetter: { queue: dlq, maxReceiveCount: 100 } });
   const jobs = new MemoryJobStore();
   const requests = new MemoryRequestStore();
   const runtime = fakeRuntime();
@@ -476,25 +476,14 @@ describe("startWorker", () => {
         return super.delete(receipt);
       }
     }
-    const ctx = setup();
     const queue = new HeldDeletes();
-    const worker = await startWorker(
-      { workerId: "w1", experts: [manifest], waitSeconds: 1, concurrency: 1, batch: { maxBatchSize: 1 } },
-      {
-        queue,
-        jobs: ctx.jobs,
-        runtime: ctx.runtime,
-        verifier: sr25519Verifier,
-        servingKey: serving,
-        logger: silentLogger,
-      },
+    const ctx = setup(
+      { concurrency: 1, batch: { maxBatchSize: 1, preferredBatchSizes: [], maxQueueDelayMs: 0 } },
+      false,
+      queue,
     );
-    running.push(worker);
-    const made = Array.from({ length: 2 }, (_, i) =>
-      makeJob({ jobId: `held-${i}`, hotkey: expert.address, input: [i / 10, 0, 0, 0] }),
-    );
-    for (const job of made) await ctx.jobs.create(job.record);
-    await queue.sendMany(made.map((j) => j.body));
+    const worker = await ctx.start();
+    await enqueue(ctx, 2);
     // One slot: the second job runs only because the first one's pending delete does not keep the slot.
     await waitFor("both answered", () => worker.metrics().counters.succeeded === 2);
     expect(deleted).toEqual([]);

@@ -56,19 +56,25 @@ describeJobQueueContract("SqsJobQueue on fauxqs, coalescing", async () => {
   };
 });
 
+/** An SQS client of its own that records the name of every command it sends. */
+function countedClient() {
+  const client = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+  const calls: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      calls.push(String(context.commandName));
+      return next(args);
+    },
+    { step: "initialize" },
+  );
+  return { client, calls };
+}
+
 describe("SqsJobQueue coalescing", () => {
   it("gathers deletes made over tens of ms into one request within deleteWindowMs (issue 17)", async () => {
     const prefix = `w${randomUUID().slice(0, 8)}-`;
     await ensureQueues(sqs, prefix, [TEST_DLQ]);
-    const client = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
-    const calls: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => (args) => {
-        calls.push(String(context.commandName));
-        return next(args);
-      },
-      { step: "initialize" },
-    );
+    const { client, calls } = countedClient();
     const queue = new SqsJobQueue({
       sqs: client,
       queueName: `${prefix}${TEST_DLQ.name}`,
@@ -95,15 +101,7 @@ describe("SqsJobQueue coalescing", () => {
   it("sends and deletes 12 single calls in two requests each", async () => {
     const prefix = `b${randomUUID().slice(0, 8)}-`;
     await ensureQueues(sqs, prefix, [TEST_DLQ]);
-    const client = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
-    const calls: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => (args) => {
-        calls.push(String(context.commandName));
-        return next(args);
-      },
-      { step: "initialize" },
-    );
+    const { client, calls } = countedClient();
     const queue = new SqsJobQueue({ sqs: client, queueName: `${prefix}${TEST_DLQ.name}`, coalesceMs: 50 });
     await queue.url();
     calls.length = 0;
