@@ -2,12 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
-import { describeJobStoreContract, makeJob } from "../adapters/tables/jobs-contract.ts";
+import { describeJobStoreContract, makeAnswer, makeJob } from "../adapters/tables/jobs-contract.ts";
+import { jobKey } from "../adapters/tables/jobs-keys.ts";
 import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { DynamoScoreStore } from "../adapters/tables/scores.ts";
 import { scoreStoreContract } from "../adapters/tables/scores-contract.ts";
@@ -145,6 +146,22 @@ describe("ensureTables", () => {
     );
     const fresh = await ensureTables(client, "fresh-", [JOBS_TABLE], { logger: () => {} });
     expect(fresh.get("jobs")).toEqual({ name: "fresh-jobs", created: true });
+  });
+});
+
+describe("DynamoJobStore items", () => {
+  it("stay out of the table's index, created, running or answered (issue 17: no index copy of each write on AWS)", async () => {
+    const store = new DynamoJobStore({ doc, tableName: JOBS });
+    const job = makeJob();
+    await store.create(job);
+    await store.markRunning(job.jobId, "w1", 1);
+    const paid = makeJob();
+    await store.complete(paid.jobId, makeAnswer("w1"), 2, { ...paid, status: "running" });
+    for (const { jobId } of [job, paid]) {
+      const item = (await doc.send(new GetCommand({ TableName: JOBS, Key: jobKey(jobId), ConsistentRead: true }))).Item;
+      expect(item?.jobId).toBe(jobId);
+      expect(Object.keys(item ?? {}).filter((name) => name.startsWith("gsi"))).toEqual([]);
+    }
   });
 });
 

@@ -3,12 +3,6 @@ import { describe, expect, it } from "vitest";
 import type { ExpertAnswer, JobRecord } from "../../core/jobs/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 
-/**
- * The JobStore contract, run against every adapter (MemoryJobStore in a unit test, DynamoJobStore on dynalite in
- * an integration test) so that both keep the same rules.
- */
-export type ContractJobStore = JobStore & { listByRequest(requestId: string): Promise<JobRecord[]> };
-
 const HOTKEY = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 const T0 = 1_800_000_000_000;
 
@@ -48,7 +42,11 @@ export function makeAnswer(workerId: string, output: unknown = { probs: [0.25, 0
   };
 }
 
-export function describeJobStoreContract(name: string, open: () => ContractJobStore): void {
+/**
+ * The JobStore contract, run against every adapter (MemoryJobStore in a unit test, DynamoJobStore on dynalite in
+ * an integration test) so that both keep the same rules.
+ */
+export function describeJobStoreContract(name: string, open: () => JobStore): void {
   describe(`JobStore contract: ${name}`, () => {
     it("creates a job once, always in status queued", async () => {
       const store = open();
@@ -270,15 +268,6 @@ export function describeJobStoreContract(name: string, open: () => ContractJobSt
       const found = await store.getMany(asked);
       expect(found.map((job) => job.jobId)).toEqual(ids);
       expect(await store.getMany([])).toEqual([]);
-    });
-
-    it("listByRequest returns the jobs of one request only", async () => {
-      const store = open();
-      const requestId = `req-${randomUUID()}`;
-      const mine = [0, 1, 2].map((uid) => makeJob({ jobId: `${requestId}:${uid}`, requestId, uid }));
-      for (const job of [...mine, makeJob()]) await store.create(job);
-      const listed = await store.listByRequest(requestId);
-      expect(listed.map((job) => job.jobId).sort()).toEqual(mine.map((job) => job.jobId).sort());
     });
   });
 }

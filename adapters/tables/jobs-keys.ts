@@ -5,10 +5,6 @@ export function jobPk(jobId: string): string {
   return `JOB#${jobId}`;
 }
 
-export function requestGsi1pk(requestId: string): string {
-  return `REQ#${requestId}`;
-}
-
 export function jobKey(jobId: string): { readonly pk: string; readonly sk: string } {
   return { pk: jobPk(jobId), sk: JOB_SK };
 }

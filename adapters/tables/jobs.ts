@@ -3,8 +3,8 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ExpertAnswer, JobError, JobRecord } from "../../core/jobs/schema.ts";
 import type { JobClaim, JobStore, Transition } from "../../core/ports/jobs.ts";
 import { type AdapterLogger, stderrLogger } from "../aws/logger.ts";
-import { batchGetAll, type Item, isConditionalCheckFailed, queryAll } from "./dynamo.ts";
-import { DEFAULT_JOB_RETENTION_SECONDS, JOB_SK, jobKey, jobPk, requestGsi1pk } from "./jobs-keys.ts";
+import { batchGetAll, type Item, isConditionalCheckFailed } from "./dynamo.ts";
+import { DEFAULT_JOB_RETENTION_SECONDS, JOB_SK, jobKey } from "./jobs-keys.ts";
 
 export interface DynamoJobStoreOptions {
   readonly doc: DynamoDBDocumentClient;
@@ -16,7 +16,6 @@ export interface DynamoJobStoreOptions {
   readonly retentionSeconds?: number;
   /** ms since epoch; injectable for tests of expiry. */
   readonly now?: () => number;
-  readonly gsi1Name?: string;
 }
 
 const LIVE = "attribute_exists(pk) AND #status IN (:queued, :running)";
@@ -38,7 +37,6 @@ export class DynamoJobStore implements JobStore {
   private readonly logger: AdapterLogger;
   private readonly retentionSeconds: number;
   private readonly now: () => number;
-  private readonly gsi1Name: string;
 
   constructor(options: DynamoJobStoreOptions) {
     this.doc = options.doc;
@@ -46,7 +44,6 @@ export class DynamoJobStore implements JobStore {
     this.logger = options.logger ?? stderrLogger;
     this.retentionSeconds = options.retentionSeconds ?? DEFAULT_JOB_RETENTION_SECONDS;
     this.now = options.now ?? Date.now;
-    this.gsi1Name = options.gsi1Name ?? "gsi1";
   }
 
   async create(job: JobRecord): Promise<boolean> {
@@ -70,17 +67,6 @@ export class DynamoJobStore implements JobStore {
       if (record) byId.set(record.jobId, record);
     }
     return unique.flatMap((jobId) => byId.get(jobId) ?? []);
-  }
-
-  /** All live jobs of one request (through gsi1), ordered by job id. */
-  async listByRequest(requestId: string): Promise<JobRecord[]> {
-    const items = await queryAll(this.doc, {
-      TableName: this.tableName,
-      IndexName: this.gsi1Name,
-      KeyConditionExpression: "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": requestGsi1pk(requestId), ":prefix": "JOB#" },
-    });
-    return items.flatMap((item) => this.parse(item) ?? []);
   }
 
   markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition> {
@@ -163,8 +149,8 @@ export class DynamoJobStore implements JobStore {
           Item: {
             ...record,
             ...jobKey(record.jobId),
-            gsi1pk: requestGsi1pk(record.requestId),
-            gsi1sk: jobPk(record.jobId),
+            // No index keys: a request's job ids follow from its record (functions/api/flow/ids.ts), and an item in the
+            // table's gsi1 (projection ALL) would have each of its writes copied there again on AWS.
             expireAt: Math.ceil(record.deadline / 1000) + this.retentionSeconds,
           },
           ConditionExpression: "attribute_not_exists(pk) OR expireAt < :nowSeconds",

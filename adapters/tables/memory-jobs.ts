@@ -34,13 +34,6 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
-  async listByRequest(requestId: string): Promise<JobRecord[]> {
-    return [...this.jobs.values()]
-      .filter((record) => record.requestId === requestId)
-      .sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0))
-      .map((record) => copyRecord(record));
-  }
-
   async markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition> {
     return this.transition(
       jobId,
