@@ -216,7 +216,7 @@ const rows: { target: string; k: number; c: number; cell: Cell; aws?: AwsCounts 
 const print = (target: string, k: number, c: number, cell: Cell, aws?: AwsCounts) => {
   rows.push({ target, k, c, cell, ...(aws ? { aws } : {}) });
   const awsText = aws
-    ? ` | per query: ddb ${aws.ddbReads.toFixed(2)} reads ${aws.ddbWrites.toFixed(2)} writes (${aws.ddbCalls.toFixed(2)} calls; billed ${aws.ddbReadUnitsBilled.toFixed(2)} RRU ${aws.ddbWriteUnitsBilled.toFixed(2)} WRU), sqs ${aws.sqsRequests.toFixed(2)} req (${sqsPerJob(aws).toFixed(2)} per job of ${aws.jobMessages.toFixed(2)}) ($${dollarsPer1000(aws).toFixed(5)}/1000)`
+    ? ` | per query: ddb ${aws.ddbReads.toFixed(2)} reads ${aws.ddbWrites.toFixed(2)} writes (${aws.ddbCalls.toFixed(2)} calls; billed ${aws.ddbReadUnitsBilled.toFixed(2)} RRU ${aws.ddbWriteUnitsBilled.toFixed(2)} WRU + ${aws.ddbIndexWriteUnits.toFixed(2)} index WRU), sqs ${aws.sqsRequests.toFixed(2)} req (${sqsPerJob(aws).toFixed(2)} per job of ${aws.jobMessages.toFixed(2)}) ($${dollarsPer1000(aws).toFixed(5)}/1000)`
     : "";
   console.log(
     `${target.padEnd(6)} k=${k} c=${String(c).padEnd(2)}: ${cell.qps.toFixed(1)} q/s, p50 ${cell.p50.toFixed(1)} ms, p99 ${cell.p99.toFixed(1)} ms, CPU ${cell.cpuMs.toFixed(2)} ms/q, n=${cell.n}${cell.errors ? ` errors=${cell.errors}` : ""}${awsText}`,
@@ -333,6 +333,7 @@ for (const row of rows) {
     figures[`${name}_ddb_reads`] = r(row.aws.ddbReads);
     figures[`${name}_ddb_wru_billed`] = r(row.aws.ddbWriteUnitsBilled);
     figures[`${name}_ddb_rru_billed`] = r(row.aws.ddbReadUnitsBilled);
+    figures[`${name}_ddb_index_wru`] = r(row.aws.ddbIndexWriteUnits);
     figures[`${name}_sqs_requests`] = r(row.aws.sqsRequests);
     figures[`${name}_sqs_per_job`] = r(sqsPerJob(row.aws));
     figures[`${name}_usd_per_1000`] = r(dollarsPer1000(row.aws), 6);

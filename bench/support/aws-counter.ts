@@ -1,11 +1,13 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { IndexWriteModel } from "./index-model.ts";
 
 /**
  * AWS list prices used to price a query (us-east-1, on-demand DynamoDB since the November 2024 price cut, SQS
  * standard queue beyond the free tier). `ddbWrites`/`ddbReads` count items written and read (a write unit per item
  * up to 1 KB, a read per item up to 4 KB; transactions two per item); the price uses the units DynamoDB reports,
- * which grow with the items' sizes (`ddbWriteUnitsBilled`).
+ * which grow with the items' sizes (`ddbWriteUnitsBilled`), plus the global indexes' copies the emulator leaves out
+ * (`ddbIndexWriteUnits`, modelled).
  */
 export const PRICES = { ddbWritePerMillion: 0.625, ddbReadPerMillion: 0.125, sqsPerMillion: 0.4 } as const;
 
@@ -23,6 +25,8 @@ export interface AwsCounts {
    */
   readonly ddbWriteUnitsBilled: number;
   readonly ddbReadUnitsBilled: number;
+  /** Write units of the global indexes' copies, which the emulator leaves out: modelled (index-model.ts). */
+  readonly ddbIndexWriteUnits: number;
   /** SQS API requests (a batch of up to 10 messages is one request). */
   readonly sqsRequests: number;
   /** Messages sent to the clients' jobs queue (routed and shadow jobs; not validation jobs or settle notices). */
@@ -37,6 +41,7 @@ interface Tally {
   ddbCalls: number;
   ddbWriteUnitsBilled: number;
   ddbReadUnitsBilled: number;
+  ddbIndexWriteUnits: number;
   sqsRequests: number;
   jobMessages: number;
   byCommand: Record<string, number>;
@@ -92,6 +97,7 @@ function zeroCounts(): Tally {
     ddbCalls: 0,
     ddbWriteUnitsBilled: 0,
     ddbReadUnitsBilled: 0,
+    ddbIndexWriteUnits: 0,
     sqsRequests: 0,
     jobMessages: 0,
     byCommand: {},
@@ -101,6 +107,7 @@ function zeroCounts(): Tally {
 /** Counts every call the two clients send from now on, by an SDK middleware at the initialize step. */
 export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
   const tally: Tally = zeroCounts();
+  const indexes = new IndexWriteModel();
   const byName = (name: string) => {
     tally.byCommand[name] = (tally.byCommand[name] ?? 0) + 1;
   };
@@ -127,8 +134,10 @@ export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
       const result = await next(args);
       if (billed) {
         const units = consumedUnits((result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
-        if (writes > 0) tally.ddbWriteUnitsBilled += units;
-        else tally.ddbReadUnitsBilled += units;
+        if (writes > 0) {
+          tally.ddbWriteUnitsBilled += units;
+          tally.ddbIndexWriteUnits += indexes.units(command, input, units);
+        } else tally.ddbReadUnitsBilled += units;
       }
       return result;
     },
@@ -163,6 +172,7 @@ export function combine(a: AwsCounts, b: AwsCounts, f: number): AwsCounts {
     ddbCalls: at(a.ddbCalls, b.ddbCalls),
     ddbWriteUnitsBilled: at(a.ddbWriteUnitsBilled, b.ddbWriteUnitsBilled),
     ddbReadUnitsBilled: at(a.ddbReadUnitsBilled, b.ddbReadUnitsBilled),
+    ddbIndexWriteUnits: at(a.ddbIndexWriteUnits, b.ddbIndexWriteUnits),
     sqsRequests: at(a.sqsRequests, b.sqsRequests),
     jobMessages: at(a.jobMessages, b.jobMessages),
     byCommand,
@@ -174,7 +184,7 @@ export const scaled = (c: AwsCounts, f: number): AwsCounts => combine(zeroCounts
 export function dollarsPer1000(c: AwsCounts): number {
   return (
     (1000 *
-      (c.ddbWriteUnitsBilled * PRICES.ddbWritePerMillion +
+      ((c.ddbWriteUnitsBilled + c.ddbIndexWriteUnits) * PRICES.ddbWritePerMillion +
         c.ddbReadUnitsBilled * PRICES.ddbReadPerMillion +
         c.sqsRequests * PRICES.sqsPerMillion)) /
     1e6

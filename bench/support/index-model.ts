@@ -1,0 +1,77 @@
+type Input = Record<string, unknown>;
+type Item = Record<string, unknown>;
+
+/**
+ * The write units the emulator leaves out: DynamoDB copies an item into a global secondary index while the item
+ * carries that index's keys, and every index of the market's tables projects ALL, so such an item's write is billed
+ * its units again (a write that takes an item out of the index, one unit). A model, not a measurement: it follows
+ * each item's index keys through the writes it sees (a put with `gsi*pk`: in; `SET gsi*pk`: in; `REMOVE gsi*pk` or
+ * a delete: out). An item it never saw written counts as out until a write says otherwise.
+ */
+export class IndexWriteModel {
+  private readonly inIndex = new Set<string>();
+
+  /** Index write units of one successful write call, given the table units DynamoDB reported for it. */
+  units(command: string, input: Input, tableUnits: number): number {
+    const table = typeof input.TableName === "string" ? input.TableName : "";
+    switch (command) {
+      case "PutItemCommand":
+        return this.move(keyOf(table, asItem(input.Item)), hasIndexKeys(asItem(input.Item)), tableUnits);
+      case "UpdateItemCommand": {
+        const key = keyOf(table, asItem(input.Key));
+        const expression = typeof input.UpdateExpression === "string" ? input.UpdateExpression : "";
+        const sets = /\bgsi\d*pk\s*=/.test(clause(expression, "SET"));
+        const removes = /\bgsi\d*pk\b/.test(clause(expression, "REMOVE"));
+        return this.move(key, sets || (!removes && this.inIndex.has(key)), tableUnits);
+      }
+      case "DeleteItemCommand":
+        return this.move(keyOf(table, asItem(input.Key)), false, 0);
+      case "BatchWriteItemCommand":
+        return this.batch(input.RequestItems);
+      default:
+        return 0;
+    }
+  }
+
+  private batch(requestItems: unknown): number {
+    let units = 0;
+    for (const [table, requests] of Object.entries((requestItems ?? {}) as Record<string, unknown[]>)) {
+      for (const request of requests ?? []) {
+        const { PutRequest, DeleteRequest } = request as { PutRequest?: { Item?: unknown }; DeleteRequest?: unknown };
+        if (PutRequest) {
+          const item = asItem(PutRequest.Item);
+          // A batch reports its units per table, not per item: a put's units are its size, a unit per KB.
+          units += this.move(keyOf(table, item), hasIndexKeys(item), Math.ceil(JSON.stringify(item).length / 1024));
+        } else if (DeleteRequest) {
+          units += this.move(keyOf(table, asItem((DeleteRequest as { Key?: unknown }).Key)), false, 0);
+        }
+      }
+    }
+    return units;
+  }
+
+  /** Records whether the item is in the index after a write; returns the index units that write costs. */
+  private move(key: string, inAfter: boolean, tableUnits: number): number {
+    const wasIn = this.inIndex.has(key);
+    if (inAfter) this.inIndex.add(key);
+    else this.inIndex.delete(key);
+    if (inAfter) return tableUnits;
+    return wasIn ? 1 : 0;
+  }
+}
+
+const asItem = (value: unknown): Item => (value !== null && typeof value === "object" ? (value as Item) : {});
+
+const hasIndexKeys = (item: Item) => Object.keys(item).some((name) => /^gsi\d*pk$/.test(name));
+
+/** The document client's plain strings, or the low-level client's `{ S: ... }`. */
+const text = (value: unknown) =>
+  typeof value === "string" ? value : String((value as { S?: unknown } | undefined)?.S ?? "");
+
+const keyOf = (table: string, item: Item) => `${table}|${text(item.pk)}|${text(item.sk)}`;
+
+/** The part of an update expression after `keyword`, up to the next clause. */
+function clause(expression: string, keyword: string): string {
+  const match = new RegExp(`\\b${keyword}\\b([\\s\\S]*?)(?=\\b(?:SET|REMOVE|ADD|DELETE)\\b|$)`, "i").exec(expression);
+  return match?.[1] ?? "";
+}
