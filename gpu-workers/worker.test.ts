@@ -604,6 +604,47 @@ describe("hot reload", () => {
     expect(worker.health().experts.map((e) => e.id)).toEqual(["exp-b"]);
   });
 
+  it("a stop during a reload that waits for a hung expert is bounded by drainTimeoutMs, not by maxJobMs", async () => {
+    dir = await mkdtemp(join(tmpdir(), "worker-experts-"));
+    // maxJobMs far above the test's timeout: the stop must not inherit the reload's wait.
+    const ctx = setup({
+      experts: undefined,
+      expertsDir: dir,
+      reloadIntervalMs: 0,
+      maxJobMs: 3_600_000,
+      drainTimeoutMs: 100,
+    });
+    await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
+    const worker = await ctx.start();
+    ctx.runtime.hangs = true;
+    await enqueue(ctx, 1);
+    await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
+    await unlink(join(dir, "exp-a.manifest.json"));
+    const reloading = worker.reload();
+    await waitFor("the reload dropped the expert", () => worker.health().experts.length === 0);
+    expect(await worker.stop()).toEqual({ drained: false });
+    await reloading;
+    expect(ctx.runtime.closed).toEqual([]);
+    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+  });
+
+  it("an expert left open because its batch outran the wait is closed once that batch returns", async () => {
+    dir = await mkdtemp(join(tmpdir(), "worker-experts-"));
+    const ctx = setup({ experts: undefined, expertsDir: dir, reloadIntervalMs: 0, maxJobMs: 100, drainTimeoutMs: 100 });
+    await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
+    const worker = await ctx.start();
+    // Slow, not hung: the call returns after the reload has stopped waiting for it.
+    ctx.runtime.delayMs = 400;
+    await enqueue(ctx, 1);
+    await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
+    await unlink(join(dir, "exp-a.manifest.json"));
+    await worker.reload();
+    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+    expect(ctx.runtime.closed).toEqual([]);
+    // No longer in the pool, so no later stop would close it: its session must be released when the call ends.
+    await waitFor("the late expert closed", () => ctx.runtime.closed.includes("exp-a"));
+  });
+
   it("creates its serving key on first start in its own folder (0600), keeps it, and refuses one readable by others", async () => {
     const folder = await mkdtemp(join(tmpdir(), "worker-key-"));
     const servingKeyFile = join(folder, "w1", "serving-key.json");

@@ -236,6 +236,8 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
       stopped ??= (async () => {
         state = "draining";
         if (reloadTimer !== undefined) clearInterval(reloadTimer);
+        // A reload retiring a hung expert would hold the stop for up to maxJobMs: it waits no longer than a drain.
+        pool.limitRetireWaits(config.drainTimeoutMs);
         await reloading;
         const drained = await consumer.stop(config.drainTimeoutMs, () => pool.expedite());
         // The drained jobs' deletes, still gathering into batches (at most SQS_DELETE_WINDOW_MS).
