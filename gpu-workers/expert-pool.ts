@@ -14,6 +14,11 @@ export interface ServedExpert {
   readonly model: ExpertModel;
   readonly batcher: DynamicBatcher<unknown, unknown>;
   readonly fingerprint: string;
+  /**
+   * Ends when no call is inside the model: its batches (the batcher is closed) and calls made alone through `model`
+   * (a failed batch's items, job-handler.ts), which are refused from now on. Only then may the model be closed.
+   */
+  readonly quiesce: () => Promise<void>;
 }
 
 export interface ExpertPoolDeps {
@@ -137,13 +142,40 @@ export class ExpertPool {
       this.deps.clock,
       (report) => metrics.batch(report.size, report.runMs, { expert: manifest.id, task: manifest.task }),
     );
+    // Calls outside the batcher are counted, so that a retirement waits for them too before it closes the model.
+    let alone = 0;
+    let retiring = false;
+    let quiet: (() => void) | undefined;
+    const counted: ExpertModel = {
+      manifest: model.manifest,
+      provider: model.provider,
+      async runBatch(inputs) {
+        if (retiring) throw new Error(`expert ${manifest.id} is being retired`);
+        alone++;
+        try {
+          return await model.runBatch(inputs);
+        } finally {
+          alone--;
+          if (alone === 0) quiet?.();
+        }
+      },
+      close: () => model.close(),
+    };
+    const quiesce = async () => {
+      retiring = true;
+      await batcher.close();
+      if (alone > 0)
+        await new Promise<void>((resolve) => {
+          quiet = resolve;
+        });
+    };
     this.deps.logger.info("expert loaded", {
       expert: manifest.id,
       task: manifest.task,
       hotkey: manifest.hotkey,
       provider: model.provider,
     });
-    return { manifest, model, batcher, fingerprint };
+    return { manifest, model: counted, batcher, fingerprint, quiesce };
   }
 
   private fail(manifest: ExpertManifest, fingerprint: string, error: string): void {
@@ -159,7 +191,7 @@ export class ExpertPool {
         this.deps.retireWaitMs ?? DEFAULT_RETIRE_WAIT_MS,
         Math.max(0, this.retireDeadline - this.deps.clock.now()),
       );
-    const idle = expert.batcher.close();
+    const idle = expert.quiesce();
     try {
       if (!(await this.within(idle, bound))) {
         // Its session is not released under a call still inside it, but once that call returns: the expert is in

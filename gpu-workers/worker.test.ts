@@ -534,6 +534,24 @@ describe("startWorker", () => {
     expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
   });
 
+  it("does not close a model under a job's call alone (a failed batch's items re-run outside the batcher)", async () => {
+    const ctx = setup({
+      drainTimeoutMs: 100,
+      batch: { maxBatchSize: 2, preferredBatchSizes: [2], maxQueueDelayMs: 60_000 },
+    });
+    // The batch of two fails; each item then runs alone, and those calls never return.
+    ctx.runtime.crashWhen = () => {
+      ctx.runtime.hangs = true;
+      return true;
+    };
+    await enqueue(ctx, 2);
+    const worker = await ctx.start();
+    await waitFor("both items running alone", () => ctx.runtime.calls.length === 3);
+    expect(await worker.stop()).toEqual({ drained: false });
+    expect(ctx.runtime.closed).toEqual([]);
+    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+  });
+
   it("extends the visibility of long jobs with a heartbeat", async () => {
     const ctx = setup({ visibilitySeconds: 1, heartbeatSeconds: 0.2, batch: { maxQueueDelayMs: 0 } });
     ctx.runtime.delayMs = 1600;
