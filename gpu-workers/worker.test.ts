@@ -511,6 +511,37 @@ describe("startWorker", () => {
     expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 
+  it("a stop waits for a delete that never returns no longer than drainTimeoutMs", async () => {
+    // As the handler once awaited its delete inside the drain: a hung SQS request held the stop only that long.
+    class HungDeletes extends MemoryJobQueue {
+      override delete(): Promise<void> {
+        return new Promise(() => {});
+      }
+    }
+    const ctx = setup();
+    const queue = new HungDeletes();
+    const worker = await startWorker(
+      { workerId: "w1", experts: [manifest], waitSeconds: 1, drainTimeoutMs: 100, batch: { maxBatchSize: 1 } },
+      {
+        queue,
+        jobs: ctx.jobs,
+        runtime: ctx.runtime,
+        verifier: sr25519Verifier,
+        servingKey: serving,
+        logger: silentLogger,
+      },
+    );
+    running.push(worker);
+    const [job] = Array.from({ length: 1 }, () =>
+      makeJob({ jobId: "hung-delete", hotkey: expert.address, input: [0, 0, 0, 0] }),
+    );
+    if (job === undefined) throw new Error("one job");
+    await ctx.jobs.create(job.record);
+    await queue.send(job.body);
+    await waitFor("answered", () => worker.metrics().counters.succeeded === 1);
+    expect(await worker.stop()).toEqual({ drained: true });
+  });
+
   it("on stop, jobs waiting for a batch to fill run at once instead of waiting out the delay", async () => {
     const ctx = setup({ batch: { maxBatchSize: 64, preferredBatchSizes: [64], maxQueueDelayMs: 60_000 } });
     const made = await enqueue(ctx, 3);
