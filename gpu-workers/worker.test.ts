@@ -683,13 +683,17 @@ describe("hot reload", () => {
     await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
     const worker = await ctx.start();
     // Slow, not hung: the call returns after the reload has stopped waiting for it.
-    ctx.runtime.delayMs = 400;
+    let release = () => {};
+    ctx.runtime.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     await enqueue(ctx, 1);
     await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
     await unlink(join(dir, "exp-a.manifest.json"));
     await worker.reload();
     expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
     expect(ctx.runtime.closed).toEqual([]);
+    release();
     // No longer in the pool, so no later stop would close it: its session must be released when the call ends.
     await waitFor("the late expert closed", () => ctx.runtime.closed.includes("exp-a"));
   });
