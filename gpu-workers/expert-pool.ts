@@ -14,6 +14,11 @@ export interface ServedExpert {
   readonly model: ExpertModel;
   readonly batcher: DynamicBatcher<unknown, unknown>;
   readonly fingerprint: string;
+  /**
+   * Ends when no call is inside the model: its batches (the batcher is closed) and calls made alone through `model`
+   * (a failed batch's items, job-handler.ts), which are refused from now on. Only then may the model be closed.
+   */
+  readonly quiesce: () => Promise<void>;
 }
 
 export interface ExpertPoolDeps {
@@ -44,6 +49,10 @@ export class ExpertPool {
   private readonly byId = new Map<string, ServedExpert>();
   private readonly failed = new Map<string, { fingerprint: string; retryAt: number }>();
   private syncing: Promise<void> = Promise.resolve();
+  /** Retirements waiting for their batches now: each can be told to stop waiting sooner (`limitRetireWaits`). */
+  private readonly waits = new Set<(ms: number) => void>();
+  /** A reload's retirement waits no later than this (clock time), once a stop has begun. */
+  private retireDeadline = Number.POSITIVE_INFINITY;
 
   constructor(private readonly deps: ExpertPoolDeps) {}
 
@@ -65,6 +74,15 @@ export class ExpertPool {
   sync(manifests: readonly ExpertManifest[]): Promise<void> {
     this.syncing = this.syncing.then(() => this.apply(manifests));
     return this.syncing;
+  }
+
+  /**
+   * A stop has begun: a reload's retirement (waiting up to `retireWaitMs` for a hung batch) waits at most `ms` more,
+   * so that the stop, which waits for the reload, is held no longer than its own bound.
+   */
+  limitRetireWaits(ms: number): void {
+    this.retireDeadline = Math.min(this.retireDeadline, this.deps.clock.now() + ms);
+    for (const cap of this.waits) cap(ms);
   }
 
   /** Retires every expert; `waitMs` bounds the wait for each one's running batches (default `retireWaitMs`). */
@@ -124,13 +142,40 @@ export class ExpertPool {
       this.deps.clock,
       (report) => metrics.batch(report.size, report.runMs, { expert: manifest.id, task: manifest.task }),
     );
+    // Calls outside the batcher are counted, so that a retirement waits for them too before it closes the model.
+    let alone = 0;
+    let retiring = false;
+    let quiet: (() => void) | undefined;
+    const counted: ExpertModel = {
+      manifest: model.manifest,
+      provider: model.provider,
+      async runBatch(inputs) {
+        if (retiring) throw new Error(`expert ${manifest.id} is being retired`);
+        alone++;
+        try {
+          return await model.runBatch(inputs);
+        } finally {
+          alone--;
+          if (alone === 0) quiet?.();
+        }
+      },
+      close: () => model.close(),
+    };
+    const quiesce = async () => {
+      retiring = true;
+      await batcher.close();
+      if (alone > 0)
+        await new Promise<void>((resolve) => {
+          quiet = resolve;
+        });
+    };
     this.deps.logger.info("expert loaded", {
       expert: manifest.id,
       task: manifest.task,
       hotkey: manifest.hotkey,
       provider: model.provider,
     });
-    return { manifest, model, batcher, fingerprint };
+    return { manifest, model: counted, batcher, fingerprint, quiesce };
   }
 
   private fail(manifest: ExpertManifest, fingerprint: string, error: string): void {
@@ -139,15 +184,28 @@ export class ExpertPool {
     this.deps.logger.error("expert not served: load failed", { expert: manifest.id, error });
   }
 
-  private async retire(expert: ServedExpert, waitMs = this.deps.retireWaitMs ?? DEFAULT_RETIRE_WAIT_MS): Promise<void> {
+  private async retire(expert: ServedExpert, waitMs?: number): Promise<void> {
+    const bound =
+      waitMs ??
+      Math.min(
+        this.deps.retireWaitMs ?? DEFAULT_RETIRE_WAIT_MS,
+        Math.max(0, this.retireDeadline - this.deps.clock.now()),
+      );
+    const idle = expert.quiesce();
     try {
-      if (!(await this.within(expert.batcher.close(), waitMs))) {
-        // Its session is not released under a call still inside it: the process (or the next stop) frees it.
+      if (!(await this.within(idle, bound))) {
+        // Its session is not released under a call still inside it, but once that call returns: the expert is in
+        // no pool any more, so no later stop would release it.
         this.deps.metrics.error("expert_retire_timeout");
         this.deps.logger.error("expert left open: a model call is still running", {
           expert: expert.manifest.id,
-          waitedMs: waitMs,
+          waitedMs: bound,
         });
+        idle
+          .then(() => expert.model.close())
+          .catch((error: unknown) =>
+            this.deps.logger.warn("closing an expert failed", { expert: expert.manifest.id, error }),
+          );
         return;
       }
       await expert.model.close();
@@ -156,17 +214,31 @@ export class ExpertPool {
     }
   }
 
-  /** Whether `work` ended within `ms` (it is not cancelled either way). */
+  /** Whether `work` ended within `ms`, or sooner if `limitRetireWaits` says so (it is not cancelled either way). */
   private within(work: Promise<void>, ms: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      const timer = this.deps.clock.setTimer(() => resolve(false), ms);
+      const timers: unknown[] = [];
+      const end = () => {
+        for (const timer of timers) this.deps.clock.clearTimer(timer);
+        this.waits.delete(cap);
+      };
+      const cap = (limit: number) => {
+        timers.push(
+          this.deps.clock.setTimer(() => {
+            end();
+            resolve(false);
+          }, limit),
+        );
+      };
+      cap(ms);
+      this.waits.add(cap);
       work.then(
         () => {
-          this.deps.clock.clearTimer(timer);
+          end();
           resolve(true);
         },
         (error: unknown) => {
-          this.deps.clock.clearTimer(timer);
+          end();
           reject(error);
         },
       );

@@ -500,6 +500,37 @@ describe("startWorker", () => {
     expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 
+  it("a stop waits for a delete that never returns no longer than drainTimeoutMs", async () => {
+    // As the handler once awaited its delete inside the drain: a hung SQS request held the stop only that long.
+    class HungDeletes extends MemoryJobQueue {
+      override delete(): Promise<void> {
+        return new Promise(() => {});
+      }
+    }
+    const ctx = setup();
+    const queue = new HungDeletes();
+    const worker = await startWorker(
+      { workerId: "w1", experts: [manifest], waitSeconds: 1, drainTimeoutMs: 100, batch: { maxBatchSize: 1 } },
+      {
+        queue,
+        jobs: ctx.jobs,
+        runtime: ctx.runtime,
+        verifier: sr25519Verifier,
+        servingKey: serving,
+        logger: silentLogger,
+      },
+    );
+    running.push(worker);
+    const [job] = Array.from({ length: 1 }, () =>
+      makeJob({ jobId: "hung-delete", hotkey: expert.address, input: [0, 0, 0, 0] }),
+    );
+    if (job === undefined) throw new Error("one job");
+    await ctx.jobs.create(job.record);
+    await queue.send(job.body);
+    await waitFor("answered", () => worker.metrics().counters.succeeded === 1);
+    expect(await worker.stop()).toEqual({ drained: true });
+  });
+
   it("on stop, jobs waiting for a batch to fill run at once instead of waiting out the delay", async () => {
     const ctx = setup({ batch: { maxBatchSize: 64, preferredBatchSizes: [64], maxQueueDelayMs: 60_000 } });
     const made = await enqueue(ctx, 3);
@@ -518,6 +549,24 @@ describe("startWorker", () => {
     await enqueue(ctx, 1);
     const worker = await ctx.start();
     await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
+    expect(await worker.stop()).toEqual({ drained: false });
+    expect(ctx.runtime.closed).toEqual([]);
+    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+  });
+
+  it("does not close a model under a job's call alone (a failed batch's items re-run outside the batcher)", async () => {
+    const ctx = setup({
+      drainTimeoutMs: 100,
+      batch: { maxBatchSize: 2, preferredBatchSizes: [2], maxQueueDelayMs: 60_000 },
+    });
+    // The batch of two fails; each item then runs alone, and those calls never return.
+    ctx.runtime.crashWhen = () => {
+      ctx.runtime.hangs = true;
+      return true;
+    };
+    await enqueue(ctx, 2);
+    const worker = await ctx.start();
+    await waitFor("both items running alone", () => ctx.runtime.calls.length === 3);
     expect(await worker.stop()).toEqual({ drained: false });
     expect(ctx.runtime.closed).toEqual([]);
     expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
@@ -591,6 +640,51 @@ describe("hot reload", () => {
     await writeFile(join(dir, "exp-b.manifest.json"), JSON.stringify(other));
     await worker.reload();
     expect(worker.health().experts.map((e) => e.id)).toEqual(["exp-b"]);
+  });
+
+  it("a stop during a reload that waits for a hung expert is bounded by drainTimeoutMs, not by maxJobMs", async () => {
+    dir = await mkdtemp(join(tmpdir(), "worker-experts-"));
+    // maxJobMs far above the test's timeout: the stop must not inherit the reload's wait.
+    const ctx = setup({
+      experts: undefined,
+      expertsDir: dir,
+      reloadIntervalMs: 0,
+      maxJobMs: 3_600_000,
+      drainTimeoutMs: 100,
+    });
+    await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
+    const worker = await ctx.start();
+    ctx.runtime.hangs = true;
+    await enqueue(ctx, 1);
+    await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
+    await unlink(join(dir, "exp-a.manifest.json"));
+    const reloading = worker.reload();
+    await waitFor("the reload dropped the expert", () => worker.health().experts.length === 0);
+    expect(await worker.stop()).toEqual({ drained: false });
+    await reloading;
+    expect(ctx.runtime.closed).toEqual([]);
+    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+  });
+
+  it("an expert left open because its batch outran the wait is closed once that batch returns", async () => {
+    dir = await mkdtemp(join(tmpdir(), "worker-experts-"));
+    const ctx = setup({ experts: undefined, expertsDir: dir, reloadIntervalMs: 0, maxJobMs: 100, drainTimeoutMs: 100 });
+    await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
+    const worker = await ctx.start();
+    // Slow, not hung: the call returns after the reload has stopped waiting for it.
+    let release = () => {};
+    ctx.runtime.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await enqueue(ctx, 1);
+    await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
+    await unlink(join(dir, "exp-a.manifest.json"));
+    await worker.reload();
+    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+    expect(ctx.runtime.closed).toEqual([]);
+    release();
+    // No longer in the pool, so no later stop would close it: its session must be released when the call ends.
+    await waitFor("the late expert closed", () => ctx.runtime.closed.includes("exp-a"));
   });
 
   it("creates its serving key on first start in its own folder (0600), keeps it, and refuses one readable by others", async () => {

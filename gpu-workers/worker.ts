@@ -236,10 +236,14 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
       stopped ??= (async () => {
         state = "draining";
         if (reloadTimer !== undefined) clearInterval(reloadTimer);
+        // A reload retiring a hung expert would hold the stop for up to maxJobMs: it waits no longer than a drain.
+        pool.limitRetireWaits(config.drainTimeoutMs);
         await reloading;
         const drained = await consumer.stop(config.drainTimeoutMs, () => pool.expedite());
-        // The drained jobs' deletes, still gathering into batches (at most SQS_DELETE_WINDOW_MS).
-        await Promise.allSettled(inBackground);
+        // The drained jobs' deletes, still gathering into batches (at most SQS_DELETE_WINDOW_MS). Bounded like the
+        // drain, which covered them when handlers awaited them: one left behind only brings back a skipped duplicate.
+        const backgroundDone = await within(Promise.allSettled(inBackground), config.drainTimeoutMs);
+        if (!backgroundDone) logger.warn("stopping with deletes still unanswered", { pending: inBackground.size });
         // The drain already waited for the jobs; a model call that outlived it (or that the jobs gave up on at their
         // deadlines) gets as long again, then is left to the process's exit.
         await pool.close(config.drainTimeoutMs);
@@ -250,4 +254,15 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
       return stopped;
     },
   };
+}
+
+/** Whether `work` settled within `ms` (it is not cancelled either way). */
+function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void work.finally(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

@@ -13,6 +13,8 @@ export interface FakeRuntime extends ExpertRuntime {
   delayMs: number;
   /** Every runBatch call from now on never returns (a hung model). */
   hangs: boolean;
+  /** Every runBatch call from now on returns only once this settles (a slow model, released by the test). */
+  gate: Promise<void> | undefined;
 }
 
 /** probs: one-hot of round(first value * 10) mod 10, so outputs depend on inputs. */
@@ -24,6 +26,7 @@ export function fakeRuntime(): FakeRuntime {
     crashWhen: () => false,
     delayMs: 0,
     hangs: false,
+    gate: undefined,
     async load(manifest: ExpertManifest): Promise<ExpertModel> {
       runtime.loads.push(manifest.id);
       return {
@@ -32,6 +35,7 @@ export function fakeRuntime(): FakeRuntime {
         async runBatch(inputs) {
           runtime.calls.push({ expert: manifest.id, inputs: [...inputs] });
           if (runtime.hangs) await new Promise(() => {});
+          if (runtime.gate !== undefined) await runtime.gate;
           if (runtime.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, runtime.delayMs));
           if (inputs.some((x) => runtime.crashWhen(x))) throw new Error("model crashed");
           return inputs.map((x) => {
