@@ -88,6 +88,13 @@ async function enqueue(
   return made;
 }
 
+/** A stop whose model call never returns: bounded, not drained, and the model not closed under the call. */
+async function expectStopLeavesModelOpen(worker: RunningWorker, runtime: { readonly closed: readonly string[] }) {
+  expect(await worker.stop()).toEqual({ drained: false });
+  expect(runtime.closed).toEqual([]);
+  expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+}
+
 const dlqMessages = (dlq: MemoryJobQueue) => dlq.receive({ max: 10, waitSeconds: 0 });
 
 describe("startWorker", () => {
@@ -507,26 +514,13 @@ describe("startWorker", () => {
         return new Promise(() => {});
       }
     }
-    const ctx = setup();
-    const queue = new HungDeletes();
-    const worker = await startWorker(
-      { workerId: "w1", experts: [manifest], waitSeconds: 1, drainTimeoutMs: 100, batch: { maxBatchSize: 1 } },
-      {
-        queue,
-        jobs: ctx.jobs,
-        runtime: ctx.runtime,
-        verifier: sr25519Verifier,
-        servingKey: serving,
-        logger: silentLogger,
-      },
+    const ctx = setup(
+      { drainTimeoutMs: 100, batch: { maxBatchSize: 1, preferredBatchSizes: [] } },
+      false,
+      new HungDeletes(),
     );
-    running.push(worker);
-    const [job] = Array.from({ length: 1 }, () =>
-      makeJob({ jobId: "hung-delete", hotkey: expert.address, input: [0, 0, 0, 0] }),
-    );
-    if (job === undefined) throw new Error("one job");
-    await ctx.jobs.create(job.record);
-    await queue.send(job.body);
+    const worker = await ctx.start();
+    await enqueue(ctx, 1);
     await waitFor("answered", () => worker.metrics().counters.succeeded === 1);
     expect(await worker.stop()).toEqual({ drained: true });
   });
@@ -549,9 +543,7 @@ describe("startWorker", () => {
     await enqueue(ctx, 1);
     const worker = await ctx.start();
     await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
-    expect(await worker.stop()).toEqual({ drained: false });
-    expect(ctx.runtime.closed).toEqual([]);
-    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+    await expectStopLeavesModelOpen(worker, ctx.runtime);
   });
 
   it("does not close a model under a job's call alone (a failed batch's items re-run outside the batcher)", async () => {
@@ -567,9 +559,7 @@ describe("startWorker", () => {
     await enqueue(ctx, 2);
     const worker = await ctx.start();
     await waitFor("both items running alone", () => ctx.runtime.calls.length === 3);
-    expect(await worker.stop()).toEqual({ drained: false });
-    expect(ctx.runtime.closed).toEqual([]);
-    expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
+    await expectStopLeavesModelOpen(worker, ctx.runtime);
   });
 
   it("extends the visibility of long jobs with a heartbeat", async () => {
@@ -623,41 +613,41 @@ describe("hot reload", () => {
     expect(ctx.runtime.closed).toEqual(["exp-a"]);
   });
 
-  it("a reload that drops an expert whose model call hangs gives up on it after maxJobMs, and later reloads still run", async () => {
-    dir = await mkdtemp(join(tmpdir(), "worker-experts-"));
-    const ctx = setup({ experts: undefined, expertsDir: dir, reloadIntervalMs: 0, maxJobMs: 200, drainTimeoutMs: 100 });
-    await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
+  /** A worker serving exp-a from a manifest folder, with a model call that never returns, and exp-a's manifest gone. */
+  async function hungExpertDropped(overrides: Partial<WorkerConfigInput>) {
+    const folder = await mkdtemp(join(tmpdir(), "worker-experts-"));
+    dir = folder;
+    const ctx = setup({
+      experts: undefined,
+      expertsDir: folder,
+      reloadIntervalMs: 0,
+      drainTimeoutMs: 100,
+      ...overrides,
+    });
+    await writeFile(join(folder, "exp-a.manifest.json"), JSON.stringify(manifest));
     const worker = await ctx.start();
     ctx.runtime.hangs = true;
     await enqueue(ctx, 1);
     await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
-    await unlink(join(dir, "exp-a.manifest.json"));
+    await unlink(join(folder, "exp-a.manifest.json"));
+    return { ctx, worker, folder };
+  }
+
+  it("a reload that drops an expert whose model call hangs gives up on it after maxJobMs, and later reloads still run", async () => {
+    const { worker, folder } = await hungExpertDropped({ maxJobMs: 200 });
     await worker.reload();
     expect(worker.health().experts).toEqual([]);
     expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
     // Reloads are serialised: a hung retire would have held this one (and every later one) for ever.
     const other = fakeManifest("exp-b", signerFromUri(OTHER_URI).address);
-    await writeFile(join(dir, "exp-b.manifest.json"), JSON.stringify(other));
+    await writeFile(join(folder, "exp-b.manifest.json"), JSON.stringify(other));
     await worker.reload();
     expect(worker.health().experts.map((e) => e.id)).toEqual(["exp-b"]);
   });
 
   it("a stop during a reload that waits for a hung expert is bounded by drainTimeoutMs, not by maxJobMs", async () => {
-    dir = await mkdtemp(join(tmpdir(), "worker-experts-"));
     // maxJobMs far above the test's timeout: the stop must not inherit the reload's wait.
-    const ctx = setup({
-      experts: undefined,
-      expertsDir: dir,
-      reloadIntervalMs: 0,
-      maxJobMs: 3_600_000,
-      drainTimeoutMs: 100,
-    });
-    await writeFile(join(dir, "exp-a.manifest.json"), JSON.stringify(manifest));
-    const worker = await ctx.start();
-    ctx.runtime.hangs = true;
-    await enqueue(ctx, 1);
-    await waitFor("the model call started", () => ctx.runtime.calls.length === 1);
-    await unlink(join(dir, "exp-a.manifest.json"));
+    const { ctx, worker } = await hungExpertDropped({ maxJobMs: 3_600_000 });
     const reloading = worker.reload();
     await waitFor("the reload dropped the expert", () => worker.health().experts.length === 0);
     expect(await worker.stop()).toEqual({ drained: false });
