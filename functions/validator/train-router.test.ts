@@ -142,6 +142,13 @@ describe("router training in the validator", () => {
     const broken = setup(training, failing);
     expect(await epoch(broken.deps, 1, [[expert(1), "low"]])).toBeNull();
     expect(broken.logs).toContain("router training failed");
+
+    // Failing because the process is stopping is no warning (npm start's Ctrl-C during an epoch).
+    const stopping = setup(training, failing);
+    const controller = new AbortController();
+    controller.abort();
+    expect(await epoch({ ...stopping.deps, signal: controller.signal }, 1, [[expert(1), "low"]])).toBeNull();
+    expect(stopping.logs).toEqual([]);
   });
 
   it("starts afresh from unreadable stored training state, and from Brier-loss state stored before version 2", () => {

@@ -91,10 +91,10 @@ export async function trainRouterAfterScoring(
     if (report) deps.log.info("router trained", { ...report });
     return report;
   } catch (error) {
-    deps.log.warn("router training failed", {
-      task: epochAnswers.task.id,
-      error: error instanceof Error ? error.message : String(error),
-    });
+    const fields = { task: epochAnswers.task.id, error: error instanceof Error ? error.message : String(error) };
+    // A stop aborts the epoch's calls (`deps.signal`): nothing went wrong, and the next start trains again.
+    if (deps.signal?.aborted) deps.log.info("router training stopped: the validator is stopping", fields);
+    else deps.log.warn("router training failed", fields);
     return null;
   }
 }
