@@ -16,6 +16,12 @@ import {
   openIndexKeys,
   PRUNE_EVERY,
 } from "../adapters/tables/ledger-items.ts";
+import {
+  deleteOpenMarker,
+  ORPHAN_MARKER_AFTER_MS,
+  openMarkerKey,
+  putOpenMarker,
+} from "../adapters/tables/ledger-open-marker.ts";
 import { PAYEE_SHARDS, payeeShardKey } from "../adapters/tables/ledger-shares.ts";
 import { LedgerBusyError } from "../core/billing/errors.ts";
 import { PLATFORM_PAYEE } from "../core/billing/schema.ts";
@@ -109,8 +115,10 @@ describe("DynamoDB calls per paid query (issue 17)", () => {
       }
       // Before: a hold was 4 writes and a settle with its shares 13 writes and a read (hold item, account, journal,
       // hold state, a split item, each payee's balance and journal).
+      // The account's first hold also puts its open-hold marker (ledger-open-marker.ts): a refused write, a read, the
+      // marker, the hold; later holds are one write again.
       expect(perQuery.slice(0, 4)).toEqual([
-        { UpdateItem: 1 },
+        { UpdateItem: 2, GetItem: 1, PutItem: 1 },
         { UpdateItem: 1 },
         { UpdateItem: 1, GetItem: 1 },
         { UpdateItem: 1 },
@@ -121,7 +129,10 @@ describe("DynamoDB calls per paid query (issue 17)", () => {
       expect(perQuery.at(-1)).toEqual({ UpdateItem: 1 + 2 + 3, BatchWriteItem: ROLLUP_AT, PutItem: 3 });
       const writes = perQuery.reduce((t, c) => t + (c.UpdateItem ?? 0) + (c.PutItem ?? 0) + (c.BatchWriteItem ?? 0), 0);
       const reads = perQuery.reduce((t, c) => t + (c.GetItem ?? 0) + (c.Query ?? 0) + (c.BatchGetItem ?? 0), 0);
-      expect([writes / ROLLUP_AT, reads / ROLLUP_AT]).toEqual([2 + (2 + 3 + 3 + ROLLUP_AT) / ROLLUP_AT, 0.5]);
+      expect([writes / ROLLUP_AT, reads / ROLLUP_AT]).toEqual([
+        2 + (2 + 2 + 3 + 3 + ROLLUP_AT) / ROLLUP_AT,
+        0.5 + 1 / 16,
+      ]);
       // And the money is where it should be.
       expect(await ledger.payeeBalance(b)).toBe(3 * ROLLUP_AT + 3);
       const account = await ledger.getAccount(id);
@@ -471,6 +482,100 @@ describe("DynamoLedger item sizes stay bounded", () => {
     expect((await ledger.getAccount(id))?.balance).toBe(1000);
     // Top-ups still go through.
     expect((await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 5, at: 11 })).ok).toBe(true);
+  });
+});
+
+describe("DynamoLedger's open-hold markers (the account item stays off the sweeper's index)", () => {
+  const ledger = () => new DynamoLedger({ db: doc, table: LEDGER });
+  const funded = async (p: string, amount = 100) => {
+    const id = unique(p);
+    await ledger().openAccount(id, "t", 1);
+    await ledger().credit({ accountId: id, entryId: `c-${id}`, amount, at: 1 });
+    return id;
+  };
+
+  it("an account with holds has no index keys; its marker has them, and goes with its generation once idle", async () => {
+    const id = await funded("mark");
+    await ledger().hold({ accountId: id, holdId: `h-${id}`, amount: 30, deadline: 100, at: 10 });
+    const account = await raw(accountKey(id));
+    expect(account?.gsi1pk).toBeUndefined();
+    expect(typeof account?.openGen).toBe("string");
+    const marker = await raw(openMarkerKey(id));
+    expect(marker).toMatchObject({ gen: account?.openGen, gsi1pk: accountIndexKeys(id).gsi1pk, gsi1sk: id });
+    // The sweeper finds the account through the marker: it releases the expired hold, then the account is idle.
+    const swept = await ledger().sweepHolds(200);
+    expect(swept.released).toBe(1);
+    expect((await ledger().getAccount(id))?.held).toBe(0);
+    expect((await raw(accountKey(id)))?.openGen).toBeUndefined();
+    expect(await raw(openMarkerKey(id))).toBeUndefined();
+    // The next hold puts a new generation.
+    await ledger().hold({ accountId: id, holdId: `h2-${id}`, amount: 30, deadline: 300, at: 210 });
+    const again = (await raw(accountKey(id)))?.openGen;
+    expect(again).not.toBe(account?.openGen);
+    expect((await raw(openMarkerKey(id)))?.gen).toBe(again);
+  });
+
+  it("a hold that comes between the sweeper's two writes keeps its account on the index", async () => {
+    const id = await funded("race");
+    await ledger().hold({ accountId: id, holdId: `h-${id}`, amount: 30, deadline: 99_999, at: 10 });
+    const seen = String((await raw(accountKey(id)))?.openGen);
+    // The sweeper's first write, as on an idle account: the generation it read is removed from the account...
+    await doc.send(new UpdateCommand({ TableName: LEDGER, Key: accountKey(id), UpdateExpression: "REMOVE openGen" }));
+    // ...a hold comes in: with no generation on the account, it puts a marker of its own and names it...
+    await ledger().hold({ accountId: id, holdId: `h2-${id}`, amount: 30, deadline: 99_999, at: 20 });
+    const current = String((await raw(accountKey(id)))?.openGen);
+    expect(current).not.toBe(seen);
+    // ...and the sweeper's second write, for the generation it had seen, leaves the newer marker.
+    expect(await deleteOpenMarker({ db: doc, table: LEDGER }, id, { gen: seen })).toBe(false);
+    expect((await raw(openMarkerKey(id)))?.gen).toBe(current);
+    // A sweep while the holds are open keeps both.
+    await ledger().sweepHolds(30);
+    expect((await raw(accountKey(id)))?.openGen).toBe(current);
+    expect((await raw(openMarkerKey(id)))?.gen).toBe(current);
+  });
+
+  it("a marker whose account names no generation is kept while young and deleted once old", async () => {
+    const id = await funded("orphan");
+    const marker = await putOpenMarker({ db: doc, table: LEDGER }, id, 1000);
+    await ledger().sweepHolds(1000 + ORPHAN_MARKER_AFTER_MS);
+    expect((await raw(openMarkerKey(id)))?.gen).toBe(marker.gen);
+    await ledger().sweepHolds(1001 + ORPHAN_MARKER_AFTER_MS);
+    expect(await raw(openMarkerKey(id))).toBeUndefined();
+  });
+
+  it("a hold refused for want of credit puts no marker", async () => {
+    const id = await funded("poor", 10);
+    const refused = await ledger().hold({ accountId: id, holdId: `h-${id}`, amount: 30, deadline: 99_999, at: 10 });
+    expect(refused).toMatchObject({ ok: false, reason: "insufficient" });
+    expect(await raw(openMarkerKey(id))).toBeUndefined();
+  });
+
+  it("an account on the index itself (before markers) is swept as before, and its next hold moves it to a marker", async () => {
+    const id = await funded("legacy");
+    // A hold as the ledger wrote it before markers: the account item itself carries the index keys.
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(id),
+        UpdateExpression:
+          "SET balance = balance - :a, held = held + :a, holds = :holds, settled = :empty, gsi1pk = :pk, gsi1sk = :sk",
+        ExpressionAttributeValues: {
+          ":a": 30,
+          ":holds": { [`old-${id}`]: { amount: 30, deadline: 100, createdAt: 5 } },
+          ":empty": {},
+          ":pk": accountIndexKeys(id).gsi1pk,
+          ":sk": accountIndexKeys(id).gsi1sk,
+        },
+      }),
+    );
+    await ledger().hold({ accountId: id, holdId: `new-${id}`, amount: 30, deadline: 99_999, at: 10 });
+    const account = await raw(accountKey(id));
+    expect([account?.gsi1pk, typeof account?.openGen]).toEqual([undefined, "string"]);
+    expect((await raw(openMarkerKey(id)))?.gen).toBe(account?.openGen);
+    // The old hold expires and is released through the marker; the new one stays.
+    expect((await ledger().sweepHolds(200)).released).toBe(1);
+    const after = await ledger().getAccount(id);
+    expect([after?.balance, after?.held]).toEqual([70, 30]);
   });
 });
 

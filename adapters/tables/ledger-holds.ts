@@ -5,6 +5,13 @@ import { clampCharge, shareEntriesOf, validSplit } from "../../core/billing/shar
 import type { CaptureSplit, HoldRef, HoldResult, Ledger, SettleResult, SweepOptions } from "../../core/ports/ledger.ts";
 import { batchPutAll, isConditionalCheckFailed } from "./dynamo.ts";
 import { accountKey, getItems, holdKey, LedgerFullError, MAX_APPLIED, OPEN_SHARDS, shardOf } from "./ledger-items.ts";
+import {
+  deleteOpenMarker,
+  MARKER_REFRESH_AFTER_MS,
+  type OpenMarker,
+  ORPHAN_MARKER_AFTER_MS,
+  putOpenMarker,
+} from "./ledger-open-marker.ts";
 import type { DynamoShares } from "./ledger-shares.ts";
 
 /**
@@ -129,24 +136,30 @@ export class DynamoHolds {
       createdAt: input.at,
       ...(input.memo ? { memo: input.memo } : {}),
     };
-    const { gsi1pk, gsi1sk } = accountIndexKeys(input.accountId);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // The marker this hold put, when the account had none (ledger-open-marker.ts): the hold then sets its generation.
+    let marking: { marker: OpenMarker; putAt: number } | undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (marking && performance.now() - marking.putAt > MARKER_REFRESH_AFTER_MS) {
+        // Long after its put (a stalled process): a sweeper may take an unflagged marker this old for an orphan.
+        marking = await this.putMarker(input.accountId, input.at + (performance.now() - marking.putAt));
+      }
       try {
         await this.db.send(
           new UpdateCommand({
             TableName: this.table,
             Key: accountKey(input.accountId),
-            UpdateExpression:
-              "SET balance = balance - :amount, held = held + :amount, #H.#h = :hold, gsi1pk = :gpk, gsi1sk = :gsk",
-            ConditionExpression:
-              "attribute_exists(pk) AND balance >= :amount AND attribute_not_exists(#H.#h) AND size(#H) < :cap",
+            UpdateExpression: `SET balance = balance - :amount, held = held + :amount, #H.#h = :hold${
+              marking ? ", openGen = :gen REMOVE gsi1pk, gsi1sk" : ""
+            }`,
+            ConditionExpression: `attribute_exists(pk) AND balance >= :amount AND attribute_not_exists(#H.#h) AND size(#H) < :cap AND ${
+              marking ? "(attribute_not_exists(openGen) OR openGen = :gen)" : "attribute_exists(openGen)"
+            }`,
             ExpressionAttributeNames: { "#H": "holds", "#h": input.holdId },
             ExpressionAttributeValues: {
               ":amount": input.amount,
               ":hold": open,
-              ":gpk": gsi1pk,
-              ":gsk": gsi1sk,
               ":cap": MAX_APPLIED,
+              ...(marking ? { ":gen": marking.marker.gen } : {}),
             },
           }),
         );
@@ -160,7 +173,20 @@ export class DynamoHolds {
           await this.addMaps(input.accountId);
           continue;
         }
-        if (Object.keys(mapOf(item, "holds")).length < MAX_APPLIED) return { ok: false, reason: "insufficient" };
+        const full = Object.keys(mapOf(item, "holds")).length >= MAX_APPLIED;
+        const short = typeof item.balance !== "number" || item.balance < input.amount;
+        if (!full && short) return { ok: false, reason: "insufficient" };
+        if (typeof item.openGen !== "string" && marking === undefined) {
+          // No marker generation on the account: put one, then hold and name it in one write.
+          marking = await this.putMarker(input.accountId, input.at);
+          continue;
+        }
+        if (typeof item.openGen === "string" && marking !== undefined && item.openGen !== marking.marker.gen) {
+          // Another hold named its own marker first: hold as usual (this one's marker is an orphan the sweeper ends).
+          marking = undefined;
+          continue;
+        }
+        if (!full) return { ok: false, reason: "insufficient" };
         // Full: settled holds can be rolled off; open ones cannot.
         if ((await this.rollup(input.accountId, input.at, item)) === 0) break;
         continue;
@@ -258,16 +284,21 @@ export class DynamoHolds {
 
   /**
    * One account: releases its expired holds (unless `beforeRelease` keeps one), undoes duplicates a crash left,
-   * rolls up its settled holds, and leaves the index once it has none.
+   * rolls up its settled holds, and leaves the index once it has none. `marker`: the open-hold marker it was found
+   * by (ledger-open-marker.ts); absent for an account on the index itself (as accounts were before markers).
    */
   async sweepAccount(
     accountId: string,
     now: number,
     options: SweepOptions,
     report: { examined: number; released: number; finished: number },
+    marker?: OpenMarker,
   ): Promise<void> {
     const item = await this.account(accountId);
-    if (!item) return;
+    if (!item) {
+      if (marker) await this.dropMarkerIfOrphan(accountId, marker, now);
+      return;
+    }
     const open = openIn(item, accountId);
     report.examined += open.length;
     const old = open.filter((h) => h.createdAt < now - DUPLICATE_CHECK_AFTER_MS);
@@ -298,7 +329,8 @@ export class DynamoHolds {
       report.finished += rolled;
       if (rolled === 0) break;
     }
-    await this.leaveIndexIfIdle(accountId);
+    if (marker) await this.dropMarkerIfIdle(accountId, marker, now);
+    else await this.leaveIndexIfIdle(accountId);
   }
 
   /**
@@ -437,6 +469,44 @@ export class DynamoHolds {
       if (!isConditionalCheckFailed(e)) throw e;
       return undefined;
     }
+  }
+
+  private async putMarker(accountId: string, at: number): Promise<{ marker: OpenMarker; putAt: number }> {
+    return { marker: await putOpenMarker({ db: this.db, table: this.table }, accountId, at), putAt: performance.now() };
+  }
+
+  /**
+   * An account found by its marker that holds nothing: removes its `openGen` (conditional on no holds and no rollup,
+   * so a hold that came in between keeps it), then the marker if still that generation. With no `openGen`, the
+   * marker is an orphan (ledger-open-marker.ts).
+   */
+  private async dropMarkerIfIdle(accountId: string, marker: OpenMarker, now: number): Promise<void> {
+    const item = await this.account(accountId);
+    const gen = item?.openGen;
+    if (typeof gen !== "string") return this.dropMarkerIfOrphan(accountId, marker, now);
+    if (item === undefined || Object.keys(mapOf(item, "holds")).length > 0 || item.rollup !== undefined) return;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: accountKey(accountId),
+          UpdateExpression: "REMOVE openGen",
+          ConditionExpression: "openGen = :gen AND size(#H) = :zero AND attribute_not_exists(#R)",
+          ExpressionAttributeNames: { "#H": "holds", "#R": "rollup" },
+          ExpressionAttributeValues: { ":gen": gen, ":zero": 0 },
+        }),
+      );
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return;
+      throw e;
+    }
+    await deleteOpenMarker({ db: this.db, table: this.table }, accountId, { gen });
+  }
+
+  /** A marker whose account names no generation: deleted once old (a young one may be a hold's, between its writes). */
+  private async dropMarkerIfOrphan(accountId: string, marker: OpenMarker, now: number): Promise<void> {
+    if (now - marker.at <= ORPHAN_MARKER_AFTER_MS) return;
+    await deleteOpenMarker({ db: this.db, table: this.table }, accountId, marker);
   }
 
   /** Takes the account off the sweeper's index when it holds nothing (a later hold puts it back). */

@@ -40,6 +40,7 @@ import {
   removeMarkers,
 } from "./ledger-items.ts";
 import { migrateLegacyHold } from "./ledger-legacy.ts";
+import { OPEN_MARKER_PREFIX, OpenMarker } from "./ledger-open-marker.ts";
 import { DynamoShares } from "./ledger-shares.ts";
 
 export interface DynamoLedgerOptions {
@@ -316,7 +317,10 @@ export class DynamoLedger implements Ledger {
         // retried on the next sweep.
         try {
           if (key.startsWith("ACCT#")) await this.holds.sweepAccount(key.slice("ACCT#".length), now, options, report);
-          else if (key.startsWith("HOLD#")) {
+          else if (key.startsWith(OPEN_MARKER_PREFIX)) {
+            const marker = OpenMarker.parse(item);
+            await this.holds.sweepAccount(key.slice(OPEN_MARKER_PREFIX.length), now, options, report, marker);
+          } else if (key.startsWith("HOLD#")) {
             const deps = { db: this.db, table: this.table, holds: this.holds };
             const outcome = await migrateLegacyHold(deps, key.slice("HOLD#".length), now, options);
             if (outcome !== "skipped") report.finished++;
