@@ -579,6 +579,38 @@ describe("DynamoLedger's open-hold markers (the account item stays off the sweep
   });
 });
 
+describe("DynamoLedger's open-hold markers under concurrent first holds", () => {
+  it("a first hold that another first hold overtook is held, not refused for want of credit", async () => {
+    // Two first holds on an idle account: both fail the steady write (no generation yet). The second one reads the
+    // account only after the first has put its marker and named it: it has the credit, and must simply hold.
+    const hooked = hookedDoc(
+      (input) =>
+        input.UpdateExpression === undefined &&
+        (input.Key as { pk?: string } | undefined)?.pk?.startsWith("ACCT#") === true,
+    );
+    try {
+      const other = new DynamoLedger({ db: doc, table: LEDGER });
+      const id = unique("overtaken");
+      await other.openAccount(id, "t", 1);
+      await other.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+      let first: unknown;
+      hooked.state.hook = async () => {
+        first = await other.hold({ accountId: id, holdId: `a-${id}`, amount: 30, deadline: 99_999, at: 10 });
+      };
+      const ledger = new DynamoLedger({ db: hooked.doc, table: LEDGER });
+      const second = await ledger.hold({ accountId: id, holdId: `b-${id}`, amount: 30, deadline: 99_999, at: 10 });
+      expect(first).toMatchObject({ ok: true });
+      expect(hooked.state.hook).toBeUndefined();
+      expect(second).toMatchObject({ ok: true, replay: false });
+      const account = await other.getAccount(id);
+      expect([account?.balance, account?.held]).toEqual([40, 60]);
+      expect((await raw(openMarkerKey(id)))?.gen).toBe((await raw(accountKey(id)))?.openGen);
+    } finally {
+      hooked.destroy();
+    }
+  });
+});
+
 describe("DynamoKeyStore", () => {
   it("finds a key by hash and by id, refuses duplicates, revokes once", async () => {
     const keys = new DynamoKeyStore(doc, `${PREFIX}${KEYS_TABLE.name}`);

@@ -186,7 +186,9 @@ export class DynamoHolds {
           marking = undefined;
           continue;
         }
-        if (!full) return { ok: false, reason: "insufficient" };
+        // Neither short nor full now: the account changed since the write (another first hold named its generation,
+        // credit came back), so hold again rather than refuse a client who has the credit.
+        if (!full) continue;
         // Full: settled holds can be rolled off; open ones cannot.
         if ((await this.rollup(input.accountId, input.at, item)) === 0) break;
         continue;
