@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoKeyStore } from "../adapters/tables/keys.ts";
@@ -608,6 +608,34 @@ describe("DynamoLedger's open-hold markers under concurrent first holds", () => 
     } finally {
       hooked.destroy();
     }
+  });
+
+  it("a hold that stalled past the refresh re-puts a marker the sweeper can read", async () => {
+    // Every reading of the monotonic clock a minute and a bit later than the one before: the hold re-puts its
+    // marker before its write, with `at` moved on by the time that passed.
+    let tick = performance.now();
+    const clock = vi.spyOn(performance, "now").mockImplementation(() => {
+      tick += 60_000.3;
+      return tick;
+    });
+    const id = unique("stalled");
+    try {
+      const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+      expect((await ledger.hold({ accountId: id, holdId: `h-${id}`, amount: 30, deadline: 100, at: 10 })).ok).toBe(
+        true,
+      );
+    } finally {
+      clock.mockRestore();
+    }
+    const marker = await raw(openMarkerKey(id));
+    expect(marker?.gen).toBe((await raw(accountKey(id)))?.openGen);
+    expect(marker?.at).toBeGreaterThan(10);
+    // The sweeper finds the account through that marker and releases the expired hold.
+    await new DynamoLedger({ db: doc, table: LEDGER }).sweepHolds(200);
+    const account = await new DynamoLedger({ db: doc, table: LEDGER }).getAccount(id);
+    expect([account?.balance, account?.held]).toEqual([100, 0]);
   });
 });
 

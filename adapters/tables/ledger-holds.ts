@@ -141,7 +141,9 @@ export class DynamoHolds {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (marking && performance.now() - marking.putAt > MARKER_REFRESH_AFTER_MS) {
         // Long after its put (a stalled process): a sweeper may take an unflagged marker this old for an orphan.
-        marking = await this.putMarker(input.accountId, input.at + (performance.now() - marking.putAt));
+        // Whole milliseconds: the sweeper reads a marker's `at` as an integer (OpenMarker), and a marker it cannot read
+        // would keep the account off its sweeps for good.
+        marking = await this.putMarker(input.accountId, input.at + Math.floor(performance.now() - marking.putAt));
       }
       try {
         await this.db.send(
