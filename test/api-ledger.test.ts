@@ -637,6 +637,47 @@ describe("DynamoLedger's open-hold markers under concurrent first holds", () => 
     const account = await new DynamoLedger({ db: doc, table: LEDGER }).getAccount(id);
     expect([account?.balance, account?.held]).toEqual([100, 0]);
   });
+
+  it("a hold that stalled before putting its marker puts it as young as it is: a sweep before its write keeps it", async () => {
+    // The monotonic clock stands still except for one stall of 11 minutes, just before the hold puts its marker.
+    let stall = 0;
+    const real = performance.now.bind(performance);
+    const clock = vi.spyOn(performance, "now").mockImplementation(() => real() + stall);
+    const start = performance.now();
+    const wallNow = (at: number) => at + Math.ceil(performance.now() - start);
+    const hooked = hookedDoc(
+      (input) =>
+        (input.UpdateExpression === undefined && (input.Key as { pk?: string } | undefined)?.pk?.startsWith("ACCT#")) ||
+        String(input.UpdateExpression).includes("openGen = :gen"),
+    );
+    const id = unique("late-put");
+    try {
+      const other = new DynamoLedger({ db: doc, table: LEDGER });
+      await other.openAccount(id, "t", 1);
+      await other.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+      hooked.state.hook = async () => {
+        // The read after the refused steady write: the process stalls here, before its marker's put...
+        stall = ORPHAN_MARKER_AFTER_MS + 60_000;
+        hooked.state.hook = async () => {
+          // ...and a sweep comes between that put and the hold's write, on a clock that went on meanwhile.
+          await other.sweepHolds(wallNow(10));
+        };
+      };
+      const ledger = new DynamoLedger({ db: hooked.doc, table: LEDGER });
+      expect((await ledger.hold({ accountId: id, holdId: `h-${id}`, amount: 30, deadline: 100, at: 10 })).ok).toBe(
+        true,
+      );
+      expect(hooked.state.hook).toBeUndefined();
+    } finally {
+      clock.mockRestore();
+      hooked.destroy();
+    }
+    // The account holds, so its marker must be there: the sweeper releases the expired hold through it.
+    expect((await raw(openMarkerKey(id)))?.gen).toBe((await raw(accountKey(id)))?.openGen);
+    await new DynamoLedger({ db: doc, table: LEDGER }).sweepHolds(wallNow(10) + 1);
+    const account = await new DynamoLedger({ db: doc, table: LEDGER }).getAccount(id);
+    expect([account?.balance, account?.held]).toEqual([100, 0]);
+  });
 });
 
 describe("DynamoKeyStore", () => {

@@ -138,12 +138,16 @@ export class DynamoHolds {
     };
     // The marker this hold put, when the account had none (ledger-open-marker.ts): the hold then sets its generation.
     let marking: { marker: OpenMarker; putAt: number } | undefined;
+    // A marker's `at` is when it is put, on input.at's clock: a marker put (or re-put) after a stall dated input.at
+    // would look as old as the stall to a sweeper, which may take it for an orphan before this hold's write lands.
+    // Whole milliseconds: the sweeper reads `at` as an integer (OpenMarker), and a marker it cannot read would keep
+    // the account off its sweeps for good.
+    const started = performance.now();
+    const markAt = () => input.at + Math.floor(performance.now() - started);
     for (let attempt = 0; attempt < 5; attempt++) {
       if (marking && performance.now() - marking.putAt > MARKER_REFRESH_AFTER_MS) {
         // Long after its put (a stalled process): a sweeper may take an unflagged marker this old for an orphan.
-        // Whole milliseconds: the sweeper reads a marker's `at` as an integer (OpenMarker), and a marker it cannot read
-        // would keep the account off its sweeps for good.
-        marking = await this.putMarker(input.accountId, input.at + Math.floor(performance.now() - marking.putAt));
+        marking = await this.putMarker(input.accountId, markAt());
       }
       try {
         await this.db.send(
@@ -180,7 +184,7 @@ export class DynamoHolds {
         if (!full && short) return { ok: false, reason: "insufficient" };
         if (typeof item.openGen !== "string" && marking === undefined) {
           // No marker generation on the account: put one, then hold and name it in one write.
-          marking = await this.putMarker(input.accountId, input.at);
+          marking = await this.putMarker(input.accountId, markAt());
           continue;
         }
         if (typeof item.openGen === "string" && marking !== undefined && item.openGen !== marking.marker.gen) {
