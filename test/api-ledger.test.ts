@@ -674,7 +674,7 @@ describe("DynamoLedger's open-hold markers under concurrent first holds", () => 
     }
     // The account holds, so its marker must be there: the sweeper releases the expired hold through it.
     expect((await raw(openMarkerKey(id)))?.gen).toBe((await raw(accountKey(id)))?.openGen);
-    await new DynamoLedger({ db: doc, table: LEDGER }).sweepHolds(wallNow(10) + 1);
+    await new DynamoLedger({ db: doc, table: LEDGER }).sweepHolds(10 + ORPHAN_MARKER_AFTER_MS + 120_000);
     const account = await new DynamoLedger({ db: doc, table: LEDGER }).getAccount(id);
     expect([account?.balance, account?.held]).toEqual([100, 0]);
   });
