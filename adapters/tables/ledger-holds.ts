@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
+import { LedgerBusyError } from "../../core/billing/errors.ts";
 import { Hold, Micro, ShareCredit } from "../../core/billing/schema.ts";
 import { clampCharge, shareEntriesOf, validSplit } from "../../core/billing/shares.ts";
 import type { CaptureSplit, HoldRef, HoldResult, Ledger, SettleResult, SweepOptions } from "../../core/ports/ledger.ts";
@@ -21,7 +22,8 @@ import type { DynamoShares } from "./ledger-shares.ts";
  * - `settled`: holdId -> its settlement { status, captureAmount?, settledAt, task?, shares? } until rolled up;
  *   a hold is open while it is in `holds` and not in `settled`;
  * - `rollup`: { id, at, holdIds } while a batch of settled holds is being rolled up (one at a time per account);
- * - gsi1pk `OPENHOLD#<shard>`, gsi1sk `<accountId>` while the account has holds, so the sweeper finds it.
+ * - `openGen` while the account has holds: the generation of its open-hold marker, the small item that puts it on
+ *   the sweeper's index (ledger-open-marker.ts); accounts from before markers carry the index keys themselves.
  * A rollup moves a batch of settled holds off the account: (1) records the batch in `rollup` (conditional on none
  * in flight) -> (2) puts each hold's durable record `HOLD#<id>` / `HOLD` (final state, fee split, journal: gsi1pk
  * `JOURNAL#<accountId>`) with BatchWriteItem -> (3) credits the batch's fee shares, per payee one write idempotent by
@@ -196,7 +198,9 @@ export class DynamoHolds {
         // credit came back), so hold again rather than refuse a client who has the credit.
         if (!full) continue;
         // Full: settled holds can be rolled off; open ones cannot.
-        if ((await this.rollup(input.accountId, input.at, item)) === 0) break;
+        if ((await this.rollup(input.accountId, input.at, item)) === 0) {
+          throw new LedgerFullError(`account ${input.accountId} has ${MAX_APPLIED} unsettled holds; retry later`);
+        }
         continue;
       }
       const earlier = input.freshId ? null : await this.archived(input.holdId);
@@ -204,7 +208,8 @@ export class DynamoHolds {
       await this.undoDuplicate(input.accountId, input.holdId, open);
       return replayOf(asHold(earlier), input);
     }
-    throw new LedgerFullError(`account ${input.accountId} has ${MAX_APPLIED} unsettled holds; retry later`);
+    // Every attempt met an account that had changed since (concurrent holds, rollups): nothing was held.
+    throw new LedgerBusyError(`account ${input.accountId} kept changing under this hold; retry later`);
   }
 
   /** Captures or releases with one conditional write on the account; a read only when the amount is not known. */

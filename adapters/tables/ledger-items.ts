@@ -5,11 +5,13 @@ import { Account, Hold, LedgerEntry } from "../../core/billing/schema.ts";
 /**
  * Item layout of the `ledger` table (pk/sk, gsi1 sparse):
  * - account `ACCT#<id>` / `ACCT`: balance, held, spent, the holds not yet rolled up (`holds`, `settled`, `rollup`,
- *   see ledger-holds.ts; while it has any it carries gsi1pk `OPENHOLD#<shard>`, gsi1sk `<accountId>` for the
- *   sweeper), and `applied`, a map entryId -> marker of the credits applied to it. That map is what makes each single-item debit/credit idempotent without transactions: every
+ *   see ledger-holds.ts; while it has any, `openGen` names its open-hold marker, which puts it on the sweeper's
+ *   index), and `applied`, a map entryId -> marker of the credits applied to it. That map is what makes each single-item debit/credit idempotent without transactions: every
  *   update is conditional on `attribute_not_exists(applied.#entry)`. Its size is bounded by the markers' lifecycle
  *   (see `Marker`), not by traffic: a marker lives only while its sequence is unfinished, plus a retention that
  *   guards against a stalled retry.
+ * - open-hold marker `OPEN#<accountId>` / `OPEN` (ledger-open-marker.ts): gsi1pk `OPENHOLD#<shard>`, gsi1sk
+ *   `<accountId>`, while the account has holds; accounts from before markers carry those keys themselves.
  * - hold `HOLD#<id>` / `HOLD`: a settled hold's durable record, written by its rollup (ledger-holds.ts); gsi1pk
  *   `JOURNAL#<accountId>`, gsi1sk `<settledAt:15>#<holdId>` list an account's holds for its journal.
  * - credit intent `CREDIT#<entryId>` / `CREDIT`: the top-up request (fingerprint), `status` pending -> applied; once
