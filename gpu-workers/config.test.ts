@@ -24,8 +24,8 @@ describe("parseWorkerConfig", () => {
     expect(parseWorkerConfig({ WORKER_VALIDATION_CONCURRENCY: "3" }).validationConcurrency).toBe(3);
     expect(problemsOf(() => parseWorkerConfig({ WORKER_VALIDATION_CONCURRENCY: "0" }))).toHaveLength(1);
     expect(config.maxReceives).toBe(5);
-    // Two receive loops per lane (one long-polls while the other lingers); a hung call is given up after maxJobMs.
-    expect(config.pollers).toBe(2);
+    // One receive loop per lane with no linger (issue 17); a hung model call is given up on after maxJobMs.
+    expect([config.pollers, config.receiveLingerMs]).toEqual([1, 0]);
     expect(config.maxJobMs).toBe(300_000);
     expect(parseWorkerConfig({ WORKER_MAX_JOB_MS: "60000" }).maxJobMs).toBe(60_000);
     expect(config.batch.maxBatchSize).toBe(32);

@@ -42,8 +42,8 @@ export interface ConsumerOptions {
    * After a receive that brought some messages but fewer than it asked for, a poller waits this long before its
    * next receive (0: never; a full receive is followed at once, since more are waiting), so that
    * under load a receive (and the delete after it) carries several queries' jobs instead of one each (issue 17).
-   * An idle market's latency does not grow: a lone query is taken by a poller still long-polling (the others'
-   * last receives were empty); only when every poller is lingering, i.e. messages keep coming, does one wait.
+   * With several pollers, an idle market's latency does not grow: a lone query is taken by a poller still
+   * long-polling; with one (the workers' default, which lingers 0), a query that comes during the pause waits.
    */
   readonly receiveLingerMs?: number;
   readonly visibilitySeconds: number;
