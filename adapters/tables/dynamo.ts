@@ -16,6 +16,17 @@ export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
+/** A conditional write's outcome: true when it was written, false when its condition failed (other errors throw). */
+export async function written(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
 /**
  * Writes `item` only if no item has its key yet: true when written, false when one was there (an idempotent create:
  * a retried or redelivered write finds its own first one).

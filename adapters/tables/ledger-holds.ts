@@ -4,7 +4,7 @@ import { LedgerBusyError } from "../../core/billing/errors.ts";
 import { Hold, Micro, ShareCredit } from "../../core/billing/schema.ts";
 import { clampCharge, shareEntriesOf, validSplit } from "../../core/billing/shares.ts";
 import type { CaptureSplit, HoldRef, HoldResult, Ledger, SettleResult, SweepOptions } from "../../core/ports/ledger.ts";
-import { batchPutAll, isConditionalCheckFailed } from "./dynamo.ts";
+import { batchPutAll, isConditionalCheckFailed, written } from "./dynamo.ts";
 import { accountKey, getItems, holdKey, LedgerFullError, MAX_APPLIED, OPEN_SHARDS, shardOf } from "./ledger-items.ts";
 import {
   deleteOpenMarker,
@@ -498,8 +498,8 @@ export class DynamoHolds {
     const gen = item?.openGen;
     if (typeof gen !== "string") return this.dropMarkerIfOrphan(accountId, marker, now);
     if (item === undefined || Object.keys(mapOf(item, "holds")).length > 0 || item.rollup !== undefined) return;
-    try {
-      await this.db.send(
+    const removed = await written(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: accountKey(accountId),
@@ -508,11 +508,9 @@ export class DynamoHolds {
           ExpressionAttributeNames: { "#H": "holds", "#R": "rollup" },
           ExpressionAttributeValues: { ":gen": gen, ":zero": 0 },
         }),
-      );
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return;
-      throw e;
-    }
+      ),
+    );
+    if (!removed) return;
     await deleteOpenMarker({ db: this.db, table: this.table }, accountId, { gen });
   }
 
@@ -524,8 +522,8 @@ export class DynamoHolds {
 
   /** Takes the account off the sweeper's index when it holds nothing (a later hold puts it back). */
   private async leaveIndexIfIdle(accountId: string): Promise<void> {
-    try {
-      await this.db.send(
+    await written(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: accountKey(accountId),
@@ -534,10 +532,8 @@ export class DynamoHolds {
           ExpressionAttributeNames: { "#H": "holds", "#R": "rollup" },
           ExpressionAttributeValues: { ":zero": 0 },
         }),
-      );
-    } catch (e) {
-      if (!isConditionalCheckFailed(e)) throw e;
-    }
+      ),
+    );
   }
 
   /** Gives back a hold that debited an id already used (its durable record exists). Idempotent. */

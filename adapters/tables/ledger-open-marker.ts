@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { isConditionalCheckFailed } from "./dynamo.ts";
+import { written } from "./dynamo.ts";
 import { shardOf } from "./ledger-items.ts";
 
 /**
@@ -61,8 +61,8 @@ export async function deleteOpenMarker(
   accountId: string,
   marker: { readonly gen: string; readonly at?: number },
 ): Promise<boolean> {
-  try {
-    await t.db.send(
+  return written(
+    t.db.send(
       new DeleteCommand({
         TableName: t.table,
         Key: openMarkerKey(accountId),
@@ -70,10 +70,6 @@ export async function deleteOpenMarker(
         ...(marker.at === undefined ? {} : { ExpressionAttributeNames: { "#at": "at" } }),
         ExpressionAttributeValues: { ":gen": marker.gen, ...(marker.at === undefined ? {} : { ":at": marker.at }) },
       }),
-    );
-    return true;
-  } catch (e) {
-    if (isConditionalCheckFailed(e)) return false;
-    throw e;
-  }
+    ),
+  );
 }
