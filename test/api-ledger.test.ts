@@ -832,6 +832,51 @@ describe("DynamoLedger under concurrent settles, replays and sweeps", () => {
   });
 });
 
+describe("DynamoLedger: settlements packed on the account item", () => {
+  it("a settle stores its settlement as one string; settlements stored as maps before are rolled up alongside", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+    const id = unique("packed");
+    const [payee, before] = [unique("hk"), unique("hk-before")];
+    await ledger.openAccount(id, "t", 1);
+    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    const packed = { accountId: id, holdId: `packed-${id}`, amount: 30 };
+    const mapped = { accountId: id, holdId: `mapped-${id}`, amount: 50 };
+    for (const ref of [packed, mapped]) {
+      expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
+    }
+    expect((await ledger.capture(packed, 20, 20, { task: "digits", shares: [{ payee, amount: 20, uid: 3 }] })).ok).toBe(
+      true,
+    );
+    // `mapped` captured as the ledger did before packing: 40 of its 50, its split a map on the account.
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(id),
+        UpdateExpression: "SET held = held - :held, spent = spent + :charged, balance = balance + :back, #S.#h = :s",
+        ExpressionAttributeNames: { "#S": "settled", "#h": mapped.holdId },
+        ExpressionAttributeValues: {
+          ":held": 50,
+          ":charged": 40,
+          ":back": 10,
+          ":s": { status: "captured", captureAmount: 40, settledAt: 21, shares: [{ payee: before, amount: 40 }] },
+        },
+      }),
+    );
+    const settled = (await raw(accountKey(id)))?.settled as Record<string, unknown>;
+    expect(typeof settled[packed.holdId]).toBe("string");
+    expect(await ledger.getHold(mapped)).toMatchObject({ status: "captured", captureAmount: 40, settledAt: 21 });
+    expect(await ledger.getHold(packed)).toMatchObject({ status: "captured", captureAmount: 20, settledAt: 20 });
+    await ledger.sweepHolds(30);
+    expect(await mapSize(accountKey(id), "settled")).toBe(0);
+    expect([await ledger.payeeBalance(payee), await ledger.payeeBalance(before)]).toEqual([20, 40]);
+    // Their durable records answer for them now.
+    expect(await ledger.getHold(mapped)).toMatchObject({ status: "captured", captureAmount: 40 });
+    expect(await ledger.getHold(packed)).toMatchObject({ status: "captured", captureAmount: 20 });
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([940, 0, 60]);
+  });
+});
+
 describe("DynamoLedger: a rollup that died half way", () => {
   it("does not stop later settles from rolling up (the account item would grow to DynamoDB's 400 KB)", async () => {
     // Only the first rollup dies (after writing the durable records); the sweeper runs once a minute.

@@ -13,13 +13,15 @@ import {
   ORPHAN_MARKER_AFTER_MS,
   putOpenMarker,
 } from "./ledger-open-marker.ts";
+import { packSettlement, readSettlement, type Settlement } from "./ledger-settlement.ts";
 import type { DynamoShares } from "./ledger-shares.ts";
 
 /**
  * Holds live on their account item (`ACCT#<id>` / `ACCT`, see ledger-items.ts), so that a hold and a settlement
  * are one conditional write each:
  * - `holds`: holdId -> { amount, deadline, createdAt, memo? } of every hold not yet rolled up, open or settled;
- * - `settled`: holdId -> its settlement { status, captureAmount?, settledAt, task?, shares? } until rolled up;
+ * - `settled`: holdId -> its settlement { status, captureAmount?, settledAt, task?, shares? } until rolled up, packed
+ *   in one string (ledger-settlement.ts; items written before keep maps, read alike);
  *   a hold is open while it is in `holds` and not in `settled`;
  * - `rollup`: { id, at, holdIds } while a batch of settled holds is being rolled up (one at a time per account);
  * - `openGen` while the account has holds: the generation of its open-hold marker, the small item that puts it on
@@ -56,14 +58,6 @@ const OpenHold = z.object({
   memo: z.string().optional(),
 });
 type OpenHold = z.infer<typeof OpenHold>;
-const Settlement = z.object({
-  status: z.enum(["captured", "released"]),
-  captureAmount: Micro.optional(),
-  settledAt: z.number().int(),
-  task: z.string().optional(),
-  shares: z.array(ShareCredit).optional(),
-});
-type Settlement = z.infer<typeof Settlement>;
 const Rollup = z.object({ id: z.string(), at: z.number().int(), holdIds: z.array(z.string()) });
 type Rollup = z.infer<typeof Rollup>;
 /** A durable record: the final hold plus what the rollup needs again (the split). */
@@ -79,9 +73,9 @@ function holdIn(item: AccountItem, accountId: string, holdId: string): Archived 
   const open = OpenHold.safeParse(mapOf(item, "holds")[holdId]);
   if (!open.success) return null;
   const base: Hold = { holdId, accountId, status: "held", ...open.data };
-  const settled = Settlement.safeParse(mapOf(item, "settled")[holdId]);
-  if (!settled.success) return base;
-  const { status, captureAmount, settledAt, task, shares } = settled.data;
+  const settled = readSettlement(mapOf(item, "settled")[holdId]);
+  if (!settled) return base;
+  const { status, captureAmount, settledAt, task, shares } = settled;
   return {
     ...base,
     status,
@@ -250,7 +244,7 @@ export class DynamoHolds {
               ":amount": held,
               ":charged": charged,
               ":back": held - charged,
-              ":s": settlement,
+              ":s": packSettlement(settlement),
             },
             ReturnValues: "ALL_NEW",
           }),
