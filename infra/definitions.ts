@@ -9,9 +9,22 @@ export interface TableDefinition {
   readonly name: string;
   readonly hashKey: string;
   readonly rangeKey: string;
-  readonly globalIndexes: readonly { readonly name: string; readonly hashKey: string; readonly rangeKey: string }[];
+  readonly globalIndexes: readonly IndexDefinition[];
   /** Attribute holding an epoch-seconds expiry; DynamoDB TTL in the cloud, filtered on read everywhere. */
   readonly ttlAttribute?: string;
+}
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly hashKey: string;
+  readonly rangeKey: string;
+  /**
+   * What DynamoDB copies into the index: every attribute (the default), or only the keys. Every write to an item
+   * on an index is billed again for the index's copy, by the copy's size; a write that changes neither the index's
+   * keys nor a projected attribute is not copied at all. So an index whose readers can fetch the items by key is
+   * keys-only: its copy costs one unit when the item enters, and nothing on its later updates.
+   */
+  readonly projection?: "all" | "keys-only";
 }
 
 export interface QueueDefinition {
@@ -34,11 +47,16 @@ export const LEDGER_TABLE: TableDefinition = {
   globalIndexes: [gsi1],
   ttlAttribute: "expireAt",
 };
-/** Requests (one per paid query or validation item) and their expert jobs. */
+/**
+ * Requests (one per paid query or validation item) and their expert jobs. Its index (an account's requests, due
+ * webhook deliveries) is keys-only: a request is written twice (created, then its result of ~3-4 KB), and with
+ * every attribute projected the index copied it both times (~5 write units per query, issue 17). Its readers fetch
+ * the items by key.
+ */
 export const JOBS_TABLE: TableDefinition = {
   name: "jobs",
   ...generic,
-  globalIndexes: [gsi1],
+  globalIndexes: [{ ...gsi1, projection: "keys-only" }],
   ttlAttribute: "expireAt",
 };
 /** Per-epoch Shapley scores, EMA state, router parameters, weight submissions. */

@@ -12,7 +12,10 @@ function table(def: TableDefinition) {
     fields,
     primaryIndex: { hashKey: def.hashKey, rangeKey: def.rangeKey },
     globalIndexes: Object.fromEntries(
-      def.globalIndexes.map((i) => [i.name, { hashKey: i.hashKey, rangeKey: i.rangeKey, projection: "all" as const }]),
+      def.globalIndexes.map((i) => [
+        i.name,
+        { hashKey: i.hashKey, rangeKey: i.rangeKey, projection: i.projection ?? "all" },
+      ]),
     ),
     ...(def.ttlAttribute ? { ttl: def.ttlAttribute } : {}),
     deletionProtection: $app.stage === "production",

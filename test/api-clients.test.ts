@@ -1,5 +1,5 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
@@ -113,6 +113,44 @@ describe("DynamoRequestStore.listByAccount", () => {
       .sort((a, b) => (requestSortKey(a.createdAt, a.requestId) < requestSortKey(b.createdAt, b.requestId) ? 1 : -1))
       .map((r) => r.requestId);
     expect(seen).toEqual(expected);
+  });
+});
+
+describe("the jobs table's keys-only index (issue 17: the index does not copy a request's writes)", () => {
+  it("projects only keys; a listing still shows each request as stored, its result included", async () => {
+    const table = `${PREFIX}${JOBS_TABLE.name}`;
+    const described = await client.send(new DescribeTableCommand({ TableName: table }));
+    expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.Projection?.ProjectionType)).toEqual(["KEYS_ONLY"]);
+    const store = new DynamoRequestStore(doc, table);
+    const accountId = `acct_keys_${Date.now()}`;
+    const record: RequestRecord = {
+      requestId: `req_${accountId}`,
+      accountId,
+      keyId: "key_1",
+      task: "digits",
+      bodySha256: "",
+      experts: [],
+      pricePerAnswer: 1,
+      holdAmount: 1,
+      phase: "dispatched",
+      createdAt: Date.now(),
+      deadline: Date.now() + 60_000,
+    };
+    expect(await store.create(record)).toBe(true);
+    await store.settle(record.requestId, { status: "expired", experts: [], failedUids: [], cost: 0, settledAt: 5 });
+    const indexed = await doc.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :pk",
+        ExpressionAttributeValues: { ":pk": `ACCTREQ#${accountId}` },
+      }),
+    );
+    expect(Object.keys(indexed.Items?.[0] ?? {}).sort()).toEqual(["gsi1pk", "gsi1sk", "pk", "sk"]);
+    const page = await store.listByAccount(accountId, { limit: 10 });
+    expect(page.records.map((r) => [r.requestId, r.phase, r.result?.status])).toEqual([
+      [record.requestId, "settled", "expired"],
+    ]);
   });
 });
 

@@ -31,4 +31,23 @@ describe("IndexWriteModel", () => {
     expect(model.units("DeleteItemCommand", key, 1)).toBe(1);
     expect(model.units("DeleteItemCommand", key, 1)).toBe(0);
   });
+
+  it("bills a keys-only index one unit when an item enters it or is re-keyed, nothing for other writes", () => {
+    const model = new IndexWriteModel((table) => table.endsWith("-jobs"));
+    const request = { TableName: "t-jobs", Key: { pk: "REQ#r", sk: "REQ" } };
+    const item = { pk: "REQ#r", sk: "REQ", gsi1pk: "ACCTREQ#a", gsi1sk: "1#r" };
+    expect(model.units("PutItemCommand", { TableName: "t-jobs", Item: item }, 1)).toBe(1);
+    expect(model.units("UpdateItemCommand", { ...request, UpdateExpression: "SET #result = :r, phase = :s" }, 4)).toBe(
+      0,
+    );
+    expect(
+      model.units("UpdateItemCommand", { ...request, UpdateExpression: "SET attempts = :n, gsi1sk = :sk" }, 4),
+    ).toBe(1);
+    expect(
+      model.units("UpdateItemCommand", { ...request, UpdateExpression: "SET x = :x REMOVE gsi1pk, gsi1sk" }, 4),
+    ).toBe(1);
+    // Another table's index still projects ALL.
+    const account = { TableName: "t-ledger", Item: { pk: "OPEN#a", sk: "OPEN", gsi1pk: "OPENHOLD#1" } };
+    expect(model.units("PutItemCommand", account, 3)).toBe(3);
+  });
 });

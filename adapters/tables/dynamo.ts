@@ -86,6 +86,25 @@ export async function batchGetAll(
   return items;
 }
 
+/**
+ * The items a keys-only index's answer names, read from the table in the index's order (BatchGetItem answers in
+ * any order), eventually consistent as the index itself is; one deleted since (or gone with its TTL) is left out.
+ */
+export async function itemsOfIndex(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  indexItems: readonly Item[],
+): Promise<Item[]> {
+  const id = (item: Item) => `${String(item.pk)}\u0000${String(item.sk)}`;
+  const keys = indexItems.map((item) => ({ pk: item.pk, sk: item.sk }));
+  const items = await batchGetAll(doc, tableName, keys, { consistentRead: false });
+  const byKey = new Map<string, Item>(items.map((item) => [id(item), item]));
+  return indexItems.flatMap((item) => {
+    const found = byKey.get(id(item));
+    return found ? [found] : [];
+  });
+}
+
 /** Every page of a Query. */
 export async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Item[]> {
   const items: Item[] = [];

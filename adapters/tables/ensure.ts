@@ -124,7 +124,7 @@ function globalIndex(index: IndexDefinition): GlobalSecondaryIndex {
       { AttributeName: index.hashKey, KeyType: "HASH" },
       { AttributeName: index.rangeKey, KeyType: "RANGE" },
     ],
-    Projection: { ProjectionType: "ALL" },
+    Projection: { ProjectionType: index.projection === "keys-only" ? "KEYS_ONLY" : "ALL" },
   };
 }
 

@@ -13,12 +13,12 @@ import {
   type RequestResult,
   type RequestStore,
 } from "../../core/ports/requests.ts";
-import { batchGetAll, type Item, isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
+import { batchGetAll, type Item, isConditionalCheckFailed, itemsOfIndex, putIfAbsent } from "./dynamo.ts";
 import { JOB_SK, jobKey } from "./jobs-keys.ts";
 
 /**
  * RequestStore on the `jobs` table, item `REQ#<requestId>` / `REQ` (jobs themselves are the JobStore's items); gsi1
- * `ACCTREQ#<accountId>` / `requestSortKey` lists an account's requests newest first.
+ * `ACCTREQ#<accountId>` / `requestSortKey` (keys only) lists an account's requests newest first.
  */
 export class DynamoRequestStore implements RequestStore {
   constructor(
@@ -152,14 +152,15 @@ export class DynamoRequestStore implements RequestStore {
           Limit: page.limit - records.length,
         }),
       );
-      const items = out.Items ?? [];
-      for (const item of items) {
-        before = typeof item.gsi1sk === "string" ? item.gsi1sk : before;
-        if (typeof item.expireAt === "number" && item.expireAt * 1000 < Date.now()) continue;
+      // The index is keys-only (infra/definitions.ts): the records are read from the table.
+      const keys = out.Items ?? [];
+      for (const key of keys) before = typeof key.gsi1sk === "string" ? key.gsi1sk : before;
+      for (const item of await itemsOfIndex(this.db, this.table, keys)) {
+        if (isExpired(item)) continue;
         const parsed = RequestRecord.safeParse(item);
         if (parsed.success) records.push(parsed.data);
       }
-      exhausted = out.LastEvaluatedKey === undefined || items.length === 0;
+      exhausted = out.LastEvaluatedKey === undefined || keys.length === 0;
     }
     return { records, next: exhausted ? null : (before ?? null) };
   }

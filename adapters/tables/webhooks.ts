@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { WebhookDelivery, type WebhookOutbox } from "../../core/ports/webhooks.ts";
-import { isConditionalCheckFailed, putIfAbsent } from "./dynamo.ts";
+import { isConditionalCheckFailed, itemsOfIndex, putIfAbsent } from "./dynamo.ts";
 
 /** Delivered and failed messages are kept this long (TTL `expireAt`), for the receiver's and operator's questions. */
 const KEEP_MS = 7 * 24 * 3600 * 1000;
@@ -47,7 +47,8 @@ export class DynamoWebhookOutbox implements WebhookOutbox {
         Limit: limit,
       }),
     );
-    return (out.Items ?? []).flatMap((item) => {
+    // The index is keys-only (infra/definitions.ts): the deliveries are read from the table.
+    return (await itemsOfIndex(this.db, this.table, out.Items ?? [])).flatMap((item) => {
       const parsed = WebhookDelivery.safeParse(item);
       return parsed.success && parsed.data.status === "pending" ? [parsed.data] : [];
     });

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { TABLES } from "../../infra/definitions.ts";
 import { IndexWriteModel } from "./index-model.ts";
 
 /**
@@ -104,10 +105,17 @@ function zeroCounts(): Tally {
   };
 }
 
+/** Whether a table (by its physical name: `<prefix><name>`) has a keys-only index (infra/definitions.ts). */
+function keysOnlyIndex(table: string): boolean {
+  return TABLES.some(
+    (def) => table.endsWith(def.name) && def.globalIndexes.some((index) => index.projection === "keys-only"),
+  );
+}
+
 /** Counts every call the two clients send from now on, by an SDK middleware at the initialize step. */
 export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
   const tally: Tally = zeroCounts();
-  const indexes = new IndexWriteModel();
+  const indexes = new IndexWriteModel(keysOnlyIndex);
   const byName = (name: string) => {
     tally.byCommand[name] = (tally.byCommand[name] ?? 0) + 1;
   };

@@ -3,29 +3,33 @@ type Item = Record<string, unknown>;
 
 /**
  * The write units the emulator leaves out: DynamoDB copies an item into a global secondary index while the item
- * carries that index's keys, and every index of the market's tables projects ALL, so such an item's write is billed
- * its units again (a write that takes an item out of the index, one unit). A model, not a measurement: it follows
- * each item's index keys through the writes it sees (a put with `gsi*pk`: in; `SET gsi*pk`: in; `REMOVE gsi*pk` or
- * a delete: out). An item it never saw written counts as out until a write says otherwise.
+ * carries that index's keys. On an index that projects ALL, such an item's every write is billed its units again;
+ * on a keys-only index (`keysOnly(table)`), one unit when the item enters the index or its index keys change, and
+ * nothing for a write that leaves them alone (a write that takes an item out of either, one unit). A model, not a
+ * measurement: it follows each item's index keys through the writes it sees (a put with `gsi*pk`: in; `SET gsi*pk`:
+ * in; `REMOVE gsi*pk` or a delete: out). An item it never saw written counts as out until a write says otherwise.
  */
 export class IndexWriteModel {
   private readonly inIndex = new Set<string>();
+
+  constructor(private readonly keysOnly: (table: string) => boolean = () => false) {}
 
   /** Index write units of one successful write call, given the table units DynamoDB reported for it. */
   units(command: string, input: Input, tableUnits: number): number {
     const table = typeof input.TableName === "string" ? input.TableName : "";
     switch (command) {
       case "PutItemCommand":
-        return this.move(keyOf(table, asItem(input.Item)), hasIndexKeys(asItem(input.Item)), tableUnits);
+        return this.move(table, keyOf(table, asItem(input.Item)), hasIndexKeys(asItem(input.Item)), tableUnits, true);
       case "UpdateItemCommand": {
         const key = keyOf(table, asItem(input.Key));
         const expression = typeof input.UpdateExpression === "string" ? input.UpdateExpression : "";
         const sets = /\bgsi\d*pk\s*=/.test(clause(expression, "SET"));
+        const rekeys = /\bgsi\d*(?:pk|sk)\s*=/.test(clause(expression, "SET"));
         const removes = /\bgsi\d*pk\b/.test(clause(expression, "REMOVE"));
-        return this.move(key, sets || (!removes && this.inIndex.has(key)), tableUnits);
+        return this.move(table, key, sets || (!removes && this.inIndex.has(key)), tableUnits, rekeys);
       }
       case "DeleteItemCommand":
-        return this.move(keyOf(table, asItem(input.Key)), false, 0);
+        return this.move(table, keyOf(table, asItem(input.Key)), false, 0, true);
       case "BatchWriteItemCommand":
         return this.batch(input.RequestItems);
       default:
@@ -41,22 +45,27 @@ export class IndexWriteModel {
         if (PutRequest) {
           const item = asItem(PutRequest.Item);
           // A batch reports its units per table, not per item: a put's units are its size, a unit per KB.
-          units += this.move(keyOf(table, item), hasIndexKeys(item), Math.ceil(JSON.stringify(item).length / 1024));
+          const size = Math.ceil(JSON.stringify(item).length / 1024);
+          units += this.move(table, keyOf(table, item), hasIndexKeys(item), size, true);
         } else if (DeleteRequest) {
-          units += this.move(keyOf(table, asItem((DeleteRequest as { Key?: unknown }).Key)), false, 0);
+          units += this.move(table, keyOf(table, asItem((DeleteRequest as { Key?: unknown }).Key)), false, 0, true);
         }
       }
     }
     return units;
   }
 
-  /** Records whether the item is in the index after a write; returns the index units that write costs. */
-  private move(key: string, inAfter: boolean, tableUnits: number): number {
+  /**
+   * Records whether the item is in the index after a write; returns the index units that write costs.
+   * `rekeys`: the write puts the item whole or sets its index keys (a keys-only index copies only those).
+   */
+  private move(table: string, key: string, inAfter: boolean, tableUnits: number, rekeys: boolean): number {
     const wasIn = this.inIndex.has(key);
     if (inAfter) this.inIndex.add(key);
     else this.inIndex.delete(key);
-    if (inAfter) return tableUnits;
-    return wasIn ? 1 : 0;
+    if (!inAfter) return wasIn ? 1 : 0;
+    if (!this.keysOnly(table)) return tableUnits;
+    return wasIn && !rekeys ? 0 : 1;
   }
 }
 
