@@ -42,7 +42,7 @@ export const apiStatements = [
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:BatchGetItem",
-    // GET /v1/jobs: an account's requests on gsi1.
+    // GET /v1/jobs: an account's requests' keys on gsi1 (keys-only), then the requests by BatchGetItem.
     "dynamodb:Query",
   ]),
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:Query"]),

@@ -24,7 +24,8 @@ export const sweeperStatements = [
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
   ]),
-  // Query/UpdateItem: the webhook outbox (due messages on gsi1, claimed and recorded); keys: each message's secret.
+  // The webhook outbox: due messages' keys on gsi1 (Query; keys-only), the messages (BatchGetItem), claimed and
+  // recorded (UpdateItem); keys: each message's secret.
   onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem"]),
   onTable(tables.keys, ["dynamodb:GetItem"]),
   sendTo(settle),
