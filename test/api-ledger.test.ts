@@ -877,6 +877,37 @@ describe("DynamoLedger: settlements packed on the account item", () => {
   });
 });
 
+describe("DynamoLedger: a settlement it could not read back", () => {
+  it("is never stored: a rollup forgot such a hold (no record, nobody paid) and a replay of its id was charged again", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+    const id = unique("unreadable");
+    await ledger.openAccount(id, "t", 1);
+    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    // More shares than a packed settlement reads back (validSplit let them through); a settle time that is not
+    // a whole millisecond (no split rule covers it: only the settle's own read-back check).
+    const many = Array.from({ length: 1001 }, (_, i) => ({ payee: `hk-${i}-${id}`, amount: 0 }));
+    const attempts = [
+      { at: 20, split: { task: "digits", shares: many } },
+      { at: 20.5, split: { task: "digits", shares: [{ payee: `hk-${id}`, amount: 10, uid: 1 }] } },
+    ];
+    let charged = 0;
+    for (const [i, { at, split }] of attempts.entries()) {
+      const hold = { accountId: id, holdId: `h${i}-${id}`, amount: 50, deadline: 99_999, at: 10 };
+      expect((await ledger.hold(hold)).ok).toBe(true);
+      const capture = await ledger.capture(hold, 40, at, split);
+      // A settle reported as done must be one: never a success that left the hold looking open.
+      if (capture.ok) expect(capture.hold.status).toBe("captured");
+      charged += capture.ok ? 40 : 0;
+      await ledger.sweepHolds(30);
+      const again = await ledger.hold({ ...hold, at: 40 });
+      expect(again.ok && again.replay).toBe(true);
+    }
+    const a = await ledger.getAccount(id);
+    expect((a?.balance ?? 0) + (a?.held ?? 0) + (a?.spent ?? 0)).toBe(1000);
+    expect(a?.spent).toBe(charged);
+  });
+});
+
 describe("DynamoLedger: a rollup that died half way", () => {
   it("does not stop later settles from rolling up (the account item would grow to DynamoDB's 400 KB)", async () => {
     // Only the first rollup dies (after writing the durable records); the sweeper runs once a minute.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_ACCOUNT_BALANCE } from "../../core/billing/limits.ts";
-import { PLATFORM_PAYEE } from "../../core/billing/schema.ts";
+import { PLATFORM_PAYEE, type ShareCredit } from "../../core/billing/schema.ts";
 import type { Ledger } from "../../core/ports/ledger.ts";
 
 let seq = 0;
@@ -218,6 +218,32 @@ export function describeLedgerContract(name: string, make: () => Ledger): void {
       // The books: the client paid 40, the payees got 40.
       const account = await ledger.getAccount(accountId);
       expect([account?.balance, account?.held, account?.spent]).toEqual([60, 0, 40]);
+    });
+
+    it("refuses a split its share records cannot keep, leaving the hold open (a stored split it could not read back was rolled up with nobody paid)", async () => {
+      const { ledger, accountId } = await funded(100);
+      const ref = { accountId, holdId: uniq("unkeepable"), amount: 50 };
+      await ledger.hold({ ...ref, deadline: 10_000, at: 2000 });
+      const payee = uniq("hk");
+      const unkeepable: ShareCredit[][] = [
+        [{ payee: "p".repeat(65), amount: 10 }],
+        [{ payee, amount: 10, uid: 65_536 }],
+        [{ payee, amount: 10, uid: -1 }],
+        Array.from({ length: 1001 }, (_, i) => ({ payee: `${payee}-${i}`, amount: 0 })),
+      ];
+      for (const shares of unkeepable) {
+        expect(await ledger.capture(ref, 40, 3000, { task: "digits", shares })).toMatchObject({
+          ok: false,
+          reason: "invalid",
+        });
+      }
+      expect(await ledger.capture(ref, 40, 3000, { task: "x".repeat(65), shares: [] })).toMatchObject({
+        ok: false,
+        reason: "invalid",
+      });
+      expect(await ledger.getHold(ref)).toMatchObject({ status: "held", amount: 50 });
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([50, 50, 0]);
     });
 
     it("lists a payee's shares newest first, adds them up, and knows nobody it never paid", async () => {

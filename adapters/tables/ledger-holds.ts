@@ -223,7 +223,7 @@ export class DynamoHolds {
         held = current.amount;
       }
       const charged = kind === "capture" ? clampCharge(held, amount) : 0;
-      if (split && !validSplit(split.shares, charged)) return { ok: false, reason: "invalid" };
+      if (split && !validSplit(split, charged)) return { ok: false, reason: "invalid" };
       const settlement: Settlement = {
         status: kind === "capture" ? "captured" : "released",
         ...(kind === "capture" ? { captureAmount: charged } : {}),
@@ -231,6 +231,9 @@ export class DynamoHolds {
         ...(split?.task !== undefined ? { task: split.task } : {}),
         ...(split && split.shares.length > 0 ? { shares: [...split.shares] } : {}),
       };
+      const packed = packSettlement(settlement);
+      // Stored only if it reads back: one that does not looks open (holdIn), and the rollup would drop it unrecorded.
+      if (!readSettlement(packed)) return { ok: false, reason: "invalid" };
       try {
         const out = await this.db.send(
           new UpdateCommand({
@@ -244,7 +247,7 @@ export class DynamoHolds {
               ":amount": held,
               ":charged": charged,
               ":back": held - charged,
-              ":s": packSettlement(settlement),
+              ":s": packed,
             },
             ReturnValues: "ALL_NEW",
           }),

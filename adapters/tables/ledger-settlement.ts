@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Micro, ShareCredit } from "../../core/billing/schema.ts";
+import { MAX_SPLIT_SHARES } from "../../core/billing/shares.ts";
 
 /** A settled hold as its account item keeps it until its rollup (ledger-holds.ts). */
 export const Settlement = z.object({
@@ -19,7 +20,7 @@ const Packed = z.tuple([
   Micro.nullable(),
   z.number().int(),
   z.string().nullable(),
-  z.array(z.union([z.tuple([Payee, Micro]), z.tuple([Payee, Micro, Uid])])).max(1_000),
+  z.array(z.union([z.tuple([Payee, Micro]), z.tuple([Payee, Micro, Uid])])).max(MAX_SPLIT_SHARES),
 ]);
 /** Far above any real settlement (~175 bytes at k = 2): a longer value is not parsed at all. */
 const MAX_PACKED = 64 * 1024;

@@ -110,7 +110,7 @@ export class MemoryLedger implements Ledger {
     if (hold.status === "captured") return { ok: true, hold: { ...hold } };
     if (!canTransition(hold.status, "captured")) return { ok: false, reason: "conflict", hold: { ...hold } };
     const charged = clampCharge(hold.amount, amount);
-    if (split && !validSplit(split.shares, charged)) return { ok: false, reason: "invalid", hold: { ...hold } };
+    if (split && !validSplit(split, charged)) return { ok: false, reason: "invalid", hold: { ...hold } };
     this.settle(hold, "captured", charged, at);
     if (split) this.applyShares({ requestId: hold.holdId, at, task: split.task, shares: split.shares });
     return { ok: true, hold: { ...hold } };

@@ -1,4 +1,12 @@
-import { type ShareCredit, type ShareEntry, shareEntryId } from "./schema.ts";
+import { ShareCredit, type ShareEntry, shareEntryId } from "./schema.ts";
+
+/**
+ * Shares in one capture's split at most (k experts and the platform: a handful). The Dynamo ledger keeps a split on
+ * the account item until its rollup and reads no more back (ledger-settlement.ts).
+ */
+export const MAX_SPLIT_SHARES = 1_000;
+/** A split's task name at most, as a query's task is (core/jobs/schema.ts). */
+const MAX_SPLIT_TASK = 64;
 
 /**
  * Every amount a non-negative safe integer, no payee twice, and no `#` in a payee (hotkeys are base58; the DynamoDB
@@ -48,7 +56,22 @@ export function clampCharge(held: number, amount: number): number {
   return Math.max(0, Math.min(held, Math.floor(amount)));
 }
 
-/** A capture's split: valid shares that together give out no more than the charge. */
-export function validSplit(shares: readonly ShareCredit[], charged: number): boolean {
-  return validShares(shares) && shares.reduce((sum, s) => sum + s.amount, 0) <= charged;
+/**
+ * A capture's split: valid shares that together give out no more than the charge, each one a ShareCredit (payee of
+ * at most 64 characters, uid 0..65535), no more than MAX_SPLIT_SHARES of them, and a task of at most 64 characters.
+ * Both ledgers refuse anything else as `invalid`: the Dynamo ledger stores a split until its rollup, and one it could
+ * not read back made the hold look open there, so the rollup dropped it with nobody paid and no record of its id.
+ */
+export function validSplit(
+  split: { readonly task?: string; readonly shares: readonly ShareCredit[] },
+  charged: number,
+) {
+  const { task, shares } = split;
+  return (
+    shares.length <= MAX_SPLIT_SHARES &&
+    (task === undefined || task.length <= MAX_SPLIT_TASK) &&
+    shares.every((s) => ShareCredit.safeParse(s).success) &&
+    validShares(shares) &&
+    shares.reduce((sum, s) => sum + s.amount, 0) <= charged
+  );
 }
