@@ -1,5 +1,5 @@
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
@@ -78,6 +78,43 @@ describe("DynamoWebhookOutbox", () => {
     await outbox.record(message.deliveryId, { status: "delivered", at: now + 5001 });
     expect((await outbox.due(now + 10 ** 9, 50)).map((d) => d.deliveryId)).not.toContain(message.deliveryId);
     expect((await outbox.get(message.deliveryId))?.status).toBe("delivered");
+  });
+});
+
+describe("DynamoWebhookOutbox.due on the keys-only index", () => {
+  it("lists no message another sender claimed between the index's answer and the items' read (it would be sent twice)", async () => {
+    const table = `${PREFIX}${JOBS_TABLE.name}`;
+    const other = new DynamoWebhookOutbox(doc, table);
+    const now = Date.now();
+    const message = {
+      deliveryId: `msg_req_${now}_raced`,
+      requestId: `req_${now}_raced`,
+      keyId: "key_1",
+      url: "https://example.com/hook",
+      payload: "{}",
+      status: "pending" as const,
+      attempts: 0,
+      nextAt: now - 1,
+      createdAt: now - 1,
+    };
+    expect(await other.add(message)).toBe(true);
+    // This sender's index Query names the message; before its BatchGetItem reads it, another sender claims it.
+    let raced = false;
+    const racing = {
+      send: async (command: unknown) => {
+        if (command instanceof BatchGetCommand && !raced) {
+          raced = true;
+          expect(await other.claim(message.deliveryId, 0, now + 60_000)).not.toBeNull();
+        }
+        return doc.send(command as QueryCommand);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const due = await new DynamoWebhookOutbox(racing, table).due(now, 10);
+    expect(raced).toBe(true);
+    const listed = due.find((d) => d.deliveryId === message.deliveryId);
+    // Listed as leased (attempts 1), its claim would pass and the attempt in flight be sent a second time.
+    if (listed) expect(await other.claim(listed.deliveryId, listed.attempts, now + 60_000)).toBeNull();
+    expect(listed).toBeUndefined();
   });
 });
 

@@ -47,10 +47,12 @@ export class DynamoWebhookOutbox implements WebhookOutbox {
         Limit: limit,
       }),
     );
-    // The index is keys-only (infra/definitions.ts): the deliveries are read from the table.
+    // The index is keys-only (infra/definitions.ts): the deliveries are read from the table, a moment after the
+    // index answered. One claimed meanwhile reads with its lease as nextAt and its claimed attempts, which a claim
+    // would match: it is due only if the item read says so, not the index.
     return (await itemsOfIndex(this.db, this.table, out.Items ?? [])).flatMap((item) => {
       const parsed = WebhookDelivery.safeParse(item);
-      return parsed.success && parsed.data.status === "pending" ? [parsed.data] : [];
+      return parsed.success && parsed.data.status === "pending" && parsed.data.nextAt <= now ? [parsed.data] : [];
     });
   }
 
