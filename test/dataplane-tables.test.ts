@@ -105,7 +105,7 @@ describe("DynamoRequestStore on dynalite (issue 17: one read per worker receive,
 });
 
 describe("ensureTables", () => {
-  it("is idempotent and builds pay-per-request tables with gsi1 projecting ALL", async () => {
+  it("is idempotent and builds pay-per-request tables with gsi1 projecting as defined (keys only on jobs)", async () => {
     const again = await ensureTables(client, PREFIX, TABLES, { logger: ttlLogger });
     expect([...again.values()]).toEqual(TABLES.map((table) => ({ name: `${PREFIX}${table.name}`, created: false })));
     const { Table } = await client.send(new DescribeTableCommand({ TableName: JOBS }));
@@ -116,8 +116,12 @@ describe("ensureTables", () => {
       { AttributeName: "sk", KeyType: "RANGE" },
     ]);
     expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.Projection?.ProjectionType])).toEqual([
-      ["gsi1", "ALL"],
+      ["gsi1", "KEYS_ONLY"],
     ]);
+    const scores = (await client.send(new DescribeTableCommand({ TableName: `${PREFIX}${SCORES_TABLE.name}` }))).Table;
+    expect(scores?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.Projection?.ProjectionType])).toEqual(
+      [["gsi1", "ALL"]],
+    );
   });
 
   it("says once that dynalite has no TTL, however many tables want one", () => {

@@ -150,7 +150,8 @@ export class DynamoJobStore implements JobStore {
             ...record,
             ...jobKey(record.jobId),
             // No index keys: a request's job ids follow from its record (functions/api/flow/ids.ts), and an item in the
-            // table's gsi1 (projection ALL) would have each of its writes copied there again on AWS.
+            // table's gsi1 costs an index write when it enters (and, on a table created before the index went
+            // keys-only, each of its writes copied there again on AWS).
             expireAt: Math.ceil(record.deadline / 1000) + this.retentionSeconds,
           },
           ConditionExpression: "attribute_not_exists(pk) OR expireAt < :nowSeconds",
