@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { validSplit } from "../../core/billing/shares.ts";
 import { packSettlement, readSettlement, type Settlement } from "./ledger-settlement.ts";
 
 const hotkeyA = "5DchEJ5UE86uuKXRttYJWuxjMeFgUXeeq8qHLQ8oDHmMdvaK";
@@ -25,6 +27,33 @@ describe("a settlement packed for the account item", () => {
       shares: [{ payee: "p", amount: 0 }],
     };
     for (const s of [captured, released, noTask]) expect(readSettlement(packSettlement(s))).toEqual(s);
+  });
+
+  it("reads back every settlement a settle can store (any split validSplit admits: uid 0, amounts 0, no task)", () => {
+    const share = fc.record(
+      {
+        payee: fc.string({ minLength: 1, maxLength: 64 }),
+        amount: fc.nat({ max: 1_000_000 }),
+        uid: fc.integer({ min: 0, max: 65_535 }),
+      },
+      { requiredKeys: ["payee", "amount"] },
+    );
+    const settlement = fc.record(
+      {
+        status: fc.constantFrom("captured" as const, "released" as const),
+        captureAmount: fc.nat(),
+        settledAt: fc.integer({ min: 0, max: 2 ** 45 }),
+        task: fc.string({ maxLength: 64 }),
+        shares: fc.uniqueArray(share, { minLength: 1, maxLength: 8, selector: (s) => s.payee }),
+      },
+      { requiredKeys: ["status", "settledAt"] },
+    );
+    fc.assert(
+      fc.property(settlement, (s) => {
+        fc.pre(validSplit({ ...(s.task !== undefined ? { task: s.task } : {}), shares: s.shares ?? [] }, 2 ** 40));
+        expect(readSettlement(packSettlement(s))).toEqual(s);
+      }),
+    );
   });
 
   it("is smaller than the map it replaces (DynamoDB bills the account's writes by size)", () => {
