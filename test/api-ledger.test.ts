@@ -908,6 +908,68 @@ describe("DynamoLedger: a settlement it could not read back", () => {
   });
 });
 
+describe("DynamoLedger: a stored settlement this version cannot read", () => {
+  // E.g. written by another version of the ledger during a deploy or after a rollback, or damaged by hand.
+  async function accountWithForeignSettlement(name: string) {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+    const id = unique(name);
+    await ledger.openAccount(id, "t", 1);
+    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    const foreign = { accountId: id, holdId: `foreign-${id}`, amount: 50, deadline: 99_999, at: 10 };
+    const plain = { accountId: id, holdId: `plain-${id}`, amount: 30, deadline: 99_999, at: 10 };
+    for (const hold of [foreign, plain]) expect((await ledger.hold({ ...hold, freshId: true })).ok).toBe(true);
+    expect((await ledger.capture(plain, 20, 20)).ok).toBe(true);
+    // `foreign` captured (40 of 50) by a writer whose packed form has a field more than this version reads.
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(id),
+        UpdateExpression: "SET held = held - :held, spent = spent + :charged, balance = balance + :back, #S.#h = :s",
+        ExpressionAttributeNames: { "#S": "settled", "#h": foreign.holdId },
+        ExpressionAttributeValues: { ":held": 50, ":charged": 40, ":back": 10, ":s": '["captured",40,21,null,[],1]' },
+      }),
+    );
+    return { ledger, id, foreign, plain };
+  }
+
+  async function expectKeptAndRest({
+    ledger,
+    id,
+    foreign,
+    plain,
+  }: Awaited<ReturnType<typeof accountWithForeignSettlement>>) {
+    await ledger.sweepHolds(30);
+    await ledger.sweepHolds(100_000);
+    expect(await ledger.getHold(plain)).toMatchObject({ status: "captured", captureAmount: 20 });
+    const account = await raw(accountKey(id));
+    expect(Object.keys(account?.settled as Record<string, unknown>)).toEqual([foreign.holdId]);
+    expect(account?.rollup).toBeUndefined();
+    const again = await ledger.hold({ ...foreign, at: 40 });
+    expect(again.ok && again.replay).toBe(true);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([940, 0, 60]);
+  }
+
+  it("stays on the account: a rollup never forgets a hold it cannot archive (a replay of its id would be charged again)", async () => {
+    await expectKeptAndRest(await accountWithForeignSettlement("foreign"));
+  });
+
+  it("stays on the account when a batch in flight names it (one started by a version that reads it)", async () => {
+    const setup = await accountWithForeignSettlement("foreign-batch");
+    const holdIds = [setup.foreign.holdId, setup.plain.holdId];
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(setup.id),
+        UpdateExpression: "SET #R = :r",
+        ExpressionAttributeNames: { "#R": "rollup" },
+        ExpressionAttributeValues: { ":r": { id: `roll:${setup.id}:${holdIds[0]}`, at: 25, holdIds } },
+      }),
+    );
+    await expectKeptAndRest(setup);
+  });
+});
+
 describe("DynamoLedger: a rollup that died half way", () => {
   it("does not stop later settles from rolling up (the account item would grow to DynamoDB's 400 KB)", async () => {
     // Only the first rollup dies (after writing the durable records); the sweeper runs once a minute.

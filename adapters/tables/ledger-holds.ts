@@ -395,7 +395,7 @@ export class DynamoHolds {
     if (!item) return { count: 0 };
     let batch = Rollup.safeParse(item.rollup).data;
     for (let attempt = 0; !batch; attempt++) {
-      const holdIds = Object.keys(mapOf(item, "settled")).slice(0, ROLLUP_MAX);
+      const holdIds = rollable(item, accountId).slice(0, ROLLUP_MAX);
       if (holdIds.length === 0 || attempt === 2) return { count: 0 };
       // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it): the
       // batch starts only while every one of its holds is still settled on the account. `item` may be older than
@@ -429,10 +429,14 @@ export class DynamoHolds {
       }
       this.options.crash("rollupStarted");
     }
+    const current = item;
     const records = batch.holdIds.flatMap((id) => {
-      const hold = item ? holdIn(item, accountId, id) : null;
+      const hold = holdIn(current, accountId, id);
       return hold && hold.status !== "held" ? [hold] : [];
     });
+    // A batch's holds are all settled on `item` (it started only while they were): one that reads as held has a
+    // settlement this version cannot read, so it gets no record and stays on the account (see `rollable`).
+    const done = batch.holdIds.filter((id) => holdIn(current, accountId, id)?.status !== "held");
     // (2) Durable records first: once the account forgets a hold, its record must answer for it.
     await batchPutAll(this.db, this.table, records.map(archiveItem));
     this.options.crash("holdsArchived");
@@ -451,23 +455,33 @@ export class DynamoHolds {
       await this.options.shares.creditBatch({ id: batch.id, accountId, at: batch.at }, entries);
     }
     this.options.crash("payeesCredited");
-    const after = await this.finishBatch(accountId, batch);
+    const after = await this.finishBatch(accountId, batch, done);
     return after ? { count: records.length, after } : { count: records.length };
   }
 
-  /** (4) Drops the batch's holds from the account, once: conditional on the batch still in flight. */
-  private async finishBatch(accountId: string, batch: Rollup): Promise<AccountItem | undefined> {
-    const names: Record<string, string> = { "#H": "holds", "#S": "settled", "#R": "rollup" };
-    batch.holdIds.forEach((id, i) => {
+  /**
+   * (4) Drops the batch's archived holds (`holdIds`) from the account, once: conditional on the batch still in
+   * flight.
+   */
+  private async finishBatch(
+    accountId: string,
+    batch: Rollup,
+    holdIds: readonly string[],
+  ): Promise<AccountItem | undefined> {
+    const names: Record<string, string> = {
+      "#R": "rollup",
+      ...(holdIds.length > 0 ? { "#H": "holds", "#S": "settled" } : {}),
+    };
+    holdIds.forEach((id, i) => {
       names[`#i${i}`] = id;
     });
-    const paths = batch.holdIds.flatMap((_, i) => [`#H.#i${i}`, `#S.#i${i}`]);
+    const paths = holdIds.flatMap((_, i) => [`#H.#i${i}`, `#S.#i${i}`]);
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: accountKey(accountId),
-          UpdateExpression: `REMOVE #R, ${paths.join(", ")}`,
+          UpdateExpression: `REMOVE ${["#R", ...paths].join(", ")}`,
           ConditionExpression: "#R.id = :id",
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ":id": batch.id },
@@ -581,6 +595,16 @@ export class DynamoHolds {
 
 export function accountIndexKeys(accountId: string) {
   return { gsi1pk: `OPENHOLD#${shardOf(accountId)}`, gsi1sk: accountId };
+}
+
+/**
+ * The settled holds a rollup may take: every one whose settlement reads. One that does not (written by another
+ * version of this ledger, during a deploy or after a rollback, or damaged) reads as open, so a rollup would write no
+ * durable record for it and credit none of its shares, and removing it would let its id be debited again: it stays
+ * on the account (its release is refused too: `settled` has it) until a version that reads it rolls it up.
+ */
+function rollable(item: AccountItem, accountId: string): string[] {
+  return Object.keys(mapOf(item, "settled")).filter((id) => holdIn(item, accountId, id)?.status !== "held");
 }
 
 function openIn(item: AccountItem, accountId: string): Hold[] {
