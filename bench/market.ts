@@ -241,7 +241,7 @@ const idleStart = counts.snapshot();
 await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
 const idlePerSecond = scaled(counts.since(idleStart), 1 / IDLE_SECONDS);
 console.log(
-  `idle market, per second (subtracted below): ddb ${idlePerSecond.ddbReadUnitsBilled.toFixed(1)} RRU ${idlePerSecond.ddbWriteUnitsBilled.toFixed(1)} WRU, sqs ${idlePerSecond.sqsRequests.toFixed(1)} req ($${(dollarsPer1000(idlePerSecond) * 3600).toFixed(4)}/hour): ${Object.entries(
+  `idle market, per second (subtracted below): ddb ${idlePerSecond.ddbReadUnitsBilled.toFixed(1)} RRU ${idlePerSecond.ddbWriteUnitsBilled.toFixed(1)} WRU, sqs ${idlePerSecond.sqsRequests.toFixed(1)} req ($${((dollarsPer1000(idlePerSecond) * 3600) / 1000).toFixed(4)}/hour): ${Object.entries(
     idlePerSecond.byCommand,
   )
     .map(([name, n]) => `${name} ${n.toFixed(2)}`)
