@@ -19,17 +19,18 @@ export class IndexWriteModel {
     const table = typeof input.TableName === "string" ? input.TableName : "";
     switch (command) {
       case "PutItemCommand":
-        return this.move(table, keyOf(table, asItem(input.Item)), hasIndexKeys(asItem(input.Item)), tableUnits, true);
+        return this.move(table, keyOf(table, asItem(input.Item)), hasIndexKeys(asItem(input.Item)), tableUnits, "put");
       case "UpdateItemCommand": {
         const key = keyOf(table, asItem(input.Key));
         const expression = typeof input.UpdateExpression === "string" ? input.UpdateExpression : "";
         const sets = /\bgsi\d*pk\s*=/.test(clause(expression, "SET"));
         const rekeys = /\bgsi\d*(?:pk|sk)\s*=/.test(clause(expression, "SET"));
         const removes = /\bgsi\d*pk\b/.test(clause(expression, "REMOVE"));
-        return this.move(table, key, sets || (!removes && this.inIndex.has(key)), tableUnits, rekeys);
+        const inAfter = sets || (!removes && this.inIndex.has(key));
+        return this.move(table, key, inAfter, tableUnits, rekeys ? "rekey" : "update");
       }
       case "DeleteItemCommand":
-        return this.move(table, keyOf(table, asItem(input.Key)), false, 0, true);
+        return this.move(table, keyOf(table, asItem(input.Key)), false, 0, "put");
       case "BatchWriteItemCommand":
         return this.batch(input.RequestItems);
       default:
@@ -46,9 +47,9 @@ export class IndexWriteModel {
           const item = asItem(PutRequest.Item);
           // A batch reports its units per table, not per item: a put's units are its size, a unit per KB.
           const size = Math.ceil(JSON.stringify(item).length / 1024);
-          units += this.move(table, keyOf(table, item), hasIndexKeys(item), size, true);
+          units += this.move(table, keyOf(table, item), hasIndexKeys(item), size, "put");
         } else if (DeleteRequest) {
-          units += this.move(table, keyOf(table, asItem((DeleteRequest as { Key?: unknown }).Key)), false, 0, true);
+          units += this.move(table, keyOf(table, asItem((DeleteRequest as { Key?: unknown }).Key)), false, 0, "put");
         }
       }
     }
@@ -56,18 +57,22 @@ export class IndexWriteModel {
   }
 
   /**
-   * Records whether the item is in the index after a write; returns the index units that write costs.
-   * `rekeys`: the write puts the item whole or sets its index keys (a keys-only index copies only those).
+   * Records whether the item is in the index after a write; returns the index units that write costs. `write`: a
+   * whole item put (or deleted), an update that sets its index keys, or one that leaves them alone. An update that
+   * changes the keys of an item in the index is two index writes: the old entry deleted, the new one put.
    */
-  private move(table: string, key: string, inAfter: boolean, tableUnits: number, rekeys: boolean): number {
+  private move(table: string, key: string, inAfter: boolean, tableUnits: number, write: IndexedWrite): number {
     const wasIn = this.inIndex.has(key);
     if (inAfter) this.inIndex.add(key);
     else this.inIndex.delete(key);
     if (!inAfter) return wasIn ? 1 : 0;
-    if (!this.keysOnly(table)) return tableUnits;
-    return wasIn && !rekeys ? 0 : 1;
+    const moved = wasIn && write === "rekey" ? 1 : 0;
+    if (!this.keysOnly(table)) return tableUnits + moved;
+    return wasIn && write === "update" ? 0 : 1 + moved;
   }
 }
+
+type IndexedWrite = "put" | "rekey" | "update";
 
 const asItem = (value: unknown): Item => (value !== null && typeof value === "object" ? (value as Item) : {});
 
