@@ -118,24 +118,29 @@ describe("DynamoWebhookOutbox.due on the keys-only index", () => {
   });
 });
 
+/** A dispatched digits request of `accountId`, created at `createdAt`. */
+const requestOf = (accountId: string, requestId: string, createdAt: number): RequestRecord => ({
+  requestId,
+  accountId,
+  keyId: "key_1",
+  task: "digits",
+  bodySha256: "",
+  experts: [],
+  pricePerAnswer: 1,
+  holdAmount: 1,
+  phase: "dispatched",
+  createdAt,
+  deadline: createdAt + 60_000,
+});
+
 describe("DynamoRequestStore.listByAccount", () => {
   it("pages over 250 requests newest first without a gap or a repeat", async () => {
     const store = new DynamoRequestStore(doc, `${PREFIX}${JOBS_TABLE.name}`);
     const accountId = `acct_${Date.now()}`;
     const base = Date.now();
-    const records: RequestRecord[] = Array.from({ length: 250 }, (_, i) => ({
-      requestId: `req_${accountId}_${String(i).padStart(3, "0")}`,
-      accountId,
-      keyId: "key_1",
-      task: "digits",
-      bodySha256: "",
-      experts: [],
-      pricePerAnswer: 1,
-      holdAmount: 1,
-      phase: "dispatched",
-      createdAt: base + Math.floor(i / 3),
-      deadline: base + 60_000,
-    }));
+    const records = Array.from({ length: 250 }, (_, i) =>
+      requestOf(accountId, `req_${accountId}_${String(i).padStart(3, "0")}`, base + Math.floor(i / 3)),
+    );
     for (let i = 0; i < records.length; i += 25)
       await Promise.all(records.slice(i, i + 25).map((r) => store.create(r)));
     const seen: string[] = [];
@@ -160,19 +165,7 @@ describe("the jobs table's keys-only index (issue 17: the index does not copy a 
     expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.Projection?.ProjectionType)).toEqual(["KEYS_ONLY"]);
     const store = new DynamoRequestStore(doc, table);
     const accountId = `acct_keys_${Date.now()}`;
-    const record: RequestRecord = {
-      requestId: `req_${accountId}`,
-      accountId,
-      keyId: "key_1",
-      task: "digits",
-      bodySha256: "",
-      experts: [],
-      pricePerAnswer: 1,
-      holdAmount: 1,
-      phase: "dispatched",
-      createdAt: Date.now(),
-      deadline: Date.now() + 60_000,
-    };
+    const record = requestOf(accountId, `req_${accountId}`, Date.now());
     expect(await store.create(record)).toBe(true);
     await store.settle(record.requestId, { status: "expired", experts: [], failedUids: [], cost: 0, settledAt: 5 });
     const indexed = await doc.send(

@@ -832,6 +832,22 @@ describe("DynamoLedger under concurrent settles, replays and sweeps", () => {
   });
 });
 
+/**
+ * A capture of `charged` from a hold of `held` written straight onto the account, its settlement stored as `value`:
+ * what another version of the ledger (a map before packing, a packed form this one cannot read) leaves there.
+ */
+async function settleByHand(accountId: string, holdId: string, held: number, charged: number, value: unknown) {
+  await doc.send(
+    new UpdateCommand({
+      TableName: LEDGER,
+      Key: accountKey(accountId),
+      UpdateExpression: "SET held = held - :held, spent = spent + :charged, balance = balance + :back, #S.#h = :s",
+      ExpressionAttributeNames: { "#S": "settled", "#h": holdId },
+      ExpressionAttributeValues: { ":held": held, ":charged": charged, ":back": held - charged, ":s": value },
+    }),
+  );
+}
+
 describe("DynamoLedger: settlements packed on the account item", () => {
   it("a settle stores its settlement as one string; settlements stored as maps before are rolled up alongside", async () => {
     const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
@@ -848,20 +864,12 @@ describe("DynamoLedger: settlements packed on the account item", () => {
       true,
     );
     // `mapped` captured as the ledger did before packing: 40 of its 50, its split a map on the account.
-    await doc.send(
-      new UpdateCommand({
-        TableName: LEDGER,
-        Key: accountKey(id),
-        UpdateExpression: "SET held = held - :held, spent = spent + :charged, balance = balance + :back, #S.#h = :s",
-        ExpressionAttributeNames: { "#S": "settled", "#h": mapped.holdId },
-        ExpressionAttributeValues: {
-          ":held": 50,
-          ":charged": 40,
-          ":back": 10,
-          ":s": { status: "captured", captureAmount: 40, settledAt: 21, shares: [{ payee: before, amount: 40 }] },
-        },
-      }),
-    );
+    await settleByHand(id, mapped.holdId, 50, 40, {
+      status: "captured",
+      captureAmount: 40,
+      settledAt: 21,
+      shares: [{ payee: before, amount: 40 }],
+    });
     const settled = (await raw(accountKey(id)))?.settled as Record<string, unknown>;
     expect(typeof settled[packed.holdId]).toBe("string");
     expect(await ledger.getHold(mapped)).toMatchObject({ status: "captured", captureAmount: 40, settledAt: 21 });
@@ -920,15 +928,7 @@ describe("DynamoLedger: a stored settlement this version cannot read", () => {
     for (const hold of [foreign, plain]) expect((await ledger.hold({ ...hold, freshId: true })).ok).toBe(true);
     expect((await ledger.capture(plain, 20, 20)).ok).toBe(true);
     // `foreign` captured (40 of 50) by a writer whose packed form has a field more than this version reads.
-    await doc.send(
-      new UpdateCommand({
-        TableName: LEDGER,
-        Key: accountKey(id),
-        UpdateExpression: "SET held = held - :held, spent = spent + :charged, balance = balance + :back, #S.#h = :s",
-        ExpressionAttributeNames: { "#S": "settled", "#h": foreign.holdId },
-        ExpressionAttributeValues: { ":held": 50, ":charged": 40, ":back": 10, ":s": '["captured",40,21,null,[],1]' },
-      }),
-    );
+    await settleByHand(id, foreign.holdId, 50, 40, '["captured",40,21,null,[],1]');
     return { ledger, id, foreign, plain };
   }
 
