@@ -6,9 +6,9 @@ import { shardOf } from "./ledger-items.ts";
 
 /**
  * An account's open-hold marker, `OPEN#<accountId>` / `OPEN`: a small item that puts an account with holds on the
- * sweeper's index (gsi1pk `OPENHOLD#<shard>`, gsi1sk `<accountId>`) in place of the account item itself. The ledger's index
- * here projects ALL, so an account item on the index had each hold and settle copied there again on AWS, its whole
- * size (up to ~10 KB on a busy account): about 10-15 write units a query (bench/market.ts, modelled).
+ * sweeper's index (gsi1pk `OPENHOLD#<shard>`, gsi1sk `<accountId>`) in place of the account item itself. The
+ * ledger's index projects ALL, so an account item on the index had each hold and settle copied there again on AWS,
+ * its whole size (up to ~10 KB on a busy account): about 10-15 write units a query (bench/market.ts, modelled).
  *
  * The account item's `openGen` names the marker generation put for it. The rules (ledger-holds.ts):
  * - a hold passes only where the account has `openGen`; where it has none, the hold first puts a marker with a new
