@@ -434,9 +434,10 @@ export class DynamoHolds {
       const hold = holdIn(current, accountId, id);
       return hold && hold.status !== "held" ? [hold] : [];
     });
-    // A batch's holds are all settled on `item` (it started only while they were): one that reads as held has a
-    // settlement this version cannot read, so it gets no record and stays on the account (see `rollable`).
-    const done = batch.holdIds.filter((id) => holdIn(current, accountId, id)?.status !== "held");
+    // A batch's holds are all settled on `item` (it started only while they were): one that reads as held (a
+    // settlement this version cannot read) or not at all (a damaged open entry) gets no record, so it stays on the
+    // account (see `rollable`): the account forgets only the holds whose records answer for them.
+    const done = records.map((hold) => hold.holdId);
     // (2) Durable records first: once the account forgets a hold, its record must answer for it.
     await batchPutAll(this.db, this.table, records.map(archiveItem));
     this.options.crash("holdsArchived");
@@ -598,13 +599,16 @@ export function accountIndexKeys(accountId: string) {
 }
 
 /**
- * The settled holds a rollup may take: every one whose settlement reads. One that does not (written by another
- * version of this ledger, during a deploy or after a rollback, or damaged) reads as open, so a rollup would write no
- * durable record for it and credit none of its shares, and removing it would let its id be debited again: it stays
- * on the account (its release is refused too: `settled` has it) until a version that reads it rolls it up.
+ * The settled holds a rollup may take: every one whose open entry and settlement both read. One that does not
+ * (written by another version of this ledger, during a deploy or after a rollback, or damaged) would get no durable
+ * record and none of its shares credited, and removing it would let its id be debited again: it stays on the
+ * account (its release is refused too: `settled` has it) until a version that reads it rolls it up.
  */
 function rollable(item: AccountItem, accountId: string): string[] {
-  return Object.keys(mapOf(item, "settled")).filter((id) => holdIn(item, accountId, id)?.status !== "held");
+  return Object.keys(mapOf(item, "settled")).filter((id) => {
+    const hold = holdIn(item, accountId, id);
+    return hold !== null && hold.status !== "held";
+  });
 }
 
 function openIn(item: AccountItem, accountId: string): Hold[] {
