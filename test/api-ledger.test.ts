@@ -3,6 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import { isConditionalCheckFailed } from "../adapters/tables/dynamo.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoKeyStore } from "../adapters/tables/keys.ts";
 import { type CrashStep, DynamoLedger, LedgerFullError, SimulatedCrash } from "../adapters/tables/ledger.ts";
@@ -97,9 +98,26 @@ describe("DynamoDB calls per paid query (issue 17)", () => {
           { payee: PLATFORM_PAYEE, amount: 1 },
         ],
       });
-      // The payees' items exist already (a payee's first credit on a shard creates it: a one-off write). The batch
-      // id is `roll:<account>:<its first hold>`; a request of that id lands on the same shard.
-      await ledger.creditShares({ requestId: `roll:${id}:${id}-0`, at: 1, shares: split(0).shares });
+      // The payees' items exist already, on every shard (a payee's first credit on a shard creates it: a one-off
+      // write; a batch's id, which picks the shard, is new each time).
+      await ledger.creditShares({ requestId: `first-${id}`, at: 1, shares: split(0).shares });
+      for (const payee of [a, b, PLATFORM_PAYEE]) {
+        for (let shard = 0; shard < PAYEE_SHARDS; shard++) {
+          const item = {
+            ...payeeShardKey(payee, shard),
+            payee,
+            balance: 0,
+            applied: {},
+            appliedCount: 0,
+            createdAt: 1,
+          };
+          await doc
+            .send(new PutCommand({ TableName: LEDGER, Item: item, ConditionExpression: "attribute_not_exists(pk)" }))
+            .catch((e: unknown) => {
+              if (!isConditionalCheckFailed(e)) throw e;
+            });
+        }
+      }
       counting.take();
       const perQuery: Record<string, number>[] = [];
       for (let i = 0; i < ROLLUP_AT; i++) {
@@ -967,6 +985,54 @@ describe("DynamoLedger: a stored settlement this version cannot read", () => {
       }),
     );
     await expectKeptAndRest(setup);
+  });
+});
+
+describe("DynamoLedger: a hold a finished batch left on the account", () => {
+  it("is credited when a later batch takes it, though that batch starts with it (a batch named only by its first hold met the earlier batch's payee markers)", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+    const id = unique("left-behind");
+    const payee = unique("hk");
+    await ledger.openAccount(id, "t", 1);
+    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    const foreign = { accountId: id, holdId: `foreign-${id}`, amount: 50 };
+    const plain = { accountId: id, holdId: `plain-${id}`, amount: 30 };
+    for (const ref of [foreign, plain]) {
+      expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
+    }
+    expect((await ledger.capture(plain, 20, 20, { shares: [{ payee, amount: 20 }] })).ok).toBe(true);
+    // `foreign` captured (40 of 50, all to the same payee) by a version whose packed form this one cannot read,
+    // which also started a batch of both, `foreign` first, before this version took over.
+    await settleByHand(id, foreign.holdId, 50, 40, `["captured",40,21,null,[["${payee}",40]],1]`);
+    const holdIds = [foreign.holdId, plain.holdId];
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(id),
+        UpdateExpression: "SET #R = :r",
+        ExpressionAttributeNames: { "#R": "rollup" },
+        ExpressionAttributeValues: { ":r": { id: `roll:${id}:${foreign.holdId}`, at: 25, holdIds } },
+      }),
+    );
+    await ledger.sweepHolds(30);
+    expect(await ledger.payeeBalance(payee)).toBe(20);
+    expect(Object.keys((await raw(accountKey(id)))?.settled as Record<string, unknown>)).toEqual([foreign.holdId]);
+    // A version that reads it comes back (here: its settlement as this version packs it) and rolls it up.
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(id),
+        UpdateExpression: "SET #S.#h = :s",
+        ExpressionAttributeNames: { "#S": "settled", "#h": foreign.holdId },
+        ExpressionAttributeValues: { ":s": `["captured",40,21,null,[["${payee}",40]]]` },
+      }),
+    );
+    await ledger.sweepHolds(31);
+    expect(await mapSize(accountKey(id), "settled")).toBe(0);
+    expect(await ledger.getHold(foreign)).toMatchObject({ status: "captured", captureAmount: 40 });
+    expect(await ledger.payeeBalance(payee)).toBe(60);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([940, 0, 60]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { LedgerBusyError } from "../../core/billing/errors.ts";
@@ -397,10 +398,15 @@ export class DynamoHolds {
     for (let attempt = 0; !batch; attempt++) {
       const holdIds = rollable(item, accountId).slice(0, ROLLUP_MAX);
       if (holdIds.length === 0 || attempt === 2) return { count: 0 };
-      // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it): the
-      // batch starts only while every one of its holds is still settled on the account. `item` may be older than
-      // a rollup that took some of them since (map keys have no order, so its batch may be named otherwise).
-      const fresh: Rollup = { id: `roll:${accountId}:${holdIds[0]}`, at: now, holdIds };
+      // The batch starts only while every one of its holds is still settled on the account: `item` may be older
+      // than a rollup that took some of them since. Its id is new (payees' markers key on it): a hold can be in two
+      // batches, as one that a batch could not archive stays on the account (finishBatch) and a later batch may
+      // start with it, which named by its first hold alone met the payee markers of the first and credited nothing.
+      const fresh: Rollup = {
+        id: `roll:${accountId}:${holdIds[0]}:${randomBytes(6).toString("hex")}`,
+        at: now,
+        holdIds,
+      };
       const names: Record<string, string> = { "#R": "rollup", "#S": "settled" };
       holdIds.forEach((id, i) => {
         names[`#i${i}`] = id;
