@@ -224,7 +224,7 @@ export class DynamoHolds {
         held = current.amount;
       }
       const charged = kind === "capture" ? clampCharge(held, amount) : 0;
-      if (split && !validSplit(split, charged)) return { ok: false, reason: "invalid" };
+      if (split && !validSplit(split, charged)) return this.refused(ref, kind);
       const settlement: Settlement = {
         status: kind === "capture" ? "captured" : "released",
         ...(kind === "capture" ? { captureAmount: charged } : {}),
@@ -234,7 +234,7 @@ export class DynamoHolds {
       };
       const packed = packSettlement(settlement);
       // Stored only if it reads back: one that does not looks open (holdIn), and the rollup would drop it unrecorded.
-      if (!readSettlement(packed)) return { ok: false, reason: "invalid" };
+      if (!readSettlement(packed)) return this.refused(ref, kind);
       try {
         const out = await this.db.send(
           new UpdateCommand({
@@ -265,6 +265,16 @@ export class DynamoHolds {
     }
     const last = await this.find(ref);
     return last ? { ok: false, reason: "conflict", hold: last } : { ok: false, reason: "not_found" };
+  }
+
+  /**
+   * A settlement this ledger will not store (its split, or one that would not read back): refused as `invalid`,
+   * unless the hold is settled already, when a replay gets the first outcome, as every other replay does (the
+   * memory ledger looks at the hold first). Only this path reads: the write names the hold's amount.
+   */
+  private async refused(ref: HoldRef, kind: "capture" | "release"): Promise<SettleResult> {
+    const current = await this.find(ref);
+    return current && current.status !== "held" ? outcome(kind, current) : { ok: false, reason: "invalid" };
   }
 
   /** On the account while not rolled up, else its durable record. */
