@@ -850,6 +850,8 @@ describe("DynamoLedger under concurrent settles, replays and sweeps", () => {
   });
 });
 
+type HoldRefLike = { accountId: string; holdId: string; amount: number };
+
 /**
  * A capture of `charged` from a hold of `held` written straight onto the account, its settlement stored as `value`:
  * what another version of the ledger (a map before packing, a packed form this one cannot read) leaves there.
@@ -1033,6 +1035,64 @@ describe("DynamoLedger: a hold a finished batch left on the account", () => {
     expect(await ledger.payeeBalance(payee)).toBe(60);
     const a = await ledger.getAccount(id);
     expect([a?.balance, a?.held, a?.spent]).toEqual([940, 0, 60]);
+  });
+});
+
+describe("DynamoLedger: a batch in flight that names a settlement this version cannot read", () => {
+  it("credits the other holds' payees once whichever step a finisher dies after, racing finishers and repeated sweeps", async () => {
+    for (const step of ["rollupStarted", "holdsArchived", "payeesCredited"] as const) {
+      const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+      const crashing = new DynamoLedger({ db: doc, table: LEDGER, crashAfter: (s) => s === step });
+      const id = unique(`inflight-${step}`);
+      const payee = unique("hk");
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+      const refs = ["foreign", "packed", "mapped"].map((name) => ({
+        accountId: id,
+        holdId: `${name}-${id}`,
+        amount: 50,
+      }));
+      const [foreign, packed, mapped] = refs as [HoldRefLike, HoldRefLike, HoldRefLike];
+      for (const ref of refs) {
+        expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
+      }
+      expect((await ledger.capture(packed, 20, 20, { shares: [{ payee, amount: 20 }] })).ok).toBe(true);
+      await settleByHand(id, mapped.holdId, 50, 10, {
+        status: "captured",
+        captureAmount: 10,
+        settledAt: 21,
+        shares: [{ payee, amount: 10 }],
+      });
+      await settleByHand(id, foreign.holdId, 50, 40, `["captured",40,22,null,[["${payee}",40]],1]`);
+      const holdIds = refs.map((r) => r.holdId);
+      await doc.send(
+        new UpdateCommand({
+          TableName: LEDGER,
+          Key: accountKey(id),
+          UpdateExpression: "SET #R = :r",
+          ExpressionAttributeNames: { "#R": "rollup" },
+          ExpressionAttributeValues: { ":r": { id: `roll:${id}:${foreign.holdId}`, at: 25, holdIds } },
+        }),
+      );
+      // (A batch is in flight already: none is started, so none dies after starting one.)
+      await expect(crashing.sweepHolds(30)).resolves.toMatchObject({ failed: step === "rollupStarted" ? 0 : 1 });
+      await Promise.all([ledger.sweepHolds(31), crashing.sweepHolds(31).catch(() => undefined), ledger.sweepHolds(31)]);
+      for (const now of [32, 100_000, 100_001]) await ledger.sweepHolds(now);
+      expect(await ledger.payeeBalance(payee)).toBe(30);
+      const account = await raw(accountKey(id));
+      expect([Object.keys(account?.settled as object), Object.keys(account?.holds as object)]).toEqual([
+        [foreign.holdId],
+        [foreign.holdId],
+      ]);
+      expect(account?.rollup).toBeUndefined();
+      for (const ref of [packed, mapped]) expect(await ledger.getHold(ref)).toMatchObject({ status: "captured" });
+      // The foreign hold's id stays debited once: holding it again is a replay, capturing it again charges nothing.
+      const again = await ledger.hold({ ...foreign, deadline: 99_999, at: 40 });
+      expect(again.ok && again.replay).toBe(true);
+      expect((await ledger.capture(foreign, 50, 41)).ok).toBe(false);
+      const a = await ledger.getAccount(id);
+      expect([a?.balance, a?.held, a?.spent]).toEqual([930, 0, 70]);
+    }
   });
 });
 
