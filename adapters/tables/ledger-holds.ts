@@ -277,9 +277,13 @@ export class DynamoHolds {
     return current && current.status !== "held" ? outcome(kind, current) : { ok: false, reason: "invalid" };
   }
 
-  /** On the account while not rolled up, else its durable record. */
+  /**
+   * On the account while not rolled up, else its durable record. Throws UnreadableSettlementError for a hold settled
+   * in a form this version cannot read: it is not open, and whether it was captured (and for how much) is unknown.
+   */
   async find(ref: HoldRef): Promise<Hold | null> {
     const item = await this.account(ref.accountId);
+    if (item && settledUnreadably(item, ref.holdId)) throw new UnreadableSettlementError(ref.holdId);
     const there = item ? holdIn(item, ref.accountId, ref.holdId) : null;
     if (there) return asHold(there);
     const archived = await this.archived(ref.holdId);
@@ -627,11 +631,31 @@ function rollable(item: AccountItem, accountId: string): string[] {
   });
 }
 
+/** Open holds: not in `settled` at all (one settled in a form this version cannot read is not open either). */
 function openIn(item: AccountItem, accountId: string): Hold[] {
+  const settled = mapOf(item, "settled");
   return Object.keys(mapOf(item, "holds")).flatMap((id) => {
     const hold = holdIn(item, accountId, id);
-    return hold && hold.status === "held" ? [asHold(hold)] : [];
+    return hold && hold.status === "held" && settled[id] === undefined ? [asHold(hold)] : [];
   });
+}
+
+function settledUnreadably(item: AccountItem, holdId: string): boolean {
+  const value = mapOf(item, "settled")[holdId];
+  return value !== undefined && readSettlement(value) === null;
+}
+
+/**
+ * A hold settled on its account in a form this version cannot read (another version's, during a deploy or after a
+ * rollback): neither open nor known to be captured or released, so a settle or a look-up of it fails rather than
+ * answer "held", on which a settler stored its query as expired at no cost though the client had paid. A version
+ * that reads it answers (and rolls it up).
+ */
+export class UnreadableSettlementError extends Error {
+  override readonly name = "UnreadableSettlementError";
+  constructor(holdId: string) {
+    super(`hold ${holdId} is settled in a form this version cannot read; retry once a version that reads it runs`);
+  }
 }
 
 function archiveItem(hold: Archived): Record<string, unknown> {
