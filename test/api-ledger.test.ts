@@ -978,7 +978,7 @@ describe("DynamoLedger: a settlement it could not read back", () => {
     await ledger.openAccount(id, "t", 1);
     await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
     // More shares than a packed settlement reads back (validSplit let them through); a settle time that is not
-    // a whole millisecond (no split rule covers it: only the settle's own read-back check).
+    // a whole millisecond (no split rule covers it: DynamoLedger stores the millisecond it falls in, wholeMs).
     const many = Array.from({ length: 1001 }, (_, i) => ({ payee: `hk-${i}-${id}`, amount: 0 }));
     const attempts = [
       { at: 20, split: { task: "digits", shares: many } },
