@@ -3,6 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import { isConditionalCheckFailed } from "../adapters/tables/dynamo.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoKeyStore } from "../adapters/tables/keys.ts";
 import { type CrashStep, DynamoLedger, LedgerFullError, SimulatedCrash } from "../adapters/tables/ledger.ts";
@@ -57,6 +58,8 @@ const raw = async (key: { pk: string; sk: string }) =>
 const mapSize = async (key: { pk: string; sk: string }, name: string) =>
   Object.keys(((await raw(key))?.[name] ?? {}) as Record<string, unknown>).length;
 const unique = (p: string) => `${p}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+/** The two payees of the property test of concurrent settles (its other writer's settlements pay the first). */
+const PROPERTY_PAYEES = [unique("hk-x"), unique("hk-y")] as const;
 
 /** A document client whose DynamoDB calls are counted by command (BatchWriteItem: per item, as billed). */
 function countingDoc() {
@@ -97,9 +100,26 @@ describe("DynamoDB calls per paid query (issue 17)", () => {
           { payee: PLATFORM_PAYEE, amount: 1 },
         ],
       });
-      // The payees' items exist already (a payee's first credit on a shard creates it: a one-off write). The batch
-      // id is `roll:<account>:<its first hold>`; a request of that id lands on the same shard.
-      await ledger.creditShares({ requestId: `roll:${id}:${id}-0`, at: 1, shares: split(0).shares });
+      // The payees' items exist already, on every shard (a payee's first credit on a shard creates it: a one-off
+      // write; a batch's id, which picks the shard, is new each time).
+      await ledger.creditShares({ requestId: `first-${id}`, at: 1, shares: split(0).shares });
+      for (const payee of [a, b, PLATFORM_PAYEE]) {
+        for (let shard = 0; shard < PAYEE_SHARDS; shard++) {
+          const item = {
+            ...payeeShardKey(payee, shard),
+            payee,
+            balance: 0,
+            applied: {},
+            appliedCount: 0,
+            createdAt: 1,
+          };
+          await doc
+            .send(new PutCommand({ TableName: LEDGER, Item: item, ConditionExpression: "attribute_not_exists(pk)" }))
+            .catch((e: unknown) => {
+              if (!isConditionalCheckFailed(e)) throw e;
+            });
+        }
+      }
       counting.take();
       const perQuery: Record<string, number>[] = [];
       for (let i = 0; i < ROLLUP_AT; i++) {
@@ -774,12 +794,16 @@ describe("DynamoLedger races between settles, rollups and the sweeper", () => {
 
 describe("DynamoLedger under concurrent settles, replays and sweeps", () => {
   it("whatever the interleaving, every micro-credit is charged once and shared out once", async () => {
-    const payees = [unique("hk-x"), unique("hk-y")];
+    const payees = PROPERTY_PAYEES;
     const Query = fc.record({
       amount: fc.integer({ min: 1, max: 40 }),
       capture: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
       cut: fc.integer({ min: 0, max: 100 }),
       replays: fc.integer({ min: 0, max: 2 }),
+      // Also settled, racing this ledger's settles, by another writer: as a map (before packing), or in a form this
+      // version cannot read (the hold then stays on the account, its shares uncredited, its charge taken).
+      other: fc.constantFrom(undefined, "map", "unreadable"),
+      otherFirst: fc.boolean(),
     });
     await fc.assert(
       fc.asyncProperty(
@@ -807,30 +831,92 @@ describe("DynamoLedger under concurrent settles, replays and sweeps", () => {
           };
           // Each settle and its replays race each other, the other queries' settles and the sweeps.
           await Promise.all([
-            ...qs.flatMap((q, i) => {
+            ...qs.flatMap((q, i): Promise<unknown>[] => {
               const ref = refs[i] ?? { accountId: id, holdId: "none", amount: 0 };
               const charged = Math.min(q.amount, q.capture ?? 0);
               const settle = () =>
                 q.capture === undefined
                   ? ledger.release(ref, 20)
                   : ledger.capture(ref, charged, 20, splitOf(charged, q.cut));
-              return Array.from({ length: 1 + q.replays }, settle);
+              const other = () =>
+                settleIfOpen(ref, charged, q.capture === undefined ? "released" : "captured", q.other);
+              const mine = () => Array.from({ length: 1 + q.replays }, settle);
+              if (!q.other) return mine();
+              // Started together, this ledger's settle wins the race: first, the other writer's settlement stands.
+              // A settle of a hold settled unreadably fails (UnreadableSettlementError): the books below still add up.
+              const tolerant = () => mine().map((p) => (q.other === "unreadable" ? p.catch(() => undefined) : p));
+              return q.otherFirst ? [other().then(() => Promise.all(tolerant()))] : [...tolerant(), other()];
             }),
             ...Array.from({ length: sweeps }, () => ledger.sweepHolds(30)),
           ]);
           await ledger.sweepHolds(40);
-          const charged = qs.reduce((t, q) => t + (q.capture === undefined ? 0 : Math.min(q.amount, q.capture)), 0);
+          await ledger.sweepHolds(100_000);
+          const chargeOf = (q: (typeof qs)[number]) => (q.capture === undefined ? 0 : Math.min(q.amount, q.capture));
+          const charged = qs.reduce((t, q) => t + chargeOf(q), 0);
           const a = await ledger.getAccount(id);
           expect([a?.balance, a?.held, a?.spent]).toEqual([1000 - charged, 0, charged]);
+          // Left on the account: exactly the holds whose unreadable settlement won the race, none of them paid out.
+          const left = Object.keys(((await raw(accountKey(id)))?.holds ?? {}) as Record<string, unknown>);
+          const kept = qs.filter((_q, i) => left.includes(refs[i]?.holdId ?? ""));
+          expect(kept.every((q) => q.other === "unreadable")).toBe(true);
+          const paid = charged - kept.reduce((t, q) => t + chargeOf(q), 0);
           const after = await Promise.all(payees.map((p) => ledger.payeeBalance(p)));
-          expect((after[0] ?? 0) + (after[1] ?? 0) - (before[0] ?? 0) - (before[1] ?? 0)).toBe(charged);
-          expect(await mapSize(accountKey(id), "holds")).toBe(0);
+          expect((after[0] ?? 0) + (after[1] ?? 0) - (before[0] ?? 0) - (before[1] ?? 0)).toBe(paid);
+          // Every id stays debited once: a hold again is a replay, whoever settled it.
+          for (const ref of refs) {
+            const again = await ledger.hold({ ...ref, deadline: 99_999, at: 50 });
+            expect(again.ok && again.replay).toBe(true);
+          }
+          expect((await ledger.getAccount(id))?.balance).toBe(1000 - charged);
         },
       ),
       { numRuns: 12, seed: 1706 },
     );
   });
 });
+
+type HoldRefLike = { accountId: string; holdId: string; amount: number };
+
+/**
+ * Settles an open hold as another writer would, on the same condition as the ledger's settle: its settlement a map
+ * (as before packing) or a packed form with a field more than this version reads. The split pays `charged` to one
+ * payee of the property test below (its payees are named in the settlement, so a readable one pays them).
+ */
+async function settleIfOpen(
+  ref: HoldRefLike,
+  charged: number,
+  status: "captured" | "released",
+  form: "map" | "unreadable" | undefined,
+  payee = PROPERTY_PAYEES[0],
+) {
+  const shares = status === "captured" ? [{ payee, amount: charged }] : [];
+  const take = status === "captured" ? charged : 0;
+  const value =
+    form === "map"
+      ? { status, ...(status === "captured" ? { captureAmount: take } : {}), settledAt: 20, shares }
+      : JSON.stringify([
+          status,
+          status === "captured" ? take : null,
+          20,
+          null,
+          shares.map((x) => [x.payee, x.amount]),
+          1,
+        ]);
+  await doc
+    .send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(ref.accountId),
+        UpdateExpression: "SET held = held - :held, spent = spent + :charged, balance = balance + :back, #S.#h = :s",
+        ConditionExpression: "#H.#h.amount = :held AND attribute_not_exists(#S.#h)",
+        ExpressionAttributeNames: { "#H": "holds", "#S": "settled", "#h": ref.holdId },
+        ExpressionAttributeValues: { ":held": ref.amount, ":charged": take, ":back": ref.amount - take, ":s": value },
+      }),
+    )
+    .catch((e: unknown) => {
+      if (!isConditionalCheckFailed(e)) throw e;
+    });
+}
 
 /**
  * A capture of `charged` from a hold of `held` written straight onto the account, its settlement stored as `value`:
@@ -892,7 +978,7 @@ describe("DynamoLedger: a settlement it could not read back", () => {
     await ledger.openAccount(id, "t", 1);
     await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
     // More shares than a packed settlement reads back (validSplit let them through); a settle time that is not
-    // a whole millisecond (no split rule covers it: only the settle's own read-back check).
+    // a whole millisecond (no split rule covers it: DynamoLedger stores the millisecond it falls in, wholeMs).
     const many = Array.from({ length: 1001 }, (_, i) => ({ payee: `hk-${i}-${id}`, amount: 0 }));
     const attempts = [
       { at: 20, split: { task: "digits", shares: many } },
@@ -954,6 +1040,23 @@ describe("DynamoLedger: a stored settlement this version cannot read", () => {
     await expectKeptAndRest(await accountWithForeignSettlement("foreign"));
   });
 
+  it("is not open to this version: no sweep asks to release it, and a settle of it fails rather than answer that it is held (a settler then stored its query expired at no cost though the client had paid)", async () => {
+    const { ledger, id, foreign } = await accountWithForeignSettlement("foreign-settle");
+    const asked: string[] = [];
+    const beforeRelease = async (hold: { holdId: string }) => {
+      asked.push(hold.holdId);
+      return true;
+    };
+    await ledger.sweepHolds(100_000, { beforeRelease });
+    expect(asked).not.toContain(foreign.holdId);
+    expect((await ledger.openHolds(id)).map((h) => h.holdId)).not.toContain(foreign.holdId);
+    await expect(ledger.capture(foreign, 40, 41, { shares: [] })).rejects.toThrow(/cannot read/);
+    await expect(ledger.release(foreign, 42)).rejects.toThrow(/cannot read/);
+    await expect(ledger.getHold(foreign)).rejects.toThrow(/cannot read/);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([940, 0, 60]);
+  });
+
   it("stays on the account when a batch in flight names it (one started by a version that reads it)", async () => {
     const setup = await accountWithForeignSettlement("foreign-batch");
     const holdIds = [setup.foreign.holdId, setup.plain.holdId];
@@ -967,6 +1070,112 @@ describe("DynamoLedger: a stored settlement this version cannot read", () => {
       }),
     );
     await expectKeptAndRest(setup);
+  });
+});
+
+describe("DynamoLedger: a hold a finished batch left on the account", () => {
+  it("is credited when a later batch takes it, though that batch starts with it (a batch named only by its first hold met the earlier batch's payee markers)", async () => {
+    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+    const id = unique("left-behind");
+    const payee = unique("hk");
+    await ledger.openAccount(id, "t", 1);
+    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    const foreign = { accountId: id, holdId: `foreign-${id}`, amount: 50 };
+    const plain = { accountId: id, holdId: `plain-${id}`, amount: 30 };
+    for (const ref of [foreign, plain]) {
+      expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
+    }
+    expect((await ledger.capture(plain, 20, 20, { shares: [{ payee, amount: 20 }] })).ok).toBe(true);
+    // `foreign` captured (40 of 50, all to the same payee) by a version whose packed form this one cannot read,
+    // which also started a batch of both, `foreign` first, before this version took over.
+    await settleByHand(id, foreign.holdId, 50, 40, `["captured",40,21,null,[["${payee}",40]],1]`);
+    const holdIds = [foreign.holdId, plain.holdId];
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(id),
+        UpdateExpression: "SET #R = :r",
+        ExpressionAttributeNames: { "#R": "rollup" },
+        ExpressionAttributeValues: { ":r": { id: `roll:${id}:${foreign.holdId}`, at: 25, holdIds } },
+      }),
+    );
+    await ledger.sweepHolds(30);
+    expect(await ledger.payeeBalance(payee)).toBe(20);
+    expect(Object.keys((await raw(accountKey(id)))?.settled as Record<string, unknown>)).toEqual([foreign.holdId]);
+    // A version that reads it comes back (here: its settlement as this version packs it) and rolls it up.
+    await doc.send(
+      new UpdateCommand({
+        TableName: LEDGER,
+        Key: accountKey(id),
+        UpdateExpression: "SET #S.#h = :s",
+        ExpressionAttributeNames: { "#S": "settled", "#h": foreign.holdId },
+        ExpressionAttributeValues: { ":s": `["captured",40,21,null,[["${payee}",40]]]` },
+      }),
+    );
+    await ledger.sweepHolds(31);
+    expect(await mapSize(accountKey(id), "settled")).toBe(0);
+    expect(await ledger.getHold(foreign)).toMatchObject({ status: "captured", captureAmount: 40 });
+    expect(await ledger.payeeBalance(payee)).toBe(60);
+    const a = await ledger.getAccount(id);
+    expect([a?.balance, a?.held, a?.spent]).toEqual([940, 0, 60]);
+  });
+});
+
+describe("DynamoLedger: a batch in flight that names a settlement this version cannot read", () => {
+  it("credits the other holds' payees once whichever step a finisher dies after, racing finishers and repeated sweeps", async () => {
+    for (const step of ["rollupStarted", "holdsArchived", "payeesCredited"] as const) {
+      const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+      const crashing = new DynamoLedger({ db: doc, table: LEDGER, crashAfter: (s) => s === step });
+      const id = unique(`inflight-${step}`);
+      const payee = unique("hk");
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+      const refs = ["foreign", "packed", "mapped"].map((name) => ({
+        accountId: id,
+        holdId: `${name}-${id}`,
+        amount: 50,
+      }));
+      const [foreign, packed, mapped] = refs as [HoldRefLike, HoldRefLike, HoldRefLike];
+      for (const ref of refs) {
+        expect((await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
+      }
+      expect((await ledger.capture(packed, 20, 20, { shares: [{ payee, amount: 20 }] })).ok).toBe(true);
+      await settleByHand(id, mapped.holdId, 50, 10, {
+        status: "captured",
+        captureAmount: 10,
+        settledAt: 21,
+        shares: [{ payee, amount: 10 }],
+      });
+      await settleByHand(id, foreign.holdId, 50, 40, `["captured",40,22,null,[["${payee}",40]],1]`);
+      const holdIds = refs.map((r) => r.holdId);
+      await doc.send(
+        new UpdateCommand({
+          TableName: LEDGER,
+          Key: accountKey(id),
+          UpdateExpression: "SET #R = :r",
+          ExpressionAttributeNames: { "#R": "rollup" },
+          ExpressionAttributeValues: { ":r": { id: `roll:${id}:${foreign.holdId}`, at: 25, holdIds } },
+        }),
+      );
+      // (A batch is in flight already: none is started, so none dies after starting one.)
+      await expect(crashing.sweepHolds(30)).resolves.toMatchObject({ failed: step === "rollupStarted" ? 0 : 1 });
+      await Promise.all([ledger.sweepHolds(31), crashing.sweepHolds(31).catch(() => undefined), ledger.sweepHolds(31)]);
+      for (const now of [32, 100_000, 100_001]) await ledger.sweepHolds(now);
+      expect(await ledger.payeeBalance(payee)).toBe(30);
+      const account = await raw(accountKey(id));
+      expect([Object.keys(account?.settled as object), Object.keys(account?.holds as object)]).toEqual([
+        [foreign.holdId],
+        [foreign.holdId],
+      ]);
+      expect(account?.rollup).toBeUndefined();
+      for (const ref of [packed, mapped]) expect(await ledger.getHold(ref)).toMatchObject({ status: "captured" });
+      // The foreign hold's id stays debited once: holding it again is a replay, capturing it again charges nothing.
+      const again = await ledger.hold({ ...foreign, deadline: 99_999, at: 40 });
+      expect(again.ok && again.replay).toBe(true);
+      await expect(ledger.capture(foreign, 50, 41)).rejects.toThrow(/cannot read/);
+      const a = await ledger.getAccount(id);
+      expect([a?.balance, a?.held, a?.spent]).toEqual([930, 0, 70]);
+    }
   });
 });
 

@@ -246,6 +246,52 @@ export function describeLedgerContract(name: string, make: () => Ledger): void {
       expect([account?.balance, account?.held, account?.spent]).toEqual([50, 50, 0]);
     });
 
+    it("replays a settled hold's capture or release with its first outcome, even with a split or time it would refuse", async () => {
+      const { ledger, accountId } = await funded(100);
+      const payee = uniq("hk");
+      const ref = { accountId, holdId: uniq("replayed"), amount: 50 };
+      await ledger.hold({ ...ref, deadline: 10_000, at: 2000 });
+      expect((await ledger.capture(ref, 40, 3000, { task: "digits", shares: [{ payee, amount: 40 }] })).ok).toBe(true);
+      // A settler's replay after the weights moved, or one whose split the ledger cannot keep: the charge stands.
+      const refused = [
+        { shares: [{ payee, amount: 41 }] },
+        { shares: [{ payee: "p".repeat(65), amount: 10 }] },
+        { task: "x".repeat(65), shares: [] },
+      ];
+      for (const split of refused) {
+        expect(await ledger.capture(ref, 40, 3001, split)).toMatchObject({
+          ok: true,
+          hold: { status: "captured", captureAmount: 40 },
+        });
+      }
+      // And at a time that is not a whole millisecond: still the first outcome.
+      expect(await ledger.capture(ref, 40, 3001.5)).toMatchObject({ ok: true, hold: { status: "captured" } });
+      expect(await ledger.release(ref, 3001.5)).toMatchObject({ ok: false, reason: "conflict" });
+      await ledger.sweepHolds(4000);
+      expect(await ledger.payeeBalance(payee)).toBe(40);
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([60, 0, 40]);
+    });
+
+    it("holds and settles at times that are not whole milliseconds like any other (a hold so made was debited and then never found)", async () => {
+      const { ledger, accountId } = await funded(100);
+      const payee = uniq("hk");
+      const ref = { accountId, holdId: uniq("fractional"), amount: 50 };
+      expect((await ledger.hold({ ...ref, deadline: 10_000.5, at: 2000.25 })).ok).toBe(true);
+      expect(await ledger.getHold(ref)).toMatchObject({ status: "held", amount: 50 });
+      expect((await ledger.openHolds(accountId)).map((h) => h.holdId)).toEqual([ref.holdId]);
+      const captured = await ledger.capture(ref, 40, 3000.75, { task: "digits", shares: [{ payee, amount: 40 }] });
+      expect(captured).toMatchObject({ ok: true, hold: { status: "captured", captureAmount: 40 } });
+      const other = { accountId, holdId: uniq("fractional-expired"), amount: 10 };
+      expect((await ledger.hold({ ...other, deadline: 3500.5, at: 2000.5 })).ok).toBe(true);
+      await ledger.sweepHolds(4000.5);
+      await ledger.sweepHolds(4001.5);
+      expect(await ledger.getHold(other)).toMatchObject({ status: "released" });
+      expect(await ledger.payeeBalance(payee)).toBe(40);
+      const account = await ledger.getAccount(accountId);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([60, 0, 40]);
+    });
+
     it("lists a payee's shares newest first, adds them up, and knows nobody it never paid", async () => {
       const ledger = make();
       const payee = uniq("hk");

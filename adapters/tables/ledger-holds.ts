@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { LedgerBusyError } from "../../core/billing/errors.ts";
@@ -223,7 +224,7 @@ export class DynamoHolds {
         held = current.amount;
       }
       const charged = kind === "capture" ? clampCharge(held, amount) : 0;
-      if (split && !validSplit(split, charged)) return { ok: false, reason: "invalid" };
+      if (split && !validSplit(split, charged)) return this.refused(ref, kind);
       const settlement: Settlement = {
         status: kind === "capture" ? "captured" : "released",
         ...(kind === "capture" ? { captureAmount: charged } : {}),
@@ -233,7 +234,7 @@ export class DynamoHolds {
       };
       const packed = packSettlement(settlement);
       // Stored only if it reads back: one that does not looks open (holdIn), and the rollup would drop it unrecorded.
-      if (!readSettlement(packed)) return { ok: false, reason: "invalid" };
+      if (!readSettlement(packed)) return this.refused(ref, kind);
       try {
         const out = await this.db.send(
           new UpdateCommand({
@@ -266,9 +267,23 @@ export class DynamoHolds {
     return last ? { ok: false, reason: "conflict", hold: last } : { ok: false, reason: "not_found" };
   }
 
-  /** On the account while not rolled up, else its durable record. */
+  /**
+   * A settlement this ledger will not store (its split, or one that would not read back): refused as `invalid`,
+   * unless the hold is settled already, when a replay gets the first outcome, as every other replay does (the
+   * memory ledger looks at the hold first). Only this path reads: the write names the hold's amount.
+   */
+  private async refused(ref: HoldRef, kind: "capture" | "release"): Promise<SettleResult> {
+    const current = await this.find(ref);
+    return current && current.status !== "held" ? outcome(kind, current) : { ok: false, reason: "invalid" };
+  }
+
+  /**
+   * On the account while not rolled up, else its durable record. Throws UnreadableSettlementError for a hold settled
+   * in a form this version cannot read: it is not open, and whether it was captured (and for how much) is unknown.
+   */
   async find(ref: HoldRef): Promise<Hold | null> {
     const item = await this.account(ref.accountId);
+    if (item && settledUnreadably(item, ref.holdId)) throw new UnreadableSettlementError(ref.holdId);
     const there = item ? holdIn(item, ref.accountId, ref.holdId) : null;
     if (there) return asHold(there);
     const archived = await this.archived(ref.holdId);
@@ -397,10 +412,15 @@ export class DynamoHolds {
     for (let attempt = 0; !batch; attempt++) {
       const holdIds = rollable(item, accountId).slice(0, ROLLUP_MAX);
       if (holdIds.length === 0 || attempt === 2) return { count: 0 };
-      // A hold is in one batch only, so its first hold names the batch uniquely (payees' markers key on it): the
-      // batch starts only while every one of its holds is still settled on the account. `item` may be older than
-      // a rollup that took some of them since (map keys have no order, so its batch may be named otherwise).
-      const fresh: Rollup = { id: `roll:${accountId}:${holdIds[0]}`, at: now, holdIds };
+      // The batch starts only while every one of its holds is still settled on the account: `item` may be older
+      // than a rollup that took some of them since. Its id is new (payees' markers key on it): a hold can be in two
+      // batches, as one that a batch could not archive stays on the account (finishBatch) and a later batch may
+      // start with it, which named by its first hold alone met the payee markers of the first and credited nothing.
+      const fresh: Rollup = {
+        id: `roll:${accountId}:${holdIds[0]}:${randomBytes(6).toString("hex")}`,
+        at: now,
+        holdIds,
+      };
       const names: Record<string, string> = { "#R": "rollup", "#S": "settled" };
       holdIds.forEach((id, i) => {
         names[`#i${i}`] = id;
@@ -611,11 +631,31 @@ function rollable(item: AccountItem, accountId: string): string[] {
   });
 }
 
+/** Open holds: not in `settled` at all (one settled in a form this version cannot read is not open either). */
 function openIn(item: AccountItem, accountId: string): Hold[] {
+  const settled = mapOf(item, "settled");
   return Object.keys(mapOf(item, "holds")).flatMap((id) => {
     const hold = holdIn(item, accountId, id);
-    return hold && hold.status === "held" ? [asHold(hold)] : [];
+    return hold && hold.status === "held" && settled[id] === undefined ? [asHold(hold)] : [];
   });
+}
+
+function settledUnreadably(item: AccountItem, holdId: string): boolean {
+  const value = mapOf(item, "settled")[holdId];
+  return value !== undefined && readSettlement(value) === null;
+}
+
+/**
+ * A hold settled on its account in a form this version cannot read (another version's, during a deploy or after a
+ * rollback): neither open nor known to be captured or released, so a settle or a look-up of it fails rather than
+ * answer "held", on which a settler stored its query as expired at no cost though the client had paid. A version
+ * that reads it answers (and rolls it up).
+ */
+export class UnreadableSettlementError extends Error {
+  override readonly name = "UnreadableSettlementError";
+  constructor(holdId: string) {
+    super(`hold ${holdId} is settled in a form this version cannot read; retry once a version that reads it runs`);
+  }
 }
 
 function archiveItem(hold: Archived): Record<string, unknown> {

@@ -81,6 +81,15 @@ export class SimulatedCrash extends Error {
 const isConditionFailure = isConditionalCheckFailed;
 
 /**
+ * A time as the account item keeps it. Its open holds, settlements, rollup batch and open-hold marker are read back
+ * as whole milliseconds (schemas in ledger-holds.ts, ledger-open-marker.ts): a hold made at a fractional time was
+ * debited and then never found (nor released, nor rolled up), its marker could not be read (the sweeper skipped the
+ * account), a rollup batch started at one and left in flight by a crash could not be finished (the account's rollups
+ * stopped for good), and a settle at one was refused.
+ */
+const wholeMs = (t: number) => Math.floor(t);
+
+/**
  * Ledger on DynamoDB with single-item conditional writes only (dynalite has no transactions). See
  * ledger-items.ts for the layout. A hold is one write on the account item (and one read of the hold id's durable
  * record), a settlement one write on the account item with its fee split; settled holds are rolled up in batches
@@ -234,16 +243,20 @@ export class DynamoLedger implements Ledger {
     return entry;
   }
 
+  /**
+   * Times go onto the account item in whole milliseconds (see `wholeMs`): the deadline rounded up, so that a hold
+   * never expires before the caller said.
+   */
   hold(input: Parameters<Ledger["hold"]>[0]): Promise<HoldResult> {
-    return this.holds.hold(input);
+    return this.holds.hold({ ...input, at: wholeMs(input.at), deadline: Math.ceil(input.deadline) });
   }
 
   capture(ref: HoldRef, amount: number, at: number, split?: CaptureSplit): Promise<SettleResult> {
-    return this.holds.settle(ref, "capture", amount, at, split);
+    return this.holds.settle(ref, "capture", amount, wholeMs(at), split);
   }
 
   release(ref: HoldRef, at: number): Promise<SettleResult> {
-    return this.holds.settle(ref, "release", 0, at);
+    return this.holds.settle(ref, "release", 0, wholeMs(at));
   }
 
   getHold(ref: HoldRef): Promise<Hold | null> {
@@ -303,7 +316,8 @@ export class DynamoLedger implements Ledger {
     return this.shares.shareEntries(payee, limit);
   }
 
-  async sweepHolds(now: number, options: SweepOptions = {}): Promise<DynamoSweepReport> {
+  async sweepHolds(at: number, options: SweepOptions = {}): Promise<DynamoSweepReport> {
+    const now = wholeMs(at);
     const report = { examined: 0, cancelled: 0, released: 0, finished: 0, failed: 0 };
     for (const pk of DynamoHolds.indexShards()) {
       const items = await this.queryAll({
