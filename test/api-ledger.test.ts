@@ -918,6 +918,28 @@ async function settleIfOpen(
     });
 }
 
+/** A ledger that rolls up only in sweeps, and a new account on it funded with 1,000. */
+async function fundedAccount(name: string) {
+  const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+  const id = unique(name);
+  await ledger.openAccount(id, "t", 1);
+  await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+  return { ledger, id };
+}
+
+/** A rollup batch of `holdIds` put in flight on the account by hand (as a finisher that died after starting it). */
+async function putBatchInFlight(accountId: string, holdIds: readonly string[]) {
+  await doc.send(
+    new UpdateCommand({
+      TableName: LEDGER,
+      Key: accountKey(accountId),
+      UpdateExpression: "SET #R = :r",
+      ExpressionAttributeNames: { "#R": "rollup" },
+      ExpressionAttributeValues: { ":r": { id: `roll:${accountId}:${holdIds[0]}`, at: 25, holdIds } },
+    }),
+  );
+}
+
 /**
  * A capture of `charged` from a hold of `held` written straight onto the account, its settlement stored as `value`:
  * what another version of the ledger (a map before packing, a packed form this one cannot read) leaves there.
@@ -936,11 +958,8 @@ async function settleByHand(accountId: string, holdId: string, held: number, cha
 
 describe("DynamoLedger: settlements packed on the account item", () => {
   it("a settle stores its settlement as one string; settlements stored as maps before are rolled up alongside", async () => {
-    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
-    const id = unique("packed");
+    const { ledger, id } = await fundedAccount("packed");
     const [payee, before] = [unique("hk"), unique("hk-before")];
-    await ledger.openAccount(id, "t", 1);
-    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
     const packed = { accountId: id, holdId: `packed-${id}`, amount: 30 };
     const mapped = { accountId: id, holdId: `mapped-${id}`, amount: 50 };
     for (const ref of [packed, mapped]) {
@@ -973,10 +992,7 @@ describe("DynamoLedger: settlements packed on the account item", () => {
 
 describe("DynamoLedger: a settlement it could not read back", () => {
   it("is never stored: a rollup forgot such a hold (no record, nobody paid) and a replay of its id was charged again", async () => {
-    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
-    const id = unique("unreadable");
-    await ledger.openAccount(id, "t", 1);
-    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    const { ledger, id } = await fundedAccount("unreadable");
     // More shares than a packed settlement reads back (validSplit let them through); a settle time that is not
     // a whole millisecond (no split rule covers it: DynamoLedger stores the millisecond it falls in, wholeMs).
     const many = Array.from({ length: 1001 }, (_, i) => ({ payee: `hk-${i}-${id}`, amount: 0 }));
@@ -1005,10 +1021,7 @@ describe("DynamoLedger: a settlement it could not read back", () => {
 describe("DynamoLedger: a stored settlement this version cannot read", () => {
   // E.g. written by another version of the ledger during a deploy or after a rollback, or damaged by hand.
   async function accountWithForeignSettlement(name: string) {
-    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
-    const id = unique(name);
-    await ledger.openAccount(id, "t", 1);
-    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+    const { ledger, id } = await fundedAccount(name);
     const foreign = { accountId: id, holdId: `foreign-${id}`, amount: 50, deadline: 99_999, at: 10 };
     const plain = { accountId: id, holdId: `plain-${id}`, amount: 30, deadline: 99_999, at: 10 };
     for (const hold of [foreign, plain]) expect((await ledger.hold({ ...hold, freshId: true })).ok).toBe(true);
@@ -1059,27 +1072,15 @@ describe("DynamoLedger: a stored settlement this version cannot read", () => {
 
   it("stays on the account when a batch in flight names it (one started by a version that reads it)", async () => {
     const setup = await accountWithForeignSettlement("foreign-batch");
-    const holdIds = [setup.foreign.holdId, setup.plain.holdId];
-    await doc.send(
-      new UpdateCommand({
-        TableName: LEDGER,
-        Key: accountKey(setup.id),
-        UpdateExpression: "SET #R = :r",
-        ExpressionAttributeNames: { "#R": "rollup" },
-        ExpressionAttributeValues: { ":r": { id: `roll:${setup.id}:${holdIds[0]}`, at: 25, holdIds } },
-      }),
-    );
+    await putBatchInFlight(setup.id, [setup.foreign.holdId, setup.plain.holdId]);
     await expectKeptAndRest(setup);
   });
 });
 
 describe("DynamoLedger: a hold a finished batch left on the account", () => {
   it("is credited when a later batch takes it, though that batch starts with it (a batch named only by its first hold met the earlier batch's payee markers)", async () => {
-    const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
-    const id = unique("left-behind");
+    const { ledger, id } = await fundedAccount("left-behind");
     const payee = unique("hk");
-    await ledger.openAccount(id, "t", 1);
-    await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
     const foreign = { accountId: id, holdId: `foreign-${id}`, amount: 50 };
     const plain = { accountId: id, holdId: `plain-${id}`, amount: 30 };
     for (const ref of [foreign, plain]) {
@@ -1089,16 +1090,7 @@ describe("DynamoLedger: a hold a finished batch left on the account", () => {
     // `foreign` captured (40 of 50, all to the same payee) by a version whose packed form this one cannot read,
     // which also started a batch of both, `foreign` first, before this version took over.
     await settleByHand(id, foreign.holdId, 50, 40, `["captured",40,21,null,[["${payee}",40]],1]`);
-    const holdIds = [foreign.holdId, plain.holdId];
-    await doc.send(
-      new UpdateCommand({
-        TableName: LEDGER,
-        Key: accountKey(id),
-        UpdateExpression: "SET #R = :r",
-        ExpressionAttributeNames: { "#R": "rollup" },
-        ExpressionAttributeValues: { ":r": { id: `roll:${id}:${foreign.holdId}`, at: 25, holdIds } },
-      }),
-    );
+    await putBatchInFlight(id, [foreign.holdId, plain.holdId]);
     await ledger.sweepHolds(30);
     expect(await ledger.payeeBalance(payee)).toBe(20);
     expect(Object.keys((await raw(accountKey(id)))?.settled as Record<string, unknown>)).toEqual([foreign.holdId]);
@@ -1124,12 +1116,9 @@ describe("DynamoLedger: a hold a finished batch left on the account", () => {
 describe("DynamoLedger: a batch in flight that names a settlement this version cannot read", () => {
   it("credits the other holds' payees once whichever step a finisher dies after, racing finishers and repeated sweeps", async () => {
     for (const step of ["rollupStarted", "holdsArchived", "payeesCredited"] as const) {
-      const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
+      const { ledger, id } = await fundedAccount(`inflight-${step}`);
       const crashing = new DynamoLedger({ db: doc, table: LEDGER, crashAfter: (s) => s === step });
-      const id = unique(`inflight-${step}`);
       const payee = unique("hk");
-      await ledger.openAccount(id, "t", 1);
-      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
       const refs = ["foreign", "packed", "mapped"].map((name) => ({
         accountId: id,
         holdId: `${name}-${id}`,
@@ -1147,15 +1136,9 @@ describe("DynamoLedger: a batch in flight that names a settlement this version c
         shares: [{ payee, amount: 10 }],
       });
       await settleByHand(id, foreign.holdId, 50, 40, `["captured",40,22,null,[["${payee}",40]],1]`);
-      const holdIds = refs.map((r) => r.holdId);
-      await doc.send(
-        new UpdateCommand({
-          TableName: LEDGER,
-          Key: accountKey(id),
-          UpdateExpression: "SET #R = :r",
-          ExpressionAttributeNames: { "#R": "rollup" },
-          ExpressionAttributeValues: { ":r": { id: `roll:${id}:${foreign.holdId}`, at: 25, holdIds } },
-        }),
+      await putBatchInFlight(
+        id,
+        refs.map((r) => r.holdId),
       );
       // (A batch is in flight already: none is started, so none dies after starting one.)
       await expect(crashing.sweepHolds(30)).resolves.toMatchObject({ failed: step === "rollupStarted" ? 0 : 1 });
@@ -1182,10 +1165,7 @@ describe("DynamoLedger: a batch in flight that names a settlement this version c
 describe("DynamoLedger: a settled hold whose open entry does not read", () => {
   it("stays on the account with its settlement, whether a sweep or a batch in flight meets it", async () => {
     for (const inFlight of [false, true]) {
-      const ledger = new DynamoLedger({ db: doc, table: LEDGER, rollupAt: 100 });
-      const id = unique("damaged-hold");
-      await ledger.openAccount(id, "t", 1);
-      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 1000, at: 1 });
+      const { ledger, id } = await fundedAccount("damaged-hold");
       const damaged = { accountId: id, holdId: `damaged-${id}`, amount: 50 };
       const plain = { accountId: id, holdId: `plain-${id}`, amount: 30 };
       for (const ref of [damaged, plain]) {
