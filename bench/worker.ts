@@ -20,7 +20,7 @@ import ort from "onnxruntime-node";
 import { identityReady, signerFromUri, sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { silentLogger } from "../adapters/log/logger.ts";
 import { MemoryJobQueue } from "../adapters/queue/memory.ts";
-import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
+import { createOnnxRuntime, DEFAULT_INTRA_OP_THREADS } from "../adapters/runtime/onnx-runtime.ts";
 import { writeSpeechManifests } from "../adapters/runtime/speech-experts-builder.ts";
 import { MemoryJobStore } from "../adapters/tables/memory-jobs.ts";
 import type { BatchConfigInput } from "../core/batching/config.ts";
@@ -128,10 +128,14 @@ async function workerRun(c: WorkerCase): Promise<WorkerFigures> {
   };
 }
 
-/** Raw `session.run` on pre-built [batch, 784] tensors (MLP baseline). */
+/**
+ * Raw `session.run` on pre-built [batch, 784] tensors (MLP baseline), with the worker's session threads: ORT's
+ * default pool spins a second core between runs, which the worker path does not get either.
+ */
 async function rawMlp(manifest: ExpertManifest): Promise<number> {
   const session = await ort.InferenceSession.create(new Uint8Array(await readFile(manifest.model.path)), {
     executionProviders: ["cpu"],
+    intraOpNumThreads: DEFAULT_INTRA_OP_THREADS,
   });
   const batches = Math.ceil(MLP_JOBS / MLP_BATCH);
   const tensors = Array.from({ length: batches }, (_, b) => {

@@ -29,6 +29,10 @@ describe("parseWorkerConfig", () => {
     expect(config.maxJobMs).toBe(300_000);
     expect(parseWorkerConfig({ WORKER_MAX_JOB_MS: "60000" }).maxJobMs).toBe(60_000);
     expect(config.batch.maxBatchSize).toBe(32);
+    // One ONNX thread per session unless asked (issue 17: ORT's own pools spin between runs); 0 = ORT's default.
+    expect(config.intraOpThreads).toBe(1);
+    expect(parseWorkerConfig({ WORKER_ORT_THREADS: "0" }).intraOpThreads).toBe(0);
+    expect(problemsOf(() => parseWorkerConfig({ WORKER_ORT_THREADS: "1.5" }))).toHaveLength(1);
     expect(config.heartbeatSeconds).toBeLessThan(config.visibilitySeconds);
     expect(parseWorkerConfig({}).expertsDir).toBe(".data/experts");
   });

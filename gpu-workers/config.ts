@@ -120,6 +120,12 @@ export const WorkerConfig = z
     metricsPort: z.number().int().min(0).max(65535).default(0),
     /** Try the CUDA execution provider first (CPU is the fallback either way); false forces CPU. */
     preferCuda: z.boolean().default(true),
+    /**
+     * Threads each expert's ONNX session may use (WORKER_ORT_THREADS; 0 = onnxruntime's default, one per physical
+     * core, whose pool threads spin between runs). 1 runs a batch on the worker's own thread: experts and batches
+     * already keep the cores busy, and spinning pools cost a CPU host a third of its CPU (issue 17).
+     */
+    intraOpThreads: z.number().int().min(0).max(256).default(1),
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   })
   .refine((c) => c.heartbeatSeconds < c.visibilitySeconds, {
@@ -180,6 +186,7 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["WORKER_METRICS_HOST", ["metricsHost"], String],
   ["WORKER_METRICS_PORT", ["metricsPort"], num],
   ["WORKER_PREFER_CUDA", ["preferCuda"], (v) => ["1", "true", "yes", "on"].includes(v.trim().toLowerCase())],
+  ["WORKER_ORT_THREADS", ["intraOpThreads"], num],
   ["MARKET_LOG_LEVEL", ["logLevel"], String],
 ];
 

@@ -93,7 +93,11 @@ async function main(): Promise<number> {
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
   // Paid requests live in the same table (REQ# items): the worker checks a paid job against its request.
   const requests = new DynamoRequestStore(doc, physicalName(config.resourcePrefix, JOBS_TABLE.name));
-  const runtime = createOnnxRuntime({ preferCuda: config.preferCuda, log: (msg) => logger.info(msg) });
+  const runtime = createOnnxRuntime({
+    preferCuda: config.preferCuda,
+    intraOpThreads: config.intraOpThreads,
+    log: (msg) => logger.info(msg),
+  });
 
   // In the cloud the experts are the model store's directory (MARKET_MODEL_BUCKET): nothing is baked into the image.
   const store = modelStoreFromEnv(process.env);

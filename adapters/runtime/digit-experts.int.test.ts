@@ -104,6 +104,24 @@ describe("digit experts", () => {
     expect(logs.filter((l) => l.startsWith("onnxruntime: execution provider"))).toHaveLength(1);
   });
 
+  it("runs each session on the calling thread unless told otherwise (no spinning ORT pool per expert)", async () => {
+    // ORT's default gives each session a pool of one thread per physical core, which spins between runs: with a
+    // session per expert that was a third of the local market's CPU (issue 17). /proc/self/task lists this process's
+    // threads; the first load also starts ORT's environment, so counting begins after it.
+    const threads = async () => (await readdir("/proc/self/task")).length;
+    const [first, second, third] = build.manifests;
+    if (!first || !second || !third) throw new Error("need three experts");
+    const loaded = [await runtime.load(first)];
+    const before = await threads();
+    loaded.push(await runtime.load(second), await runtime.load(third));
+    expect(await threads()).toBe(before);
+    // The setting reaches ORT: a pool of two (the caller and one thread) adds a thread per session.
+    const pooled = createOnnxRuntime({ log: () => {}, intraOpThreads: 2 });
+    loaded.push(await pooled.load(second), await pooled.load(third));
+    expect(await threads()).toBe(before + 2);
+    await Promise.all(loaded.map((m) => m.close()));
+  });
+
   it("has specialists that know their own digits, abstain on the others, and an adversary below chance", async () => {
     // Issue 16: spec04 and spec59 are right within their half 0.97+ of the time (0.96 / 0.943 before).
     expect(await hiddenAccuracy("spec04", (d) => d <= 4)).toBeGreaterThan(0.965);

@@ -10,6 +10,9 @@ import { checkModelContract, type ModelTensorInfo } from "./model-contract.ts";
 import { REPO_ROOT, resolveModelPath, sha256Hex } from "./paths.ts";
 import { sileroRunner } from "./silero-runner.ts";
 
+/** Threads per session unless told otherwise (OnnxRuntimeOptions.intraOpThreads). */
+export const DEFAULT_INTRA_OP_THREADS = 1;
+
 export interface OnnxRuntimeOptions {
   /** Try the CUDA execution provider first (default true); CPU is the fallback either way. */
   preferCuda?: boolean;
@@ -17,6 +20,14 @@ export interface OnnxRuntimeOptions {
   log?: (msg: string) => void;
   /** Base of relative model paths in manifests (default: the repository root). */
   rootDir?: string;
+  /**
+   * Threads one session may run its operators on (ORT's intra-op pool, the calling thread included). Default
+   * DEFAULT_INTRA_OP_THREADS (1).
+   * ORT's own default is one per physical core, and its pool threads spin after every run: with a session per
+   * expert, that spinning took about a third of the local market's CPU under load (issue 17, bench/RESULTS.md).
+   * 0 = ORT's default; more than 1 pays off only for a large model on a CPU host with cores to spare.
+   */
+  intraOpThreads?: number;
 }
 
 export class ModelIntegrityError extends Error {
@@ -30,8 +41,11 @@ let announced = false;
 async function createSession(
   bytes: Uint8Array,
   preferCuda: boolean,
+  intraOpThreads: number,
   log: (msg: string) => void,
 ): Promise<{ session: ort.InferenceSession; provider: "cuda" | "cpu" }> {
+  // ORT reads 0 as "its default"; leaving the option out does the same.
+  const threads = intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {};
   if (preferCuda && cudaFailure === undefined) cudaFailure = await missingCudaProvider();
   if (preferCuda && cudaFailure === undefined) {
     // ORT prints the failed CUDA library load to stderr in red even though we handle it; on a CPU machine that line
@@ -43,6 +57,7 @@ async function createSession(
       const session = await ort.InferenceSession.create(bytes, {
         executionProviders: ["cuda", "cpu"],
         logSeverityLevel: 4,
+        ...threads,
       });
       announce(log, "onnxruntime: execution provider cuda");
       return { session, provider: "cuda" };
@@ -52,7 +67,7 @@ async function createSession(
       ort.env.logLevel = level;
     }
   }
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["cpu"] });
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["cpu"], ...threads });
   announce(
     log,
     `onnxruntime: execution provider cpu${preferCuda && cudaFailure ? ` (CUDA unavailable: ${cudaFailure})` : ""}`,
@@ -94,6 +109,7 @@ export function createOnnxRuntime(opts: OnnxRuntimeOptions = {}): ExpertRuntime 
   const preferCuda = opts.preferCuda ?? true;
   const log = opts.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
   const rootDir = opts.rootDir ?? REPO_ROOT;
+  const intraOpThreads = opts.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS;
   return {
     async load(manifest: ExpertManifest): Promise<ExpertModel> {
       const path = resolveModelPath(manifest.model.path, rootDir);
@@ -105,7 +121,7 @@ export function createOnnxRuntime(opts: OnnxRuntimeOptions = {}): ExpertRuntime 
         );
       }
       // The verified bytes are what gets loaded, so the file cannot change between the check and the load.
-      const { session, provider } = await createSession(bytes, preferCuda, log);
+      const { session, provider } = await createSession(bytes, preferCuda, intraOpThreads, log);
       try {
         checkModelContract(
           `expert ${manifest.id} (${path})`,
