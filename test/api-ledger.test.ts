@@ -68,9 +68,18 @@ function countingDoc() {
   base.middlewareStack.add(
     (next, context) => (args) => {
       const name = String(context.commandName).replace(/Command$/, "");
-      const items = (args.input as { RequestItems?: Record<string, unknown[]> }).RequestItems;
-      const n = name === "BatchWriteItem" ? Object.values(items ?? {}).reduce((t, v) => t + v.length, 0) : 1;
-      counts[name] = (counts[name] ?? 0) + n;
+      if (name !== "BatchWriteItem") {
+        counts[name] = (counts[name] ?? 0) + 1;
+        return next(args);
+      }
+      // A batch write counts its items, the payees' journal pages apart from the durable records, and itself.
+      type Put = { PutRequest?: { Item?: { pk?: unknown } } };
+      const items = (args.input as { RequestItems?: Record<string, Put[]> }).RequestItems ?? {};
+      for (const put of Object.values(items).flat()) {
+        const kind = String(put.PutRequest?.Item?.pk ?? "").startsWith("PAYEE#") ? "BatchWriteItem PAYEE" : name;
+        counts[kind] = (counts[kind] ?? 0) + 1;
+      }
+      counts["BatchWriteItem calls"] = (counts["BatchWriteItem calls"] ?? 0) + 1;
       return next(args);
     },
     { step: "initialize", name: "ledgerCallCounter" },
@@ -144,10 +153,19 @@ describe("DynamoDB calls per paid query (issue 17)", () => {
         { UpdateItem: 1 },
       ]);
       // The 16th settle rolled the account's 16 settled holds up: start and finish on the account, the 16 durable
-      // records in one call, each of the 3 payees once (balance and journal page). No read: the settle's write
-      // returned the account.
-      expect(perQuery.at(-1)).toEqual({ UpdateItem: 1 + 2 + 3, BatchWriteItem: ROLLUP_AT, PutItem: 3 });
-      const writes = perQuery.reduce((t, c) => t + (c.UpdateItem ?? 0) + (c.PutItem ?? 0) + (c.BatchWriteItem ?? 0), 0);
+      // records in one call, each of the 3 payees' balances once, and their 3 journal pages in one call. No read:
+      // the settle's write returned the account.
+      expect(perQuery.at(-1)).toEqual({
+        UpdateItem: 1 + 2 + 3,
+        BatchWriteItem: ROLLUP_AT,
+        "BatchWriteItem PAYEE": 3,
+        "BatchWriteItem calls": 2,
+      });
+      const writes = perQuery.reduce(
+        (t, c) =>
+          t + (c.UpdateItem ?? 0) + (c.PutItem ?? 0) + (c.BatchWriteItem ?? 0) + (c["BatchWriteItem PAYEE"] ?? 0),
+        0,
+      );
       const reads = perQuery.reduce((t, c) => t + (c.GetItem ?? 0) + (c.Query ?? 0) + (c.BatchGetItem ?? 0), 0);
       expect([writes / ROLLUP_AT, reads / ROLLUP_AT]).toEqual([
         2 + (2 + 2 + 3 + 3 + ROLLUP_AT) / ROLLUP_AT,

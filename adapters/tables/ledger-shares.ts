@@ -9,7 +9,7 @@ import { z } from "zod";
 import { Micro, ShareEntry } from "../../core/billing/schema.ts";
 import { newestFirst, shareEntriesOf, validShares } from "../../core/billing/shares.ts";
 import type { Ledger, ShareResult } from "../../core/ports/ledger.ts";
-import { isConditionalCheckFailed } from "./dynamo.ts";
+import { batchPutAll, isConditionalCheckFailed } from "./dynamo.ts";
 import {
   accountKey,
   getItems,
@@ -145,20 +145,26 @@ export class DynamoShares {
   /**
    * Credits one rollup batch of an account's settled holds (ledger-holds.ts) to its payees: per payee one
    * balance update, idempotent by the batch id (its marker records the account, whose `rollup` attribute says
-   * when the batch is finished and the marker may go), and one journal page with the batch's entries.
+   * when the batch is finished and the marker may go), then every payee's journal page with the batch's entries
+   * in one BatchWriteItem (plain puts with deterministic keys: a rerun of the batch writes the same pages). A page
+   * follows its credit; if a credit fails, the batch stays in flight and its rerun writes the pages.
    */
   async creditBatch(batch: { id: string; accountId: string; at: number }, entries: readonly ShareEntry[]) {
     const byPayee = new Map<string, ShareEntry[]>();
     for (const e of entries) byPayee.set(e.payee, [...(byPayee.get(e.payee) ?? []), e]);
     const shard = shardOfRequest(batch.id);
+    const marker = { id: batch.id, value: { at: batch.at, accountId: batch.accountId } };
     await Promise.all(
-      [...byPayee].map(async ([payee, own]) => {
+      [...byPayee].map(([payee, own]) => {
         const amount = own.reduce((sum, e) => sum + e.amount, 0);
-        const marker = { id: batch.id, value: { at: batch.at, accountId: batch.accountId } };
-        await this.addToPayee(payeeShardKey(payee, shard), payee, marker, amount, batch.at);
-        const page = { pk: `PAYEE#${payee}`, sk: `ENTRY#${String(batch.at).padStart(15, "0")}#${batch.id}` };
-        await this.db.send(new PutCommand({ TableName: this.table, Item: { ...page, payee, page: own } }));
+        return this.addToPayee(payeeShardKey(payee, shard), payee, marker, amount, batch.at);
       }),
+    );
+    const sk = `ENTRY#${String(batch.at).padStart(15, "0")}#${batch.id}`;
+    await batchPutAll(
+      this.db,
+      this.table,
+      [...byPayee].map(([payee, own]) => ({ pk: `PAYEE#${payee}`, sk, payee, page: own })),
     );
   }
 
