@@ -259,6 +259,29 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
       expect(await store.get("missing")).toBeNull();
     });
 
+    it("createMany creates the missing jobs in status queued and returns the existing ones untouched", async () => {
+      const store = open();
+      const answered = makeJob();
+      const queued = makeJob();
+      expect(await store.create(answered)).toBe(true);
+      expect(await store.create(queued)).toBe(true);
+      expect((await store.complete(answered.jobId, makeAnswer("w1"), T0 + 1)).ok).toBe(true);
+      const before = await store.get(answered.jobId);
+      // More than one batch write's worth, so that the chunking is exercised too.
+      const fresh = Array.from({ length: 30 }, () => makeJob({ status: "running", attempts: 2 }));
+      const rewritten = [answered, queued].map((job) => ({ ...job, task: "other", deadline: T0 + 99_000 }));
+      const existing = await store.createMany([...fresh, ...rewritten]);
+      expect(existing.map((job) => job.jobId).sort()).toEqual([answered.jobId, queued.jobId].sort());
+      expect(existing.find((job) => job.jobId === answered.jobId)).toEqual(before);
+      expect(await store.get(answered.jobId)).toEqual(before);
+      expect(await store.get(queued.jobId)).toEqual({ ...queued, status: "queued" });
+      const created = await store.getMany(fresh.map((job) => job.jobId));
+      expect(created).toEqual(fresh.map((job) => ({ ...job, status: "queued" })));
+      // A second call creates nothing and finds them all.
+      expect(await store.createMany(fresh)).toHaveLength(fresh.length);
+      expect(await store.createMany([])).toEqual([]);
+    });
+
     it("getMany returns existing jobs in the order asked, each once, across more than 100 keys", async () => {
       const store = open();
       const jobs = Array.from({ length: 130 }, () => makeJob());

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ExpertAnswer, JobError, JobRecord } from "../../core/jobs/schema.ts";
 import type { JobClaim, JobStore, Transition } from "../../core/ports/jobs.ts";
 import { type AdapterLogger, stderrLogger } from "../aws/logger.ts";
-import { batchGetAll, type Item, isConditionalCheckFailed } from "./dynamo.ts";
+import { batchGetAll, batchPutAll, type Item, isConditionalCheckFailed } from "./dynamo.ts";
 import { DEFAULT_JOB_RETENTION_SECONDS, JOB_SK, jobKey } from "./jobs-keys.ts";
 
 export interface DynamoJobStoreOptions {
@@ -48,6 +48,22 @@ export class DynamoJobStore implements JobStore {
 
   async create(job: JobRecord): Promise<boolean> {
     return this.putNew(JobRecord.parse({ ...job, status: "queued" }));
+  }
+
+  async createMany(jobs: readonly JobRecord[]): Promise<JobRecord[]> {
+    const records = jobs.map((job) => JobRecord.parse({ ...job, status: "queued" }));
+    // Strongly consistent (batchGetAll's default): a record written just before is seen, so it is not overwritten.
+    const existing = await this.getMany(records.map((r) => r.jobId));
+    const there = new Set(existing.map((r) => r.jobId));
+    const missing = new Map(records.filter((r) => !there.has(r.jobId)).map((r) => [r.jobId, r]));
+    // One put per id (a batch refuses two writes of one key); expired items read as absent and are replaced, as
+    // `create` replaces them.
+    await batchPutAll(
+      this.doc,
+      this.tableName,
+      [...missing.values()].map((r) => this.itemOf(r)),
+    );
+    return existing;
   }
 
   async get(jobId: string): Promise<JobRecord | null> {
@@ -146,14 +162,7 @@ export class DynamoJobStore implements JobStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...record,
-            ...jobKey(record.jobId),
-            // No index keys: a request's job ids follow from its record (functions/api/flow/ids.ts), and an item in the
-            // table's gsi1 costs an index write when it enters (and, on a table created before the index went
-            // keys-only, each of its writes copied there again on AWS).
-            expireAt: Math.ceil(record.deadline / 1000) + this.retentionSeconds,
-          },
+          Item: this.itemOf(record),
           ConditionExpression: "attribute_not_exists(pk) OR expireAt < :nowSeconds",
           ExpressionAttributeValues: { ":nowSeconds": Math.floor(this.now() / 1000) },
         }),
@@ -163,6 +172,17 @@ export class DynamoJobStore implements JobStore {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
+  }
+
+  private itemOf(record: JobRecord): Item {
+    return {
+      ...record,
+      ...jobKey(record.jobId),
+      // No index keys: a request's job ids follow from its record (functions/api/flow/ids.ts), and an item in the
+      // table's gsi1 costs an index write when it enters (and, on a table created before the index went keys-only,
+      // each of its writes copied there again on AWS).
+      expireAt: Math.ceil(record.deadline / 1000) + this.retentionSeconds,
+    };
   }
 
   private async transition(

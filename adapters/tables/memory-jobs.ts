@@ -22,6 +22,18 @@ export class MemoryJobStore implements JobStore {
     return true;
   }
 
+  async createMany(jobs: readonly JobRecord[]): Promise<JobRecord[]> {
+    const existing = new Map<string, JobRecord>();
+    const created = new Set<string>();
+    for (const job of jobs) {
+      const stored = this.jobs.get(job.jobId);
+      if (created.has(job.jobId)) continue;
+      if (stored) existing.set(job.jobId, copyRecord(stored));
+      else if (await this.create(job)) created.add(job.jobId);
+    }
+    return [...existing.values()];
+  }
+
   async get(jobId: string): Promise<JobRecord | null> {
     const record = this.jobs.get(jobId);
     return record ? copyRecord(record) : null;

@@ -32,6 +32,13 @@ export type Transition =
 export interface JobStore {
   /** Creates the record in status `queued`; false when a job with this id already exists. */
   create(job: JobRecord): Promise<boolean>;
+  /**
+   * Creates in status `queued` each of the records whose job does not exist yet, in batches (one read of them all,
+   * then batch writes of the missing: ~1/25 of the calls of a `create` each), and returns the ones that existed,
+   * as stored. For ids only this caller creates, such as a validator epoch's jobs: unlike `create` it is not atomic
+   * against another creator of the same id between its read and its write.
+   */
+  createMany(jobs: readonly JobRecord[]): Promise<JobRecord[]>;
   get(jobId: string): Promise<JobRecord | null>;
   /** Many ids at once (BatchGet); missing ids are absent from the result. */
   getMany(jobIds: readonly string[]): Promise<JobRecord[]>;

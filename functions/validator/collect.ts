@@ -19,8 +19,8 @@ const jobIdOf = (requestId: string, item: number, uid: number) => `${requestId}:
 /**
  * Sends every item to every expert through the validation queue (deps.queue: the workers take paid queries first and
  * these within a bounded share of their slots, issue 17), signed by the validator (Epistula),
- * then waits until each job is finished or the deadline passes. Jobs are created with conditional writes, so a
- * rerun of the same epoch reuses them instead of asking twice. Each record carries its input's digest, which a worker
+ * then waits until each job is finished or the deadline passes. The jobs are created together (`createMany`: one read,
+ * then batch writes of those missing), so a rerun of the same epoch reuses them instead of asking twice. Each record carries its input's digest, which a worker
  * checks the message against and the expert signs with its answer. An answer counts only when the expert's hotkey
  * signed exactly this job's body, for this item's input.
  */
@@ -36,11 +36,10 @@ export async function collectAnswers(
   const bodies: string[] = [];
   // Once per item: its queue form (a tensor as base64 float32 bytes) and its digest, shared by every expert's job.
   const encoded = items.map((item) => encodeJobInput(item.input, nodeBytes));
-  for (const expert of experts) {
-    for (const [i, { wire, digest }] of encoded.entries()) {
-      const jobId = jobIdOf(requestId, i, expert.uid);
-      const record: JobRecord = {
-        jobId,
+  const jobs = experts.flatMap((expert) =>
+    encoded.map(
+      ({ digest }, i): JobRecord => ({
+        jobId: jobIdOf(requestId, i, expert.uid),
         requestId,
         kind: "validation",
         task,
@@ -51,13 +50,18 @@ export async function collectAnswers(
         createdAt: now,
         deadline,
         attempts: 0,
-      };
-      if (!(await deps.jobs.create(record))) {
-        // A rerun of this epoch: a job still queued may never have reached the queue (a crash between the record
-        // and the send), so it is sent again; workers keep only the first answer, so a duplicate costs nothing.
-        const existing = await deps.jobs.get(jobId);
-        if (existing?.status !== "queued") continue;
-      }
+      }),
+    ),
+  );
+  // One call per 25 records instead of one each (issue 17: an epoch's 480 creates were a third of its table calls).
+  const existing = new Map((await deps.jobs.createMany(jobs)).map((r) => [r.jobId, r]));
+  for (const expert of experts) {
+    for (const [i, { wire, digest }] of encoded.entries()) {
+      const jobId = jobIdOf(requestId, i, expert.uid);
+      const before = existing.get(jobId);
+      // A rerun of this epoch: a job still queued may never have reached the queue (a crash between the record and
+      // the send), so it is sent again; workers keep only the first answer, so a duplicate costs nothing.
+      if (before !== undefined && before.status !== "queued") continue;
       const signed = requestSignedText({ jobId, task, uid: expert.uid, inputDigest: digest });
       const message: JobMessage = {
         v: 1,

@@ -10,6 +10,7 @@ export function completionCounter(inner: JobStore, count: number): { store: JobS
   });
   const store: JobStore = {
     create: (job) => inner.create(job),
+    createMany: (jobs) => inner.createMany(jobs),
     get: (id) => inner.get(id),
     getMany: (ids) => inner.getMany(ids),
     markRunning: (id, w, at, claim) => inner.markRunning(id, w, at, claim),
