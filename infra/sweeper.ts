@@ -9,7 +9,7 @@ const name = functionName("sweeper");
 /**
  * DynamoLedger.sweepHolds: queries the shards of accounts with holds on gsi1, reads each account, releases expired
  * holds (update) and rolls settled ones up (adapters/tables/ledger-holds.ts: their records by BatchWriteItem, payees'
- * balances and journal pages by update and put, BatchGetItem when markers are pruned). Before releasing an expired hold
+ * balances by update and their journal pages by BatchWriteItem, BatchGetItem when markers are pruned). Before releasing an expired hold
  * it reads the hold's request and its jobs (functions/settler/settler.ts keepAnsweredHolds: GetItem, BatchGetItem
  * on the jobs table) and, when an answer is in, hands the request to the settler (SendMessage on the settle queue).
  */

@@ -209,6 +209,69 @@ describe("DynamoDB calls per paid query (issue 17)", () => {
   });
 });
 
+describe("DynamoLedger rollup: payees' journal pages in one batch write", () => {
+  it("a batch whose page write fails stays in flight: the next sweep writes every page once, no credit twice", async () => {
+    // A client whose BatchWriteItem calls that carry journal pages fail, `failures.left` times.
+    const failures = { left: 2 };
+    const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+    base.middlewareStack.add(
+      (next, context) => async (args) => {
+        type Put = { PutRequest?: { Item?: { pk?: unknown } } };
+        const items = (args.input as { RequestItems?: Record<string, Put[]> }).RequestItems ?? {};
+        const pages = Object.values(items)
+          .flat()
+          .some((put) => String(put.PutRequest?.Item?.pk ?? "").startsWith("PAYEE#"));
+        if (String(context.commandName).startsWith("BatchWriteItem") && pages && failures.left > 0) {
+          failures.left--;
+          throw Object.assign(new Error("simulated throttle"), { name: "ProvisionedThroughputExceededException" });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "failPages" },
+    );
+    try {
+      const failing = new DynamoLedger({ db: createDynamoDocumentClient(base), table: LEDGER });
+      const ledger = new DynamoLedger({ db: doc, table: LEDGER });
+      const id = unique("pages");
+      const [a, b] = [unique("hk-a"), unique("hk-b")];
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 10_000, at: 1 });
+      const shares = [
+        { payee: a, amount: 3, uid: 1 },
+        { payee: b, amount: 2, uid: 2 },
+        { payee: PLATFORM_PAYEE, amount: 1 },
+      ];
+      for (let i = 0; i < ROLLUP_AT; i++) {
+        const ref = { accountId: id, holdId: `${id}-${i}`, amount: 10 };
+        expect((await failing.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })).ok).toBe(true);
+        expect((await failing.capture(ref, 6, 20 + i, { task: "digits", shares })).ok).toBe(true);
+      }
+      await failing.drain();
+      // The batch's credits are in, its pages are not, and it is still the account's batch in flight.
+      expect(await ledger.payeeBalance(a)).toBe(3 * ROLLUP_AT);
+      expect(await ledger.shareEntries(a, 100)).toHaveLength(0);
+      expect((await raw(accountKey(id)))?.rollup).toBeDefined();
+      await failing.sweepHolds(100); // the second failure
+      await ledger.sweepHolds(101);
+      expect(failures.left).toBe(0);
+      for (const [payee, amount] of [
+        [a, 3],
+        [b, 2],
+      ] as const) {
+        expect(await ledger.payeeBalance(payee)).toBe(amount * ROLLUP_AT);
+        const entries = await ledger.shareEntries(payee, 100);
+        expect(new Set(entries.map((e) => e.entryId)).size).toBe(ROLLUP_AT);
+        expect(entries).toHaveLength(ROLLUP_AT);
+      }
+      const account = await ledger.getAccount(id);
+      expect([account?.balance, account?.held, account?.spent]).toEqual([10_000 - 6 * ROLLUP_AT, 0, 6 * ROLLUP_AT]);
+      expect((await raw(accountKey(id)))?.rollup).toBeUndefined();
+    } finally {
+      base.destroy();
+    }
+  });
+});
+
 describe("DynamoLedger crash recovery (no transactions)", () => {
   const healthy = () => new DynamoLedger({ db: doc, table: LEDGER });
 
