@@ -15,6 +15,7 @@ import type { WorkerConfig } from "./config.ts";
 import { describe, ExpertNotServedError, ModelRunError, retryableCode, UnrecoverableJobError } from "./errors.ts";
 import type { ExpertPool, ServedExpert } from "./expert-pool.ts";
 import { inputProblem } from "./input-shape.ts";
+import type { JobReader } from "./job-reader.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import type { RequestReader } from "./request-reader.ts";
 
@@ -54,6 +55,12 @@ export interface JobContext {
    * job's own item vouches for it, as for validation jobs.
    */
   readonly requests?: Pick<RequestReader, "get">;
+  /**
+   * Validation jobs' records (a JobReader: one read per receive): a validation job is checked against its record by
+   * reading it, not by a claim write (its first write is its answer). Absent: the claim write, as for a paid job that
+   * has its own item.
+   */
+  readonly jobReader?: Pick<JobReader, "get">;
   /** Absent: nothing is told (tests of the worker alone); settling then waits for a poll or the sweeper. */
   readonly settle?: SettleNotifier;
   readonly pool: ExpertPool;
@@ -86,9 +93,10 @@ class ForgedMessage extends Error {
 /**
  * One delivery, start to finish (STYLE practice 10): parse -> request signature (required on validation jobs) ->
  * expert served here (else only checked against its record, and retried later) ->
- * check against the job record and mark it running, in one conditional write (it exists, names this request, kind,
- * task and expert, and its input digest is the message input's; a finished job is acknowledged without running the
- * model again) -> expert's task -> input shape -> deadline (the record's) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
+ * check against the job record (it exists, names this request, kind, task and expert, and its input digest is the
+ * message input's; a finished job is acknowledged without running the model again): a paid job's against its
+ * request record and a validation job's against its own, each read in one batch per receive; other jobs' by marking
+ * them running in one conditional write -> expert's task -> input shape -> deadline (the record's) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
  * signature for the answers finished together, each answer with its proof) ->
  * conditional complete (first write wins) -> settle notice (paid) -> delete, and only then.
  * A message that fails the record or signature check is dropped without touching any job: only the job's creator
@@ -129,7 +137,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     if (paid === null) vouched(job, await ctx.jobs.get(job.jobId), digest, state);
     throw new ExpertNotServedError(job.hotkey);
   }
-  const record = paid ?? (await claimJob(job, digest, ctx, state));
+  const record = paid ?? (await (readValidationJob(job, digest, ctx, state) ?? claimJob(job, digest, ctx, state)));
   if (record === "duplicate") return duplicate(message, ctx, state);
   if (expert.manifest.task !== job.task) {
     throw new UnrecoverableJobError("task_mismatch", `expert ${expert.manifest.id} serves ${expert.manifest.task}`);
@@ -225,6 +233,27 @@ async function claimJob(
   if (running.ok) return record;
   if (!TERMINAL_JOB_STATUSES.has(record.status)) throw new Error(`markRunning refused a ${record.status} job`);
   return "duplicate";
+}
+
+/**
+ * A validation job checked against its record as read (batched per receive), with no write before its answer: the
+ * record, or "duplicate" when the job is already finished. Its status stays `queued` while it runs; the answer (or a
+ * failure, or an expiry) is its first write, conditional as every terminal write. Two deliveries running at once both
+ * run the model and the first terminal write wins, as with a claim (which let a running job be claimed again).
+ * undefined: not a validation job, or no reader (the claim write then checks it).
+ */
+function readValidationJob(
+  job: JobMessage,
+  digest: string,
+  ctx: JobContext,
+  state: JobState,
+): Promise<JobRecord | "duplicate"> | undefined {
+  if (job.kind !== "validation" || ctx.jobReader === undefined) return undefined;
+  const reader = ctx.jobReader;
+  return (async () => {
+    const record = vouched(job, await reader.get(job.jobId), digest, state);
+    return TERMINAL_JOB_STATUSES.has(record.status) ? "duplicate" : record;
+  })();
 }
 
 /**

@@ -339,6 +339,56 @@ describe("startWorker", () => {
     expect(ctx.runtime.calls.flatMap((c) => c.inputs)).toHaveLength(1);
   });
 
+  it("checks validation jobs against their records by one read per receive, with no write before the answer", async () => {
+    const validator = signerFromUri("//worker-test//validator");
+    const ctx = setup({ trustedSenders: [validator.address] });
+    const calls: Record<string, number> = {};
+    const jobs = new Proxy(ctx.jobs, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          calls[String(name)] = (calls[String(name)] ?? 0) + 1;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const made = (i: number, input = [i / 10, 0, 0, 0]) =>
+      makeJob({ jobId: `vr-${i}`, hotkey: expert.address, input, kind: "validation", sender: validator });
+    const fresh = Array.from({ length: 6 }, (_, i) => made(i));
+    const finished = made(6);
+    // A genuine message whose record names another input: the record does not vouch for it.
+    const forged = made(7);
+    for (const j of [...fresh, finished]) await ctx.jobs.create(j.record);
+    await ctx.jobs.create({ ...forged.record, inputDigest: "0".repeat(64) });
+    await ctx.jobs.expire(finished.record.jobId, finished.record.deadline + 1);
+    await ctx.queue.sendMany([...fresh, finished, forged].map((j) => j.body));
+    const worker = await startWorker(
+      { workerId: "w1", experts: [manifest], waitSeconds: 1, trustedSenders: [validator.address] },
+      {
+        queue: ctx.queue,
+        jobs,
+        runtime: ctx.runtime,
+        verifier: sr25519Verifier,
+        servingKey: serving,
+        logger: silentLogger,
+      },
+    );
+    running.push(worker);
+    await waitFor("fresh jobs answered", async () =>
+      (await ctx.jobs.getMany(fresh.map((j) => j.record.jobId))).every((r) => r.status === "succeeded"),
+    );
+    await waitFor("the others handled", () => worker.metrics().counters.dropped === 1);
+    expect(worker.metrics().counters.duplicatesSkipped).toBe(1);
+    // One receive of eight messages: one read of their records, then only the six answers' writes.
+    expect(calls.markRunning).toBeUndefined();
+    expect(calls.getMany).toBe(1);
+    expect(calls.complete).toBe(fresh.length);
+    expect(ctx.runtime.calls.flatMap((c) => c.inputs)).toHaveLength(fresh.length);
+    expect((await ctx.jobs.get(finished.record.jobId))?.status).toBe("expired");
+    expect((await ctx.jobs.get(forged.record.jobId))?.status).toBe("queued");
+  });
+
   it("takes validation jobs from the validation queue too, answering and acking them there", async () => {
     const validator = signerFromUri("//worker-test//validator");
     const ctx = setup();

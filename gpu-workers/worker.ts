@@ -14,6 +14,7 @@ import { Consumer, type ConsumerLane } from "./consumer.ts";
 import { ExpertPool } from "./expert-pool.ts";
 import { startStatusServer } from "./http.ts";
 import { handleMessage, type SettleNotifier } from "./job-handler.ts";
+import { JobReader } from "./job-reader.ts";
 import { scanManifestDir } from "./manifests.ts";
 import { type MetricsSnapshot, WorkerMetrics } from "./metrics.ts";
 import { RequestReader } from "./request-reader.ts";
@@ -148,6 +149,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     });
   }
   const requests = deps.requests ? new RequestReader(deps.requests) : undefined;
+  const jobReader = new JobReader(deps.jobs);
   // Work the handlers leave running (their messages' deletes): each removes itself when done.
   const inBackground = new Set<Promise<void>>();
   const background = (work: Promise<void>) => {
@@ -170,6 +172,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
         queue,
         jobs: deps.jobs,
         ...(requests ? { requests } : {}),
+        jobReader,
         ...(settle ? { settle } : {}),
         pool,
         answerSigner,
