@@ -9,14 +9,15 @@ import { tables } from "./tables";
 const name = functionName("validator");
 
 /**
- * The validator's authority (functions/validator): jobs on the jobs table (create, read one or many, expire a
- * late one; it never queries the index), scores read and written (EMA, router, the per-epoch submission claim),
+ * The validator's authority (functions/validator): jobs on the jobs table (an epoch's created together: read in
+ * batches, the missing written in batches; read many; expire a late one, which re-reads it when refused; it never
+ * puts one item or queries the index), scores read and written (EMA, router, the per-epoch submission claim),
  * sending validation jobs, its own mnemonic, reading the expert directory, and reporting its own failure. It does not
  * write the directory: the directory follower (infra/directory.ts) is its only writer.
  * No keys, no ledger: validation queries are free.
  */
 export const validatorStatements = [
-  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"]),
+  onTable(tables.jobs, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]),
   onTable(tables.scores, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
   sendTo(validation),
   readParameters(secrets.ValidatorMnemonic.parameter),

@@ -126,7 +126,8 @@ describe("production", () => {
     );
     expect(grants(functionStatements(g, "Validator"))).toEqual(
       expected([
-        [ddb("BatchGetItem", "GetItem", "PutItem", "UpdateItem"), [table(S, "jobs")]],
+        // An epoch's jobs are read and written in batches (JobStore.createMany): no single put.
+        [ddb("BatchGetItem", "BatchWriteItem", "GetItem", "UpdateItem"), [table(S, "jobs")]],
         [ddb("GetItem", "PutItem", "Query", "UpdateItem"), [table(S, "scores"), gsi(S, "scores")]],
         // Validation jobs go to their own queue, never in front of clients' paid jobs (issue 17).
         [SEND, [queue(S, "validation")]],
