@@ -1,10 +1,10 @@
 import type { RequestRecord, RequestStore } from "../core/ports/requests.ts";
+import { TurnBatch } from "./turn-batch.ts";
 
 /**
- * Reads paid requests' records for the worker, one BatchGet for all the reads asked for within the same turn of the
- * event loop (the messages of one receive are handled together): a query's k jobs share one request item, so a
- * receive of ten messages costs one read call instead of ten (issue 17). Nothing is cached: a job's check must see
- * its request as it is now (a cancel, a settle).
+ * Reads paid requests' records for the worker, one BatchGet per turn of the event loop (turn-batch.ts): a query's k
+ * jobs share one request item, so a receive of ten messages costs one read call instead of ten (issue 17). Nothing
+ * is cached: a job's check must see its request as it is now (a cancel, a settle).
  *
  * The read is eventually consistent (half the read units), then strongly consistent for the records it found
  * missing or still `holding`: a job message is sent only after its request is written `dispatched`, so only those
@@ -13,30 +13,18 @@ import type { RequestRecord, RequestStore } from "../core/ports/requests.ts";
  * would have seen: the job's terminal write is conditional and the settler's view of it unchanged.
  */
 export class RequestReader {
-  private waiting = new Map<string, { resolve: (r: RequestRecord | null) => void; reject: (e: unknown) => void }[]>();
+  private readonly batch: TurnBatch<RequestRecord>;
 
-  constructor(private readonly requests: Pick<RequestStore, "getMany">) {}
-
-  get(requestId: string): Promise<RequestRecord | null> {
-    if (this.waiting.size === 0) setImmediate(() => void this.flush());
-    return new Promise((resolve, reject) => {
-      const list = this.waiting.get(requestId) ?? [];
-      list.push({ resolve, reject });
-      this.waiting.set(requestId, list);
+  constructor(requests: Pick<RequestStore, "getMany">) {
+    this.batch = new TurnBatch(async (ids) => {
+      const found = new Map((await requests.getMany(ids, { eventually: true })).map((r) => [r.requestId, r]));
+      const unsure = ids.filter((id) => (found.get(id)?.phase ?? "holding") === "holding");
+      if (unsure.length > 0) for (const r of await requests.getMany(unsure)) found.set(r.requestId, r);
+      return found;
     });
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.waiting;
-    this.waiting = new Map();
-    try {
-      const ids = [...batch.keys()];
-      const found = new Map((await this.requests.getMany(ids, { eventually: true })).map((r) => [r.requestId, r]));
-      const unsure = ids.filter((id) => (found.get(id)?.phase ?? "holding") === "holding");
-      if (unsure.length > 0) for (const r of await this.requests.getMany(unsure)) found.set(r.requestId, r);
-      for (const [id, list] of batch) for (const w of list) w.resolve(found.get(id) ?? null);
-    } catch (error) {
-      for (const list of batch.values()) for (const w of list) w.reject(error);
-    }
+  get(requestId: string): Promise<RequestRecord | null> {
+    return this.batch.get(requestId);
   }
 }

@@ -12,6 +12,7 @@ import { verifySignedAnswer } from "../core/jobs/answer-batch.ts";
 import { encodeJobInput, inputDigest } from "../core/jobs/job-input.ts";
 import type { Signer } from "../core/ports/signer.ts";
 import type { WorkerConfigInput } from "./config.ts";
+import { countedCalls } from "./testing/counted-calls.ts";
 import { fakeManifest, fakeRuntime, valuesOf } from "./testing/fake-runtime.ts";
 import { makeJob, waitFor } from "./testing/jobs.ts";
 import { parsePrometheusText, sampleValue } from "./testing/prometheus-text.ts";
@@ -342,17 +343,7 @@ describe("startWorker", () => {
   it("checks validation jobs against their records by one read per receive, with no write before the answer", async () => {
     const validator = signerFromUri("//worker-test//validator");
     const ctx = setup({ trustedSenders: [validator.address] });
-    const calls: Record<string, number> = {};
-    const jobs = new Proxy(ctx.jobs, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          calls[String(name)] = (calls[String(name)] ?? 0) + 1;
-          return value.apply(target, args);
-        };
-      },
-    });
+    const { counted: jobs, calls } = countedCalls(ctx.jobs);
     const made = (i: number, input = [i / 10, 0, 0, 0]) =>
       makeJob({ jobId: `vr-${i}`, hotkey: expert.address, input, kind: "validation", sender: validator });
     const fresh = Array.from({ length: 6 }, (_, i) => made(i));

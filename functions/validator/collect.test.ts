@@ -4,6 +4,7 @@ import { silentLogger } from "../../adapters/log/logger.ts";
 import { MemoryJobStore } from "../../adapters/tables/memory-jobs.ts";
 import { JobMessage, type JobRecord } from "../../core/jobs/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
+import { countedCalls } from "../../gpu-workers/testing/counted-calls.ts";
 import { collectAnswers } from "./collect.ts";
 import type { ScoredExpert, ValidatorDeps } from "./types.ts";
 
@@ -39,29 +40,13 @@ function depsOf(jobs: JobStore) {
   return { deps, sent };
 }
 
-/** Counts the store's calls by method. */
-function counted(inner: JobStore) {
-  const calls: Record<string, number> = {};
-  const store = new Proxy(inner, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        calls[String(name)] = (calls[String(name)] ?? 0) + 1;
-        return value.apply(target, args);
-      };
-    },
-  });
-  return { store, calls };
-}
-
 beforeAll(async () => {
   await identityReady();
 });
 
 describe("collectAnswers", () => {
   it("creates an epoch's jobs in one call, sends each once, and counts none unanswered", async () => {
-    const { store, calls } = counted(new MemoryJobStore());
+    const { counted: store, calls } = countedCalls(new MemoryJobStore());
     const { deps, sent } = depsOf(store);
     const collected = await collectAnswers(deps, "val:1:7:toy:v", "toy", EXPERTS, ITEMS);
     expect(collected).toMatchObject({ sent: 6, answered: 0, rejected: 0 });
