@@ -26,4 +26,5 @@ export {
   softTargets,
   type TrainedGate,
   trainGate,
+  trainGateSteps,
 } from "./train-gate.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRouter } from "./router.ts";
-import { softTargets, trainGate } from "./train-gate.ts";
+import { softTargets, trainGate, trainGateSteps } from "./train-gate.ts";
 
 describe("gate training with experts that were not asked some items", () => {
   it("gives unasked experts target 0 and spreads the rest over the asked ones", () => {
@@ -91,5 +91,25 @@ describe("gate training as a mixture of experts", () => {
       .route([0.5, 0.5], 2)
       .uids.sort();
     expect(top2).toEqual([1, 2]);
+  });
+});
+
+describe("gate training one epoch at a time", () => {
+  it("yields after each training epoch and returns what trainGate returns", () => {
+    const items = 40;
+    const inputs = new Float32Array(items * 2).map((_, i) => (i % 3) / 2);
+    const losses = new Float32Array(items * 2).map((_, i) => (i % 5) / 4);
+    const data = { items, inputSize: 2, inputs, expertUids: [1, 2], losses };
+    const options = { seed: 3, hidden: 4, epochs: 7 };
+    const steps = trainGateSteps(data, options);
+    const yielded: number[] = [];
+    let next = steps.next();
+    while (!next.done) {
+      yielded.push(next.value);
+      next = steps.next();
+    }
+    expect(yielded).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(next.value).toEqual(trainGate(data, options));
+    expect(next.value.lossByEpoch).toHaveLength(7);
   });
 });

@@ -1,5 +1,5 @@
 import type { ValidationSources } from "../../adapters/runtime/validation-sources.ts";
-import { storedRouter, trainGate } from "../../core/routing/index.ts";
+import { storedRouter, trainGateSteps } from "../../core/routing/index.ts";
 import { deriveSeed } from "../../core/tasks/prng.ts";
 import type { TaskRegistry } from "../../core/tasks/registry.ts";
 import { collectAnswers } from "./collect.ts";
@@ -142,12 +142,13 @@ async function trainRouter(
 
   const gateExperts = await admittedExperts(deps, task.id, epoch, experts);
   const data = assembleTrainingData(sets, gateExperts, inputSize);
-  const trained = trainGate(data, {
+  const steps = trainGateSteps(data, {
     seed: deriveSeed(epoch, `gate-${task.id}`),
     ...(setup.hidden === undefined ? {} : { hidden: setup.hidden }),
     epochs: setup.trainingEpochs ?? 30,
     ...(setup.temperature === undefined ? {} : { temperature: setup.temperature }),
   });
+  const trained = await yieldingBetween(steps);
   const nextState: RouterTrainingState = { v: 2, window: kept, bootstrap: bootstrap?.set ?? null };
   const version = (previous?.version ?? 0) + 1;
   await deps.scores.putRouter({
@@ -265,4 +266,16 @@ async function bootstrapSet(
     set,
     asked: missing.length,
   };
+}
+
+/**
+ * Runs a generator to its end, letting the event loop run between its steps: the validator shares its thread with
+ * the API and the settler in the local market, and a training run that never yields holds every request in flight.
+ */
+async function yieldingBetween<T>(steps: Generator<unknown, T>): Promise<T> {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
