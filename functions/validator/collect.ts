@@ -55,7 +55,10 @@ export async function collectAnswers(
   );
   // One call per 25 records instead of one each (issue 17: an epoch's 480 creates were a third of its table calls).
   const existing = new Map((await deps.jobs.createMany(jobs)).map((r) => [r.jobId, r]));
+  // One expert's jobs at a time: signed, then sent. The signatures of a whole epoch (~50 ms) would otherwise hold the
+  // event loop in one piece, and in the local market the API shares it.
   for (const expert of experts) {
+    const own: string[] = [];
     for (const [i, { wire, digest }] of encoded.entries()) {
       const jobId = jobIdOf(requestId, i, expert.uid);
       const before = existing.get(jobId);
@@ -76,10 +79,11 @@ export async function collectAnswers(
         enqueuedAt: now,
         request: signEpistula(deps.signer, signed, expert.hotkey, { now }),
       };
-      bodies.push(JSON.stringify(message));
+      own.push(JSON.stringify(message));
     }
+    if (own.length > 0) await deps.queue.sendMany(own);
+    bodies.push(...own);
   }
-  await deps.queue.sendMany(bodies);
 
   const ids = experts.flatMap((expert) => items.map((_, i) => jobIdOf(requestId, i, expert.uid)));
   let records = new Map<string, JobRecord>();
