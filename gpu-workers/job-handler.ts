@@ -96,8 +96,9 @@ class ForgedMessage extends Error {
  * check against the job record (it exists, names this request, kind, task and expert, and its input digest is the
  * message input's; a finished job is acknowledged without running the model again): a paid job's against its
  * request record and a validation job's against its own, each read in one batch per receive; other jobs' by marking
- * them running in one conditional write -> expert's task -> input shape -> deadline (the record's) -> batch -> sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root
- * signature for the answers finished together, each answer with its proof) ->
+ * them running in one conditional write -> expert's task -> input shape -> deadline (the record's) -> batch ->
+ * sign {jobId, uid, hotkey, modelSha256, inputDigest, output} with the serving key (one Merkle root signature for the
+ * answers finished together, each answer with its proof) ->
  * conditional complete (first write wins) -> settle notice (paid) -> delete, and only then.
  * A message that fails the record or signature check is dropped without touching any job: only the job's creator
  * can make a message that reaches it. Unrecoverable problems of a verified job go to the dead-letter queue at once
@@ -137,7 +138,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     if (paid === null) vouched(job, await ctx.jobs.get(job.jobId), digest, state);
     throw new ExpertNotServedError(job.hotkey);
   }
-  const record = paid ?? (await (readValidationJob(job, digest, ctx, state) ?? claimJob(job, digest, ctx, state)));
+  const record = paid ?? (await validationJob(job, digest, ctx, state)) ?? (await claimJob(job, digest, ctx, state));
   if (record === "duplicate") return duplicate(message, ctx, state);
   if (expert.manifest.task !== job.task) {
     throw new UnrecoverableJobError("task_mismatch", `expert ${expert.manifest.id} serves ${expert.manifest.task}`);
@@ -240,20 +241,17 @@ async function claimJob(
  * record, or "duplicate" when the job is already finished. Its status stays `queued` while it runs; the answer (or a
  * failure, or an expiry) is its first write, conditional as every terminal write. Two deliveries running at once both
  * run the model and the first terminal write wins, as with a claim (which let a running job be claimed again).
- * undefined: not a validation job, or no reader (the claim write then checks it).
+ * null: not a validation job, or no reader (the claim write then checks it).
  */
-function readValidationJob(
+async function validationJob(
   job: JobMessage,
   digest: string,
   ctx: JobContext,
   state: JobState,
-): Promise<JobRecord | "duplicate"> | undefined {
-  if (job.kind !== "validation" || ctx.jobReader === undefined) return undefined;
-  const reader = ctx.jobReader;
-  return (async () => {
-    const record = vouched(job, await reader.get(job.jobId), digest, state);
-    return TERMINAL_JOB_STATUSES.has(record.status) ? "duplicate" : record;
-  })();
+): Promise<JobRecord | "duplicate" | null> {
+  if (job.kind !== "validation" || ctx.jobReader === undefined) return null;
+  const record = vouched(job, await ctx.jobReader.get(job.jobId), digest, state);
+  return TERMINAL_JOB_STATUSES.has(record.status) ? "duplicate" : record;
 }
 
 /**

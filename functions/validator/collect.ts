@@ -18,11 +18,11 @@ const jobIdOf = (requestId: string, item: number, uid: number) => `${requestId}:
 
 /**
  * Sends every item to every expert through the validation queue (deps.queue: the workers take paid queries first and
- * these within a bounded share of their slots, issue 17), signed by the validator (Epistula),
- * then waits until each job is finished or the deadline passes. The jobs are created together (`createMany`: one read,
- * then batch writes of those missing), so a rerun of the same epoch reuses them instead of asking twice. Each record carries its input's digest, which a worker
- * checks the message against and the expert signs with its answer. An answer counts only when the expert's hotkey
- * signed exactly this job's body, for this item's input.
+ * these within a bounded share of their slots, issue 17), signed by the validator (Epistula), then waits until each
+ * job is finished or the deadline passes. The jobs are created together (`createMany`: one read, then batch writes of
+ * those missing), so a rerun of the same epoch reuses them instead of asking twice. Each record carries its input's
+ * digest, which a worker checks the message against and the expert signs with its answer. An answer counts only when
+ * the expert's hotkey signed exactly this job's body, for this item's input.
  */
 export async function collectAnswers(
   deps: ValidatorDeps,
