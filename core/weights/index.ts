@@ -7,5 +7,6 @@ export {
   processWeights,
   U16_MAX,
 } from "./process-weights.ts";
+export { blocksUntilWeightsAllowed } from "./rate-limit.ts";
 export { roundHalfEven } from "./round-half-even.ts";
 export { combineTaskScores, floorScores, type TaskScore } from "./scores-to-weights.ts";

@@ -2,8 +2,22 @@ import { describe, expect, it } from "vitest";
 import { convertWeightsAndUidsForEmit } from "./emit.ts";
 import { normalizeMaxWeight } from "./normalize-max-weight.ts";
 import { numpyQuantile, processWeights } from "./process-weights.ts";
+import { blocksUntilWeightsAllowed } from "./rate-limit.ts";
 import { roundHalfEven } from "./round-half-even.ts";
 import { combineTaskScores, floorScores } from "./scores-to-weights.ts";
+
+describe("blocksUntilWeightsAllowed (subtensor check_rate_limit)", () => {
+  it("counts the blocks left until block − LastUpdate reaches the limit", () => {
+    expect(blocksUntilWeightsAllowed(100, 90, 30)).toBe(20);
+    expect(blocksUntilWeightsAllowed(119, 90, 30)).toBe(1);
+    expect(blocksUntilWeightsAllowed(120, 90, 30)).toBe(0);
+    expect(blocksUntilWeightsAllowed(500, 90, 30)).toBe(0);
+  });
+  it("lets a LastUpdate of 0 (never set) and a zero limit through", () => {
+    expect(blocksUntilWeightsAllowed(5, 0, 100)).toBe(0);
+    expect(blocksUntilWeightsAllowed(90, 90, 0)).toBe(0);
+  });
+});
 
 describe("roundHalfEven (Python round)", () => {
   it.each([

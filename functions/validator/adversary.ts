@@ -1,5 +1,5 @@
 import type { Metagraph } from "../../core/ports/chain.ts";
-import { type EpochReport, runValidatorEpoch, sendEpochWeights } from "./epoch.ts";
+import { type EpochReport, rateLimited, runValidatorEpoch, sendEpochWeights } from "./epoch.ts";
 import type { ValidatorDeps } from "./types.ts";
 
 /**
@@ -73,6 +73,8 @@ async function fromChain(
   const me = metagraph.hotkeys.indexOf(deps.signer.address);
   if (me < 0)
     return { epoch, skipped: "validator hotkey is not registered on the subnet", scores: [], submission: null };
+  const waiting = rateLimited(epoch, hp, metagraph, me);
+  if (waiting) return waiting;
   const weights = choose(metagraph, me);
   // Nothing to send (a copier before anyone's weights are visible) is skipped: processWeights would make it uniform.
   if (!weights.some((w) => w > 0)) return { epoch, skipped: "no weights to copy yet", scores: [], submission: null };

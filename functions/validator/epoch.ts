@@ -1,6 +1,11 @@
-import type { SubnetHyperparams } from "../../core/ports/chain.ts";
+import type { Metagraph, SubnetHyperparams } from "../../core/ports/chain.ts";
 import type { EpochScores, WeightSubmission } from "../../core/scores/schema.ts";
-import { combineTaskScores, convertWeightsAndUidsForEmit, processWeights } from "../../core/weights/index.ts";
+import {
+  blocksUntilWeightsAllowed,
+  combineTaskScores,
+  convertWeightsAndUidsForEmit,
+  processWeights,
+} from "../../core/weights/index.ts";
 import { collectAnswers } from "./collect.ts";
 import { scoreTask } from "./score-task.ts";
 import { epochSeed } from "./seed.ts";
@@ -26,8 +31,36 @@ async function previousScores(deps: ValidatorDeps, task: string, epoch: number):
 export interface EpochReport {
   readonly epoch: number;
   readonly skipped?: string;
+  /**
+   * Skipped because the chain would refuse this validator's weights for this many more blocks (the subnet's rate
+   * limit): nothing was scored or claimed, so a later run in the same epoch sends them (validator-loop.ts).
+   */
+  readonly waitBlocks?: number;
   readonly scores: EpochScores[];
   readonly submission: WeightSubmission | null;
+}
+
+/**
+ * The skip of a validator whose weights the chain would refuse now (`SettingWeightsTooFast`, or
+ * `CommittingWeightsTooFast` under commit-reveal): checked before scoring, so an epoch that starts a few blocks after
+ * the last weights (the devnet's short first epoch, a restart) neither sends the epoch's validation jobs for nothing
+ * nor gives up its epoch to a refused extrinsic. null: allowed.
+ */
+export function rateLimited(
+  epoch: number,
+  hp: SubnetHyperparams,
+  metagraph: Metagraph,
+  uid: number,
+): EpochReport | null {
+  const waitBlocks = blocksUntilWeightsAllowed(metagraph.block, metagraph.lastUpdate[uid] ?? 0, hp.weightsRateLimit);
+  if (waitBlocks === 0) return null;
+  return {
+    epoch,
+    skipped: `weights rate limit: ${waitBlocks} more block(s)`,
+    waitBlocks,
+    scores: [],
+    submission: null,
+  };
 }
 
 /**
@@ -54,6 +87,8 @@ export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochRepor
   const myUid = metagraph.hotkeys.indexOf(deps.signer.address);
   if (myUid < 0)
     return { epoch, skipped: "validator hotkey is not registered on the subnet", scores: [], submission: null };
+  const waiting = rateLimited(epoch, hp, metagraph, myUid);
+  if (waiting) return waiting;
 
   // Only experts whose hotkey holds their uid on chain now are scored: a recycled uid is someone else.
   const served = await deps.experts();

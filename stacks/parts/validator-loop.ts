@@ -21,7 +21,8 @@ export interface ValidatorStatus {
 /**
  * The validator on a timer: it polls the chain's epoch index and runs one validator epoch per chain epoch (the
  * local twin of the scheduled function in the cloud). Runs never overlap; a failed run is logged and retried at
- * the next poll, because an epoch is claimed in the score store only when weights are about to be sent.
+ * the next poll, because an epoch is claimed in the score store only when weights are about to be sent. So is a
+ * run that found the subnet's weights rate limit not yet passed (epoch.ts `rateLimited`): it scored nothing.
  */
 export function startValidatorLoop(
   baseDeps: ValidatorDeps,
@@ -62,6 +63,10 @@ export function startValidatorLoop(
   let runs = 0;
   let failures = 0;
   let current: Promise<EpochReport> | null = null;
+  /** The epoch whose run is over: a run that waited for the weights rate limit leaves it open for the next poll. */
+  let doneEpoch: number | null = null;
+  /** The epoch whose wait for the rate limit was logged (once an epoch, not once a poll). */
+  let waitLogged: number | null = null;
 
   const runOnce = (): Promise<EpochReport> => {
     current ??= (async () => {
@@ -71,6 +76,14 @@ export function startValidatorLoop(
         const report = await (options.runEpoch ?? runValidatorEpoch)(deps);
         runs++;
         lastEpoch = report.epoch;
+        if (report.waitBlocks === undefined) doneEpoch = report.epoch;
+        else if (waitLogged !== report.epoch) {
+          waitLogged = report.epoch;
+          options.log.info("validator waits for the subnet's weights rate limit", {
+            epoch: report.epoch,
+            blocks: report.waitBlocks,
+          });
+        }
         lastRunAt = deps.now();
         lastResult = report.skipped ?? report.submission?.status ?? "scored";
         return report;
@@ -90,7 +103,7 @@ export function startValidatorLoop(
     if (state !== "idle") return;
     try {
       const epoch = await deps.chain.epochIndex(deps.netuid);
-      if (epoch === lastEpoch) return;
+      if (epoch === doneEpoch) return;
       await runOnce();
     } catch (error) {
       if (abort.signal.aborted) return; // stopped mid-epoch: the run gave up on purpose
