@@ -58,13 +58,15 @@ export function speechValidationSource(rec: SpeechRecording): ValidationSource<S
   return {
     task: "speech",
     size: Math.max(1, Math.floor(total / Math.max(1, frames))),
-    sample(count, seed) {
-      const rng = mulberry32(deriveSeed(seed, "speech-validation"));
-      return Array.from({ length: count }, () => {
-        const start = rng.int(total - frames + 1);
-        const snr = VALIDATION_SNRS[rng.int(VALIDATION_SNRS.length)] ?? null;
-        return speechClip(rec, start, frames, snr, rng.int(2 ** 31));
-      });
-    },
+    sample: (count, seed) => [...draws(count, seed)],
+    draws,
   };
+  function* draws(count: number, seed: number): Generator<ValidationItem<SpeechJobInput, SpeechLabel>> {
+    const rng = mulberry32(deriveSeed(seed, "speech-validation"));
+    for (let i = 0; i < count; i++) {
+      const start = rng.int(total - frames + 1);
+      const snr = VALIDATION_SNRS[rng.int(VALIDATION_SNRS.length)] ?? null;
+      yield speechClip(rec, start, frames, snr, rng.int(2 ** 31));
+    }
+  }
 }

@@ -15,4 +15,9 @@ export interface ValidationSource<JobInput, Label> {
   /** Number of distinct base items (before any seeded augmentation). */
   readonly size: number;
   sample(count: number, seed: number): ValidationItem<JobInput, Label>[];
+  /**
+   * The items `sample` returns, made one at a time (a source whose items are costly to make: a speech clip is ~12 ms
+   * of synthesis and encoding). A caller that shares its thread with requests yields between them.
+   */
+  draws?(count: number, seed: number): Iterable<ValidationItem<JobInput, Label>>;
 }

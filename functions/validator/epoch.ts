@@ -7,6 +7,7 @@ import {
   processWeights,
 } from "../../core/weights/index.ts";
 import { collectAnswers } from "./collect.ts";
+import { drawItemsYielding } from "./draw.ts";
 import { scoreTask } from "./score-task.ts";
 import { epochSeed } from "./seed.ts";
 import { choosePath, submitWeights } from "./submit.ts";
@@ -99,7 +100,8 @@ export async function runValidatorEpoch(deps: ValidatorDeps): Promise<EpochRepor
   for (const task of deps.tasks) {
     const experts: ScoredExpert[] = onChain.filter((x) => x.task === task.id).sort((a, b) => a.uid - b.uid);
     if (experts.length === 0) continue;
-    const items = task.drawItems(
+    const items = await drawItemsYielding(
+      task,
       epochSeed(deps.config.seedSecret, netuid, epoch, task.id),
       deps.config.itemsPerTask[task.id] ?? deps.config.defaultItems,
     );

@@ -53,6 +53,10 @@ export function validationTask(task: AnyTask, source: ValidationSource<unknown, 
     drawItems(seed, count) {
       return source.sample(count, seedToUint32(seed)).map((item) => ({ input: item.input, truth: item.label }));
     },
+    *drawItemsOneByOne(seed, count) {
+      const items = source.draws?.(count, seedToUint32(seed)) ?? source.sample(count, seedToUint32(seed));
+      for (const item of items) yield { input: item.input, truth: item.label };
+    },
     rows(output: unknown | null, item: ValidationItem) {
       const parsed = output === null ? null : task.outputSchema.safeParse(output);
       const answer = parsed?.success ? parsed.data : task.uniformPrior(item.input);

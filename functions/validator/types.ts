@@ -22,6 +22,8 @@ export interface ValidationTask {
   /** Quality a coalition's ensemble is judged by (never log-loss: MODELS.md). */
   readonly metric: "brier" | "accuracy";
   drawItems(seed: string, count: number): ValidationItem[];
+  /** The same items, made one at a time (draw.ts yields to other work between them); absent: drawItems. */
+  drawItemsOneByOne?(seed: string, count: number): Iterable<ValidationItem>;
   /** Class-probability rows of `output` for this item; `null` output (missing answer) gives the uniform prior rows. */
   rows(output: unknown | null, item: ValidationItem): { readonly probs: number[][]; readonly labels: number[] };
 }
