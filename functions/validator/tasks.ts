@@ -46,17 +46,17 @@ const SHAPES: Record<string, RowShape> = { digits: digitsRows, speech: speechRow
 export function validationTask(task: AnyTask, source: ValidationSource<unknown, unknown>): ValidationTask {
   const shape = SHAPES[task.id];
   if (shape === undefined) throw new Error(`no validation row shape for task ${task.id}`);
+  // One path for both: the items one at a time where the source makes them so, else its sample.
+  function* drawOneByOne(seed: string, count: number): Generator<ValidationItem> {
+    const items = source.draws?.(count, seedToUint32(seed)) ?? source.sample(count, seedToUint32(seed));
+    for (const item of items) yield { input: item.input, truth: item.label };
+  }
   return {
     id: task.id,
     classes: shape.classes,
     metric: shape.metric,
-    drawItems(seed, count) {
-      return source.sample(count, seedToUint32(seed)).map((item) => ({ input: item.input, truth: item.label }));
-    },
-    *drawItemsOneByOne(seed, count) {
-      const items = source.draws?.(count, seedToUint32(seed)) ?? source.sample(count, seedToUint32(seed));
-      for (const item of items) yield { input: item.input, truth: item.label };
-    },
+    drawItems: (seed, count) => [...drawOneByOne(seed, count)],
+    drawItemsOneByOne: drawOneByOne,
     rows(output: unknown | null, item: ValidationItem) {
       const parsed = output === null ? null : task.outputSchema.safeParse(output);
       const answer = parsed?.success ? parsed.data : task.uniformPrior(item.input);
