@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "1,16,64" },
     k: { type: "string", default: "1,2" },
     "epoch-concurrency": { type: "string", default: "16" },
-    /** A folder: each market cell's CPU profile is written there (open in Chrome DevTools), for the breakdown. */
+    /** A folder: each market cell's CPU profile (and each epochs cell's) is written there (open in Chrome DevTools), for the breakdown. */
     profile: { type: "string" },
   },
 });
@@ -286,7 +286,9 @@ for (const c of EPOCH_CONCURRENCIES) {
     }
   })();
   traces = [];
+  const profiling = args.profile ? await startProfile() : undefined;
   const cell = await load(sender(market.url, epochK, true), c, EPOCH_SECONDS);
+  await profiling?.(join(args.profile ?? ".", `epochs-k${epochK}-c${c}.cpuprofile`));
   running = false;
   await validator;
   duringEpochs.set(c, cell);

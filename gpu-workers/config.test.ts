@@ -81,6 +81,45 @@ describe("parseWorkerConfig", () => {
     expect(problemsOf(() => parseWorkerConfig({ WORKER_CONFIG: "{nope" }))[0]).toMatch(/^WORKER_CONFIG: not JSON/);
   });
 
+  it("keeps the worker's other batch defaults when one batch setting is given (no delay unless asked)", () => {
+    expect(parseWorkerConfig({ WORKER_BATCH_MAX: "16" }).batch).toEqual({
+      maxBatchSize: 16,
+      preferredBatchSizes: [],
+      maxQueueDelayMs: 0,
+      maxQueueSize: 1024,
+      maxConcurrentBatches: 1,
+    });
+    expect(parseWorkerConfig({ WORKER_CONFIG: JSON.stringify({ batch: { maxConcurrentBatches: 2 } }) }).batch).toEqual({
+      ...parseWorkerConfig({}).batch,
+      maxConcurrentBatches: 2,
+    });
+    // A misspelt setting is named, not ignored.
+    expect(
+      problemsOf(() => parseWorkerConfig({ WORKER_CONFIG: JSON.stringify({ batch: { maxDelayMs: 5 } }) })),
+    ).toEqual([expect.stringMatching(/^batch: .*maxDelayMs/)]);
+  });
+
+  it("reads per-expert batch rules from WORKER_BATCH_RULES, checked over the worker's batch settings", () => {
+    const rules = [
+      { runner: "silero-vad", batch: { maxBatchSize: 4 } },
+      { task: "digits", batch: { maxQueueDelayMs: 1 } },
+    ];
+    const config = parseWorkerConfig({ WORKER_BATCH_RULES: JSON.stringify(rules), WORKER_BATCH_MAX: "8" });
+    expect(config.batchRules).toEqual(rules);
+    expect(config.batch.maxBatchSize).toBe(8);
+    expect(parseWorkerConfig({}).batchRules).toEqual([]);
+    // Each rule over the worker's settings: a preferred size of 16 does not fit the rule's max of 4.
+    expect(
+      problemsOf(() => parseWorkerConfig({ WORKER_BATCH_RULES: JSON.stringify(rules), WORKER_BATCH_PREFERRED: "16" })),
+    ).toEqual(["batchRules.0.batch.preferredBatchSizes: every preferred batch size must be <= maxBatchSize"]);
+    expect(problemsOf(() => parseWorkerConfig({ WORKER_BATCH_RULES: "[{" }))[0]).toMatch(
+      /^WORKER_BATCH_RULES: not JSON/,
+    );
+    expect(
+      problemsOf(() => parseWorkerConfig({ WORKER_BATCH_RULES: JSON.stringify([{ batch: { maxBatchSize: 4 } }]) })),
+    ).toEqual([expect.stringMatching(/^batchRules\.0: a rule names at least one of/)]);
+  });
+
   it("takes its serving key from WORKER_SERVING_KEY_URI, else a key file in its own folder", () => {
     const config = parseWorkerConfig({ WORKER_SERVING_KEY_URI: "//Worker" });
     expect(config.servingKeyUri).toBe("//Worker");

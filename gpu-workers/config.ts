@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { BatchConfig } from "../core/batching/config.ts";
+import { BatchOverride, WORKER_BATCH_DEFAULTS, withOverride } from "../core/batching/config.ts";
+import { BatchRules } from "../core/batching/rules.ts";
 import { ExpertManifest } from "../core/experts/manifest.ts";
 import { JOBS_DLQ, JOBS_QUEUE, SETTLE_QUEUE, VALIDATION_DLQ, VALIDATION_QUEUE } from "../infra/definitions.ts";
 
@@ -39,13 +40,23 @@ export const WorkerConfig = z
     validationDeadLetterQueueName: z.string().min(1).max(80).default(VALIDATION_DLQ.name),
     /** Where a paid job's terminal write is announced ({requestId}), so the settler captures it (send only). */
     settleQueueName: z.string().min(1).max(80).default(SETTLE_QUEUE.name),
-    batch: BatchConfig.default({
-      maxBatchSize: 32,
-      preferredBatchSizes: [],
-      maxQueueDelayMs: 0,
-      maxQueueSize: 1024,
-      maxConcurrentBatches: 1,
+    /**
+     * Every expert's batch settings, each unset one the worker's default (WORKER_BATCH_DEFAULTS: no delay), so that
+     * setting one (WORKER_BATCH_MAX) leaves the others as they were.
+     */
+    batch: BatchOverride.default({}).transform((override, ctx) => {
+      const merged = withOverride(WORKER_BATCH_DEFAULTS, override);
+      if (merged.success) return merged.data;
+      for (const issue of merged.error.issues)
+        ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+      return z.NEVER;
     }),
+    /**
+     * Some experts' own batch settings over `batch` (core/batching/rules.ts; WORKER_BATCH_RULES, a JSON list): e.g.
+     * `[{"runner": "silero-vad", "batch": {"maxBatchSize": 8}}, {"task": "digits", "batch": {"maxQueueDelayMs": 1}}]`.
+     * The first rule that matches an expert applies; each is checked over `batch` when the worker starts.
+     */
+    batchRules: BatchRules.default([]),
     /** Messages being worked on at once (received, not yet acked); must exceed maxBatchSize for batches to fill. */
     concurrency: z.number().int().min(1).max(1000).default(64),
     /**
@@ -131,6 +142,14 @@ export const WorkerConfig = z
   .refine((c) => c.heartbeatSeconds < c.visibilitySeconds, {
     message: "heartbeatSeconds must be below visibilitySeconds",
     path: ["heartbeatSeconds"],
+  })
+  .superRefine((c, ctx) => {
+    c.batchRules.forEach((rule, i) => {
+      const merged = withOverride(c.batch, rule.batch);
+      if (merged.success) return;
+      for (const issue of merged.error.issues)
+        ctx.addIssue({ code: "custom", path: ["batchRules", i, "batch", ...issue.path], message: issue.message });
+    });
   });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 export type WorkerConfigInput = z.input<typeof WorkerConfig>;
@@ -169,6 +188,7 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["WORKER_BATCH_PREFERRED", ["batch", "preferredBatchSizes"], sizes],
   ["WORKER_BATCH_DELAY_MS", ["batch", "maxQueueDelayMs"], num],
   ["WORKER_BATCH_QUEUE_MAX", ["batch", "maxQueueSize"], num],
+  ["WORKER_BATCH_RULES", ["batchRules"], (v) => JSON.parse(v)],
   ["WORKER_CONCURRENCY", ["concurrency"], num],
   ["WORKER_POLLERS", ["pollers"], num],
   ["WORKER_WAIT_SECONDS", ["waitSeconds"], num],
@@ -244,7 +264,12 @@ export function parseWorkerConfig(env: Env, readFile: (path: string) => string =
   if (inline) raw = { ...raw, ...parseJson(inline, "WORKER_CONFIG", problems) };
   for (const [name, path, convert] of ENV_SETTINGS) {
     const value = env[name];
-    if (value !== undefined && value.trim() !== "") setPath(raw, path, convert(value));
+    if (value === undefined || value.trim() === "") continue;
+    try {
+      setPath(raw, path, convert(value));
+    } catch (error) {
+      problems.push(`${name}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
   }
   // The market's validator hotkey (the variable every part of the market reads) is always a trusted sender, so a
   // worker deployed with the market's settings runs validation jobs without a second list to keep in step.

@@ -2,6 +2,7 @@ import type { Logger } from "../adapters/log/logger.ts";
 import type { Clock } from "../core/batching/clock.ts";
 import type { BatchConfig } from "../core/batching/config.ts";
 import { DynamicBatcher } from "../core/batching/dynamic-batcher.ts";
+import { type BatchRule, batchSettingsFor, ruleFor } from "../core/batching/rules.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import type { ExpertModel, ExpertRuntime } from "../core/ports/runtime.ts";
 import { ModelRunError } from "./errors.ts";
@@ -23,7 +24,9 @@ export interface ServedExpert {
 
 export interface ExpertPoolDeps {
   readonly runtime: ExpertRuntime;
+  /** Every expert's batch settings, but for those a rule of `batchRules` selects (its first match). */
   readonly batch: BatchConfig;
+  readonly batchRules?: readonly BatchRule[];
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -124,8 +127,12 @@ export class ExpertPool {
   }
 
   private async load(manifest: ExpertManifest, fingerprint: string): Promise<ServedExpert | undefined> {
+    const rules = this.deps.batchRules ?? [];
+    let batch: BatchConfig;
     let model: ExpertModel;
     try {
+      // Before the model: settings a rule makes invalid (never, once the worker's config is parsed) load nothing.
+      batch = batchSettingsFor(this.deps.batch, rules, manifest);
       model = await this.deps.runtime.load(manifest);
     } catch (error) {
       this.fail(manifest, fingerprint, error instanceof Error ? error.message : String(error));
@@ -138,7 +145,7 @@ export class ExpertPool {
         model.runBatch(inputs).catch((error: unknown) => {
           throw new ModelRunError(error, inputs.length);
         }),
-      this.deps.batch,
+      batch,
       this.deps.clock,
       (report) => metrics.batch(report.size, report.runMs, { expert: manifest.id, task: manifest.task }),
     );
@@ -169,11 +176,14 @@ export class ExpertPool {
           quiet = resolve;
         });
     };
+    const rule = ruleFor(rules, manifest);
     this.deps.logger.info("expert loaded", {
       expert: manifest.id,
       task: manifest.task,
       hotkey: manifest.hotkey,
       provider: model.provider,
+      // The settings only where a rule changed them (the worker's own are in its "worker started" line).
+      ...(rule ? { batchRule: rule.index, batch } : {}),
     });
     return { manifest, model: counted, batcher, fingerprint, quiesce };
   }

@@ -151,6 +151,34 @@ describe("startWorker", () => {
     expect(sampleValue(scraped, "market_worker_inference_seconds_count", labels)).toBe(ctx.runtime.calls.length);
   });
 
+  it("batches each expert with its own settings where a batch rule selects it (issue 17)", async () => {
+    const other = signerFromUri(OTHER_URI);
+    const second = fakeManifest("exp-b", other.address);
+    const ctx = setup({
+      experts: [manifest, second],
+      batch: { maxBatchSize: 16, preferredBatchSizes: [8], maxQueueDelayMs: 20 },
+      batchRules: [{ expert: "exp-b", batch: { maxBatchSize: 2, preferredBatchSizes: [] } }],
+    });
+    const made = [...Array(16).keys()].flatMap((i) =>
+      [expert, other].map((signer) =>
+        makeJob({ jobId: `${signer === expert ? "a" : "b"}-${i}`, hotkey: signer.address, input: [i / 10, 0, 0, 0] }),
+      ),
+    );
+    for (const job of made) await ctx.jobs.create(job.record);
+    await ctx.queue.sendMany(made.map((j) => j.body));
+    await ctx.start();
+    await waitFor("all jobs succeeded", async () => {
+      const all = await ctx.jobs.getMany(made.map((j) => j.record.jobId));
+      return all.length === 32 && all.every((r) => r.status === "succeeded");
+    });
+    const sizes = (id: string) => ctx.runtime.calls.filter((c) => c.expert === id).map((c) => c.inputs.length);
+    expect(sizes("exp-b").reduce((a, b) => a + b, 0)).toBe(16);
+    expect(Math.max(...sizes("exp-b"))).toBeLessThanOrEqual(2);
+    // The other expert keeps the worker's settings: its 16 jobs fill batches of its preferred size 8.
+    expect(sizes("exp-a").reduce((a, b) => a + b, 0)).toBe(16);
+    expect(Math.max(...sizes("exp-a"))).toBeGreaterThan(2);
+  });
+
   it("checks a paid job against its request record: no job item until the answer, none for a forgery", async () => {
     const ctx = setup();
     const now = Date.now();

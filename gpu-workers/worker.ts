@@ -93,6 +93,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   const pool = new ExpertPool({
     runtime: deps.runtime,
     batch: config.batch,
+    batchRules: config.batchRules,
     metrics,
     logger,
     clock,
@@ -225,6 +226,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     concurrency: config.concurrency,
     validationConcurrency: deps.validationQueue === undefined ? 0 : config.validationConcurrency,
     batch: config.batch,
+    batchRules: config.batchRules.length,
   });
 
   let stopped: Promise<{ drained: boolean }> | undefined;

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { BatchOverride, WORKER_BATCH_DEFAULTS, withOverride } from "../core/batching/config.ts";
+import { type BatchRule, BatchRules, batchRuleProblems } from "../core/batching/rules.ts";
 
 /**
  * Per-stage configuration: what differs between `production` and a developer's stage. It is data committed in
@@ -49,6 +51,10 @@ export interface GpuConfig {
   readonly maxTasks: number;
   /** Target of the backlog-per-task scaling policy: visible jobs one task may have waiting. */
   readonly backlogPerTask: number;
+  /** The workers' batch settings over their defaults (gpu-workers/config.ts `batch`); unset: the defaults. */
+  readonly batch: BatchOverride | undefined;
+  /** Some experts' own batch settings (core/batching/rules.ts), checked here as the worker will check them. */
+  readonly batchRules: readonly BatchRule[];
 }
 
 const PRODUCTION_CHAIN = "wss://entrypoint-finney.opentensor.ai:443";
@@ -144,6 +150,7 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
     minTasks,
     maxTasks,
     backlogPerTask: int("gpu.backlogPerTask", gpuRaw.backlogPerTask ?? 200, 1, 100_000),
+    ...workerBatch(gpuRaw, fail),
   };
 
   // The serving keys whose answers count: without them a stage with workers would answer nothing (every answer
@@ -185,6 +192,24 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
     logRetentionDays: retention(file.logRetentionDays ?? (production ? 90 : 14)),
     gpu,
   };
+}
+
+/**
+ * `gpu.batch` and `gpu.batchRules`, checked at deploy time exactly as a worker checks them when it starts: a rule
+ * that no worker would accept must stop `sst deploy`, not leave GPU tasks failing to start.
+ */
+function workerBatch(gpuRaw: Raw, fail: (what: string) => never): Pick<GpuConfig, "batch" | "batchRules"> {
+  const issues = (error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }) =>
+    error.issues.map((i) => `${i.path.map(String).join(".") || "(value)"}: ${i.message}`).join("; ");
+  const batch = gpuRaw.batch === undefined ? undefined : BatchOverride.safeParse(gpuRaw.batch);
+  if (batch && !batch.success) fail(`"gpu.batch": ${issues(batch.error)}`);
+  const base = withOverride(WORKER_BATCH_DEFAULTS, batch?.data ?? {});
+  if (!base.success) return fail(`"gpu.batch": ${issues(base.error)}`);
+  const rules = BatchRules.safeParse(gpuRaw.batchRules ?? []);
+  if (!rules.success) return fail(`"gpu.batchRules": ${issues(rules.error)}`);
+  const problems = batchRuleProblems(base.data, rules.data);
+  if (problems.length > 0) fail(`"gpu.${problems.join("; ")}"`);
+  return { batch: batch?.data, batchRules: rules.data };
 }
 
 /** The file a stage is configured from: MARKET_STAGE_CONFIG when set, else deploy/stages/<stage>.json. */

@@ -176,6 +176,11 @@ function gpuWorkers() {
     WORKER_RELOAD_MS: "2000",
     WORKER_METRICS_HOST: "127.0.0.1",
     WORKER_METRICS_PORT: "9100",
+    // The stage file's batch settings (gpu.batch, gpu.batchRules: per-expert settings), checked at deploy time
+    // (infra/stage.ts) as the worker checks them.
+    ...(stage.gpu.batch !== undefined || stage.gpu.batchRules.length > 0
+      ? { WORKER_CONFIG: JSON.stringify({ batch: stage.gpu.batch ?? {}, batchRules: stage.gpu.batchRules }) }
+      : {}),
   };
   const taskDefinition = new aws.ecs.TaskDefinition("GpuWorkerTask", {
     family,

@@ -534,10 +534,21 @@ describe("stage configuration", () => {
       netuid: 7,
       validatorHotkey: HOTKEY,
       workerKeys: [SERVING_KEY],
-      gpu: { enabled: true, maxTasks: 2 },
+      gpu: {
+        enabled: true,
+        maxTasks: 2,
+        batch: { maxBatchSize: 64 },
+        batchRules: [{ runner: "silero-vad", batch: { maxBatchSize: 8 } }],
+      },
       prices: { digits: 1500 },
     });
     const g = gpu.graph;
+    // The stage file's batch settings reach the workers as their inline config (per-expert rules included).
+    const workerConfig = containerOf(g).environment.find((e) => e.name === "WORKER_CONFIG")?.value;
+    expect(JSON.parse(workerConfig ?? "null")).toEqual({
+      batch: { maxBatchSize: 64 },
+      batchRules: [{ runner: "silero-vad", batch: { maxBatchSize: 8 } }],
+    });
     expect(g.one("aws:appautoscaling:Target", "GpuWorkerScaling").args).toMatchObject({
       minCapacity: 0,
       maxCapacity: 2,
@@ -586,6 +597,19 @@ describe("stage configuration", () => {
     expect(() => resolveStageConfig("dev", { ...base, logRetentionDays: 10 })).toThrow(/logRetentionDays/);
     expect(() => resolveStageConfig("dev", { ...base, validatorTick: "every minute" })).toThrow(/validatorTick/);
     expect(() => resolveStageConfig("dev", { ...base, workerKeys: SERVING_KEY })).toThrow(/workerKeys/);
+    // Batch settings are checked as a worker checks them at start: a rule no worker accepts stops the deploy.
+    expect(() => resolveStageConfig("dev", { ...base, gpu: { batch: { maxBatchSize: 0 } } })).toThrow(/gpu\.batch/);
+    expect(() => resolveStageConfig("dev", { ...base, gpu: { batch: { maxDelay: 3 } } })).toThrow(/gpu\.batch/);
+    expect(() =>
+      resolveStageConfig("dev", {
+        ...base,
+        gpu: { batch: { preferredBatchSizes: [16] }, batchRules: [{ task: "speech", batch: { maxBatchSize: 8 } }] },
+      }),
+    ).toThrow(/gpu\.batchRules\[0\]\.batch\.preferredBatchSizes/);
+    expect(() => resolveStageConfig("dev", { ...base, gpu: { batchRules: [{ batch: {} }] } })).toThrow(
+      /gpu\.batchRules/,
+    );
+    expect(resolveStageConfig("dev", base)).toMatchObject({ gpu: { batch: undefined, batchRules: [] } });
     expect(resolveStageConfig("dev", { netuid: 3, validatorHotkey: HOTKEY })).toMatchObject({ workerKeys: [] });
     expect(resolveStageConfig("production", base)).toMatchObject({
       workerKeys: [SERVING_KEY],

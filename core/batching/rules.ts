@@ -1,0 +1,87 @@
+import { z } from "zod";
+import { type BatchConfig, BatchOverride, withOverride } from "./config.ts";
+
+/** What a rule may select an expert by (all of an ExpertManifest, so a worker's served experts match directly). */
+export interface RuleTarget {
+  readonly id: string;
+  readonly task: string;
+  readonly runner: string;
+  readonly hotkey: string;
+  readonly model: { readonly sha256: string };
+}
+
+const SELECTORS = ["expert", "task", "runner", "hotkey", "sha256"] as const;
+
+/**
+ * Batch settings for some experts (issue 17: per-expert batch settings). A rule selects by any of the expert's
+ * manifest id, task, runner, miner hotkey (ss58) or model digest; every selector it names must match. Its `batch`
+ * replaces those settings of the worker's `batch`, field by field. The first matching rule applies, alone: so each
+ * rule is checked once, at start, against the settings it replaces, and no combination of rules can be invalid.
+ */
+export const BatchRule = z
+  .object({
+    expert: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+      .optional(),
+    task: z.string().min(1).max(64).optional(),
+    runner: z.string().min(1).max(64).optional(),
+    hotkey: z.string().min(40).max(60).optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    batch: BatchOverride,
+  })
+  .strict()
+  .refine((rule) => SELECTORS.some((name) => rule[name] !== undefined), {
+    message: `a rule names at least one of ${SELECTORS.join(", ")} (settings for every expert go in "batch")`,
+  });
+export type BatchRule = z.infer<typeof BatchRule>;
+
+/** A worker's rules: a short, ordered list (each expert's load scans it once). */
+export const BatchRules = z.array(BatchRule).max(64);
+
+function matches(rule: BatchRule, target: RuleTarget): boolean {
+  return (
+    (rule.expert === undefined || rule.expert === target.id) &&
+    (rule.task === undefined || rule.task === target.task) &&
+    (rule.runner === undefined || rule.runner === target.runner) &&
+    (rule.hotkey === undefined || rule.hotkey === target.hotkey) &&
+    (rule.sha256 === undefined || rule.sha256 === target.model.sha256)
+  );
+}
+
+/** The first rule that matches `target`, with its index; undefined when none does. */
+export function ruleFor(
+  rules: readonly BatchRule[],
+  target: RuleTarget,
+): { rule: BatchRule; index: number } | undefined {
+  const index = rules.findIndex((rule) => matches(rule, target));
+  const rule = rules[index];
+  return rule === undefined ? undefined : { rule, index };
+}
+
+/** Problems of rules over `base`, one line each naming the rule by its index ([] when every rule gives valid settings). */
+export function batchRuleProblems(base: BatchConfig, rules: readonly BatchRule[]): string[] {
+  return rules.flatMap((rule, i) => ruleProblems(base, rule, i));
+}
+
+function ruleProblems(base: BatchConfig, rule: BatchRule, index: number): string[] {
+  const merged = withOverride(base, rule.batch);
+  return merged.success
+    ? []
+    : merged.error.issues.map((issue) => `batchRules[${index}].batch.${issue.path.join(".")}: ${issue.message}`);
+}
+
+/**
+ * The settings `target` is batched with: the first matching rule's over `base`. Rules are checked at start
+ * (batchRuleProblems), so this only fails for rules that were not; it throws then rather than guess.
+ */
+export function batchSettingsFor(base: BatchConfig, rules: readonly BatchRule[], target: RuleTarget): BatchConfig {
+  const found = ruleFor(rules, target);
+  if (found === undefined) return base;
+  const merged = withOverride(base, found.rule.batch);
+  if (!merged.success) throw new Error(ruleProblems(base, found.rule, found.index).join("; "));
+  return merged.data;
+}
