@@ -15,6 +15,7 @@ import { resolve } from "node:path";
 import { createLogger, type Logger } from "../../adapters/log/logger.ts";
 import { ConfigError, type MarketConfig, parseConfig, SECRET_SETTINGS } from "../../core/config/schema.ts";
 import type { Market } from "../market.ts";
+import { workerSettingsProblems } from "../parts/worker-env.ts";
 import { DataDirInUseError, lockDataDir } from "./data-lock.ts";
 import { type ClaimedPort, claimPort, PortInUseError } from "./port-claim.ts";
 import { onStopSignals, watchParent } from "./stop-signals.ts";
@@ -28,6 +29,13 @@ async function main(): Promise<number> {
     config = parseConfig(process.env);
   } catch (error) {
     process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+    return 2;
+  }
+  // The workers' own settings (WORKER_*), checked now: a worker refuses bad ones at every start, and its supervisor
+  // would only restart it again and again.
+  const workerProblems = config.MARKET_WORKERS > 0 ? workerSettingsProblems(process.env) : [];
+  if (workerProblems.length > 0) {
+    process.stderr.write(`invalid worker settings:\n${workerProblems.map((p) => `  - ${p}`).join("\n")}\n`);
     return 2;
   }
   // The secrets now live in `config` only: nothing this process spawns later can inherit them by accident.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { workerEnv } from "./worker-env.ts";
+import { workerEnv, workerSettingsProblems } from "./worker-env.ts";
 
 const base = {
   workerId: "worker-1",
@@ -59,5 +59,30 @@ describe("worker environment", () => {
     expect(env.AWS_SECRET_ACCESS_KEY).toBe("real-aws-secret");
     expect(env.AWS_ENDPOINT_URL_SQS).toBeUndefined();
     expect(env.MARKET_ADMIN_TOKEN).toBeUndefined();
+  });
+});
+
+describe("workerSettingsProblems", () => {
+  it("names what a worker would refuse in the parent's WORKER_* settings, before any worker starts", () => {
+    expect(workerSettingsProblems({ WORKER_BATCH_MAX: "16", MARKET_ADMIN_TOKEN: "x" })).toEqual([]);
+    expect(
+      workerSettingsProblems({
+        WORKER_BATCH_RULES: JSON.stringify([{ runner: "silero-vad", batch: { maxBatchsize: 4 } }]),
+        WORKER_ORT_THREADS: "many",
+      }),
+    ).toEqual([
+      expect.stringMatching(/^batchRules\.0\.batch: .*maxBatchsize/),
+      expect.stringMatching(/^intraOpThreads: /),
+    ]);
+    // A miner's secret handed to the workers is refused up front too, and never echoed.
+    const refused = workerSettingsProblems({ WORKER_HOTKEY_URIS: '{"miner-1": "//secret seed"}' });
+    expect(refused).toEqual([expect.stringMatching(/^WORKER_HOTKEY_URIS: no longer read/)]);
+    expect(refused.join("\n")).not.toContain("secret seed");
+    // The settings file is read as the worker reads it.
+    expect(
+      workerSettingsProblems({ WORKER_CONFIG_FILE: "/etc/w.json" }, () =>
+        JSON.stringify({ batch: { maxBatchSize: 0 } }),
+      ),
+    ).toEqual([expect.stringMatching(/^batch\.maxBatchSize: /)]);
   });
 });

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { parseWorkerConfig, WorkerConfigError } from "../../gpu-workers/config.ts";
+
 /**
  * The environment of a worker child process, built from an allow-list. Workers load miner-supplied models, so they
  * must not inherit the market's secrets (admin token, gateway and validator mnemonics) nor anything else the parent
@@ -85,4 +88,22 @@ export function workerEnv(options: WorkerEnvOptions): Record<string, string> {
     // The supervisor holds the other end of the worker's stdin: its end means the supervisor is gone.
     WORKER_EXIT_ON_STDIN_EOF: "true",
   };
+}
+
+/**
+ * What a worker started with the parent's WORKER_* settings would refuse ([] when nothing): the workers' own
+ * settings (gpu-workers/config.ts) checked before any is spawned. Problems name settings, never secret values.
+ */
+export function workerSettingsProblems(
+  parent: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): string[] {
+  const own = Object.fromEntries(Object.entries(parent).filter(([name]) => WORKER_SETTING.test(name)));
+  try {
+    parseWorkerConfig({ ...own, MARKET_DATA_DIR: parent.MARKET_DATA_DIR }, readFile);
+    return [];
+  } catch (error) {
+    if (error instanceof WorkerConfigError) return [...error.problems];
+    throw error;
+  }
 }
