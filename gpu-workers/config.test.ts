@@ -99,6 +99,27 @@ describe("parseWorkerConfig", () => {
     ).toEqual([expect.stringMatching(/^batch: .*maxDelayMs/)]);
   });
 
+  it("merges `batch` setting by setting across the file and inline layers", () => {
+    const config = parseWorkerConfig(
+      { WORKER_CONFIG_FILE: "/etc/w.json", WORKER_CONFIG: JSON.stringify({ batch: { maxBatchSize: 64 } }) },
+      () => JSON.stringify({ batch: { maxQueueDelayMs: 5, maxBatchSize: 8 } }),
+    );
+    expect(config.batch).toMatchObject({ maxBatchSize: 64, maxQueueDelayMs: 5 });
+  });
+
+  it("says where a settings text is not JSON without quoting it (it may hold the serving key's secret)", () => {
+    const secret = "//my-secret-serving-seed";
+    const problems = problemsOf(() =>
+      // Unquoted: the parser's message would quote `..."gKeyUri": //my-secre"...`.
+      parseWorkerConfig({ WORKER_CONFIG: `{"servingKeyUri": ${secret}, "batch": {}}` }),
+    );
+    expect(problems).toEqual([expect.stringMatching(/^WORKER_CONFIG: not JSON/)]);
+    expect(problems.join("\n")).not.toContain("//my-sec");
+    expect(
+      problemsOf(() => parseWorkerConfig({ WORKER_BATCH_RULES: `[{"task": x ${secret}` })).join("\n"),
+    ).not.toContain("//my-sec");
+  });
+
   it("reads per-expert batch rules from WORKER_BATCH_RULES, checked over the worker's batch settings", () => {
     const rules = [
       { runner: "silero-vad", batch: { maxBatchSize: 4 } },
@@ -118,6 +139,14 @@ describe("parseWorkerConfig", () => {
     expect(
       problemsOf(() => parseWorkerConfig({ WORKER_BATCH_RULES: JSON.stringify([{ batch: { maxBatchSize: 4 } }]) })),
     ).toEqual([expect.stringMatching(/^batchRules\.0: a rule names at least one of/)]);
+    // A runner the manifests do not know is refused, not left to match nothing.
+    expect(
+      problemsOf(() =>
+        parseWorkerConfig({
+          WORKER_BATCH_RULES: JSON.stringify([{ runner: "silero_vad", batch: { maxBatchSize: 4 } }]),
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^batchRules\.0\.runner: /)]);
   });
 
   it("takes its serving key from WORKER_SERVING_KEY_URI, else a key file in its own folder", () => {

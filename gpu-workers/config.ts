@@ -228,15 +228,31 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Why a text is not JSON, by position only: the parser's own message quotes the text around the error, and a
+ * settings text may hold the serving key's secret URI.
+ */
+function notJson(error: unknown): string {
+  const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
+  return position === undefined ? "not JSON" : `not JSON (error at character ${position})`;
+}
+
 function parseJson(text: string, what: string, problems: string[]): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text);
     if (isRecord(value)) return value;
     problems.push(`${what}: must be a JSON object`);
   } catch (error) {
-    problems.push(`${what}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+    problems.push(`${what}: ${notJson(error)}`);
   }
   return {};
+}
+
+/** A later layer over an earlier one; `batch` is merged setting by setting, as single variables merge into it. */
+function layer(below: Record<string, unknown>, above: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...below, ...above };
+  if (isRecord(below.batch) && isRecord(above.batch)) merged.batch = { ...below.batch, ...above.batch };
+  return merged;
 }
 
 /**
@@ -258,17 +274,17 @@ export function parseWorkerConfig(env: Env, readFile: (path: string) => string =
     } catch (error) {
       problems.push(`WORKER_CONFIG_FILE: cannot read (${error instanceof Error ? error.message : String(error)})`);
     }
-    raw = { ...raw, ...parseJson(text, "WORKER_CONFIG_FILE", problems) };
+    raw = layer(raw, parseJson(text, "WORKER_CONFIG_FILE", problems));
   }
   const inline = env.WORKER_CONFIG?.trim();
-  if (inline) raw = { ...raw, ...parseJson(inline, "WORKER_CONFIG", problems) };
+  if (inline) raw = layer(raw, parseJson(inline, "WORKER_CONFIG", problems));
   for (const [name, path, convert] of ENV_SETTINGS) {
     const value = env[name];
     if (value === undefined || value.trim() === "") continue;
     try {
       setPath(raw, path, convert(value));
     } catch (error) {
-      problems.push(`${name}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+      problems.push(`${name}: ${notJson(error)}`);
     }
   }
   // The market's validator hotkey (the variable every part of the market reads) is always a trusted sender, so a

@@ -83,6 +83,30 @@ export function retentionName(days: number): keyof typeof RETENTION {
   return found;
 }
 
+/** The fields of a stage file, and of its `gpu` object. */
+const STAGE_FIELDS = [
+  "netuid",
+  "validatorHotkey",
+  "workerKeys",
+  "chainUrl",
+  "prices",
+  "platformCutBps",
+  "validatorTick",
+  "missedEpochHours",
+  "alarmEmail",
+  "logRetentionDays",
+  "gpu",
+] as const;
+const GPU_FIELDS = [
+  "enabled",
+  "instanceType",
+  "minTasks",
+  "maxTasks",
+  "backlogPerTask",
+  "batch",
+  "batchRules",
+] as const;
+
 /** Thrown for a stage configuration that must not be deployed; the message names the file and the field. */
 export class StageConfigError extends Error {
   override readonly name = "StageConfigError";
@@ -102,6 +126,12 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
   };
   if (raw !== undefined && !isRecord(raw)) fail("the file must hold a JSON object");
   const file: Raw = (raw as Raw | undefined) ?? {};
+  // A misspelt field would otherwise be ignored without a word, and its default deployed instead.
+  const unknown = (where: string, value: Raw, known: readonly string[]) => {
+    const extra = Object.keys(value).find((key) => !known.includes(key));
+    if (extra !== undefined) fail(`unknown field "${where}${extra}" (known: ${known.join(", ")})`);
+  };
+  unknown("", file, STAGE_FIELDS);
   const int = (key: string, value: unknown, min: number, max: number): number => {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
       return fail(`"${key}" must be an integer from ${min} to ${max}`);
@@ -134,6 +164,7 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
   }
 
   const gpuRaw = file.gpu === undefined ? {} : isRecord(file.gpu) ? file.gpu : fail(`"gpu" must be an object`);
+  unknown("gpu.", gpuRaw, GPU_FIELDS);
   const enabled = gpuRaw.enabled ?? production;
   if (typeof enabled !== "boolean") fail(`"gpu.enabled" must be true or false`);
   const minTasks = int("gpu.minTasks", gpuRaw.minTasks ?? (production ? 1 : 0), 0, 100);
@@ -208,7 +239,7 @@ function workerBatch(gpuRaw: Raw, fail: (what: string) => never): Pick<GpuConfig
   const rules = BatchRules.safeParse(gpuRaw.batchRules ?? []);
   if (!rules.success) return fail(`"gpu.batchRules": ${issues(rules.error)}`);
   const problems = batchRuleProblems(base.data, rules.data);
-  if (problems.length > 0) fail(`"gpu.${problems.join("; ")}"`);
+  if (problems.length > 0) fail(problems.map((problem) => `gpu.${problem}`).join("; "));
   return { batch: batch?.data, batchRules: rules.data };
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ExpertManifest } from "../experts/manifest.ts";
 import { type BatchConfig, BatchOverride, withOverride } from "./config.ts";
 
 /** What a rule may select an expert by (all of an ExpertManifest, so a worker's served experts match directly). */
@@ -25,7 +26,8 @@ export const BatchRule = z
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
       .optional(),
     task: z.string().min(1).max(64).optional(),
-    runner: z.string().min(1).max(64).optional(),
+    // The manifest's own runner names, so a misspelt one is refused rather than matching nothing.
+    runner: ExpertManifest.shape.runner.optional(),
     hotkey: z.string().min(40).max(60).optional(),
     sha256: z
       .string()

@@ -33,7 +33,14 @@ async function main(): Promise<number> {
   }
   // The workers' own settings (WORKER_*), checked now: a worker refuses bad ones at every start, and its supervisor
   // would only restart it again and again.
-  const workerProblems = config.MARKET_WORKERS > 0 ? workerSettingsProblems(process.env) : [];
+  const workerProblems =
+    config.MARKET_WORKERS > 0
+      ? workerSettingsProblems(process.env, {
+          region: config.AWS_REGION,
+          resourcePrefix: config.MARKET_RESOURCE_PREFIX,
+          logLevel: config.MARKET_LOG_LEVEL,
+        })
+      : [];
   if (workerProblems.length > 0) {
     process.stderr.write(`invalid worker settings:\n${workerProblems.map((p) => `  - ${p}`).join("\n")}\n`);
     return 2;

@@ -80,9 +80,18 @@ describe("workerSettingsProblems", () => {
     expect(refused.join("\n")).not.toContain("secret seed");
     // The settings file is read as the worker reads it.
     expect(
-      workerSettingsProblems({ WORKER_CONFIG_FILE: "/etc/w.json" }, () =>
+      workerSettingsProblems({ WORKER_CONFIG_FILE: "/etc/w.json" }, undefined, () =>
         JSON.stringify({ batch: { maxBatchSize: 0 } }),
       ),
     ).toEqual([expect.stringMatching(/^batch\.maxBatchSize: /)]);
+    // Settings the stack gives every worker itself replace the parent's, so those are never held against it.
+    expect(
+      workerSettingsProblems({
+        WORKER_ID: "my worker",
+        WORKER_RELOAD_MS: "0.5",
+        WORKER_TRUSTED_SENDERS: "alice",
+        WORKER_CONFIG: JSON.stringify({ workerId: "bad id!" }),
+      }),
+    ).toEqual([]);
   });
 });

@@ -91,16 +91,35 @@ export function workerEnv(options: WorkerEnvOptions): Record<string, string> {
 }
 
 /**
- * What a worker started with the parent's WORKER_* settings would refuse ([] when nothing): the workers' own
- * settings (gpu-workers/config.ts) checked before any is spawned. Problems name settings, never secret values.
+ * What a worker spawned by this stack would refuse in its settings ([] when nothing), checked before any is spawned:
+ * the environment workerEnv builds from `parent` (so exactly the parent's WORKER_* variables a child receives, the
+ * ones the stack sets itself replaced), parsed by the worker's own parser. The stack's own values (ids, folders, the
+ * gateway and trusted keys) are valid by construction and stand in here as placeholders. Problems name settings,
+ * never secret values.
  */
 export function workerSettingsProblems(
   parent: Readonly<Record<string, string | undefined>>,
+  stack: Pick<WorkerEnvOptions, "region" | "resourcePrefix" | "logLevel"> = {
+    region: "us-east-1",
+    resourcePrefix: "market-local-",
+    logLevel: "info",
+  },
   readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
 ): string[] {
-  const own = Object.fromEntries(Object.entries(parent).filter(([name]) => WORKER_SETTING.test(name)));
+  const child = workerEnv({
+    ...stack,
+    parent,
+    workerId: "worker-1",
+    expertsDir: "experts",
+    servingKeyFile: "worker-1/serving-key.json",
+    gatewayAddress: "",
+    trustedSenders: [],
+    sqsEndpoint: undefined,
+    dynamoEndpoint: undefined,
+    emulatedOnly: true,
+  });
   try {
-    parseWorkerConfig({ ...own, MARKET_DATA_DIR: parent.MARKET_DATA_DIR }, readFile);
+    parseWorkerConfig(child, readFile);
     return [];
   } catch (error) {
     if (error instanceof WorkerConfigError) return [...error.problems];

@@ -385,6 +385,8 @@ describe("production", () => {
     // The workers' share of the 10 s from commitment to service (budget in infra/directory.ts).
     const reload = containerOf(g).environment.find((e) => e.name === "WORKER_RELOAD_MS");
     expect(Number(reload?.value)).toBeLessThanOrEqual(2000);
+    // No batch settings in the stage file: the workers' own defaults, and no inline config in the task definition.
+    expect(containerOf(g).environment.map((e) => e.name)).not.toContain("WORKER_CONFIG");
   });
 
   it("alarms on the API's 5xx rate", () => {
@@ -609,7 +611,17 @@ describe("stage configuration", () => {
     expect(() => resolveStageConfig("dev", { ...base, gpu: { batchRules: [{ batch: {} }] } })).toThrow(
       /gpu\.batchRules/,
     );
-    expect(resolveStageConfig("dev", base)).toMatchObject({ gpu: { batch: undefined, batchRules: [] } });
+    const plain = resolveStageConfig("dev", base) as { gpu: Record<string, unknown> };
+    expect(plain.gpu.batch).toBeUndefined();
+    expect(plain.gpu.batchRules).toEqual([]);
+    // A misspelt field is named, not ignored (its default would be deployed instead).
+    expect(() => resolveStageConfig("dev", { ...base, alarmemail: "a@b.c" })).toThrow(/unknown field "alarmemail"/);
+    expect(() => resolveStageConfig("dev", { ...base, gpu: { batchrules: [] } })).toThrow(
+      /unknown field "gpu\.batchrules"/,
+    );
+    expect(() =>
+      resolveStageConfig("dev", { ...base, gpu: { runner: "x", batchRules: [{ runner: "silero_vad", batch: {} }] } }),
+    ).toThrow(/unknown field "gpu\.runner"/);
     expect(resolveStageConfig("dev", { netuid: 3, validatorHotkey: HOTKEY })).toMatchObject({ workerKeys: [] });
     expect(resolveStageConfig("production", base)).toMatchObject({
       workerKeys: [SERVING_KEY],
