@@ -41,7 +41,7 @@ const MLP_ROUNDS = 5;
 /** Jobs per round; VAD_ROUNDS worker runs, each between two baseline runs. */
 const VAD_JOBS = Number(process.env.BENCH_VAD_JOBS ?? 192);
 const VAD_ROUNDS = 5;
-/** The runner decodes and loops 4 clips at a time, so 16 is four full waves per batch. */
+/** Clips per batch: the runner steps them through their frames together, one model call per frame for all. */
 const VAD_BATCH = 16;
 /**
  * Triton's rule of thumb, a queue delay of ~10% of a batch's compute (~170 ms here): with 2 ms, the first batch of
