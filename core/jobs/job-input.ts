@@ -1,7 +1,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ByteCodec } from "../ports/bytes.ts";
-import { canonicalJson } from "../receipts/canonical-json.ts";
+import { canonicalJsonParts } from "../receipts/canonical-json.ts";
 import { base64ByteLength, base64ToBytes, bytesToBase64 } from "../tasks/base64.ts";
 
 /*
@@ -86,13 +86,13 @@ function tensorFromBase64(text: string, bytes: ByteCodec): { tensor: Float32Arra
 export function inputDigest(input: unknown, bytes: ByteCodec = pureBytes): string {
   const tensor = tensorOf(input);
   if (tensor !== undefined) return bytes.sha256Hex([TENSOR_DIGEST_DOMAIN, tensorBytes(tensor)]);
-  return bytes.sha256Hex([canonicalJson(input)]);
+  return bytes.sha256Hex(canonicalJsonParts(input));
 }
 
 /** Sender side: how the input travels in its job messages, and the digest its job records hold. */
 export function encodeJobInput(input: unknown, bytes: ByteCodec = pureBytes): { wire: WireInput; digest: string } {
   const tensor = tensorOf(input);
-  if (tensor === undefined) return { wire: { input }, digest: bytes.sha256Hex([canonicalJson(input)]) };
+  if (tensor === undefined) return { wire: { input }, digest: bytes.sha256Hex(canonicalJsonParts(input)) };
   const raw = tensorBytes(tensor);
   return {
     wire: { tensor: bytes.toBase64(raw) },
