@@ -53,7 +53,8 @@ export function sileroRunner(session: ort.InferenceSession, manifest: ExpertMani
     // Clip indexes in row order; a state is [2, rows, hidden].
     let rows = clips.map((_, i) => i).filter((i) => (frames[i] ?? 0) > 0);
     let state: Float32Array = new Float32Array(2 * rows.length * hidden);
-    let c: Float32Array = new Float32Array(2 * rows.length * hidden);
+    // v4's second state (c); v5/v6 have one, and c stays empty.
+    let c: Float32Array = new Float32Array(variant.kind === "v4" ? 2 * rows.length * hidden : 0);
     for (let f = 0; rows.length > 0; f++) {
       const n = rows.length;
       const feeds: Record<string, ort.Tensor> = { input: framesAt(clips, rows, f) };
@@ -70,11 +71,11 @@ export function sileroRunner(session: ort.InferenceSession, manifest: ExpertMani
       const cn = variant.kind === "v4" ? out.cn?.data : c;
       if (
         !(p instanceof Float32Array) ||
-        p.length < n ||
+        p.length !== n ||
         !(next instanceof Float32Array) ||
         next.length !== state.length ||
         !(cn instanceof Float32Array) ||
-        cn.length !== state.length
+        cn.length !== c.length
       ) {
         throw new Error(`${manifest.id}: unexpected outputs from the VAD model at frame ${f}`);
       }
@@ -88,7 +89,7 @@ export function sileroRunner(session: ort.InferenceSession, manifest: ExpertMani
         c = cn;
       } else {
         state = keepRows(next, n, kept);
-        c = keepRows(cn, n, kept);
+        if (variant.kind === "v4") c = keepRows(cn, n, kept);
         rows = kept.map((r) => rows[r] ?? -1);
       }
     }

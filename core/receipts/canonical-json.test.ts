@@ -48,5 +48,10 @@ describe("canonicalJsonParts", () => {
     cyclic.self = cyclic;
     expect(() => canonicalJsonParts(cyclic)).toThrow(/cycle/);
     expect(canonicalJsonParts({ b: undefined, a: [1, "x"] }).join("")).toBe('{"a":[1,"x"]}');
+    // A sparse array has no JSON text: both refuse it (canonicalJson used to write "[1,,3]").
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+    const sparse = [1, , "x"];
+    expect(() => canonicalJsonParts(sparse)).toThrow(/hole/);
+    expect(() => canonicalJson(sparse)).toThrow(/hole/);
   });
 });

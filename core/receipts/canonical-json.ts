@@ -21,7 +21,10 @@ function write(value: unknown, seen: Set<object>): string {
       if (seen.has(value)) throw new TypeError("canonical JSON: cycle");
       seen.add(value);
       const out = Array.isArray(value)
-        ? (numberArray(value) ?? `[${value.map((v) => write(v, seen)).join(",")}]`)
+        ? (numberArray(value) ??
+          `[${elements(value)
+            .map((v) => write(v, seen))
+            .join(",")}]`)
         : `{${Object.keys(value)
             .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
             .sort()
@@ -33,6 +36,12 @@ function write(value: unknown, seen: Set<object>): string {
     default:
       throw new TypeError(`canonical JSON: cannot encode ${typeof value}`);
   }
+}
+
+/** An array's elements; a hole (a sparse array) has no JSON form, so it is refused as `undefined` is. */
+function elements(value: readonly unknown[]): readonly unknown[] {
+  for (let i = 0; i < value.length; i++) if (!(i in value)) throw new TypeError("canonical JSON: array with a hole");
+  return value;
 }
 
 /** A tensor (array of finite numbers) in one native call: the same text, element by element, much faster. */
@@ -78,7 +87,7 @@ function writeParts(value: unknown, seen: Set<object>, out: string[]): void {
     }
     seen.add(value);
     out.push("[");
-    value.forEach((v, i) => {
+    elements(value).forEach((v, i) => {
       if (i > 0) out.push(",");
       writeParts(v, seen, out);
     });
