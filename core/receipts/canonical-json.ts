@@ -54,6 +54,7 @@ function numberArray(value: readonly unknown[]): string | undefined {
 }
 
 /** Characters JSON.stringify escapes in a string (quote, backslash, controls, lone surrogates: any surrogate here). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
