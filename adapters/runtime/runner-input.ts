@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { decodePcm16 } from "../../core/tasks/pcm16.ts";
+import { nodeBytes } from "../bytes/node-bytes.ts";
 
 /** Turns one untrusted job input (number[] or Float32Array) into float32 samples; throws a short reason. */
 export function toFloat32(input: unknown, what: string, length?: { exact?: number; min?: number }): Float32Array {
@@ -28,7 +29,7 @@ export function pcm16ToFloat32(input: unknown, what: string, length?: { exact?: 
   if (!parsed.success) throw new Error(`${what}: expected {pcm16: base64 of 16-bit samples}`);
   let out: Float32Array;
   try {
-    out = decodePcm16(parsed.data.pcm16);
+    out = decodePcm16(parsed.data.pcm16, nodeBytes.fromBase64Into);
   } catch (error) {
     throw new Error(`${what}: ${error instanceof Error ? error.message : "invalid pcm16"}`);
   }
