@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { BatchOverride, WORKER_BATCH_DEFAULTS, withOverride } from "../core/batching/config.ts";
-import { BatchRules } from "../core/batching/rules.ts";
+import { BatchRules, batchRuleIssues } from "../core/batching/rules.ts";
 import { ExpertManifest } from "../core/experts/manifest.ts";
 import { JOBS_DLQ, JOBS_QUEUE, SETTLE_QUEUE, VALIDATION_DLQ, VALIDATION_QUEUE } from "../infra/definitions.ts";
 
@@ -144,12 +144,8 @@ export const WorkerConfig = z
     path: ["heartbeatSeconds"],
   })
   .superRefine((c, ctx) => {
-    c.batchRules.forEach((rule, i) => {
-      const merged = withOverride(c.batch, rule.batch);
-      if (merged.success) return;
-      for (const issue of merged.error.issues)
-        ctx.addIssue({ code: "custom", path: ["batchRules", i, "batch", ...issue.path], message: issue.message });
-    });
+    for (const { index, path, message } of batchRuleIssues(c.batch, c.batchRules))
+      ctx.addIssue({ code: "custom", path: ["batchRules", index, "batch", ...path], message });
   });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 export type WorkerConfigInput = z.input<typeof WorkerConfig>;

@@ -64,17 +64,32 @@ export function ruleFor(
   return rule === undefined ? undefined : { rule, index };
 }
 
-/** Problems of rules over `base`, one line each naming the rule by its index ([] when every rule gives valid settings). */
-export function batchRuleProblems(base: BatchConfig, rules: readonly BatchRule[]): string[] {
-  return rules.flatMap((rule, i) => ruleProblems(base, rule, i));
+/** What is wrong with a rule over `base`: each issue's path within the rule's `batch`, and why. */
+export interface BatchRuleIssue {
+  readonly index: number;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
 }
 
-function ruleProblems(base: BatchConfig, rule: BatchRule, index: number): string[] {
+/** Issues of rules over `base` ([] when every rule gives valid settings): the one check, at start and at deploy. */
+export function batchRuleIssues(base: BatchConfig, rules: readonly BatchRule[]): BatchRuleIssue[] {
+  return rules.flatMap((rule, index) => ruleIssues(base, rule, index));
+}
+
+/** batchRuleIssues as lines naming each rule by its index. */
+export function batchRuleProblems(base: BatchConfig, rules: readonly BatchRule[]): string[] {
+  return batchRuleIssues(base, rules).map(problemLine);
+}
+
+function ruleIssues(base: BatchConfig, rule: BatchRule, index: number): BatchRuleIssue[] {
   const merged = withOverride(base, rule.batch);
   return merged.success
     ? []
-    : merged.error.issues.map((issue) => `batchRules[${index}].batch.${issue.path.join(".")}: ${issue.message}`);
+    : merged.error.issues.map((issue) => ({ index, path: issue.path, message: issue.message }));
 }
+
+const problemLine = (issue: BatchRuleIssue) =>
+  `batchRules[${issue.index}].batch.${issue.path.map(String).join(".")}: ${issue.message}`;
 
 /**
  * The settings `target` is batched with: the first matching rule's over `base`. Rules are checked at start
@@ -84,6 +99,6 @@ export function batchSettingsFor(base: BatchConfig, rules: readonly BatchRule[],
   const found = ruleFor(rules, target);
   if (found === undefined) return base;
   const merged = withOverride(base, found.rule.batch);
-  if (!merged.success) throw new Error(ruleProblems(base, found.rule, found.index).join("; "));
+  if (!merged.success) throw new Error(ruleIssues(base, found.rule, found.index).map(problemLine).join("; "));
   return merged.data;
 }
