@@ -9,6 +9,8 @@
  * - vad: Silero VAD v6, a real expert of the market, through the runtime adapter (runner `silero-vad`) on 5 s pcm16
  *   clips of data/speech/clean.wav; baseline the same adapter's `model.runBatch` on the same inputs and batch size
  *   (for a stateful VAD the frame loop is the model's inference).
+ * The worker runs its experts in a thread of their own, as it does by default (WORKER_INFERENCE_THREAD); the VAD
+ * case is also run with them on the worker's own thread, for comparison (`vad_inline_ratio`).
  * Baselines are measured before and after each worker run and averaged, to damp drift on a shared machine; both
  * cases run in rounds and report the round with the median ratio. The MLP path is warmed up (untimed) first.
  * Run: node --import tsx bench/worker.ts   (BENCH_JOBS, BENCH_VAD_JOBS set the job counts)   Last line: JSON.
@@ -22,6 +24,7 @@ import { silentLogger } from "../adapters/log/logger.ts";
 import { MemoryJobQueue } from "../adapters/queue/memory.ts";
 import { createOnnxRuntime, DEFAULT_INTRA_OP_THREADS } from "../adapters/runtime/onnx-runtime.ts";
 import { writeSpeechManifests } from "../adapters/runtime/speech-experts-builder.ts";
+import { createThreadedOnnxRuntime } from "../adapters/runtime/threaded-runtime.ts";
 import { MemoryJobStore } from "../adapters/tables/memory-jobs.ts";
 import type { BatchConfigInput } from "../core/batching/config.ts";
 import { signEpistula } from "../core/epistula/epistula.ts";
@@ -41,6 +44,8 @@ const MLP_ROUNDS = 5;
 /** Jobs per round; VAD_ROUNDS worker runs, each between two baseline runs. */
 const VAD_JOBS = Number(process.env.BENCH_VAD_JOBS ?? 192);
 const VAD_ROUNDS = 5;
+/** Rounds of the comparison with the experts on the worker's own thread. */
+const VAD_INLINE_ROUNDS = 3;
 /** Clips per batch: the runner steps them through their frames together, one model call per frame for all. */
 const VAD_BATCH = 16;
 /**
@@ -52,8 +57,21 @@ const VAD_QUEUE_DELAY_MS = 20;
 /** Distinct clips; jobs cycle over them (the stateful model caches nothing across clips). */
 const VAD_CLIPS = 48;
 
+/**
+ * The worker's experts run in a thread of their own by default (WORKER_INFERENCE_THREAD); `inline` is the worker's
+ * own thread. One runtime of each for the whole run, as a serving worker keeps its own: its thread's code is warmed
+ * by the untimed runs.
+ */
+const runtimes = {
+  thread: createThreadedOnnxRuntime({ preferCuda: false, log: () => {} }),
+  inline: createOnnxRuntime({ preferCuda: false, log: () => {} }),
+};
+type RuntimeKind = keyof typeof runtimes;
+
 interface WorkerCase {
   readonly label: string;
+  /** Where the worker runs its experts (default `thread`, the worker's default). */
+  readonly runtime?: RuntimeKind;
   readonly manifest: ExpertManifest;
   readonly jobs: number;
   readonly batch: number;
@@ -107,7 +125,7 @@ async function workerRun(c: WorkerCase): Promise<WorkerFigures> {
     {
       queue,
       jobs: store,
-      runtime: createOnnxRuntime({ preferCuda: false, log: () => {} }),
+      runtime: runtimes[c.runtime ?? "thread"],
       verifier: sr25519Verifier,
       logger: silentLogger,
       servingKey: counted,
@@ -222,28 +240,34 @@ async function vadCase(dir: string) {
   if (manifest === undefined) throw new Error("no vad-v6 speech manifest");
   const clips = await speechClipInputs(VAD_CLIPS, 5);
   const input = (i: number): unknown => clips[i % clips.length];
-  // Untimed: V8 compiles the runner's frame loop and pcm16 decoding on first use, which would otherwise be charged
-  // to whichever path runs first.
+  const worker = (label: string, runtime: RuntimeKind, jobs = VAD_JOBS) =>
+    workerRun({ label, manifest, jobs, batch: VAD_BATCH, queueDelayMs: VAD_QUEUE_DELAY_MS, input, runtime });
+  // Untimed: V8 compiles the runner's frame loop and pcm16 decoding on first use (here and in the inference
+  // thread), which would otherwise be charged to whichever path runs first.
   await rawRunBatch(manifest, 2 * VAD_BATCH, VAD_BATCH, input);
-  const raws = [await rawRunBatch(manifest, VAD_JOBS, VAD_BATCH, input)];
-  const rounds: VadRound[] = [];
-  for (let r = 0; r < VAD_ROUNDS; r++) {
-    const worker = await workerRun({
-      label: `vad-${r}`,
-      manifest,
-      jobs: VAD_JOBS,
-      batch: VAD_BATCH,
-      queueDelayMs: VAD_QUEUE_DELAY_MS,
-      input,
-    });
-    raws.push(await rawRunBatch(manifest, VAD_JOBS, VAD_BATCH, input));
-    const raw = ((raws[r] ?? 0) + (raws[r + 1] ?? 0)) / 2;
-    rounds.push({ raw, worker, ratio: worker.jobsPerSecond / raw, added: addedUs(worker.jobsPerSecond, raw) });
-  }
-  const byRatio = [...rounds].sort((x, y) => x.ratio - y.ratio);
-  const middle = byRatio[Math.floor(byRatio.length / 2)];
-  if (middle === undefined) throw new Error("no VAD rounds");
-  return { raws, rounds, middle };
+  await worker("vad-warm-up", "thread", 2 * VAD_BATCH);
+  const rounds = async (runtime: RuntimeKind, count: number) => {
+    const raws = [await rawRunBatch(manifest, VAD_JOBS, VAD_BATCH, input)];
+    const done: VadRound[] = [];
+    for (let r = 0; r < count; r++) {
+      const figures = await worker(`vad-${runtime}-${r}`, runtime);
+      raws.push(await rawRunBatch(manifest, VAD_JOBS, VAD_BATCH, input));
+      const raw = ((raws[r] ?? 0) + (raws[r + 1] ?? 0)) / 2;
+      done.push({
+        raw,
+        worker: figures,
+        ratio: figures.jobsPerSecond / raw,
+        added: addedUs(figures.jobsPerSecond, raw),
+      });
+    }
+    const middle = [...done].sort((x, y) => x.ratio - y.ratio)[Math.floor(done.length / 2)];
+    if (middle === undefined) throw new Error("no VAD rounds");
+    return { raws, rounds: done, middle };
+  };
+  const threaded = await rounds("thread", VAD_ROUNDS);
+  // For comparison: the same worker with its experts on its own thread (WORKER_INFERENCE_THREAD=false).
+  const inline = await rounds("inline", VAD_INLINE_ROUNDS);
+  return { ...threaded, inline };
 }
 
 async function main() {
@@ -270,7 +294,12 @@ async function main() {
         `raw model.runBatch ${round(mid.raw, 1)} jobs/s, worker ${round(mid.worker.jobsPerSecond, 1)} jobs/s ` +
         `(mean batch ${round(mid.worker.meanBatch, 1)}, job p50 ${mid.worker.jobP50} ms, ` +
         `p99 ${mid.worker.jobP99} ms), ` +
-        `ratio ${round(mid.ratio, 3)} (target >= 0.8), added ${round(mid.added, 0)} us/job`,
+        `ratio ${round(mid.ratio, 3)} (target >= 0.9), added ${round(mid.added, 0)} us/job; ` +
+        `experts on the worker's own thread: ratio ${round(vad.inline.middle.ratio, 3)} ` +
+        `(${VAD_INLINE_ROUNDS} rounds: ${fmt(
+          vad.inline.rounds.map((x) => x.ratio),
+          3,
+        )})`,
     );
     console.log(
       `vad runs: raw ${fmt(vad.raws, 1)} jobs/s; worker ${fmt(
@@ -297,6 +326,7 @@ async function main() {
         vad_raw_jobs_per_s: round(vad.middle.raw, 1),
         vad_worker_jobs_per_s: round(vad.middle.worker.jobsPerSecond, 1),
         vad_round_ratios: vad.rounds.map((x) => round(x.ratio, 3)),
+        vad_inline_ratio: round(vad.inline.middle.ratio, 3),
         vad_job_p50_ms: vad.middle.worker.jobP50,
         vad_job_p99_ms: vad.middle.worker.jobP99,
         mlp_jobs: MLP_JOBS,
@@ -306,6 +336,7 @@ async function main() {
       }),
     );
   } finally {
+    await runtimes.thread.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -33,6 +33,16 @@ describe("parseWorkerConfig", () => {
     expect(config.intraOpThreads).toBe(1);
     expect(parseWorkerConfig({ WORKER_ORT_THREADS: "0" }).intraOpThreads).toBe(0);
     expect(problemsOf(() => parseWorkerConfig({ WORKER_ORT_THREADS: "1.5" }))).toHaveLength(1);
+    // Experts run in a thread of their own unless told otherwise; on/off words only, a typo is refused, not "off".
+    expect(config.inferenceThread).toBe(true);
+    expect(parseWorkerConfig({ WORKER_INFERENCE_THREAD: "off" }).inferenceThread).toBe(false);
+    expect(parseWorkerConfig({ WORKER_INFERENCE_THREAD: " 0 " }).inferenceThread).toBe(false);
+    expect(parseWorkerConfig({ WORKER_INFERENCE_THREAD: "Yes" }).inferenceThread).toBe(true);
+    expect(problemsOf(() => parseWorkerConfig({ WORKER_INFERENCE_THREAD: "flase" }))).toEqual([
+      expect.stringContaining("inferenceThread"),
+    ]);
+    expect(problemsOf(() => parseWorkerConfig({ WORKER_PREFER_CUDA: "nope" }))).toHaveLength(1);
+    expect(parseWorkerConfig({ WORKER_PREFER_CUDA: "false" }).preferCuda).toBe(false);
     expect(config.heartbeatSeconds).toBeLessThan(config.visibilitySeconds);
     expect(parseWorkerConfig({}).expertsDir).toBe(".data/experts");
   });

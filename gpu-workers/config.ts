@@ -137,6 +137,12 @@ export const WorkerConfig = z
      * already keep the cores busy, and spinning pools cost a CPU host a third of its CPU (issue 17).
      */
     intraOpThreads: z.number().int().min(0).max(256).default(1),
+    /**
+     * Run the experts in a thread of their own (WORKER_INFERENCE_THREAD; adapters/runtime/threaded-runtime.ts), so a
+     * batch never holds up the worker's event loop: onnxruntime-node runs a session on the calling thread, CUDA
+     * included. false runs them on the worker's thread.
+     */
+    inferenceThread: z.boolean().default(true),
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   })
   .refine((c) => c.heartbeatSeconds < c.visibilitySeconds, {
@@ -166,6 +172,13 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter((s) => s !== "");
 const sizes = (v: string) => list(v).map(num);
+/** On/off words; anything else is passed on as text, which the schema refuses (a typo is not read as "off"). */
+const flag = (v: string): boolean | string => {
+  const word = v.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(word)) return true;
+  if (["0", "false", "no", "off"].includes(word)) return false;
+  return v;
+};
 
 /** Single variables -> config paths; values converted here and validated by the schema. */
 const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown][] = [
@@ -201,8 +214,9 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["WORKER_SERVING_KEY_FILE", ["servingKeyFile"], String],
   ["WORKER_METRICS_HOST", ["metricsHost"], String],
   ["WORKER_METRICS_PORT", ["metricsPort"], num],
-  ["WORKER_PREFER_CUDA", ["preferCuda"], (v) => ["1", "true", "yes", "on"].includes(v.trim().toLowerCase())],
+  ["WORKER_PREFER_CUDA", ["preferCuda"], flag],
   ["WORKER_ORT_THREADS", ["intraOpThreads"], num],
+  ["WORKER_INFERENCE_THREAD", ["inferenceThread"], flag],
   ["MARKET_LOG_LEVEL", ["logLevel"], String],
 ];
 

@@ -253,3 +253,36 @@ describe("Consumer receive linger (issue 17: fewer receives per job under load)"
     expect(await consumer.stop(1000)).toBe(true);
   });
 });
+
+describe("Consumer on a backlog (issue 17: a burst's first batch starts early)", () => {
+  it("lets one receive's handlers get past their first await before it parses the next receive's messages", async () => {
+    const paid = new MemoryJobQueue();
+    await paid.sendMany(Array.from({ length: 40 }, (_, i) => `job-${i}`));
+    // What each handler did, in order: its synchronous start (the worker parses and checks its message there) and
+    // what it does after its first await (the worker hands the job to its expert's batcher there).
+    const events: string[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const consumer = start(paid, new MemoryJobQueue(), {
+      paidSlots: 40,
+      validationSlots: 1,
+      handle: async (message, queue) => {
+        events.push(`parsed ${message.body}`);
+        // The worker's first await is a read gathered over one turn of the event loop (turn-batch.ts).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        events.push(`batched ${message.body}`);
+        await held; // every slot stays taken, as while a batch runs
+        await queue.delete(message.receipt);
+      },
+    });
+    await waitFor("every job batched", () => events.filter((e) => e.startsWith("batched")).length === 40);
+    const firstBatched = events.indexOf("batched job-0");
+    // The in-memory queue answers at once: without a turn between receives, all 40 were parsed before any was batched.
+    expect(firstBatched).toBeGreaterThan(0);
+    expect(events.slice(0, firstBatched).filter((e) => e.startsWith("parsed")).length).toBeLessThanOrEqual(10);
+    release();
+    expect(await consumer.stop(1000)).toBe(true);
+  });
+});

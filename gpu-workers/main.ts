@@ -13,6 +13,7 @@ import { modelStoreFromEnv } from "../adapters/model-store/from-env.ts";
 import { SQS_COALESCE_MS, SQS_DELETE_WINDOW_MS } from "../adapters/queue/coalescer.ts";
 import { SqsJobQueue } from "../adapters/queue/sqs.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
+import { createThreadedOnnxRuntime } from "../adapters/runtime/threaded-runtime.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
 import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { JOBS_TABLE, physicalName } from "../infra/definitions.ts";
@@ -93,11 +94,15 @@ async function main(): Promise<number> {
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
   // Paid requests live in the same table (REQ# items): the worker checks a paid job against its request.
   const requests = new DynamoRequestStore(doc, physicalName(config.resourcePrefix, JOBS_TABLE.name));
-  const runtime = createOnnxRuntime({
+  const runtimeOptions = {
     preferCuda: config.preferCuda,
     intraOpThreads: config.intraOpThreads,
-    log: (msg) => logger.info(msg),
-  });
+    log: (msg: string) => logger.info(msg),
+  };
+  // The process's exit ends the inference thread: nothing of it needs closing first.
+  const runtime = config.inferenceThread
+    ? createThreadedOnnxRuntime(runtimeOptions)
+    : createOnnxRuntime(runtimeOptions);
 
   // In the cloud the experts are the model store's directory (MARKET_MODEL_BUCKET): nothing is baked into the image.
   const store = modelStoreFromEnv(process.env);

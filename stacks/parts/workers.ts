@@ -76,6 +76,9 @@ export async function startWorkers(options: WorkersOptions): Promise<WorkersPart
     };
   }
   if (options.mode === "inprocess") {
+    // On this thread, unlike a worker process's default (WORKER_INFERENCE_THREAD): in-process workers are for tests
+    // and benchmarks, and in the local market's bench a thread did not lower a client's p99 while epochs ran (the
+    // cores were already taken; bench/RESULTS.md, issue 17).
     const runtime = createOnnxRuntime({ log: (msg) => options.log.info(msg) });
     const workers: RunningWorker[] = [];
     for (let i = 0; i < options.count; i++) {

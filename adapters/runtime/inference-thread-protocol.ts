@@ -1,0 +1,20 @@
+import type { ExpertManifest } from "../../core/experts/manifest.ts";
+
+/** What the inference thread is started with: the onnxruntime adapter's options that can cross a thread. */
+export interface ThreadSettings {
+  readonly preferCuda?: boolean;
+  readonly rootDir?: string;
+  readonly intraOpThreads?: number;
+}
+
+/** Worker -> inference thread. `model` is the worker's number for a loaded expert. */
+export type ThreadRequest =
+  | { readonly t: "load"; readonly id: number; readonly model: number; readonly manifest: ExpertManifest }
+  | { readonly t: "run"; readonly id: number; readonly model: number; readonly inputs: readonly unknown[] }
+  | { readonly t: "close"; readonly id: number; readonly model: number };
+
+/** Inference thread -> worker. */
+export type ThreadReply =
+  | { readonly t: "done"; readonly id: number; readonly value: unknown }
+  | { readonly t: "failed"; readonly id: number; readonly name: string; readonly message: string }
+  | { readonly t: "log"; readonly line: string };
