@@ -12,17 +12,27 @@ import { ModelCache } from "../adapters/model-store/cache.ts";
 import { modelStoreFromEnv } from "../adapters/model-store/from-env.ts";
 import { SQS_COALESCE_MS, SQS_DELETE_WINDOW_MS } from "../adapters/queue/coalescer.ts";
 import { SqsJobQueue } from "../adapters/queue/sqs.ts";
-import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
-import { createThreadedOnnxRuntime } from "../adapters/runtime/threaded-runtime.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
 import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { JOBS_TABLE, physicalName } from "../infra/definitions.ts";
 import { parseWorkerConfig, WorkerConfigError } from "./config.ts";
+import { workerRuntime } from "./runtime.ts";
 import { storeManifests } from "./store-experts.ts";
 import { startWorker } from "./worker.ts";
 
+/**
+ * Ends the experts' inference thread before the process exits (gpu-workers/runtime.ts): exiting while it runs a
+ * model would abort the process. Set once the runtime exists.
+ */
+let closeRuntime: () => Promise<void> = async () => {};
+
+/** Every exit of this process goes through here. */
+function leave(code: number): void {
+  void closeRuntime().finally(() => process.exit(code));
+}
+
 /** Set once the supervisor's end of stdin closes; until the worker is up, that alone ends the process. */
-let onParentGone: () => void = () => process.exit(0);
+let onParentGone: () => void = () => leave(0);
 
 async function main(): Promise<number> {
   const boot = createLogger({ component: "gpu-worker" });
@@ -51,7 +61,7 @@ async function main(): Promise<number> {
   // dying of the default action would leave no trace in the log).
   const beforeStart = (signal: NodeJS.Signals) => {
     boot.info("stopping before the worker started: nothing in flight", { signal });
-    process.exit(0);
+    leave(0);
   };
   process.on("SIGTERM", beforeStart);
   process.on("SIGINT", beforeStart);
@@ -94,15 +104,20 @@ async function main(): Promise<number> {
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(config.resourcePrefix, JOBS_TABLE.name) });
   // Paid requests live in the same table (REQ# items): the worker checks a paid job against its request.
   const requests = new DynamoRequestStore(doc, physicalName(config.resourcePrefix, JOBS_TABLE.name));
-  const runtimeOptions = {
-    preferCuda: config.preferCuda,
-    intraOpThreads: config.intraOpThreads,
-    log: (msg: string) => logger.info(msg),
+  const { runtime, where, close } = workerRuntime(config, (msg) => logger.info(msg));
+  let closing: Promise<void> | undefined;
+  // Once, however many exits ask (a second signal while the first waits): each waits for the same end.
+  closeRuntime = () => {
+    closing ??= endRuntime();
+    return closing;
   };
-  // The process's exit ends the inference thread: nothing of it needs closing first.
-  const runtime = config.inferenceThread
-    ? createThreadedOnnxRuntime(runtimeOptions)
-    : createOnnxRuntime(runtimeOptions);
+  const endRuntime = async () => {
+    if (await close()) return;
+    // A model call that does not return: a normal exit would wait for it (and abort after it), so the worker is
+    // killed instead; its unfinished messages return to the queue as after any crash.
+    logger.error("a model call did not return in time; killing the worker", { experts: where });
+    process.kill(process.pid, "SIGKILL");
+  };
 
   // In the cloud the experts are the model store's directory (MARKET_MODEL_BUCKET): nothing is baked into the image.
   const store = modelStoreFromEnv(process.env);
@@ -160,9 +175,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => leave(code),
   (error: unknown) => {
     createLogger({ component: "gpu-worker" }).error("worker failed to start", { error });
-    process.exit(1);
+    leave(1);
   },
 );

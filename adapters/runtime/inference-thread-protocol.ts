@@ -11,7 +11,14 @@ export interface ThreadSettings {
 export type ThreadRequest =
   | { readonly t: "load"; readonly id: number; readonly model: number; readonly manifest: ExpertManifest }
   | { readonly t: "run"; readonly id: number; readonly model: number; readonly inputs: readonly unknown[] }
-  | { readonly t: "close"; readonly id: number; readonly model: number };
+  | { readonly t: "close"; readonly id: number; readonly model: number }
+  /** How many models the thread holds (answered like the others). */
+  | { readonly t: "count"; readonly id: number }
+  /** End the thread (from its own JavaScript, so never in the middle of a native call); no answer. */
+  | { readonly t: "quit" };
+
+/** The requests the thread answers (all but `quit`). */
+export type AnsweredRequest = Exclude<ThreadRequest, { readonly t: "quit" }>;
 
 /** Inference thread -> worker. */
 export type ThreadReply =

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { ExpertModel } from "../../core/ports/runtime.ts";
-import type { ThreadReply, ThreadRequest, ThreadSettings } from "./inference-thread-protocol.ts";
+import type { AnsweredRequest, ThreadReply, ThreadRequest, ThreadSettings } from "./inference-thread-protocol.ts";
 import { createOnnxRuntime } from "./onnx-runtime.ts";
 
 const port = parentPort;
@@ -17,6 +17,9 @@ const runtime = createOnnxRuntime({ ...settings, log: (line) => send({ t: "log",
 const models = new Map<number, ExpertModel>();
 
 port.on("message", (request: ThreadRequest) => {
+  // Read between two native calls (a model call holds this thread until it returns), so ending here is safe; the
+  // sessions are released with the thread.
+  if (request.t === "quit") process.exit(0);
   void handle(request).then(
     (value) => send({ t: "done", id: request.id, value }),
     (error: unknown) =>
@@ -29,7 +32,7 @@ port.on("message", (request: ThreadRequest) => {
   );
 });
 
-async function handle(request: ThreadRequest): Promise<unknown> {
+async function handle(request: AnsweredRequest): Promise<unknown> {
   switch (request.t) {
     case "load": {
       const model = await runtime.load(request.manifest);
@@ -41,6 +44,8 @@ async function handle(request: ThreadRequest): Promise<unknown> {
       if (!model) throw new Error(`model ${request.model} is not loaded in the inference thread`);
       return model.runBatch(request.inputs);
     }
+    case "count":
+      return models.size;
     case "close": {
       const model = models.get(request.model);
       models.delete(request.model);

@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import ort from "onnxruntime-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
@@ -92,29 +94,61 @@ describe("createThreadedOnnxRuntime", () => {
     expect(await model.runBatch([taggedPixels(3)])).toHaveLength(1);
   });
 
-  it("fails what a lost thread had in flight, then loads the expert again on a new thread and answers", async () => {
+  it("fails what a lost thread had in flight, then loads the expert again on a new thread, once, and answers", async () => {
     const runtime = threaded();
     const model = await runtime.load(vad);
     const clips = await speechClipInputs(8, 5);
-    const expected = await (await inline.load(vad)).runBatch(clips.slice(0, 2));
+    const here = await inline.load(vad);
+    const expected = await here.runBatch(clips.slice(0, 2));
+    await here.close();
     const inFlight = model.runBatch(clips);
     await runtime.restartThread();
     await expect(inFlight).rejects.toThrow(/inference thread exited/);
-    // Two calls at once on the new thread: the expert is loaded there once, and both are answered.
+    // Two calls at once on the new thread: both answered, the expert loaded there once for both.
+    const posted = vi.spyOn(Worker.prototype, "postMessage");
     const [again, twice] = await Promise.all([model.runBatch(clips.slice(0, 2)), model.runBatch(clips.slice(0, 2))]);
     expect(again).toEqual(expected);
     expect(twice).toEqual(expected);
+    const kinds = posted.mock.calls.map(([request]) => (request as { t: string }).t);
+    expect(kinds.filter((t) => t === "load")).toHaveLength(1);
+    expect(kinds.filter((t) => t === "run")).toHaveLength(2);
+    expect(await runtime.modelsInThread()).toBe(1);
   });
 
-  it("refuses every call once closed, and a closed model's calls", async () => {
+  it("releases a closed model's session in the thread, and refuses its calls", async () => {
     const runtime = threaded();
     const first = await runtime.load(mlp);
     const second = await runtime.load(mlp);
+    expect(await runtime.modelsInThread()).toBe(2);
     await first.close();
+    expect(await runtime.modelsInThread()).toBe(1);
     await expect(first.runBatch([taggedPixels(1)])).rejects.toThrow(/closed/);
     expect(await second.runBatch([taggedPixels(1)])).toHaveLength(1);
-    await runtime.close();
-    await expect(second.runBatch([taggedPixels(1)])).rejects.toThrow(/closed/);
+    // Closed while its reload on a new thread is under way: the close waits for the load, then releases it.
+    await runtime.restartThread();
+    const reloading = second.runBatch([taggedPixels(2)]);
+    await second.close();
+    await reloading.catch(() => {});
+    expect(await runtime.modelsInThread()).toBe(0);
+  });
+
+  it("refuses every call once closed", async () => {
+    const runtime = threaded();
+    const model = await runtime.load(mlp);
+    expect(await runtime.close()).toBe(true);
+    await expect(model.runBatch([taggedPixels(1)])).rejects.toThrow(/closed/);
     await expect(runtime.load(mlp)).rejects.toThrow(/closed/);
+  });
+
+  it("lets a process exit while its thread is inside a long model call: the call returns first, no abort", async () => {
+    // Ending the thread with terminate() (or process.exit) during a native call aborts the process (exit 134).
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "testing", "exit-during-run.ts"), dir],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(child.stderr).not.toMatch(/terminate called|Napi::Error/);
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}")).toMatchObject({ ended: true });
   });
 });
