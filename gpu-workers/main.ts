@@ -115,7 +115,7 @@ async function main(): Promise<number> {
     if (await close()) return;
     // A model call that does not return: a normal exit would wait for it (and abort after it), so the worker is
     // killed instead; its unfinished messages return to the queue as after any crash.
-    logger.error("a model call did not return in time; killing the worker", { experts: where });
+    logger.error("a model call did not return in time; killing the worker", { inference: where });
     process.kill(process.pid, "SIGKILL");
   };
 
@@ -138,7 +138,7 @@ async function main(): Promise<number> {
     logger,
     ...(manifests ? { manifests } : {}),
   });
-  logger.info("listening", { port: worker.port, workerId: worker.workerId });
+  logger.info("listening", { port: worker.port, workerId: worker.workerId, inference: where });
 
   return new Promise<number>((resolve) => {
     let signals = 0;
