@@ -16,6 +16,7 @@ import { DynamoJobStore } from "../adapters/tables/jobs.ts";
 import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { JOBS_TABLE, physicalName } from "../infra/definitions.ts";
 import { parseWorkerConfig, WorkerConfigError } from "./config.ts";
+import { exitThrough } from "./exit.ts";
 import { workerRuntime } from "./runtime.ts";
 import { storeManifests } from "./store-experts.ts";
 import { startWorker } from "./worker.ts";
@@ -24,11 +25,20 @@ import { startWorker } from "./worker.ts";
  * Ends the experts' inference thread before the process exits (gpu-workers/runtime.ts): exiting while it runs a
  * model would abort the process. Set once the runtime exists.
  */
-let closeRuntime: () => Promise<void> = async () => {};
+let closeRuntime: () => Promise<boolean> = async () => true;
+let exitLog: (msg: string, fields: Record<string, unknown>) => void = (msg, fields) =>
+  createLogger({ component: "gpu-worker" }).error(msg, fields);
 
-/** Every exit of this process goes through here. */
+/** Every exit of this process goes through here (exit.ts): the first one decides the code. */
+const leaveWith = exitThrough({
+  close: () => closeRuntime(),
+  exit: (code) => process.exit(code),
+  // The one exit that does not wait for a model call that never returns (a normal exit would, then abort).
+  kill: () => process.kill(process.pid, "SIGKILL"),
+  log: (msg, fields) => exitLog(msg, fields),
+});
 function leave(code: number): void {
-  void closeRuntime().finally(() => process.exit(code));
+  void leaveWith(code);
 }
 
 /** Set once the supervisor's end of stdin closes; until the worker is up, that alone ends the process. */
@@ -36,6 +46,12 @@ let onParentGone: () => void = () => leave(0);
 
 async function main(): Promise<number> {
   const boot = createLogger({ component: "gpu-worker" });
+  // Node's own exit on an uncaught exception would not wait for the inference thread (and then abort): it leaves
+  // through `leave` like every other exit.
+  process.on("uncaughtException", (error) => {
+    boot.error("uncaught exception; stopping", { error });
+    leave(1);
+  });
   const exitOnStdinEof = z
     .enum(["true", "false", "1", "0", ""])
     .optional()
@@ -105,19 +121,8 @@ async function main(): Promise<number> {
   // Paid requests live in the same table (REQ# items): the worker checks a paid job against its request.
   const requests = new DynamoRequestStore(doc, physicalName(config.resourcePrefix, JOBS_TABLE.name));
   const { runtime, where, close } = workerRuntime(config, (msg) => logger.info(msg));
-  let closing: Promise<void> | undefined;
-  // Once, however many exits ask (a second signal while the first waits): each waits for the same end.
-  closeRuntime = () => {
-    closing ??= endRuntime();
-    return closing;
-  };
-  const endRuntime = async () => {
-    if (await close()) return;
-    // A model call that does not return: a normal exit would wait for it (and abort after it), so the worker is
-    // killed instead; its unfinished messages return to the queue as after any crash.
-    logger.error("a model call did not return in time; killing the worker", { inference: where });
-    process.kill(process.pid, "SIGKILL");
-  };
+  closeRuntime = () => close();
+  exitLog = (msg, fields) => logger.error(msg, { ...fields, inference: where });
 
   // In the cloud the experts are the model store's directory (MARKET_MODEL_BUCKET): nothing is baked into the image.
   const store = modelStoreFromEnv(process.env);

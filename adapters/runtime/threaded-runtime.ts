@@ -21,8 +21,11 @@ interface Thread {
   quitting: boolean;
 }
 
-/** How long `close` waits by default for the thread's current model call to return. */
-export const CLOSE_WAIT_MS = 5_000;
+/**
+ * How long `close` waits by default for the thread's current model call (or load: a CUDA session can take seconds to
+ * create) to return. The worker's ECS stop timeout (120 s, infra/workers.ts) covers its drain (30 s) and this.
+ */
+export const CLOSE_WAIT_MS = 10_000;
 
 /**
  * The onnxruntime adapter (onnx-runtime.ts) in a worker thread of this process: `load` and `runBatch` behave the
