@@ -47,8 +47,12 @@ let onParentGone: () => void = () => leave(0);
 async function main(): Promise<number> {
   const boot = createLogger({ component: "gpu-worker" });
   // Node's own exit on an uncaught exception would not wait for the inference thread (and then abort): it leaves
-  // through `leave` like every other exit.
+  // through `leave` like every other exit. Only the first is logged: once the supervisor is gone, writing to its
+  // pipe fails (EPIPE) as an uncaught error, and logging each would raise the next, a loop that starved the exit.
+  let uncaught = false;
   process.on("uncaughtException", (error) => {
+    if (uncaught) return;
+    uncaught = true;
     boot.error("uncaught exception; stopping", { error });
     leave(1);
   });
