@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedExperts } from "../stacks/ephemeral/experts-cache.ts";
 import {
   commandLine,
@@ -34,6 +34,11 @@ const FAIL_FAST_BOUND_MS = 3_000; // the acceptance says under a second; the mea
 
 const running: Started[] = [];
 let base = "";
+// Every test's folders live under one temporary base, made before any of them: a test run alone (`-t`) must not
+// fall back to a relative `data` folder, which is the checkout's own.
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), "market-stop-"));
+});
 afterAll(async () => {
   for (const s of running) killTree(s);
   if (base) await rm(base, { recursive: true, force: true });
@@ -70,7 +75,6 @@ function secondStart(dataDir: string, port: number): { ms: number; status: numbe
 
 describe("npm start, stopped and started as process managers and terminals do", () => {
   it("kill <npm pid> stops everything; secrets stay out of workers and the log; files are private; a second start fails fast", async () => {
-    base = await mkdtemp(join(tmpdir(), "market-stop-"));
     const dataDir = join(base, "data"); // created by the market itself (but for the experts folder in it)
     // The shared build's experts, stamped: `npm start` finds them fresh instead of building them (cli/experts.ts).
     await seedExperts(dataDir);
@@ -161,6 +165,8 @@ describe("npm start, stopped and started as process managers and terminals do", 
 
   it("workers do not outlive a supervisor killed with SIGKILL, and its stale lock does not block the next start", async () => {
     const dataDir = join(base, "data");
+    // Seeded by the first test; seeded here when this one runs alone.
+    if (!existsSync(join(dataDir, "experts"))) await seedExperts(dataDir);
     const port = await freePort();
     const market = launch({ via: "node", dataDir, port });
     running.push(market);
