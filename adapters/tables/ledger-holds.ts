@@ -6,6 +6,7 @@ import { Hold, Micro, ShareCredit } from "../../core/billing/schema.ts";
 import { clampCharge, shareEntriesOf, validSplit } from "../../core/billing/shares.ts";
 import type { CaptureSplit, HoldRef, HoldResult, Ledger, SettleResult, SweepOptions } from "../../core/ports/ledger.ts";
 import { batchPutAll, isConditionalCheckFailed, written } from "./dynamo.ts";
+import { AccountWrites, conditionalUpdate, type HoldEntry, holdUpdate } from "./ledger-account-writes.ts";
 import { accountKey, getItems, holdKey, LedgerFullError, MAX_APPLIED, OPEN_SHARDS, shardOf } from "./ledger-items.ts";
 import {
   deleteOpenMarker,
@@ -102,6 +103,8 @@ export interface DynamoHoldsOptions {
    * finisher that stalled past it (a frozen Lambda, a paused process) would credit the batch again. Default 30 s.
    */
   readonly staleAfterMs?: number;
+  /** Holds (or settlements) of one account in one write at most (ledger-account-writes.ts); 1 turns grouping off. */
+  readonly groupMax?: number;
 }
 
 export class DynamoHolds {
@@ -115,11 +118,14 @@ export class DynamoHolds {
    * writes per query at 16 clients instead of ~4), and every 16th client waited for a whole rollup.
    */
   private readonly rolling = new Map<string, Promise<void>>();
+  /** Holds and settlements on an account, grouped while one is in flight (ledger-account-writes.ts). */
+  private readonly writes: AccountWrites;
 
   constructor(private readonly options: DynamoHoldsOptions) {
     this.db = options.db;
     this.table = options.table;
     this.rollupAt = options.rollupAt ?? ROLLUP_AT;
+    this.writes = new AccountWrites(options.db, options.table, options.groupMax);
   }
 
   /**
@@ -146,28 +152,16 @@ export class DynamoHolds {
         // Long after its put (a stalled process): a sweeper may take an unflagged marker this old for an orphan.
         marking = await this.putMarker(input.accountId, markAt());
       }
-      try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: accountKey(input.accountId),
-            UpdateExpression: `SET balance = balance - :amount, held = held + :amount, #H.#h = :hold${
-              marking ? ", openGen = :gen REMOVE gsi1pk, gsi1sk" : ""
-            }`,
-            ConditionExpression: `attribute_exists(pk) AND balance >= :amount AND attribute_not_exists(#H.#h) AND size(#H) < :cap AND ${
-              marking ? "(attribute_not_exists(openGen) OR openGen = :gen)" : "attribute_exists(openGen)"
-            }`,
-            ExpressionAttributeNames: { "#H": "holds", "#h": input.holdId },
-            ExpressionAttributeValues: {
-              ":amount": input.amount,
-              ":hold": open,
-              ":cap": MAX_APPLIED,
-              ...(marking ? { ":gen": marking.marker.gen } : {}),
-            },
-          }),
-        );
-      } catch (e) {
-        if (!isConditionalCheckFailed(e)) throw e;
+      const entry: HoldEntry = { holdId: input.holdId, amount: input.amount, open };
+      // Grouped with the account's other holds in flight from this process (ledger-account-writes.ts), except a
+      // first hold's, which names its marker.
+      const held = marking
+        ? (await conditionalUpdate(
+            this.db,
+            holdUpdate(this.table, input.accountId, [entry], { gen: marking.marker.gen }),
+          )) !== null
+        : await this.writes.hold(input.accountId, entry);
+      if (!held) {
         const item = await this.account(input.accountId);
         if (!item) return { ok: false, reason: "no_account" };
         const existing = holdIn(item, input.accountId, input.holdId);
@@ -235,33 +229,16 @@ export class DynamoHolds {
       const packed = packSettlement(settlement);
       // Stored only if it reads back: one that does not looks open (holdIn), and the rollup would drop it unrecorded.
       if (!readSettlement(packed)) return this.refused(ref, kind);
-      try {
-        const out = await this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: accountKey(ref.accountId),
-            UpdateExpression:
-              "SET held = held - :amount, spent = spent + :charged, balance = balance + :back, #S.#h = :s",
-            ConditionExpression: "#H.#h.amount = :amount AND attribute_not_exists(#S.#h)",
-            ExpressionAttributeNames: { "#H": "holds", "#S": "settled", "#h": ref.holdId },
-            ExpressionAttributeValues: {
-              ":amount": held,
-              ":charged": charged,
-              ":back": held - charged,
-              ":s": packed,
-            },
-            ReturnValues: "ALL_NEW",
-          }),
-        );
-        const item = out.Attributes ?? {};
-        const hold = holdIn(item, ref.accountId, ref.holdId);
-        if (!hold) throw new Error(`hold ${ref.holdId} vanished while settling`);
-        this.maybeRollup(ref.accountId, at, item);
-        return { ok: true, hold: asHold(hold) };
-      } catch (e) {
-        if (!isConditionalCheckFailed(e)) throw e;
+      // Grouped with the account's other settlements in flight from this process (ledger-account-writes.ts).
+      const item = await this.writes.settle(ref.accountId, { holdId: ref.holdId, held, charged, packed });
+      if (item === null) {
         held = undefined;
+        continue;
       }
+      const hold = holdIn(item, ref.accountId, ref.holdId);
+      if (!hold) throw new Error(`hold ${ref.holdId} vanished while settling`);
+      this.maybeRollup(ref.accountId, at, item);
+      return { ok: true, hold: asHold(hold) };
     }
     const last = await this.find(ref);
     return last ? { ok: false, reason: "conflict", hold: last } : { ok: false, reason: "not_found" };

@@ -61,6 +61,11 @@ export interface DynamoLedgerOptions {
   readonly settledRetentionMs?: number;
   /** Settled holds on one account that make a settle roll them up (ledger-holds.ts). Default ROLLUP_AT. */
   readonly rollupAt?: number;
+  /**
+   * Holds (or settlements) of one account that share one write at most, while another is in flight from this
+   * process (ledger-account-writes.ts). Default ACCOUNT_GROUP_MAX; 1 writes each alone.
+   */
+  readonly groupMax?: number;
   /** Test hook: throw after the named step to simulate a crash between two writes. */
   readonly crashAfter?: (step: CrashStep) => boolean;
 }
@@ -117,6 +122,7 @@ export class DynamoLedger implements Ledger {
       table: this.table,
       shares: this.shares,
       ...(options.rollupAt !== undefined ? { rollupAt: options.rollupAt } : {}),
+      ...(options.groupMax !== undefined ? { groupMax: options.groupMax } : {}),
       // Well inside the payee markers' retention: a finisher stalled that long checks its batch before crediting.
       staleAfterMs: this.settledRetentionMs / 4,
       crash: (step) => this.maybeCrash(step),

@@ -1,0 +1,217 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import { ensureTables } from "../adapters/tables/ensure.ts";
+import { DynamoLedger } from "../adapters/tables/ledger.ts";
+import { ACCOUNT_GROUP_MAX } from "../adapters/tables/ledger-account-writes.ts";
+import type { Hold } from "../core/billing/schema.ts";
+import { LEDGER_TABLE, TABLES } from "../infra/definitions.ts";
+import { type Emulators, startEmulators } from "../stacks/ephemeral/emulators.ts";
+
+/**
+ * Issue 17: an account's holds and settlements in flight from one process share its item's writes
+ * (adapters/tables/ledger-account-writes.ts), on dynalite through the real adapter. Each test compares with a
+ * ledger that writes each alone (groupMax 1): the books and every hold must come out the same.
+ */
+let emulators: Emulators;
+let client: DynamoDBClient;
+const PREFIX = "ledgergroups-";
+const LEDGER = `${PREFIX}${LEDGER_TABLE.name}`;
+let seq = 0;
+const unique = (p: string) => `${p}-${Date.now().toString(36)}-${(seq++).toString(36)}`;
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  client = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+  await ensureTables(client, PREFIX, TABLES, { logger: () => {} });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await emulators?.stop();
+});
+
+/** A document client that counts the UpdateItem calls on account items (`ACCT#...`). */
+function countingDoc(): { doc: DynamoDBDocumentClient; accountWrites: () => number } {
+  const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+  let writes = 0;
+  base.middlewareStack.add(
+    (next, context) => (args) => {
+      // Marshalled or not, depending on where the document client's own middleware runs.
+      const pk = (args.input as { Key?: { pk?: string | { S?: string } } }).Key?.pk;
+      const name = typeof pk === "string" ? pk : pk?.S;
+      if (context.commandName === "UpdateItemCommand" && name?.startsWith("ACCT#")) writes++;
+      return next(args);
+    },
+    { step: "initialize", name: "accountWriteCounter" },
+  );
+  return { doc: createDynamoDocumentClient(base), accountWrites: () => writes };
+}
+
+/** A funded account with its open-hold marker in place (its first hold puts it: one write apart, not counted). */
+async function account(ledger: DynamoLedger, balance: number): Promise<string> {
+  const id = unique("acct");
+  await ledger.openAccount(id, "t", 1);
+  await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: balance + 1, at: 1 });
+  const first = { accountId: id, holdId: `${id}-first`, amount: 1 };
+  await ledger.hold({ ...first, deadline: 99_999, at: 2, freshId: true });
+  await ledger.capture(first, 1, 3);
+  return id;
+}
+
+/** A hold as the ledger reports it, without the ids that differ between two accounts. */
+const shape = (hold: Hold | null | undefined) => {
+  if (!hold) return hold;
+  const { holdId: _h, accountId: _a, ...rest } = hold;
+  return rest;
+};
+
+async function books(ledger: DynamoLedger, id: string) {
+  const a = await ledger.getAccount(id);
+  return [a?.balance, a?.held, a?.spent];
+}
+
+describe("DynamoLedger groups an account's holds and settlements in flight (issue 17)", () => {
+  it("makes 16 holds started together one account write and their captures another, with the books of 32 writes", async () => {
+    const runs = [];
+    for (const groupMax of [ACCOUNT_GROUP_MAX, 1]) {
+      const counting = countingDoc();
+      // No rollup here: its writes on the account are not the ones counted.
+      const ledger = new DynamoLedger({ db: counting.doc, table: LEDGER, rollupAt: 1000, groupMax });
+      const id = await account(ledger, 10_000);
+      const refs = Array.from({ length: 16 }, (_, i) => ({ accountId: id, holdId: `${id}-${i}`, amount: 20 + i }));
+      const before = counting.accountWrites();
+      const holds = await Promise.all(
+        refs.map((ref, i) => ledger.hold({ ...ref, deadline: 99_999, at: 100 + i, freshId: true })),
+      );
+      const afterHolds = counting.accountWrites();
+      const captures = await Promise.all(
+        refs.map((ref, i) =>
+          ledger.capture(ref, 10 + i, 200 + i, { task: "digits", shares: [{ payee: `hk-${i % 3}`, amount: 5 }] }),
+        ),
+      );
+      runs.push({
+        writes: [afterHolds - before, counting.accountWrites() - afterHolds],
+        holds: holds.map((h) => (h.ok ? [h.replay, shape(h.hold)] : h)),
+        captures: captures.map((c) => (c.ok ? shape(c.hold) : c)),
+        found: (await Promise.all(refs.map((ref) => ledger.getHold(ref)))).map(shape),
+        books: await books(ledger, id),
+      });
+    }
+    const [grouped, alone] = runs;
+    expect(grouped?.writes).toEqual([1, 1]);
+    expect(alone?.writes).toEqual([16, 16]);
+    const charged = Array.from({ length: 16 }, (_, i) => 10 + i).reduce((a, b) => a + b, 0);
+    expect(grouped?.books).toEqual([10_000 - charged, 0, 1 + charged]);
+    expect({ ...grouped, writes: null }).toEqual({ ...alone, writes: null });
+  });
+
+  it("gives each hold of a failed group what it would get alone: a replay, a duplicate id, one the balance refuses", async () => {
+    const runs = [];
+    for (const groupMax of [ACCOUNT_GROUP_MAX, 1]) {
+      const ledger = new DynamoLedger({ db: countingDoc().doc, table: LEDGER, rollupAt: 1000, groupMax });
+      const id = await account(ledger, 100);
+      const old = { accountId: id, holdId: `${id}-old`, amount: 10 };
+      await ledger.hold({ ...old, deadline: 99_999, at: 10 });
+      const hold = (holdId: string, amount: number) =>
+        ledger.hold({ accountId: id, holdId: `${id}-${holdId}`, amount, deadline: 99_999, at: 20 });
+      // Started in one turn: grouped, the group's condition fails (the replay's id is on the account, and the
+      // balance cannot cover them all), so each is written alone.
+      const results = await Promise.all([
+        hold("old", 10),
+        hold("new", 20),
+        hold("new", 20),
+        hold("big", 1000),
+        hold("other", 30),
+        hold("old", 11),
+      ]);
+      runs.push({
+        results: results.map((r) => (r.ok ? ["ok", r.replay, r.hold.amount] : [r.reason])),
+        books: await books(ledger, id),
+      });
+    }
+    const [grouped, alone] = runs;
+    // The two holds of "new": one made it, the other is its replay, in either order.
+    const sorted = (r: unknown[][] | undefined) => r?.map((x) => JSON.stringify(x)).sort();
+    expect(sorted(grouped?.results)).toEqual(sorted(alone?.results));
+    expect(sorted(grouped?.results)).toEqual(
+      sorted([
+        ["ok", true, 10],
+        ["ok", false, 20],
+        ["ok", true, 20],
+        ["insufficient"],
+        ["ok", false, 30],
+        ["conflict"],
+      ]),
+    );
+    expect(grouped?.books).toEqual([100 - 60, 60, 1]);
+    expect(alone?.books).toEqual(grouped?.books);
+  });
+
+  it("settles a group with a replay in it and a capture racing a release of one hold: each hold settles once", async () => {
+    const runs = [];
+    for (const groupMax of [ACCOUNT_GROUP_MAX, 1]) {
+      const ledger = new DynamoLedger({ db: countingDoc().doc, table: LEDGER, rollupAt: 1000, groupMax });
+      const id = await account(ledger, 1000);
+      const refs = ["a", "b", "c", "d"].map((h) => ({ accountId: id, holdId: `${id}-${h}`, amount: 40 }));
+      for (const ref of refs) await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true });
+      const [a, b, c, d] = refs as [(typeof refs)[0], (typeof refs)[0], (typeof refs)[0], (typeof refs)[0]];
+      await ledger.capture(a, 30, 20);
+      const results = await Promise.all([
+        ledger.capture(a, 25, 30), // a replay: the first capture (30) stands
+        ledger.capture(b, 15, 30),
+        ledger.release(b, 30), // loses to b's capture, started first in the same turn
+        ledger.capture(c, 40, 30),
+        ledger.release(d, 30),
+        ledger.capture({ ...c, amount: 41 }, 40, 30), // a wrong amount: read, then found captured
+      ]);
+      runs.push({
+        results: results.map((r) => (r.ok ? ["ok", r.hold.status, r.hold.captureAmount] : [r.reason, r.hold?.status])),
+        books: await books(ledger, id),
+      });
+    }
+    const [grouped, alone] = runs;
+    expect(grouped?.results).toEqual([
+      ["ok", "captured", 30],
+      ["ok", "captured", 15],
+      ["conflict", "captured"],
+      ["ok", "captured", 40],
+      ["ok", "released", undefined],
+      ["ok", "captured", 40],
+    ]);
+    expect(alone).toEqual(grouped);
+    expect(grouped?.books).toEqual([1000 - 85, 0, 1 + 85]);
+  });
+
+  it("fails every hold of a group whose write fails (not its condition); none is debited, each can be retried", async () => {
+    const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+    let failNext = false;
+    base.middlewareStack.add(
+      (next) => async (args) => {
+        if (failNext) {
+          failNext = false;
+          throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "failOnce" },
+    );
+    const ledger = new DynamoLedger({ db: createDynamoDocumentClient(base), table: LEDGER, rollupAt: 1000 });
+    try {
+      const id = await account(ledger, 1000);
+      const refs = Array.from({ length: 4 }, (_, i) => ({ accountId: id, holdId: `${id}-${i}`, amount: 50 }));
+      failNext = true;
+      const first = await Promise.allSettled(refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 10 })));
+      expect(first.map((r) => (r.status === "rejected" ? String(r.reason) : "held"))).toEqual(
+        Array(4).fill("TimeoutError: socket hang up"),
+      );
+      expect(await books(ledger, id)).toEqual([1000, 0, 1]);
+      const retried = await Promise.all(refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 11 })));
+      expect(retried.map((r) => r.ok && r.replay)).toEqual([false, false, false, false]);
+      expect(await books(ledger, id)).toEqual([800, 200, 1]);
+    } finally {
+      base.destroy();
+    }
+  });
+});
