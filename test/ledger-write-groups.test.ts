@@ -149,6 +149,22 @@ describe("DynamoLedger groups an account's holds and settlements in flight (issu
     expect(alone?.books).toEqual(grouped?.books);
   });
 
+  it("refuses holds whose sum no number can carry as each alone would: insufficient, not an error", async () => {
+    const ledger = new DynamoLedger({ db: countingDoc().doc, table: LEDGER, rollupAt: 1000 });
+    const id = await account(ledger, 100);
+    const huge = 5_000_000_000_000_000; // two of them pass Number.MAX_SAFE_INTEGER
+    const results = await Promise.all(
+      ["x", "y"].map((h) =>
+        ledger.hold({ accountId: id, holdId: `${id}-${h}`, amount: huge, deadline: 99_999, at: 10 }),
+      ),
+    );
+    expect(results).toEqual([
+      { ok: false, reason: "insufficient" },
+      { ok: false, reason: "insufficient" },
+    ]);
+    expect(await books(ledger, id)).toEqual([100, 0, 1]);
+  });
+
   it("settles a group with a replay in it and a capture racing a release of one hold: each hold settles once", async () => {
     const runs = [];
     for (const groupMax of [ACCOUNT_GROUP_MAX, 1]) {
@@ -184,32 +200,35 @@ describe("DynamoLedger groups an account's holds and settlements in flight (issu
     expect(grouped?.books).toEqual([1000 - 85, 0, 1 + 85]);
   });
 
-  it("fails every hold of a group whose write fails (not its condition); none is debited, each can be retried", async () => {
+  it("writes each hold alone when the group's write fails otherwise: refused before it was sent, or its response lost", async () => {
     const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
-    let failNext = false;
+    // "refuse": the next account write fails before it reaches the table; "lose": it is applied, its answer lost.
+    let next: "refuse" | "lose" | undefined;
     base.middlewareStack.add(
-      (next) => async (args) => {
-        if (failNext) {
-          failNext = false;
-          throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
-        }
-        return next(args);
+      (handler, context) => async (args) => {
+        const trouble = context.commandName === "UpdateItemCommand" ? next : undefined;
+        if (!trouble) return handler(args);
+        next = undefined;
+        if (trouble === "lose") await handler(args);
+        throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
       },
-      { step: "initialize", name: "failOnce" },
+      { step: "initialize", name: "troubleOnce" },
     );
     const ledger = new DynamoLedger({ db: createDynamoDocumentClient(base), table: LEDGER, rollupAt: 1000 });
     try {
       const id = await account(ledger, 1000);
-      const refs = Array.from({ length: 4 }, (_, i) => ({ accountId: id, holdId: `${id}-${i}`, amount: 50 }));
-      failNext = true;
-      const first = await Promise.allSettled(refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 10 })));
-      expect(first.map((r) => (r.status === "rejected" ? String(r.reason) : "held"))).toEqual(
-        Array(4).fill("TimeoutError: socket hang up"),
-      );
-      expect(await books(ledger, id)).toEqual([1000, 0, 1]);
-      const retried = await Promise.all(refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 11 })));
-      expect(retried.map((r) => r.ok && r.replay)).toEqual([false, false, false, false]);
+      const wave = async (name: string, trouble: "refuse" | "lose") => {
+        const refs = Array.from({ length: 4 }, (_, i) => ({ accountId: id, holdId: `${id}-${name}-${i}`, amount: 50 }));
+        next = trouble;
+        const results = await Promise.all(refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 10 })));
+        return results.map((r) => r.ok && r.replay);
+      };
+      // Refused: nothing was held, so each hold is new.
+      expect(await wave("refused", "refuse")).toEqual([false, false, false, false]);
       expect(await books(ledger, id)).toEqual([800, 200, 1]);
+      // Lost: the group's write was applied, so each one's own write finds its hold there: held once, as a replay.
+      expect(await wave("lost", "lose")).toEqual([true, true, true, true]);
+      expect(await books(ledger, id)).toEqual([600, 400, 1]);
     } finally {
       base.destroy();
     }

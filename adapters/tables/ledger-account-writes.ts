@@ -7,12 +7,21 @@ import { WriteGroups } from "./write-groups.ts";
  * The two writes a paid query makes on its account item (ledger-holds.ts), for one hold or settlement or for a
  * group of them in one write (write-groups.ts). A group's write is all or nothing: its condition is every entry's
  * own condition, and its sums are the entries' sums, so it leaves the item as the entries' own writes one after the
- * other would. When a group's condition fails (one entry is a replay, or the balance is short for all of them),
- * each entry is written alone, and only the entries whose own condition fails are reported as failed.
+ * other would. When a group's write fails in any way (its condition: one entry is a replay, or the balance is short
+ * for all of them; or an error: one entry the item cannot take, a lost response), each entry is written alone, and
+ * each caller gets its own entry's outcome. That is safe even when the group's write did land: each entry's own
+ * condition then fails, and its caller finds its hold held or settled, as a replay.
  */
 
 /** Entries in one write: keeps the update and condition expressions well under DynamoDB's 4 KB (~80 bytes each). */
 export const ACCOUNT_GROUP_MAX = 16;
+/** Above this the expressions could pass DynamoDB's limits (4 KB, 300 operators: a settlement has 4). */
+const ACCOUNT_GROUP_LIMIT = 32;
+/**
+ * A group write still in flight this long (a slow request, the SDK's retries) stops holding the account's next
+ * group back. A write normally returns in milliseconds.
+ */
+export const ACCOUNT_GROUP_STALL_MS = 250;
 
 export interface HoldEntry {
   readonly holdId: string;
@@ -116,9 +125,10 @@ async function groupOrEach<E, R>(
   write: (entries: readonly E[]) => Promise<R | null>,
   spread: (entries: readonly E[], result: R) => readonly R[],
 ): Promise<PromiseSettledResult<R | null>[]> {
-  const together = await write(entries);
-  if (together !== null) return spread(entries, together).map((value) => ({ status: "fulfilled", value }));
-  if (entries.length === 1) return [{ status: "fulfilled", value: null }];
+  if (entries.length > 1) {
+    const together = await write(entries).catch(() => null);
+    if (together !== null) return spread(entries, together).map((value) => ({ status: "fulfilled", value }));
+  }
   return Promise.allSettled(entries.map((e) => write([e])));
 }
 
@@ -128,40 +138,56 @@ async function groupOrEach<E, R>(
  * write, null when its condition failed.
  */
 export class AccountWrites {
-  private readonly holds: WriteGroups<HoldEntry, boolean>;
-  private readonly settles: WriteGroups<SettleEntry, Record<string, unknown> | null>;
+  private readonly holds: ((accountId: string, entry: HoldEntry) => Promise<boolean>) | WriteGroups<HoldEntry, boolean>;
+  private readonly settles:
+    | ((accountId: string, entry: SettleEntry) => Promise<Record<string, unknown> | null>)
+    | WriteGroups<SettleEntry, Record<string, unknown> | null>;
 
+  /** `max` 1: each write alone, at once, as before grouping. */
   constructor(db: DynamoDBDocumentClient, table: string, max = ACCOUNT_GROUP_MAX) {
+    if (!Number.isInteger(max) || max < 1 || max > ACCOUNT_GROUP_LIMIT) {
+      throw new Error(`account writes group 1 to ${ACCOUNT_GROUP_LIMIT} entries, not ${max}`);
+    }
+    const holdAll = async (accountId: string, some: readonly HoldEntry[]) =>
+      (await conditionalUpdate(db, holdUpdate(table, accountId, some))) === null ? null : true;
+    const settleAll = (accountId: string, some: readonly SettleEntry[]) =>
+      conditionalUpdate(db, settleUpdate(table, accountId, some));
+    if (max === 1) {
+      this.holds = async (accountId, entry) => (await holdAll(accountId, [entry])) === true;
+      this.settles = (accountId, entry) => settleAll(accountId, [entry]);
+      return;
+    }
+    const options = { max, stallMs: ACCOUNT_GROUP_STALL_MS };
     this.holds = new WriteGroups<HoldEntry, boolean>(
       async (accountId, entries) =>
         (
           await groupOrEach(
             entries,
-            async (some) => ((await conditionalUpdate(db, holdUpdate(table, accountId, some))) === null ? null : true),
+            (some) => holdAll(accountId, some),
             (some) => some.map(() => true),
           )
         ).map((r) => (r.status === "fulfilled" ? { status: "fulfilled", value: r.value === true } : r)),
       (e) => e.holdId,
-      max,
+      options,
     );
     this.settles = new WriteGroups<SettleEntry, Record<string, unknown> | null>(
       (accountId, entries) =>
         groupOrEach(
           entries,
-          (some) => conditionalUpdate(db, settleUpdate(table, accountId, some)),
+          (some) => settleAll(accountId, some),
           (some, item) => some.map(() => item),
         ),
       (e) => e.holdId,
-      max,
+      options,
     );
   }
 
   /** A hold on an account that has its open-hold marker's generation already. */
   hold(accountId: string, entry: HoldEntry): Promise<boolean> {
-    return this.holds.submit(accountId, entry);
+    return typeof this.holds === "function" ? this.holds(accountId, entry) : this.holds.submit(accountId, entry);
   }
 
   settle(accountId: string, entry: SettleEntry): Promise<Record<string, unknown> | null> {
-    return this.settles.submit(accountId, entry);
+    return typeof this.settles === "function" ? this.settles(accountId, entry) : this.settles.submit(accountId, entry);
   }
 }

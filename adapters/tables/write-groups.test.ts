@@ -45,7 +45,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 describe("WriteGroups (group commit per key)", () => {
   it("writes a lone entry at once, alone, and resolves its outcome", async () => {
     const w = gatedWriter();
-    const groups = new WriteGroups(w.write, (e) => e.id, 16);
+    const groups = new WriteGroups(w.write, (e) => e.id, { max: 16, stallMs: 1000 });
     const result = groups.submit("acct", { id: "a", n: 1 });
     await settle();
     expect(w.groups).toEqual([{ key: "acct", ids: ["a"] }]);
@@ -56,7 +56,7 @@ describe("WriteGroups (group commit per key)", () => {
 
   it("puts entries of the same turn in one write, and those that come while it is in flight in the next", async () => {
     const w = gatedWriter();
-    const groups = new WriteGroups(w.write, (e) => e.id, 3);
+    const groups = new WriteGroups(w.write, (e) => e.id, { max: 3, stallMs: 1000 });
     const first = [groups.submit("acct", { id: "a", n: 1 }), groups.submit("acct", { id: "b", n: 2 })];
     await settle();
     const later = ["c", "d", "e", "f"].map((id, i) => groups.submit("acct", { id, n: 3 + i }));
@@ -70,7 +70,7 @@ describe("WriteGroups (group commit per key)", () => {
 
   it("never puts two entries with the same id in one write", async () => {
     const w = gatedWriter();
-    const groups = new WriteGroups(w.write, (e) => e.id, 16);
+    const groups = new WriteGroups(w.write, (e) => e.id, { max: 16, stallMs: 1000 });
     const all = [
       groups.submit("acct", { id: "a", n: 1 }),
       groups.submit("acct", { id: "a", n: 2 }),
@@ -84,7 +84,7 @@ describe("WriteGroups (group commit per key)", () => {
 
   it("keeps keys apart: each key has its own write in flight", async () => {
     const w = gatedWriter();
-    const groups = new WriteGroups(w.write, (e) => e.id, 16);
+    const groups = new WriteGroups(w.write, (e) => e.id, { max: 16, stallMs: 1000 });
     const all = [groups.submit("x", { id: "a", n: 1 }), groups.submit("y", { id: "a", n: 2 })];
     await settle();
     expect(w.groups).toEqual([
@@ -97,7 +97,7 @@ describe("WriteGroups (group commit per key)", () => {
 
   it("fails every entry of a write that throws, and goes on with the next group", async () => {
     const w = gatedWriter();
-    const groups = new WriteGroups(w.write, (e) => e.id, 16);
+    const groups = new WriteGroups(w.write, (e) => e.id, { max: 16, stallMs: 1000 });
     w.failNextWith(new Error("timed out"));
     const failed = Promise.allSettled([
       groups.submit("acct", { id: "a", n: 1 }),
@@ -118,7 +118,7 @@ describe("WriteGroups (group commit per key)", () => {
     const w = gatedWriter((e) =>
       e.id === "b" ? { status: "rejected", reason: new Error("b refused") } : { status: "fulfilled", value: e.n },
     );
-    const groups = new WriteGroups(w.write, (e) => e.id, 16);
+    const groups = new WriteGroups(w.write, (e) => e.id, { max: 16, stallMs: 1000 });
     const all = Promise.allSettled(["a", "b", "c"].map((id, i) => groups.submit("acct", { id, n: i + 1 })));
     await w.releaseAll();
     expect((await all).map((f) => (f.status === "rejected" ? String(f.reason) : f.value))).toEqual([
@@ -128,8 +128,38 @@ describe("WriteGroups (group commit per key)", () => {
     ]);
   });
 
+  it("lets the next group start beside a write still in flight after stallMs, and forgets the key once all return", async () => {
+    const w = gatedWriter();
+    const groups = new WriteGroups(w.write, (e) => e.id, { max: 16, stallMs: 30 });
+    const slow = groups.submit("acct", { id: "a", n: 1 });
+    await settle();
+    const waiting = groups.submit("acct", { id: "b", n: 2 });
+    await new Promise((r) => setTimeout(r, 5));
+    // Within the limit the second entry waits for the first write.
+    expect(w.groups.map((g) => g.ids)).toEqual([["a"]]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(w.groups.map((g) => g.ids)).toEqual([["a"], ["b"]]);
+    await w.releaseAll();
+    await expect(Promise.all([slow, waiting])).resolves.toEqual([1, 2]);
+    expect(groups.busyKeys).toBe(0);
+  });
+
+  it("rejects every entry when the writer gives the wrong number of outcomes", async () => {
+    const groups = new WriteGroups<Entry, number>(
+      async () => [{ status: "fulfilled", value: 1 }],
+      (e) => e.id,
+      { max: 16, stallMs: 1000 },
+    );
+    const all = await Promise.allSettled([
+      groups.submit("k", { id: "a", n: 1 }),
+      groups.submit("k", { id: "b", n: 2 }),
+    ]);
+    expect(all.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+  });
+
   it("refuses a group size under one", () => {
     const w = gatedWriter();
-    expect(() => new WriteGroups(w.write, (e) => e.id, 0)).toThrow(/room for one entry/);
+    expect(() => new WriteGroups(w.write, (e) => e.id, { max: 0, stallMs: 1000 })).toThrow(/room for one entry/);
+    expect(() => new WriteGroups(w.write, (e) => e.id, { max: 4, stallMs: 0 })).toThrow(/stall limit/);
   });
 });
