@@ -233,4 +233,112 @@ describe("DynamoLedger groups an account's holds and settlements in flight (issu
       base.destroy();
     }
   });
+
+  it("writes each settle alone after a lost response too: each finds its hold settled, charged once", async () => {
+    const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+    let lose = false;
+    base.middlewareStack.add(
+      (handler, context) => async (args) => {
+        if (!lose || context.commandName !== "UpdateItemCommand") return handler(args);
+        lose = false;
+        await handler(args);
+        throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+      },
+      { step: "initialize", name: "loseOnce" },
+    );
+    const ledger = new DynamoLedger({ db: createDynamoDocumentClient(base), table: LEDGER, rollupAt: 1000 });
+    try {
+      const id = await account(ledger, 1000);
+      const refs = Array.from({ length: 4 }, (_, i) => ({ accountId: id, holdId: `${id}-${i}`, amount: 50 }));
+      for (const ref of refs) await ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true });
+      lose = true;
+      const settled = await Promise.all(refs.map((ref, i) => ledger.capture(ref, 10 + i, 20)));
+      expect(settled.map((r) => r.ok && [r.hold.status, r.hold.captureAmount])).toEqual([
+        ["captured", 10],
+        ["captured", 11],
+        ["captured", 12],
+        ["captured", 13],
+      ]);
+      expect(await books(ledger, id)).toEqual([1000 - 46, 0, 1 + 46]);
+    } finally {
+      base.destroy();
+    }
+  });
+
+  it("fails a throttled group's holds without a write per entry on the throttled item", async () => {
+    const base = createDynamoClient({ ...emulatorClientOptions(emulators.dynamoEndpoint), maxAttempts: 1 });
+    let throttle = false;
+    let accountWrites = 0;
+    base.middlewareStack.add(
+      (handler, context) => async (args) => {
+        if (context.commandName !== "UpdateItemCommand") return handler(args);
+        accountWrites++;
+        if (!throttle) return handler(args);
+        throttle = false;
+        throw Object.assign(new Error("Throughput exceeds the current capacity"), { name: "ThrottlingException" });
+      },
+      { step: "initialize", name: "throttleOnce" },
+    );
+    const ledger = new DynamoLedger({ db: createDynamoDocumentClient(base), table: LEDGER, rollupAt: 1000 });
+    try {
+      const id = await account(ledger, 1000);
+      const refs = Array.from({ length: 4 }, (_, i) => ({ accountId: id, holdId: `${id}-${i}`, amount: 50 }));
+      throttle = true;
+      const before = accountWrites;
+      const results = await Promise.allSettled(refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 10 })));
+      expect(results.map((r) => (r.status === "rejected" ? (r.reason as Error).name : "held"))).toEqual(
+        Array(4).fill("ThrottlingException"),
+      );
+      expect(accountWrites - before).toBe(1);
+      expect(await books(ledger, id)).toEqual([1000, 0, 1]);
+    } finally {
+      base.destroy();
+    }
+  });
+
+  it("with groupMax 1 writes each at once, side by side, as before grouping; refuses groups past the expressions' limits", async () => {
+    const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+    let inFlight = 0;
+    let most = 0;
+    base.middlewareStack.add(
+      (handler, context) => async (args) => {
+        if (context.commandName !== "UpdateItemCommand") return handler(args);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 20));
+          return await handler(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: "initialize", name: "inFlight" },
+    );
+    try {
+      for (const [groupMax, expected] of [
+        [1, 4],
+        [ACCOUNT_GROUP_MAX, 1],
+      ] as const) {
+        const ledger = new DynamoLedger({
+          db: createDynamoDocumentClient(base),
+          table: LEDGER,
+          rollupAt: 1000,
+          groupMax,
+        });
+        const id = await account(ledger, 1000);
+        most = 0;
+        const refs = Array.from({ length: 4 }, (_, i) => ({ accountId: id, holdId: `${id}-${i}`, amount: 50 }));
+        const held = await Promise.all(
+          refs.map((ref) => ledger.hold({ ...ref, deadline: 99_999, at: 10, freshId: true })),
+        );
+        expect(held.every((h) => h.ok)).toBe(true);
+        expect([groupMax, most]).toEqual([groupMax, expected]);
+      }
+    } finally {
+      base.destroy();
+    }
+    expect(() => new DynamoLedger({ db: createDynamoDocumentClient(client), table: LEDGER, groupMax: 33 })).toThrow(
+      /1 to 32 entries/,
+    );
+  });
 });

@@ -7,10 +7,10 @@ import { WriteGroups } from "./write-groups.ts";
  * The two writes a paid query makes on its account item (ledger-holds.ts), for one hold or settlement or for a
  * group of them in one write (write-groups.ts). A group's write is all or nothing: its condition is every entry's
  * own condition, and its sums are the entries' sums, so it leaves the item as the entries' own writes one after the
- * other would. When a group's write fails in any way (its condition: one entry is a replay, or the balance is short
- * for all of them; or an error: one entry the item cannot take, a lost response), each entry is written alone, and
- * each caller gets its own entry's outcome. That is safe even when the group's write did land: each entry's own
- * condition then fails, and its caller finds its hold held or settled, as a replay.
+ * other would. When a group's write fails (its condition: one entry is a replay, or the balance is short for all of
+ * them; or an error other than throttling: one entry the item cannot take, a lost response), each entry is written
+ * alone, and each caller gets its own entry's outcome. That is safe even when the group's write did land: each
+ * entry's own condition then fails, and its caller finds its hold held or settled, as a replay.
  */
 
 /** Entries in one write: keeps the update and condition expressions well under DynamoDB's 4 KB (~80 bytes each). */
@@ -119,14 +119,33 @@ export async function conditionalUpdate(
   }
 }
 
-/** One write for the group, else one per entry (see the module comment). */
+const THROTTLING = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "TooManyRequestsException",
+]);
+
+function isThrottling(error: unknown): boolean {
+  return error instanceof Error && THROTTLING.has(error.name);
+}
+
+/**
+ * One write for the group, else one per entry (see the module comment). A throttled group write fails its callers:
+ * one write per entry would only add load to a partition that is refusing it.
+ */
 async function groupOrEach<E, R>(
   entries: readonly E[],
   write: (entries: readonly E[]) => Promise<R | null>,
   spread: (entries: readonly E[], result: R) => readonly R[],
 ): Promise<PromiseSettledResult<R | null>[]> {
   if (entries.length > 1) {
-    const together = await write(entries).catch(() => null);
+    const together = await write(entries).catch((error: unknown) => {
+      // A throttled partition gets no more writes from here (one per entry would be up to 16 more): the callers
+      // fail, as each would alone after the SDK's own retries.
+      if (isThrottling(error)) throw error;
+      return null;
+    });
     if (together !== null) return spread(entries, together).map((value) => ({ status: "fulfilled", value }));
   }
   return Promise.allSettled(entries.map((e) => write([e])));

@@ -33,6 +33,7 @@ function gatedWriter(
   return {
     write,
     groups,
+    gates,
     releaseAll,
     failNextWith: (e: Error) => {
       failNext = e;

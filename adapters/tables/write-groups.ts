@@ -61,7 +61,7 @@ export class WriteGroups<E, R> {
     });
   }
 
-  /** Keys with entries waiting or in flight (tests). */
+  /** Keys with entries waiting or a write in flight that has not stalled (tests). */
   get busyKeys(): number {
     return this.keys.size;
   }
@@ -96,16 +96,25 @@ export class WriteGroups<E, R> {
     )
       .then(
         (results) => {
-          if (results.length !== group.length) {
-            const error = new Error(`a group write gave ${results.length} outcomes for ${group.length} entries`);
+          // A writer's malformed answer fails the group rather than leave its callers waiting.
+          try {
+            if (results.length !== group.length) {
+              throw new Error(`a group write gave ${results.length} outcomes for ${group.length} entries`);
+            }
+            const outcomes = results.map((result) => {
+              if (result?.status !== "fulfilled" && result?.status !== "rejected") {
+                throw new Error("a group write gave an outcome that is neither fulfilled nor rejected");
+              }
+              return result;
+            });
+            group.forEach((w, i) => {
+              const result = outcomes[i] as PromiseSettledResult<R>;
+              if (result.status === "fulfilled") w.resolve(result.value);
+              else w.reject(result.reason);
+            });
+          } catch (error) {
             for (const w of group) w.reject(error);
-            return;
           }
-          group.forEach((w, i) => {
-            const result = results[i] as PromiseSettledResult<R>;
-            if (result.status === "fulfilled") w.resolve(result.value);
-            else w.reject(result.reason);
-          });
         },
         (error: unknown) => {
           for (const w of group) w.reject(error);
