@@ -394,6 +394,50 @@ describe("DynamoLedger crash recovery (no transactions)", () => {
     expect(again.ok && [again.replay, again.hold.status]).toEqual([true, "captured"]);
     expect((await ledger.getAccount(id))?.balance).toBe(70);
   });
+
+  it("a hold id used before whose new write lands but whose answer is lost is given back too, not taken as new", async () => {
+    // The SDK's retry after a lost answer: the write lands, its retry is refused on the hold already there.
+    const base = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
+    let lose = false;
+    const seen: string[] = [];
+    base.middlewareStack.add(
+      (handler, context) => async (args) => {
+        if (!lose || context.commandName !== "UpdateItemCommand") return handler(args);
+        lose = false;
+        seen.push(
+          await handler(args).then(
+            () => "landed",
+            (e: Error) => e.name,
+          ),
+        );
+        return handler(args);
+      },
+      { step: "initialize", name: "retryAfterLostAnswer" },
+    );
+    try {
+      const ledger = new DynamoLedger({ db: createDynamoDocumentClient(base), table: LEDGER });
+      const id = unique("dup-lost");
+      await ledger.openAccount(id, "t", 1);
+      await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 100, at: 1 });
+      const ref = { accountId: id, holdId: `h-${id}`, amount: 30 };
+      await ledger.hold({ ...ref, deadline: 99_999, at: 10 });
+      // An open hold keeps the account's marker (the sweep drops an idle account's), so the next hold is one write.
+      await ledger.hold({ accountId: id, holdId: `open-${id}`, amount: 10, deadline: 99_999, at: 10 });
+      await ledger.capture(ref, 30, 20);
+      await ledger.sweepHolds(30);
+      expect(await raw(holdKey(ref.holdId))).toBeDefined();
+      lose = true;
+      // An Idempotency-Key's id again: the earlier, captured hold answers (the API then refuses the request).
+      const again = await ledger.hold({ ...ref, deadline: 99_999, at: 60 });
+      expect(seen).toEqual(["landed"]);
+      expect(again.ok && [again.replay, again.hold.status, again.hold.createdAt]).toEqual([true, "captured", 10]);
+      const a = await ledger.getAccount(id);
+      expect([a?.balance, a?.held, a?.spent]).toEqual([60, 10, 30]);
+      expect(await mapSize(accountKey(id), "holds")).toBe(1);
+    } finally {
+      base.destroy();
+    }
+  });
 });
 
 describe("the API on DynamoLedger", () => {

@@ -165,7 +165,14 @@ export class DynamoHolds {
         const item = await this.account(input.accountId);
         if (!item) return { ok: false, reason: "no_account" };
         const existing = holdIn(item, input.accountId, input.holdId);
-        if (existing) return replayOf(asHold(existing), input);
+        if (existing) {
+          // Open and maybe this hold's own write (applied, its answer lost, the SDK's retry refused): the id may
+          // have been used before, as after the write below, where an earlier settled hold's record wins.
+          const earlier = existing.status === "held" && !input.freshId ? await this.archived(input.holdId) : null;
+          if (!earlier) return replayOf(asHold(existing), input);
+          await this.undoDuplicate(input.accountId, input.holdId, existing);
+          return replayOf(asHold(earlier), input);
+        }
         if (!item.holds || !item.settled) {
           await this.addMaps(input.accountId);
           continue;
