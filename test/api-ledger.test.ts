@@ -1,5 +1,11 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
@@ -627,6 +633,10 @@ describe("DynamoLedger item sizes stay bounded", () => {
     expect((await ledger.getAccount(id))?.balance).toBe(1000);
     // Top-ups still go through.
     expect((await ledger.credit({ accountId: id, entryId: `c-${id}`, amount: 5, at: 11 })).ok).toBe(true);
+    // The refused hold put the account's open-hold marker: every later sweep of this shared table past the holds'
+    // deadline would release all 2,000 of them (~20 s). Gone with the account.
+    await doc.send(new DeleteCommand({ TableName: LEDGER, Key: openMarkerKey(id) }));
+    await doc.send(new DeleteCommand({ TableName: LEDGER, Key: accountKey(id) }));
   });
 });
 
