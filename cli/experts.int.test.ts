@@ -8,6 +8,7 @@ import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { mlpToOnnx } from "../adapters/runtime/onnx-writer.ts";
 import { initMlp, roundToFloat32 } from "../core/experts/train/mlp.ts";
 import { mulberry32 } from "../core/tasks/prng.ts";
+import { seedExperts, sharedExperts } from "../stacks/ephemeral/experts-cache.ts";
 import { ensureExperts, expertsDir } from "./experts.ts";
 import { addExpert, onExpertAdded, run } from "./experts-group.ts";
 
@@ -27,16 +28,35 @@ afterAll(async () => {
 });
 
 describe("ensureExperts", () => {
-  it("builds missing experts once and leaves fresh ones alone", async () => {
+  // A whole build from an empty folder is what every test's shared experts come from (test/global-setup.ts), and
+  // adapters/runtime/digit-experts.int.test.ts checks one against them: here a seeded copy loses files.
+  it("rebuilds only the missing experts, byte for byte, and then leaves them alone", async () => {
+    await seedExperts(dataDir);
+    const dir = expertsDir(dataDir);
+    const shared = expertsDir(await sharedExperts());
+    const untouched = join(dir, "spec59.onnx");
+    const before = (await stat(untouched)).mtimeMs;
+    // A trained expert's model, the original of a copy (copy04 stays), and a manifest alone.
+    await rm(join(dir, "spec04.onnx"));
+    await rm(join(dir, "noise.manifest.json"));
     const logs: string[] = [];
     const first = await ensureExperts(dataDir, (m) => logs.push(m));
+    expect(logs.filter((l) => l.includes("building"))).toEqual([
+      `experts: rebuilding spec04, noise (missing or changed) in ${dir}`,
+    ]);
     expect(first.map((m) => m.id)).toContain("spec04");
+    expect(first.map((m) => m.id)).toContain("noise");
     expect(first.map((m) => m.id)).toContain("vad-v6");
-    const stamp = join(expertsDir(dataDir), "digits-build.json");
-    const built = (await stat(stamp)).mtimeMs;
+    for (const file of ["spec04.onnx", "noise.onnx", "copy04.onnx"])
+      expect((await readFile(join(dir, file))).equals(await readFile(join(shared, file)))).toBe(true);
+    expect((await stat(untouched)).mtimeMs).toBe(before);
+    const noise = first.find((m) => m.id === "noise");
+    expect(noise?.model.path).toBe(join(dir, "noise.onnx"));
+    const stamp = join(dir, "digits-build.json");
+    const stamped = (await stat(stamp)).mtimeMs;
     const second = await ensureExperts(dataDir, (m) => logs.push(m));
     expect(second).toEqual(first);
-    expect((await stat(stamp)).mtimeMs).toBe(built);
+    expect((await stat(stamp)).mtimeMs).toBe(stamped);
     expect(logs.filter((l) => l.includes("building"))).toHaveLength(1);
   });
 
@@ -46,7 +66,7 @@ describe("ensureExperts", () => {
     await writeFile(file, Buffer.concat([original, Buffer.from([0])]));
     const logs: string[] = [];
     await ensureExperts(dataDir, (m) => logs.push(m));
-    expect(logs.some((l) => l.includes("building"))).toBe(true);
+    expect(logs.some((l) => l.includes("rebuilding noise "))).toBe(true);
     expect((await readFile(file)).equals(original)).toBe(true);
   });
 });

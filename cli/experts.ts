@@ -13,6 +13,7 @@ import {
   DIGIT_BUILD_STAMP,
   DIGIT_BUILD_VERSION,
   type DigitBuildProgress,
+  repairDigitExperts,
 } from "../adapters/runtime/digit-experts-builder.ts";
 import { listManifests, manifestPath } from "../adapters/runtime/manifest-store.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
@@ -56,14 +57,19 @@ export async function digitExpertsFresh(dir: string): Promise<boolean> {
 }
 
 /**
- * Builds the digit experts only when missing or stale, refreshes the speech manifests, and returns every valid
- * manifest in the experts directory (user-added experts included). The local stack calls this at boot.
+ * Builds the digit experts only when missing or stale (only the broken ones when the rest of a build is intact),
+ * refreshes the speech manifests, and returns every valid manifest in the experts directory (user-added experts
+ * included). The local stack calls this at boot.
  */
 export async function ensureExperts(dataDir: string, log: (msg: string) => void): Promise<ExpertManifest[]> {
   const dir = expertsDir(dataDir);
   if (!(await digitExpertsFresh(dir))) {
-    log(`experts: building digit experts into ${dir}`);
-    await buildDigitExperts({ outDir: dir, seed: DEFAULT_EXPERT_SEED });
+    const repaired = await repairDigitExperts({ outDir: dir, seed: DEFAULT_EXPERT_SEED });
+    if (repaired) log(`experts: rebuilding ${repaired.join(", ")} (missing or changed) in ${dir}`);
+    else {
+      log(`experts: building digit experts into ${dir}`);
+      await buildDigitExperts({ outDir: dir, seed: DEFAULT_EXPERT_SEED });
+    }
   }
   await writeSpeechManifests({ outDir: dir });
   const listing = await listManifests(dir);

@@ -1,13 +1,17 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { DIGIT_EXPERT_RECIPES, makeDigitExpertModel } from "../../core/experts/digit-experts.ts";
+import {
+  DIGIT_EXPERT_RECIPES,
+  type DigitExpertRecipe,
+  makeDigitExpertModel,
+} from "../../core/experts/digit-experts.ts";
 import { trainInitialDigitGate } from "../../core/experts/digit-gate.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import { type Mlp, predict } from "../../core/experts/train/mlp.ts";
 import { DIGITS_MODEL_CONTRACT } from "../../core/tasks/digits.ts";
 import { type DigitDataset, type DigitSplit, splitDigits } from "../../core/tasks/digits-data.ts";
-import { writeDigitGate } from "./digit-gate-file.ts";
+import { readDigitGate, writeDigitGate } from "./digit-gate-file.ts";
 import { demoHotkey, manifestModelPath, manifestPath, writeManifest } from "./manifest-store.ts";
 import { loadMnist } from "./mnist-loader.ts";
 import { mlpToOnnx } from "./onnx-writer.ts";
@@ -78,29 +82,11 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
       const model = makeDigitExpertModel(recipe, data, split, seed);
       models.set(recipe.id, model);
       progress("writing");
-      await writeFile(
-        file,
-        mlpToOnnx(model, {
-          metadata: { expert: recipe.id, task: "digits", seed: String(seed), build: String(DIGIT_BUILD_VERSION) },
-        }),
-      );
+      await writeFile(file, digitExpertOnnx(recipe.id, model, seed));
     }
     files.set(recipe.id, file);
-    const manifest: ExpertManifest = {
-      id: recipe.id,
-      task: "digits",
-      ...(await demoHotkey(recipe.id)),
-      runner: "classifier",
-      model: {
-        path: manifestModelPath(file, rootDir),
-        sha256: sha256Hex(new Uint8Array(await readFile(file))),
-        inputs: DIGITS_MODEL_CONTRACT.inputs,
-        outputs: DIGITS_MODEL_CONTRACT.outputs,
-      },
-      description: recipe.description,
-    };
-    await writeManifest(opts.outDir, manifest);
-    manifests.push(manifest);
+    const sha256 = sha256Hex(new Uint8Array(await readFile(file)));
+    manifests.push(await writeDigitManifest(opts.outDir, recipe, file, sha256, rootDir));
     progress("done");
   }
   // The gate is trained here, before any market serves these experts, so that routing is good from the first query.
@@ -122,7 +108,102 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
   return { manifests, models, data, split };
 }
 
+function digitExpertOnnx(id: string, model: Mlp, seed: number): Uint8Array {
+  return mlpToOnnx(model, {
+    metadata: { expert: id, task: "digits", seed: String(seed), build: String(DIGIT_BUILD_VERSION) },
+  });
+}
+
+async function writeDigitManifest(
+  outDir: string,
+  recipe: DigitExpertRecipe,
+  file: string,
+  sha256: string,
+  rootDir: string,
+): Promise<ExpertManifest> {
+  const manifest: ExpertManifest = {
+    id: recipe.id,
+    task: "digits",
+    ...(await demoHotkey(recipe.id)),
+    runner: "classifier",
+    model: {
+      path: manifestModelPath(file, rootDir),
+      sha256,
+      inputs: DIGITS_MODEL_CONTRACT.inputs,
+      outputs: DIGITS_MODEL_CONTRACT.outputs,
+    },
+    description: recipe.description,
+  };
+  await writeManifest(outDir, manifest);
+  return manifest;
+}
+
+/**
+ * Rebuilds only the digit experts whose model file changed or whose model or manifest is missing, when the rest of
+ * an earlier build of this version and seed is there (its stamp and its gate readable), and returns their ids. Each
+ * expert trains from a seed of its own, so a rebuilt model comes out byte-identical to what the stamp recorded, and
+ * the gate trained beside the original build still describes it: a start after one deleted file takes seconds, not
+ * a whole build. Returns null, writing nothing, when a repair cannot stand in for a whole build: no usable stamp or
+ * gate, or a rebuilt model that differs from the stamp (another trainer made that build).
+ */
+export async function repairDigitExperts(opts: BuildDigitExpertsOptions): Promise<string[] | null> {
+  const seed = opts.seed ?? DEFAULT_EXPERT_SEED;
+  const rootDir = opts.rootDir ?? REPO_ROOT;
+  const stampText = await readFile(join(opts.outDir, DIGIT_BUILD_STAMP), "utf8").catch(() => null);
+  const stamp = stampText === null ? null : FullBuildStamp.safeParse(safeJson(stampText));
+  if (!stamp?.success || stamp.data.version !== DIGIT_BUILD_VERSION || stamp.data.seed !== seed) return null;
+  const recorded = stamp.data.experts;
+  const gate = await readDigitGate(opts.outDir);
+  const ids = DIGIT_EXPERT_RECIPES.map((r) => r.id);
+  if (!gate || gate.build !== DIGIT_BUILD_VERSION || gate.seed !== seed) return null;
+  if (gate.experts.length !== ids.length || gate.experts.some((e, i) => e.id !== ids[i])) return null;
+  if (ids.some((id) => recorded[id] === undefined)) return null;
+
+  const stale: DigitExpertRecipe[] = [];
+  for (const recipe of DIGIT_EXPERT_RECIPES) {
+    const bytes = await readFile(join(opts.outDir, `${recipe.id}.onnx`)).catch(() => null);
+    const manifest = await readFile(manifestPath(opts.outDir, recipe.id)).catch(() => null);
+    if (bytes === null || manifest === null || sha256Hex(new Uint8Array(bytes)) !== recorded[recipe.id])
+      stale.push(recipe);
+  }
+  // Everything is made and checked in memory first, so that a repair that cannot work leaves the folder as it was.
+  const made = new Map<string, Uint8Array>();
+  let data: { data: DigitDataset; split: DigitSplit } | undefined;
+  for (const recipe of stale) {
+    let bytes: Uint8Array;
+    if (recipe.kind === "copy") {
+      const original = made.get(recipe.of) ?? (await readFile(join(opts.outDir, `${recipe.of}.onnx`)));
+      bytes = new Uint8Array(original);
+    } else {
+      if (!data) {
+        const mnist = await loadMnist();
+        data = { data: mnist, split: splitDigits(mnist.labels.length, seed) };
+      }
+      bytes = digitExpertOnnx(recipe.id, makeDigitExpertModel(recipe, data.data, data.split, seed), seed);
+    }
+    if (sha256Hex(bytes) !== recorded[recipe.id]) return null;
+    made.set(recipe.id, bytes);
+  }
+  for (const recipe of stale) {
+    const file = join(opts.outDir, `${recipe.id}.onnx`);
+    const bytes = made.get(recipe.id);
+    if (!bytes) continue;
+    await writeFile(file, bytes);
+    await writeDigitManifest(opts.outDir, recipe, file, sha256Hex(bytes), rootDir);
+  }
+  return stale.map((r) => r.id);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 const BuildStamp = z.object({ experts: z.record(z.string(), z.string()) });
+const FullBuildStamp = BuildStamp.extend({ version: z.number(), seed: z.number() });
 
 /**
  * Deletes the model and manifest of every expert an earlier build in `dir` made for a recipe that no longer exists

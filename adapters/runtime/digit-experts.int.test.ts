@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,15 @@ import { digitRow } from "../../core/tasks/digits-data.ts";
 import { argmax } from "../../core/tasks/metrics.ts";
 import { sharedExperts } from "../../stacks/ephemeral/experts-cache.ts";
 import { identityReady, signerFromUri } from "../identity/sr25519.ts";
-import { buildDigitExpertsDetailed, DEFAULT_EXPERT_SEED, type DigitExpertBuild } from "./digit-experts-builder.ts";
+import {
+  buildDigitExpertsDetailed,
+  DEFAULT_EXPERT_SEED,
+  DIGIT_BUILD_STAMP,
+  DIGIT_BUILD_VERSION,
+  type DigitExpertBuild,
+  repairDigitExperts,
+} from "./digit-experts-builder.ts";
+import { DIGIT_GATE_FILE } from "./digit-gate-file.ts";
 import { listManifests } from "./manifest-store.ts";
 import { ModelContractError } from "./model-contract.ts";
 import { createOnnxRuntime, ModelIntegrityError } from "./onnx-runtime.ts";
@@ -168,6 +176,31 @@ describe("digit experts", () => {
       expect(a.equals(b), recipe.id).toBe(true);
       expect(m?.model.sha256, recipe.id).toBe(manifest(recipe.id).model.sha256);
     }
+  });
+
+  it("repairs only when the rest of a build of this version is there, and writes nothing when it cannot", async () => {
+    const b = join(dir, "b");
+    await cp(join(dir, "a"), b, { recursive: true });
+    const stampFile = join(b, DIGIT_BUILD_STAMP);
+    const stamp = JSON.parse(await readFile(stampFile, "utf8")) as { experts: Record<string, string> };
+    await rm(join(b, "noise.onnx"));
+    // A stamp that records another noise model (another trainer's build): the rebuilt one would not match it.
+    await writeFile(stampFile, JSON.stringify({ ...stamp, experts: { ...stamp.experts, noise: "0".repeat(64) } }));
+    expect(await repairDigitExperts({ outDir: b, seed: 42 })).toBeNull();
+    await expect(readFile(join(b, "noise.onnx"))).rejects.toThrow(/ENOENT/);
+    // Another build version, or no gate: a whole build is due.
+    await writeFile(stampFile, JSON.stringify({ ...stamp, version: DIGIT_BUILD_VERSION - 1 }));
+    expect(await repairDigitExperts({ outDir: b, seed: 42 })).toBeNull();
+    await writeFile(stampFile, JSON.stringify(stamp));
+    await rm(join(b, DIGIT_GATE_FILE));
+    expect(await repairDigitExperts({ outDir: b, seed: 42 })).toBeNull();
+    await cp(join(dir, "a", DIGIT_GATE_FILE), join(b, DIGIT_GATE_FILE));
+    // Another seed is another build.
+    expect(await repairDigitExperts({ outDir: b, seed: 7 })).toBeNull();
+    // The same folder with its stamp and gate back: the noise expert alone comes back, as the build made it.
+    expect(await repairDigitExperts({ outDir: b, seed: 42 })).toEqual(["noise"]);
+    expect((await readFile(join(b, "noise.onnx"))).equals(await readFile(join(dir, "a", "noise.onnx")))).toBe(true);
+    expect(await repairDigitExperts({ outDir: b, seed: 42 })).toEqual([]);
   });
 
   it("refuses a model whose sha256 differs from the manifest", async () => {
