@@ -1,17 +1,14 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import {
-  DIGIT_EXPERT_RECIPES,
-  type DigitExpertRecipe,
-  makeDigitExpertModel,
-} from "../../core/experts/digit-experts.ts";
+import { DIGIT_EXPERT_RECIPES, type DigitExpertRecipe } from "../../core/experts/digit-experts.ts";
 import { trainInitialDigitGate } from "../../core/experts/digit-gate.ts";
 import type { ExpertManifest } from "../../core/experts/manifest.ts";
 import { type Mlp, predict } from "../../core/experts/train/mlp.ts";
 import { DIGITS_MODEL_CONTRACT } from "../../core/tasks/digits.ts";
 import { type DigitDataset, type DigitSplit, splitDigits } from "../../core/tasks/digits-data.ts";
 import { readDigitGate, writeDigitGate } from "./digit-gate-file.ts";
+import { trainDigitRecipes } from "./digit-train-pool.ts";
 import { demoHotkey, manifestModelPath, manifestPath, writeManifest } from "./manifest-store.ts";
 import { loadMnist } from "./mnist-loader.ts";
 import { mlpToOnnx } from "./onnx-writer.ts";
@@ -63,6 +60,7 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
   const files = new Map<string, string>();
   const manifests: ExpertManifest[] = [];
   const total = DIGIT_EXPERT_RECIPES.length;
+  const trained = trainDigitRecipes(DIGIT_EXPERT_RECIPES.filter(isTrained), data, split, seed);
   for (const [i, recipe] of DIGIT_EXPERT_RECIPES.entries()) {
     const progress = (phase: DigitBuildProgress["phase"]): void =>
       opts.onProgress?.({ id: recipe.id, index: i + 1, total, phase });
@@ -77,9 +75,7 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
       models.set(recipe.id, model);
     } else {
       progress("training");
-      // Yield so a progress display can repaint between the synchronous training runs.
-      await new Promise((r) => setImmediate(r));
-      const model = makeDigitExpertModel(recipe, data, split, seed);
+      const model = await trainedModel(trained, recipe.id);
       models.set(recipe.id, model);
       progress("writing");
       await writeFile(file, digitExpertOnnx(recipe.id, model, seed));
@@ -106,6 +102,14 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
     `${JSON.stringify({ version: DIGIT_BUILD_VERSION, seed, experts: Object.fromEntries(manifests.map((m) => [m.id, m.model.sha256])) }, null, 2)}\n`,
   );
   return { manifests, models, data, split };
+}
+
+const isTrained = (r: DigitExpertRecipe): r is Exclude<DigitExpertRecipe, { kind: "copy" }> => r.kind !== "copy";
+
+async function trainedModel(trained: ReadonlyMap<string, Promise<Mlp>>, id: string): Promise<Mlp> {
+  const model = trained.get(id);
+  if (!model) throw new Error(`digit expert ${id} was not sent for training`);
+  return model;
 }
 
 function digitExpertOnnx(id: string, model: Mlp, seed: number): Uint8Array {
@@ -168,18 +172,19 @@ export async function repairDigitExperts(opts: BuildDigitExpertsOptions): Promis
   }
   // Everything is made and checked in memory first, so that a repair that cannot work leaves the folder as it was.
   const made = new Map<string, Uint8Array>();
-  let data: { data: DigitDataset; split: DigitSplit } | undefined;
+  const toTrain = stale.filter(isTrained);
+  let trained = new Map<string, Promise<Mlp>>();
+  if (toTrain.length > 0) {
+    const data = await loadMnist();
+    trained = trainDigitRecipes(toTrain, data, splitDigits(data.labels.length, seed), seed);
+  }
   for (const recipe of stale) {
     let bytes: Uint8Array;
     if (recipe.kind === "copy") {
       const original = made.get(recipe.of) ?? (await readFile(join(opts.outDir, `${recipe.of}.onnx`)));
       bytes = new Uint8Array(original);
     } else {
-      if (!data) {
-        const mnist = await loadMnist();
-        data = { data: mnist, split: splitDigits(mnist.labels.length, seed) };
-      }
-      bytes = digitExpertOnnx(recipe.id, makeDigitExpertModel(recipe, data.data, data.split, seed), seed);
+      bytes = digitExpertOnnx(recipe.id, await trainedModel(trained, recipe.id), seed);
     }
     if (sha256Hex(bytes) !== recorded[recipe.id]) return null;
     made.set(recipe.id, bytes);

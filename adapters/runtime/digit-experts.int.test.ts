@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expertsDir } from "../../cli/experts.ts";
 import { DIGIT_EXPERT_RECIPES } from "../../core/experts/digit-experts.ts";
-import { predict } from "../../core/experts/train/mlp.ts";
+import { type Mlp, predict } from "../../core/experts/train/mlp.ts";
 import { digitRow } from "../../core/tasks/digits-data.ts";
 import { argmax } from "../../core/tasks/metrics.ts";
 import { sharedExperts } from "../../stacks/ephemeral/experts-cache.ts";
@@ -18,9 +18,11 @@ import {
   repairDigitExperts,
 } from "./digit-experts-builder.ts";
 import { DIGIT_GATE_FILE } from "./digit-gate-file.ts";
+import { trainDigitRecipes } from "./digit-train-pool.ts";
 import { listManifests } from "./manifest-store.ts";
 import { ModelContractError } from "./model-contract.ts";
 import { createOnnxRuntime, ModelIntegrityError } from "./onnx-runtime.ts";
+import { mlpToOnnx } from "./onnx-writer.ts";
 import { sha256Hex } from "./paths.ts";
 
 let dir: string;
@@ -201,6 +203,25 @@ describe("digit experts", () => {
     expect(await repairDigitExperts({ outDir: b, seed: 42 })).toEqual(["noise"]);
     expect((await readFile(join(b, "noise.onnx"))).equals(await readFile(join(dir, "a", "noise.onnx")))).toBe(true);
     expect(await repairDigitExperts({ outDir: b, seed: 42 })).toEqual([]);
+  });
+
+  it("trains on threads byte for byte as on the caller's thread, and a recipe a thread cannot train fails alone", async () => {
+    const quick = DIGIT_EXPERT_RECIPES.filter(
+      (r): r is Exclude<typeof r, { kind: "copy" }> =>
+        r.kind !== "copy" && ["weak-generalist", "adversarial", "noise"].includes(r.id),
+    );
+    expect(quick).toHaveLength(3);
+    const bytes = async (threads: number) => {
+      const models = trainDigitRecipes(quick, build.data, build.split, 42, threads);
+      return Promise.all(quick.map(async (r) => Buffer.from(mlpToOnnx((await models.get(r.id)) as Mlp))));
+    };
+    const [here, threaded] = [await bytes(1), await bytes(2)];
+    for (const [i, b] of threaded.entries()) expect(b.equals(here[i] as Buffer), quick[i]?.id).toBe(true);
+    // A recipe the thread does not know (only the build's own recipes train there): its promise fails, not the rest.
+    const unknown = { ...(quick[0] as (typeof quick)[number]), id: "not-a-recipe" };
+    const models = trainDigitRecipes([unknown, ...quick.slice(1)], build.data, build.split, 42, 2);
+    await expect(models.get("not-a-recipe")).rejects.toThrow(/no trained digit recipe not-a-recipe/);
+    expect(await models.get("noise")).toBeDefined();
   });
 
   it("refuses a model whose sha256 differs from the manifest", async () => {
