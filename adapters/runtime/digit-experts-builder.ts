@@ -34,6 +34,8 @@ export interface BuildDigitExpertsOptions {
   onProgress?: (p: DigitBuildProgress) => void;
   /** Base for the relative model paths written into manifests (default: the repository root). */
   rootDir?: string;
+  /** Threads that train the recipes (default: one per core, at most 4; 1 trains on this thread). */
+  threads?: number;
 }
 
 export interface DigitExpertBuild {
@@ -60,7 +62,7 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
   const files = new Map<string, string>();
   const manifests: ExpertManifest[] = [];
   const total = DIGIT_EXPERT_RECIPES.length;
-  const trained = trainDigitRecipes(DIGIT_EXPERT_RECIPES.filter(isTrained), data, split, seed);
+  const trained = trainDigitRecipes(DIGIT_EXPERT_RECIPES.filter(isTrained), data, split, seed, opts.threads);
   for (const [i, recipe] of DIGIT_EXPERT_RECIPES.entries()) {
     const progress = (phase: DigitBuildProgress["phase"]): void =>
       opts.onProgress?.({ id: recipe.id, index: i + 1, total, phase });
@@ -176,7 +178,7 @@ export async function repairDigitExperts(opts: BuildDigitExpertsOptions): Promis
   let trained = new Map<string, Promise<Mlp>>();
   if (toTrain.length > 0) {
     const data = await loadMnist();
-    trained = trainDigitRecipes(toTrain, data, splitDigits(data.labels.length, seed), seed);
+    trained = trainDigitRecipes(toTrain, data, splitDigits(data.labels.length, seed), seed, opts.threads);
   }
   for (const recipe of stale) {
     let bytes: Uint8Array;

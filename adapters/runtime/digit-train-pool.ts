@@ -35,7 +35,7 @@ export function trainDigitRecipes(
   data: DigitDataset,
   split: DigitSplit,
   seed: number,
-  threads = Math.min(availableParallelism(), 4),
+  threads: number = Math.min(availableParallelism(), 4),
 ): Map<string, Promise<Mlp>> {
   const results = new Map(recipes.map((r) => [r.id, pending()]));
   const out = new Map([...results].map(([id, p]) => [id, p.promise]));
