@@ -40,9 +40,17 @@ export function marketUrl(io: Pick<MinerIo, "env">): string {
   return url.replace(/\/+$/, "");
 }
 
+/**
+ * The chain and subnet the miner commands act on: MARKET_CHAIN_URL and MARKET_NETUID, else what the market's /health
+ * names (`npm start` names both; a deployed API names neither). No netuid is ever guessed: on finney netuid 1 is
+ * someone else's subnet, and `register` would burn TAO there.
+ */
 async function chainOf(io: MinerIo): Promise<{ chain: Chain; netuid: number }> {
   let url = io.env.MARKET_CHAIN_URL?.trim();
-  let netuid = io.env.MARKET_NETUID ? Number(io.env.MARKET_NETUID) : undefined;
+  const given = io.env.MARKET_NETUID?.trim();
+  let netuid = given ? Number(given) : undefined;
+  if (netuid !== undefined && !validNetuid(netuid))
+    throw new Error(`MARKET_NETUID must be a subnet id from 1 to 65535, got "${given}"`);
   if (!url || netuid === undefined) {
     const res = await fetch(`${marketUrl(io)}/health`);
     const health = Health.safeParse(await res.json().catch(() => null));
@@ -51,10 +59,13 @@ async function chainOf(io: MinerIo): Promise<{ chain: Chain; netuid: number }> {
     netuid ??= chain?.netuid;
   }
   if (!url) throw new Error("set MARKET_CHAIN_URL (the market's /health names no devnet RPC URL)");
-  if (netuid === undefined || !Number.isInteger(netuid) || netuid < 1 || netuid > 65535) netuid = 1;
+  if (netuid === undefined || !validNetuid(netuid))
+    throw new Error("set MARKET_NETUID to your subnet's netuid (the market's /health names no subnet)");
   const chain = await (io.connect ?? ((u: string) => connectSubtensor({ url: u })))(url);
   return { chain, netuid };
 }
+
+const validNetuid = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
 export async function run(args: string[], io: MinerIo = processIo()): Promise<number> {
   const program = minerCommand(io, "market miner");
@@ -169,9 +180,10 @@ export function minerCommand(io: MinerIo = processIo(), name = "miner"): Command
       const info = await stat(o.model);
       if (info.size > MAX_MODEL_FILE) throw new Error(`${o.model} is larger than ${MAX_MODEL_FILE} bytes`);
       const bytes = new Uint8Array(await readFile(o.model));
-      const uploaded = await uploadModel(fetch, marketUrl(io), w.hotkey, o.task, bytes);
+      // The chain first: an upload whose commit could not name its subnet would only be left behind.
       const { chain, netuid } = await chainOf(io);
       try {
+        const uploaded = await uploadModel(fetch, marketUrl(io), w.hotkey, o.task, bytes);
         const data = encodeCommitment({ task: o.task, sha256: uploaded.sha256, size: uploaded.size });
         const outcome = await chain.setCommitment(w.hotkey, netuid, data);
         if (!outcome.ok) throw new Error(`commitment refused: ${outcome.error} (the model is uploaded; commit again)`);

@@ -1,0 +1,78 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Chain } from "../core/ports/chain.ts";
+import { type MinerIo, run } from "./miner.ts";
+import { createWallet } from "./wallets.ts";
+
+// A deployed API's /health: no chain component, so it names neither an RPC URL nor a subnet.
+let server: Server;
+let url = "";
+let walletDir = "";
+beforeAll(async () => {
+  walletDir = await mkdtemp(join(tmpdir(), "miner-chain-"));
+  await createWallet(walletDir, "me");
+  server = createServer((_req, res) => {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ status: "ok", components: { api: { state: "ok" } } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await rm(walletDir, { recursive: true, force: true });
+});
+
+/** A miner's io whose chain records the subnet each commitment names. */
+function io(env: Record<string, string>) {
+  const said: string[] = [];
+  const committedOn: number[] = [];
+  const connected: string[] = [];
+  const chain = {
+    setCommitment: async (_hotkey: unknown, netuid: number) => {
+      committedOn.push(netuid);
+      return { ok: true, block: 7 };
+    },
+    close: async () => {},
+  } as unknown as Chain;
+  const minerIo: MinerIo = {
+    env: { MARKET_URL: url, MARKET_WALLET_DIR: walletDir, MARKET_CHAIN_URL: "ws://node.example:9944", ...env },
+    out: (t) => said.push(t),
+    err: (t) => said.push(t),
+    stdin: async () => "",
+    connect: async (u) => {
+      connected.push(u);
+      return chain;
+    },
+  };
+  return { minerIo, said, committedOn, connected };
+}
+
+describe("the miner commands' subnet", () => {
+  it("is never guessed: with a market whose /health names none and no MARKET_NETUID, nothing reaches the chain", async () => {
+    const t = io({});
+    expect(await run(["retire", "--wallet", "me"], t.minerIo)).toBe(1);
+    expect(t.said.join("")).toContain("set MARKET_NETUID");
+    expect(t.connected).toEqual([]);
+  });
+
+  it("refuses a MARKET_NETUID that is no subnet id", async () => {
+    for (const bad of ["abc", "0", "70000", "1.5"]) {
+      const t = io({ MARKET_NETUID: bad });
+      expect(await run(["retire", "--wallet", "me"], t.minerIo)).toBe(1);
+      expect(t.said.join("")).toContain(`MARKET_NETUID must be a subnet id from 1 to 65535, got "${bad}"`);
+      expect(t.connected).toEqual([]);
+    }
+  });
+
+  it("acts on the subnet MARKET_NETUID names", async () => {
+    const t = io({ MARKET_NETUID: "42" });
+    expect(await run(["retire", "--wallet", "me"], t.minerIo)).toBe(0);
+    expect(t.connected).toEqual(["ws://node.example:9944"]);
+    expect(t.committedOn).toEqual([42]);
+  });
+});
