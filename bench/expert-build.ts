@@ -2,7 +2,7 @@
  * The digit experts' build (`npm run experts`, and a first `npm start`): its recipes trained one after another on
  * the calling thread (the baseline, as before) against trained on worker threads (one per core, at most 4, the
  * default), alternating, each into a fresh folder; checks that both builds wrote byte-identical files.
- * Run: node --import tsx bench/expert-build.ts [--rounds 2]   Last line: JSON, `ratio` = threaded s over baseline s
+ * Run: node --import tsx bench/expert-build.ts [--rounds 3]   Last line: JSON, `ratio` = threaded s over baseline s
  * (medians of the rounds).
  */
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { buildDigitExperts } from "../adapters/runtime/digit-experts-builder.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "2" } } });
+const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" } } });
 const ROUNDS = Number(values.rounds);
 const threads = Math.min(availableParallelism(), 4);
 await loadMnist(); // read once, outside the timings (both builds share the process's cached copy)
@@ -32,7 +32,12 @@ async function timedBuild(n: number): Promise<{ seconds: number; files: Map<stri
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const upper = sorted[mid] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2;
+}
 const baseline: number[] = [];
 const threaded: number[] = [];
 let identical = true;
