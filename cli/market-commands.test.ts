@@ -56,7 +56,20 @@ describe("market client commands against the API (in process)", () => {
     const answerFile = join(dir, "answer.json");
     await writeFile(answerFile, answered.out);
     expect((await cli(["receipts", "verify", answerFile], {}, fetch)).out).toMatch(/^valid\s+true$/m);
-    expect((await cli(["receipts", "verify", answerFile, "--local"], {}, fetch)).out).toMatch(/^valid\s+true$/m);
+    const local = await cli(["receipts", "verify", answerFile, "--local"], {}, fetch);
+    expect(local.out).toMatch(/^valid\s+true$/m);
+    // Any key's signature checks out without --gateway: the answer says the signer was not checked.
+    expect(local.out).toMatch(/^signer\s+not checked/m);
+    const localJson = await cli(["receipts", "verify", answerFile, "--local", "--json"], {}, fetch);
+    const gateway = (JSON.parse(localJson.out) as { signedBy: string }).signedBy;
+    const pinned = await cli(["receipts", "verify", answerFile, "--local", "--gateway", gateway, "--json"], {}, fetch);
+    expect([pinned.code, JSON.parse(pinned.out)]).toEqual([
+      0,
+      expect.objectContaining({ valid: true, signer: "the gateway given" }),
+    ]);
+    const other = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"; // //Bob's address: not the gateway
+    const wrong = await cli(["receipts", "verify", answerFile, "--local", "--gateway", other, "--json"], {}, fetch);
+    expect([wrong.code, JSON.parse(wrong.out)]).toEqual([1, expect.objectContaining({ valid: false })]);
     // Another output than the one the receipt's digest names: refused both ways, exit 1.
     const forged = join(dir, "forged.json");
     await writeFile(

@@ -13,7 +13,7 @@ export interface PageFlags {
 
 export function pageOptions(cmd: Command): Command {
   return cmd
-    .option("--limit <n>", "items per page", intFlag("--limit", 1, 1000))
+    .option("--limit <n>", "items per page", intFlag("--limit", 1, 100))
     .option("--cursor <cursor>", "continue from a previous page's nextCursor")
     .option("--all", "follow nextCursor to the last page");
 }

@@ -63,13 +63,13 @@ export function forEachCommand(cmd: Command, visit: (cmd: Command, path: string[
 
 /** `market experts`: list (API) plus the operator tools that manage local expert files. */
 function expertsCommand(io: MarketIo): Command {
-  const experts = new Command("experts").description("the market's experts; add or publish local expert models");
+  const experts = new Command("experts").description("the market's experts; publish local expert models");
   experts.addCommand(expertsListCommand(io));
   experts.addCommand(expertEarningsCommand(io));
   experts.addCommand(
     legacy(
       "add",
-      "check a user ONNX model against a task's contract and add it as an expert",
+      "gone: a miner's model goes in with its own wallet (`market miner commit`); prints how",
       "--task <digits> --model <file.onnx> [--id <name>]",
       async (args) => (await import("./experts-group.ts")).run(["add", ...args]),
     ),

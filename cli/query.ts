@@ -26,7 +26,7 @@ export function queryCommand(io: CliIo): Command {
       .argument("<file>", "input file: .png, .wav or JSON"),
     "apiKey",
   )
-    .option("--k <n>", "how many experts answer", intFlag("--k", 1, 64))
+    .option("--k <n>", "how many experts answer", intFlag("--k", 1, 8))
     .option("--wait <seconds>", "wait this long for the answer before returning the job", intFlag("--wait", 1, 60))
     .option("--async", "return the queued job at once (Prefer: respond-async)")
     .option("--idempotency-key <k>", "makes a retried query count once")

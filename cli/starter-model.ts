@@ -45,7 +45,7 @@ export function addStarterModelCommand(
       print(
         o.json,
         { file: o.out, task: "digits", seed, size: bytes.length },
-        `wrote a digits model (${bytes.length} bytes, seed ${seed}) to ${o.out}; commit it with: market miner commit --task digits --model ${o.out}`,
+        `wrote a digits model (${bytes.length} bytes, seed ${seed}) to ${o.out}; commit it with: market miner commit --wallet <name> --task digits --model ${o.out}`,
       );
     });
 }
