@@ -36,15 +36,20 @@ describe("ensureExperts", () => {
     const shared = expertsDir(await sharedExperts());
     const untouched = join(dir, "spec04.onnx");
     const before = (await stat(untouched)).mtimeMs;
-    // A trained expert's model (the quickest to train), a copy's, and a manifest alone.
+    const modelKept = (await stat(join(dir, "spec59.onnx"))).mtimeMs;
+    // A trained expert's model (the quickest to train), a copy's, a manifest alone, and a manifest left empty (as a
+    // crash mid-write leaves it): that expert would be dropped at boot, though its model is intact.
     await rm(join(dir, "weak-generalist.onnx"));
     await rm(join(dir, "copy04.onnx"));
     await rm(join(dir, "noise.manifest.json"));
+    await writeFile(join(dir, "spec59.manifest.json"), "");
     const logs: string[] = [];
     const first = await ensureExperts(dataDir, (m) => logs.push(m));
     expect(logs.filter((l) => l.includes("building"))).toEqual([
-      `experts: rebuilding weak-generalist, copy04, noise (missing or changed) in ${dir}`,
+      `experts: rebuilding spec59, weak-generalist, copy04, noise (missing or changed) in ${dir}`,
     ]);
+    expect(first.map((m) => m.id)).toContain("spec59");
+    expect((await stat(join(dir, "spec59.onnx"))).mtimeMs).toBe(modelKept); // its manifest only, no training
     for (const id of ["weak-generalist", "copy04", "noise", "vad-v6"]) expect(first.map((m) => m.id)).toContain(id);
     for (const file of ["weak-generalist.onnx", "noise.onnx", "copy04.onnx"])
       expect((await readFile(join(dir, file))).equals(await readFile(join(shared, file)))).toBe(true);

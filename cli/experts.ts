@@ -13,9 +13,11 @@ import {
   DIGIT_BUILD_STAMP,
   DIGIT_BUILD_VERSION,
   type DigitBuildProgress,
+  digitManifestMatches,
   repairDigitExperts,
 } from "../adapters/runtime/digit-experts-builder.ts";
-import { listManifests, manifestPath } from "../adapters/runtime/manifest-store.ts";
+import { readDigitGate } from "../adapters/runtime/digit-gate-file.ts";
+import { listManifests } from "../adapters/runtime/manifest-store.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
 import { sha256Hex } from "../adapters/runtime/paths.ts";
@@ -47,10 +49,11 @@ export async function digitExpertsFresh(dir: string): Promise<boolean> {
     for (const recipe of DIGIT_EXPERT_RECIPES) {
       const sha = stamp.experts[recipe.id];
       if (!sha) return false;
-      await readFile(manifestPath(dir, recipe.id));
+      if (!(await digitManifestMatches(dir, recipe.id, sha))) return false;
       if (sha256Hex(new Uint8Array(await readFile(join(dir, `${recipe.id}.onnx`)))) !== sha) return false;
     }
-    return true;
+    const gate = await readDigitGate(dir);
+    return gate !== null && gate.build === DIGIT_BUILD_VERSION && gate.seed === DEFAULT_EXPERT_SEED;
   } catch {
     return false;
   }
@@ -65,8 +68,9 @@ export async function ensureExperts(dataDir: string, log: (msg: string) => void)
   const dir = expertsDir(dataDir);
   if (!(await digitExpertsFresh(dir))) {
     const repaired = await repairDigitExperts({ outDir: dir, seed: DEFAULT_EXPERT_SEED });
-    if (repaired) log(`experts: rebuilding ${repaired.join(", ")} (missing or changed) in ${dir}`);
-    else {
+    if (repaired) {
+      if (repaired.length > 0) log(`experts: rebuilding ${repaired.join(", ")} (missing or changed) in ${dir}`);
+    } else {
       log(`experts: building digit experts into ${dir}`);
       await buildDigitExperts({ outDir: dir, seed: DEFAULT_EXPERT_SEED });
     }

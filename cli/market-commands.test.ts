@@ -65,7 +65,7 @@ describe("market client commands against the API (in process)", () => {
     const pinned = await cli(["receipts", "verify", answerFile, "--local", "--gateway", gateway, "--json"], {}, fetch);
     expect([pinned.code, JSON.parse(pinned.out)]).toEqual([
       0,
-      expect.objectContaining({ valid: true, signer: "the gateway given" }),
+      expect.objectContaining({ valid: true, signer: "checked against --gateway" }),
     ]);
     const other = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"; // //Bob's address: not the gateway
     const wrong = await cli(["receipts", "verify", answerFile, "--local", "--gateway", other, "--json"], {}, fetch);

@@ -54,14 +54,44 @@ function io(env: Record<string, string>) {
 
 describe("the miner commands' subnet", () => {
   it("is never guessed: with a market whose /health names none and no MARKET_NETUID, nothing reaches the chain", async () => {
+    // The miner names the node (as the README's cloud command does) but not the subnet.
     const t = io({});
     expect(await run(["retire", "--wallet", "me"], t.minerIo)).toBe(1);
     expect(t.said.join("")).toContain("set MARKET_NETUID");
     expect(t.connected).toEqual([]);
+    // Nothing named: the deployed API's /health names no chain either.
+    const none = io({ MARKET_CHAIN_URL: "" });
+    expect(await run(["retire", "--wallet", "me"], none.minerIo)).toBe(1);
+    expect(none.said.join("")).toContain("set MARKET_CHAIN_URL and MARKET_NETUID");
+    expect(t.connected).toEqual([]);
+  });
+
+  it("takes chain and subnet together: both from npm start's /health, never its subnet for another chain", async () => {
+    // npm start's /health names its devnet and that devnet's netuid.
+    const local = createServer((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(
+        JSON.stringify({ status: "ok", components: { chain: { state: "ok", netuid: 3, rpcUrl: "ws://devnet" } } }),
+      );
+    });
+    await new Promise<void>((resolve) => local.listen(0, "127.0.0.1", resolve));
+    try {
+      const market = `http://127.0.0.1:${(local.address() as AddressInfo).port}`;
+      const both = io({ MARKET_URL: market, MARKET_CHAIN_URL: "" });
+      expect(await run(["retire", "--wallet", "me"], both.minerIo)).toBe(0);
+      expect([both.connected, both.committedOn]).toEqual([["ws://devnet"], [3]]);
+      // With MARKET_CHAIN_URL pointing elsewhere, the devnet's netuid would be a guess.
+      const elsewhere = io({ MARKET_URL: market });
+      expect(await run(["retire", "--wallet", "me"], elsewhere.minerIo)).toBe(1);
+      expect(elsewhere.said.join("")).toContain("set MARKET_NETUID too");
+      expect(elsewhere.connected).toEqual([]);
+    } finally {
+      await new Promise((resolve) => local.close(resolve));
+    }
   });
 
   it("refuses a MARKET_NETUID that is no subnet id", async () => {
-    for (const bad of ["abc", "0", "70000", "1.5"]) {
+    for (const bad of ["abc", "0", "70000", "1.5", "0x2a", "1e1"]) {
       const t = io({ MARKET_NETUID: bad });
       expect(await run(["retire", "--wallet", "me"], t.minerIo)).toBe(1);
       expect(t.said.join("")).toContain(`MARKET_NETUID must be a subnet id from 1 to 65535, got "${bad}"`);

@@ -48,24 +48,35 @@ export function marketUrl(io: Pick<MinerIo, "env">): string {
 async function chainOf(io: MinerIo): Promise<{ chain: Chain; netuid: number }> {
   let url = io.env.MARKET_CHAIN_URL?.trim();
   const given = io.env.MARKET_NETUID?.trim();
-  let netuid = given ? Number(given) : undefined;
-  if (netuid !== undefined && !validNetuid(netuid))
+  let netuid = given ? netuidOf(given) : undefined;
+  if (given && netuid === undefined)
     throw new Error(`MARKET_NETUID must be a subnet id from 1 to 65535, got "${given}"`);
-  if (!url || netuid === undefined) {
-    const res = await fetch(`${marketUrl(io)}/health`);
+  // A chain named here takes its subnet from here too: the market's /health describes the market's own chain.
+  if (url && netuid === undefined)
+    throw new Error("set MARKET_NETUID too: MARKET_CHAIN_URL names the chain, and no subnet is guessed on it");
+  if (!url) {
+    const api = marketUrl(io);
+    const res = await fetch(`${api}/health`).catch((error: unknown) => {
+      throw new Error(`the market at ${api} did not answer (${String(error)}): set MARKET_CHAIN_URL and MARKET_NETUID`);
+    });
     const health = Health.safeParse(await res.json().catch(() => null));
     const chain = health.success ? health.data.components?.chain : undefined;
-    url ||= chain?.rpcUrl;
-    netuid ??= chain?.netuid;
+    url = chain?.rpcUrl;
+    netuid ??= chain?.netuid !== undefined ? netuidOf(String(chain.netuid)) : undefined;
   }
-  if (!url) throw new Error("set MARKET_CHAIN_URL (the market's /health names no devnet RPC URL)");
-  if (netuid === undefined || !validNetuid(netuid))
+  if (!url) throw new Error("set MARKET_CHAIN_URL and MARKET_NETUID (the market's /health names no chain)");
+  if (netuid === undefined)
     throw new Error("set MARKET_NETUID to your subnet's netuid (the market's /health names no subnet)");
   const chain = await (io.connect ?? ((u: string) => connectSubtensor({ url: u })))(url);
   return { chain, netuid };
 }
 
-const validNetuid = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+/** A netuid in decimal digits from 1 to 65535 (not "0x2a" or "1e1", which Number() would take). */
+function netuidOf(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 && n <= 65535 ? n : undefined;
+}
 
 export async function run(args: string[], io: MinerIo = processIo()): Promise<number> {
   const program = minerCommand(io, "market miner");

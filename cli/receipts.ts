@@ -44,7 +44,9 @@ export function receiptsCommand(io: CliIo): Command {
         });
         const signedBy = (receipt as { signedBy?: unknown } | null)?.signedBy;
         // Without --gateway a receipt signed by any key checks out: say so rather than let "valid" imply the market.
-        const signer = o.gateway ? "the gateway given" : "not checked (pass --gateway <the market's gateway address>)";
+        const signer = o.gateway
+          ? "checked against --gateway"
+          : "not checked (pass --gateway <the market's gateway address>)";
         const verdict = check.ok
           ? { valid: true, signedBy, signer }
           : { valid: false, reason: check.reason, signedBy, signer };

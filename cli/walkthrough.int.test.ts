@@ -99,7 +99,7 @@ describe("the README's client walkthrough, with the CLI alone", () => {
     for (const verdict of out("market receipts verify")) expect(verdict).toMatch(/^valid\s+true$/m);
     // The local check was pinned to the gateway the API named.
     expect(env.GATEWAY).toMatch(/^5\w{47}$/);
-    expect(out("market receipts verify")[1]).toMatch(/^signer\s+the gateway given$/m);
+    expect(out("market receipts verify")[1]).toMatch(/^signer\s+checked against --gateway$/m);
     expect(out("market jobs wait")[0]).toMatch(/^status\s+succeeded$/m);
     // Exactly the two queries' costs were charged: the synchronous one's and the queued one's.
     const jobCost = Number(out("market jobs wait")[0]?.match(/^cost\s+(\d+)$/m)?.[1]);

@@ -40,7 +40,12 @@ async function cli(args: string[], stdin = ""): Promise<{ code: number; out: str
   let err = "";
   const chain = market.chain.chain;
   const code = await miner(args, {
-    env: { MARKET_URL: market.url, MARKET_WALLET_DIR: walletDir, MARKET_CHAIN_URL: "in-process" },
+    env: {
+      MARKET_URL: market.url,
+      MARKET_WALLET_DIR: walletDir,
+      MARKET_CHAIN_URL: "in-process",
+      MARKET_NETUID: String(market.chain.netuid),
+    },
     out: (t) => {
       out += t;
     },

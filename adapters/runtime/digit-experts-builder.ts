@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DIGIT_EXPERT_RECIPES, type DigitExpertRecipe } from "../../core/experts/digit-experts.ts";
 import { trainInitialDigitGate } from "../../core/experts/digit-gate.ts";
-import type { ExpertManifest } from "../../core/experts/manifest.ts";
+import { ExpertManifest } from "../../core/experts/manifest.ts";
 import { type Mlp, predict } from "../../core/experts/train/mlp.ts";
 import { DIGITS_MODEL_CONTRACT } from "../../core/tasks/digits.ts";
 import { type DigitDataset, type DigitSplit, splitDigits } from "../../core/tasks/digits-data.ts";
 import { readDigitGate, writeDigitGate } from "./digit-gate-file.ts";
-import { trainDigitRecipes } from "./digit-train-pool.ts";
+import { type TrainingPool, trainDigitRecipes } from "./digit-train-pool.ts";
 import { demoHotkey, manifestModelPath, manifestPath, writeManifest } from "./manifest-store.ts";
 import { loadMnist } from "./mnist-loader.ts";
 import { mlpToOnnx } from "./onnx-writer.ts";
@@ -58,11 +58,26 @@ export async function buildDigitExpertsDetailed(opts: BuildDigitExpertsOptions):
   await removeRetiredExperts(opts.outDir);
   const data = await loadMnist();
   const split = splitDigits(data.labels.length, seed);
+  const pool = trainDigitRecipes(DIGIT_EXPERT_RECIPES.filter(isTrained), data, split, seed, opts.threads);
+  try {
+    return await writeDigitBuild(opts, pool.models, data, split, seed, rootDir);
+  } finally {
+    pool.stop();
+  }
+}
+
+async function writeDigitBuild(
+  opts: BuildDigitExpertsOptions,
+  trained: ReadonlyMap<string, Promise<Mlp>>,
+  data: DigitDataset,
+  split: DigitSplit,
+  seed: number,
+  rootDir: string,
+): Promise<DigitExpertBuild> {
   const models = new Map<string, Mlp>();
   const files = new Map<string, string>();
   const manifests: ExpertManifest[] = [];
   const total = DIGIT_EXPERT_RECIPES.length;
-  const trained = trainDigitRecipes(DIGIT_EXPERT_RECIPES.filter(isTrained), data, split, seed, opts.threads);
   for (const [i, recipe] of DIGIT_EXPERT_RECIPES.entries()) {
     const progress = (phase: DigitBuildProgress["phase"]): void =>
       opts.onProgress?.({ id: recipe.id, index: i + 1, total, phase });
@@ -165,40 +180,62 @@ export async function repairDigitExperts(opts: BuildDigitExpertsOptions): Promis
   if (gate.experts.length !== ids.length || gate.experts.some((e, i) => e.id !== ids[i])) return null;
   if (ids.some((id) => recorded[id] === undefined)) return null;
 
-  const stale: DigitExpertRecipe[] = [];
+  // A model whose bytes are not the stamp's is made again; a manifest that does not describe it is written again.
+  const staleModels: DigitExpertRecipe[] = [];
+  const staleManifests: DigitExpertRecipe[] = [];
   for (const recipe of DIGIT_EXPERT_RECIPES) {
+    const sha = recorded[recipe.id] ?? "";
     const bytes = await readFile(join(opts.outDir, `${recipe.id}.onnx`)).catch(() => null);
-    const manifest = await readFile(manifestPath(opts.outDir, recipe.id)).catch(() => null);
-    if (bytes === null || manifest === null || sha256Hex(new Uint8Array(bytes)) !== recorded[recipe.id])
-      stale.push(recipe);
+    if (bytes === null || sha256Hex(new Uint8Array(bytes)) !== sha) staleModels.push(recipe);
+    else if (!(await digitManifestMatches(opts.outDir, recipe.id, sha))) staleManifests.push(recipe);
   }
   // Everything is made and checked in memory first, so that a repair that cannot work leaves the folder as it was.
   const made = new Map<string, Uint8Array>();
-  const toTrain = stale.filter(isTrained);
-  let trained = new Map<string, Promise<Mlp>>();
+  const toTrain = staleModels.filter(isTrained);
+  let pool: TrainingPool | undefined;
   if (toTrain.length > 0) {
     const data = await loadMnist();
-    trained = trainDigitRecipes(toTrain, data, splitDigits(data.labels.length, seed), seed, opts.threads);
+    pool = trainDigitRecipes(toTrain, data, splitDigits(data.labels.length, seed), seed, opts.threads);
   }
-  for (const recipe of stale) {
-    let bytes: Uint8Array;
-    if (recipe.kind === "copy") {
-      const original = made.get(recipe.of) ?? (await readFile(join(opts.outDir, `${recipe.of}.onnx`)));
-      bytes = new Uint8Array(original);
-    } else {
-      bytes = digitExpertOnnx(recipe.id, await trainedModel(trained, recipe.id), seed);
+  try {
+    for (const recipe of staleModels) {
+      let bytes: Uint8Array;
+      if (recipe.kind === "copy") {
+        const original = made.get(recipe.of) ?? (await readFile(join(opts.outDir, `${recipe.of}.onnx`)));
+        bytes = new Uint8Array(original);
+      } else {
+        bytes = digitExpertOnnx(recipe.id, await trainedModel(pool?.models ?? new Map(), recipe.id), seed);
+      }
+      if (sha256Hex(bytes) !== recorded[recipe.id]) return null;
+      made.set(recipe.id, bytes);
     }
-    if (sha256Hex(bytes) !== recorded[recipe.id]) return null;
-    made.set(recipe.id, bytes);
+  } finally {
+    pool?.stop();
   }
-  for (const recipe of stale) {
+  for (const recipe of staleModels) {
     const file = join(opts.outDir, `${recipe.id}.onnx`);
     const bytes = made.get(recipe.id);
     if (!bytes) continue;
     await writeFile(file, bytes);
     await writeDigitManifest(opts.outDir, recipe, file, sha256Hex(bytes), rootDir);
   }
-  return stale.map((r) => r.id);
+  for (const recipe of staleManifests) {
+    const file = join(opts.outDir, `${recipe.id}.onnx`);
+    await writeDigitManifest(opts.outDir, recipe, file, recorded[recipe.id] ?? "", rootDir);
+  }
+  const repaired = new Set([...staleModels, ...staleManifests].map((r) => r.id));
+  return DIGIT_EXPERT_RECIPES.map((r) => r.id).filter((id) => repaired.has(id));
+}
+
+/**
+ * True when `${id}.manifest.json` in `dir` is a valid manifest of the digit expert `id` naming model `sha256` (a
+ * manifest that only exists, e.g. empty after a crash mid-write, would drop the expert from the market at boot).
+ */
+export async function digitManifestMatches(dir: string, id: string, sha256: string): Promise<boolean> {
+  const text = await readFile(manifestPath(dir, id), "utf8").catch(() => null);
+  if (text === null) return false;
+  const manifest = ExpertManifest.safeParse(safeJson(text));
+  return manifest.success && manifest.data.id === id && manifest.data.model.sha256 === sha256;
 }
 
 function safeJson(text: string): unknown {

@@ -212,16 +212,21 @@ describe("digit experts", () => {
     );
     expect(quick).toHaveLength(3);
     const bytes = async (threads: number) => {
-      const models = trainDigitRecipes(quick, build.data, build.split, 42, threads);
+      const { models } = trainDigitRecipes(quick, build.data, build.split, 42, threads);
       return Promise.all(quick.map(async (r) => Buffer.from(mlpToOnnx((await models.get(r.id)) as Mlp))));
     };
     const [here, threaded] = [await bytes(1), await bytes(2)];
     for (const [i, b] of threaded.entries()) expect(b.equals(here[i] as Buffer), quick[i]?.id).toBe(true);
     // A recipe the thread does not know (only the build's own recipes train there): its promise fails, not the rest.
     const unknown = { ...(quick[0] as (typeof quick)[number]), id: "not-a-recipe" };
-    const models = trainDigitRecipes([unknown, ...quick.slice(1)], build.data, build.split, 42, 2);
+    const { models } = trainDigitRecipes([unknown, ...quick.slice(1)], build.data, build.split, 42, 2);
     await expect(models.get("not-a-recipe")).rejects.toThrow(/no trained digit recipe not-a-recipe/);
     expect(await models.get("noise")).toBeDefined();
+    // Stopped at once: every recipe fails (those in a thread when it ends, the queued ones at once); none hangs.
+    const stopped = trainDigitRecipes(quick, build.data, build.split, 42, 2);
+    stopped.stop();
+    for (const r of quick) await expect(stopped.models.get(r.id)).rejects.toThrow(/stopped|ended/);
+    expect(() => trainDigitRecipes(quick, build.data, build.split, 42, Number.NaN)).toThrow(/threads/);
   });
 
   it("refuses a model whose sha256 differs from the manifest", async () => {

@@ -28,33 +28,50 @@ function pending(): Pending {
  * Trains the digit recipes on up to `threads` worker threads (default: one per core, at most 4), each taking the
  * next recipe when it is done, and returns one promise per recipe id. Each expert trains from a seed of its own, so
  * where it trains changes no byte of it. With one thread it trains on the caller's thread, in order, with no thread
- * to start. The build's four slow recipes take ~23 s one after another here, ~12 s on two threads.
+ * to start. The build's four slow recipes take ~23 s one after another here, ~12 s on two threads. A thread trains
+ * only the build's own recipes (DIGIT_EXPERT_RECIPES, looked up by id) on the split it derives from `seed`: the
+ * `recipes` and `split` given are the caller's thread's.
  */
+export interface TrainingPool {
+  /** One promise per recipe id; it fails if its training failed or the pool was stopped first. */
+  readonly models: ReadonlyMap<string, Promise<Mlp>>;
+  /** Trains nothing more: queued recipes fail, threads end (a build that gave up must not go on training). */
+  stop(): void;
+}
+
 export function trainDigitRecipes(
   recipes: readonly TrainedRecipe[],
   data: DigitDataset,
   split: DigitSplit,
   seed: number,
   threads: number = Math.min(availableParallelism(), 4),
-): Map<string, Promise<Mlp>> {
+): TrainingPool {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a whole number >= 1, got ${threads}`);
   const results = new Map(recipes.map((r) => [r.id, pending()]));
-  const out = new Map([...results].map(([id, p]) => [id, p.promise]));
+  const models = new Map([...results].map(([id, p]) => [id, p.promise]));
   const pool = Math.min(threads, recipes.length);
+  const queue = recipes.map((r) => r.id);
+  const workers: Worker[] = [];
+  const stop = () => {
+    for (const id of queue.splice(0)) results.get(id)?.reject(new Error(`training of ${id} stopped`));
+    for (const worker of workers) void worker.terminate();
+  };
   if (pool <= 1) {
     void (async () => {
-      for (const r of recipes) {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         // A turn of the event loop before each synchronous training run, so that progress can repaint.
         await new Promise((resolve) => setImmediate(resolve));
+        const recipe = recipes.find((r) => r.id === id);
         try {
-          results.get(r.id)?.resolve(makeDigitExpertModel(r, data, split, seed));
+          if (!recipe) throw new Error(`no recipe ${id}`);
+          results.get(id)?.resolve(makeDigitExpertModel(recipe, data, split, seed));
         } catch (error) {
-          results.get(r.id)?.reject(error);
+          results.get(id)?.reject(error);
         }
       }
     })();
-    return out;
+    return { models, stop };
   }
-  const queue = recipes.map((r) => r.id);
   let alive = pool;
   for (let i = 0; i < pool; i++) {
     const worker = new Worker(new URL("./digit-train-thread.mjs", import.meta.url), {
@@ -63,6 +80,7 @@ export function trainDigitRecipes(
       execArgv: [],
       env: {},
     });
+    workers.push(worker);
     let current: string | undefined;
     const next = () => {
       current = queue.shift();
@@ -80,7 +98,7 @@ export function trainDigitRecipes(
       current = undefined;
     });
     worker.on("exit", () => {
-      if (current !== undefined) results.get(current)?.reject(new Error(`the training thread for ${current} exited`));
+      if (current !== undefined) results.get(current)?.reject(new Error(`the training thread for ${current} ended`));
       current = undefined;
       // The last thread gone with recipes still queued (the others failed): nobody will train them.
       if (--alive === 0)
@@ -88,5 +106,5 @@ export function trainDigitRecipes(
     });
     next();
   }
-  return out;
+  return { models, stop };
 }
