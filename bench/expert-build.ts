@@ -15,6 +15,8 @@ import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" } } });
 const ROUNDS = Number(values.rounds);
 const threads = Math.min(availableParallelism(), 4);
+// On one core the default is the one-thread build itself: there is nothing to compare.
+if (threads < 2) throw new Error("bench/expert-build compares threads with one thread: it needs 2 cores or more");
 await loadMnist(); // read once, outside the timings (both builds share the process's cached copy)
 
 async function timedBuild(n: number): Promise<{ seconds: number; files: Map<string, Buffer> }> {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,10 +12,13 @@ import { createWallet } from "./wallets.ts";
 let server: Server;
 let url = "";
 let walletDir = "";
+/** What the market was asked, in order. */
+const asked: string[] = [];
 beforeAll(async () => {
   walletDir = await mkdtemp(join(tmpdir(), "miner-chain-"));
   await createWallet(walletDir, "me");
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
+    asked.push(`${req.method} ${req.url}`);
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ status: "ok", components: { api: { state: "ok" } } }));
   });
@@ -88,6 +91,17 @@ describe("the miner commands' subnet", () => {
     } finally {
       await new Promise((resolve) => local.close(resolve));
     }
+  });
+
+  it("a commit that cannot name its subnet uploads nothing", async () => {
+    const model = join(walletDir, "model.onnx");
+    await writeFile(model, new Uint8Array(64));
+    asked.length = 0;
+    const t = io({});
+    expect(await run(["commit", "--wallet", "me", "--task", "digits", "--model", model], t.minerIo)).toBe(1);
+    expect(t.said.join("")).toContain("set MARKET_NETUID");
+    expect(asked.filter((a) => a.includes("/v1/models"))).toEqual([]);
+    expect(t.connected).toEqual([]);
   });
 
   it("refuses a MARKET_NETUID that is no subnet id", async () => {
