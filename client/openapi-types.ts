@@ -1432,6 +1432,8 @@ export interface components {
             signatureTimestamp: string;
             signatureUuid: string;
             signedBody: string;
+            signedBy?: string;
+            signedFor?: string;
             uid: number;
         };
         AnswerProof: {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { countAwsCalls } from "../bench/support/aws-counter.ts";
 import { createMarketClient } from "../client/client.ts";
+import { verifySignedAnswer } from "../core/jobs/answer-batch.ts";
+import type { AnswerProof } from "../core/jobs/integrity.ts";
 import { DIGITS_PRICE } from "../core/tasks/digits.ts";
 import { type EphemeralMarket, startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
 
@@ -34,7 +37,18 @@ describe("a paid query end to end on an ephemeral market", () => {
     const result = answer.data as {
       id: string;
       output: { probs: number[] };
-      experts: { uid: number; hotkey: string; gate: number; signature: string }[];
+      experts: {
+        uid: number;
+        hotkey: string;
+        gate: number;
+        signature: string;
+        signedBody: string;
+        signatureTimestamp: string;
+        signatureUuid: string;
+        signedBy: string;
+        signedFor: string;
+        answerProof: AnswerProof;
+      }[];
       cost: number;
       receipt: unknown;
     };
@@ -42,6 +56,25 @@ describe("a paid query end to end on an ephemeral market", () => {
     expect(result.output.probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(result.experts).toHaveLength(2);
     expect(result.cost).toBe(2 * 1000);
+
+    // Each expert's answer verifies from the response alone (RECEIPTS.md): its body, proof and the Epistula fields,
+    // signed by one of the market's serving keys, for the request's own job of that expert.
+    for (const e of result.experts) {
+      expect(market.workers.servingKeys).toContain(e.signedBy);
+      const signature = {
+        version: "2" as const,
+        timestamp: e.signatureTimestamp,
+        uuid: e.signatureUuid,
+        signedBy: e.signedBy,
+        signedFor: e.signedFor,
+        signature: e.signature,
+      };
+      const now = Number(e.signatureTimestamp);
+      expect(verifySignedAnswer(sr25519Verifier, e.signedBody, signature, e.answerProof, { now }).ok).toBe(true);
+      expect(JSON.parse(e.signedBody)).toMatchObject({ jobId: `${result.id}:${e.uid}`, hotkey: e.hotkey });
+      const other = { ...signature, signedBy: market.chain.gateway.address };
+      expect(verifySignedAnswer(sr25519Verifier, e.signedBody, other, e.answerProof, { now }).ok).toBe(false);
+    }
 
     const verdict = await client.verifyReceipt(result.receipt, result.output);
     expect(verdict.ok && verdict.data.valid).toBe(true);

@@ -25,6 +25,9 @@ export const RequestResult = z.object({
       signedBody: z.string(),
       signatureTimestamp: z.string(),
       signatureUuid: z.string(),
+      /** The serving key that signed (ss58) and the address it signed for: a verifier needs both (RECEIPTS.md). */
+      signedBy: z.string().optional(),
+      signedFor: z.string().optional(),
       /** Where `signedBody` sits in the signed batch (core/jobs/answer-batch.ts); absent on results before issue 17. */
       answerProof: AnswerProof.optional(),
     }),

@@ -186,6 +186,10 @@ export const AnsweringExpert = z
     signedBody: z.string(),
     signatureTimestamp: z.string(),
     signatureUuid: z.string(),
+    /** ss58 of the worker's serving key that signed the answer's batch (absent on results stored before it was kept). */
+    signedBy: z.string().optional(),
+    /** The Epistula `signedFor` the worker signed with (may be empty): part of the signed message. */
+    signedFor: z.string().optional(),
     /** Inclusion proof of `signedBody` in the batch whose root `signature` covers (RECEIPTS.md). */
     answerProof: z
       .object({ index: z.number().int(), count: z.number().int(), path: z.array(z.string()) })

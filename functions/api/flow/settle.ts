@@ -232,6 +232,9 @@ async function finalResult(
     signedBody: a.job.answer?.body ?? "",
     signatureTimestamp: a.job.answer?.signature.timestamp ?? "",
     signatureUuid: a.job.answer?.signature.uuid ?? "",
+    // A client verifying the answer itself needs the key and the address it signed for (RECEIPTS.md).
+    signedBy: a.job.answer?.signature.signedBy ?? "",
+    signedFor: a.job.answer?.signature.signedFor ?? "",
     // checkAnswer accepted it, so it has its batch proof (issue 17).
     ...(a.job.answer?.proof ? { answerProof: a.job.answer.proof } : {}),
   }));
