@@ -11,20 +11,16 @@ import {
   buildDigitExperts,
   DEFAULT_EXPERT_SEED,
   DIGIT_BUILD_STAMP,
-  DIGIT_BUILD_VERSION,
   type DigitBuildProgress,
-  digitManifestMatches,
+  digitBuildState,
   repairDigitExperts,
 } from "../adapters/runtime/digit-experts-builder.ts";
-import { readDigitGate } from "../adapters/runtime/digit-gate-file.ts";
 import { listManifests } from "../adapters/runtime/manifest-store.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { createOnnxRuntime } from "../adapters/runtime/onnx-runtime.ts";
-import { sha256Hex } from "../adapters/runtime/paths.ts";
 import { soloQuality } from "../adapters/runtime/solo-quality.ts";
 import { writeSpeechManifests } from "../adapters/runtime/speech-experts-builder.ts";
 import { loadSpeechRecording } from "../adapters/runtime/speech-validation.ts";
-import { DIGIT_EXPERT_RECIPES } from "../core/experts/digit-experts.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { digitValidationSource, splitDigits } from "../core/tasks/digits-data.ts";
 import { createTaskRegistry } from "../core/tasks/registry.ts";
@@ -41,22 +37,13 @@ export function dataDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 
 const BuildStamp = z.object({ version: z.number(), seed: z.number(), experts: z.record(z.string(), z.string()) });
 
-/** True when the digit experts on disk were built by this recipe version and their files are intact. */
+/**
+ * True when the digit experts on disk were built by this recipe version and seed, their model files and manifests
+ * intact and the gate beside them readable.
+ */
 export async function digitExpertsFresh(dir: string): Promise<boolean> {
-  try {
-    const stamp = BuildStamp.parse(JSON.parse(await readFile(join(dir, DIGIT_BUILD_STAMP), "utf8")));
-    if (stamp.version !== DIGIT_BUILD_VERSION || stamp.seed !== DEFAULT_EXPERT_SEED) return false;
-    for (const recipe of DIGIT_EXPERT_RECIPES) {
-      const sha = stamp.experts[recipe.id];
-      if (!sha) return false;
-      if (!(await digitManifestMatches(dir, recipe.id, sha))) return false;
-      if (sha256Hex(new Uint8Array(await readFile(join(dir, `${recipe.id}.onnx`)))) !== sha) return false;
-    }
-    const gate = await readDigitGate(dir);
-    return gate !== null && gate.build === DIGIT_BUILD_VERSION && gate.seed === DEFAULT_EXPERT_SEED;
-  } catch {
-    return false;
-  }
+  const state = await digitBuildState(dir, DEFAULT_EXPERT_SEED);
+  return state !== null && state.staleModels.length === 0 && state.staleManifests.length === 0;
 }
 
 /**

@@ -170,25 +170,9 @@ async function writeDigitManifest(
 export async function repairDigitExperts(opts: BuildDigitExpertsOptions): Promise<string[] | null> {
   const seed = opts.seed ?? DEFAULT_EXPERT_SEED;
   const rootDir = opts.rootDir ?? REPO_ROOT;
-  const stampText = await readFile(join(opts.outDir, DIGIT_BUILD_STAMP), "utf8").catch(() => null);
-  const stamp = stampText === null ? null : FullBuildStamp.safeParse(safeJson(stampText));
-  if (!stamp?.success || stamp.data.version !== DIGIT_BUILD_VERSION || stamp.data.seed !== seed) return null;
-  const recorded = stamp.data.experts;
-  const gate = await readDigitGate(opts.outDir);
-  const ids = DIGIT_EXPERT_RECIPES.map((r) => r.id);
-  if (!gate || gate.build !== DIGIT_BUILD_VERSION || gate.seed !== seed) return null;
-  if (gate.experts.length !== ids.length || gate.experts.some((e, i) => e.id !== ids[i])) return null;
-  if (ids.some((id) => recorded[id] === undefined)) return null;
-
-  // A model whose bytes are not the stamp's is made again; a manifest that does not describe it is written again.
-  const staleModels: DigitExpertRecipe[] = [];
-  const staleManifests: DigitExpertRecipe[] = [];
-  for (const recipe of DIGIT_EXPERT_RECIPES) {
-    const sha = recorded[recipe.id] ?? "";
-    const bytes = await readFile(join(opts.outDir, `${recipe.id}.onnx`)).catch(() => null);
-    if (bytes === null || sha256Hex(new Uint8Array(bytes)) !== sha) staleModels.push(recipe);
-    else if (!(await digitManifestMatches(opts.outDir, recipe.id, sha))) staleManifests.push(recipe);
-  }
+  const state = await digitBuildState(opts.outDir, seed);
+  if (!state) return null;
+  const { recorded, staleModels, staleManifests } = state;
   // Everything is made and checked in memory first, so that a repair that cannot work leaves the folder as it was.
   const made = new Map<string, Uint8Array>();
   const toTrain = staleModels.filter(isTrained);
@@ -227,11 +211,45 @@ export async function repairDigitExperts(opts: BuildDigitExpertsOptions): Promis
   return DIGIT_EXPERT_RECIPES.map((r) => r.id).filter((id) => repaired.has(id));
 }
 
+export interface DigitBuildState {
+  /** The stamp's sha256 of each expert's model. */
+  readonly recorded: Readonly<Record<string, string>>;
+  /** Recipes whose model file is missing or not the stamp's. */
+  readonly staleModels: readonly DigitExpertRecipe[];
+  /** Recipes whose model is intact but whose manifest is missing or does not describe it. */
+  readonly staleManifests: readonly DigitExpertRecipe[];
+}
+
+/**
+ * What an earlier build in `dir` left: null when there is no whole build of this version and seed to keep (no
+ * readable stamp or gate, or one of another build); else what must be made again. A fresh folder has nothing stale.
+ */
+export async function digitBuildState(dir: string, seed: number): Promise<DigitBuildState | null> {
+  const stampText = await readFile(join(dir, DIGIT_BUILD_STAMP), "utf8").catch(() => null);
+  const stamp = stampText === null ? null : FullBuildStamp.safeParse(safeJson(stampText));
+  if (!stamp?.success || stamp.data.version !== DIGIT_BUILD_VERSION || stamp.data.seed !== seed) return null;
+  const recorded = stamp.data.experts;
+  const gate = await readDigitGate(dir);
+  const ids = DIGIT_EXPERT_RECIPES.map((r) => r.id);
+  if (!gate || gate.build !== DIGIT_BUILD_VERSION || gate.seed !== seed) return null;
+  if (gate.experts.length !== ids.length || gate.experts.some((e, i) => e.id !== ids[i])) return null;
+  if (ids.some((id) => recorded[id] === undefined)) return null;
+  const staleModels: DigitExpertRecipe[] = [];
+  const staleManifests: DigitExpertRecipe[] = [];
+  for (const recipe of DIGIT_EXPERT_RECIPES) {
+    const sha = recorded[recipe.id] ?? "";
+    const bytes = await readFile(join(dir, `${recipe.id}.onnx`)).catch(() => null);
+    if (bytes === null || sha256Hex(new Uint8Array(bytes)) !== sha) staleModels.push(recipe);
+    else if (!(await digitManifestMatches(dir, recipe.id, sha))) staleManifests.push(recipe);
+  }
+  return { recorded, staleModels, staleManifests };
+}
+
 /**
  * True when `${id}.manifest.json` in `dir` is a valid manifest of the digit expert `id` naming model `sha256` (a
  * manifest that only exists, e.g. empty after a crash mid-write, would drop the expert from the market at boot).
  */
-export async function digitManifestMatches(dir: string, id: string, sha256: string): Promise<boolean> {
+async function digitManifestMatches(dir: string, id: string, sha256: string): Promise<boolean> {
   const text = await readFile(manifestPath(dir, id), "utf8").catch(() => null);
   if (text === null) return false;
   const manifest = ExpertManifest.safeParse(safeJson(text));

@@ -24,6 +24,13 @@ function pending(): Pending {
   return { promise, resolve, reject };
 }
 
+export interface TrainingPool {
+  /** One promise per recipe id; it fails if its training failed or the pool was stopped first. */
+  readonly models: ReadonlyMap<string, Promise<Mlp>>;
+  /** Trains nothing more: queued recipes fail, threads end (a build that gave up must not go on training). */
+  stop(): void;
+}
+
 /**
  * Trains the digit recipes on up to `threads` worker threads (default: one per core, at most 4), each taking the
  * next recipe when it is done, and returns one promise per recipe id. Each expert trains from a seed of its own, so
@@ -32,13 +39,6 @@ function pending(): Pending {
  * only the build's own recipes (DIGIT_EXPERT_RECIPES, looked up by id) on the split it derives from `seed`: the
  * `recipes` and `split` given are the caller's thread's.
  */
-export interface TrainingPool {
-  /** One promise per recipe id; it fails if its training failed or the pool was stopped first. */
-  readonly models: ReadonlyMap<string, Promise<Mlp>>;
-  /** Trains nothing more: queued recipes fail, threads end (a build that gave up must not go on training). */
-  stop(): void;
-}
-
 export function trainDigitRecipes(
   recipes: readonly TrainedRecipe[],
   data: DigitDataset,
