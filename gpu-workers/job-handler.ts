@@ -7,6 +7,7 @@ import { answerBodyText, claimOf, recordMismatch, requestSignedText } from "../c
 import { decodeJobInput } from "../core/jobs/job-input.ts";
 import { paidJobOf } from "../core/jobs/paid-job.ts";
 import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
+import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
 import type { SignatureVerifier } from "../core/ports/signer.ts";
@@ -25,9 +26,14 @@ export type JobOutcome = "succeeded" | "duplicate" | "expired" | "dead_lettered"
 export interface SettleNotifier {
   /**
    * `uids`: the request's experts as its record names them (the settler reads their jobs with the request);
-   * `entered`: by a job that `enter`ed the request here.
+   * `entered`: by a job that `enter`ed the request here; `answer`: the answer this job's own terminal write stored
+   * (the notice carries it, so the settler need not read it back).
    */
-  notify(requestId: string, uids?: readonly number[], options?: { readonly entered?: boolean }): Promise<void>;
+  notify(
+    requestId: string,
+    uids?: readonly number[],
+    options?: { readonly entered?: boolean; readonly answer?: NoticeAnswer },
+  ): Promise<void>;
   /**
    * A routed job of the request starts running here / is done here (settle-notices.ts: the request's jobs in flight
    * here send one notice, when the last of them is done).
@@ -173,7 +179,9 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
   const stored = await ctx.jobs.complete(job.jobId, answer, ctx.now(), state.base);
   if (stored.ok) ctx.metrics.answered({ expert: expert.manifest.id, task: expert.manifest.task });
   else ctx.metrics.inc("duplicatesSkipped");
-  await notifySettle(ctx, state);
+  // Only an answer this write stored goes with the notice: a refused write means another delivery's answer is the
+  // job's, and the settler reads that one.
+  await notifySettle(ctx, state, stored.ok ? { uid: job.uid, answer } : undefined);
   // Only now that the result is durable may the message go.
   acknowledge(message, ctx);
   return stored.ok ? "succeeded" : "duplicate";
@@ -272,11 +280,13 @@ async function paidJob(
   const implied = request && paidJobOf(request, job.uid);
   if (!request || !implied) return null;
   vouched(job, implied, digest, state);
-  state.uids = request.experts.map((e) => e.uid);
   // Messages go out only once the phase is `dispatched`; `canceling` and a stored result end every routed job of
   // it. A newcomer's shadow job outlives its query's result (the settler records its answer on its notice,
   // settler.ts): only a cancel ends it.
   const shadow = !request.experts.some((e) => e.uid === job.uid);
+  // The settler reads the named jobs with the request. A shadow job's notice names none: its query is usually
+  // settled by then, and the settler then needs the request alone.
+  if (!shadow) state.uids = request.experts.map((e) => e.uid);
   const over = shadow
     ? request.phase === "canceling" || request.result?.status === "canceled"
     : request.phase !== "dispatched" || request.result !== undefined;
@@ -401,10 +411,13 @@ async function drop(message: ReceivedMessage, ctx: JobContext, reason: string): 
  * After a terminal write of a paid job: the settler captures the request once its last job is in. A failed notice
  * is not a failed job: the sweeper settles a request whose answers are in before it would release its hold.
  */
-async function notifySettle(ctx: JobContext, state: JobState): Promise<void> {
+async function notifySettle(ctx: JobContext, state: JobState, answer?: NoticeAnswer): Promise<void> {
   if (state.requestId === undefined || ctx.settle === undefined) return;
   try {
-    await ctx.settle.notify(state.requestId, state.uids, { entered: state.entered !== undefined });
+    await ctx.settle.notify(state.requestId, state.uids, {
+      entered: state.entered !== undefined,
+      ...(answer ? { answer } : {}),
+    });
   } catch (error) {
     ctx.metrics.error("settle_notify_failed");
     ctx.logger.warn("settle notice failed; the sweeper will settle", { requestId: state.requestId, error });

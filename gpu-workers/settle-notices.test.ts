@@ -1,15 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { settledByNextTurn } from "../core/batching/clock.ts";
+import type { ExpertAnswer } from "../core/jobs/schema.ts";
+import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
 import { SettleNotices } from "./settle-notices.ts";
 
 function recorder(fail = false) {
   const sent: { requestId: string; uids?: readonly number[] }[] = [];
-  const notices = new SettleNotices(async (requestId, uids) => {
+  /** The uids of the answers each notice carried, in sending order. */
+  const carried: number[][] = [];
+  const notices = new SettleNotices(async (requestId, uids, answers) => {
     sent.push({ requestId, ...(uids ? { uids } : {}) });
+    carried.push(answers.map((a) => a.uid));
     if (fail) throw new Error("queue down");
   });
-  return { sent, notices };
+  return { sent, carried, notices };
 }
+
+/** A stored answer as the notice carries it (its content is the settler's to check, not the notifier's). */
+const answerOf = (uid: number): NoticeAnswer => ({ uid, answer: { body: `answer ${uid}` } as ExpertAnswer });
 
 const routed = { entered: true };
 
@@ -73,5 +81,31 @@ describe("SettleNotices", () => {
     await notices.notify("req-f", [4]);
     expect(sent).toHaveLength(2);
     expect(notices.tracked).toBe(0);
+  });
+
+  it("the notice carries the answers its jobs stored: the waiting ones', the last one's, a shadow's that joined", async () => {
+    const { sent, carried, notices } = recorder();
+    for (let i = 0; i < 3; i++) notices.enter("req-g");
+    const waiting = [
+      notices.notify("req-g", [1, 2, 3], { ...routed, answer: answerOf(1) }),
+      // A routed job whose write was refused (another delivery's answer is the job's) carries none.
+      notices.notify("req-g", [1, 2, 3], routed),
+      notices.notify("req-g", undefined, { answer: answerOf(9) }),
+    ];
+    await notices.notify("req-g", [1, 2, 3], { ...routed, answer: answerOf(3) });
+    await Promise.all(waiting);
+    expect(sent).toEqual([{ requestId: "req-g", uids: [1, 2, 3] }]);
+    expect(carried).toEqual([[1, 9, 3]]);
+    for (let i = 0; i < 3; i++) notices.leave("req-g");
+
+    // A job that leaves to be retried releases the waiting one, whose answer still goes; nothing is carried twice.
+    notices.enter("req-h");
+    notices.enter("req-h");
+    const answered = notices.notify("req-h", [1, 2], { ...routed, answer: answerOf(1) });
+    notices.leave("req-h");
+    await answered;
+    notices.leave("req-h");
+    await notices.notify("req-h", [1, 2]);
+    expect(carried.slice(1)).toEqual([[1], []]);
   });
 });

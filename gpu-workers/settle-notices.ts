@@ -1,3 +1,4 @@
+import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
 import type { SettleNotifier } from "./job-handler.ts";
 
 interface Waiter {
@@ -13,6 +14,8 @@ interface InFlight {
   /** Everyone waiting for the notice: those, and jobs of the request not entered here (shadow, redeliveries). */
   readonly waiting: Waiter[];
   uids?: readonly number[];
+  /** Answers the waiting jobs stored, for the notice to carry (the settler then need not read them). */
+  answers: NoticeAnswer[];
 }
 
 /**
@@ -28,28 +31,40 @@ interface InFlight {
 export class SettleNotices implements SettleNotifier {
   private readonly requests = new Map<string, InFlight>();
 
-  constructor(private readonly send: (requestId: string, uids?: readonly number[]) => Promise<void>) {}
+  constructor(
+    private readonly send: (
+      requestId: string,
+      uids: readonly number[] | undefined,
+      answers: readonly NoticeAnswer[],
+    ) => Promise<void>,
+  ) {}
 
   /** A routed job of `requestId` is about to run here. */
   enter(requestId: string): void {
     const entry = this.requests.get(requestId);
     if (entry) entry.running++;
-    else this.requests.set(requestId, { running: 1, waitingEntered: 0, waiting: [] });
+    else this.requests.set(requestId, { running: 1, waitingEntered: 0, waiting: [], answers: [] });
   }
 
   /**
-   * After a terminal write (`entered`: by a job entered here): resolves once the request's notice is sent, now or
-   * when its last routed job running here is done.
+   * After a terminal write (`entered`: by a job entered here; `answer`: the answer that write stored): resolves once
+   * the request's notice is sent, now or when its last routed job running here is done.
    */
-  notify(requestId: string, uids?: readonly number[], options: { readonly entered?: boolean } = {}): Promise<void> {
+  notify(
+    requestId: string,
+    uids?: readonly number[],
+    options: { readonly entered?: boolean; readonly answer?: NoticeAnswer } = {},
+  ): Promise<void> {
     const entry = this.requests.get(requestId);
     const others = entry ? entry.running - entry.waitingEntered - (options.entered ? 1 : 0) : 0;
     if (entry && others > 0) {
       if (uids !== undefined) entry.uids = uids;
       if (options.entered) entry.waitingEntered++;
+      if (options.answer) entry.answers.push(options.answer);
       return new Promise((resolve, reject) => entry.waiting.push({ resolve, reject }));
     }
-    return this.sendFor(requestId, uids ?? entry?.uids, entry ? this.takeWaiters(entry) : []);
+    const answers = [...(entry ? this.takeAnswers(entry) : []), ...(options.answer ? [options.answer] : [])];
+    return this.sendFor(requestId, uids ?? entry?.uids, answers, entry ? this.takeWaiters(entry) : []);
   }
 
   /** The job entered for `requestId` is done here, whatever became of it. */
@@ -59,7 +74,7 @@ export class SettleNotices implements SettleNotifier {
     entry.running--;
     // Every routed job still here has its answer written: the one that left (to be retried) will not send for them.
     if (entry.waiting.length > 0 && entry.running <= entry.waitingEntered) {
-      void this.sendFor(requestId, entry.uids, this.takeWaiters(entry)).catch(() => undefined);
+      void this.sendFor(requestId, entry.uids, this.takeAnswers(entry), this.takeWaiters(entry)).catch(() => undefined);
     }
     if (entry.running <= 0 && entry.waiting.length === 0) this.requests.delete(requestId);
   }
@@ -74,9 +89,18 @@ export class SettleNotices implements SettleNotifier {
     return entry.waiting.splice(0);
   }
 
-  private async sendFor(requestId: string, uids: readonly number[] | undefined, waiters: Waiter[]): Promise<void> {
+  private takeAnswers(entry: InFlight): NoticeAnswer[] {
+    return entry.answers.splice(0);
+  }
+
+  private async sendFor(
+    requestId: string,
+    uids: readonly number[] | undefined,
+    answers: readonly NoticeAnswer[],
+    waiters: Waiter[],
+  ): Promise<void> {
     try {
-      await this.send(requestId, uids);
+      await this.send(requestId, uids, answers);
     } catch (error) {
       for (const w of waiters) w.reject(error);
       throw error;

@@ -3,6 +3,7 @@ import { identityReady, signerFromUri } from "../adapters/identity/sr25519.ts";
 import { createLogger, type Logger } from "../adapters/log/logger.ts";
 import { type Clock, systemClock } from "../core/batching/clock.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
+import { settleNoticeText } from "../core/jobs/settle-notice.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue } from "../core/ports/queue.ts";
 import type { RequestStore } from "../core/ports/requests.ts";
@@ -28,7 +29,7 @@ export interface WorkerDeps {
    * client's query (issue 17). Absent: the worker takes only `queue`.
    */
   readonly validationQueue?: JobQueue;
-  /** The settle queue: a paid job's terminal write sends `{v:1, requestId}` there. Absent: no notices. */
+  /** The settle queue: a paid job's terminal write sends its notice there (core/jobs/settle-notice.ts). Absent: none. */
   readonly settleQueue?: Pick<JobQueue, "send">;
   readonly jobs: JobStore;
   /** Paid requests' records: paid jobs are checked against them (one read per receive). Absent: job items only. */
@@ -104,9 +105,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   const settleQueue = deps.settleQueue;
   const settle: SettleNotifier | undefined =
     settleQueue &&
-    new SettleNotices((requestId, uids) =>
-      settleQueue.send(JSON.stringify({ v: 1, requestId, ...(uids !== undefined ? { uids } : {}) })),
-    );
+    new SettleNotices((requestId, uids, answers) => settleQueue.send(settleNoticeText(requestId, uids, answers)));
 
   // Each bad file is reported once, not on every poll (a build stamp or a half-written file would flood the log).
   const reported = new Set<string>();

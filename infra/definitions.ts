@@ -108,8 +108,8 @@ export const SETTLE_DLQ: QueueDefinition = {
 };
 
 /**
- * `{v:1, requestId}` notices a worker sends after each terminal write of a paid job; the settler captures the
- * request once its last job is in, whether or not the client ever polls. A notice that keeps failing (the chain
+ * Notices a worker sends after each terminal write of a paid job (`{v:1, requestId, uids?, answers?}`, the answers
+ * its write stored: core/jobs/settle-notice.ts); the settler captures the request once its last job is in, whether or not the client ever polls. A notice that keeps failing (the chain
  * directory down) lands in the DLQ; the sweeper then settles the request before it would release its hold.
  */
 export const SETTLE_QUEUE: QueueDefinition = {

@@ -111,7 +111,7 @@ describe("a paid query end to end on an ephemeral market", () => {
     expect(listed.ok && listed.data.data).toEqual([]);
   });
 
-  it("costs the jobs and keys tables 4 writes and at most 3 reads per query at k = 2 (issue 17)", async () => {
+  it("costs the jobs and keys tables 4 writes, and all tables at most 3 items read, per query at k = 2 (issue 17)", async () => {
     const admin = createMarketClient({ baseUrl: market.url, adminToken: market.adminToken });
     const created = await admin.createKey({ name: "calls", credits: 50_000 });
     if (!created.ok) throw new Error(JSON.stringify(created.problem));
@@ -149,9 +149,18 @@ describe("a paid query end to end on an ephemeral market", () => {
     // move (a random request id's record starts dispatched).
     expect(on("jobs", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")).toBe(4);
     // The worker's batched read of the request (one per receive: one or two), the settler's one read of the request
-    // with its jobs; the wait reads nothing more.
+    // (the notice carries both answers, so no job is read back); the wait reads nothing more.
     expect(on("jobs", "GetItem", "BatchGetItem")).toBeLessThanOrEqual(3);
     expect(on("jobs", "GetItem", "BatchGetItem")).toBeGreaterThanOrEqual(2);
+    // Items read, as DynamoDB bills reads (issue 17: at most 3 per k = 2 query): the two requests' reads, and the
+    // ledger's occasional payee read.
+    const read = counts.since(before);
+    expect(read.ddbReads / QUERIES).toBeLessThanOrEqual(3);
+    // Each of those reads is of one item: the settler no longer reads the jobs back with the request.
+    const readCalls = Object.entries(read.byCommand)
+      .filter(([name]) => /^ddb:(GetItem|BatchGetItem|Query|Scan):/.test(name))
+      .reduce((n, [, count]) => n + count, 0);
+    expect(read.ddbReads).toBe(readCalls);
     // No account read per query: the paid-gate remembers the account could pay a moment ago, and the hold and
     // settle are conditional writes (what is left is the payee rollup's occasional read).
     expect(on("ledger", "GetItem", "BatchGetItem", "Query")).toBeLessThan(1);

@@ -127,15 +127,6 @@ export function recordMismatch(
   return null;
 }
 
-/** The message a worker sends after a paid job's terminal write, so that settling needs no client action. */
-export const SettleMessage = z.strictObject({
-  v: z.literal(1),
-  requestId: z.string().min(1).max(200),
-  /** The request's experts as the worker read them: the settler reads their jobs along with the request (a hint). */
-  uids: z.array(z.number().int().min(0).max(65535)).max(64).optional(),
-});
-export type SettleMessage = z.infer<typeof SettleMessage>;
-
 /** A serving key the reader trusts (a registered worker key), by ss58; an empty list trusts none. */
 export function trustedWorker(signedBy: string, workerKeys: readonly string[]): boolean {
   return workerKeys.includes(signedBy);

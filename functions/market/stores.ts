@@ -30,7 +30,7 @@ export interface MarketStores {
   readonly queue: SqsJobQueue;
   /** The validator's jobs, to the workers, which take them after paid jobs (a bounded share of their slots). */
   readonly validationQueue: SqsJobQueue;
-  /** Settle notices (`{v:1, requestId}`) from the workers to the settler. */
+  /** Settle notices (`{v:1, requestId, uids?, answers?}`, core/jobs/settle-notice.ts) from the workers to the settler. */
   readonly settleQueue: SqsJobQueue;
   readonly jobs: DynamoJobStore;
   readonly keys: DynamoKeyStore;

@@ -119,25 +119,47 @@ describe("settler", () => {
     expect(await h.ledger.payeeBalance(shadow.hotkey)).toBe(0);
     // Recorded once, however many notices came.
     expect(await scores.shadowAnswerCount(shadow.hotkey, 100)).toBe(1);
+
+    // A notice that carries the shadow job's answer: recorded without reading that job back; one altered in
+    // transit is refused, and the stored answer is read and recorded instead.
+    const jobReads: string[] = [];
+    const counted = {
+      ...h.deps,
+      shadowAnswers: scores,
+      jobs: Object.assign(Object.create(h.jobs), {
+        getMany: (ids: readonly string[]) => {
+          jobReads.push(...ids);
+          return h.jobs.getMany(ids);
+        },
+      }),
+    };
+    for (const alter of [false, true]) {
+      const next = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+      if (!next.ok) throw new Error(JSON.stringify(next.problem));
+      const uid = (await h.deps.requests.get(next.data.id))?.shadow?.[0]?.uid ?? -1;
+      await answerQueuedJobs(h.queue, h.jobs, h.experts);
+      const shadowJob = `${next.data.id}:${uid}`;
+      const [stored] = await h.jobs.getMany([shadowJob]);
+      if (!stored?.answer) throw new Error("no shadow answer");
+      const answer = alter
+        ? { ...stored.answer, body: stored.answer.body.replace('"uid":', '"x":0,"uid":') }
+        : stored.answer;
+      const before = await scores.shadowAnswerCount(shadow.hotkey, 100);
+      jobReads.length = 0;
+      expect(
+        await handleSettleNotice(
+          counted,
+          JSON.stringify({ v: 1, requestId: next.data.id, answers: [{ uid, answer }] }),
+        ),
+      ).toBe("settled");
+      expect(jobReads.includes(shadowJob)).toBe(alter);
+      expect(await scores.shadowAnswerCount(shadow.hotkey, 100)).toBe(before + 1);
+    }
   });
 
   it("reads the jobs a notice names along with the request, and those it leaves out apart (the uids are a hint)", async () => {
     const h = await harness();
-    const reads: { jobIds: string[]; eventually: boolean }[] = [];
-    // What an eventually consistent read has not seen yet (the lag of a replica).
-    let lagging = false;
-    const deps = {
-      ...h.deps,
-      // The memory store with the one-read method the DynamoDB store has (the store itself: test/dataplane-tables).
-      requests: Object.assign(Object.create(h.deps.requests), {
-        getWithJobs: async (requestId: string, jobIds: readonly string[], o?: { eventually?: boolean }) => {
-          const eventually = o?.eventually === true;
-          reads.push({ jobIds: [...jobIds], eventually });
-          const jobs = eventually && lagging ? [] : await h.jobs.getMany(jobIds);
-          return { record: await h.deps.requests.get(requestId), jobs };
-        },
-      }),
-    };
+    const { deps, reads, lag } = withCountedReads(h);
     const key = await h.fundedKey(10 * DIGITS_PRICE);
     const query = async () => {
       const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
@@ -161,12 +183,12 @@ describe("settler", () => {
 
     // The cheap read lags behind the answers: read again, strongly, rather than drop the notice as "pending".
     reads.length = 0;
-    lagging = true;
+    lag(true);
     const stale = await query();
     expect(await handleSettleNotice(deps, stale.hinted(stale.uids))).toBe("settled");
     expect(reads.map((r) => r.eventually)).toEqual([true, false]);
     expect(await settledFor(stale.id)).toEqual(["succeeded", 2 * DIGITS_PRICE]);
-    lagging = false;
+    lag(false);
 
     // Names one expert and one the request does not have: the other's answer is still read and captured.
     reads.length = 0;
@@ -180,4 +202,86 @@ describe("settler", () => {
     expect(await settledFor(odd.id)).toEqual(["succeeded", 2 * DIGITS_PRICE]);
     expect(await handleSettleNotice(deps, JSON.stringify({ v: 1, requestId: "x", uids: [70_000] }))).toBe("malformed");
   });
+
+  it("settles on one read of the request when the notice carries its jobs' answers; a bad one costs a read, never the answer", async () => {
+    const h = await harness();
+    const { deps, reads } = withCountedReads(h);
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const query = async () => {
+      const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+      if (!res.ok) throw new Error(JSON.stringify(res.problem));
+      const uids = ((await h.deps.requests.get(res.data.id))?.experts ?? []).map((e) => e.uid);
+      await answerQueuedJobs(h.queue, h.jobs, h.experts);
+      // The answers as the workers stored them: what a worker's notice carries (settle-notices.ts).
+      const stored = await h.jobs.getMany(uids.map((u) => `${res.data.id}:${u}`));
+      const answers = stored.map((j) => ({ uid: j.uid, answer: j.answer }));
+      expect(answers.every((a) => a.answer !== undefined)).toBe(true);
+      return { id: res.data.id, uids, answers };
+    };
+    const signaturesOf = async (id: string) => {
+      const view = await key.client.job(id);
+      if (!view.ok || view.data.status !== "succeeded") throw new Error(JSON.stringify(view));
+      expect(view.data.cost).toBe(2 * DIGITS_PRICE);
+      return view.data.experts?.map((e) => e.signedBody).sort();
+    };
+
+    // Both answers carried and sound: the request alone is read (no job), and the result holds exactly them.
+    const carried = await query();
+    const text = JSON.stringify({ v: 1, requestId: carried.id, uids: carried.uids, answers: carried.answers });
+    expect(await handleSettleNotice(deps, text)).toBe("settled");
+    expect(reads).toEqual([{ jobIds: [], eventually: true }]);
+    expect(await signaturesOf(carried.id)).toEqual(carried.answers.map((a) => a.answer?.body).sort());
+
+    // One carried answer altered (its output no longer what was signed): refused, its job read instead, and the
+    // stored answer is the one settled and paid; the sound one is still taken from the notice.
+    reads.length = 0;
+    const damaged = await query();
+    const [first, second] = damaged.answers;
+    if (!first?.answer || !second) throw new Error("answers");
+    const altered = {
+      uid: first.uid,
+      answer: { ...first.answer, body: first.answer.body.replace(/"output":/, '"output":0,"x":') },
+    };
+    const bad = JSON.stringify({ v: 1, requestId: damaged.id, uids: damaged.uids, answers: [altered, second] });
+    expect(await handleSettleNotice(deps, bad)).toBe("settled");
+    expect(reads).toEqual([
+      { jobIds: [], eventually: true },
+      { jobIds: [`${damaged.id}:${first.uid}`], eventually: false },
+    ]);
+    expect(await signaturesOf(damaged.id)).toEqual(damaged.answers.map((a) => a.answer?.body).sort());
+
+    // An answer for an expert the notice does not name is not taken from it: that job is read.
+    reads.length = 0;
+    const unnamed = await query();
+    const only = unnamed.uids[0] ?? 0;
+    const partial = JSON.stringify({ v: 1, requestId: unnamed.id, uids: [only], answers: unnamed.answers });
+    expect(await handleSettleNotice(deps, partial)).toBe("settled");
+    expect(reads).toEqual([{ jobIds: [], eventually: true }]);
+    expect(await signaturesOf(unnamed.id)).toEqual(unnamed.answers.map((a) => a.answer?.body).sort());
+  });
 });
+
+/**
+ * The harness's deps with the one-read method the DynamoDB request store has (the store itself:
+ * test/dataplane-tables), counting its reads; `lag(true)` makes eventually consistent reads miss the jobs (a
+ * replica's lag).
+ */
+function withCountedReads(h: Awaited<ReturnType<typeof harness>>) {
+  const reads: { jobIds: string[]; eventually: boolean }[] = [];
+  let lagging = false;
+  const deps = {
+    ...h.deps,
+    requests: Object.assign(Object.create(h.deps.requests), {
+      getWithJobs: async (requestId: string, jobIds: readonly string[], o?: { eventually?: boolean }) => {
+        const eventually = o?.eventually === true;
+        reads.push({ jobIds: [...jobIds], eventually });
+        const jobs = eventually && lagging ? [] : await h.jobs.getMany(jobIds);
+        return { record: await h.deps.requests.get(requestId), jobs };
+      },
+    }),
+  };
+  const lag = (on: boolean) => {
+    lagging = on;
+  };
+  return { deps, reads, lag };
+}

@@ -1,5 +1,5 @@
 import type { Hold } from "../../core/billing/schema.ts";
-import { SettleMessage } from "../../core/jobs/integrity.ts";
+import { SettleMessage } from "../../core/jobs/settle-notice.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { RequestRecord, RequestStore } from "../../core/ports/requests.ts";
@@ -10,9 +10,11 @@ import { settleOutcome } from "../api/flow/settle.ts";
 import { recordShadowAnswers, type ShadowDeps } from "../api/flow/shadow.ts";
 
 /**
- * The settler: settlement that does not depend on the client. A worker sends `{v:1, requestId}` to the settle queue
- * after every terminal write of a paid job; the settler runs the same idempotent settleRequest a poll runs, so the
- * last answer of a query is captured within seconds whether or not anyone polls. The settler, not the worker,
+ * The settler: settlement that does not depend on the client. A worker sends a notice to the settle queue after
+ * every terminal write of a paid job (core/jobs/settle-notice.ts: the request id, its experts' uids, the answers its
+ * writes stored); the settler runs the same idempotent settleRequest a poll runs, so the last answer of a query is
+ * captured within seconds whether or not anyone polls. Carried answers are checked as stored ones are, and spare
+ * the settler reading their jobs back. The settler, not the worker,
  * holds ledger access. Shared by the Lambda (lambda.ts) and the local loop (loop.ts).
  */
 export type NoticeOutcome =
@@ -37,11 +39,12 @@ export async function handleSettleNotice(
     deps.logger.warn("settle notice dropped: malformed", { body: body.slice(0, 200) });
     return "malformed";
   }
-  const { view, postponed } = await settleOutcome(deps, notice.data.requestId, notice.data.uids);
+  const { requestId, uids, answers } = notice.data;
+  const { view, postponed } = await settleOutcome(deps, requestId, uids, answers);
   if (postponed) return "retry";
   if (view === null) return "unknown";
   // A newcomer's shadow job sends its notice like any paid job: its answer is recorded, the client's part untouched.
-  if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record);
+  if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record, answers);
   if (!view.record.result) return "pending";
   onSettled?.(notice.data.requestId, view.record);
   return "settled";

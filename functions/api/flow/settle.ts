@@ -2,6 +2,7 @@ import { captureAmount, splitCost } from "../../../core/billing/pricing.ts";
 import { PLATFORM_PAYEE, type ShareCredit } from "../../../core/billing/schema.ts";
 import { paidJobOf } from "../../../core/jobs/paid-job.ts";
 import { type JobRecord, TERMINAL_JOB_STATUSES } from "../../../core/jobs/schema.ts";
+import type { NoticeAnswer } from "../../../core/jobs/settle-notice.ts";
 import type { HoldRef } from "../../../core/ports/ledger.ts";
 import type { RequestRecord, RequestResult, RequestStatus } from "../../../core/ports/requests.ts";
 import { outputDigest, signReceipt } from "../../../core/receipts/receipt.ts";
@@ -28,7 +29,7 @@ export type SettleDeps = Pick<
 > & { readonly config: Pick<ApiDeps["config"], "platformCutBps"> };
 
 import { afterSettle } from "./after-settle.ts";
-import { checkAnswer, renormalise } from "./answers.ts";
+import { type AnswerCheck, checkAnswer, renormalise } from "./answers.ts";
 import { jobIdOf } from "./ids.ts";
 
 /** A request that never got its jobs out (crash before enqueue) is given up this long after its deadline. */
@@ -58,8 +59,10 @@ export async function settleOutcome(
   requestId: string,
   /** The experts' uids as the notice names them: their jobs are read along with the request. */
   uids?: readonly number[],
+  /** Answers the notice carries (its worker's own stored answers): checked here, and their jobs then not read. */
+  answers?: readonly NoticeAnswer[],
 ): Promise<{ readonly view: RequestView | null; readonly postponed: boolean }> {
-  const view = await settleView(deps, requestId, uids);
+  const view = await settleView(deps, requestId, uids, answers);
   return view === POSTPONED ? { view: await viewOf(deps, requestId), postponed: true } : { view, postponed: false };
 }
 
@@ -73,40 +76,82 @@ async function viewOf(deps: SettleDeps, requestId: string): Promise<RequestView 
 /**
  * The request and, when a notice named its experts' uids and the store can, their jobs in the same read (one
  * BatchGetItem, issue 17). The uids are a hint (a notice is not authenticated): jobs of experts the record has and
- * the notice did not name are read apart, and jobs it named that the record lacks are never looked at.
+ * the notice did not name are read apart, and jobs it named that the record lacks are never looked at. A job whose
+ * answer the notice carries is not read when that answer checks against the request (as a stored one would be
+ * checked): its worker stored exactly it, first write wins, so the table holds the same answer.
  */
 async function requestAndJobs(
   deps: SettleDeps,
   requestId: string,
   uids: readonly number[] | undefined,
+  answers: readonly NoticeAnswer[] = [],
 ): Promise<{ record: RequestRecord | null; jobs?: JobRecord[] }> {
   if (uids === undefined || deps.requests.getWithJobs === undefined)
     return { record: await deps.requests.get(requestId) };
-  const jobIds = uids.map((uid) => jobIdOf(requestId, uid));
+  const jobIdsOf = (list: readonly number[]) => list.map((uid) => jobIdOf(requestId, uid));
+  const carried = answers.filter((a) => uids.includes(a.uid));
   // Eventually consistent first (half the read units, issue 17): a terminal job is final (its first write wins), so
   // a read that finds every job of the notice terminal can be trusted with them; a stale request is harmless (its
   // capture and result write are first-wins and idempotent, a cancel that raced is finishCancel's case anyway). Only
   // a read that may have missed the notice's own answer is made again, strongly: dropping the notice on a stale
   // "pending" would leave the query to the sweeper.
-  const cheap = await deps.requests.getWithJobs(requestId, jobIds, { eventually: true });
+  const cheap = await deps.requests.getWithJobs(
+    requestId,
+    jobIdsOf(uids.filter((uid) => !carried.some((a) => a.uid === uid))),
+    { eventually: true },
+  );
+  const fromNotice = cheap.record ? acceptedAnswers(deps, cheap.record, carried) : [];
+  const toRead = uids.filter((uid) => !fromNotice.some((j) => j.uid === uid));
   const complete =
     cheap.record !== null &&
     cheap.record.phase !== "holding" &&
     (cheap.record.result !== undefined ||
-      jobIds.every((id) => cheap.jobs.some((j) => j.jobId === id && TERMINAL_JOB_STATUSES.has(j.status))));
-  const read = complete ? cheap : await deps.requests.getWithJobs(requestId, jobIds);
+      jobIdsOf(toRead).every((id) => cheap.jobs.some((j) => j.jobId === id && TERMINAL_JOB_STATUSES.has(j.status))));
+  const read = complete ? cheap : await deps.requests.getWithJobs(requestId, jobIdsOf(toRead));
+  const jobs = [...read.jobs.filter((j) => toRead.includes(j.uid)), ...fromNotice];
   const missed = read.record?.experts.filter((e) => !uids.includes(e.uid)) ?? [];
-  if (missed.length === 0) return read;
-  const more = await deps.jobs.getMany(missed.map((e) => jobIdOf(requestId, e.uid)));
-  return { record: read.record, jobs: [...read.jobs, ...more] };
+  if (missed.length === 0) return { record: read.record, jobs };
+  const more = await deps.jobs.getMany(jobIdsOf(missed.map((e) => e.uid)));
+  return { record: read.record, jobs: [...jobs, ...more] };
+}
+
+/** Notice answers' jobs as checked here (finalResult takes the check instead of making it again). */
+const checkedFromNotice = new WeakMap<JobRecord, AnswerCheck>();
+
+/**
+ * The jobs of the notice's answers that check against the request (checkAnswer, as a stored answer is checked): a
+ * refused one is logged and its job read from the table instead, so a forged or damaged notice costs a read, never
+ * an answer.
+ */
+function acceptedAnswers(deps: SettleDeps, record: RequestRecord, carried: readonly NoticeAnswer[]): JobRecord[] {
+  const accepted: JobRecord[] = [];
+  for (const { uid, answer } of carried) {
+    const expert = record.experts.find((e) => e.uid === uid);
+    const implied = expert && paidJobOf(record, uid);
+    if (!expert || !implied || accepted.some((j) => j.uid === uid)) continue;
+    const job: JobRecord = { ...implied, status: "succeeded", attempts: 1, answer };
+    const check = checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys);
+    if (!check.ok) {
+      deps.logger.warn("notice answer refused; its job is read instead", {
+        requestId: record.requestId,
+        uid,
+        reason: check.reason,
+      });
+      continue;
+    }
+    checkedFromNotice.set(job, check);
+    accepted.push(job);
+  }
+  return accepted;
 }
 
 async function settleView(
   deps: SettleDeps,
   requestId: string,
   uids?: readonly number[],
+  answers?: readonly NoticeAnswer[],
 ): Promise<RequestView | null | typeof POSTPONED> {
-  const read = await requestAndJobs(deps, requestId, uids);
+  const read = await requestAndJobs(deps, requestId, uids, answers);
   const record = read.record;
   if (!record) return null;
   if (record.result) return { record, status: record.result.status };
@@ -164,7 +209,7 @@ async function finalResult(
   for (const expert of record.experts) {
     const job = jobs.find((j) => j.uid === expert.uid);
     const check = job
-      ? checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys)
+      ? (checkedFromNotice.get(job) ?? checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys))
       : { ok: false as const, reason: "no_job" };
     if (check.ok) accepted.push({ expert, output: check.output, job: check.job });
     else {

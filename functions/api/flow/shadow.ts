@@ -1,4 +1,7 @@
-import type { RequestRecord } from "../../../core/ports/requests.ts";
+import { paidJobOf } from "../../../core/jobs/paid-job.ts";
+import type { JobRecord } from "../../../core/jobs/schema.ts";
+import type { NoticeAnswer } from "../../../core/jobs/settle-notice.ts";
+import type { RequestRecord, RoutedExpert } from "../../../core/ports/requests.ts";
 import type { ScoreStore } from "../../../core/ports/scores.ts";
 import { checkAnswer } from "./answers.ts";
 import { jobIdOf } from "./ids.ts";
@@ -12,23 +15,39 @@ export type ShadowDeps = SettleDeps & { readonly shadowAnswers?: Pick<ScoreStore
  * the miner's status. Nothing here touches the client's result, hold or fee split. Idempotent (one entry per job),
  * so every settle notice may call it; returns how many answers are recorded.
  */
-export async function recordShadowAnswers(deps: ShadowDeps, record: RequestRecord): Promise<number> {
+export async function recordShadowAnswers(
+  deps: ShadowDeps,
+  record: RequestRecord,
+  /** Answers a settle notice carries (its worker stored them): a shadow job's own is then not read back. */
+  carried: readonly NoticeAnswer[] = [],
+): Promise<number> {
   const shadow = record.shadow ?? [];
   if (shadow.length === 0 || deps.shadowAnswers === undefined) return 0;
-  const jobs = await deps.jobs.getMany(shadow.map((e) => jobIdOf(record.requestId, e.uid)));
-  let recorded = 0;
+  const accepted: { expert: RoutedExpert; job: JobRecord }[] = [];
+  const unread: RoutedExpert[] = [];
   for (const expert of shadow) {
-    const job = jobs.find((j) => j.uid === expert.uid);
+    const answer = carried.find((a) => a.uid === expert.uid)?.answer;
+    const implied = answer && paidJobOf(record, expert.uid);
+    const job: JobRecord | null = implied ? { ...implied, status: "succeeded", attempts: 1, answer } : null;
+    // Checked like a stored answer; one that fails (or none carried) is read from the table instead.
+    if (job && checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys).ok)
+      accepted.push({ expert, job });
+    else unread.push(expert);
+  }
+  const read = unread.length > 0 ? await deps.jobs.getMany(unread.map((e) => jobIdOf(record.requestId, e.uid))) : [];
+  for (const expert of unread) {
+    const job = read.find((j) => j.uid === expert.uid);
     if (job?.status !== "succeeded") continue;
     const check = checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys);
-    if (!check.ok) {
+    if (check.ok) accepted.push({ expert, job });
+    else
       deps.logger.warn("shadow answer rejected", {
         requestId: record.requestId,
         uid: expert.uid,
         reason: check.reason,
       });
-      continue;
-    }
+  }
+  for (const { expert, job } of accepted) {
     await deps.shadowAnswers.recordShadowAnswer({
       hotkey: expert.hotkey,
       uid: expert.uid,
@@ -38,7 +57,6 @@ export async function recordShadowAnswers(deps: ShadowDeps, record: RequestRecor
       modelSha256: job.answer?.modelSha256 ?? "",
       at: job.finishedAt ?? deps.clock.now(),
     });
-    recorded++;
   }
-  return recorded;
+  return accepted.length;
 }
