@@ -115,4 +115,28 @@ describe("cachedKeyStore", () => {
     // ...but the next one through this instance must see the revocation, not a cached copy of the stale read.
     expect((await cache.getByHash(HASH))?.revokedAt).toBe(1_000);
   });
+
+  it("requests that miss together share one read, but none begun before a revocation through it", async () => {
+    const inner = new MemoryKeyStore();
+    await inner.create(key);
+    const { store, reads } = counted(inner);
+    let now = 1_000;
+    const cache = cachedKeyStore(store, { ttlMs: 5_000, now: () => now });
+    // Sixty-four requests in flight when the entry runs out: one read between them.
+    const first = await Promise.all(Array.from({ length: 64 }, () => cache.getByHash(HASH)));
+    expect(first.every((k) => k?.keyId === "key_1")).toBe(true);
+    expect(reads.n).toBe(1);
+    now += 5_001;
+    await Promise.all(Array.from({ length: 64 }, () => cache.getByHash(HASH)));
+    expect(reads.n).toBe(2);
+    // A read out when a revocation through this cache begins is not shared with requests that come after it.
+    now += 5_001;
+    const before = cache.getByHash(HASH);
+    const revoking = cache.revoke("key_1", now);
+    const after = cache.getByHash(HASH);
+    await revoking;
+    await before;
+    expect(reads.n).toBe(4);
+    expect((await after)?.revokedAt).toBe(now);
+  });
 });

@@ -16,7 +16,10 @@ export function cachedKeyStore(
 ): KeyStore {
   if (options.ttlMs <= 0) return inner;
   const max = options.maxEntries ?? 10_000;
-  const byHash = new Map<string, { key: Awaited<ReturnType<KeyStore["getByHash"]>>; until: number }>();
+  type Key = Awaited<ReturnType<KeyStore["getByHash"]>>;
+  const byHash = new Map<string, { key: Key; until: number }>();
+  /** The read out for each hash, and the count of changes when it began. */
+  const reading = new Map<string, { key: Promise<Key>; changes: number }>();
   // Counts revocations and rotations begun here: a read begun before one may return the key as it was before it
   // (its answer can arrive after the revocation's), so its answer is not kept.
   let changes = 0;
@@ -33,8 +36,16 @@ export function cachedKeyStore(
       const hit = byHash.get(hash);
       if (hit && hit.until > now) return hit.key;
       byHash.delete(hash);
+      // Requests that miss together share one read (at 64 clients on one key, every request in flight when the
+      // entry ran out read the key again: issue 17), but only one begun since the last revocation or rotation here.
+      const out = reading.get(hash);
+      if (out && out.changes === changes) return out.key;
       const before = changes;
-      const key = await inner.getByHash(hash);
+      const read = inner.getByHash(hash).finally(() => {
+        if (reading.get(hash)?.key === read) reading.delete(hash);
+      });
+      reading.set(hash, { key: read, changes: before });
+      const key = await read;
       if (key && keyState(key, now) === "valid" && changes === before) {
         if (byHash.size >= max) {
           const oldest = byHash.keys().next().value;

@@ -115,4 +115,46 @@ describe("the exploration lane's newcomers", () => {
     expect(await router(0.1, 2).explore?.("digits", [])).toEqual([]);
     expect(await router(0.1, 3).explore?.("digits", [])).toHaveLength(1);
   });
+
+  it("reads the gate, the scores and a newcomer's count once per refresh, however many queries miss together", async () => {
+    const scores = new MemoryScoreStore();
+    await scores.putRouter({ task: "digits", version: 1, epoch: 0, at: 0, params: storedRouter(buildGate) });
+    await scores.putEpochScores({ task: "digits", epoch: 2, at: 0, rows: [row(3, 0, 1), row(4, -0.1), row(5, 0.001)] });
+    const reads = { router: 0, scores: 0, shadow: 0 };
+    const counted = Object.assign(Object.create(scores), {
+      latestRouter: (task: string) => {
+        reads.router++;
+        return scores.latestRouter(task);
+      },
+      latestScores: (task: string) => {
+        reads.scores++;
+        return scores.latestScores(task);
+      },
+      shadowAnswerCount: (hotkey: string, cap: number) => {
+        reads.shadow++;
+        return scores.shadowAnswerCount(hotkey, cap);
+      },
+    }) as MemoryScoreStore;
+    const directory = {
+      experts: async () => roster,
+      metagraph: async () => ({ netuid: 1, block: 0, experts: roster }),
+    };
+    let now = 0;
+    const router = marketRouter({
+      registry: createTaskRegistry({} as MediaDecoders),
+      directory,
+      scores: counted,
+      refreshMs: 5_000,
+      now: () => now,
+      explore: { share: 1, cap: 5, random: () => 0 },
+    });
+    const burst = () => Promise.all(Array.from({ length: 64 }, () => router.explore?.("digits", [])));
+    expect((await burst()).every((picked) => picked?.[0]?.uid === 9)).toBe(true);
+    expect(reads).toEqual({ router: 1, scores: 1, shadow: 1 });
+    await burst();
+    expect(reads).toEqual({ router: 1, scores: 1, shadow: 1 });
+    now += 5_000;
+    await burst();
+    expect(reads).toEqual({ router: 2, scores: 2, shadow: 2 });
+  });
 });

@@ -41,28 +41,29 @@ interface TaskState {
 export function marketRouter(options: MarketRouterOptions): Router {
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshMs ?? 5000;
-  const states = new Map<string, TaskState>();
-
-  const stateOf = async (task: string): Promise<TaskState> => {
-    const cached = states.get(task);
-    if (cached && now() - cached.at < refreshMs) return cached;
-    const [stored, scores] = await Promise.all([options.scores.latestRouter(task), options.scores.latestScores(task)]);
-    const parsed = stored ? parseStoredGate(stored.params) : null;
-    const state = { at: now(), params: parsed?.ok ? parsed.params : null, scores };
-    states.set(task, state);
-    return state;
-  };
+  // Each read once per refresh, however many queries arrive while it is out: at 64 clients every query in flight
+  // when the cache ran out read the gate (tens of read units) and the scores again (issue 17, bench/market.ts).
+  const states = refreshing<TaskState>();
+  const stateOf = (task: string): Promise<TaskState> =>
+    states.get(task, refreshMs, now, async () => {
+      const [stored, scores] = await Promise.all([
+        options.scores.latestRouter(task),
+        options.scores.latestScores(task),
+      ]);
+      const parsed = stored ? parseStoredGate(stored.params) : null;
+      return { at: now(), params: parsed?.ok ? parsed.params : null, scores };
+    });
 
   const explore = options.explore;
   const random = explore?.random ?? Math.random;
-  const shadowCounts = new Map<string, { at: number; count: number }>();
-  const shadowCount = async (hotkey: string, cap: number): Promise<number> => {
-    const cached = shadowCounts.get(hotkey);
-    if (cached && now() - cached.at < refreshMs) return cached.count;
-    const count = await options.scores.shadowAnswerCount(hotkey, cap);
-    shadowCounts.set(hotkey, { at: now(), count });
-    return count;
-  };
+  const shadowCounts = refreshing<{ at: number; count: number }>();
+  const shadowCount = async (hotkey: string, cap: number): Promise<number> =>
+    (
+      await shadowCounts.get(hotkey, refreshMs, now, async () => ({
+        at: now(),
+        count: await options.scores.shadowAnswerCount(hotkey, cap),
+      }))
+    ).count;
 
   return {
     async explore(taskId, routed): Promise<RoutedExpert[]> {
@@ -145,4 +146,29 @@ export function payable(
     return gate === null || inGate.has(e.uid);
   });
   return qualified.length > 0 ? qualified : notCopies;
+}
+
+/**
+ * Values kept `ttlMs` per key and read again when older, one read per key at a time: callers that find a key stale
+ * while its read is out wait for that read instead of making their own.
+ */
+function refreshing<T extends { readonly at: number }>() {
+  const values = new Map<string, T>();
+  const loading = new Map<string, Promise<T>>();
+  return {
+    get(key: string, ttlMs: number, now: () => number, load: () => Promise<T>): Promise<T> {
+      const cached = values.get(key);
+      if (cached && now() - cached.at < ttlMs) return Promise.resolve(cached);
+      const out = loading.get(key);
+      if (out) return out;
+      const read = load()
+        .then((value) => {
+          values.set(key, value);
+          return value;
+        })
+        .finally(() => loading.delete(key));
+      loading.set(key, read);
+      return read;
+    },
+  };
 }
