@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseStrictJson } from "../receipts/strict-json.ts";
 import { ExpertAnswer } from "./schema.ts";
 
 /**
@@ -8,16 +9,24 @@ import { ExpertAnswer } from "./schema.ts";
 export const MAX_NOTICE_ANSWERS = 8;
 
 /**
- * A notice larger than this goes without its answers (the settler then reads them): SQS bills a message per 64 KB
- * started, so answers must never make a notice cost two requests.
+ * A notice larger than this goes without its answers (the settler then reads them). SQS bills a message per 64 KB
+ * started (and a batch send per 64 KB of the whole batch), so a notice stays within one billed chunk: a k = 2
+ * notice with its answers is ~3.5 KB, and ten of them still make one request.
  */
 export const MAX_NOTICE_BYTES = 60 * 1024;
 
+/** The settler reads no notice longer than this (ours are at most MAX_NOTICE_BYTES): dropped before parsing. */
+export const MAX_NOTICE_TEXT = 64 * 1024;
+
 /**
  * A routed job's answer exactly as its worker stored it (its own first-wins terminal write succeeded), so that the
- * settler need not read the job back (issue 17: two items read less per k = 2 query). The settler trusts it no more
- * than a stored answer: it accepts it only when its signature, proof and bindings check against the request
- * (functions/api/flow/answers.ts), and reads the job from the table otherwise.
+ * settler need not read the job back (issue 17: two items read less per k = 2 query). The settler takes it only
+ * when a trusted worker serving key signed it for this job, expert, input and time (checkAnswer,
+ * functions/api/flow/answers.ts), and reads the job from the table otherwise. What that trusts: that a worker holding
+ * a serving key sends only what it stored. One that does not could put another answer of its own signing in a
+ * notice than the one in the table; but that principal can already write any job item directly (the GPU task may
+ * PutItem and UpdateItem the jobs table: README, least privilege), so a notice gives it no power it lacked. Anyone
+ * else with only send access to the settle queue cannot make an answer that passes the check.
  */
 export const NoticeAnswer = z.strictObject({
   uid: z.number().int().min(0).max(65535),
@@ -31,10 +40,38 @@ export const SettleMessage = z.strictObject({
   requestId: z.string().min(1).max(200),
   /** The request's experts as the worker read them: the settler reads their jobs along with the request (a hint). */
   uids: z.array(z.number().int().min(0).max(65535)).max(64).optional(),
-  /** Answers of jobs this notice's worker stored (a hint like `uids`: checked, never trusted as such). */
-  answers: z.array(NoticeAnswer).max(MAX_NOTICE_ANSWERS).optional(),
+  /**
+   * Answers of jobs this notice's worker stored (a hint like `uids`: checked, never trusted as such). Each is parsed
+   * on its own (parseSettleNotice): one that does not parse is left out, and its job read, rather than the notice
+   * dropped.
+   */
+  answers: z.array(z.unknown()).max(MAX_NOTICE_ANSWERS).optional(),
 });
-export type SettleMessage = z.infer<typeof SettleMessage>;
+export interface SettleNotice {
+  readonly requestId: string;
+  readonly uids?: readonly number[];
+  readonly answers: readonly NoticeAnswer[];
+}
+
+/**
+ * A settle notice from the queue, bounded before it costs anything: null when it is too long, not strict JSON, or not
+ * a notice. Its answers that do not parse are left out.
+ */
+export function parseSettleNotice(text: string): SettleNotice | null {
+  if (text.length > MAX_NOTICE_TEXT) return null;
+  const json = parseStrictJson(text);
+  const parsed = json.ok ? SettleMessage.safeParse(json.value) : null;
+  if (!parsed?.success) return null;
+  const { requestId, uids, answers } = parsed.data;
+  return {
+    requestId,
+    ...(uids !== undefined ? { uids } : {}),
+    answers: (answers ?? []).flatMap((a) => {
+      const answer = NoticeAnswer.safeParse(a);
+      return answer.success ? [answer.data] : [];
+    }),
+  };
+}
 
 const utf8 = new TextEncoder();
 

@@ -1,9 +1,8 @@
 import type { Hold } from "../../core/billing/schema.ts";
-import { SettleMessage } from "../../core/jobs/settle-notice.ts";
+import { parseSettleNotice } from "../../core/jobs/settle-notice.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { RequestRecord, RequestStore } from "../../core/ports/requests.ts";
-import { parseStrictJson } from "../../core/receipts/strict-json.ts";
 import type { ApiLogger } from "../api/deps.ts";
 import { jobIdOf } from "../api/flow/ids.ts";
 import { settleOutcome } from "../api/flow/settle.ts";
@@ -33,20 +32,19 @@ export async function handleSettleNotice(
   body: string,
   onSettled?: (requestId: string, record: RequestRecord) => void,
 ): Promise<NoticeOutcome> {
-  const json = parseStrictJson(body);
-  const notice = json.ok ? SettleMessage.safeParse(json.value) : null;
-  if (!notice?.success) {
+  const notice = parseSettleNotice(body);
+  if (notice === null) {
     deps.logger.warn("settle notice dropped: malformed", { body: body.slice(0, 200) });
     return "malformed";
   }
-  const { requestId, uids, answers } = notice.data;
+  const { requestId, uids, answers } = notice;
   const { view, postponed } = await settleOutcome(deps, requestId, uids, answers);
   if (postponed) return "retry";
   if (view === null) return "unknown";
   // A newcomer's shadow job sends its notice like any paid job: its answer is recorded, the client's part untouched.
   if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record, answers);
   if (!view.record.result) return "pending";
-  onSettled?.(notice.data.requestId, view.record);
+  onSettled?.(requestId, view.record);
   return "settled";
 }
 

@@ -100,15 +100,29 @@ async function requestAndJobs(
     jobIdsOf(uids.filter((uid) => !carried.some((a) => a.uid === uid))),
     { eventually: true },
   );
-  const fromNotice = cheap.record ? acceptedAnswers(deps, cheap.record, carried) : [];
-  const toRead = uids.filter((uid) => !fromNotice.some((j) => j.uid === uid));
+  // A settled request needs no answer: the carried ones are not even checked.
+  const usable = (record: RequestRecord | null) =>
+    record !== null && record.result === undefined ? acceptedAnswers(deps, record, carried) : [];
+  let fromNotice = usable(cheap.record);
+  let toRead = uids.filter((uid) => !fromNotice.some((j) => j.uid === uid));
   const complete =
     cheap.record !== null &&
     cheap.record.phase !== "holding" &&
     (cheap.record.result !== undefined ||
       jobIdsOf(toRead).every((id) => cheap.jobs.some((j) => j.jobId === id && TERMINAL_JOB_STATUSES.has(j.status))));
-  const read = complete ? cheap : await deps.requests.getWithJobs(requestId, jobIdsOf(toRead));
-  const jobs = [...read.jobs.filter((j) => toRead.includes(j.uid)), ...fromNotice];
+  let read = cheap;
+  if (!complete) {
+    read = await deps.requests.getWithJobs(requestId, jobIdsOf(toRead));
+    // Checked again against the record settling will use (its fields checkAnswer reads never change, but the check
+    // finalResult reuses must be the one made against that record).
+    fromNotice = usable(read.record);
+    const missing = uids.filter((uid) => !toRead.includes(uid) && !fromNotice.some((j) => j.uid === uid));
+    if (missing.length > 0)
+      read = { record: read.record, jobs: [...read.jobs, ...(await deps.jobs.getMany(jobIdsOf(missing)))] };
+    toRead = [...toRead, ...missing];
+  }
+  const taken = (uid: number) => fromNotice.some((j) => j.uid === uid);
+  const jobs = [...read.jobs.filter((j) => toRead.includes(j.uid) && !taken(j.uid)), ...fromNotice];
   const missed = read.record?.experts.filter((e) => !uids.includes(e.uid)) ?? [];
   if (missed.length === 0) return { record: read.record, jobs };
   const more = await deps.jobs.getMany(jobIdsOf(missed.map((e) => e.uid)));

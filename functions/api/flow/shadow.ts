@@ -55,7 +55,9 @@ export async function recordShadowAnswers(
       jobId: job.jobId,
       requestId: record.requestId,
       modelSha256: job.answer?.modelSha256 ?? "",
-      at: job.finishedAt ?? deps.clock.now(),
+      // When the answer was signed (checked against the request's window): the same whether its job was read or
+      // its notice carried it, where the table's finishedAt is not known.
+      at: Number(job.answer?.signature.timestamp ?? job.finishedAt ?? deps.clock.now()),
     });
   }
   return accepted.length;
