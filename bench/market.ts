@@ -316,6 +316,13 @@ const seqGap = (find("market", 1, 1)?.cell.p50 ?? Number.NaN) - (find("bare", 1,
 console.log(
   `ratio (market/bare q/s, k=1, c=16) ${ratio.toFixed(4)} (target >= 0.05); sequential p50 gap ${seqGap.toFixed(1)} ms`,
 );
+// The issue's per-query lines at k = 2: items read and written in DynamoDB, SQS requests per job.
+for (const { target, k, c, aws } of rows) {
+  if (target !== "market" || k !== 2 || aws === undefined) continue;
+  console.log(
+    `k=2 c=${c}: ddb reads ${aws.ddbReads.toFixed(2)} (target <= 3), writes ${aws.ddbWrites.toFixed(2)} (target <= 6); sqs ${sqsPerJob(aws).toFixed(2)} per job (target <= 1)`,
+  );
+}
 const r = (x: number, d = 2) => Number(x.toFixed(d));
 const figures: Record<string, unknown> = {
   ratio: r(ratio, 4),
