@@ -90,43 +90,28 @@ async function requestAndJobs(
     return { record: await deps.requests.get(requestId) };
   const jobIdsOf = (list: readonly number[]) => list.map((uid) => jobIdOf(requestId, uid));
   const carried = answers.filter((a) => uids.includes(a.uid));
+  const unread = jobIdsOf(uids.filter((uid) => !carried.some((a) => a.uid === uid)));
   // Eventually consistent first (half the read units, issue 17): a terminal job is final (its first write wins), so
   // a read that finds every job of the notice terminal can be trusted with them; a stale request is harmless (its
   // capture and result write are first-wins and idempotent, a cancel that raced is finishCancel's case anyway). Only
   // a read that may have missed the notice's own answer is made again, strongly: dropping the notice on a stale
   // "pending" would leave the query to the sweeper.
-  const cheap = await deps.requests.getWithJobs(
-    requestId,
-    jobIdsOf(uids.filter((uid) => !carried.some((a) => a.uid === uid))),
-    { eventually: true },
-  );
-  // A settled request needs no answer: the carried ones are not even checked.
-  const usable = (record: RequestRecord | null) =>
-    record !== null && record.result === undefined ? acceptedAnswers(deps, record, carried) : [];
-  let fromNotice = usable(cheap.record);
-  let toRead = uids.filter((uid) => !fromNotice.some((j) => j.uid === uid));
+  const cheap = await deps.requests.getWithJobs(requestId, unread, { eventually: true });
   const complete =
     cheap.record !== null &&
     cheap.record.phase !== "holding" &&
     (cheap.record.result !== undefined ||
-      jobIdsOf(toRead).every((id) => cheap.jobs.some((j) => j.jobId === id && TERMINAL_JOB_STATUSES.has(j.status))));
-  let read = cheap;
-  if (!complete) {
-    read = await deps.requests.getWithJobs(requestId, jobIdsOf(toRead));
-    // Checked again against the record settling will use (its fields checkAnswer reads never change, but the check
-    // finalResult reuses must be the one made against that record).
-    fromNotice = usable(read.record);
-    const missing = uids.filter((uid) => !toRead.includes(uid) && !fromNotice.some((j) => j.uid === uid));
-    if (missing.length > 0)
-      read = { record: read.record, jobs: [...read.jobs, ...(await deps.jobs.getMany(jobIdsOf(missing)))] };
-    toRead = [...toRead, ...missing];
-  }
-  const taken = (uid: number) => fromNotice.some((j) => j.uid === uid);
-  const jobs = [...read.jobs.filter((j) => toRead.includes(j.uid) && !taken(j.uid)), ...fromNotice];
-  const missed = read.record?.experts.filter((e) => !uids.includes(e.uid)) ?? [];
-  if (missed.length === 0) return { record: read.record, jobs };
-  const more = await deps.jobs.getMany(jobIdsOf(missed.map((e) => e.uid)));
-  return { record: read.record, jobs: [...jobs, ...more] };
+      unread.every((id) => cheap.jobs.some((j) => j.jobId === id && TERMINAL_JOB_STATUSES.has(j.status))));
+  const read = complete ? cheap : await deps.requests.getWithJobs(requestId, unread);
+  const record = read.record;
+  // The carried answers, checked against the request as stored ones are (a settled request needs none); the job of
+  // one refused is read instead.
+  const open = record !== null && record.result === undefined;
+  const fromNotice = open ? acceptedAnswers(deps, record, carried) : [];
+  const refused = open ? carried.filter((a) => !fromNotice.some((j) => j.uid === a.uid)).map((a) => a.uid) : [];
+  const missed = [...(record?.experts.filter((e) => !uids.includes(e.uid)).map((e) => e.uid) ?? []), ...refused];
+  const more = missed.length > 0 ? await deps.jobs.getMany(jobIdsOf(missed)) : [];
+  return { record, jobs: [...read.jobs, ...fromNotice, ...more] };
 }
 
 /** Notice answers' jobs as checked here (finalResult takes the check instead of making it again). */
