@@ -271,6 +271,22 @@ describe("settler", () => {
     expect(await handleSettleNotice(deps, partial)).toBe("settled");
     expect(reads).toEqual([{ jobIds: [], eventually: true }]);
     expect(jobReads).toEqual([[`${unnamed.id}:${unnamed.uids[1]}`]]);
+
+    // An answer carried under an expert the request does not have is neither taken nor a reason to read anything.
+    reads.length = 0;
+    jobReads.length = 0;
+    const stranger = await query();
+    const foreign = { uid: 999, answer: stranger.answers[0]?.answer };
+    const odd = JSON.stringify({
+      v: 1,
+      requestId: stranger.id,
+      uids: [...stranger.uids, 999],
+      answers: [...stranger.answers, foreign],
+    });
+    expect(await handleSettleNotice(deps, odd)).toBe("settled");
+    expect(reads).toEqual([{ jobIds: [], eventually: true }]);
+    expect(jobReads).toEqual([]);
+    expect(await signaturesOf(stranger.id)).toEqual(stranger.answers.map((a) => a.answer?.body).sort());
     expect(await signaturesOf(unnamed.id)).toEqual(unnamed.answers.map((a) => a.answer?.body).sort());
   });
 });

@@ -104,12 +104,16 @@ async function requestAndJobs(
       unread.every((id) => cheap.jobs.some((j) => j.jobId === id && TERMINAL_JOB_STATUSES.has(j.status))));
   const read = complete ? cheap : await deps.requests.getWithJobs(requestId, unread);
   const record = read.record;
-  // The carried answers, checked against the request as stored ones are (a settled request needs none); the job of
-  // one refused is read instead.
-  const open = record !== null && record.result === undefined;
-  const fromNotice = open ? acceptedAnswers(deps, record, carried) : [];
-  const refused = open ? carried.filter((a) => !fromNotice.some((j) => j.uid === a.uid)).map((a) => a.uid) : [];
-  const missed = [...(record?.experts.filter((e) => !uids.includes(e.uid)).map((e) => e.uid) ?? []), ...refused];
+  // Settled, or its jobs never sent: settling looks at no job.
+  if (record === null || record.result !== undefined || record.phase === "holding") return read;
+  // The carried answers, checked against the request as stored ones are; the job of one refused is read instead, with
+  // those of the experts the notice did not name.
+  const fromNotice = acceptedAnswers(deps, record, carried);
+  const missed = record.experts
+    .map((e) => e.uid)
+    .filter(
+      (uid) => !uids.includes(uid) || (carried.some((a) => a.uid === uid) && !fromNotice.some((j) => j.uid === uid)),
+    );
   const more = missed.length > 0 ? await deps.jobs.getMany(jobIdsOf(missed)) : [];
   return { record, jobs: [...read.jobs, ...fromNotice, ...more] };
 }
