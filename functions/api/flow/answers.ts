@@ -1,6 +1,7 @@
 import { verifySignedAnswer } from "../../../core/jobs/answer-batch.ts";
 import { parseAnswerBody, trustedWorker } from "../../../core/jobs/integrity.ts";
-import type { JobRecord } from "../../../core/jobs/schema.ts";
+import { paidJobOf } from "../../../core/jobs/paid-job.ts";
+import type { ExpertAnswer, JobRecord } from "../../../core/jobs/schema.ts";
 import type { RequestRecord, RoutedExpert } from "../../../core/ports/requests.ts";
 import type { SignatureVerifier } from "../../../core/ports/signer.ts";
 import type { TaskCatalog } from "../deps.ts";
@@ -49,6 +50,25 @@ export function checkAnswer(
   const parsed = tasks.parseOutput(request.task, body.output);
   if (!parsed.ok) return { ok: false, reason: "output_schema" };
   return { ok: true, output: parsed.value, job };
+}
+
+/**
+ * checkAnswer for an answer a settle notice carries (its worker's stored answer, core/jobs/settle-notice.ts), on the
+ * job record its request implies: the same checks as a stored answer's. The accepted check's `job` stands for the
+ * stored one.
+ */
+export function checkCarriedAnswer(
+  answer: ExpertAnswer,
+  expert: RoutedExpert,
+  request: RequestRecord,
+  tasks: TaskCatalog,
+  verifier: SignatureVerifier,
+  workerKeys: readonly string[],
+): AnswerCheck {
+  const implied = paidJobOf(request, expert.uid);
+  if (implied === null) return { ok: false, reason: "no_job" };
+  const job: JobRecord = { ...implied, status: "succeeded", attempts: 1, answer };
+  return checkAnswer(job, expert, request, tasks, verifier, workerKeys);
 }
 
 /** Gates of the experts that answered, rescaled to sum to 1 (equal when they sum to 0). */

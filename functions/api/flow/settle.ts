@@ -29,7 +29,7 @@ export type SettleDeps = Pick<
 > & { readonly config: Pick<ApiDeps["config"], "platformCutBps"> };
 
 import { afterSettle } from "./after-settle.ts";
-import { type AnswerCheck, checkAnswer, renormalise } from "./answers.ts";
+import { type AnswerCheck, checkAnswer, checkCarriedAnswer, renormalise } from "./answers.ts";
 import { jobIdOf } from "./ids.ts";
 
 /** A request that never got its jobs out (crash before enqueue) is given up this long after its deadline. */
@@ -130,10 +130,8 @@ function acceptedAnswers(deps: SettleDeps, record: RequestRecord, carried: reado
   const accepted: JobRecord[] = [];
   for (const { uid, answer } of carried) {
     const expert = record.experts.find((e) => e.uid === uid);
-    const implied = expert && paidJobOf(record, uid);
-    if (!expert || !implied || accepted.some((j) => j.uid === uid)) continue;
-    const job: JobRecord = { ...implied, status: "succeeded", attempts: 1, answer };
-    const check = checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys);
+    if (!expert || accepted.some((j) => j.uid === uid)) continue;
+    const check = checkCarriedAnswer(answer, expert, record, deps.tasks, deps.verifier, deps.workerKeys);
     if (!check.ok) {
       deps.logger.warn("notice answer refused; its job is read instead", {
         requestId: record.requestId,
@@ -142,8 +140,8 @@ function acceptedAnswers(deps: SettleDeps, record: RequestRecord, carried: reado
       });
       continue;
     }
-    checkedFromNotice.set(job, check);
-    accepted.push(job);
+    checkedFromNotice.set(check.job, check);
+    accepted.push(check.job);
   }
   return accepted;
 }

@@ -1,9 +1,8 @@
-import { paidJobOf } from "../../../core/jobs/paid-job.ts";
 import type { JobRecord } from "../../../core/jobs/schema.ts";
 import type { NoticeAnswer } from "../../../core/jobs/settle-notice.ts";
 import type { RequestRecord, RoutedExpert } from "../../../core/ports/requests.ts";
 import type { ScoreStore } from "../../../core/ports/scores.ts";
-import { checkAnswer } from "./answers.ts";
+import { checkAnswer, checkCarriedAnswer } from "./answers.ts";
 import { jobIdOf } from "./ids.ts";
 import type { SettleDeps } from "./settle.ts";
 
@@ -27,11 +26,9 @@ export async function recordShadowAnswers(
   const unread: RoutedExpert[] = [];
   for (const expert of shadow) {
     const answer = carried.find((a) => a.uid === expert.uid)?.answer;
-    const implied = answer && paidJobOf(record, expert.uid);
-    const job: JobRecord | null = implied ? { ...implied, status: "succeeded", attempts: 1, answer } : null;
     // Checked like a stored answer; one that fails (or none carried) is read from the table instead.
-    if (job && checkAnswer(job, expert, record, deps.tasks, deps.verifier, deps.workerKeys).ok)
-      accepted.push({ expert, job });
+    const check = answer && checkCarriedAnswer(answer, expert, record, deps.tasks, deps.verifier, deps.workerKeys);
+    if (check?.ok) accepted.push({ expert, job: check.job });
     else unread.push(expert);
   }
   const read = unread.length > 0 ? await deps.jobs.getMany(unread.map((e) => jobIdOf(record.requestId, e.uid))) : [];
