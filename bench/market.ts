@@ -2,22 +2,25 @@
  * Cost and latency of a paid query (issue 17), in one run:
  * - bare: a Hono server (real sockets, @hono/node-server) that validates the digit input with the task catalog and
  *   runs the same k digit experts inline (onnxruntime-node) on each request;
- * - market: the whole ephemeral market (what tests use: emulated SQS and DynamoDB, in-process workers, settler,
- *   chain devnet), a paid query with `Prefer: wait` over HTTP, at k = 1 and 2.
- * Each at concurrency 1, 16 and 64 for a fixed time: queries/s, p50/p99, CPU time of this process per query (the
- * market's includes the emulators, which run in this process), and the AWS calls per query as counted by SDK
+ * - market: the whole ephemeral market (what tests use: emulated SQS and DynamoDB, an in-process worker, settler,
+ *   chain devnet; `--workers child`: two worker processes, as `npm start` runs them), a paid query with
+ *   `Prefer: wait` over HTTP, at k = 1 and 2.
+ * Each at concurrency 1, 16 and 64 for a fixed time: queries/s, p50/p99, CPU time per query (this process's, the
+ * emulators' thread included, and any worker processes'; on Linux split by thread: the main thread, the emulators'
+ * thread, V8's and libuv's helper threads, worker processes), and the AWS calls per query as counted by SDK
  * middleware on the data plane's clients (DynamoDB read and write request units as billed for items under 1 KB,
  * SQS requests, background polls included), priced at AWS list prices. Then the p99 at concurrency 16 while the
  * validator runs epochs (at each of --epoch-concurrency), with the per-step breakdown of those queries (the
  * dispatch + queue step's p99 too: what an epoch's jobs on the workers' queue would add). The machine is shared:
  * compare ratios within one run, not absolute figures across runs.
  * Run: node --import tsx bench/market.ts [--seconds 2] [--epoch-seconds 6] [--concurrency 1,16,64] [--k 1,2]
- *      [--epoch-concurrency 16]
+ *      [--epoch-concurrency 16] [--workers inprocess|child]
  * Last line: JSON, `ratio` = market queries/s over bare at k = 1, concurrency 16.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector";
 import type { AddressInfo } from "node:net";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
@@ -31,6 +34,7 @@ import { createTaskRegistry } from "../core/tasks/registry.ts";
 import { taskCatalog } from "../functions/market/catalog.ts";
 import { startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
 import { type AwsCounts, combine, countAwsCalls, dollarsPer1000, PRICES, scaled } from "./support/aws-counter.ts";
+import { type CpuParts, cpuBetween, readCpu } from "./support/thread-cpu.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -41,8 +45,15 @@ const { values: args } = parseArgs({
     "epoch-concurrency": { type: "string", default: "16" },
     /** A folder: each market cell's CPU profile (and each epochs cell's) is written there (open in Chrome DevTools), for the breakdown. */
     profile: { type: "string" },
+    /**
+     * inprocess (default, as tests run them): the workers on this process's main thread; child: two worker processes,
+     * as `npm start` runs them.
+     */
+    workers: { type: "string", default: "inprocess" },
   },
 });
+if (args.workers !== "inprocess" && args.workers !== "child") throw new Error("--workers: inprocess or child");
+const WORKERS = args.workers;
 const SECONDS = Number(args.seconds);
 const EPOCH_SECONDS = Number(args["epoch-seconds"]);
 const CONCURRENCIES = String(args.concurrency).split(",").map(Number);
@@ -54,6 +65,8 @@ interface Cell {
   p50: number;
   p99: number;
   cpuMs: number;
+  /** CPU ms per query by part (bench/support/thread-cpu.ts); undefined without /proc. */
+  cpuParts?: CpuParts;
   n: number;
   errors: number;
   seconds: number;
@@ -68,6 +81,7 @@ async function load(send: (i: number) => Promise<boolean>, concurrency: number, 
   let errors = 0;
   let i = 0;
   const cpu = process.cpuUsage();
+  const threadsBefore = readCpu(emulatorThreadId);
   const start = performance.now();
   const until = start + seconds * 1000;
   await Promise.all(
@@ -81,12 +95,26 @@ async function load(send: (i: number) => Promise<boolean>, concurrency: number, 
   );
   const elapsed = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
+  const threadsAfter = readCpu(emulatorThreadId);
   const sorted = latencies.sort((a, b) => a - b);
+  const perQuery = 1 / Math.max(1, latencies.length);
+  const parts = threadsBefore && threadsAfter ? cpuBetween(threadsBefore, threadsAfter) : undefined;
   return {
     qps: latencies.length / elapsed,
     p50: at(sorted, 0.5),
     p99: at(sorted, 0.99),
-    cpuMs: (used.user + used.system) / 1000 / Math.max(1, latencies.length),
+    // With worker processes, theirs too (process.cpuUsage counts this process only).
+    cpuMs: ((used.user + used.system) / 1000 + (parts?.workers ?? 0)) * perQuery,
+    ...(parts
+      ? {
+          cpuParts: {
+            main: parts.main * perQuery,
+            emulators: parts.emulators * perQuery,
+            helpers: parts.helpers * perQuery,
+            workers: parts.workers * perQuery,
+          },
+        }
+      : {}),
     n: latencies.length,
     errors,
     seconds: elapsed,
@@ -119,7 +147,13 @@ const bodies = (k: number) =>
   );
 
 // No router bootstrap: that one-off first-epoch burst (384 items per expert) is not what a running market's epochs cost.
-const market = await startEphemeralMarket({ log: silentLogger, routerBootstrapItems: 0 });
+const market = await startEphemeralMarket({
+  log: silentLogger,
+  routerBootstrapItems: 0,
+  // Two worker processes, as `npm start` runs them; in-process: the one worker tests use.
+  ...(WORKERS === "child" ? { workers: "child" as const, env: { MARKET_WORKERS: "2" } } : {}),
+});
+const emulatorThreadId = market.dataPlane.emulatorThreadId;
 const counts = countAwsCalls(market.dataPlane.sqs, market.dataPlane.dynamo);
 const registry = taskCatalog(createTaskRegistry(mediaDecoders));
 const digitExperts = (await market.experts()).filter((m) => m.task === "digits");
@@ -216,11 +250,23 @@ const rows: { target: string; k: number; c: number; cell: Cell; aws?: AwsCounts 
 const print = (target: string, k: number, c: number, cell: Cell, aws?: AwsCounts) => {
   rows.push({ target, k, c, cell, ...(aws ? { aws } : {}) });
   const awsText = aws
-    ? ` | per query: ddb ${aws.ddbReads.toFixed(2)} reads ${aws.ddbWrites.toFixed(2)} writes (${aws.ddbCalls.toFixed(2)} calls; billed ${aws.ddbReadUnitsBilled.toFixed(2)} RRU ${aws.ddbWriteUnitsBilled.toFixed(2)} WRU + ${aws.ddbIndexWriteUnits.toFixed(2)} index WRU), sqs ${aws.sqsRequests.toFixed(2)} req (${sqsPerJob(aws).toFixed(2)} per job of ${aws.jobMessages.toFixed(2)}) ($${dollarsPer1000(aws).toFixed(5)}/1000)`
+    ? ` | per query${WORKERS === "child" ? " (the API's and the settler's calls only: the worker processes' are not counted)" : ""}: ddb ${aws.ddbReads.toFixed(2)} reads ${aws.ddbWrites.toFixed(2)} writes (${aws.ddbCalls.toFixed(2)} calls; billed ${aws.ddbReadUnitsBilled.toFixed(2)} RRU ${aws.ddbWriteUnitsBilled.toFixed(2)} WRU + ${aws.ddbIndexWriteUnits.toFixed(2)} index WRU), sqs ${aws.sqsRequests.toFixed(2)} req (${sqsPerJob(aws).toFixed(2)} per job of ${aws.jobMessages.toFixed(2)}) ($${dollarsPer1000(aws).toFixed(5)}/1000)`
     : "";
   console.log(
     `${target.padEnd(6)} k=${k} c=${String(c).padEnd(2)}: ${cell.qps.toFixed(1)} q/s, p50 ${cell.p50.toFixed(1)} ms, p99 ${cell.p99.toFixed(1)} ms, CPU ${cell.cpuMs.toFixed(2)} ms/q, n=${cell.n}${cell.errors ? ` errors=${cell.errors}` : ""}${awsText}`,
   );
+  const parts = cell.cpuParts;
+  if (target !== "bare" && parts && cell.n > 0) {
+    const perCall = aws && WORKERS === "inprocess" ? emulatorUsPerCall(parts, aws) : undefined;
+    console.log(
+      `       CPU ms per query: main thread ${parts.main.toFixed(2)} (API, settler, ${WORKERS === "inprocess" ? "the worker, " : ""}the bench's clients), emulators' thread ${parts.emulators.toFixed(2)}${perCall !== undefined ? ` (${perCall.toFixed(0)} us per AWS call)` : ""}, helper threads ${parts.helpers.toFixed(2)} (V8's GC and compilers, libuv, onnxruntime)${WORKERS === "child" ? `, worker processes ${parts.workers.toFixed(2)}` : ""}`,
+    );
+  }
+};
+/** The emulators' CPU per AWS call of a query: what each DynamoDB or SQS request costs the machine besides the SDK's side. */
+const emulatorUsPerCall = (parts: CpuParts, aws: AwsCounts) => {
+  const calls = aws.ddbCalls + aws.sqsRequests;
+  return calls > 0 ? (parts.emulators * 1000) / calls : undefined;
 };
 
 // Warm-up: JIT, sockets, the router's first reads. The market's longer: ~150 queries, not thousands as the bare
@@ -316,9 +362,19 @@ const seqGap = (find("market", 1, 1)?.cell.p50 ?? Number.NaN) - (find("bare", 1,
 console.log(
   `ratio (market/bare q/s, k=1, c=16) ${ratio.toFixed(4)} (target >= 0.05); sequential p50 gap ${seqGap.toFixed(1)} ms`,
 );
+// What 150 queries a second on this machine's cores would leave each query, against what one takes now.
+const CORES = availableParallelism();
+for (const { target, k, c, cell } of rows) {
+  if (target !== "market" || c !== 16 || !cell.cpuParts) continue;
+  const budget = (CORES * 1000) / 150;
+  const { main, emulators, helpers, workers } = cell.cpuParts;
+  console.log(
+    `k=${k} c=16: 150 q/s on ${CORES} cores leaves ${budget.toFixed(1)} ms of CPU per query (one thread: ${(1000 / 150).toFixed(1)} ms); a query takes ${(main + emulators + helpers + workers).toFixed(1)}: main thread ${main.toFixed(1)}, emulators ${emulators.toFixed(1)}, helper threads ${helpers.toFixed(1)}${WORKERS === "child" ? `, worker processes ${workers.toFixed(1)}` : ""}`,
+  );
+}
 // The issue's per-query lines at k = 2: items read and written in DynamoDB, SQS requests per job.
 for (const { target, k, c, aws } of rows) {
-  if (target !== "market" || k !== 2 || aws === undefined) continue;
+  if (target !== "market" || k !== 2 || aws === undefined || WORKERS === "child") continue;
   console.log(
     `k=2 c=${c}: ddb reads ${aws.ddbReads.toFixed(2)} (target <= 3), writes ${aws.ddbWrites.toFixed(2)} (target <= 6); sqs ${sqsPerJob(aws).toFixed(2)} per job (target <= 1)`,
   );
@@ -330,6 +386,7 @@ const figures: Record<string, unknown> = {
   epoch_p99_ms_c16: epoch16 ? r(epoch16.p99, 1) : null,
   epoch_qps_c16: epoch16 ? r(epoch16.qps, 1) : null,
   epochs,
+  workers: WORKERS,
 };
 for (const row of rows) {
   const name = `${row.target}_k${row.k}_c${row.c}`;
@@ -337,7 +394,14 @@ for (const row of rows) {
   figures[`${name}_p50_ms`] = r(row.cell.p50, 1);
   figures[`${name}_p99_ms`] = r(row.cell.p99, 1);
   figures[`${name}_cpu_ms`] = r(row.cell.cpuMs, 3);
-  if (row.aws) {
+  const parts = row.target === "market" ? row.cell.cpuParts : undefined;
+  if (parts) {
+    for (const [part, ms] of Object.entries(parts)) figures[`${name}_cpu_${part}_ms`] = r(ms, 3);
+    const perCall = row.aws && WORKERS === "inprocess" ? emulatorUsPerCall(parts, row.aws) : undefined;
+    if (perCall !== undefined) figures[`${name}_emulator_us_per_call`] = r(perCall, 0);
+  }
+  // With worker processes, only this process's calls are counted: not the issue's per-query figures.
+  if (row.aws && WORKERS === "inprocess") {
     figures[`${name}_ddb_writes`] = r(row.aws.ddbWrites);
     figures[`${name}_ddb_reads`] = r(row.aws.ddbReads);
     figures[`${name}_ddb_wru_billed`] = r(row.aws.ddbWriteUnitsBilled);

@@ -1,5 +1,6 @@
 // The emulators' own thread (see emulators.ts, which starts it and is its only user). Plain JavaScript so that a
 // worker thread loads it as it is, under `node --import tsx` and under vitest alike, without a TypeScript loader.
+import { readlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import { buildApp } from "fauxqs";
@@ -114,6 +115,20 @@ async function start(options) {
   }
 }
 
+/**
+ * This thread's id in the operating system (Linux: /proc/thread-self is `<pid>/task/<tid>`), so that a benchmark can
+ * tell the emulators' CPU time from the market's (bench/market.ts); undefined where there is no such file.
+ * @returns {number | undefined}
+ */
+function osThreadId() {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    return Number.isSafeInteger(tid) && tid > 0 ? tid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const port = parentPort;
 if (port === null) throw new Error("emulator-thread.mjs runs as a worker thread (see emulators.ts)");
 try {
@@ -132,7 +147,12 @@ try {
       },
     );
   });
-  port.postMessage({ type: "ready", sqsPort: running.sqsPort, dynamoPort: running.dynamoPort });
+  port.postMessage({
+    type: "ready",
+    sqsPort: running.sqsPort,
+    dynamoPort: running.dynamoPort,
+    osThreadId: osThreadId(),
+  });
 } catch (error) {
   port.postMessage({ type: "failed", error: String(error?.stack ?? error) });
 }

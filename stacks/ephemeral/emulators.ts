@@ -21,13 +21,18 @@ export interface Emulators {
   /** e.g. http://127.0.0.1:41234 */
   readonly sqsEndpoint: string;
   readonly dynamoEndpoint: string;
+  /**
+   * The emulators' thread as the operating system numbers it (Linux), so that a benchmark can tell their CPU time
+   * from the market's (bench/market.ts, issue 17); undefined where the thread could not tell.
+   */
+  readonly osThreadId: number | undefined;
   /** Closes both servers and waits until dynalite has closed its database. */
   stop(): Promise<void>;
 }
 
 /** What the emulator thread tells this side (stacks/ephemeral/emulator-thread.mjs). */
 type ThreadMessage =
-  | { readonly type: "ready"; readonly sqsPort: number; readonly dynamoPort: number }
+  | { readonly type: "ready"; readonly sqsPort: number; readonly dynamoPort: number; readonly osThreadId?: number }
   | { readonly type: "failed"; readonly error: string }
   | { readonly type: "stopped"; readonly error?: string };
 
@@ -47,7 +52,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     env: SHARE_ENV,
   });
   let stopping = false;
-  const ready = await new Promise<{ sqsPort: number; dynamoPort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ sqsPort: number; dynamoPort: number; osThreadId?: number }>((resolve, reject) => {
     const fail = (error: unknown) => reject(error instanceof Error ? error : new Error(String(error)));
     thread.once("error", fail);
     thread.once("exit", (code) => fail(new Error(`emulator thread exited (${code}) before it was ready`)));
@@ -80,6 +85,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   return {
     sqsEndpoint: `http://127.0.0.1:${ready.sqsPort}`,
     dynamoEndpoint: `http://127.0.0.1:${ready.dynamoPort}`,
+    osThreadId: ready.osThreadId,
     stop: () => {
       stopped ??= stop();
       return stopped;

@@ -23,6 +23,8 @@ export interface DataPlane extends MarketStores {
   readonly dynamoEndpoint: string | undefined;
   /** Which emulators this process started (and will stop). */
   readonly emulated: { readonly sqs: boolean; readonly dynamo: boolean };
+  /** The emulators' OS thread id (Linux), for a benchmark's CPU split; undefined without emulators here. */
+  readonly emulatorThreadId: number | undefined;
   readonly sqs: SQSClient;
   readonly dynamo: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
@@ -67,6 +69,7 @@ export async function startDataPlane(config: MarketConfig, dataDir: string | nul
     sqsEndpoint,
     dynamoEndpoint,
     emulated: { sqs: needSqs, dynamo: needDynamo },
+    emulatorThreadId: emulators?.osThreadId,
     sqs,
     dynamo,
     doc,
