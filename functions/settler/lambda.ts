@@ -3,7 +3,7 @@ import { systemClock } from "../api/deps.ts";
 import type { ShadowDeps } from "../api/flow/shadow.ts";
 import { taskCatalog } from "../market/catalog.ts";
 import { cloudMarket } from "../market/cloud.ts";
-import { handleSettleNotice } from "./settler.ts";
+import { NoticeSettler } from "./notice-settler.ts";
 
 /**
  * Lambda entry of the settler (SST: `handler: "functions/settler/lambda.handler"`, subscribed to the settle queue
@@ -38,11 +38,12 @@ interface SqsEvent {
 /** Notices to retry (settling postponed, or it threw) are reported as batch item failures: SQS redelivers only those. */
 export async function handler(event: SqsEvent): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const failures: { itemIdentifier: string }[] = [];
+  // A batch's notices of one request are settled one after another (notice-settler.ts).
+  const settler = new NoticeSettler(deps);
   await Promise.all(
     event.Records.map(async (record) => {
       try {
-        if ((await handleSettleNotice(deps, record.body)) === "retry")
-          failures.push({ itemIdentifier: record.messageId });
+        if ((await settler.handle(record.body)) === "retry") failures.push({ itemIdentifier: record.messageId });
       } catch (error) {
         deps.logger.error("settle failed; the notice will be retried", { messageId: record.messageId, error });
         failures.push({ itemIdentifier: record.messageId });

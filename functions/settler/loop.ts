@@ -1,7 +1,7 @@
 import type { JobQueue, ReceivedMessage } from "../../core/ports/queue.ts";
 import type { RequestRecord } from "../../core/ports/requests.ts";
 import type { ShadowDeps } from "../api/flow/shadow.ts";
-import { handleSettleNotice, type NoticeOutcome } from "./settler.ts";
+import { NoticeSettler } from "./notice-settler.ts";
 
 export interface SettlerLoop {
   stop(): Promise<void>;
@@ -33,20 +33,12 @@ export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: Set
   const abort = new AbortController();
   const waitSeconds = options.waitSeconds ?? 2;
   const retryDelay = options.retryDelaySeconds ?? 2;
-  // The k jobs of a query each send a notice, usually within a millisecond: notices of one request (same body)
-  // share one settle instead of running the ledger sequence side by side (idempotent, but every step twice).
-  const inFlight = new Map<string, Promise<NoticeOutcome>>();
-  const settleOnce = (body: string) => {
-    const running = inFlight.get(body);
-    if (running) return running;
-    const settling = handleSettleNotice(deps, body, options.onSettled).finally(() => inFlight.delete(body));
-    inFlight.set(body, settling);
-    return settling;
-  };
+  // Notices of one request are settled one after another, not side by side (notice-settler.ts).
+  const settler = new NoticeSettler(deps, options.onSettled);
   /** Settles one notice; true when it is done with (to delete), false when it was left to come back later. */
   const handle = async (message: ReceivedMessage): Promise<boolean> => {
     try {
-      const outcome = await settleOnce(message.body);
+      const outcome = await settler.handle(message.body);
       if (outcome !== "retry") return true;
     } catch (error) {
       deps.logger.error("settle failed; the notice will be retried", { messageId: message.messageId, error });

@@ -120,8 +120,9 @@ describe("settler", () => {
     // Recorded once, however many notices came.
     expect(await scores.shadowAnswerCount(shadow.hotkey, 100)).toBe(1);
 
-    // A notice that carries the shadow job's answer: recorded without reading that job back; one altered in
-    // transit is refused, and the stored answer is read and recorded instead.
+    // A notice that carries the shadow job's answer (and, as a worker sends it, names no uids): recorded without
+    // reading that job back; one altered in transit is refused, and the stored answer is read and recorded instead.
+    // It leaves settling to the routed jobs' notice: no routed job is read, and the query is still open after it.
     const jobReads: string[] = [];
     const counted = {
       ...h.deps,
@@ -151,8 +152,11 @@ describe("settler", () => {
           counted,
           JSON.stringify({ v: 1, requestId: next.data.id, answers: [{ uid, answer }] }),
         ),
-      ).toBe("settled");
-      expect(jobReads.includes(shadowJob)).toBe(alter);
+      ).toBe("pending");
+      expect(jobReads).toEqual(alter ? [shadowJob] : []);
+      expect(await scores.shadowAnswerCount(shadow.hotkey, 100)).toBe(before + 1);
+      expect((await h.deps.requests.get(next.data.id))?.result).toBeUndefined();
+      expect(await handleSettleNotice(counted, notice(next.data.id))).toBe("settled");
       expect(await scores.shadowAnswerCount(shadow.hotkey, 100)).toBe(before + 1);
     }
   });

@@ -1,5 +1,5 @@
 import type { Hold } from "../../core/billing/schema.ts";
-import { parseSettleNotice } from "../../core/jobs/settle-notice.ts";
+import { type NoticeAnswer, parseSettleNotice, type SettleNotice } from "../../core/jobs/settle-notice.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { RequestRecord, RequestStore } from "../../core/ports/requests.ts";
@@ -32,20 +32,61 @@ export async function handleSettleNotice(
   body: string,
   onSettled?: (requestId: string, record: RequestRecord) => void,
 ): Promise<NoticeOutcome> {
+  const notice = parseNotice(deps, body);
+  return notice === null ? "malformed" : (await settleNotice(deps, notice, onSettled)).outcome;
+}
+
+/** A notice from the queue, or null (logged) when it is not one of ours. */
+export function parseNotice(deps: Pick<ShadowDeps, "logger">, body: string): SettleNotice | null {
   const notice = parseSettleNotice(body);
-  if (notice === null) {
-    deps.logger.warn("settle notice dropped: malformed", { body: body.slice(0, 200) });
-    return "malformed";
-  }
+  if (notice === null) deps.logger.warn("settle notice dropped: malformed", { body: body.slice(0, 200) });
+  return notice;
+}
+
+/** What handling a notice came to, with the request as it then stood (when it was read). */
+export interface HandledNotice {
+  readonly outcome: Exclude<NoticeOutcome, "malformed">;
+  readonly record?: RequestRecord;
+}
+
+/** handleSettleNotice for a parsed notice, telling also the request it found. */
+export async function settleNotice(
+  deps: ShadowDeps,
+  notice: SettleNotice,
+  onSettled?: (requestId: string, record: RequestRecord) => void,
+): Promise<HandledNotice> {
   const { requestId, uids, answers } = notice;
+  if (uids === undefined && answers.length > 0) return shadowNotice(deps, requestId, answers, onSettled);
   const { view, postponed } = await settleOutcome(deps, requestId, uids, answers);
-  if (postponed) return "retry";
-  if (view === null) return "unknown";
+  if (view === null) return { outcome: postponed ? "retry" : "unknown" };
+  if (postponed) return { outcome: "retry", record: view.record };
   // A newcomer's shadow job sends its notice like any paid job: its answer is recorded, the client's part untouched.
   if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record, answers);
-  if (!view.record.result) return "pending";
+  if (!view.record.result) return { outcome: "pending", record: view.record };
   onSettled?.(requestId, view.record);
-  return "settled";
+  return { outcome: "settled", record: view.record };
+}
+
+/**
+ * A worker's notice for newcomers' shadow jobs alone: it names no uids and carries their answers
+ * (gpu-workers/settle-notices.ts). The routed jobs' own notices settle the query (the sweeper those that are lost),
+ * so this one only records the answers: the request is read, eventually consistent (its experts and input digest
+ * never change), and none of its jobs (issue 17: a lone shadow notice read the request and every routed job
+ * strongly to settle a query that was rarely done yet). Strongly, should that read miss a request just written.
+ */
+async function shadowNotice(
+  deps: ShadowDeps,
+  requestId: string,
+  answers: readonly NoticeAnswer[],
+  onSettled?: (requestId: string, record: RequestRecord) => void,
+): Promise<HandledNotice> {
+  const [read] = await deps.requests.getMany([requestId], { eventually: true });
+  const record = read ?? (await deps.requests.get(requestId));
+  if (record === null) return { outcome: "unknown" };
+  await recordShadowAnswers(deps, record, answers);
+  if (!record.result) return { outcome: "pending", record };
+  onSettled?.(requestId, record);
+  return { outcome: "settled", record };
 }
 
 export interface SweepSettleDeps {
