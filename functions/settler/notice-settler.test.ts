@@ -103,16 +103,45 @@ describe("NoticeSettler", () => {
 
   it("shares one outcome for the same text, and drops what is not a notice", async () => {
     const { deps, id, texts, resultWrites } = await setup();
-    const settler = new NoticeSettler(deps);
+    // The first read of the jobs misses both answers: the notice finds the query open. Its copies (a redelivery)
+    // share that outcome instead of settling again in line behind it.
+    let jobReads = 0;
+    const jobs = Object.assign(Object.create(deps.jobs), {
+      getMany: (ids: readonly string[]) => {
+        jobReads++;
+        return jobReads === 1 ? Promise.resolve([]) : deps.jobs.getMany(ids);
+      },
+    });
+    const settler = new NoticeSettler({ ...deps, jobs });
     const text = texts[0] ?? "";
     expect(await Promise.all([settler.handle(text), settler.handle(text), settler.handle(text)])).toEqual([
-      "settled",
-      "settled",
-      "settled",
+      "pending",
+      "pending",
+      "pending",
     ]);
+    expect(jobReads).toBe(1);
+    expect(resultWrites).toEqual([]);
+    // Once the line is gone, the same text is settled again as any notice.
+    expect(await settler.handle(text)).toBe("settled");
     expect(resultWrites).toEqual([id]);
     expect(await settler.handle("{not json")).toBe("malformed");
     expect(await settler.handle(JSON.stringify({ v: 2, requestId: id }))).toBe("malformed");
+  });
+
+  it("settles the notice in line behind one whose settle failed", async () => {
+    const { deps, id, texts, resultWrites } = await setup();
+    let failures = 1;
+    const requests = Object.assign(Object.create(deps.requests), {
+      get: (requestId: string) => {
+        if (failures-- > 0) return Promise.reject(new Error("table unavailable"));
+        return deps.requests.get(requestId);
+      },
+    });
+    const settler = new NoticeSettler({ ...deps, requests });
+    const [first, second] = [settler.handle(texts[0] ?? ""), settler.handle(texts[1] ?? "")];
+    await expect(first).rejects.toThrow("table unavailable");
+    expect(await second).toBe("settled");
+    expect(resultWrites).toEqual([id]);
   });
 
   it("records a newcomer's answer carried by a notice in line behind the settle", async () => {
@@ -122,7 +151,12 @@ describe("NoticeSettler", () => {
     const newcomer = shadowUids[0];
     const hotkey = record?.shadow?.[0]?.hotkey ?? "";
     if (newcomer === undefined) throw new Error("no shadow expert");
-    // The second routed job's notice also carries the newcomer's answer (their worker joined them).
+    // The newcomer's job does not read back (as if its write were not visible yet): only a notice carrying its
+    // answer can have it recorded. The second routed job's notice carries it (their worker joined them).
+    const shadowJob = `${id}:${newcomer}`;
+    const jobs = Object.assign(Object.create(deps.jobs), {
+      getMany: async (ids: readonly string[]) => (await deps.jobs.getMany(ids)).filter((j) => j.jobId !== shadowJob),
+    });
     const [routedFirst, routedSecond] = texts;
     const joined = JSON.parse(routedSecond ?? "{}") as { answers: unknown[] };
     const withShadow = JSON.stringify({
@@ -132,12 +166,21 @@ describe("NoticeSettler", () => {
       uids,
       answers: [...joined.answers, await answerOf(newcomer)],
     });
-    const settler = new NoticeSettler(deps);
+    const settler = new NoticeSettler({ ...deps, jobs });
     expect(await Promise.all([settler.handle(routedFirst ?? ""), settler.handle(withShadow)])).toEqual([
       "settled",
       "settled",
     ]);
     expect(resultWrites).toEqual([id]);
     expect(await scores.shadowAnswerCount(hotkey, 100)).toBe(1);
+  });
+
+  it("settles a notice that names no uids but carries a routed expert's answer, as any notice", async () => {
+    const { deps, id, uids, texts, resultWrites, answerOf } = await setup();
+    expect(texts).toHaveLength(2);
+    const answers = await Promise.all(uids.map((uid) => answerOf(uid)));
+    const settler = new NoticeSettler(deps);
+    expect(await settler.handle(JSON.stringify({ v: 1, requestId: id, answers }))).toBe("settled");
+    expect(resultWrites).toEqual([id]);
   });
 });

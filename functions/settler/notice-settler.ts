@@ -15,9 +15,9 @@ interface RequestNotices {
  * notice (they reached the worker in different receives, or two workers), within a millisecond of each other.
  * Settled side by side, both read the request, both capture (the second a replay) and both write the result, the
  * second's conditional write refused and the record then read back: ~6% of queries at 16 clients
- * (bench/query-calls.ts). In line, a notice after one that settled its query only records the newcomers' answers it
- * carries; after one that found the query still open (or failed), it is settled as usual, since it may carry the
- * missing answer. The same text again (a redelivery) shares the outcome of the one in line.
+ * (bench/query-calls.ts). In line, a notice after one that settled its query only records the newcomers' answers
+ * (as a settle of a settled query would: those it carries, the others read from their jobs); after one that found
+ * the query still open (or failed), it is settled as usual, since it may carry the missing answer. The same text again (a redelivery) shares the outcome of the one in line.
  * One per settler loop (loop.ts) or Lambda invocation (lambda.ts).
  */
 export class NoticeSettler {
@@ -58,9 +58,7 @@ export class NoticeSettler {
       return settleNotice(this.deps, notice, this.onSettled);
     }
     // Settled (and announced) by the previous notice: nothing to read or write for the client's part.
-    if (before.record.shadow !== undefined && notice.answers.length > 0) {
-      await recordShadowAnswers(this.deps, before.record, notice.answers);
-    }
+    if (before.record.shadow !== undefined) await recordShadowAnswers(this.deps, before.record, notice.answers);
     return before;
   }
 }

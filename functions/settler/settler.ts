@@ -13,8 +13,8 @@ import { recordShadowAnswers, type ShadowDeps } from "../api/flow/shadow.ts";
  * every terminal write of a paid job (core/jobs/settle-notice.ts: the request id, its experts' uids, the answers its
  * writes stored); the settler runs the same idempotent settleRequest a poll runs, so the last answer of a query is
  * captured within seconds whether or not anyone polls. Carried answers are checked as stored ones are, and spare
- * the settler reading their jobs back. The settler, not the worker,
- * holds ledger access. Shared by the Lambda (lambda.ts) and the local loop (loop.ts).
+ * the settler reading their jobs back. A notice for newcomers' shadow jobs alone only records their answers
+ * (shadowNotice). The settler, not the worker, holds ledger access. Shared by the Lambda (lambda.ts) and the local loop (loop.ts).
  */
 export type NoticeOutcome =
   /** Settled now or before; or the request is not (any longer) there: the notice is done. */
@@ -60,7 +60,8 @@ export async function settleNotice(
   const { view, postponed } = await settleOutcome(deps, requestId, uids, answers);
   if (view === null) return { outcome: postponed ? "retry" : "unknown" };
   if (postponed) return { outcome: "retry", record: view.record };
-  // A newcomer's shadow job sends its notice like any paid job: its answer is recorded, the client's part untouched.
+  // A newcomer's shadow answer that joined a routed job's notice (or is read from its job) is recorded here; the
+  // client's part is untouched.
   if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record, answers);
   if (!view.record.result) return { outcome: "pending", record: view.record };
   onSettled?.(requestId, view.record);
@@ -69,10 +70,12 @@ export async function settleNotice(
 
 /**
  * A worker's notice for newcomers' shadow jobs alone: it names no uids and carries their answers
- * (gpu-workers/settle-notices.ts). The routed jobs' own notices settle the query (the sweeper those that are lost),
- * so this one only records the answers: the request is read, eventually consistent (its experts and input digest
- * never change), and none of its jobs (issue 17: a lone shadow notice read the request and every routed job
- * strongly to settle a query that was rarely done yet). Strongly, should that read miss a request just written.
+ * (gpu-workers/settle-notices.ts: a routed job's notice always names its request's uids). The routed jobs' own
+ * notices settle the query (the sweeper those that are lost), so this one only records the answers: the request is
+ * read, eventually consistent (its experts and input digest never change), and no routed job (issue 17: a lone
+ * shadow notice read the request and every routed job strongly, to settle a query that was rarely done yet); a
+ * carried answer that does not check is read from its job, as ever. Strongly, should that read miss a request just
+ * written. Should it carry a routed expert's answer after all, it is settled as any notice.
  */
 async function shadowNotice(
   deps: ShadowDeps,
@@ -83,6 +86,9 @@ async function shadowNotice(
   const [read] = await deps.requests.getMany([requestId], { eventually: true });
   const record = read ?? (await deps.requests.get(requestId));
   if (record === null) return { outcome: "unknown" };
+  if (answers.some((a) => record.experts.some((e) => e.uid === a.uid))) {
+    return settleNotice(deps, { requestId, uids: record.experts.map((e) => e.uid), answers }, onSettled);
+  }
   await recordShadowAnswers(deps, record, answers);
   if (!record.result) return { outcome: "pending", record };
   onSettled?.(requestId, record);
