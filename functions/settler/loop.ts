@@ -26,9 +26,9 @@ export interface SettlerLoopOptions {
 
 /**
  * The settler as a loop on the settle queue, for `npm start` and the ephemeral stack (the cloud runs lambda.ts on
- * the same queue). Notices are settled as they arrive, those of one request one after another (notice-settler.ts); a
- * notice is deleted once handled, and one to
- * retry (or whose handling threw) is left to come back after a backed-off visibility.
+ * the same queue). Notices are settled as they arrive, those of one request one after another (notice-settler.ts);
+ * a notice is deleted once handled, and one to retry (or whose handling threw) is left to come back after a
+ * backed-off visibility.
  */
 export function startSettlerLoop(deps: ShadowDeps, queue: JobQueue, options: SettlerLoopOptions = {}): SettlerLoop {
   const abort = new AbortController();

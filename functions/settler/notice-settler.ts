@@ -12,13 +12,13 @@ interface RequestNotices {
 
 /**
  * Settles notices as they come, those of one request one after another (issue 17). A query's jobs may each send a
- * notice (they reached the worker in different receives, or two workers), within a millisecond of each other.
- * Settled side by side, both read the request, both capture (the second a replay) and both write the result, the
- * second's conditional write refused and the record then read back: ~6% of queries at 16 clients
- * (bench/query-calls.ts). In line, a notice after one that settled its query only records the newcomers' answers
- * (as a settle of a settled query would: those it carries, the others read from their jobs); after one that found
- * the query still open (or failed), it is settled as usual, since it may carry the missing answer. The same text again (a redelivery) shares the outcome of the one in line.
- * One per settler loop (loop.ts) or Lambda invocation (lambda.ts).
+ * notice (they reached the worker in different receives, or two workers), within a millisecond of each other: one
+ * query in ten at 16 clients (bench/RESULTS.md). Settled side by side, both read the request, both capture (the
+ * second a replay) and both write the result, the second's conditional write refused and the record then read back.
+ * In line, a notice after one that settled its query only records the newcomers' answers (as a settle of a settled
+ * query would: those it carries, the others read from their jobs); after one that found the query still open (or
+ * failed), it is settled as usual, since it may carry the missing answer. The same text again (a redelivery) shares
+ * the outcome of the one in line. One per settler loop (loop.ts) or Lambda invocation (lambda.ts).
  */
 export class NoticeSettler {
   private readonly requests = new Map<string, RequestNotices>();
