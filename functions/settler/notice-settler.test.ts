@@ -2,10 +2,9 @@ import { describe, expect, it } from "vitest";
 import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
 import type { RequestResult } from "../../core/ports/requests.ts";
 import type { ExpertDirectory } from "../api/deps.ts";
-import { topKRouter } from "../api/router.ts";
 import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
 import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
-import { digitInput, harness } from "../api/testing/harness.ts";
+import { digitInput, everyoneExploresRouter, harness } from "../api/testing/harness.ts";
 import { NoticeSettler } from "./notice-settler.ts";
 import { handleSettleNotice } from "./settler.ts";
 
@@ -17,18 +16,7 @@ async function setup(options: { shadow?: boolean } = {}) {
     experts: 3,
     deps: {
       shadowAnswers: scores,
-      ...(options.shadow
-        ? {
-            router: {
-              route: (task: string, input: unknown, k: number) =>
-                directory ? topKRouter(directory).route(task, input, k) : Promise.resolve([]),
-              explore: async (task: string, routed: readonly { uid: number }[]) =>
-                ((await directory?.experts(task)) ?? [])
-                  .filter((e) => !routed.some((r) => r.uid === e.uid))
-                  .map((e) => ({ uid: e.uid, hotkey: e.hotkey, gate: 0 })),
-            },
-          }
-        : {}),
+      ...(options.shadow ? { router: everyoneExploresRouter(() => directory) } : {}),
     },
   });
   directory = h.deps.directory;

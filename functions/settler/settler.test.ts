@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
 import type { ExpertDirectory } from "../api/deps.ts";
-import { topKRouter } from "../api/router.ts";
 import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
 import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
-import { digitInput, harness, manualClock } from "../api/testing/harness.ts";
+import { digitInput, everyoneExploresRouter, harness, manualClock } from "../api/testing/harness.ts";
 import { handleSettleNotice, keepAnsweredHolds } from "./settler.ts";
 
 const notice = (requestId: string) => JSON.stringify({ v: 1, requestId });
@@ -89,14 +88,8 @@ describe("settler", () => {
       experts: 3,
       deps: {
         shadowAnswers: scores,
-        router: {
-          route: (task, input, k) => (directory ? topKRouter(directory).route(task, input, k) : Promise.resolve([])),
-          // The exploration lane: whoever is not routed answers in the shadow.
-          explore: async (task, routed) =>
-            ((await directory?.experts(task)) ?? [])
-              .filter((e) => !routed.some((r) => r.uid === e.uid))
-              .map((e) => ({ uid: e.uid, hotkey: e.hotkey, gate: 0 })),
-        },
+        // The exploration lane: whoever is not routed answers in the shadow.
+        router: everyoneExploresRouter(() => directory),
       },
     });
     directory = h.deps.directory;
