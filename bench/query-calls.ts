@@ -1,8 +1,9 @@
 /**
  * Every AWS call of a paid query, by command, table and queue: sequential digit queries (k = 2 by default) through
  * the ephemeral market, counted by SDK middleware on the data plane's clients. Receives that return no message
- * (idle long polls) are counted apart; DynamoDB calls also show the capacity units DynamoDB reported (by item size,
- * ReturnConsumedCapacity). Usage: node --import tsx bench/query-calls.ts [--k 2] [--n 20] [--c 1]
+ * (idle long polls) are counted apart, and so are DynamoDB calls that failed (a refused conditional write is billed
+ * too); DynamoDB calls also show the capacity units DynamoDB reported (by item size, ReturnConsumedCapacity).
+ * Usage: node --import tsx bench/query-calls.ts [--k 2] [--n 20] [--c 1]
  * Its last line is the JSON of the counts per query.
  */
 import { parseArgs } from "node:util";
@@ -70,16 +71,21 @@ market.dataPlane.dynamo.middlewareStack.add(
     const eventual =
       (name === "GetItem" && !input.ConsistentRead) || (name === "BatchGetItem" && !batch?.ConsistentRead);
     input.ReturnConsumedCapacity = "TOTAL";
-    const out = await next(args);
+    const label = `ddb ${where(input)} ${name}${kind ? ` ${kind}` : ""}${name.startsWith("Batch") ? ` x${items(input)}` : ""}${eventual ? " (eventual)" : ""}`;
+    let out: Awaited<ReturnType<typeof next>>;
+    try {
+      out = await next(args);
+    } catch (error) {
+      // A refused conditional write is billed too (its units are not reported): counted apart.
+      add(`${label} (failed: ${(error as { name?: string }).name ?? "error"})`);
+      throw error;
+    }
     const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
     const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce<number>(
       (n, c) => n + Number((c as { CapacityUnits?: unknown }).CapacityUnits ?? 0),
       0,
     );
-    add(
-      `ddb ${where(input)} ${name}${kind ? ` ${kind}` : ""}${name.startsWith("Batch") ? ` x${items(input)}` : ""}${eventual ? " (eventual)" : ""}`,
-      units,
-    );
+    add(label, units);
     return out;
   },
   { step: "initialize", name: "queryCallsDynamo" },
