@@ -1,25 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
 import type { RequestResult } from "../../core/ports/requests.ts";
-import type { ExpertDirectory } from "../api/deps.ts";
 import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
 import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
-import { digitInput, everyoneExploresRouter, harness } from "../api/testing/harness.ts";
+import { digitInput, harness } from "../api/testing/harness.ts";
 import { NoticeSettler } from "./notice-settler.ts";
 import { handleSettleNotice } from "./settler.ts";
 
 /** The harness, its requests' result writes counted, and one k = 2 query answered with its workers' notices' texts. */
 async function setup(options: { shadow?: boolean } = {}) {
   const scores = new MemoryScoreStore();
-  let directory: ExpertDirectory | undefined;
-  const h = await harness({
-    experts: 3,
-    deps: {
-      shadowAnswers: scores,
-      ...(options.shadow ? { router: everyoneExploresRouter(() => directory) } : {}),
-    },
-  });
-  directory = h.deps.directory;
+  const h = await harness({ experts: 3, explore: options.shadow === true, deps: { shadowAnswers: scores } });
   const resultWrites: string[] = [];
   const requests = Object.assign(Object.create(h.deps.requests), {
     settle: (id: string, result: RequestResult) => {

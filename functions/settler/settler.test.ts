@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
-import type { ExpertDirectory } from "../api/deps.ts";
 import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
 import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
-import { digitInput, everyoneExploresRouter, harness, manualClock } from "../api/testing/harness.ts";
+import { digitInput, harness, manualClock } from "../api/testing/harness.ts";
 import { handleSettleNotice, keepAnsweredHolds } from "./settler.ts";
 
 const notice = (requestId: string) => JSON.stringify({ v: 1, requestId });
@@ -83,16 +82,8 @@ describe("settler", () => {
 
   it("a newcomer's shadow answer is recorded, not averaged into the result nor paid by the client", async () => {
     const scores = new MemoryScoreStore();
-    let directory: ExpertDirectory | undefined;
-    const h = await harness({
-      experts: 3,
-      deps: {
-        shadowAnswers: scores,
-        // The exploration lane: whoever is not routed answers in the shadow.
-        router: everyoneExploresRouter(() => directory),
-      },
-    });
-    directory = h.deps.directory;
+    // The exploration lane: whoever is not routed answers in the shadow.
+    const h = await harness({ experts: 3, explore: true, deps: { shadowAnswers: scores } });
     const key = await h.fundedKey(10 * DIGITS_PRICE);
     const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
     if (!res.ok) throw new Error(JSON.stringify(res.problem));

@@ -1,14 +1,11 @@
 import { type ClientOptions, inProcessClient } from "../../../client/client.ts";
 import { createApp } from "../app.ts";
-import type { ApiConfig, ApiDeps, Clock, ExpertDirectory, Router } from "../deps.ts";
-import { topKRouter } from "../router.ts";
+import type { Clock } from "../deps.ts";
 import { answerQueuedJobs, type Misbehaviour } from "./fake-experts.ts";
-import { type MemoryKit, memoryDeps, TEST_ADMIN_TOKEN } from "./memory-deps.ts";
+import { type MemoryDepsOptions, type MemoryKit, memoryDeps, TEST_ADMIN_TOKEN } from "./memory-deps.ts";
 
 /** An in-memory app, an admin client, and helpers to make funded keys and to run the fake workers. */
-export async function harness(
-  overrides: { config?: Partial<ApiConfig>; clock?: Clock; experts?: number; deps?: Partial<ApiDeps> } = {},
-) {
+export async function harness(overrides: MemoryDepsOptions = {}) {
   const kit: MemoryKit = await memoryDeps(overrides);
   const app = createApp(kit.deps);
   const admin = inProcessClient(app, { adminToken: TEST_ADMIN_TOKEN });
@@ -50,23 +47,6 @@ export async function harness(
     };
   }
   return { ...kit, app, admin, clientFor, fundedKey, startWorkers };
-}
-
-/**
- * Routes the top k by weight and sends every other expert of the task a shadow job (the exploration lane, issue 15),
- * over the directory `directory()` returns once the harness has made it (none before: nothing is routed).
- */
-export function everyoneExploresRouter(directory: () => ExpertDirectory | undefined): Router {
-  return {
-    route: (task, input, k) => {
-      const d = directory();
-      return d ? topKRouter(d).route(task, input, k) : Promise.resolve([]);
-    },
-    explore: async (task, routed) =>
-      ((await directory()?.experts(task)) ?? [])
-        .filter((e) => !routed.some((r) => r.uid === e.uid))
-        .map((e) => ({ uid: e.uid, hotkey: e.hotkey, gate: 0 })),
-  };
 }
 
 export const digitInput = (value = 0.5) => ({ pixels: new Array<number>(784).fill(value) });

@@ -7,7 +7,15 @@ import { MemoryRateLimits } from "../../../adapters/tables/memory-rate-limits.ts
 import { MemoryRequestStore } from "../../../adapters/tables/memory-requests.ts";
 import { MemorySpendStore } from "../../../adapters/tables/memory-spend.ts";
 import { MemoryWebhookOutbox } from "../../../adapters/tables/memory-webhooks.ts";
-import { type ApiConfig, type ApiDeps, type Clock, DEFAULT_CONFIG, systemClock } from "../deps.ts";
+import {
+  type ApiConfig,
+  type ApiDeps,
+  type Clock,
+  DEFAULT_CONFIG,
+  type ExpertDirectory,
+  type Router,
+  systemClock,
+} from "../deps.ts";
 import { topKRouter } from "../router.ts";
 import { digitsCatalog } from "./digits-catalog.ts";
 import { FAKE_WORKER_URI, type FakeExpert, fakeExperts, staticDirectory } from "./fake-experts.ts";
@@ -26,9 +34,16 @@ export interface MemoryKit {
 }
 
 /** ApiDeps on memory adapters, real sr25519 and the digits stand-in catalog. */
-export async function memoryDeps(
-  overrides: { config?: Partial<ApiConfig>; clock?: Clock; experts?: number; deps?: Partial<ApiDeps> } = {},
-): Promise<MemoryKit> {
+export interface MemoryDepsOptions {
+  readonly config?: Partial<ApiConfig>;
+  readonly clock?: Clock;
+  readonly experts?: number;
+  /** Every expert not routed gets a shadow job (the exploration lane, issue 15): everyoneExploresRouter. */
+  readonly explore?: boolean;
+  readonly deps?: Partial<ApiDeps>;
+}
+
+export async function memoryDeps(overrides: MemoryDepsOptions = {}): Promise<MemoryKit> {
   await identityReady();
   const experts = fakeExperts(overrides.experts ?? 3);
   const directory = staticDirectory(experts);
@@ -46,7 +61,7 @@ export async function memoryDeps(
     jobs,
     queue,
     tasks: digitsCatalog(),
-    router: topKRouter(directory),
+    router: overrides.explore ? everyoneExploresRouter(directory) : topKRouter(directory),
     directory,
     gatewaySigner: signerFromUri("//Gateway"),
     verifier: sr25519Verifier,
@@ -68,4 +83,16 @@ export async function memoryDeps(
     ...overrides.deps,
   };
   return { deps, experts, queue, jobs, ledger, webhooks };
+}
+
+/** Routes the top k by weight and sends every other expert of the task a shadow job (the exploration lane). */
+export function everyoneExploresRouter(directory: ExpertDirectory): Router {
+  const routed = topKRouter(directory);
+  return {
+    route: (task, input, k) => routed.route(task, input, k),
+    explore: async (task, chosen) =>
+      (await directory.experts(task))
+        .filter((e) => !chosen.some((r) => r.uid === e.uid))
+        .map((e) => ({ uid: e.uid, hotkey: e.hotkey, gate: 0 })),
+  };
 }
