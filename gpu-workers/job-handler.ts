@@ -5,10 +5,10 @@ import { ItemExpiredError } from "../core/batching/errors.ts";
 import { verifyEpistula } from "../core/epistula/epistula.ts";
 import { answerBodyText, claimOf, recordMismatch, requestSignedText } from "../core/jobs/integrity.ts";
 import { decodeJobInput } from "../core/jobs/job-input.ts";
-import { paidJobOf } from "../core/jobs/paid-job.ts";
+import { answerBodyBudget, paidJobOf } from "../core/jobs/paid-job.ts";
 import { type ExpertAnswer, JobMessage, type JobRecord, TERMINAL_JOB_STATUSES } from "../core/jobs/schema.ts";
 import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
-import type { JobStore } from "../core/ports/jobs.ts";
+import type { CompleteEntry, JobStore, Transition } from "../core/ports/jobs.ts";
 import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
 import type { SignatureVerifier } from "../core/ports/signer.ts";
 import type { AnswerSigner } from "./answer-signer.ts";
@@ -40,6 +40,11 @@ export interface SettleNotifier {
    */
   enter?(requestId: string): void;
   leave?(requestId: string): void;
+  /**
+   * Stores a paid job's answer (`entered`: a routed job entered here), with the answers of its request's other jobs
+   * here when they are ready too: one write for them all (settle-notices.ts). Absent: each is stored alone.
+   */
+  answer?(requestId: string, write: CompleteEntry, options?: { readonly entered?: boolean }): Promise<Transition>;
 }
 
 export interface JobContext {
@@ -164,6 +169,13 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     inputDigest: digest,
     output: ran.output,
   });
+  // A paid request's answers share one item (core/jobs/paid-job.ts): one too large fails its own job, not theirs.
+  if (state.answerBudget !== undefined && Buffer.byteLength(body, "utf8") > state.answerBudget) {
+    throw new UnrecoverableJobError(
+      "answer_too_large",
+      `answer of ${body.length} chars over ${state.answerBudget} bytes`,
+    );
+  }
   // Addressed to whoever signed the request (the validator, or the gateway), so only it takes the answer as its own.
   const signed = await ctx.answerSigner.sign(body, job.request?.signedBy ?? ctx.config.gatewayAddress);
   const answer: ExpertAnswer = {
@@ -176,7 +188,7 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     batchSize: ran.batchSize,
     workerId: ctx.config.workerId,
   };
-  const stored = await ctx.jobs.complete(job.jobId, answer, ctx.now(), state.base);
+  const stored = await storeAnswer(ctx, state, { jobId: job.jobId, answer, at: ctx.now(), ...baseOf(state) });
   if (stored.ok) ctx.metrics.answered({ expert: expert.manifest.id, task: expert.manifest.task });
   else ctx.metrics.inc("duplicatesSkipped");
   // Only an answer this write stored goes with the notice: a refused write means another delivery's answer is the
@@ -187,11 +199,23 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
   return stored.ok ? "succeeded" : "duplicate";
 }
 
+/** A paid job's answer goes with its request's others here (one write); any other job's alone. */
+function storeAnswer(ctx: JobContext, state: JobState, write: CompleteEntry): Promise<Transition> {
+  if (state.requestId !== undefined && ctx.settle?.answer !== undefined) {
+    return ctx.settle.answer(state.requestId, write, { entered: state.entered !== undefined });
+  }
+  return ctx.jobs.complete(write.jobId, write.answer, write.at, write.base);
+}
+
+const baseOf = (state: JobState) => (state.base === undefined ? {} : { base: state.base });
+
 interface JobState {
   /** Set once the message is verified against its record: only then may a failure touch the job. */
   jobId?: string;
   /** A paid job with no item yet: its record as its request implies it, for the terminal write that creates it. */
   base?: JobRecord;
+  /** A paid job's longest answer body, in bytes (its share of its request's jobs item). */
+  answerBudget?: number;
   /** The paid request to tell the settler about after a terminal write. */
   requestId?: string;
   /** Its experts' uids as its record names them: the settler reads their jobs along with the request. */
@@ -299,6 +323,7 @@ async function paidJob(
   const now = ctx.now();
   // `attempts` counts the starts the record saw: this one (earlier deliveries that ended without a write left none).
   state.base = { ...implied, attempts: 1, startedAt: now, workerId: ctx.config.workerId };
+  state.answerBudget = answerBodyBudget(request);
   // A routed job joins its request's notice here. A shadow job (not part of the query's result) is not entered: its
   // notice joins routed jobs still running here, but they never wait for it (a slow newcomer must not hold up the
   // query's settlement).

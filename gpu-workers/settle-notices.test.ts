@@ -1,20 +1,36 @@
 import { describe, expect, it } from "vitest";
 import { settledByNextTurn } from "../core/batching/clock.ts";
-import type { ExpertAnswer } from "../core/jobs/schema.ts";
+import type { ExpertAnswer, JobRecord } from "../core/jobs/schema.ts";
 import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
+import type { CompleteEntry } from "../core/ports/jobs.ts";
 import { SettleNotices } from "./settle-notices.ts";
 
-function recorder(fail = false) {
+function recorder(fail = false, options: { failWrite?: boolean; refused?: readonly string[] } = {}) {
   const sent: { requestId: string; uids?: readonly number[] }[] = [];
   /** The uids of the answers each notice carried, in sending order. */
   const carried: number[][] = [];
-  const notices = new SettleNotices(async (requestId, uids, answers) => {
-    sent.push({ requestId, ...(uids ? { uids } : {}) });
-    carried.push(answers.map((a) => a.uid));
-    if (fail) throw new Error("queue down");
-  });
-  return { sent, carried, notices };
+  /** The job ids of each write of answers, in writing order. */
+  const writes: string[][] = [];
+  const notices = new SettleNotices(
+    async (requestId, uids, answers) => {
+      sent.push({ requestId, ...(uids ? { uids } : {}) });
+      carried.push(answers.map((a) => a.uid));
+      if (fail) throw new Error("queue down");
+    },
+    async (entries) => {
+      writes.push(entries.map((e) => e.jobId));
+      if (options.failWrite) throw new Error("table down");
+      return entries.map((e) => {
+        const job = { jobId: e.jobId, status: "succeeded" } as JobRecord;
+        return options.refused?.includes(e.jobId) ? { ok: false, job } : { ok: true, job };
+      });
+    },
+  );
+  return { sent, carried, writes, notices };
 }
+
+/** An answer to store for job `jobId` (its content is the store's business, not the notifier's). */
+const writeOf = (jobId: string): CompleteEntry => ({ jobId, answer: { body: jobId } as ExpertAnswer, at: 1 });
 
 /** A stored answer as the notice carries it (its content is the settler's to check, not the notifier's). */
 const answerOf = (uid: number): NoticeAnswer => ({ uid, answer: { body: `answer ${uid}` } as ExpertAnswer });
@@ -107,5 +123,66 @@ describe("SettleNotices", () => {
     notices.leave("req-h");
     await notices.notify("req-h", [1, 2]);
     expect(carried.slice(1)).toEqual([[1], []]);
+  });
+
+  it("a query's answers are written together once the last of its routed jobs here has one, each with its outcome", async () => {
+    const { writes, sent, carried, notices } = recorder(false, { refused: ["r:2"] });
+    for (let i = 0; i < 3; i++) notices.enter("r");
+    const first = notices.answer("r", writeOf("r:1"), routed);
+    // A shadow job's answer joins the routed ones still running, and never holds them up.
+    const shadow = notices.answer("r", writeOf("r:9"));
+    const second = notices.answer("r", writeOf("r:2"), routed);
+    expect(await settledByNextTurn(Promise.race([first, shadow, second]))).toBe(false);
+    expect(writes).toEqual([]);
+    const third = await notices.answer("r", writeOf("r:3"), routed);
+    expect(writes).toEqual([["r:1", "r:9", "r:2", "r:3"]]);
+    expect([(await first).ok, (await shadow).ok, (await second).ok, third.ok]).toEqual([true, true, false, true]);
+    // Then one notice for them all, as before.
+    await Promise.all([1, 2, 3].map((uid) => notices.notify("r", [1, 2, 3], { ...routed, answer: answerOf(uid) })));
+    expect(sent).toEqual([{ requestId: "r", uids: [1, 2, 3] }]);
+    expect(carried).toEqual([[1, 2, 3]]);
+    for (let i = 0; i < 3; i++) notices.leave("r");
+    expect(notices.tracked).toBe(0);
+    // A lone job, and a shadow job with no routed job running here, write at once.
+    notices.enter("s");
+    expect((await notices.answer("s", writeOf("s:1"), routed)).ok).toBe(true);
+    expect((await notices.answer("t", writeOf("t:4"))).ok).toBe(true);
+    expect(writes.slice(1)).toEqual([["s:1"], ["t:4"]]);
+  });
+
+  it("a job that ends without an answer releases the answers waiting for it, and the notice still goes once", async () => {
+    const { writes, sent, notices } = recorder();
+    // One leaves to be retried (no terminal write): the waiting answer is written at once.
+    notices.enter("u");
+    notices.enter("u");
+    const waiting = notices.answer("u", writeOf("u:1"), routed);
+    expect(await settledByNextTurn(waiting)).toBe(false);
+    notices.leave("u");
+    expect((await waiting).ok).toBe(true);
+    expect(writes).toEqual([["u:1"]]);
+    await notices.notify("u", [1, 2], routed);
+    notices.leave("u");
+    // One fails (its own terminal write, then its notice): the waiting answer is written, and one notice carries both.
+    notices.enter("v");
+    notices.enter("v");
+    const answered = notices.answer("v", writeOf("v:1"), routed);
+    const failed = notices.notify("v", [1, 2], routed);
+    expect((await answered).ok).toBe(true);
+    expect(await settledByNextTurn(failed)).toBe(false);
+    await notices.notify("v", [1, 2], { ...routed, answer: answerOf(1) });
+    await failed;
+    expect(writes.slice(1)).toEqual([["v:1"]]);
+    expect(sent.map((n) => n.requestId)).toEqual(["u", "v"]);
+  });
+
+  it("a write that fails fails every answer it carried", async () => {
+    const { writes, notices } = recorder(false, { failWrite: true });
+    notices.enter("w");
+    notices.enter("w");
+    const first = notices.answer("w", writeOf("w:1"), routed);
+    const second = notices.answer("w", writeOf("w:2"), routed);
+    await expect(first).rejects.toThrow("table down");
+    await expect(second).rejects.toThrow("table down");
+    expect(writes).toEqual([["w:1", "w:2"]]);
   });
 });

@@ -1,8 +1,15 @@
 import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
+import type { CompleteEntry, Transition } from "../core/ports/jobs.ts";
 import type { SettleNotifier } from "./job-handler.ts";
 
 interface Waiter {
   readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface PendingWrite {
+  readonly entry: CompleteEntry;
+  readonly resolve: (stored: Transition) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -16,6 +23,10 @@ interface InFlight {
   uids?: readonly number[];
   /** Answers the waiting jobs stored, for the notice to carry (the settler then need not read them). */
   answers: NoticeAnswer[];
+  /** Answers not yet written, waiting for the request's other routed jobs here to be written with theirs. */
+  readonly writes: PendingWrite[];
+  /** Of those, the ones of routed jobs (entered). */
+  writingEntered: number;
 }
 
 /**
@@ -27,6 +38,11 @@ interface InFlight {
  * write (to be retried) releases the waiting ones as it goes. A job not entered (a newcomer's shadow job, a
  * redelivery) joins the notice of routed jobs still running here, and otherwise tells at once: routed jobs never
  * wait for it, so a slow newcomer cannot hold up a query's settlement.
+ *
+ * The answers themselves are written the same way (`answer`, issue 17): one that is ready while another routed job
+ * of its request is still running here waits, and the last one writes them all (JobStore.completeMany: one write
+ * for a paid request's jobs). Each job still gets its own outcome (first write wins per job), then sends the notice
+ * as above. A routed job that leaves without an answer releases the waiting answers to be written.
  */
 export class SettleNotices implements SettleNotifier {
   private readonly requests = new Map<string, InFlight>();
@@ -37,13 +53,39 @@ export class SettleNotices implements SettleNotifier {
       uids: readonly number[] | undefined,
       answers: readonly NoticeAnswer[],
     ) => Promise<void>,
+    /** Stores answers, each with its own outcome (JobStore.completeMany). */
+    private readonly complete: (entries: readonly CompleteEntry[]) => Promise<Transition[]>,
   ) {}
 
   /** A routed job of `requestId` is about to run here. */
   enter(requestId: string): void {
     const entry = this.requests.get(requestId);
     if (entry) entry.running++;
-    else this.requests.set(requestId, { running: 1, waitingEntered: 0, waiting: [], answers: [] });
+    else
+      this.requests.set(requestId, {
+        running: 1,
+        waitingEntered: 0,
+        waiting: [],
+        answers: [],
+        writes: [],
+        writingEntered: 0,
+      });
+  }
+
+  /**
+   * A job's answer, to be stored (`entered`: a routed job entered here): resolves with its write's outcome, now or
+   * when the request's last routed job running here has its answer ready too (or leaves without one).
+   */
+  answer(requestId: string, write: CompleteEntry, options: { readonly entered?: boolean } = {}): Promise<Transition> {
+    const entry = this.requests.get(requestId);
+    const others = entry ? this.stillRunning(entry) - (options.entered ? 1 : 0) : 0;
+    if (entry && others > 0) {
+      if (options.entered) entry.writingEntered++;
+      return new Promise((resolve, reject) => entry.writes.push({ entry: write, resolve, reject }));
+    }
+    return new Promise((resolve, reject) => {
+      void this.writeAll([...(entry ? this.takeWrites(entry) : []), { entry: write, resolve, reject }]);
+    });
   }
 
   /**
@@ -56,12 +98,16 @@ export class SettleNotices implements SettleNotifier {
     options: { readonly entered?: boolean; readonly answer?: NoticeAnswer } = {},
   ): Promise<void> {
     const entry = this.requests.get(requestId);
+    // Jobs whose answers wait to be written count as others: the notice waits for their answers too.
     const others = entry ? entry.running - entry.waitingEntered - (options.entered ? 1 : 0) : 0;
     if (entry && others > 0) {
       if (uids !== undefined) entry.uids = uids;
       if (options.entered) entry.waitingEntered++;
       if (options.answer) entry.answers.push(options.answer);
-      return new Promise((resolve, reject) => entry.waiting.push({ resolve, reject }));
+      const sent = new Promise<void>((resolve, reject) => entry.waiting.push({ resolve, reject }));
+      // This one ended another way (a failure, an expiry): the answers waiting for it need wait no longer.
+      if (entry.writes.length > 0 && this.stillRunning(entry) <= 0) void this.writeAll(this.takeWrites(entry));
+      return sent;
     }
     const answers = [...(entry ? this.takeAnswers(entry) : []), ...(options.answer ? [options.answer] : [])];
     return this.sendFor(requestId, uids ?? entry?.uids, answers, entry ? this.takeWaiters(entry) : []);
@@ -72,11 +118,39 @@ export class SettleNotices implements SettleNotifier {
     const entry = this.requests.get(requestId);
     if (!entry) return;
     entry.running--;
+    // Every routed job still running here has its answer ready: the one that left (to be retried) brings none.
+    if (entry.writes.length > 0 && this.stillRunning(entry) <= 0) void this.writeAll(this.takeWrites(entry));
     // Every routed job still here has its answer written: the one that left (to be retried) will not send for them.
-    if (entry.waiting.length > 0 && entry.running <= entry.waitingEntered) {
+    if (entry.waiting.length > 0 && entry.writingEntered === 0 && entry.running <= entry.waitingEntered) {
       void this.sendFor(requestId, entry.uids, this.takeAnswers(entry), this.takeWaiters(entry)).catch(() => undefined);
     }
-    if (entry.running <= 0 && entry.waiting.length === 0) this.requests.delete(requestId);
+    if (entry.running <= 0 && entry.waiting.length === 0 && entry.writes.length === 0) this.requests.delete(requestId);
+  }
+
+  /** Routed jobs of the request here with neither an answer waiting to be written nor a notice to wait for. */
+  private stillRunning(entry: InFlight): number {
+    return entry.running - entry.waitingEntered - entry.writingEntered;
+  }
+
+  private takeWrites(entry: InFlight): PendingWrite[] {
+    entry.writingEntered = 0;
+    return entry.writes.splice(0);
+  }
+
+  /** One write of the answers; each waiter gets its own outcome, or the write's error. */
+  private async writeAll(pending: readonly PendingWrite[]): Promise<void> {
+    let stored: Transition[];
+    try {
+      stored = await this.complete(pending.map((p) => p.entry));
+    } catch (error) {
+      for (const p of pending) p.reject(error);
+      return;
+    }
+    pending.forEach((p, i) => {
+      const outcome = stored[i];
+      if (outcome) p.resolve(outcome);
+      else p.reject(new Error("the job store returned fewer outcomes than answers"));
+    });
   }
 
   /** Requests with jobs in flight here (tests, metrics). */

@@ -10,6 +10,7 @@ import { MemoryRequestStore } from "../adapters/tables/memory-requests.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { verifySignedAnswer } from "../core/jobs/answer-batch.ts";
 import { encodeJobInput, inputDigest } from "../core/jobs/job-input.ts";
+import { answerBodyBudget } from "../core/jobs/paid-job.ts";
 import type { Signer } from "../core/ports/signer.ts";
 import type { WorkerConfigInput } from "./config.ts";
 import { countedCalls } from "./testing/counted-calls.ts";
@@ -231,6 +232,64 @@ describe("startWorker", () => {
     await ctx.queue.send(message("req-live", [0.1, 0, 0, 0]));
     await waitFor("duplicate", () => worker.metrics().counters.duplicatesSkipped === 2);
     expect(await ctx.jobs.get("req-live:1")).toEqual(answered);
+  });
+
+  it("fails a paid job whose answer would take more than its share of the request's jobs item, and stores the rest", async () => {
+    const ctx = setup();
+    const now = Date.now();
+    const input = (tag: number) => [tag / 10, 0, 0, 0];
+    const experts = [1, 2].map((uid) => ({ uid, hotkey: expert.address, gate: 0.5 }));
+    // Two routed jobs and one shadow job: each answer body may take 300 KB / 6.
+    const shadow = [{ uid: 3, hotkey: expert.address, gate: 0 }];
+    const budget = answerBodyBudget({ experts, shadow });
+    expect(budget).toBe(51_200);
+    for (const [requestId, tag] of [
+      ["req-big", 1],
+      ["req-fits", 2],
+    ] as const) {
+      await ctx.requests.create({
+        requestId,
+        accountId: "acct",
+        keyId: "key",
+        task: "digits",
+        bodySha256: "",
+        inputDigest: inputDigest(input(tag)),
+        experts,
+        shadow,
+        pricePerAnswer: 1,
+        holdAmount: 2,
+        phase: "dispatched",
+        createdAt: now,
+        deadline: now + 60_000,
+      });
+    }
+    // The model's output outgrows the budget for the first request's input only, and just fits for the second's.
+    ctx.runtime.bloatWhen = (x) => (Math.abs(Number(valuesOf(x)[0]) - 0.1) < 1e-6 ? budget : budget - 1_000);
+    const message = (requestId: string, tag: number) =>
+      JSON.stringify({
+        v: 1,
+        jobId: `${requestId}:1`,
+        requestId,
+        kind: "paid",
+        task: "digits",
+        uid: 1,
+        hotkey: expert.address,
+        input: input(tag),
+        deadline: now + 60_000,
+        enqueuedAt: now,
+      });
+    await ctx.queue.sendMany([message("req-big", 1), message("req-fits", 2)]);
+    const worker = await ctx.start();
+    await waitFor("one answered, one dead-lettered", () => {
+      const c = worker.metrics().counters;
+      return c.deadLettered === 1 && c.succeeded === 1;
+    });
+    expect(await ctx.jobs.get("req-big:1")).toMatchObject({ status: "failed", error: { code: "answer_too_large" } });
+    const fits = await ctx.jobs.get("req-fits:1");
+    expect(fits?.status).toBe("succeeded");
+    expect(Buffer.byteLength(fits?.answer?.body ?? "")).toBeGreaterThan(budget - 1_000);
+    expect(Buffer.byteLength(fits?.answer?.body ?? "")).toBeLessThanOrEqual(budget);
+    expect((await dlqMessages(ctx.dlq)).map((m) => JSON.parse(m.body).jobId)).toEqual(["req-big:1"]);
   });
 
   it("runs a newcomer's shadow job after its query settled (the settler records it), not after a cancel", async () => {

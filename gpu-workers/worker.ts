@@ -105,7 +105,10 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   const settleQueue = deps.settleQueue;
   const settle: SettleNotifier | undefined =
     settleQueue &&
-    new SettleNotices((requestId, uids, answers) => settleQueue.send(settleNoticeText(requestId, uids, answers)));
+    new SettleNotices(
+      (requestId, uids, answers) => settleQueue.send(settleNoticeText(requestId, uids, answers)),
+      (entries) => deps.jobs.completeMany(entries),
+    );
 
   // Each bad file is reported once, not on every poll (a build stamp or a half-written file would flood the log).
   const reported = new Set<string>();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDynamoClient, createDynamoDocumentClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { ensureTables } from "../adapters/tables/ensure.ts";
 import { DynamoJobStore } from "../adapters/tables/jobs.ts";
-import { describeJobStoreContract, makeAnswer, makeJob } from "../adapters/tables/jobs-contract.ts";
+import { describeJobStoreContract, makeAnswer, makeJob, paidStyleJobId } from "../adapters/tables/jobs-contract.ts";
 import { jobKey } from "../adapters/tables/jobs-keys.ts";
 import { DynamoRequestStore } from "../adapters/tables/requests.ts";
 import { DynamoScoreStore } from "../adapters/tables/scores.ts";
@@ -35,6 +35,11 @@ afterAll(async () => {
 });
 
 describeJobStoreContract("DynamoJobStore on dynalite", () => new DynamoJobStore({ doc, tableName: JOBS }));
+describeJobStoreContract(
+  "DynamoJobStore on dynalite, paid jobs (one item per request)",
+  () => new DynamoJobStore({ doc, tableName: JOBS }),
+  paidStyleJobId,
+);
 scoreStoreContract(
   "DynamoScoreStore on dynalite",
   async () => new DynamoScoreStore(doc, `${PREFIX}${SCORES_TABLE.name}`),
@@ -79,6 +84,42 @@ describe("DynamoRequestStore on dynalite (issue 17: one read per worker receive,
     expect(read.jobs).toEqual(await jobs.getMany(ids));
     expect(read.jobs).toHaveLength(2);
     expect(await store.getWithJobs("req-missing", ["req-missing:1"])).toEqual({ record: null, jobs: [] });
+  });
+
+  it("a paid request's jobs are one item beside it: answered together in one write, read with it as two items", async () => {
+    const store = new DynamoRequestStore(doc, JOBS);
+    const jobs = new DynamoJobStore({ doc, tableName: JOBS });
+    const requestId = paidStyleJobId().split(":")[0] ?? "";
+    await store.create({ ...request(requestId), experts: [] });
+    const bases = [1, 2].map((uid) =>
+      makeJob({ jobId: `${requestId}:${uid}`, requestId, uid, inputDigest: "d".repeat(64), attempts: 1 }),
+    );
+    const send = vi.spyOn(doc, "send");
+    const stored = await jobs.completeMany(
+      bases.map((base) => ({ jobId: base.jobId, answer: makeAnswer("w1"), at: base.createdAt + 1, base })),
+    );
+    expect(stored.map((t) => t.ok)).toEqual([true, true]);
+    expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual(["UpdateCommand"]);
+    send.mockClear();
+    const read = await store.getWithJobs(
+      requestId,
+      bases.map((b) => b.jobId),
+    );
+    expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual(["BatchGetCommand"]);
+    const input = send.mock.calls[0]?.[0].input as { RequestItems?: Record<string, { Keys: unknown[] }> } | undefined;
+    const keys = input?.RequestItems ?? {};
+    expect(Object.values(keys)[0]?.Keys ?? []).toEqual([
+      { pk: `REQ#${requestId}`, sk: "REQ" },
+      { pk: `REQ#${requestId}`, sk: "JOBS" },
+    ]);
+    send.mockRestore();
+    expect(read.jobs).toEqual(stored.map((t) => t.job));
+    const item = (
+      await doc.send(
+        new GetCommand({ TableName: JOBS, Key: { pk: `REQ#${requestId}`, sk: "JOBS" }, ConsistentRead: true }),
+      )
+    ).Item;
+    expect(Object.keys(item ?? {}).sort()).toEqual(["expireAt", "j1", "j2", "pk", "sk"]);
   });
 
   it("settle returns the stored record; a second result loses to the first", async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ExpertAnswer, JobRecord } from "../../core/jobs/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
@@ -42,24 +42,41 @@ export function makeAnswer(workerId: string, output: unknown = { probs: [0.25, 0
   };
 }
 
+/** A paid job's id as the API makes it (`req_` + 24 hex digits, then the uid): stored on its request's jobs item. */
+export const paidStyleJobId = (uid = 3) => `req_${randomBytes(12).toString("hex")}:${uid}`;
+
 /**
  * The JobStore contract, run against every adapter (MemoryJobStore in a unit test, DynamoJobStore on dynalite in
  * an integration test) so that both keep the same rules.
  */
-export function describeJobStoreContract(name: string, open: () => JobStore): void {
+export function describeJobStoreContract(
+  name: string,
+  open: () => JobStore,
+  /** The ids of the jobs it makes: an adapter may store paid jobs (jobs-keys.ts `jobPlace`) apart from others. */
+  newJobId: () => string = () => `req-${randomUUID()}:3`,
+): void {
+  const newJob = (overrides: Partial<JobRecord> = {}) => makeJob({ jobId: newJobId(), ...overrides });
+  /** Jobs of one request, one per uid, each with no record yet (their bases as the request implies them). */
+  const siblings = (...uids: number[]) => {
+    const first = newJob({ uid: uids[0] ?? 3 });
+    const requestId = first.jobId.slice(0, first.jobId.lastIndexOf(":"));
+    return uids.map((uid) =>
+      makeJob({ jobId: `${requestId}:${uid}`, requestId, uid, inputDigest: "d".repeat(64), attempts: 1 }),
+    );
+  };
   describe(`JobStore contract: ${name}`, () => {
     it("creates a job once, always in status queued", async () => {
       const store = open();
-      const job = makeJob({ status: "running", attempts: 0 });
+      const job = newJob({ status: "running", attempts: 0 });
       expect(await store.create(job)).toBe(true);
-      expect(await store.create(makeJob({ jobId: job.jobId, task: "other" }))).toBe(false);
+      expect(await store.create(newJob({ jobId: job.jobId, task: "other" }))).toBe(false);
       expect(await store.get(job.jobId)).toEqual({ ...job, status: "queued" });
       expect(await store.get("no-such-job")).toBeNull();
     });
 
     it("markRunning counts attempts, keeps the first start and the latest worker", async () => {
       const store = open();
-      const job = makeJob();
+      const job = newJob();
       await store.create(job);
       const first = await store.markRunning(job.jobId, "w1", T0 + 1);
       const second = await store.markRunning(job.jobId, "w2", T0 + 2);
@@ -70,7 +87,7 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("markRunning with a claim passes only when every claimed field is the record's, and touches nothing else", async () => {
       const store = open();
-      const job = makeJob({ inputDigest: "d".repeat(64) });
+      const job = newJob({ inputDigest: "d".repeat(64) });
       await store.create(job);
       const claim = {
         requestId: job.requestId,
@@ -95,7 +112,7 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
         });
       }
       expect(await store.markRunning("no-such-job", "w1", T0 + 1, claim)).toEqual({ ok: false, job: null });
-      const noDigest = makeJob();
+      const noDigest = newJob();
       await store.create(noDigest);
       expect(
         (await store.markRunning(noDigest.jobId, "w1", T0 + 1, { ...claim, requestId: noDigest.requestId })).ok,
@@ -113,7 +130,7 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("a job with no record yet: the first terminal write with a base creates it, and the first one wins", async () => {
       const store = open();
-      const base = makeJob({ inputDigest: "d".repeat(64), attempts: 1, startedAt: T0 + 1, workerId: "w1" });
+      const base = newJob({ inputDigest: "d".repeat(64), attempts: 1, startedAt: T0 + 1, workerId: "w1" });
       expect(await store.get(base.jobId)).toBeNull();
       // Without a base nothing is written: the port cannot invent a job.
       expect(await store.complete(base.jobId, makeAnswer("w1"), T0 + 2)).toEqual({ ok: false, job: null });
@@ -132,19 +149,19 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
       expect((await store.expire(base.jobId, base.deadline + 1, base)).ok).toBe(false);
       expect(await store.get(base.jobId)).toEqual(stored);
       // A cancel that comes first wins over the answer the same way.
-      const other = makeJob({ inputDigest: "d".repeat(64) });
+      const other = newJob({ inputDigest: "d".repeat(64) });
       expect(await store.cancel(other.jobId, T0 + 2, other)).toMatchObject({ ok: true, job: { status: "canceled" } });
       expect(await store.complete(other.jobId, makeAnswer("w1"), T0 + 3, other)).toMatchObject({
         ok: false,
         job: { status: "canceled" },
       });
       // Past the deadline, expiry is that first write; a job created eagerly still follows the usual rules.
-      const late = makeJob();
+      const late = newJob();
       expect(await store.expire(late.jobId, late.deadline + 1, late)).toMatchObject({
         ok: true,
         job: { status: "expired" },
       });
-      const eager = makeJob();
+      const eager = newJob();
       await store.create(eager);
       expect(await store.fail(eager.jobId, { code: "x", message: "y", retryable: false }, T0 + 1, eager)).toMatchObject(
         {
@@ -156,7 +173,7 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("complete stores the answer; a second complete fails and leaves the first answer", async () => {
       const store = open();
-      const job = makeJob();
+      const job = newJob();
       await store.create(job);
       await store.markRunning(job.jobId, "w1", T0 + 1);
       const first = makeAnswer("w1", { probs: [1, 0] });
@@ -181,7 +198,7 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("concurrent complete from two writers: exactly one wins and its answer is the one stored", async () => {
       const store = open();
-      const jobs = Array.from({ length: 12 }, () => makeJob());
+      const jobs = Array.from({ length: 12 }, () => newJob());
       for (const job of jobs) await store.create(job);
       await Promise.all(
         jobs.map(async (job) => {
@@ -211,7 +228,7 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
         expired: (id: string) => store.expire(id, T0 + 40_000),
       };
       for (const [status, end] of Object.entries(ends)) {
-        const job = makeJob();
+        const job = newJob();
         await store.create(job);
         await store.markRunning(job.jobId, "w1", T0 + 1);
         expect(await end(job.jobId)).toMatchObject({ ok: true, job: { status, finishedAt: T0 + 40_000 } });
@@ -225,7 +242,7 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("fail stores the error", async () => {
       const store = open();
-      const job = makeJob();
+      const job = newJob();
       await store.create(job);
       const error = { code: "input", message: "bad shape", retryable: false };
       expect(await store.fail(job.jobId, error, T0 + 3)).toMatchObject({ ok: true, job: { status: "failed", error } });
@@ -233,8 +250,8 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("cancel works from queued and from running", async () => {
       const store = open();
-      const queued = makeJob();
-      const running = makeJob();
+      const queued = newJob();
+      const running = newJob();
       await store.create(queued);
       await store.create(running);
       await store.markRunning(running.jobId, "w1", T0 + 1);
@@ -244,7 +261,7 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("expire only once the deadline has passed", async () => {
       const store = open();
-      const job = makeJob({ deadline: T0 + 30_000 });
+      const job = newJob({ deadline: T0 + 30_000 });
       await store.create(job);
       const early = await store.expire(job.jobId, T0 + 29_999);
       expect(early).toEqual({ ok: false, job: { ...job, status: "queued" } });
@@ -261,14 +278,14 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("createMany creates the missing jobs in status queued and returns the existing ones untouched", async () => {
       const store = open();
-      const answered = makeJob();
-      const queued = makeJob();
+      const answered = newJob();
+      const queued = newJob();
       expect(await store.create(answered)).toBe(true);
       expect(await store.create(queued)).toBe(true);
       expect((await store.complete(answered.jobId, makeAnswer("w1"), T0 + 1)).ok).toBe(true);
       const before = await store.get(answered.jobId);
       // More than one batch write's worth, so that the chunking is exercised too.
-      const fresh = Array.from({ length: 30 }, () => makeJob({ status: "running", attempts: 2 }));
+      const fresh = Array.from({ length: 30 }, () => newJob({ status: "running", attempts: 2 }));
       const rewritten = [answered, queued].map((job) => ({ ...job, task: "other", deadline: T0 + 99_000 }));
       const existing = await store.createMany([...fresh, ...rewritten]);
       expect(existing.map((job) => job.jobId).sort()).toEqual([answered.jobId, queued.jobId].sort());
@@ -284,13 +301,93 @@ export function describeJobStoreContract(name: string, open: () => JobStore): vo
 
     it("getMany returns existing jobs in the order asked, each once, across more than 100 keys", async () => {
       const store = open();
-      const jobs = Array.from({ length: 130 }, () => makeJob());
+      const jobs = Array.from({ length: 130 }, () => newJob());
       for (const job of jobs) await store.create(job);
       const ids = [...jobs.map((job) => job.jobId)].reverse();
       const asked = [...ids, "missing-1", ids[0] ?? "", "missing-2"];
       const found = await store.getMany(asked);
       expect(found.map((job) => job.jobId)).toEqual(ids);
       expect(await store.getMany([])).toEqual([]);
+    });
+
+    it("completeMany stores each answer once, and a job finished before keeps its end", async () => {
+      const store = open();
+      const [a, b] = siblings(3, 4);
+      if (!a || !b) throw new Error("unreachable");
+      const answerA = makeAnswer("w1", { probs: [1, 0] });
+      const answerB = makeAnswer("w1", { probs: [0, 1] });
+      const done = await store.completeMany([
+        { jobId: a.jobId, answer: answerA, at: T0 + 3, base: a },
+        { jobId: b.jobId, answer: answerB, at: T0 + 4, base: b },
+      ]);
+      const storedA = { ...a, status: "succeeded", answer: answerA, finishedAt: T0 + 3, workerId: "w1" };
+      const storedB = { ...b, status: "succeeded", answer: answerB, finishedAt: T0 + 4, workerId: "w1" };
+      expect(done).toEqual([
+        { ok: true, job: storedA },
+        { ok: true, job: storedB },
+      ]);
+      expect(await store.getMany([b.jobId, a.jobId])).toEqual([storedB, storedA]);
+      // A redelivery's answers, together or alone, lose to them; so do a late cancel and expiry.
+      const again = await store.completeMany([
+        { jobId: a.jobId, answer: makeAnswer("w2"), at: T0 + 5, base: a },
+        { jobId: b.jobId, answer: makeAnswer("w2"), at: T0 + 5, base: b },
+      ]);
+      expect(again).toEqual([
+        { ok: false, job: storedA },
+        { ok: false, job: storedB },
+      ]);
+      expect((await store.cancel(a.jobId, T0 + 6, a)).ok).toBe(false);
+      expect((await store.expire(b.jobId, b.deadline + 1, b)).ok).toBe(false);
+      expect(await store.getMany([a.jobId, b.jobId])).toEqual([storedA, storedB]);
+
+      // One of them canceled first: it stays canceled, and the other's answer is stored all the same.
+      const [c, d, e] = siblings(5, 6, 7);
+      if (!c || !d || !e) throw new Error("unreachable");
+      expect((await store.cancel(d.jobId, T0 + 2, d)).ok).toBe(true);
+      const mixed = await store.completeMany([
+        { jobId: c.jobId, answer: answerA, at: T0 + 3, base: c },
+        { jobId: d.jobId, answer: answerB, at: T0 + 3, base: d },
+        { jobId: e.jobId, answer: answerB, at: T0 + 3, base: e },
+      ]);
+      expect(mixed.map((t) => [t.ok, t.job?.status])).toEqual([
+        [true, "succeeded"],
+        [false, "canceled"],
+        [true, "succeeded"],
+      ]);
+      expect((await store.get(d.jobId))?.status).toBe("canceled");
+      expect((await store.get(e.jobId))?.answer).toEqual(answerB);
+      // Jobs of different requests, and an empty call.
+      const [f] = siblings(3);
+      const [g] = siblings(3);
+      if (!f || !g) throw new Error("unreachable");
+      const apart = await store.completeMany([
+        { jobId: f.jobId, answer: answerA, at: T0 + 3, base: f },
+        { jobId: g.jobId, answer: answerB, at: T0 + 3, base: g },
+      ]);
+      expect(apart.map((t) => t.ok)).toEqual([true, true]);
+      expect(await store.completeMany([])).toEqual([]);
+    });
+
+    it("a request's jobs are each their own: one job's transitions leave its siblings as they were", async () => {
+      const store = open();
+      const [a, b, c] = siblings(3, 4, 5);
+      if (!a || !b || !c) throw new Error("unreachable");
+      await store.create({ ...a, attempts: 0 });
+      expect((await store.markRunning(a.jobId, "w1", T0 + 1)).job).toMatchObject({ status: "running", attempts: 1 });
+      expect((await store.complete(b.jobId, makeAnswer("w1"), T0 + 2, b)).ok).toBe(true);
+      expect((await store.fail(a.jobId, { code: "x", message: "y", retryable: false }, T0 + 3)).job).toMatchObject({
+        status: "failed",
+        attempts: 1,
+        startedAt: T0 + 1,
+      });
+      expect(await store.get(c.jobId)).toBeNull();
+      expect((await store.get(b.jobId))?.status).toBe("succeeded");
+      expect((await store.expire(c.jobId, c.deadline + 1, c)).job?.status).toBe("expired");
+      expect((await store.getMany([a.jobId, b.jobId, c.jobId])).map((j) => j.status)).toEqual([
+        "failed",
+        "succeeded",
+        "expired",
+      ]);
     });
   });
 }

@@ -1,5 +1,5 @@
 import { ExpertAnswer, JobError, type JobRecord, TERMINAL_JOB_STATUSES } from "../../core/jobs/schema.ts";
-import type { JobClaim, JobStore, Transition } from "../../core/ports/jobs.ts";
+import type { CompleteEntry, JobClaim, JobStore, Transition } from "../../core/ports/jobs.ts";
 import { copyRecord } from "./memory-clone.ts";
 
 /**
@@ -59,6 +59,13 @@ export class MemoryJobStore implements JobStore {
           job.hotkey === claim.hotkey &&
           job.inputDigest === claim.inputDigest),
     );
+  }
+
+  /** One by one: a map has no write to save. */
+  async completeMany(entries: readonly CompleteEntry[]): Promise<Transition[]> {
+    const results: Transition[] = [];
+    for (const e of entries) results.push(await this.complete(e.jobId, e.answer, e.at, e.base));
+    return results;
   }
 
   async complete(jobId: string, answer: ExpertAnswer, at: number, base?: JobRecord): Promise<Transition> {

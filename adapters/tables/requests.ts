@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { requestSortKey } from "../../core/jobs/list-cursor.ts";
-import { JobRecord } from "../../core/jobs/schema.ts";
+import type { JobRecord } from "../../core/jobs/schema.ts";
 import {
   type DiscardOutcome,
   RequestRecord,
@@ -14,7 +14,7 @@ import {
   type RequestStore,
 } from "../../core/ports/requests.ts";
 import { batchGetAll, type Item, isConditionalCheckFailed, itemsOfIndex, putIfAbsent } from "./dynamo.ts";
-import { JOB_SK, jobKey } from "./jobs-keys.ts";
+import { jobItemKeys, jobsAmong, requestPk } from "./jobs-keys.ts";
 
 /**
  * RequestStore on the `jobs` table, item `REQ#<requestId>` / `REQ` (jobs themselves are the JobStore's items); gsi1
@@ -29,7 +29,7 @@ export class DynamoRequestStore implements RequestStore {
   ) {}
 
   private key(requestId: string) {
-    return { pk: `REQ#${requestId}`, sk: "REQ" };
+    return { pk: requestPk(requestId), sk: "REQ" };
   }
 
   async create(record: RequestRecord): Promise<boolean> {
@@ -64,22 +64,17 @@ export class DynamoRequestStore implements RequestStore {
     jobIds: readonly string[],
     options?: { readonly eventually?: boolean },
   ): Promise<{ record: RequestRecord | null; jobs: JobRecord[] }> {
-    const unique = [...new Set(jobIds)];
-    const items = await batchGetAll(this.db, this.table, [this.key(requestId), ...unique.map(jobKey)], {
+    // A paid request's jobs are one item beside its record (jobs-keys.ts): the request and its jobs are two items.
+    const keys = jobItemKeys(jobIds).filter((k) => k.pk !== this.key(requestId).pk || k.sk !== "REQ");
+    const items = await batchGetAll(this.db, this.table, [this.key(requestId), ...keys], {
       consistentRead: options?.eventually !== true,
     });
     const own = this.key(requestId);
     const request = items.find((item) => item.pk === own.pk && item.sk === own.sk);
-    const byId = new Map<string, JobRecord>();
-    for (const item of items) {
-      if (item.sk !== JOB_SK || isExpired(item)) continue;
-      // A corrupt job item reads as absent, as the JobStore's getMany reads it (which also logs it).
-      const parsed = JobRecord.safeParse(item);
-      if (parsed.success) byId.set(parsed.data.jobId, parsed.data);
-    }
     return {
       record: request ? parseLive(request) : null,
-      jobs: unique.flatMap((jobId) => byId.get(jobId) ?? []),
+      // A corrupt job reads as absent, as the JobStore's getMany reads it (which also logs it).
+      jobs: jobsAmong(items, jobIds, Date.now()),
     };
   }
 

@@ -28,3 +28,20 @@ export function paidJobOf(record: RequestRecord, uid: number): JobRecord | null 
     attempts: 0,
   };
 }
+
+/**
+ * What a paid request's answers may take in all: its jobs are stored together (one DynamoDB item, at most 400 KB,
+ * adapters/tables/jobs-keys.ts), with room left for names, errors and the other fields.
+ */
+export const PAID_ANSWERS_BUDGET_BYTES = 300 * 1024;
+
+/**
+ * The longest answer body a job of `record` may store: its share of the budget (an answer stores its body and its
+ * output, so about twice the body). A larger one fails its own job, and never crowds out the request's other
+ * answers: ~51 KB at k = 2 with one shadow job, ~15 KB at k = 8 with two (a digit answer is ~0.5 KB, a 5 s speech
+ * answer ~4 KB).
+ */
+export function answerBodyBudget(record: Pick<RequestRecord, "experts" | "shadow">): number {
+  const jobs = record.experts.length + (record.shadow?.length ?? 0);
+  return Math.floor(PAID_ANSWERS_BUDGET_BYTES / (2 * Math.max(1, jobs)));
+}

@@ -14,6 +14,14 @@ export interface JobClaim {
   readonly inputDigest: string;
 }
 
+/** One job's answer for `JobStore.completeMany`: `complete`'s arguments. */
+export interface CompleteEntry {
+  readonly jobId: string;
+  readonly answer: ExpertAnswer;
+  readonly at: number;
+  readonly base?: JobRecord;
+}
+
 /** Outcome of a conditional state change. `conflict` carries the record as it is now. */
 export type Transition =
   | { readonly ok: true; readonly job: JobRecord }
@@ -49,6 +57,12 @@ export interface JobStore {
   markRunning(jobId: string, workerId: string, at: number, claim?: JobClaim): Promise<Transition>;
   /** queued|running -> succeeded with the answer. Fails (and leaves the first answer) when already terminal. */
   complete(jobId: string, answer: ExpertAnswer, at: number, base?: JobRecord): Promise<Transition>;
+  /**
+   * `complete` of each entry, each with its own outcome (first write wins per job). Entries that are jobs of one
+   * paid request with a `base` each may be stored together in one write (issue 17: a worker that answered a
+   * query's k jobs together pays one write, not k); an entry already finished elsewhere makes them go one by one.
+   */
+  completeMany(entries: readonly CompleteEntry[]): Promise<Transition[]>;
   /** queued|running -> failed. */
   fail(jobId: string, error: JobError, at: number, base?: JobRecord): Promise<Transition>;
   /** queued|running -> canceled. */

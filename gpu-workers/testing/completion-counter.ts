@@ -17,6 +17,11 @@ export function completionCounter(inner: JobStore, count: number): { store: JobS
     fail: (id, e, at) => inner.fail(id, e, at),
     cancel: (id, at) => inner.cancel(id, at),
     expire: (id, at) => inner.expire(id, at),
+    async completeMany(entries) {
+      const results = await inner.completeMany(entries);
+      for (const result of results) if (result.ok && ++completed === count) resolve();
+      return results;
+    },
     async complete(id, answer: ExpertAnswer, at) {
       const result = await inner.complete(id, answer, at);
       if (result.ok && ++completed === count) resolve();

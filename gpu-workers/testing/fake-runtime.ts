@@ -9,6 +9,8 @@ export interface FakeRuntime extends ExpertRuntime {
   readonly closed: string[];
   /** Inputs for which the model throws (a crash the worker sees as retryable). */
   crashWhen: (input: unknown) => boolean;
+  /** Inputs whose output carries this many extra characters (a model answering far more than its task's output). */
+  bloatWhen: (input: unknown) => number;
   /** Delay of every runBatch call (ms). */
   delayMs: number;
   /** Every runBatch call from now on never returns (a hung model). */
@@ -24,6 +26,7 @@ export function fakeRuntime(): FakeRuntime {
     loads: [],
     closed: [],
     crashWhen: () => false,
+    bloatWhen: () => 0,
     delayMs: 0,
     hangs: false,
     gate: undefined,
@@ -43,7 +46,8 @@ export function fakeRuntime(): FakeRuntime {
             const first = typeof head === "number" ? head : 0;
             const probs = new Array<number>(10).fill(0);
             probs[Math.round(first * 10) % 10] = 1;
-            return { probs };
+            const bloat = runtime.bloatWhen(x);
+            return bloat > 0 ? { probs, pad: "x".repeat(bloat) } : { probs };
           });
         },
         async close() {
