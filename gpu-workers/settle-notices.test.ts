@@ -2,10 +2,13 @@ import { describe, expect, it } from "vitest";
 import { settledByNextTurn } from "../core/batching/clock.ts";
 import type { ExpertAnswer, JobRecord } from "../core/jobs/schema.ts";
 import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
-import type { CompleteEntry } from "../core/ports/jobs.ts";
+import type { CompleteEntry, Transition } from "../core/ports/jobs.ts";
 import { SettleNotices } from "./settle-notices.ts";
 
-function recorder(fail = false, options: { failWrite?: boolean; refused?: readonly string[] } = {}) {
+function recorder(
+  fail = false,
+  options: { failWrite?: boolean; refused?: readonly string[]; failed?: readonly string[]; holdMs?: number } = {},
+) {
   const sent: { requestId: string; uids?: readonly number[] }[] = [];
   /** The uids of the answers each notice carried, in sending order. */
   const carried: number[][] = [];
@@ -20,17 +23,25 @@ function recorder(fail = false, options: { failWrite?: boolean; refused?: readon
     async (entries) => {
       writes.push(entries.map((e) => e.jobId));
       if (options.failWrite) throw new Error("table down");
-      return entries.map((e) => {
+      return entries.map((e): PromiseSettledResult<Transition> => {
+        if (options.failed?.includes(e.jobId)) return { status: "rejected", reason: new Error(`${e.jobId} throttled`) };
         const job = { jobId: e.jobId, status: "succeeded" } as JobRecord;
-        return options.refused?.includes(e.jobId) ? { ok: false, job } : { ok: true, job };
+        return { status: "fulfilled", value: { ok: !options.refused?.includes(e.jobId), job } };
       });
     },
+    // Long by default: the tests of grouping do not race the bound.
+    options.holdMs ?? 60_000,
   );
   return { sent, carried, writes, notices };
 }
 
 /** An answer to store for job `jobId` (its content is the store's business, not the notifier's). */
-const writeOf = (jobId: string): CompleteEntry => ({ jobId, answer: { body: jobId } as ExpertAnswer, at: 1 });
+const writeOf = (jobId: string, deadline = Date.now() + 60_000): CompleteEntry => ({
+  jobId,
+  answer: { body: jobId } as ExpertAnswer,
+  at: 1,
+  base: { jobId, deadline } as JobRecord,
+});
 
 /** A stored answer as the notice carries it (its content is the settler's to check, not the notifier's). */
 const answerOf = (uid: number): NoticeAnswer => ({ uid, answer: { body: `answer ${uid}` } as ExpertAnswer });
@@ -184,5 +195,43 @@ describe("SettleNotices", () => {
     await expect(first).rejects.toThrow("table down");
     await expect(second).rejects.toThrow("table down");
     expect(writes).toEqual([["w:1", "w:2"]]);
+  });
+
+  it("an answer waits for its siblings at most holdMs, and never within a second of its deadline", async () => {
+    const { writes, sent, notices } = recorder(false, { holdMs: 30 });
+    notices.enter("x");
+    notices.enter("x");
+    const started = Date.now();
+    // Its sibling hangs: the answer is written alone once the bound has passed, not when the sibling is done.
+    const alone = await notices.answer("x", writeOf("x:1"), routed);
+    expect(alone.ok).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(writes).toEqual([["x:1"]]);
+    // Its notice still waits for the sibling (it may carry the other answer), which then writes alone.
+    const notice = notices.notify("x", [1, 2], { ...routed, answer: answerOf(1) });
+    expect(await settledByNextTurn(notice)).toBe(false);
+    expect((await notices.answer("x", writeOf("x:2"), routed)).ok).toBe(true);
+    await notices.notify("x", [1, 2], { ...routed, answer: answerOf(2) });
+    await notice;
+    expect(writes).toEqual([["x:1"], ["x:2"]]);
+    expect(sent).toHaveLength(1);
+    notices.leave("x");
+    notices.leave("x");
+    // A job whose deadline is near is written at once, sibling or not.
+    notices.enter("y");
+    notices.enter("y");
+    const near = notices.answer("y", writeOf("y:1", Date.now() + 900), routed);
+    expect(await settledByNextTurn(near)).toBe(true);
+    expect(writes.at(-1)).toEqual(["y:1"]);
+  });
+
+  it("a job whose own write failed is failed alone: its siblings' stored answers stand", async () => {
+    const { notices } = recorder(false, { failed: ["z:2"] });
+    notices.enter("z");
+    notices.enter("z");
+    const first = notices.answer("z", writeOf("z:1"), routed);
+    const second = notices.answer("z", writeOf("z:2"), routed);
+    expect((await first).ok).toBe(true);
+    await expect(second).rejects.toThrow("z:2 throttled");
   });
 });

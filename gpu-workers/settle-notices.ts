@@ -27,6 +27,9 @@ interface InFlight {
   readonly writes: PendingWrite[];
   /** Of those, the ones of routed jobs (entered). */
   writingEntered: number;
+  /** When the waiting answers are written even if a routed job here is still running, and its timer. */
+  holdUntil?: number;
+  holdTimer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -42,8 +45,17 @@ interface InFlight {
  * The answers themselves are written the same way (`answer`, issue 17): one that is ready while another routed job
  * of its request is still running here waits, and the last one writes them all (JobStore.completeMany: one write
  * for a paid request's jobs). Each job still gets its own outcome (first write wins per job), then sends the notice
- * as above. A routed job that leaves without an answer releases the waiting answers to be written.
+ * as above. A routed job that leaves without an answer releases the waiting answers to be written. An answer waits
+ * at most `holdMs` (and never past its job's deadline less a second): until it is written a cancel or an expiry
+ * of the query would win over it, and a hung sibling would hold it forever. The siblings of one query on one
+ * worker usually finish within a few milliseconds of each other, so the bound only gives up the saving of a slow
+ * expert's query (its answers are then written as they come, as before).
  */
+/** How long a ready answer waits for its query's other answers on this worker before it is written alone. */
+export const DEFAULT_ANSWER_HOLD_MS = 50;
+/** An answer is never held closer to its job's deadline than this. */
+const DEADLINE_MARGIN_MS = 1_000;
+
 export class SettleNotices implements SettleNotifier {
   private readonly requests = new Map<string, InFlight>();
 
@@ -53,8 +65,11 @@ export class SettleNotices implements SettleNotifier {
       uids: readonly number[] | undefined,
       answers: readonly NoticeAnswer[],
     ) => Promise<void>,
-    /** Stores answers, each with its own outcome (JobStore.completeMany). */
-    private readonly complete: (entries: readonly CompleteEntry[]) => Promise<Transition[]>,
+    /** Stores answers, each with its own outcome or error (JobStore.completeMany). */
+    private readonly complete: (entries: readonly CompleteEntry[]) => Promise<PromiseSettledResult<Transition>[]>,
+    private readonly holdMs = DEFAULT_ANSWER_HOLD_MS,
+    /** Wall time (ms since epoch): the jobs' deadlines. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** A routed job of `requestId` is about to run here. */
@@ -79,9 +94,12 @@ export class SettleNotices implements SettleNotifier {
   answer(requestId: string, write: CompleteEntry, options: { readonly entered?: boolean } = {}): Promise<Transition> {
     const entry = this.requests.get(requestId);
     const others = entry ? this.stillRunning(entry) - (options.entered ? 1 : 0) : 0;
-    if (entry && others > 0) {
+    const holdFor = Math.min(this.holdMs, (write.base?.deadline ?? 0) - DEADLINE_MARGIN_MS - this.now());
+    if (entry && others > 0 && holdFor > 0) {
       if (options.entered) entry.writingEntered++;
-      return new Promise((resolve, reject) => entry.writes.push({ entry: write, resolve, reject }));
+      const stored = new Promise<Transition>((resolve, reject) => entry.writes.push({ entry: write, resolve, reject }));
+      this.holdAtMost(entry, holdFor);
+      return stored;
     }
     return new Promise((resolve, reject) => {
       void this.writeAll([...(entry ? this.takeWrites(entry) : []), { entry: write, resolve, reject }]);
@@ -134,12 +152,28 @@ export class SettleNotices implements SettleNotifier {
 
   private takeWrites(entry: InFlight): PendingWrite[] {
     entry.writingEntered = 0;
+    if (entry.holdTimer !== undefined) clearTimeout(entry.holdTimer);
+    entry.holdTimer = undefined;
+    entry.holdUntil = undefined;
     return entry.writes.splice(0);
   }
 
-  /** One write of the answers; each waiter gets its own outcome, or the write's error. */
+  /** The waiting answers are written by `ms` from now at the latest (the earliest bound of those waiting). */
+  private holdAtMost(entry: InFlight, ms: number): void {
+    const until = this.now() + ms;
+    if (entry.holdUntil !== undefined && entry.holdUntil <= until) return;
+    if (entry.holdTimer !== undefined) clearTimeout(entry.holdTimer);
+    entry.holdUntil = until;
+    entry.holdTimer = setTimeout(() => {
+      entry.holdTimer = undefined;
+      if (entry.writes.length > 0) void this.writeAll(this.takeWrites(entry));
+    }, ms);
+    entry.holdTimer.unref?.();
+  }
+
+  /** One write of the answers; each waiter gets its own outcome, or its own error. */
   private async writeAll(pending: readonly PendingWrite[]): Promise<void> {
-    let stored: Transition[];
+    let stored: PromiseSettledResult<Transition>[];
     try {
       stored = await this.complete(pending.map((p) => p.entry));
     } catch (error) {
@@ -148,8 +182,8 @@ export class SettleNotices implements SettleNotifier {
     }
     pending.forEach((p, i) => {
       const outcome = stored[i];
-      if (outcome) p.resolve(outcome);
-      else p.reject(new Error("the job store returned fewer outcomes than answers"));
+      if (outcome?.status === "fulfilled") p.resolve(outcome.value);
+      else p.reject(outcome ? outcome.reason : new Error("the job store returned fewer outcomes than answers"));
     });
   }
 

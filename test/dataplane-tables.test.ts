@@ -98,7 +98,7 @@ describe("DynamoRequestStore on dynalite (issue 17: one read per worker receive,
     const stored = await jobs.completeMany(
       bases.map((base) => ({ jobId: base.jobId, answer: makeAnswer("w1"), at: base.createdAt + 1, base })),
     );
-    expect(stored.map((t) => t.ok)).toEqual([true, true]);
+    expect(stored.map((t) => t.status === "fulfilled" && t.value.ok)).toEqual([true, true]);
     expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual(["UpdateCommand"]);
     send.mockClear();
     const read = await store.getWithJobs(
@@ -113,13 +113,43 @@ describe("DynamoRequestStore on dynalite (issue 17: one read per worker receive,
       { pk: `REQ#${requestId}`, sk: "JOBS" },
     ]);
     send.mockRestore();
-    expect(read.jobs).toEqual(stored.map((t) => t.job));
+    expect(read.jobs).toEqual(stored.map((t) => (t.status === "fulfilled" ? t.value.job : null)));
     const item = (
       await doc.send(
         new GetCommand({ TableName: JOBS, Key: { pk: `REQ#${requestId}`, sk: "JOBS" }, ConsistentRead: true }),
       )
     ).Item;
     expect(Object.keys(item ?? {}).sort()).toEqual(["expireAt", "j1", "j2", "pk", "sk"]);
+  });
+
+  it("completeMany apart: a job whose own write fails is the only one failed", async () => {
+    const jobs = new DynamoJobStore({ doc, tableName: JOBS });
+    const requestId = paidStyleJobId().split(":")[0] ?? "";
+    const bases = [1, 2, 3].map((uid) =>
+      makeJob({ jobId: `${requestId}:${uid}`, requestId, uid, inputDigest: "d".repeat(64), attempts: 1 }),
+    );
+    const [one, two, three] = bases;
+    if (!one || !two || !three) throw new Error("unreachable");
+    // The third was canceled first: the write of all three is refused, and each goes alone.
+    expect((await jobs.cancel(three.jobId, three.createdAt + 1, three)).ok).toBe(true);
+    const send = doc.send.bind(doc);
+    const spy = vi.spyOn(doc, "send").mockImplementation((async (command: { input?: unknown }) => {
+      const names = (command.input as { ExpressionAttributeNames?: Record<string, string> }).ExpressionAttributeNames;
+      if (names && Object.keys(names).length === 1 && names["#s0"] === "j2") {
+        throw Object.assign(new Error("Rate exceeded"), { name: "ProvisionedThroughputExceededException" });
+      }
+      return send(command as never);
+    }) as never);
+    const results = await jobs.completeMany(
+      bases.map((base) => ({ jobId: base.jobId, answer: makeAnswer("w1"), at: base.createdAt + 2, base })),
+    );
+    spy.mockRestore();
+    expect(results.map((r) => (r.status === "fulfilled" ? [r.value.ok, r.value.job?.status] : r.reason.name))).toEqual([
+      [true, "succeeded"],
+      "ProvisionedThroughputExceededException",
+      [false, "canceled"],
+    ]);
+    expect((await jobs.getMany(bases.map((b) => b.jobId))).map((j) => j.status)).toEqual(["succeeded", "canceled"]);
   });
 
   it("settle returns the stored record; a second result loses to the first", async () => {

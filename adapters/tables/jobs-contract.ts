@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ExpertAnswer, JobRecord } from "../../core/jobs/schema.ts";
-import type { JobStore } from "../../core/ports/jobs.ts";
+import type { JobStore, Transition } from "../../core/ports/jobs.ts";
 
 const HOTKEY = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 const T0 = 1_800_000_000_000;
@@ -40,6 +40,14 @@ export function makeAnswer(workerId: string, output: unknown = { probs: [0.25, 0
     batchSize: 4,
     workerId,
   };
+}
+
+/** completeMany's outcomes, each of which must be a write's (a rejected one fails the test). */
+function stored(results: PromiseSettledResult<Transition>[]): Transition[] {
+  return results.map((r) => {
+    if (r.status === "rejected") throw r.reason;
+    return r.value;
+  });
 }
 
 /** A paid job's id as the API makes it (`req_` + 24 hex digits, then the uid): stored on its request's jobs item. */
@@ -316,10 +324,12 @@ export function describeJobStoreContract(
       if (!a || !b) throw new Error("unreachable");
       const answerA = makeAnswer("w1", { probs: [1, 0] });
       const answerB = makeAnswer("w1", { probs: [0, 1] });
-      const done = await store.completeMany([
-        { jobId: a.jobId, answer: answerA, at: T0 + 3, base: a },
-        { jobId: b.jobId, answer: answerB, at: T0 + 4, base: b },
-      ]);
+      const done = stored(
+        await store.completeMany([
+          { jobId: a.jobId, answer: answerA, at: T0 + 3, base: a },
+          { jobId: b.jobId, answer: answerB, at: T0 + 4, base: b },
+        ]),
+      );
       const storedA = { ...a, status: "succeeded", answer: answerA, finishedAt: T0 + 3, workerId: "w1" };
       const storedB = { ...b, status: "succeeded", answer: answerB, finishedAt: T0 + 4, workerId: "w1" };
       expect(done).toEqual([
@@ -328,10 +338,12 @@ export function describeJobStoreContract(
       ]);
       expect(await store.getMany([b.jobId, a.jobId])).toEqual([storedB, storedA]);
       // A redelivery's answers, together or alone, lose to them; so do a late cancel and expiry.
-      const again = await store.completeMany([
-        { jobId: a.jobId, answer: makeAnswer("w2"), at: T0 + 5, base: a },
-        { jobId: b.jobId, answer: makeAnswer("w2"), at: T0 + 5, base: b },
-      ]);
+      const again = stored(
+        await store.completeMany([
+          { jobId: a.jobId, answer: makeAnswer("w2"), at: T0 + 5, base: a },
+          { jobId: b.jobId, answer: makeAnswer("w2"), at: T0 + 5, base: b },
+        ]),
+      );
       expect(again).toEqual([
         { ok: false, job: storedA },
         { ok: false, job: storedB },
@@ -344,11 +356,13 @@ export function describeJobStoreContract(
       const [c, d, e] = siblings(5, 6, 7);
       if (!c || !d || !e) throw new Error("unreachable");
       expect((await store.cancel(d.jobId, T0 + 2, d)).ok).toBe(true);
-      const mixed = await store.completeMany([
-        { jobId: c.jobId, answer: answerA, at: T0 + 3, base: c },
-        { jobId: d.jobId, answer: answerB, at: T0 + 3, base: d },
-        { jobId: e.jobId, answer: answerB, at: T0 + 3, base: e },
-      ]);
+      const mixed = stored(
+        await store.completeMany([
+          { jobId: c.jobId, answer: answerA, at: T0 + 3, base: c },
+          { jobId: d.jobId, answer: answerB, at: T0 + 3, base: d },
+          { jobId: e.jobId, answer: answerB, at: T0 + 3, base: e },
+        ]),
+      );
       expect(mixed.map((t) => [t.ok, t.job?.status])).toEqual([
         [true, "succeeded"],
         [false, "canceled"],
@@ -360,10 +374,12 @@ export function describeJobStoreContract(
       const [f] = siblings(3);
       const [g] = siblings(3);
       if (!f || !g) throw new Error("unreachable");
-      const apart = await store.completeMany([
-        { jobId: f.jobId, answer: answerA, at: T0 + 3, base: f },
-        { jobId: g.jobId, answer: answerB, at: T0 + 3, base: g },
-      ]);
+      const apart = stored(
+        await store.completeMany([
+          { jobId: f.jobId, answer: answerA, at: T0 + 3, base: f },
+          { jobId: g.jobId, answer: answerB, at: T0 + 3, base: g },
+        ]),
+      );
       expect(apart.map((t) => t.ok)).toEqual([true, true]);
       expect(await store.completeMany([])).toEqual([]);
     });

@@ -113,13 +113,21 @@ export class DynamoJobStore implements JobStore {
     return this.finish(jobId, end, base, () => this.transition(jobId, { set: end }));
   }
 
-  async completeMany(entries: readonly CompleteEntry[]): Promise<Transition[]> {
+  async completeMany(entries: readonly CompleteEntry[]): Promise<PromiseSettledResult<Transition>[]> {
     const together = this.sharedSlotWrite(entries);
-    if (together !== null && (await this.writeSlots(together.key, together.records))) {
-      return together.records.map(([, job]) => ({ ok: true, job }));
+    if (together !== null) {
+      let stored: boolean;
+      try {
+        stored = await this.writeSlots(together.key, together.records);
+      } catch (reason) {
+        // Nothing was written: the error is every entry's.
+        return entries.map(() => ({ status: "rejected", reason }));
+      }
+      if (stored) return together.records.map(([, job]) => ({ status: "fulfilled", value: { ok: true, job } }));
     }
-    // Apart (one of them was finished elsewhere, or they are not one request's new jobs): each its own first write.
-    return Promise.all(entries.map((e) => this.complete(e.jobId, e.answer, e.at, e.base)));
+    // Apart (one of them was finished elsewhere, or they are not one request's new jobs): each its own first write,
+    // and its own error (a job stored here must not be failed by its sibling's).
+    return Promise.allSettled(entries.map((e) => this.complete(e.jobId, e.answer, e.at, e.base)));
   }
 
   fail(jobId: string, error: JobError, at: number, base?: JobRecord): Promise<Transition> {
@@ -265,9 +273,9 @@ export class DynamoJobStore implements JobStore {
       values[":one"] = 1;
       sets.push(`${field("attempts")} = ${field("attempts")} + :one`);
     }
-    // A missing record fails `status IN (...)` as it fails attribute_exists.
     const conditions = [`${field("status")} IN (:queued, :running)`];
-    if (place.slot === undefined) conditions.unshift("attribute_exists(pk)");
+    // DynamoDB refuses a SET below a missing map with a ValidationException: a missing slot must fail the condition.
+    conditions.unshift(place.slot === undefined ? "attribute_exists(pk)" : "attribute_exists(#slot)");
     for (const name of change.claim ? CLAIM_FIELDS : []) {
       values[`:c_${name}`] = change.claim?.[name];
       conditions.push(`${field(name)} = :c_${name}`);

@@ -62,9 +62,15 @@ export class MemoryJobStore implements JobStore {
   }
 
   /** One by one: a map has no write to save. */
-  async completeMany(entries: readonly CompleteEntry[]): Promise<Transition[]> {
-    const results: Transition[] = [];
-    for (const e of entries) results.push(await this.complete(e.jobId, e.answer, e.at, e.base));
+  async completeMany(entries: readonly CompleteEntry[]): Promise<PromiseSettledResult<Transition>[]> {
+    const results: PromiseSettledResult<Transition>[] = [];
+    for (const e of entries) {
+      try {
+        results.push({ status: "fulfilled", value: await this.complete(e.jobId, e.answer, e.at, e.base) });
+      } catch (reason) {
+        results.push({ status: "rejected", reason });
+      }
+    }
     return results;
   }
 

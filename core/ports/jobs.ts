@@ -58,11 +58,12 @@ export interface JobStore {
   /** queued|running -> succeeded with the answer. Fails (and leaves the first answer) when already terminal. */
   complete(jobId: string, answer: ExpertAnswer, at: number, base?: JobRecord): Promise<Transition>;
   /**
-   * `complete` of each entry, each with its own outcome (first write wins per job). Entries that are jobs of one
-   * paid request with a `base` each may be stored together in one write (issue 17: a worker that answered a
-   * query's k jobs together pays one write, not k); an entry already finished elsewhere makes them go one by one.
+   * `complete` of each entry, each with its own outcome (first write wins per job), or its own error: never
+   * rejects. Entries that are jobs of one paid request with a `base` each may be stored together in one write
+   * (issue 17: a worker that answered a query's k jobs together pays one write, not k), whose error is then all of
+   * theirs; an entry already finished elsewhere makes them go one by one.
    */
-  completeMany(entries: readonly CompleteEntry[]): Promise<Transition[]>;
+  completeMany(entries: readonly CompleteEntry[]): Promise<PromiseSettledResult<Transition>[]>;
   /** queued|running -> failed. */
   fail(jobId: string, error: JobError, at: number, base?: JobRecord): Promise<Transition>;
   /** queued|running -> canceled. */

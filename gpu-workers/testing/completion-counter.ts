@@ -19,7 +19,8 @@ export function completionCounter(inner: JobStore, count: number): { store: JobS
     expire: (id, at) => inner.expire(id, at),
     async completeMany(entries) {
       const results = await inner.completeMany(entries);
-      for (const result of results) if (result.ok && ++completed === count) resolve();
+      for (const result of results)
+        if (result.status === "fulfilled" && result.value.ok && ++completed === count) resolve();
       return results;
     },
     async complete(id, answer: ExpertAnswer, at) {
