@@ -19,7 +19,7 @@ import { JobReader } from "./job-reader.ts";
 import { scanManifestDir } from "./manifests.ts";
 import { type MetricsSnapshot, WorkerMetrics } from "./metrics.ts";
 import { RequestReader } from "./request-reader.ts";
-import { SettleNotices } from "./settle-notices.ts";
+import { DEFAULT_ANSWER_HOLD_MS, SettleNotices } from "./settle-notices.ts";
 
 export interface WorkerDeps {
   /** Clients' paid jobs: the worker's first lane (`concurrency` slots). */
@@ -108,6 +108,8 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     new SettleNotices(
       (requestId, uids, answers) => settleQueue.send(settleNoticeText(requestId, uids, answers)),
       (entries) => deps.jobs.completeMany(entries),
+      DEFAULT_ANSWER_HOLD_MS,
+      now,
     );
 
   // Each bad file is reported once, not on every poll (a build stamp or a half-written file would flood the log).

@@ -382,6 +382,15 @@ export function describeJobStoreContract(
       );
       expect(apart.map((t) => t.ok)).toEqual([true, true]);
       expect(await store.completeMany([])).toEqual([]);
+      // An answer that does not parse fails its own job only.
+      const [h, i] = siblings(3, 4);
+      if (!h || !i) throw new Error("unreachable");
+      const broken = await store.completeMany([
+        { jobId: h.jobId, answer: { body: 1 } as unknown as ExpertAnswer, at: T0 + 3, base: h },
+        { jobId: i.jobId, answer: answerB, at: T0 + 3, base: i },
+      ]);
+      expect(broken.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
+      expect((await store.getMany([h.jobId, i.jobId])).map((j) => j.jobId)).toEqual([i.jobId]);
     });
 
     it("a request's jobs are each their own: one job's transitions leave its siblings as they were", async () => {
@@ -396,6 +405,10 @@ export function describeJobStoreContract(
         attempts: 1,
         startedAt: T0 + 1,
       });
+      expect(await store.get(c.jobId)).toBeNull();
+      // A transition of a job with no record beside siblings that have theirs: refused, nothing written.
+      expect(await store.cancel(c.jobId, T0 + 2)).toEqual({ ok: false, job: null });
+      expect(await store.markRunning(c.jobId, "w1", T0 + 2)).toEqual({ ok: false, job: null });
       expect(await store.get(c.jobId)).toBeNull();
       expect((await store.get(b.jobId))?.status).toBe("succeeded");
       expect((await store.expire(c.jobId, c.deadline + 1, c)).job?.status).toBe("expired");

@@ -29,6 +29,11 @@ export interface DynamoJobStoreOptions {
 /** A claim's fields, each equal to the record's (names, since some are DynamoDB reserved words). */
 const CLAIM_FIELDS = ["requestId", "kind", "task", "uid", "hotkey", "inputDigest"] as const;
 
+/** A job's fields once `answer` is stored. */
+function completionOf(answer: ExpertAnswer, at: number) {
+  return { status: "succeeded", answer, finishedAt: at, workerId: answer.workerId } as const;
+}
+
 /** A transition as fields to write, rendered for a job's own item or for its slot on a shared one. */
 interface Change {
   readonly set: Readonly<Record<string, unknown>>;
@@ -127,7 +132,8 @@ export class DynamoJobStore implements JobStore {
     }
     // Apart (one of them was finished elsewhere, or they are not one request's new jobs): each its own first write,
     // and its own error (a job stored here must not be failed by its sibling's).
-    return Promise.allSettled(entries.map((e) => this.complete(e.jobId, e.answer, e.at, e.base)));
+    // (async: an answer that does not parse is its own job's error, not a throw that fails the call.)
+    return Promise.allSettled(entries.map(async (e) => this.complete(e.jobId, e.answer, e.at, e.base)));
   }
 
   fail(jobId: string, error: JobError, at: number, base?: JobRecord): Promise<Transition> {
@@ -149,8 +155,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   private completion(answer: ExpertAnswer, at: number) {
-    const parsed = ExpertAnswer.parse(answer);
-    return { status: "succeeded", answer: parsed, finishedAt: at, workerId: parsed.workerId } as const;
+    return completionOf(ExpertAnswer.parse(answer), at);
   }
 
   /**
@@ -184,7 +189,11 @@ export class DynamoJobStore implements JobStore {
       const place = jobPlace(e.jobId);
       if (place.slot === undefined || place.key.pk !== first.key.pk || e.base?.jobId !== e.jobId) return null;
       if (records.has(place.slot)) return null;
-      records.set(place.slot, JobRecord.parse({ ...e.base, ...this.completion(e.answer, e.at) }));
+      const answer = ExpertAnswer.safeParse(e.answer);
+      const record = answer.success && JobRecord.safeParse({ ...e.base, ...completionOf(answer.data, e.at) });
+      // One that does not parse goes apart, where it fails alone.
+      if (!record || !record.success) return null;
+      records.set(place.slot, record.data);
     }
     return { key: first.key, records: [...records] };
   }
