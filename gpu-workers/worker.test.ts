@@ -97,6 +97,22 @@ async function expectStopLeavesModelOpen(worker: RunningWorker, runtime: { reado
   expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
 }
 
+/** A paid job's message as the API sends it: expert `uid` of `requestId`, with the test expert's hotkey. */
+function paidMessage(requestId: string, input: unknown, now: number, uid = 1): string {
+  return JSON.stringify({
+    v: 1,
+    jobId: `${requestId}:${uid}`,
+    requestId,
+    kind: "paid",
+    task: "digits",
+    uid,
+    hotkey: expert.address,
+    input,
+    deadline: now + 60_000,
+    enqueuedAt: now,
+  });
+}
+
 const dlqMessages = (dlq: MemoryJobQueue) => dlq.receive({ max: 10, waitSeconds: 0 });
 
 describe("startWorker", () => {
@@ -197,25 +213,12 @@ describe("startWorker", () => {
       createdAt: now,
       deadline: now + 60_000,
     });
-    const message = (requestId: string, input: number[], uid = 1) =>
-      JSON.stringify({
-        v: 1,
-        jobId: `${requestId}:${uid}`,
-        requestId,
-        kind: "paid",
-        task: "digits",
-        uid,
-        hotkey: expert.address,
-        input,
-        deadline: now + 60_000,
-        enqueuedAt: now,
-      });
     await ctx.requests.create(request("req-live", "dispatched", [0.1, 0, 0, 0]));
     await ctx.requests.create(request("req-canceled", "canceling", [0.2, 0, 0, 0]));
     await ctx.queue.sendMany([
-      message("req-live", [0.9, 0, 0, 0]), // another input under the live job's id
-      message("req-live", [0.1, 0, 0, 0], 7), // an expert the request never routed
-      message("req-canceled", [0.2, 0, 0, 0]),
+      paidMessage("req-live", [0.9, 0, 0, 0], now), // another input under the live job's id
+      paidMessage("req-live", [0.1, 0, 0, 0], now, 7), // an expert the request never routed
+      paidMessage("req-canceled", [0.2, 0, 0, 0], now),
     ]);
     const worker = await ctx.start();
     await waitFor("2 dropped, 1 skipped", () => {
@@ -224,12 +227,12 @@ describe("startWorker", () => {
     });
     expect(ctx.runtime.calls).toHaveLength(0);
     expect(await ctx.jobs.getMany(["req-live:1", "req-live:7", "req-canceled:1"])).toEqual([]);
-    await ctx.queue.send(message("req-live", [0.1, 0, 0, 0]));
+    await ctx.queue.send(paidMessage("req-live", [0.1, 0, 0, 0], now));
     const answered = await waitFor("answered", async () => (await ctx.jobs.get("req-live:1")) ?? undefined);
     expect(answered).toMatchObject({ status: "succeeded", requestId: "req-live", attempts: 1, workerId: "w1" });
     expect(JSON.parse(answered.answer?.body ?? "{}").inputDigest).toBe(inputDigest([0.1, 0, 0, 0]));
     // The same message again (a duplicate delivery): it may run, but the first answer stays.
-    await ctx.queue.send(message("req-live", [0.1, 0, 0, 0]));
+    await ctx.queue.send(paidMessage("req-live", [0.1, 0, 0, 0], now));
     await waitFor("duplicate", () => worker.metrics().counters.duplicatesSkipped === 2);
     expect(await ctx.jobs.get("req-live:1")).toEqual(answered);
   });
@@ -265,20 +268,7 @@ describe("startWorker", () => {
     }
     // The model's output outgrows the budget for the first request's input only, and just fits for the second's.
     ctx.runtime.bloatWhen = (x) => (Math.abs(Number(valuesOf(x)[0]) - 0.1) < 1e-6 ? budget : budget - 1_000);
-    const message = (requestId: string, tag: number) =>
-      JSON.stringify({
-        v: 1,
-        jobId: `${requestId}:1`,
-        requestId,
-        kind: "paid",
-        task: "digits",
-        uid: 1,
-        hotkey: expert.address,
-        input: input(tag),
-        deadline: now + 60_000,
-        enqueuedAt: now,
-      });
-    await ctx.queue.sendMany([message("req-big", 1), message("req-fits", 2)]);
+    await ctx.queue.sendMany([paidMessage("req-big", input(1), now), paidMessage("req-fits", input(2), now)]);
     const worker = await ctx.start();
     await waitFor("one answered, one dead-lettered", () => {
       const c = worker.metrics().counters;
@@ -313,19 +303,6 @@ describe("startWorker", () => {
       createdAt: now,
       deadline: now + 60_000,
     });
-    const message = (requestId: string) =>
-      JSON.stringify({
-        v: 1,
-        jobId: `${requestId}:1`,
-        requestId,
-        kind: "paid",
-        task: "digits",
-        uid: 1,
-        hotkey: expert.address,
-        input,
-        deadline: now + 60_000,
-        enqueuedAt: now,
-      });
     const result = (status: "succeeded" | "canceled") => ({
       status,
       experts: [],
@@ -337,7 +314,7 @@ describe("startWorker", () => {
     await ctx.requests.settle("req-settled", result("succeeded"));
     await ctx.requests.create(request("req-canceled"));
     await ctx.requests.settle("req-canceled", result("canceled"));
-    await ctx.queue.sendMany([message("req-canceled"), message("req-settled")]);
+    await ctx.queue.sendMany([paidMessage("req-canceled", input, now), paidMessage("req-settled", input, now)]);
     const worker = await ctx.start();
     await waitFor("1 answered, 1 skipped", () => {
       const c = worker.metrics().counters;
