@@ -125,7 +125,7 @@ export class DynamoJobStore implements JobStore {
       try {
         stored = await this.writeSlots(together.key, together.records);
       } catch (reason) {
-        // Nothing was written: the error is every entry's.
+        // Failed, or its fate unknown: the error is every entry's (a retry that finds its answer stored is a duplicate).
         return entries.map(() => ({ status: "rejected", reason }));
       }
       if (stored) return together.records.map(([, job]) => ({ status: "fulfilled", value: { ok: true, job } }));
