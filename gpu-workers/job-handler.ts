@@ -170,11 +170,9 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     output: ran.output,
   });
   // A paid request's answers share one item (core/jobs/paid-job.ts): one too large fails its own job, not theirs.
-  if (state.answerBudget !== undefined && Buffer.byteLength(body, "utf8") > state.answerBudget) {
-    throw new UnrecoverableJobError(
-      "answer_too_large",
-      `answer of ${body.length} chars over ${state.answerBudget} bytes`,
-    );
+  const bodyBytes = state.answerBudget === undefined ? 0 : Buffer.byteLength(body, "utf8");
+  if (state.answerBudget !== undefined && bodyBytes > state.answerBudget) {
+    throw new UnrecoverableJobError("answer_too_large", `answer of ${bodyBytes} bytes over ${state.answerBudget}`);
   }
   // Addressed to whoever signed the request (the validator, or the gateway), so only it takes the answer as its own.
   const signed = await ctx.answerSigner.sign(body, job.request?.signedBy ?? ctx.config.gatewayAddress);

@@ -65,8 +65,7 @@ export class DynamoRequestStore implements RequestStore {
     options?: { readonly eventually?: boolean },
   ): Promise<{ record: RequestRecord | null; jobs: JobRecord[] }> {
     // A paid request's jobs are one item beside its record (jobs-keys.ts): the request and its jobs are two items.
-    const keys = jobItemKeys(jobIds).filter((k) => k.pk !== this.key(requestId).pk || k.sk !== "REQ");
-    const items = await batchGetAll(this.db, this.table, [this.key(requestId), ...keys], {
+    const items = await batchGetAll(this.db, this.table, [this.key(requestId), ...jobItemKeys(jobIds)], {
       consistentRead: options?.eventually !== true,
     });
     const own = this.key(requestId);
