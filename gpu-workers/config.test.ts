@@ -42,6 +42,11 @@ describe("parseWorkerConfig", () => {
       expect.stringContaining("inferenceThread"),
     ]);
     expect(problemsOf(() => parseWorkerConfig({ WORKER_PREFER_CUDA: "nope" }))).toHaveLength(1);
+    // Answers go unstored in a notice unless turned off (a settler rollback).
+    expect([config.carryAnswers, parseWorkerConfig({ WORKER_CARRY_ANSWERS: "off" }).carryAnswers]).toEqual([
+      true,
+      false,
+    ]);
     expect(parseWorkerConfig({ WORKER_PREFER_CUDA: "false" }).preferCuda).toBe(false);
     expect(config.heartbeatSeconds).toBeLessThan(config.visibilitySeconds);
     expect(parseWorkerConfig({}).expertsDir).toBe(".data/experts");

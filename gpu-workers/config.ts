@@ -143,6 +143,12 @@ export const WorkerConfig = z
      * included. false runs them on the worker's thread.
      */
     inferenceThread: z.boolean().default(true),
+    /**
+     * When all of a paid query's routed answers are ready here together, send them in its settle notice unstored
+     * instead of writing them (WORKER_CARRY_ANSWERS; settle-notices.ts): one DynamoDB write less a query. Needs a
+     * settler of this version or later (an earlier one drops such a notice); off for a rollback of the settler.
+     */
+    carryAnswers: z.boolean().default(true),
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   })
   .refine((c) => c.heartbeatSeconds < c.visibilitySeconds, {
@@ -217,6 +223,7 @@ const ENV_SETTINGS: readonly [string, readonly string[], (v: string) => unknown]
   ["WORKER_PREFER_CUDA", ["preferCuda"], flag],
   ["WORKER_ORT_THREADS", ["intraOpThreads"], num],
   ["WORKER_INFERENCE_THREAD", ["inferenceThread"], flag],
+  ["WORKER_CARRY_ANSWERS", ["carryAnswers"], flag],
   ["MARKET_LOG_LEVEL", ["logLevel"], String],
 ];
 

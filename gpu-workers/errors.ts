@@ -43,3 +43,14 @@ export class ExpertNotServedError extends Error {
     super(`no expert with hotkey ${hotkey} here`);
   }
 }
+
+/**
+ * A notice that was to carry answers nobody stored could not be sent, nor could the answers then be written: their
+ * jobs must not be acknowledged (the job handler retries them).
+ */
+export class AnswersNotStoredError extends Error {
+  constructor(cause: unknown) {
+    super("answers neither carried by a notice nor stored", { cause });
+    this.name = "AnswersNotStoredError";
+  }
+}

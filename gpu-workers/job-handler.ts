@@ -13,7 +13,14 @@ import type { JobQueue, ReceivedMessage } from "../core/ports/queue.ts";
 import type { SignatureVerifier } from "../core/ports/signer.ts";
 import type { AnswerSigner } from "./answer-signer.ts";
 import type { WorkerConfig } from "./config.ts";
-import { describe, ExpertNotServedError, ModelRunError, retryableCode, UnrecoverableJobError } from "./errors.ts";
+import {
+  AnswersNotStoredError,
+  describe,
+  ExpertNotServedError,
+  ModelRunError,
+  retryableCode,
+  UnrecoverableJobError,
+} from "./errors.ts";
 import type { ExpertPool, ServedExpert } from "./expert-pool.ts";
 import { inputProblem } from "./input-shape.ts";
 import type { JobReader } from "./job-reader.ts";
@@ -44,7 +51,11 @@ export interface SettleNotifier {
    * Stores a paid job's answer (`entered`: a routed job entered here), with the answers of its request's other jobs
    * here when they are ready too: one write for them all (settle-notices.ts). Absent: each is stored alone.
    */
-  answer?(requestId: string, write: CompleteEntry, options?: { readonly entered?: boolean }): Promise<Transition>;
+  answer?(
+    requestId: string,
+    write: CompleteEntry,
+    options?: { readonly entered?: boolean; readonly uids?: readonly number[] },
+  ): Promise<Transition>;
 }
 
 export interface JobContext {
@@ -187,12 +198,12 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
     workerId: ctx.config.workerId,
   };
   const stored = await storeAnswer(ctx, state, { jobId: job.jobId, answer, at: ctx.now(), ...baseOf(state) });
+  // Only an answer this write stored goes with the notice: a refused write means another delivery's answer is the
+  // job's, and the settler reads that one. (Or one the notice carries unstored: it throws when it could do neither.)
+  await notifySettle(ctx, state, stored.ok ? { uid: job.uid, answer } : undefined);
   if (stored.ok) ctx.metrics.answered({ expert: expert.manifest.id, task: expert.manifest.task });
   else ctx.metrics.inc("duplicatesSkipped");
-  // Only an answer this write stored goes with the notice: a refused write means another delivery's answer is the
-  // job's, and the settler reads that one.
-  await notifySettle(ctx, state, stored.ok ? { uid: job.uid, answer } : undefined);
-  // Only now that the result is durable may the message go.
+  // Only now that the result is durable (written, or carried by a notice the settle queue took) may the message go.
   acknowledge(message, ctx);
   return stored.ok ? "succeeded" : "duplicate";
 }
@@ -200,7 +211,8 @@ async function processJob(message: ReceivedMessage, ctx: JobContext, state: JobS
 /** A paid job's answer goes with its request's others here (one write); any other job's alone. */
 function storeAnswer(ctx: JobContext, state: JobState, write: CompleteEntry): Promise<Transition> {
   if (state.requestId !== undefined && ctx.settle?.answer !== undefined) {
-    return ctx.settle.answer(state.requestId, write, { entered: state.entered !== undefined });
+    const uids = state.uids === undefined ? {} : { uids: state.uids };
+    return ctx.settle.answer(state.requestId, write, { entered: state.entered !== undefined, ...uids });
   }
   return ctx.jobs.complete(write.jobId, write.answer, write.at, write.base);
 }
@@ -442,6 +454,9 @@ async function notifySettle(ctx: JobContext, state: JobState, answer?: NoticeAns
       ...(answer ? { answer } : {}),
     });
   } catch (error) {
+    // This job's answer was for the notice to carry, and could not be written instead: the job runs again. (A job
+    // without an answer here, such as one dead-lettered, only joined the notice: its siblings fail on their own.)
+    if (error instanceof AnswersNotStoredError && answer !== undefined) throw error;
     ctx.metrics.error("settle_notify_failed");
     ctx.logger.warn("settle notice failed; the sweeper will settle", { requestId: state.requestId, error });
   }
@@ -449,7 +464,8 @@ async function notifySettle(ctx: JobContext, state: JobState, answer?: NoticeAns
 
 /**
  * Deletes the message in the background (not awaited: a delete may wait for a batch, and the job is done). A failed
- * delete is not a failed job: the redelivery will find the job finished and skip it.
+ * delete is not a failed job: the redelivery will find the job finished and skip it (or, for answers a notice carried
+ * unstored, the request settled; before that it runs again, and the settler's first result wins).
  */
 function acknowledge(message: ReceivedMessage, ctx: JobContext): void {
   ctx.background(

@@ -3,7 +3,8 @@ import { settledByNextTurn } from "../core/batching/clock.ts";
 import type { ExpertAnswer, JobRecord } from "../core/jobs/schema.ts";
 import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
 import type { CompleteEntry, Transition } from "../core/ports/jobs.ts";
-import { SettleNotices } from "./settle-notices.ts";
+import { AnswersNotStoredError } from "./errors.ts";
+import { CARRY_MARGIN_MS, SettleNotices } from "./settle-notices.ts";
 
 function recorder(
   fail = false,
@@ -233,5 +234,133 @@ describe("SettleNotices", () => {
     const second = notices.answer("z", writeOf("z:2"), routed);
     expect((await first).ok).toBe(true);
     await expect(second).rejects.toThrow("z:2 throttled");
+  });
+
+  describe("a request's routed answers all here at once (issue 17: carried, not written)", () => {
+    /** A worker's SettleNotices that may carry answers unstored; `failSends` sends fail first. */
+    function carrier(
+      options: {
+        failSends?: number;
+        failWrite?: boolean;
+        refused?: readonly string[];
+        fits?: boolean;
+        holdMs?: number;
+      } = {},
+    ) {
+      const sends: { uids?: readonly number[]; carried: number[]; unstored: boolean }[] = [];
+      const writes: string[][] = [];
+      let failures = options.failSends ?? 0;
+      const notices = new SettleNotices(
+        async (_requestId, uids, answers, unstored) => {
+          sends.push({ ...(uids ? { uids } : {}), carried: answers.map((a) => a.uid), unstored });
+          if (failures-- > 0) throw new Error("queue down");
+        },
+        async (entries) => {
+          writes.push(entries.map((e) => e.jobId));
+          if (options.failWrite) throw new Error("table down");
+          return entries.map((e): PromiseSettledResult<Transition> => {
+            const job = { jobId: e.jobId, status: "succeeded" } as JobRecord;
+            return { status: "fulfilled", value: { ok: !options.refused?.includes(e.jobId), job } };
+          });
+        },
+        options.holdMs ?? 60_000,
+        Date.now,
+        () => options.fits ?? true,
+      );
+      return { sends, writes, notices };
+    }
+
+    /** A routed job's answer as the job handler stores it: its base names its expert. */
+    const paidWrite = (requestId: string, uid: number, deadline = Date.now() + 60_000): CompleteEntry => ({
+      jobId: `${requestId}:${uid}`,
+      answer: { body: `answer ${uid}`, workerId: "w" } as ExpertAnswer,
+      at: 1,
+      base: { jobId: `${requestId}:${uid}`, uid, deadline, status: "queued" } as JobRecord,
+    });
+
+    /** Jobs `here` of a request routed to `uids` run on this worker, as the job handler runs them. */
+    async function run(notices: SettleNotices, requestId: string, uids: number[], here = uids, deadline?: number) {
+      for (const _ of here) notices.enter(requestId);
+      const outcomes = await Promise.allSettled(
+        here.map(async (uid) => {
+          const write = paidWrite(requestId, uid, deadline);
+          const stored = await notices.answer(requestId, write, { ...routed, uids });
+          const answer = stored.ok ? { answer: { uid, answer: write.answer } } : {};
+          await notices.notify(requestId, uids, { ...routed, ...answer });
+          return stored;
+        }),
+      );
+      for (const _ of here) notices.leave(requestId);
+      return outcomes;
+    }
+
+    it("writes nothing: each job is told stored, and one notice carries them all, marked unstored", async () => {
+      const { sends, writes, notices } = carrier();
+      const outcomes = await run(notices, "r", [1, 2]);
+      expect(outcomes.map((o) => o.status === "fulfilled" && o.value.ok)).toEqual([true, true]);
+      const told = outcomes[0]?.status === "fulfilled" ? outcomes[0].value.job : null;
+      expect(told).toMatchObject({ jobId: "r:1", status: "succeeded", answer: { body: "answer 1" }, workerId: "w" });
+      expect(writes).toEqual([]);
+      expect(sends).toEqual([{ uids: [1, 2], carried: [1, 2], unstored: true }]);
+      expect(notices.tracked).toBe(0);
+    });
+
+    it("writes them as before when a routed job runs elsewhere, or when they do not fit one notice", async () => {
+      const elsewhere = carrier();
+      await run(elsewhere.notices, "r", [1, 2], [1]);
+      expect(elsewhere.writes).toEqual([["r:1"]]);
+      expect(elsewhere.sends).toEqual([{ uids: [1, 2], carried: [1], unstored: false }]);
+      const large = carrier({ fits: false });
+      await run(large.notices, "r", [1, 2]);
+      expect(large.writes).toEqual([["r:1", "r:2"]]);
+      expect(large.sends).toEqual([{ uids: [1, 2], carried: [1, 2], unstored: false }]);
+    });
+
+    it("writes them when the deadline is near, when a shadow answer is among them, or when a job of theirs still runs", async () => {
+      // Under CARRY_MARGIN_MS from the deadline: a notice settled a little late would find the query expired.
+      const near = carrier();
+      await run(near.notices, "r", [1, 2], [1, 2], Date.now() + CARRY_MARGIN_MS - 500);
+      expect(near.writes).toEqual([["r:1", "r:2"]]);
+      expect(near.sends.map((n) => n.unstored)).toEqual([false]);
+
+      // A newcomer's shadow answer that joined the routed ones: the notice would carry it as unstored too.
+      const shadowed = carrier();
+      shadowed.notices.enter("s");
+      shadowed.notices.enter("s");
+      const shadow = shadowed.notices.answer("s", paidWrite("s", 9), { uids: [1, 2] });
+      const routedOnes = [1, 2].map((uid) =>
+        shadowed.notices.answer("s", paidWrite("s", uid), { ...routed, uids: [1, 2] }),
+      );
+      await Promise.all([shadow, ...routedOnes]);
+      expect(shadowed.writes).toEqual([["s:9", "s:1", "s:2"]]);
+
+      // A second delivery of job 1 still runs here: the bound writes the ready answers, never carries them (they
+      // would wait in the notice for it).
+      const slow = carrier({ holdMs: 20 });
+      for (let i = 0; i < 3; i++) slow.notices.enter("d");
+      const ready = [1, 2].map((uid) => slow.notices.answer("d", paidWrite("d", uid), { ...routed, uids: [1, 2] }));
+      expect((await Promise.all(ready)).map((t) => t.ok)).toEqual([true, true]);
+      expect(slow.writes).toEqual([["d:1", "d:2"]]);
+    });
+
+    it("a notice that fails to carry them: they are written, and told as written ones (less one a write refused)", async () => {
+      const { sends, writes, notices } = carrier({ failSends: 1, refused: ["r:2"] });
+      const outcomes = await run(notices, "r", [1, 2]);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
+      expect(writes).toEqual([["r:1", "r:2"]]);
+      expect(sends).toEqual([
+        { uids: [1, 2], carried: [1, 2], unstored: true },
+        { uids: [1, 2], carried: [1], unstored: false },
+      ]);
+    });
+
+    it("neither carried nor written: every job of the notice fails so that it is not acknowledged", async () => {
+      const { notices } = carrier({ failSends: 1, failWrite: true });
+      const outcomes = await run(notices, "r", [1, 2]);
+      for (const o of outcomes) {
+        expect(o.status).toBe("rejected");
+        if (o.status === "rejected") expect(o.reason).toBeInstanceOf(AnswersNotStoredError);
+      }
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
 import type { CompleteEntry, Transition } from "../core/ports/jobs.ts";
+import { AnswersNotStoredError } from "./errors.ts";
 import type { SettleNotifier } from "./job-handler.ts";
 
 interface Waiter {
@@ -25,6 +26,11 @@ interface InFlight {
   answers: NoticeAnswer[];
   /** Answers not yet written, waiting for the request's other routed jobs here to be written with theirs. */
   readonly writes: PendingWrite[];
+  /**
+   * Answers given to their jobs as stored though nobody wrote them (`carry`): every routed answer of the request is
+   * here, so the notice carries them marked unstored and the settler stores them with the result.
+   */
+  unstored: CompleteEntry[];
   /** Of those, the ones of routed jobs (entered). */
   writingEntered: number;
   /** When the waiting answers are written even if a routed job here is still running, and its timer. */
@@ -55,21 +61,34 @@ interface InFlight {
 export const DEFAULT_ANSWER_HOLD_MS = 50;
 /** An answer is never held closer to its job's deadline than this. */
 const DEADLINE_MARGIN_MS = 1_000;
+/**
+ * Answers are carried unstored only this long before their deadline at least: the notice's time in the settle queue
+ * (a Lambda's cold start, a short backlog) must not let a poll past the deadline expire the query first.
+ */
+export const CARRY_MARGIN_MS = 5_000;
 
 export class SettleNotices implements SettleNotifier {
   private readonly requests = new Map<string, InFlight>();
 
   constructor(
+    /** Sends a notice; `unstored`: its routed answers were not written (it must carry them, or fail). */
     private readonly send: (
       requestId: string,
       uids: readonly number[] | undefined,
       answers: readonly NoticeAnswer[],
+      unstored: boolean,
     ) => Promise<void>,
     /** Stores answers, each with its own outcome or error (JobStore.completeMany). */
     private readonly complete: (entries: readonly CompleteEntry[]) => Promise<PromiseSettledResult<Transition>[]>,
     private readonly holdMs = DEFAULT_ANSWER_HOLD_MS,
     /** Wall time (ms since epoch): the jobs' deadlines. */
     private readonly now: () => number = Date.now,
+    /**
+     * Whether a notice can carry these answers unstored (they fit one notice). Absent: answers are always written.
+     * When every routed answer of a request is ready here at once and fits, none is written: the notice carries them
+     * and the settler stores them with the result (issue 17: the jobs item's write, one a query, saved).
+     */
+    private readonly carry?: (requestId: string, uids: readonly number[], answers: readonly NoticeAnswer[]) => boolean,
   ) {}
 
   /** A routed job of `requestId` is about to run here. */
@@ -84,25 +103,48 @@ export class SettleNotices implements SettleNotifier {
         answers: [],
         writes: [],
         writingEntered: 0,
+        unstored: [],
       });
+  }
+
+  /**
+   * Every routed answer of the request (`uids`: its experts) is among `pending`, and they fit one notice: they can
+   * go unstored.
+   */
+  private carriesAll(requestId: string, entry: InFlight | undefined, pending: readonly PendingWrite[]): boolean {
+    const uids = entry?.uids;
+    if (this.carry === undefined || uids === undefined || uids.length === 0) return false;
+    const routed = (p: PendingWrite) => p.entry.base !== undefined && uids.includes(p.entry.base.uid);
+    if (!pending.every(routed)) return false;
+    if (!uids.every((uid) => pending.some((p) => p.entry.base?.uid === uid))) return false;
+    // Near the deadline a notice settled a little late would find the query expired by a poll or the sweeper, and
+    // the answers nowhere: those are written, as before.
+    if (pending.some((p) => (p.entry.base?.deadline ?? 0) - this.now() < CARRY_MARGIN_MS)) return false;
+    return this.carry(requestId, uids, pending.map(noticeAnswerOf));
   }
 
   /**
    * A job's answer, to be stored (`entered`: a routed job entered here): resolves with its write's outcome, now or
    * when the request's last routed job running here has its answer ready too (or leaves without one).
    */
-  answer(requestId: string, write: CompleteEntry, options: { readonly entered?: boolean } = {}): Promise<Transition> {
+  answer(
+    requestId: string,
+    write: CompleteEntry,
+    options: { readonly entered?: boolean; readonly uids?: readonly number[] } = {},
+  ): Promise<Transition> {
     const entry = this.requests.get(requestId);
+    if (entry && options.uids !== undefined) entry.uids = options.uids;
     const others = entry ? this.stillRunning(entry) - (options.entered ? 1 : 0) : 0;
     const holdFor = Math.min(this.holdMs, (write.base?.deadline ?? 0) - DEADLINE_MARGIN_MS - this.now());
     if (entry && others > 0 && holdFor > 0) {
       if (options.entered) entry.writingEntered++;
       const stored = new Promise<Transition>((resolve, reject) => entry.writes.push({ entry: write, resolve, reject }));
-      this.holdAtMost(entry, holdFor);
+      this.holdAtMost(requestId, entry, holdFor);
       return stored;
     }
     return new Promise((resolve, reject) => {
-      void this.writeAll([...(entry ? this.takeWrites(entry) : []), { entry: write, resolve, reject }]);
+      const pending = [...(entry ? this.takeWrites(entry) : []), { entry: write, resolve, reject }];
+      void this.writeAll(requestId, pending, others <= 0);
     });
   }
 
@@ -124,11 +166,13 @@ export class SettleNotices implements SettleNotifier {
       if (options.answer) entry.answers.push(options.answer);
       const sent = new Promise<void>((resolve, reject) => entry.waiting.push({ resolve, reject }));
       // This one ended another way (a failure, an expiry): the answers waiting for it need wait no longer.
-      if (entry.writes.length > 0 && this.stillRunning(entry) <= 0) void this.writeAll(this.takeWrites(entry));
+      if (entry.writes.length > 0 && this.stillRunning(entry) <= 0)
+        void this.writeAll(requestId, this.takeWrites(entry), true);
       return sent;
     }
     const answers = [...(entry ? this.takeAnswers(entry) : []), ...(options.answer ? [options.answer] : [])];
-    return this.sendFor(requestId, uids ?? entry?.uids, answers, entry ? this.takeWaiters(entry) : []);
+    const waiters = entry ? this.takeWaiters(entry) : [];
+    return this.sendFor(requestId, uids ?? entry?.uids, answers, waiters, entry ? entry.unstored.splice(0) : []);
   }
 
   /** The job entered for `requestId` is done here, whatever became of it. */
@@ -137,12 +181,17 @@ export class SettleNotices implements SettleNotifier {
     if (!entry) return;
     entry.running--;
     // Every routed job still running here has its answer ready: the one that left (to be retried) brings none.
-    if (entry.writes.length > 0 && this.stillRunning(entry) <= 0) void this.writeAll(this.takeWrites(entry));
+    if (entry.writes.length > 0 && this.stillRunning(entry) <= 0) {
+      void this.writeAll(requestId, this.takeWrites(entry), true);
+    }
     // Every routed job still here has its answer written: the one that left (to be retried) will not send for them.
     if (entry.waiting.length > 0 && entry.writingEntered === 0 && entry.running <= entry.waitingEntered) {
-      void this.sendFor(requestId, entry.uids, this.takeAnswers(entry), this.takeWaiters(entry)).catch(() => undefined);
+      const answers = this.takeAnswers(entry);
+      const waiters = this.takeWaiters(entry);
+      void this.sendFor(requestId, entry.uids, answers, waiters, entry.unstored.splice(0)).catch(() => undefined);
     }
-    if (entry.running <= 0 && entry.waiting.length === 0 && entry.writes.length === 0) this.requests.delete(requestId);
+    if (entry.running <= 0 && entry.waiting.length === 0 && entry.writes.length === 0 && entry.unstored.length === 0)
+      this.requests.delete(requestId);
   }
 
   /** Routed jobs of the request here with neither an answer waiting to be written nor a notice to wait for. */
@@ -159,20 +208,32 @@ export class SettleNotices implements SettleNotifier {
   }
 
   /** The waiting answers are written by `ms` from now at the latest (the earliest bound of those waiting). */
-  private holdAtMost(entry: InFlight, ms: number): void {
+  private holdAtMost(requestId: string, entry: InFlight, ms: number): void {
     const until = this.now() + ms;
     if (entry.holdUntil !== undefined && entry.holdUntil <= until) return;
     if (entry.holdTimer !== undefined) clearTimeout(entry.holdTimer);
     entry.holdUntil = until;
     entry.holdTimer = setTimeout(() => {
       entry.holdTimer = undefined;
-      if (entry.writes.length > 0) void this.writeAll(this.takeWrites(entry));
+      // A job of the request still runs here (a slow sibling, a second delivery): written, never carried, so that
+      // the answers do not wait for it.
+      if (entry.writes.length > 0) void this.writeAll(requestId, this.takeWrites(entry), false);
     }, ms);
     entry.holdTimer.unref?.();
   }
 
-  /** One write of the answers; each waiter gets its own outcome, or its own error. */
-  private async writeAll(pending: readonly PendingWrite[]): Promise<void> {
+  /**
+   * One write of the answers; each waiter gets its own outcome, or its own error. Or none, when they are all the
+   * request's routed answers and the notice can carry them (carriesAll): each is then told stored, as its own
+   * first write would have been, and the notice goes marked unstored.
+   */
+  private async writeAll(requestId: string, pending: readonly PendingWrite[], mayCarry: boolean): Promise<void> {
+    const entry = this.requests.get(requestId);
+    if (mayCarry && entry && this.carriesAll(requestId, entry, pending)) {
+      entry.unstored.push(...pending.map((p) => p.entry));
+      for (const p of pending) p.resolve(asStored(p.entry));
+      return;
+    }
     let stored: PromiseSettledResult<Transition>[];
     try {
       stored = await this.complete(pending.map((p) => p.entry));
@@ -206,13 +267,53 @@ export class SettleNotices implements SettleNotifier {
     uids: readonly number[] | undefined,
     answers: readonly NoticeAnswer[],
     waiters: Waiter[],
+    unstored: readonly CompleteEntry[],
   ): Promise<void> {
     try {
-      await this.send(requestId, uids, answers);
+      try {
+        await this.send(requestId, uids, answers, unstored.length > 0);
+      } catch (error) {
+        if (unstored.length === 0) throw error;
+        // The notice was the only copy of these answers: they are written now, and told as written ones are.
+        await this.send(requestId, uids, await this.storeCarried(unstored, answers), false);
+      }
     } catch (error) {
       for (const w of waiters) w.reject(error);
       throw error;
     }
     for (const w of waiters) w.resolve();
   }
+
+  /**
+   * Writes answers a notice failed to carry; returns the notice's answers less those a write refused (the job was
+   * finished otherwise meanwhile: a cancel, an expiry). Throws AnswersNotStoredError when one is not known written:
+   * their jobs are then retried, not acknowledged.
+   */
+  private async storeCarried(
+    unstored: readonly CompleteEntry[],
+    answers: readonly NoticeAnswer[],
+  ): Promise<NoticeAnswer[]> {
+    let outcomes: PromiseSettledResult<Transition>[];
+    try {
+      outcomes = await this.complete(unstored);
+    } catch (error) {
+      throw new AnswersNotStoredError(error);
+    }
+    const refused = new Set<number>();
+    for (const [i, e] of unstored.entries()) {
+      const outcome = outcomes[i];
+      if (outcome?.status !== "fulfilled") throw new AnswersNotStoredError(outcome?.reason);
+      if (!outcome.value.ok && e.base !== undefined) refused.add(e.base.uid);
+    }
+    return answers.filter((a) => !refused.has(a.uid));
+  }
+}
+
+const noticeAnswerOf = (p: PendingWrite): NoticeAnswer => ({ uid: p.entry.base?.uid ?? -1, answer: p.entry.answer });
+
+/** What a job's own first write of `entry` would have returned. */
+function asStored(entry: CompleteEntry): Transition {
+  const base = entry.base as NonNullable<CompleteEntry["base"]>;
+  const job = { ...base, status: "succeeded" as const, answer: entry.answer, finishedAt: entry.at };
+  return { ok: true, job: { ...job, workerId: entry.answer.workerId } };
 }

@@ -11,13 +11,14 @@ import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { verifySignedAnswer } from "../core/jobs/answer-batch.ts";
 import { encodeJobInput, inputDigest } from "../core/jobs/job-input.ts";
 import { answerBodyBudget } from "../core/jobs/paid-job.ts";
+import type { RequestRecord } from "../core/ports/requests.ts";
 import type { Signer } from "../core/ports/signer.ts";
 import type { WorkerConfigInput } from "./config.ts";
 import { countedCalls } from "./testing/counted-calls.ts";
 import { fakeManifest, fakeRuntime, valuesOf } from "./testing/fake-runtime.ts";
 import { makeJob, waitFor } from "./testing/jobs.ts";
 import { parsePrometheusText, sampleValue } from "./testing/prometheus-text.ts";
-import { type RunningWorker, startWorker } from "./worker.ts";
+import { type RunningWorker, startWorker, type WorkerDeps } from "./worker.ts";
 
 const EXPERT_URI = "//worker-test//expert";
 const OTHER_URI = "//worker-test//other";
@@ -40,7 +41,12 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((w) => w.stop()));
 });
 
-function setup(overrides: Partial<WorkerConfigInput> = {}, keyFromConfig = false, ownQueue?: MemoryJobQueue) {
+function setup(
+  overrides: Partial<WorkerConfigInput> = {},
+  keyFromConfig = false,
+  ownQueue?: MemoryJobQueue,
+  more: Partial<WorkerDeps> = {},
+) {
   const dlq = new MemoryJobQueue();
   const queue = ownQueue ?? new MemoryJobQueue({ deadLetter: { queue: dlq, maxReceiveCount: 100 } });
   const jobs = new MemoryJobStore();
@@ -65,6 +71,7 @@ function setup(overrides: Partial<WorkerConfigInput> = {}, keyFromConfig = false
       verifier: sr25519Verifier,
       ...(keyFromConfig ? {} : { servingKey: serving }),
       logger: silentLogger,
+      ...more,
     });
     running.push(worker);
     return worker;
@@ -111,6 +118,31 @@ function paidMessage(requestId: string, input: unknown, now: number, uid = 1): s
     deadline: now + 60_000,
     enqueuedAt: now,
   });
+}
+
+/** A dispatched request routed to the test expert as uids 1 and 2 (`more`: other experts, shadow ones, a phase). */
+function pairRequest(
+  requestId: string,
+  input: number[],
+  now: number,
+  more: Partial<RequestRecord> = {},
+): RequestRecord {
+  const experts = [1, 2].map((uid) => ({ uid, hotkey: expert.address, gate: 0.5 }));
+  return {
+    requestId,
+    accountId: "acct",
+    keyId: "key",
+    task: "digits",
+    bodySha256: "",
+    inputDigest: inputDigest(input),
+    experts,
+    pricePerAnswer: 1,
+    holdAmount: 2,
+    phase: "dispatched",
+    createdAt: now,
+    deadline: now + 60_000,
+    ...more,
+  };
 }
 
 const dlqMessages = (dlq: MemoryJobQueue) => dlq.receive({ max: 10, waitSeconds: 0 });
@@ -199,20 +231,12 @@ describe("startWorker", () => {
   it("checks a paid job against its request record: no job item until the answer, none for a forgery", async () => {
     const ctx = setup();
     const now = Date.now();
-    const request = (requestId: string, phase: "dispatched" | "canceling", input: number[]) => ({
-      requestId,
-      accountId: "acct",
-      keyId: "key",
-      task: "digits",
-      bodySha256: "",
-      inputDigest: inputDigest(input),
-      experts: [{ uid: 1, hotkey: expert.address, gate: 1 }],
-      pricePerAnswer: 1,
-      holdAmount: 1,
-      phase,
-      createdAt: now,
-      deadline: now + 60_000,
-    });
+    const request = (requestId: string, phase: "dispatched" | "canceling", input: number[]) =>
+      pairRequest(requestId, input, now, {
+        phase,
+        experts: [{ uid: 1, hotkey: expert.address, gate: 1 }],
+        holdAmount: 1,
+      });
     await ctx.requests.create(request("req-live", "dispatched", [0.1, 0, 0, 0]));
     await ctx.requests.create(request("req-canceled", "canceling", [0.2, 0, 0, 0]));
     await ctx.queue.sendMany([
@@ -237,35 +261,57 @@ describe("startWorker", () => {
     expect(await ctx.jobs.get("req-live:1")).toEqual(answered);
   });
 
+  it("a query's answers all ready here go in one notice and are not written; a notice and a write both failing retry the jobs", async () => {
+    const notices: string[] = [];
+    let settleDown = false;
+    const settleQueue = {
+      send: async (body: string) => {
+        if (settleDown) throw new Error("settle queue down");
+        notices.push(body);
+      },
+    };
+    const ctx = setup({}, false, undefined, { settleQueue });
+    const now = Date.now();
+    const input = (tag: number) => [tag / 10, 0, 0, 0];
+    await ctx.requests.create(pairRequest("req-one", input(1), now));
+    await ctx.requests.create(pairRequest("req-two", input(2), now));
+    await ctx.queue.sendMany([1, 2].map((uid) => paidMessage("req-one", input(1), now, uid)));
+    const worker = await ctx.start();
+    await waitFor("both answered", () => worker.metrics().counters.succeeded === 2);
+    expect(await ctx.jobs.getMany(["req-one:1", "req-one:2"])).toEqual([]);
+    expect(notices).toHaveLength(1);
+    const notice = JSON.parse(notices[0] ?? "{}") as {
+      unstored?: boolean;
+      uids?: number[];
+      answers?: { uid: number }[];
+    };
+    expect([notice.unstored, notice.uids, notice.answers?.map((a) => a.uid).sort()]).toEqual([true, [1, 2], [1, 2]]);
+
+    // The notice cannot go and the answers cannot be written: nothing acknowledged, the jobs come back.
+    settleDown = true;
+    const completeMany = ctx.jobs.completeMany.bind(ctx.jobs);
+    ctx.jobs.completeMany = () => Promise.reject(new Error("table down"));
+    await ctx.queue.sendMany([1, 2].map((uid) => paidMessage("req-two", input(2), now, uid)));
+    await waitFor("both retried", () => (worker.metrics().counters.retried ?? 0) >= 2);
+    expect(worker.metrics().counters.succeeded).toBe(2);
+    // Back up: the redelivered jobs answer and their notice carries them.
+    ctx.jobs.completeMany = completeMany;
+    settleDown = false;
+    await waitFor("answered on redelivery", () => worker.metrics().counters.succeeded === 4, 10_000);
+    expect(notices.map((n) => JSON.parse(n).requestId)).toEqual(["req-one", "req-two"]);
+  });
+
   it("fails a paid job whose answer would take more than its share of the request's jobs item, and stores the rest", async () => {
     const ctx = setup();
     const now = Date.now();
     const input = (tag: number) => [tag / 10, 0, 0, 0];
-    const experts = [1, 2].map((uid) => ({ uid, hotkey: expert.address, gate: 0.5 }));
     // Two routed jobs and one shadow job: each answer body may take 300 KB / 6.
     const shadow = [{ uid: 3, hotkey: expert.address, gate: 0 }];
-    const budget = answerBodyBudget({ experts, shadow });
+    const big = pairRequest("req-big", input(1), now, { shadow });
+    const budget = answerBodyBudget(big);
     expect(budget).toBe(51_200);
-    for (const [requestId, tag] of [
-      ["req-big", 1],
-      ["req-fits", 2],
-    ] as const) {
-      await ctx.requests.create({
-        requestId,
-        accountId: "acct",
-        keyId: "key",
-        task: "digits",
-        bodySha256: "",
-        inputDigest: inputDigest(input(tag)),
-        experts,
-        shadow,
-        pricePerAnswer: 1,
-        holdAmount: 2,
-        phase: "dispatched",
-        createdAt: now,
-        deadline: now + 60_000,
-      });
-    }
+    await ctx.requests.create(big);
+    await ctx.requests.create(pairRequest("req-fits", input(2), now, { shadow }));
     // The model's output outgrows the budget for the first request's input only, and just fits for the second's.
     ctx.runtime.bloatWhen = (x) => (Math.abs(Number(valuesOf(x)[0]) - 0.1) < 1e-6 ? budget : budget - 1_000);
     await ctx.queue.sendMany([paidMessage("req-big", input(1), now), paidMessage("req-fits", input(2), now)]);
@@ -288,21 +334,12 @@ describe("startWorker", () => {
     const input = [0.3, 0, 0, 0];
     // The routed expert (uid 2, served elsewhere) answered and the query settled before this worker got to the
     // newcomer's job: the shadow lane's answer is still wanted (settler.ts records it on its notice).
-    const request = (requestId: string) => ({
-      requestId,
-      accountId: "acct",
-      keyId: "key",
-      task: "digits",
-      bodySha256: "",
-      inputDigest: inputDigest(input),
-      experts: [{ uid: 2, hotkey: "5".repeat(48), gate: 1 }],
-      shadow: [{ uid: 1, hotkey: expert.address, gate: 0 }],
-      pricePerAnswer: 1,
-      holdAmount: 1,
-      phase: "dispatched" as const,
-      createdAt: now,
-      deadline: now + 60_000,
-    });
+    const request = (requestId: string) =>
+      pairRequest(requestId, input, now, {
+        experts: [{ uid: 2, hotkey: "5".repeat(48), gate: 1 }],
+        shadow: [{ uid: 1, hotkey: expert.address, gate: 0 }],
+        holdAmount: 1,
+      });
     const result = (status: "succeeded" | "canceled") => ({
       status,
       experts: [],

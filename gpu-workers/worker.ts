@@ -3,7 +3,7 @@ import { identityReady, signerFromUri } from "../adapters/identity/sr25519.ts";
 import { createLogger, type Logger } from "../adapters/log/logger.ts";
 import { type Clock, systemClock } from "../core/batching/clock.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
-import { settleNoticeText } from "../core/jobs/settle-notice.ts";
+import { settleNoticeText, unstoredNoticeText } from "../core/jobs/settle-notice.ts";
 import type { JobStore } from "../core/ports/jobs.ts";
 import type { JobQueue } from "../core/ports/queue.ts";
 import type { RequestStore } from "../core/ports/requests.ts";
@@ -106,10 +106,17 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
   const settle: SettleNotifier | undefined =
     settleQueue &&
     new SettleNotices(
-      (requestId, uids, answers) => settleQueue.send(settleNoticeText(requestId, uids, answers)),
+      (requestId, uids, answers, unstored) => {
+        const text = unstored ? unstoredNoticeText(requestId, uids ?? [], answers) : null;
+        if (unstored && text === null) return Promise.reject(new Error("unstored answers do not fit one notice"));
+        return settleQueue.send(text ?? settleNoticeText(requestId, uids, answers));
+      },
       (entries) => deps.jobs.completeMany(entries),
       DEFAULT_ANSWER_HOLD_MS,
       now,
+      config.carryAnswers
+        ? (requestId, uids, answers) => unstoredNoticeText(requestId, uids, answers) !== null
+        : undefined,
     );
 
   // Each bad file is reported once, not on every poll (a build stamp or a half-written file would flood the log).

@@ -43,7 +43,11 @@ export const alarms = {
     validationDlq,
     "validation jobs were dead-lettered (see their reason attribute): experts may be scored without their answers",
   ),
-  settleDlq: messagesWaiting("SettleDlqNotEmpty", settleDlq, "queries could not be settled: holds are not captured"),
+  settleDlq: messagesWaiting(
+    "SettleDlqNotEmpty",
+    settleDlq,
+    "queries could not be settled (holds not captured, or captured with no result yet): redrive once the cause is fixed",
+  ),
   validatorFailures: messagesWaiting(
     "ValidatorRunFailed",
     validatorFailures,

@@ -108,9 +108,11 @@ export const SETTLE_DLQ: QueueDefinition = {
 };
 
 /**
- * Notices a worker sends after each terminal write of a paid job (`{v:1, requestId, uids?, answers?}`, the answers
- * its write stored: core/jobs/settle-notice.ts); the settler captures the request once its last job is in, whether or not the client ever polls. A notice that keeps failing (the chain
- * directory down) lands in the DLQ; the sweeper then settles the request before it would release its hold.
+ * Notices a worker sends after each terminal write of a paid job (`{v:1, requestId, uids?, answers?, unstored?}`,
+ * the answers its write stored, or all the query's answers in place of that write: core/jobs/settle-notice.ts); the
+ * settler captures the request once its last job is in, whether or not the client ever polls. A notice that keeps
+ * failing (the chain directory down) lands in the DLQ; the sweeper then settles the request before it would release
+ * its hold (a failed settle stores the unstored answers it carried first: functions/api/flow/settle.ts).
  */
 export const SETTLE_QUEUE: QueueDefinition = {
   name: "settle",

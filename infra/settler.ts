@@ -13,8 +13,8 @@ const name = functionName("settler");
  * The settler (functions/settler/lambda.handler): consumes the settle queue and captures a query's charge once its
  * last answer is in (functions/api/flow/settle.ts). What that calls:
  * - jobs table: the request with its jobs by id in one BatchGetItem (the notice names the experts' uids; GetItem
- *   for a notice without them), its settle mark (UpdateItem), expiring or cancelling the open ones (UpdateItem);
- *   never the index;
+ *   for a notice without them), its settle mark (UpdateItem), expiring or cancelling the open ones, and storing the
+ *   answers a notice carried unstored when it does not settle the query then (UpdateItem); never the index;
  * - ledger: capture or release the hold with the experts' shares (UpdateItem), and every few settles roll the
  *   account's settled holds up (adapters/tables/ledger-holds.ts: BatchWriteItem of their records, Get/Put/Update of
  *   payees' items; BatchGetItem when markers are pruned, adapters/tables/ledger-items.ts getItems; Query on gsi1);

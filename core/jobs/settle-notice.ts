@@ -19,8 +19,9 @@ export const MAX_NOTICE_BYTES = 60 * 1024;
 export const MAX_NOTICE_TEXT = 64 * 1024;
 
 /**
- * A routed job's answer exactly as its worker stored it (its own first-wins terminal write succeeded), so that the
- * settler need not read the job back (issue 17: two items read less per k = 2 query). The settler takes it only
+ * A routed job's answer exactly as its worker stored it (its own first-wins terminal write succeeded), or, in a notice
+ * marked `unstored`, as it would have stored it, so that the settler need not read the job back (issue 17: two items
+ * read less per k = 2 query). The settler takes it only
  * when a trusted worker serving key signed it for this job, expert, input and time (checkAnswer,
  * functions/api/flow/answers.ts), and reads the job from the table otherwise. What that trusts: that a worker holding
  * a serving key sends only what it stored. One that does not could put another answer of its own signing in a
@@ -46,11 +47,18 @@ export const SettleMessage = z.strictObject({
    * dropped.
    */
   answers: z.array(z.unknown()).max(MAX_NOTICE_ANSWERS).optional(),
+  /**
+   * The routed answers it carries were not stored by their worker: they are every routed answer of the request, and
+   * this notice is their only copy until the settler stores the result (issue 17: one write less a query). The
+   * settler then stores them itself whenever it does not settle the query (functions/settler/settler.ts).
+   */
+  unstored: z.literal(true).optional(),
 });
 export interface SettleNotice {
   readonly requestId: string;
   readonly uids?: readonly number[];
   readonly answers: readonly NoticeAnswer[];
+  readonly unstored?: true;
 }
 
 /**
@@ -62,10 +70,11 @@ export function parseSettleNotice(text: string): SettleNotice | null {
   const json = parseStrictJson(text);
   const parsed = json.ok ? SettleMessage.safeParse(json.value) : null;
   if (!parsed?.success) return null;
-  const { requestId, uids, answers } = parsed.data;
+  const { requestId, uids, answers, unstored } = parsed.data;
   return {
     requestId,
     ...(uids !== undefined ? { uids } : {}),
+    ...(unstored ? { unstored } : {}),
     answers: (answers ?? []).flatMap((a) => {
       const answer = NoticeAnswer.safeParse(a);
       return answer.success ? [answer.data] : [];
@@ -85,7 +94,23 @@ export function settleNoticeText(
   answers: readonly NoticeAnswer[],
 ): string {
   const bare = { v: 1, requestId, ...(uids !== undefined ? { uids } : {}) };
-  if (answers.length === 0 || answers.length > MAX_NOTICE_ANSWERS) return JSON.stringify(bare);
-  const full = JSON.stringify({ ...bare, answers });
-  return utf8.encode(full).length <= MAX_NOTICE_BYTES ? full : JSON.stringify(bare);
+  return carryingText(bare, answers) ?? JSON.stringify(bare);
+}
+
+/**
+ * The text of a notice carrying answers nobody stored (`unstored`), or null when they are more than a notice carries
+ * or would make it larger than MAX_NOTICE_BYTES: they cannot be left out, so the worker stores them instead.
+ */
+export function unstoredNoticeText(
+  requestId: string,
+  uids: readonly number[],
+  answers: readonly NoticeAnswer[],
+): string | null {
+  return answers.length === 0 ? null : carryingText({ v: 1, requestId, uids, unstored: true }, answers);
+}
+
+function carryingText(head: object, answers: readonly NoticeAnswer[]): string | null {
+  if (answers.length === 0 || answers.length > MAX_NOTICE_ANSWERS) return null;
+  const full = JSON.stringify({ ...head, answers });
+  return utf8.encode(full).length <= MAX_NOTICE_BYTES ? full : null;
 }

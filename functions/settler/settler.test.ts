@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { MemoryJobStore } from "../../adapters/tables/memory-jobs.ts";
 import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
+import type { JobStore } from "../../core/ports/jobs.ts";
 import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
 import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
 import { digitInput, harness, manualClock } from "../api/testing/harness.ts";
@@ -276,6 +278,192 @@ describe("settler", () => {
     expect(jobReads).toEqual([]);
     expect(await signaturesOf(stranger.id)).toEqual(stranger.answers.map((a) => a.answer?.body).sort());
     expect(await signaturesOf(unnamed.id)).toEqual(unnamed.answers.map((a) => a.answer?.body).sort());
+  });
+});
+
+describe("settler: a notice carrying answers nobody stored (issue 17)", () => {
+  type Harness = Awaited<ReturnType<typeof harness>>;
+  type Key = Awaited<ReturnType<Harness["fundedKey"]>>;
+
+  /** A k = 2 query whose answers are signed as a worker signs them, but not in the market's job store. */
+  async function unstoredQuery(h: Harness, key: Key) {
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    const uids = ((await h.deps.requests.get(res.data.id))?.experts ?? []).map((e) => e.uid);
+    const elsewhere = new MemoryJobStore();
+    await answerQueuedJobs(h.queue, elsewhere, h.experts);
+    const answers = (await elsewhere.getMany(uids.map((u) => `${res.data.id}:${u}`))).map((j) => ({
+      uid: j.uid,
+      answer: j.answer,
+    }));
+    expect(answers.map((a) => a.answer !== undefined)).toEqual([true, true]);
+    const text = (carried = answers) =>
+      JSON.stringify({ v: 1, requestId: res.data.id, uids, answers: carried, unstored: true });
+    return { id: res.data.id, uids, answers, text };
+  }
+
+  /** The harness's deps, with every write to the job store recorded. */
+  function countedWrites(h: Harness) {
+    const writes: string[] = [];
+    const jobs = new Proxy(h.jobs, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== "function" || ["get", "getMany", "create"].includes(String(name))) return value;
+        return (...args: unknown[]) => {
+          writes.push(String(name));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as JobStore;
+    return { deps: { ...h.deps, jobs }, writes };
+  }
+
+  async function outcome(key: Key, id: string) {
+    const view = await key.client.job(id);
+    if (!view.ok) throw new Error(JSON.stringify(view.problem));
+    return {
+      status: view.data.status,
+      cost: view.data.cost,
+      bodies: view.data.experts?.map((e) => e.signedBody).sort(),
+    };
+  }
+
+  it("settles from the notice alone, writing no job; a redelivery charges nothing more", async () => {
+    const h = await harness();
+    const { deps, writes } = countedWrites(h);
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const q = await unstoredQuery(h, key);
+    expect(await handleSettleNotice(deps, q.text())).toBe("settled");
+    expect(writes).toEqual([]);
+    const bodies = q.answers.map((a) => a.answer?.body).sort();
+    expect(await outcome(key, q.id)).toEqual({ status: "succeeded", cost: 2 * DIGITS_PRICE, bodies });
+    expect(await handleSettleNotice(deps, q.text())).toBe("settled");
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.spent, usage.data.held]).toEqual([2 * DIGITS_PRICE, 0]);
+  });
+
+  it("stores the answers it carries when it does not settle: another job still open, or the fee split unknown", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const q = await unstoredQuery(h, key);
+    const [first, second] = q.answers;
+    if (!first || !second) throw new Error("answers");
+    // One answer of two: the query stays open, and the answer is stored as its worker would have stored it; should
+    // that write fail, the notice is kept (its handling fails) rather than dropped as "pending".
+    const tableDown = {
+      ...h.deps,
+      // As the stores report a write error: per entry (completeMany never rejects).
+      jobs: Object.assign(Object.create(h.jobs), {
+        completeMany: async (entries: readonly unknown[]) =>
+          entries.map(() => ({ status: "rejected", reason: new Error("table down") })),
+      }),
+    };
+    await expect(handleSettleNotice(tableDown, q.text([first]))).rejects.toThrow("table down");
+    expect(await handleSettleNotice(h.deps, q.text([first]))).toBe("pending");
+    expect((await h.jobs.get(`${q.id}:${first.uid}`))?.answer?.body).toBe(first.answer?.body);
+    expect(await handleSettleNotice(h.deps, q.text([second]))).toBe("settled");
+    const bodies = q.answers.map((a) => a.answer?.body).sort();
+    expect(await outcome(key, q.id)).toEqual({ status: "succeeded", cost: 2 * DIGITS_PRICE, bodies });
+
+    // Both in, but settling postponed (directory down): both stored, so the notice is no longer their only copy.
+    const later = await unstoredQuery(h, key);
+    const down = {
+      ...h.deps,
+      directory: { ...h.deps.directory, experts: () => Promise.reject(new Error("chain down")) },
+    };
+    expect(await handleSettleNotice(down, later.text())).toBe("retry");
+    const stored = await h.jobs.getMany(later.uids.map((u) => `${later.id}:${u}`));
+    expect(stored.map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
+    expect(await handleSettleNotice(h.deps, JSON.stringify({ v: 1, requestId: later.id }))).toBe("settled");
+    expect((await outcome(key, later.id)).cost).toBe(2 * DIGITS_PRICE);
+  });
+
+  it("a settle that fails part way stores the answers first; one that cannot store them either keeps the notice", async () => {
+    const clock = manualClock(Date.now());
+    const h = await harness({ clock });
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const failingResult = {
+      ...h.deps,
+      requests: Object.assign(Object.create(h.deps.requests), {
+        settle: () => Promise.reject(new Error("throttled")),
+      }),
+    };
+    // Both queries now: their fake experts sign with the real time, which the clock then leaves behind.
+    const q = await unstoredQuery(h, key);
+    const r = await unstoredQuery(h, key);
+    // Captured, then the result write fails: the answers are stored before the notice goes back, so a later poll
+    // (this one past the deadline, as if the notice went to the dead-letter queue) settles with both.
+    await expect(handleSettleNotice(failingResult, q.text())).rejects.toThrow("throttled");
+    const stored = await h.jobs.getMany(q.uids.map((u) => `${q.id}:${u}`));
+    expect(stored.map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
+    clock.advance(120_000);
+    const bodies = q.answers.map((a) => a.answer?.body).sort();
+    expect(await outcome(key, q.id)).toEqual({ status: "succeeded", cost: 2 * DIGITS_PRICE, bodies });
+
+    // Neither the result nor the answers can be written: the settle fails (the notice stays, to come back). Meanwhile
+    // a redelivered job stored one answer alone: a poll then charges nothing more and stores no result holding one
+    // answer for the two charged; the notice, back, settles with both.
+    const nothingWritten = {
+      ...failingResult,
+      jobs: Object.assign(Object.create(h.jobs), { completeMany: () => Promise.reject(new Error("table down")) }),
+    };
+    await expect(handleSettleNotice(nothingWritten, r.text())).rejects.toThrow("throttled");
+    expect(await h.jobs.getMany(r.uids.map((u) => `${r.id}:${u}`))).toEqual([]);
+    const [first] = r.answers;
+    if (!first?.answer) throw new Error("answers");
+    const base = { requestId: r.id, kind: "paid" as const, task: "digits", status: "queued" as const, attempts: 0 };
+    const record = await h.deps.requests.get(r.id);
+    const hotkey = record?.experts.find((e) => e.uid === first.uid)?.hotkey ?? "";
+    const job = { ...base, jobId: `${r.id}:${first.uid}`, uid: first.uid, hotkey, createdAt: 0, deadline: 1 };
+    expect((await h.jobs.complete(job.jobId, first.answer, clock.now(), job)).ok).toBe(true);
+    expect((await outcome(key, r.id)).status).toBe("running");
+    expect(await handleSettleNotice(h.deps, r.text())).toBe("settled");
+    const both = r.answers.map((a) => a.answer?.body).sort();
+    expect(await outcome(key, r.id)).toEqual({ status: "succeeded", cost: 2 * DIGITS_PRICE, bodies: both });
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.spent, usage.data.held]).toEqual([4 * DIGITS_PRICE, 0]);
+  });
+
+  it("a cancel after such a settle captured leaves the result to it, and a redelivery after a crash finishes it", async () => {
+    const h = await harness();
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const bodiesOf = (q: Awaited<ReturnType<typeof unstoredQuery>>) => q.answers.map((a) => a.answer?.body).sort();
+
+    // The cancel runs between the settle's capture and its result write.
+    const raced = await unstoredQuery(h, key);
+    let canceled: unknown;
+    const racing = {
+      ...h.deps,
+      requests: Object.assign(Object.create(h.deps.requests), {
+        settle: async (...args: Parameters<Harness["deps"]["requests"]["settle"]>) => {
+          const view = await key.client.cancel(raced.id);
+          canceled = view.ok && view.data.status;
+          return h.deps.requests.settle(...args);
+        },
+      }),
+    };
+    expect(await handleSettleNotice(racing, raced.text())).toBe("settled");
+    expect(canceled).toBe("running");
+    const charged = { status: "succeeded", cost: 2 * DIGITS_PRICE };
+    expect(await outcome(key, raced.id)).toEqual({ ...charged, bodies: bodiesOf(raced) });
+
+    // The settler stops between capture and result; the client cancels; the notice comes back.
+    const crashed = await unstoredQuery(h, key);
+    // Nothing written on the way down (a crash stores no answer either).
+    const crashing = {
+      ...h.deps,
+      requests: Object.assign(Object.create(h.deps.requests), {
+        settle: () => Promise.reject(new Error("crash")),
+      }),
+      jobs: Object.assign(Object.create(h.jobs), { completeMany: () => Promise.reject(new Error("crash")) }),
+    };
+    await expect(handleSettleNotice(crashing, crashed.text())).rejects.toThrow("crash");
+    const view = await key.client.cancel(crashed.id);
+    expect(view.ok && view.data.status).toBe("running");
+    expect(await handleSettleNotice(h.deps, crashed.text())).toBe("settled");
+    expect(await outcome(key, crashed.id)).toEqual({ ...charged, bodies: bodiesOf(crashed) });
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.spent, usage.data.held]).toEqual([4 * DIGITS_PRICE, 0]);
   });
 });
 

@@ -10,10 +10,11 @@ import { recordShadowAnswers, type ShadowDeps } from "../api/flow/shadow.ts";
 
 /**
  * The settler: settlement that does not depend on the client. A worker sends a notice to the settle queue after
- * every terminal write of a paid job (core/jobs/settle-notice.ts: the request id, its experts' uids, the answers its
- * writes stored); the settler runs the same idempotent settleRequest a poll runs, so the last answer of a query is
- * captured within seconds whether or not anyone polls. Carried answers are checked as stored ones are, and spare
- * the settler reading their jobs back. A notice for newcomers' shadow jobs alone only records their answers
+ * every terminal write of a paid job, or instead of its answers' write (core/jobs/settle-notice.ts: the request id,
+ * its experts' uids, the answers its writes stored, or all of them unstored); the settler runs the same idempotent
+ * settleRequest a poll runs, so the last answer of a query is captured within seconds whether or not anyone polls.
+ * Carried answers are checked as stored ones are, and spare the settler reading their jobs back; unstored ones it
+ * stores, with the result or as their worker would have (settle.ts). A notice for newcomers' shadow jobs alone only records their answers
  * (shadowNotice). The settler, not the worker, holds ledger access. Shared by the Lambda (lambda.ts) and the local
  * loop (loop.ts), through NoticeSettler (notice-settler.ts).
  */
@@ -56,9 +57,9 @@ export async function settleNotice(
   notice: SettleNotice,
   onSettled?: (requestId: string, record: RequestRecord) => void,
 ): Promise<HandledNotice> {
-  const { requestId, uids, answers } = notice;
+  const { requestId, uids, answers, unstored } = notice;
   if (uids === undefined && answers.length > 0) return shadowNotice(deps, requestId, answers, onSettled);
-  const { view, postponed } = await settleOutcome(deps, requestId, uids, answers);
+  const { view, postponed } = await settleOutcome(deps, requestId, uids, answers, unstored === true);
   if (view === null) return { outcome: postponed ? "retry" : "unknown" };
   if (postponed) return { outcome: "retry", record: view.record };
   // A newcomer's shadow answer that joined a routed job's notice (or is read from its job) is recorded here; the

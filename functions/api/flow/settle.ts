@@ -59,10 +59,15 @@ export async function settleOutcome(
   requestId: string,
   /** The experts' uids as the notice names them: their jobs are read along with the request. */
   uids?: readonly number[],
-  /** Answers the notice carries (its worker's own stored answers): checked here, and their jobs then not read. */
+  /** Answers the notice carries (its worker stored them, or none did): checked here, and their jobs then not read. */
   answers?: readonly NoticeAnswer[],
+  /**
+   * The notice's routed answers were not stored (core/jobs/settle-notice.ts): the notice is their only copy, so
+   * whenever this settle does not store the result they are stored as their worker would have.
+   */
+  unstored?: boolean,
 ): Promise<{ readonly view: RequestView | null; readonly postponed: boolean }> {
-  const view = await settleView(deps, requestId, uids, answers);
+  const view = await settleView(deps, requestId, uids, answers, unstored === true);
   return view === POSTPONED ? { view: await viewOf(deps, requestId), postponed: true } : { view, postponed: false };
 }
 
@@ -78,7 +83,8 @@ async function viewOf(deps: SettleDeps, requestId: string): Promise<RequestView 
  * BatchGetItem, issue 17). The uids are a hint (a notice is not authenticated): jobs of experts the record has and
  * the notice did not name are read apart, and jobs it named that the record lacks are never looked at. A job whose
  * answer the notice carries is not read when that answer checks against the request (as a stored one would be
- * checked): its worker stored exactly it, first write wins, so the table holds the same answer.
+ * checked): its worker stored exactly it, first write wins, so the table holds the same answer; or, in an unstored
+ * notice, nobody stored it, and this settle's result write (or storeCarried) is its first.
  */
 async function requestAndJobs(
   deps: SettleDeps,
@@ -86,8 +92,14 @@ async function requestAndJobs(
   uids: readonly number[] | undefined,
   answers: readonly NoticeAnswer[] = [],
 ): Promise<{ record: RequestRecord | null; jobs?: JobRecord[] }> {
-  if (uids === undefined || deps.requests.getWithJobs === undefined)
-    return { record: await deps.requests.get(requestId) };
+  if (uids === undefined) return { record: await deps.requests.get(requestId) };
+  // A store without the one read (the in-memory one) reads the request and the jobs apart.
+  const getWithJobs =
+    deps.requests.getWithJobs?.bind(deps.requests) ??
+    (async (id: string, jobIds: readonly string[]) => ({
+      record: await deps.requests.get(id),
+      jobs: jobIds.length > 0 ? await deps.jobs.getMany(jobIds) : [],
+    }));
   const jobIdsOf = (list: readonly number[]) => list.map((uid) => jobIdOf(requestId, uid));
   const carried = answers.filter((a) => uids.includes(a.uid));
   const unread = jobIdsOf(uids.filter((uid) => !carried.some((a) => a.uid === uid)));
@@ -96,13 +108,13 @@ async function requestAndJobs(
   // capture and result write are first-wins and idempotent, a cancel that raced is finishCancel's case anyway). Only
   // a read that may have missed the notice's own answer is made again, strongly: dropping the notice on a stale
   // "pending" would leave the query to the sweeper.
-  const cheap = await deps.requests.getWithJobs(requestId, unread, { eventually: true });
+  const cheap = await getWithJobs(requestId, unread, { eventually: true });
   const complete =
     cheap.record !== null &&
     cheap.record.phase !== "holding" &&
     (cheap.record.result !== undefined ||
       unread.every((id) => cheap.jobs.some((j) => j.jobId === id && TERMINAL_JOB_STATUSES.has(j.status))));
-  const read = complete ? cheap : await deps.requests.getWithJobs(requestId, unread);
+  const read = complete ? cheap : await getWithJobs(requestId, unread);
   const record = read.record;
   // Settled, or its jobs never sent: settling looks at no job.
   if (record === null || record.result !== undefined || record.phase === "holding") return read;
@@ -149,22 +161,48 @@ function acceptedAnswers(deps: SettleDeps, record: RequestRecord, carried: reado
 async function settleView(
   deps: SettleDeps,
   requestId: string,
-  uids?: readonly number[],
-  answers?: readonly NoticeAnswer[],
+  uids: readonly number[] | undefined,
+  answers: readonly NoticeAnswer[] | undefined,
+  unstored: boolean,
 ): Promise<RequestView | null | typeof POSTPONED> {
   const read = await requestAndJobs(deps, requestId, uids, answers);
   const record = read.record;
   if (!record) return null;
   if (record.result) return { record, status: record.result.status };
   const now = deps.clock.now();
-  if (record.phase === "canceling") return finishCancel(deps, record);
+  // Unstored answers this notice carries and that checked: what their worker would have stored.
+  const carried = unstored ? (read.jobs ?? []).filter((j) => checkedFromNotice.has(j)) : [];
+  if (carried.length === 0) return settleRecord(deps, record, read.jobs, carried, now);
+  try {
+    return await settleRecord(deps, record, read.jobs, carried, now);
+  } catch (error) {
+    // This notice is their only copy and settling failed part way (perhaps after the capture): they are stored
+    // before the notice goes back to the queue, so that whatever settles the query next (this notice again, a poll,
+    // the sweeper, a cancel) has them, even should the notice end in the dead-letter queue.
+    await storeCarried(deps, record, carried).catch((stored: unknown) =>
+      deps.logger.error("unstored answers not stored either", { requestId, error: stored }),
+    );
+    throw error;
+  }
+}
+
+/** settleView once the request is read: `jobs` as read with it (when they were), `carried` a notice's unstored ones. */
+async function settleRecord(
+  deps: SettleDeps,
+  record: RequestRecord,
+  readJobs: readonly JobRecord[] | undefined,
+  carried: readonly JobRecord[],
+  now: number,
+): Promise<RequestView | typeof POSTPONED> {
+  const requestId = record.requestId;
+  if (record.phase === "canceling") return finishCancel(deps, record, carried);
   if (record.phase === "holding") {
     if (now <= record.deadline + HOLDING_GRACE_MS) return { record, status: "queued" };
     await deps.ledger.release(holdOf(record), now);
     return store(deps, record, emptyResult("expired", record, now));
   }
   const jobs = new Map(
-    (read.jobs ?? (await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid))))).map((j) => [
+    (readJobs ?? (await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid))))).map((j) => [
       j.jobId,
       j,
     ]),
@@ -193,10 +231,38 @@ async function settleView(
       if (job.status === "running") started = true;
     }
   }
-  if (pending > 0) return { record, status: started ? "running" : "queued" };
+  if (pending > 0) {
+    await storeCarried(deps, record, carried);
+    return { record, status: started ? "running" : "queued" };
+  }
   const result = await finalResult(deps, record, finished, now);
+  if (result === CAPTURED_ELSEWHERE) {
+    deps.logger.warn("hold captured by a settle with answers not stored; its result is left to it", { requestId });
+    return { record, status: "running" };
+  }
+  if (result === null) await storeCarried(deps, record, carried);
   return result ? store(deps, record, result) : POSTPONED;
 }
+
+/**
+ * Stores a notice's unstored answers when the query is not settled with them now (other jobs still open, settling
+ * postponed): each is its job's first terminal write, as its worker's would have been, so a later settle (a notice,
+ * the sweeper, a poll) finds it. One refused because the job was finished otherwise meanwhile is the job's end.
+ */
+async function storeCarried(deps: SettleDeps, record: RequestRecord, carried: readonly JobRecord[]): Promise<void> {
+  const entries = carried.flatMap((job) => {
+    const base = paidJobOf(record, job.uid);
+    return job.answer && base ? [{ jobId: job.jobId, answer: job.answer, at: deps.clock.now(), base }] : [];
+  });
+  if (entries.length === 0) return;
+  const outcomes = await deps.jobs.completeMany(entries);
+  const failed = outcomes.find((o) => o.status === "rejected");
+  // Not known stored: the notice stays (the settler retries it) rather than lose its only copy.
+  if (failed) throw failed.reason;
+}
+
+/** A capture is on the hold, made with answers this settle does not have (an unstored notice's): leave it alone. */
+const CAPTURED_ELSEWHERE = Symbol("captured elsewhere");
 
 /** null: the answers are in but the fee split cannot be known yet (directory down); nothing was charged. */
 async function finalResult(
@@ -204,7 +270,7 @@ async function finalResult(
   record: RequestRecord,
   jobs: readonly JobRecord[],
   now: number,
-): Promise<RequestResult | null> {
+): Promise<RequestResult | null | typeof CAPTURED_ELSEWHERE> {
   const accepted: { expert: RequestRecord["experts"][number]; output: unknown; job: JobRecord }[] = [];
   const failedUids: number[] = [];
   for (const expert of record.experts) {
@@ -220,7 +286,12 @@ async function finalResult(
     }
   }
   if (accepted.length === 0) {
-    await deps.ledger.release(holdOf(record), now);
+    const released = await deps.ledger.release(holdOf(record), now);
+    // A settler captured with answers it carried and has not stored (core/jobs/settle-notice.ts `unstored`): its
+    // result, with those answers, is on its way; one stored here without them would charge for nothing.
+    if (!released.ok && (released.hold?.status === "captured" || released.hold?.status === "capturing")) {
+      return CAPTURED_ELSEWHERE;
+    }
     const allExpired = jobs.length === 0 || jobs.every((j) => j.status === "expired");
     return { ...emptyResult(allExpired ? "expired" : "failed", record, now), failedUids };
   }
@@ -270,6 +341,10 @@ async function finalResult(
     return { ...emptyResult("expired", record, now), failedUids };
   }
   const charged = captured.hold.captureAmount ?? cost;
+  // Captured before, for another number of answers: by a settle whose answers were not stored (a notice's unstored
+  // ones, core/jobs/settle-notice.ts), while a redelivered job's answer was stored since. That settle's result (or
+  // its notice again) holds what was charged; this one would charge for answers it does not hold.
+  if (charged !== cost) return CAPTURED_ELSEWHERE;
   const experts = accepted.map((a, i) => ({
     uid: a.expert.uid,
     hotkey: a.expert.hotkey,
@@ -349,9 +424,15 @@ async function store(deps: SettleDeps, record: RequestRecord, result: RequestRes
  * Cancels every job still open, then settles on what is left: with no answer in, the whole hold is released and the
  * request recorded as canceled; an answer that was already in is charged (only the answered part: the rest of the
  * hold is released), since its work was done before the cancel. A job canceled here can no longer be answered: its
- * worker's first-write-wins completion is refused. Idempotent.
+ * worker's first-write-wins completion is refused. Idempotent. `carried`: a notice's unstored answers (checked),
+ * which count only when the hold is already captured: a settler took them before the cancel, so the charge stands
+ * and so do they (their jobs' slots were canceled here only because nobody had written them).
  */
-export async function finishCancel(deps: SettleDeps, record: RequestRecord): Promise<RequestView> {
+export async function finishCancel(
+  deps: SettleDeps,
+  record: RequestRecord,
+  carried: readonly JobRecord[] = [],
+): Promise<RequestView> {
   const now = deps.clock.now();
   // Each cancel is its job's first terminal write when the job has no record yet (paid jobs: core/ports/jobs.ts).
   const cancel = (uid: number) =>
@@ -360,20 +441,29 @@ export async function finishCancel(deps: SettleDeps, record: RequestRecord): Pro
   // The shadow lane's jobs are nobody's charge: canceled too, so no worker runs them for a canceled query.
   for (const expert of record.shadow ?? []) await cancel(expert.uid);
   const jobs = await deps.jobs.getMany(record.experts.map((e) => jobIdOf(record.requestId, e.uid)));
+  // With the hold captured: the stored answers, and for the others the carried ones.
+  const answeredBefore = () =>
+    record.experts.flatMap((e) => {
+      const stored = jobs.find((j) => j.uid === e.uid);
+      const job = stored?.status === "succeeded" ? stored : (carried.find((c) => c.uid === e.uid) ?? stored);
+      return job ? [job] : [];
+    });
+  const running = { record, status: "running" as const };
   const hold = await deps.ledger.getHold(holdOf(record));
   const captured = hold?.status === "captured" || hold?.status === "capturing";
   if (captured || jobs.some((j) => j.status === "succeeded")) {
     // Either a settler captured just before the cancel (the charge stands, so its answer does: recomputed
-    // identically from the final jobs), or answers are in: charged like any settle, never given away.
-    const result = await finalResult(deps, record, jobs, now);
-    if (result && (result.status === "succeeded" || captured)) return store(deps, record, result);
-    if (result) return store(deps, record, { ...result, status: "canceled" });
-    return { record, status: "running" };
+    // identically from the final jobs and the answers it carried), or answers are in: charged like any settle, never
+    // given away.
+    const result = await finalResult(deps, record, captured ? answeredBefore() : jobs, now);
+    if (result === CAPTURED_ELSEWHERE || result === null) return running;
+    if (result.status === "succeeded" || captured) return store(deps, record, result);
+    return store(deps, record, { ...result, status: "canceled" });
   }
   const released = await deps.ledger.release(holdOf(record), now);
   if (!released.ok && (released.hold?.status === "captured" || released.hold?.status === "capturing")) {
-    const result = await finalResult(deps, record, jobs, now);
-    return result ? store(deps, record, result) : { record, status: "running" };
+    const result = await finalResult(deps, record, answeredBefore(), now);
+    return result === CAPTURED_ELSEWHERE || result === null ? running : store(deps, record, result);
   }
   return store(deps, record, emptyResult("canceled", record, now));
 }
