@@ -1,5 +1,6 @@
 import type { NoticeAnswer } from "../core/jobs/settle-notice.ts";
 import type { CompleteEntry, Transition } from "../core/ports/jobs.ts";
+import { SETTLE_QUEUE } from "../infra/definitions.ts";
 import { AnswersNotStoredError } from "./errors.ts";
 import type { SettleNotifier } from "./job-handler.ts";
 
@@ -63,9 +64,10 @@ export const DEFAULT_ANSWER_HOLD_MS = 50;
 const DEADLINE_MARGIN_MS = 1_000;
 /**
  * Answers are carried unstored only this long before their deadline at least: the notice's time in the settle queue
- * (a Lambda's cold start, a short backlog) must not let a poll past the deadline expire the query first.
+ * (a cold start, a short backlog, one redelivery after a settler that died before it could store them) must not let
+ * a poll past the deadline expire the query first. With the default 60 s deadline, answers of the first 25 s carry.
  */
-export const CARRY_MARGIN_MS = 5_000;
+export const CARRY_MARGIN_MS = (SETTLE_QUEUE.visibilityTimeoutSeconds + 5) * 1000;
 
 export class SettleNotices implements SettleNotifier {
   private readonly requests = new Map<string, InFlight>();

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryJobStore } from "../../adapters/tables/memory-jobs.ts";
 import { MemoryScoreStore } from "../../adapters/tables/memory-scores.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
+import { settleOutcome } from "../api/flow/settle.ts";
 import { DIGITS_PRICE } from "../api/testing/digits-catalog.ts";
 import { answerQueuedJobs } from "../api/testing/fake-experts.ts";
 import { digitInput, harness, manualClock } from "../api/testing/harness.ts";
@@ -422,6 +423,30 @@ describe("settler: a notice carrying answers nobody stored (issue 17)", () => {
     expect(await outcome(key, r.id)).toEqual({ status: "succeeded", cost: 2 * DIGITS_PRICE, bodies: both });
     const usage = await key.client.usage();
     expect(usage.ok && [usage.data.spent, usage.data.held]).toEqual([4 * DIGITS_PRICE, 0]);
+  });
+
+  it("a charge no answer in explains is left to its settle (the notice kept), then settled with it 5 min past the deadline", async () => {
+    const clock = manualClock(Date.now());
+    const h = await harness({ clock });
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    // Captured for both stored answers, then the result write fails.
+    const failingResult = {
+      ...h.deps,
+      requests: Object.assign(Object.create(h.deps.requests), { settle: () => Promise.reject(new Error("throttled")) }),
+    };
+    await expect(handleSettleNotice(failingResult, notice(res.data.id))).rejects.toThrow("throttled");
+    // The serving key is rotated out before the next try: no answer is accepted, and the hold is captured.
+    const rotated = { ...h.deps, workerKeys: [] };
+    expect(await handleSettleNotice(rotated, notice(res.data.id))).toBe("retry");
+    expect((await settleOutcome(rotated, res.data.id)).view?.status).toBe("running");
+    clock.advance(60_000 + 5 * 60_000 + 1);
+    const late = await settleOutcome(rotated, res.data.id);
+    expect([late.view?.status, late.view?.record.result?.cost]).toEqual(["failed", 2 * DIGITS_PRICE]);
+    const usage = await key.client.usage();
+    expect(usage.ok && [usage.data.spent, usage.data.held]).toEqual([2 * DIGITS_PRICE, 0]);
   });
 
   it("a cancel after such a settle captured leaves the result to it, and a redelivery after a crash finishes it", async () => {

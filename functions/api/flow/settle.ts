@@ -236,12 +236,13 @@ async function settleRecord(
     return { record, status: started ? "running" : "queued" };
   }
   const result = await finalResult(deps, record, finished, now);
+  if (result !== null && result !== CAPTURED_ELSEWHERE) return store(deps, record, result);
   if (result === CAPTURED_ELSEWHERE) {
     deps.logger.warn("hold captured by a settle with answers not stored; its result is left to it", { requestId });
-    return { record, status: "running" };
   }
-  if (result === null) await storeCarried(deps, record, carried);
-  return result ? store(deps, record, result) : POSTPONED;
+  // Not settled now: a notice is kept to come back (its answers stored, should it carry unstored ones).
+  await storeCarried(deps, record, carried);
+  return POSTPONED;
 }
 
 /**
@@ -261,8 +262,19 @@ async function storeCarried(deps: SettleDeps, record: RequestRecord, carried: re
   if (failed) throw failed.reason;
 }
 
-/** A capture is on the hold, made with answers this settle does not have (an unstored notice's): leave it alone. */
+/**
+ * A capture is on the hold, made with answers this settle does not have (an unstored notice's): leave it alone,
+ * until ORPHAN_CAPTURE_AFTER_MS past the deadline.
+ */
 const CAPTURED_ELSEWHERE = Symbol("captured elsewhere");
+
+/**
+ * How long past its deadline a query charged for answers no settle here has is left to the settle that has them:
+ * a carrying notice comes back within the settle queue's redeliveries (5 receives, 30 s apart) or lands in its
+ * dead-letter queue. Past this, the query is settled with what is in (the charge stands; the alarm on that queue
+ * tells the operator), so that it never stays open.
+ */
+const ORPHAN_CAPTURE_AFTER_MS = 5 * 60_000;
 
 /** null: the answers are in but the fee split cannot be known yet (directory down); nothing was charged. */
 async function finalResult(
@@ -289,8 +301,13 @@ async function finalResult(
     const released = await deps.ledger.release(holdOf(record), now);
     // A settler captured with answers it carried and has not stored (core/jobs/settle-notice.ts `unstored`): its
     // result, with those answers, is on its way; one stored here without them would charge for nothing.
-    if (!released.ok && (released.hold?.status === "captured" || released.hold?.status === "capturing")) {
-      return CAPTURED_ELSEWHERE;
+    const capture = released.ok ? undefined : released.hold;
+    if (capture?.status === "captured" || capture?.status === "capturing") {
+      if (now <= record.deadline + ORPHAN_CAPTURE_AFTER_MS) return CAPTURED_ELSEWHERE;
+      deps.logger.error("charged with no answer in: settled as failed with its charge", {
+        requestId: record.requestId,
+      });
+      return { ...emptyResult("failed", record, now), failedUids, cost: capture.captureAmount ?? 0 };
     }
     const allExpired = jobs.length === 0 || jobs.every((j) => j.status === "expired");
     return { ...emptyResult(allExpired ? "expired" : "failed", record, now), failedUids };
@@ -344,7 +361,14 @@ async function finalResult(
   // Captured before, for another number of answers: by a settle whose answers were not stored (a notice's unstored
   // ones, core/jobs/settle-notice.ts), while a redelivered job's answer was stored since. That settle's result (or
   // its notice again) holds what was charged; this one would charge for answers it does not hold.
-  if (charged !== cost) return CAPTURED_ELSEWHERE;
+  if (charged !== cost) {
+    if (now <= record.deadline + ORPHAN_CAPTURE_AFTER_MS) return CAPTURED_ELSEWHERE;
+    deps.logger.error("charged for other answers than are in: settled with them and its charge", {
+      requestId: record.requestId,
+      charged,
+      cost,
+    });
+  }
   const experts = accepted.map((a, i) => ({
     uid: a.expert.uid,
     hotkey: a.expert.hotkey,
