@@ -14,9 +14,9 @@ import { recordShadowAnswers, type ShadowDeps } from "../api/flow/shadow.ts";
  * its experts' uids, the answers its writes stored, or all of them unstored); the settler runs the same idempotent
  * settleRequest a poll runs, so the last answer of a query is captured within seconds whether or not anyone polls.
  * Carried answers are checked as stored ones are, and spare the settler reading their jobs back; unstored ones it
- * stores, with the result or as their worker would have (settle.ts). A notice for newcomers' shadow jobs alone only records their answers
- * (shadowNotice). The settler, not the worker, holds ledger access. Shared by the Lambda (lambda.ts) and the local
- * loop (loop.ts), through NoticeSettler (notice-settler.ts).
+ * stores, with the result or as their worker would have (settle.ts). A notice for newcomers' shadow jobs alone only
+ * records their answers (shadowNotice). The settler, not the worker, holds ledger access. Shared by the Lambda
+ * (lambda.ts) and the local loop (loop.ts), through NoticeSettler (notice-settler.ts).
  */
 export type NoticeOutcome =
   /** Settled now or before; or the request is not (any longer) there: the notice is done. */

@@ -276,7 +276,10 @@ const CAPTURED_ELSEWHERE = Symbol("captured elsewhere");
  */
 const ORPHAN_CAPTURE_AFTER_MS = 5 * 60_000;
 
-/** null: the answers are in but the fee split cannot be known yet (directory down); nothing was charged. */
+/**
+ * null: the answers are in but the fee split cannot be known yet (directory down); nothing was charged.
+ * CAPTURED_ELSEWHERE: the hold is captured for answers this settle does not have (see there).
+ */
 async function finalResult(
   deps: SettleDeps,
   record: RequestRecord,
