@@ -40,10 +40,7 @@ describe("settler", () => {
 
   it("asks for a retry when the answers are in but the fee split cannot be known (directory down)", async () => {
     const h = await harness();
-    const key = await h.fundedKey(10 * DIGITS_PRICE);
-    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
-    if (!res.ok) throw new Error(JSON.stringify(res.problem));
-    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    const { key, res } = await answeredQuery(h);
     const down = {
       ...h.deps,
       directory: { ...h.deps.directory, experts: () => Promise.reject(new Error("chain down")) },
@@ -383,12 +380,7 @@ describe("settler: a notice carrying answers nobody stored (issue 17)", () => {
     const clock = manualClock(Date.now());
     const h = await harness({ clock });
     const key = await h.fundedKey(10 * DIGITS_PRICE);
-    const failingResult = {
-      ...h.deps,
-      requests: Object.assign(Object.create(h.deps.requests), {
-        settle: () => Promise.reject(new Error("throttled")),
-      }),
-    };
+    const failingResult = withFailingResult(h);
     // Both queries now: their fake experts sign with the real time, which the clock then leaves behind.
     const q = await unstoredQuery(h, key);
     const r = await unstoredQuery(h, key);
@@ -428,15 +420,9 @@ describe("settler: a notice carrying answers nobody stored (issue 17)", () => {
   it("a charge no answer in explains is left to its settle (the notice kept), then settled with it 5 min past the deadline", async () => {
     const clock = manualClock(Date.now());
     const h = await harness({ clock });
-    const key = await h.fundedKey(10 * DIGITS_PRICE);
-    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
-    if (!res.ok) throw new Error(JSON.stringify(res.problem));
-    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    const { key, res } = await answeredQuery(h);
     // Captured for both stored answers, then the result write fails.
-    const failingResult = {
-      ...h.deps,
-      requests: Object.assign(Object.create(h.deps.requests), { settle: () => Promise.reject(new Error("throttled")) }),
-    };
+    const failingResult = withFailingResult(h);
     await expect(handleSettleNotice(failingResult, notice(res.data.id))).rejects.toThrow("throttled");
     // The serving key is rotated out before the next try: no answer is accepted, and the hold is captured.
     const rotated = { ...h.deps, workerKeys: [] };
@@ -491,6 +477,23 @@ describe("settler: a notice carrying answers nobody stored (issue 17)", () => {
     expect(usage.ok && [usage.data.spent, usage.data.held]).toEqual([4 * DIGITS_PRICE, 0]);
   });
 });
+
+/** A funded key's k = 2 query, both of its jobs answered (stored, as the fake experts store them). */
+async function answeredQuery(h: Awaited<ReturnType<typeof harness>>) {
+  const key = await h.fundedKey(10 * DIGITS_PRICE);
+  const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+  if (!res.ok) throw new Error(JSON.stringify(res.problem));
+  await answerQueuedJobs(h.queue, h.jobs, h.experts);
+  return { key, res };
+}
+
+/** The harness's deps with every result write failing (a throttled table, a settler stopped before it). */
+function withFailingResult(h: Awaited<ReturnType<typeof harness>>) {
+  const requests = Object.assign(Object.create(h.deps.requests), {
+    settle: () => Promise.reject(new Error("throttled")),
+  });
+  return { ...h.deps, requests };
+}
 
 /**
  * The harness's deps with the one-read method the DynamoDB request store has (the store itself:
