@@ -196,30 +196,28 @@ let traces: { id: string; sent: number; answered: number }[] = [];
 
 /**
  * Median time of each step, from the timestamps the market writes (ms clock, so small steps read as 0-1 ms):
- * submit = client send -> request record (HTTP, auth, rate limit, validation, routing); dispatch + queue = ->
- * last job started by a worker (hold, job records, enqueue, queue wait, batcher); run = -> last job finished
- * (inference, signature, result write); settle = -> settle started (notice through the settle queue); reply = ->
- * client has the answer (verification, ledger capture and shares, receipt, result write, HTTP).
+ * submit = client send -> request record (HTTP, auth, rate limit, validation, routing); to_answer = -> the last
+ * answer signed (hold, enqueue, queue wait, the worker's request read, batcher, inference, signature); settle_notice
+ * = -> settle started (the notice through the settle queue, the settler's read and checks); reply = -> client has
+ * the answer (ledger capture and shares, receipt, result write, the API's waiter, HTTP). The answers' own times come
+ * from the result (signature timestamps): since the seventeenth session most answers have no job record.
  */
 async function breakdown(): Promise<Record<string, number>> {
-  const steps: Record<string, number[]> = { submit: [], dispatch_queue: [], run: [], settle_notice: [], reply: [] };
+  const steps: Record<string, number[]> = { submit: [], to_answer: [], settle_notice: [], reply: [] };
   for (const t of traces) {
     const request = await market.dataPlane.requests.get(t.id);
     if (!request?.result) continue;
-    const jobs = await market.dataPlane.jobs.getMany(request.experts.map((e) => `${t.id}:${e.uid}`));
-    const started = Math.max(...jobs.map((j) => j.startedAt ?? Number.NaN));
-    const finished = Math.max(...jobs.map((j) => j.finishedAt ?? Number.NaN));
+    const signed = Math.max(...request.result.experts.map((e) => Number(e.signatureTimestamp || Number.NaN)));
     steps.submit?.push(request.createdAt - t.sent);
-    steps.dispatch_queue?.push(started - request.createdAt);
-    steps.run?.push(finished - started);
-    steps.settle_notice?.push(request.result.settledAt - finished);
+    steps.to_answer?.push(signed - request.createdAt);
+    steps.settle_notice?.push(request.result.settledAt - signed);
     steps.reply?.push(t.answered - request.result.settledAt);
   }
   traces = [];
   const sorted = (xs: readonly number[]) => xs.filter(Number.isFinite).sort((a, b) => a - b);
   return {
     ...Object.fromEntries(Object.entries(steps).map(([name, xs]) => [name, at(sorted(xs), 0.5)])),
-    // The tails: an epoch's jobs ahead of a client's on the workers' queue show in dispatch_queue's.
+    // The tails: an epoch's jobs ahead of a client's on the workers' queue show in to_answer's.
     ...Object.fromEntries(Object.entries(steps).map(([name, xs]) => [`${name}_p99`, at(sorted(xs), 0.99)])),
   };
 }

@@ -117,7 +117,11 @@ export const WorkerConfig = z
      * a valid signature; paid jobs are vouched for by their job record's input digest).
      */
     trustedSenders: z.array(z.string().min(40).max(60)).default([]),
-    /** When a job carries no request signature, answers are signed for this address ("" = unbound). */
+    /**
+     * The gateway's ss58 address: paid jobs' first deliveries run on the query facts it signs in their messages, with
+     * no read of the request (signed-queries.ts; "" = every request is read). Answers of a job that carries no request
+     * signature are signed for this address ("" = unbound).
+     */
     gatewayAddress: z.string().max(60).default(""),
     /**
      * The worker's serving key (secret URI, WORKER_SERVING_KEY_URI): it signs every answer. Absent: the key in

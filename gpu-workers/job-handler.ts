@@ -26,6 +26,7 @@ import { inputProblem } from "./input-shape.ts";
 import type { JobReader } from "./job-reader.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import type { RequestReader } from "./request-reader.ts";
+import type { SignedQueries } from "./signed-queries.ts";
 
 export type JobOutcome = "succeeded" | "duplicate" | "expired" | "dead_lettered" | "dropped" | "retry";
 
@@ -77,6 +78,11 @@ export interface JobContext {
    * job's own item vouches for it, as for validation jobs.
    */
   readonly requests?: Pick<RequestReader, "get">;
+  /**
+   * Paid queries' facts their gateway signed in the messages (issue 17): a first delivery that carries them is checked
+   * against them instead of its request record (no read). Absent (no gateway address configured): records only.
+   */
+  readonly signedQueries?: Pick<SignedQueries, "check">;
   /**
    * Validation jobs' records (a JobReader: one read per receive): a validation job is checked against its record by
    * reading it, not by a claim write (its first write is its answer). Absent: the claim write, as for a paid job that
@@ -310,20 +316,32 @@ async function paidJob(
   state: JobState,
 ): Promise<JobRecord | "duplicate" | null> {
   if (job.kind !== "paid" || ctx.requests === undefined) return null;
-  const request = await ctx.requests.get(job.requestId);
+  // A first delivery is checked against the facts its gateway signed when it carries them: no read (issue 17). A
+  // redelivery reads the record, to learn whether its query is over (settled, canceled) before running it again.
+  const signed = message.receiveCount <= 1 ? ctx.signedQueries?.check(job, digest) : undefined;
+  if (signed?.ok === false && signed.reason !== "absent") {
+    // Another signer, another message's facts, or a bad signature (a stale one has just waited long): counted, then
+    // checked against the record, which a forged message does not pass either.
+    if (signed.reason !== "stale") ctx.metrics.inc("badSignatures");
+  }
+  const record = signed?.ok ? null : await ctx.requests.get(job.requestId);
+  const request = signed?.ok ? signed.facts : record;
   const implied = request && paidJobOf(request, job.uid);
   if (!request || !implied) return null;
   vouched(job, implied, digest, state);
   // Messages go out only once the phase is `dispatched`; `canceling` and a stored result end every routed job of
   // it. A newcomer's shadow job outlives its query's result (the settler records its answer on its notice,
-  // settler.ts): only a cancel ends it.
+  // settler.ts): only a cancel ends it. Signed facts say nothing of the query's state: a first delivery of a query
+  // canceled meanwhile runs, and the settler refuses its answers.
   const shadow = !request.experts.some((e) => e.uid === job.uid);
   // The settler reads the named jobs with the request. A shadow job's notice names none: its query is usually
   // settled by then, and the settler then needs the request alone.
   if (!shadow) state.uids = request.experts.map((e) => e.uid);
-  const over = shadow
-    ? request.phase === "canceling" || request.result?.status === "canceled"
-    : request.phase !== "dispatched" || request.result !== undefined;
+  const over =
+    record !== null &&
+    (shadow
+      ? record.phase === "canceling" || record.result?.status === "canceled"
+      : record.phase !== "dispatched" || record.result !== undefined);
   if (over) return "duplicate";
   // A first delivery cannot have finished before; a redelivery may have (its delete lost, or a slow first run).
   if (message.receiveCount > 1) {

@@ -10,7 +10,8 @@ import { MemoryRequestStore } from "../adapters/tables/memory-requests.ts";
 import type { ExpertManifest } from "../core/experts/manifest.ts";
 import { verifySignedAnswer } from "../core/jobs/answer-batch.ts";
 import { encodeJobInput, inputDigest } from "../core/jobs/job-input.ts";
-import { answerBodyBudget } from "../core/jobs/paid-job.ts";
+import { answerBodyBudget, signPaidQuery } from "../core/jobs/paid-job.ts";
+import type { PaidQuery } from "../core/jobs/schema.ts";
 import type { RequestRecord } from "../core/ports/requests.ts";
 import type { Signer } from "../core/ports/signer.ts";
 import type { WorkerConfigInput } from "./config.ts";
@@ -104,8 +105,11 @@ async function expectStopLeavesModelOpen(worker: RunningWorker, runtime: { reado
   expect(worker.metrics().errorsByCode.expert_retire_timeout).toBe(1);
 }
 
-/** A paid job's message as the API sends it: expert `uid` of `requestId`, with the test expert's hotkey. */
-function paidMessage(requestId: string, input: unknown, now: number, uid = 1): string {
+/**
+ * A paid job's message as the API sends it: expert `uid` of `requestId`, with the test expert's hotkey (`query`: the
+ * query's facts signed by its gateway).
+ */
+function paidMessage(requestId: string, input: unknown, now: number, uid = 1, query?: PaidQuery): string {
   return JSON.stringify({
     v: 1,
     jobId: `${requestId}:${uid}`,
@@ -117,8 +121,13 @@ function paidMessage(requestId: string, input: unknown, now: number, uid = 1): s
     input,
     deadline: now + 60_000,
     enqueuedAt: now,
+    ...(query ? { query } : {}),
   });
 }
+
+/** `record`'s facts as its gateway (or whoever `signer` is) signs them into its jobs' messages. */
+const signedQuery = (record: RequestRecord, signer: Signer, now: number): PaidQuery =>
+  signPaidQuery(signer, { ...record, inputDigest: record.inputDigest ?? "" }, now);
 
 /** A dispatched request routed to the test expert as uids 1 and 2 (`more`: other experts, shadow ones, a phase). */
 function pairRequest(
@@ -259,6 +268,43 @@ describe("startWorker", () => {
     await ctx.queue.send(paidMessage("req-live", [0.1, 0, 0, 0], now));
     await waitFor("duplicate", () => worker.metrics().counters.duplicatesSkipped === 2);
     expect(await ctx.jobs.get("req-live:1")).toEqual(answered);
+  });
+
+  it("runs a first delivery on the query its gateway signed, with no read; another signer's goes by the record", async () => {
+    const store = new MemoryRequestStore();
+    const { counted: requests, calls } = countedCalls(store);
+    const ctx = setup({ gatewayAddress: gateway.address }, false, undefined, { requests });
+    const now = Date.now();
+    const input = [0.3, 0, 0, 0];
+    // No record of this query anywhere: only its gateway's signature vouches for its jobs.
+    const query = signedQuery(pairRequest("req-signed", input, now), gateway, now);
+    await ctx.queue.sendMany([1, 2].map((uid) => paidMessage("req-signed", input, now, uid, query)));
+    const worker = await ctx.start();
+    await waitFor("both answered", () => worker.metrics().counters.succeeded === 2);
+    expect(calls.getMany).toBeUndefined();
+    expect((await ctx.jobs.get("req-signed:1"))?.status).toBe("succeeded");
+
+    // Signed by another key, or carried with another input: checked against the record, and there is none.
+    const other = signerFromUri(OTHER_URI);
+    await ctx.queue.sendMany([
+      paidMessage("req-other", input, now, 1, signedQuery(pairRequest("req-other", input, now), other, now)),
+      paidMessage("req-signed", [0.9, 0, 0, 0], now, 1, query),
+    ]);
+    await waitFor("both dropped", () => worker.metrics().counters.dropped === 2);
+    expect(worker.metrics().counters.badSignatures).toBe(2);
+    expect(calls.getMany).toBeGreaterThan(0);
+    expect(ctx.runtime.calls.flatMap((c) => c.inputs)).toHaveLength(2);
+
+    // A redelivery reads the record, which says the query is over: its first run is not repeated.
+    const canceled = pairRequest("req-gone", input, now, { phase: "canceling" });
+    await store.create(canceled);
+    let crashes = 1;
+    ctx.runtime.crashWhen = () => crashes-- > 0;
+    const before = calls.getMany ?? 0;
+    await ctx.queue.send(paidMessage("req-gone", input, now, 1, signedQuery(canceled, gateway, now)));
+    await waitFor("skipped on redelivery", () => worker.metrics().counters.duplicatesSkipped === 1);
+    expect(calls.getMany).toBe(before + 1);
+    expect(ctx.runtime.calls.flatMap((c) => c.inputs)).toHaveLength(3);
   });
 
   it("a query's answers all ready here go in one notice and are not written; a notice and a write both failing retry the jobs", async () => {

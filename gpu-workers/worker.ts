@@ -20,6 +20,7 @@ import { scanManifestDir } from "./manifests.ts";
 import { type MetricsSnapshot, WorkerMetrics } from "./metrics.ts";
 import { RequestReader } from "./request-reader.ts";
 import { DEFAULT_ANSWER_HOLD_MS, SettleNotices } from "./settle-notices.ts";
+import { SignedQueries } from "./signed-queries.ts";
 
 export interface WorkerDeps {
   /** Clients' paid jobs: the worker's first lane (`concurrency` slots). */
@@ -161,6 +162,10 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
     });
   }
   const requests = deps.requests ? new RequestReader(deps.requests) : undefined;
+  // One for the worker: the k jobs of a query share its signature, verified once.
+  const signedQueries = config.gatewayAddress
+    ? new SignedQueries(deps.verifier, config.gatewayAddress, config.requestMaxAgeMs, now)
+    : undefined;
   const jobReader = new JobReader(deps.jobs);
   // Work the handlers leave running (their messages' deletes): each removes itself when done.
   const inBackground = new Set<Promise<void>>();
@@ -184,6 +189,7 @@ export async function startWorker(configInput: WorkerConfigInput, deps: WorkerDe
         queue,
         jobs: deps.jobs,
         ...(requests ? { requests } : {}),
+        ...(signedQueries ? { signedQueries } : {}),
         jobReader,
         ...(settle ? { settle } : {}),
         pool,

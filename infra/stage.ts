@@ -24,6 +24,13 @@ export interface StageConfig {
    * production and on every stage with GPUs; elsewhere empty by default.
    */
   readonly workerKeys: readonly string[];
+  /**
+   * The gateway's public ss58 hotkey (the address of the MarketGatewayMnemonic secret), given to the workers
+   * (WORKER_GATEWAY_ADDRESS): they run a paid job's first delivery on the query's facts the gateway signed in its
+   * messages instead of reading the request (issue 17). Absent, or not that secret's address: workers read every
+   * request, as before (a wrong one shows in their `badSignatures`).
+   */
+  readonly gatewayHotkey?: string;
   /** Per-task price of one expert answer in micro-credits; unset tasks keep the price in core/tasks. */
   readonly prices: Readonly<Record<string, number>>;
   /** Platform share of each captured fee, basis points. */
@@ -88,6 +95,7 @@ const STAGE_FIELDS = [
   "netuid",
   "validatorHotkey",
   "workerKeys",
+  "gatewayHotkey",
   "chainUrl",
   "prices",
   "platformCutBps",
@@ -201,6 +209,8 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
       return fail(`"logRetentionDays" must be one of ${Object.values(RETENTION).join(", ")}`);
     return value;
   };
+  const gatewayHotkey =
+    file.gatewayHotkey === undefined ? undefined : str("gatewayHotkey", file.gatewayHotkey, SS58, "an ss58 address");
   const alarmEmail =
     file.alarmEmail === undefined ? undefined : str("alarmEmail", file.alarmEmail, /^[^@\s]+@[^@\s]+$/, "an email");
   return {
@@ -210,6 +220,7 @@ export function resolveStageConfig(stage: string, raw: unknown, source = `deploy
     chainUrl,
     validatorHotkey,
     workerKeys,
+    ...(gatewayHotkey ? { gatewayHotkey } : {}),
     prices,
     platformCutBps: int("platformCutBps", file.platformCutBps ?? 1000, 0, 10_000),
     validatorTick: str(

@@ -164,6 +164,9 @@ function gpuWorkers() {
     // Validation jobs must carry a signature by a trusted sender (gpu-workers/job-handler.ts): without the
     // validator's hotkey here no validation job would run and every expert would score 0.
     WORKER_TRUSTED_SENDERS: stage.validatorHotkey,
+    // Paid jobs' first deliveries run on the query's facts the gateway signed in the message, with no read of the
+    // request (gpu-workers/signed-queries.ts, issue 17); without it every request is read.
+    ...(stage.gatewayHotkey ? { WORKER_GATEWAY_ADDRESS: stage.gatewayHotkey } : {}),
     // The settle queue's logical name (the worker's default is the same definition; spelled out so the task
     // definition shows where notices go). Physical name: MARKET_RESOURCE_PREFIX + this.
     WORKER_SETTLE_QUEUE_NAME: SETTLE_QUEUE.name,

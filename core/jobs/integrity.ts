@@ -30,6 +30,32 @@ export function requestSignedText(job: {
   return JSON.stringify({ jobId: job.jobId, task: job.task, uid: job.uid, inputDigest: job.inputDigest });
 }
 
+/**
+ * The exact text a paid query's gateway signs once for all its jobs (PaidQuery in schema.ts, issue 17): the query,
+ * its task, input (by digest), creation and deadline, and the experts it routed and shadows, each as [uid, hotkey].
+ * A worker rebuilds it from the message and the digest of the input it received.
+ */
+export function paidQuerySignedText(query: {
+  readonly requestId: string;
+  readonly task: string;
+  readonly inputDigest: string;
+  readonly createdAt: number;
+  readonly deadline: number;
+  readonly experts: readonly (readonly [number, string])[];
+  readonly shadow?: readonly (readonly [number, string])[] | undefined;
+}): string {
+  return JSON.stringify({
+    v: 1,
+    requestId: query.requestId,
+    task: query.task,
+    inputDigest: query.inputDigest,
+    createdAt: query.createdAt,
+    deadline: query.deadline,
+    experts: query.experts,
+    shadow: query.shadow ?? [],
+  });
+}
+
 /** What a worker signs for one job: the job, the miner answering, its model, the input it ran (by digest), the output. */
 export const AnswerBody = z.strictObject({
   jobId: z.string().min(1).max(200),

@@ -18,12 +18,31 @@ export const EpistulaSignature = z.object({
 });
 export type EpistulaSignature = z.infer<typeof EpistulaSignature>;
 
+/** An expert of a paid query as its gateway signs it: [uid, hotkey]. */
+export const QueryExpert = z.tuple([z.number().int().min(0).max(65535), z.string().min(40).max(60)]);
+export type QueryExpert = z.infer<typeof QueryExpert>;
+
+/**
+ * A paid query's facts that its workers need, signed once by the gateway for all its jobs (`paidQuerySignedText`,
+ * integrity.ts; issue 17): a worker that trusts the gateway's key runs a first delivery on them instead of reading
+ * the request record. The request id, task, deadline and input digest the text binds come from the message itself.
+ * Bounds as the request record's: k at most 64, at most 4 newcomers in the shadow lane.
+ */
+export const PaidQuery = z.object({
+  createdAt: z.number().int().positive(),
+  experts: z.array(QueryExpert).min(1).max(64),
+  shadow: z.array(QueryExpert).max(4).optional(),
+  signature: EpistulaSignature,
+});
+export type PaidQuery = z.infer<typeof PaidQuery>;
+
 /**
  * The message that travels on the queue from the gateway or the validator to a worker.
  * The task input, already validated and normalised by the sender (task schema decides its shape), travels as
  * `tensor` (base64 of its little-endian float32 values) when it is an array of numbers, else as JSON `input`
  * (job-input.ts; exactly one of the two, checked where it is decoded).
- * `request` is the Epistula signature of the sender over `requestSignedText` (integrity.ts).
+ * `request` is the Epistula signature of the sender over `requestSignedText` (integrity.ts). `query` is a paid
+ * query's facts signed once by its gateway for all its jobs (PaidQuery).
  */
 export const JobMessage = z.object({
   v: z.literal(1),
@@ -44,6 +63,7 @@ export const JobMessage = z.object({
   deadline: z.number().int().positive(),
   enqueuedAt: z.number().int().positive(),
   request: EpistulaSignature.optional(),
+  query: PaidQuery.optional(),
 });
 export type JobMessage = z.infer<typeof JobMessage>;
 

@@ -3,6 +3,7 @@ import { sr25519Verifier } from "../../adapters/identity/sr25519.ts";
 import { decodeJobInput } from "../../core/jobs/job-input.ts";
 import { JobMessage } from "../../core/jobs/schema.ts";
 import { verifyReceipt } from "../../core/receipts/receipt.ts";
+import { SignedQueries } from "../../gpu-workers/signed-queries.ts";
 import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
 import { digitInput, harness, manualClock } from "./testing/harness.ts";
 
@@ -108,7 +109,7 @@ describe("paid query, async path", () => {
     ]);
   });
 
-  it("enqueues one unsigned job message per expert with the validated input (the worker signs its answer)", async () => {
+  it("enqueues one job message per expert with the validated input and the query its gateway signed", async () => {
     const h = await harness();
     const key = await h.fundedKey(10 * DIGITS_PRICE);
     const res = await key.client.infer("digits", digitInput(0.25), { k: 2, waitSeconds: 0, idempotencyKey: "msg-1" });
@@ -116,8 +117,25 @@ describe("paid query, async path", () => {
     const received = await h.queue.receive({ max: 10, waitSeconds: 0 });
     const messages = received.map((m) => JobMessage.parse(JSON.parse(m.body)));
     expect(messages.map((m) => m.jobId).sort()).toEqual([`${res.data.id}:0`, `${res.data.id}:1`]);
+    const record = await h.deps.requests.get(res.data.id);
+    // What a worker that trusts the gateway runs them on, without reading the request (issue 17): its record's facts.
+    const worker = new SignedQueries(sr25519Verifier, h.deps.gatewaySigner.address, 60_000, () => h.deps.clock.now());
     for (const m of messages) {
+      const check = worker.check(m, decodeJobInput(m).digest);
+      expect(check).toEqual({
+        ok: true,
+        facts: {
+          requestId: record?.requestId,
+          task: "digits",
+          inputDigest: record?.inputDigest,
+          createdAt: record?.createdAt,
+          deadline: record?.deadline,
+          experts: record?.experts.map(({ uid, hotkey }) => ({ uid, hotkey })),
+        },
+      });
+      // Per job, only the answer is signed (by the worker): the query's signature is one for all of them.
       expect(m.request).toBeUndefined();
+      expect(m.query?.signature).toEqual(messages[0]?.query?.signature);
       // A tensor travels as its float32 bytes (core/jobs/job-input.ts), decoded by the worker to what it feeds.
       expect(m.input).toBeUndefined();
       expect(decodeJobInput(m).input).toStrictEqual(Float32Array.from(digitInput(0.25).pixels));

@@ -24,7 +24,15 @@ const STAGE_MODULE = join(ROOT, "infra/stage.ts");
 const HOTKEY = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 /** The workers' serving key's public address (the secret itself is MarketWorkerServingKey). */
 const SERVING_KEY = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
-const PRODUCTION = { netuid: 42, validatorHotkey: HOTKEY, workerKeys: [SERVING_KEY], alarmEmail: "ops@example.com" };
+/** The gateway's address (the MarketGatewayMnemonic secret's), which workers trust to sign paid queries. */
+const GATEWAY = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
+const PRODUCTION = {
+  netuid: 42,
+  validatorHotkey: HOTKEY,
+  workerKeys: [SERVING_KEY],
+  gatewayHotkey: GATEWAY,
+  alarmEmail: "ops@example.com",
+};
 const dir = mkdtempSync(join(tmpdir(), "market-stage-test-"));
 const evaluate = evaluateStack;
 
@@ -290,6 +298,8 @@ describe("production", () => {
       expect(environmentOf(prod.graph.one("sst:aws:Function", name)).MARKET_VALIDATOR_HOTKEY, name).toBe(HOTKEY);
     // Workers run validation jobs only from a trusted sender: the stage's validator.
     expect(containerOf(prod.graph).environment).toContainEqual({ name: "WORKER_TRUSTED_SENDERS", value: HOTKEY });
+    // And paid queries signed by the stage's gateway (issue 17: no read of the request on a first delivery).
+    expect(containerOf(prod.graph).environment).toContainEqual({ name: "WORKER_GATEWAY_ADDRESS", value: GATEWAY });
     for (const fn of prod.graph.byType("sst:aws:Function")) expect(fn.args.runtime, fn.name).toBe("nodejs22.x");
     const dockerfile = readFileSync(join(ROOT, "gpu-workers/Dockerfile"), "utf8");
     const nodeImages = [...dockerfile.matchAll(/^FROM\s+(?:--platform=\S+\s+)?node:(\d+)/gm)].map((m) => Number(m[1]));
@@ -599,6 +609,7 @@ describe("stage configuration", () => {
     expect(() => resolveStageConfig("dev", { ...base, logRetentionDays: 10 })).toThrow(/logRetentionDays/);
     expect(() => resolveStageConfig("dev", { ...base, validatorTick: "every minute" })).toThrow(/validatorTick/);
     expect(() => resolveStageConfig("dev", { ...base, workerKeys: SERVING_KEY })).toThrow(/workerKeys/);
+    expect(() => resolveStageConfig("dev", { ...base, gatewayHotkey: "not-an-address" })).toThrow(/gatewayHotkey/);
     // Batch settings are checked as a worker checks them at start: a rule no worker accepts stops the deploy.
     expect(() => resolveStageConfig("dev", { ...base, gpu: { batch: { maxBatchSize: 0 } } })).toThrow(/gpu\.batch/);
     expect(() => resolveStageConfig("dev", { ...base, gpu: { batch: { maxDelay: 3 } } })).toThrow(/gpu\.batch/);

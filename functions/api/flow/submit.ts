@@ -2,7 +2,7 @@ import { nodeBytes } from "../../../adapters/bytes/node-bytes.ts";
 import { LedgerBusyError } from "../../../core/billing/errors.ts";
 import { holdAmount } from "../../../core/billing/pricing.ts";
 import { encodeJobInput, type WireInput } from "../../../core/jobs/job-input.ts";
-import { paidJobOf } from "../../../core/jobs/paid-job.ts";
+import { paidJobOf, signPaidQuery } from "../../../core/jobs/paid-job.ts";
 import type { JobMessage } from "../../../core/jobs/schema.ts";
 import type { ApiKeyRecord } from "../../../core/keys/schema.ts";
 import type { RequestRecord, WebhookSpec } from "../../../core/ports/requests.ts";
@@ -229,12 +229,17 @@ async function replayOf(deps: ApiDeps, requestId: string, bodySha256: string): P
 /**
  * The phase move, then the messages. No job records: the request record (written before the messages, with the input's
  * digest and the experts) is every paid job's record until its first terminal write (core/ports/jobs.ts; issue 17).
- * Paid messages are not signed: a worker runs one only if the request record vouches for it, and the expert signs
- * that digest with its answer. The input is serialised once for all k messages (it is most of each message's
- * bytes). false: a cancel came first; nothing was enqueued.
+ * Paid messages carry the query's facts signed once by the gateway (`query`, core/jobs/paid-job.ts): a worker that
+ * trusts the gateway's key runs a first delivery on them, and any other only if the request record vouches for it;
+ * the expert signs the input's digest with its answer either way. The input is serialised once for all k messages
+ * (it is most of each message's bytes). false: a cancel came first; nothing was enqueued.
  */
 async function dispatch(deps: ApiDeps, record: RequestRecord, wire: WireInput, now: number): Promise<boolean> {
   const all = answering(record);
+  const query =
+    record.inputDigest === undefined
+      ? undefined
+      : signPaidQuery(deps.gatewaySigner, { ...record, inputDigest: record.inputDigest }, now);
   // Every message ends with the same text (the input's member: `"tensor":"…"}` or `"input":…}`), written once.
   const inputTail = `,${JSON.stringify(wire).slice(1)}`;
   const messages = all.map((expert) => {
@@ -248,6 +253,7 @@ async function dispatch(deps: ApiDeps, record: RequestRecord, wire: WireInput, n
       hotkey: expert.hotkey,
       deadline: record.deadline,
       enqueuedAt: now,
+      ...(query ? { query } : {}),
     };
     return `${JSON.stringify(message).slice(0, -1)}${inputTail}`;
   });
@@ -278,7 +284,7 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
           jobIdOf(record.requestId, expert.uid),
           { code: "enqueue_failed", message: "queue unavailable", retryable: true },
           now,
-          paidJobOf({ ...record, phase: "dispatched" }, expert.uid) ?? undefined,
+          paidJobOf(record, expert.uid) ?? undefined,
         ),
       ),
     );
