@@ -197,10 +197,11 @@ let traces: { id: string; sent: number; answered: number }[] = [];
 /**
  * Median time of each step, from the timestamps the market writes (ms clock, so small steps read as 0-1 ms):
  * submit = client send -> request record (HTTP, auth, rate limit, validation, routing); to_answer = -> the last
- * answer signed (hold, enqueue, queue wait, the worker's request read, batcher, inference, signature); settle_notice
- * = -> settle started (the notice through the settle queue, the settler's read and checks); reply = -> client has
- * the answer (ledger capture and shares, receipt, result write, the API's waiter, HTTP). The answers' own times come
- * from the result (signature timestamps): since the seventeenth session most answers have no job record.
+ * answer signed (hold, enqueue, queue wait, batcher, inference, signature; a redelivery also reads its request);
+ * settle_notice = -> settle started (the notice through the settle queue, the settler's read and checks); reply = ->
+ * client has the answer (ledger capture and shares, receipt, result write, the API's waiter, HTTP). The answers'
+ * own times come from the result (signature timestamps): since the seventeenth session most answers have no job
+ * record.
  */
 async function breakdown(): Promise<Record<string, number>> {
   const steps: Record<string, number[]> = { submit: [], to_answer: [], settle_notice: [], reply: [] };

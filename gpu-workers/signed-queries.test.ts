@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { identityReady, signerFromUri, sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { type QueryFacts, signPaidQuery } from "../core/jobs/paid-job.ts";
-import type { JobMessage } from "../core/jobs/schema.ts";
+import type { EpistulaSignature, JobMessage } from "../core/jobs/schema.ts";
 import type { SignatureVerifier, Signer } from "../core/ports/signer.ts";
 import { SignedQueries } from "./signed-queries.ts";
 
@@ -99,13 +99,24 @@ describe("SignedQueries (issue 17: a paid job checked against its gateway's sign
     expect(reason(signed)).toBe("ok");
   });
 
-  it("refuses a signature older than the window, even one already verified", () => {
+  it("refuses a signature older than the window, even one already verified, and one whose time was rewritten", () => {
     let now = NOW + 1000;
     const queries = new SignedQueries(sr25519Verifier, gateway.address, MAX_AGE_MS, () => now);
     const signed = message(1);
     expect(queries.check(signed, DIGEST).ok).toBe(true);
     now = NOW + MAX_AGE_MS + 1;
     expect(queries.check(signed, DIGEST)).toEqual({ ok: false, reason: "stale" });
+    // The same signature with its time (or its signer) made fresh: the signature no longer matches it.
+    const query = signed.query as NonNullable<JobMessage["query"]>;
+    const retimed = (signature: EpistulaSignature) => ({ ...signed, query: { ...query, signature } });
+    expect(queries.check(retimed({ ...query.signature, timestamp: String(now) }), DIGEST)).toEqual({
+      ok: false,
+      reason: "bad_signature",
+    });
+    expect(queries.check(retimed({ ...query.signature, timestamp: "9999999999999999" }), DIGEST)).toEqual({
+      ok: false,
+      reason: "future",
+    });
     expect(new SignedQueries(sr25519Verifier, gateway.address, MAX_AGE_MS, () => now).check(signed, DIGEST)).toEqual({
       ok: false,
       reason: "stale",

@@ -16,11 +16,17 @@ export type SignedQueryCheck =
  * 17): a first delivery is checked against these facts instead of its request record, which saves the worker a read
  * on every query's path. The signature binds the request id, task, deadline and input digest of the message (the
  * digest is of the input as received) and the experts it routed and shadows, so a message someone else made, or
- * changed, is refused here and checked against the record as before. Only the gateway's key is trusted: its secret
- * is the API's, which writes the request records anyway.
+ * whose query facts were changed, is refused here and checked against the record as before. What the signature
+ * does not bind is checked as on the record path: the job id must be the request's and the expert's (`vouched`),
+ * and the expert one the query names. A genuine message sent again within the window runs again (a replay costs
+ * the model's time; its answers meet the same first-write-wins and the settler's checks as any duplicate). Only
+ * the gateway's key is trusted: its secret is the API's, which writes the request records anyway.
  */
 export class SignedQueries {
-  /** Signature -> the exact text it was verified over (insertion order: the oldest goes first). */
+  /**
+   * Signature -> what it was verified over: the text, and the envelope's time, uuid and parties, which the text does
+   * not hold (insertion order: the oldest goes first).
+   */
   private readonly verified = new Map<string, string>();
 
   constructor(
@@ -46,8 +52,10 @@ export class SignedQueries {
     });
     const sig = query.signature;
     const now = this.now();
-    // The same query's other jobs skip the signature check, never the freshness one.
-    if (this.verified.get(sig.signature) === text) {
+    const signed = `${sig.timestamp}.${sig.uuid}.${sig.signedBy}.${sig.signedFor}\n${text}`;
+    // The same query's other jobs skip the signature check, never the freshness one (on the time it was verified
+    // with: one rewritten since is another envelope, checked in full).
+    if (this.verified.get(sig.signature) === signed) {
       if (Number(sig.timestamp) + this.maxAgeMs < now) return { ok: false, reason: "stale" };
     } else {
       const result = verifyEpistula(this.verifier, text, sig, {
@@ -57,7 +65,7 @@ export class SignedQueries {
         signedFor: "",
       });
       if (!result.ok) return result;
-      this.remember(sig.signature, text);
+      this.remember(sig.signature, signed);
     }
     const expert = ([uid, hotkey]: readonly [number, string]) => ({ uid, hotkey });
     return {
@@ -74,11 +82,11 @@ export class SignedQueries {
     };
   }
 
-  private remember(signature: string, text: string): void {
+  private remember(signature: string, signed: string): void {
     if (this.verified.size >= REMEMBERED) {
       const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
     }
-    this.verified.set(signature, text);
+    this.verified.set(signature, signed);
   }
 }

@@ -286,12 +286,19 @@ describe("startWorker", () => {
 
     // Signed by another key, or carried with another input: checked against the record, and there is none.
     const other = signerFromUri(OTHER_URI);
+    // And a genuine one that names another job (a validator's): the signature does not bind the job id, the check does.
+    const validation = makeJob({ jobId: "val-1", hotkey: expert.address, input, kind: "validation" });
+    await ctx.jobs.create(validation.record);
+    const renamed = { ...JSON.parse(paidMessage("req-signed", input, now, 1, query)), jobId: "val-1" };
     await ctx.queue.sendMany([
       paidMessage("req-other", input, now, 1, signedQuery(pairRequest("req-other", input, now), other, now)),
       paidMessage("req-signed", [0.9, 0, 0, 0], now, 1, query),
+      JSON.stringify(renamed),
     ]);
-    await waitFor("both dropped", () => worker.metrics().counters.dropped === 2);
+    await waitFor("all dropped", () => worker.metrics().counters.dropped === 3);
     expect(worker.metrics().counters.badSignatures).toBe(2);
+    expect(worker.metrics().errorsByCode).toMatchObject({ job_mismatch: 1 });
+    expect((await ctx.jobs.get("val-1"))?.status).toBe("queued");
     expect(calls.getMany).toBeGreaterThan(0);
     expect(ctx.runtime.calls.flatMap((c) => c.inputs)).toHaveLength(2);
 

@@ -123,10 +123,11 @@ export function claimOf(
 
 /**
  * Why a job record does not vouch for a message (null when it does): the record must exist, carry an input digest,
- * and name the same request, kind, task, expert (uid and hotkey) and input as the message.
+ * and name the same job, request, kind, task, expert (uid and hotkey) and input as the message.
  */
 export function recordMismatch(
   record: {
+    readonly jobId: string;
     readonly requestId: string;
     readonly kind: string;
     readonly task: string;
@@ -135,6 +136,7 @@ export function recordMismatch(
     readonly inputDigest?: string | undefined;
   } | null,
   message: {
+    readonly jobId: string;
     readonly requestId: string;
     readonly kind: string;
     readonly task: string;
@@ -145,6 +147,9 @@ export function recordMismatch(
 ): string | null {
   if (record === null) return "unknown_job";
   if (record.inputDigest === undefined) return "no_input_digest";
+  // The job id too: the answer is signed for it and stored under it, so a message naming another job (a validator's,
+  // say) with this job's facts would answer that one.
+  if (record.jobId !== message.jobId) return "job_mismatch";
   if (record.requestId !== message.requestId) return "request_mismatch";
   if (record.kind !== message.kind) return "kind_mismatch";
   if (record.task !== message.task) return "task_mismatch";
