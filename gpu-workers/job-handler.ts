@@ -317,8 +317,10 @@ async function paidJob(
 ): Promise<JobRecord | "duplicate" | null> {
   if (job.kind !== "paid" || ctx.requests === undefined) return null;
   // A first delivery is checked against the facts its gateway signed when it carries them: no read (issue 17). A
-  // redelivery reads the record, to learn whether its query is over (settled, canceled) before running it again.
-  const signed = message.receiveCount <= 1 ? ctx.signedQueries?.check(job, digest) : undefined;
+  // redelivery reads the record, to learn whether its query is over (settled, canceled) before running it again, and
+  // so does a delivery past its deadline: its query is most likely settled, and its expiry is then not written.
+  const fresh = message.receiveCount <= 1 && ctx.now() <= job.deadline;
+  const signed = fresh ? ctx.signedQueries?.check(job, digest) : undefined;
   if (signed?.ok === false && signed.reason !== "absent") {
     // Another signer, another message's facts, or a bad signature (a stale one has just waited long): counted, then
     // checked against the record, which a forged message does not pass either.

@@ -312,6 +312,15 @@ describe("startWorker", () => {
     await waitFor("skipped on redelivery", () => worker.metrics().counters.duplicatesSkipped === 1);
     expect(calls.getMany).toBe(before + 1);
     expect(ctx.runtime.calls.flatMap((c) => c.inputs)).toHaveLength(3);
+
+    // Past its deadline a first delivery reads too: its query is settled, so no expiry is written into it.
+    const then = now - 120_000;
+    const settled = pairRequest("req-late", input, then, { phase: "settled" });
+    await store.create(settled);
+    await ctx.queue.send(paidMessage("req-late", input, then, 1, signedQuery(settled, gateway, now)));
+    await waitFor("late one skipped", () => worker.metrics().counters.duplicatesSkipped === 2);
+    expect(await ctx.jobs.get("req-late:1")).toBeNull();
+    expect(worker.metrics().counters.expired ?? 0).toBe(0);
   });
 
   it("a query's answers all ready here go in one notice and are not written; a notice and a write both failing retry the jobs", async () => {

@@ -149,8 +149,8 @@ describe("a paid query end to end on an ephemeral market", () => {
     expect(on("jobs", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")).toBe(2);
     // The settler's one read of the request (the notice carries both answers, so no job is read back). The worker
     // reads nothing: it runs a first delivery on the query's facts its gateway signed in the messages (issue 17).
-    // The wait reads nothing more. (Up to 1.5: a redelivered job, or a query's jobs taken in two receives, reads
-    // once more; a worker that read every request would make it 2.)
+    // The wait reads nothing more. (Up to 1.5: a query's jobs taken in two receives send two notices, each read by
+    // the settler, and a redelivered job reads its request; a worker that read every request would make it 2.)
     expect(on("jobs", "GetItem", "BatchGetItem")).toBeGreaterThanOrEqual(1);
     expect(on("jobs", "GetItem", "BatchGetItem")).toBeLessThanOrEqual(1.5);
     // Items read, as DynamoDB bills reads (issue 17: at most 3 per k = 2 query): the request's one read, and the

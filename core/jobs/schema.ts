@@ -18,8 +18,8 @@ export const EpistulaSignature = z.object({
 });
 export type EpistulaSignature = z.infer<typeof EpistulaSignature>;
 
-/** An expert of a paid query as its gateway signs it: [uid, hotkey]. */
-export const QueryExpert = z.tuple([z.number().int().min(0).max(65535), z.string().min(40).max(60)]);
+/** An expert of a paid query as its gateway signs it: [uid, hotkey] (bounded as a request record's RoutedExpert). */
+export const QueryExpert = z.tuple([z.number().int().min(0).max(65535), z.string().min(1).max(64)]);
 export type QueryExpert = z.infer<typeof QueryExpert>;
 
 /**
