@@ -219,6 +219,8 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       chainUrl: rpc.url,
       validatorHotkey: validator().address,
       workerKeys: [signerFromUri(servingKeyMnemonic).address],
+      // Workers run paid jobs on the query facts the gateway signs, with no read of the request (issue 17).
+      gatewayHotkey: signerFromUri(gatewayMnemonic).address,
       gpu: { enabled: true },
       prices: { digits: DIGIT_PRICE },
     });
@@ -453,6 +455,8 @@ describe("the deployed stack, bundled as SST does and run as Lambda and ECS do",
       expect(result.experts).toHaveLength(2);
       expect(result.cost).toBe(2 * DIGIT_PRICE);
       for (const e of result.experts) expect(digitHotkeys.has(e.hotkey)).toBe(true);
+      // The worker has the stage's gateway address (WORKER_GATEWAY_ADDRESS): its answers are signed for it.
+      expect(result.experts.map((e) => e.signedFor)).toEqual([0, 1].map(() => signerFromUri(gatewayMnemonic).address));
       const verdict = await client.verifyReceipt(result.receipt, result.output);
       expect(verdict.ok && verdict.data.valid).toBe(true);
 
