@@ -145,6 +145,55 @@ describe("settler", () => {
     }
   });
 
+  it("records a shadow answer once: by the notice that carries it, not also by the routed jobs' notice", async () => {
+    const scores = new MemoryScoreStore();
+    const puts: string[] = [];
+    const counting = Object.assign(Object.create(scores), {
+      recordShadowAnswer: (answer: Parameters<MemoryScoreStore["recordShadowAnswer"]>[0]) => {
+        puts.push(answer.jobId);
+        return scores.recordShadowAnswer(answer);
+      },
+    });
+    const h = await harness({ experts: 3, explore: true, deps: { shadowAnswers: counting } });
+    const key = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await key.client.infer("digits", digitInput(), { k: 2, waitSeconds: 0 });
+    if (!res.ok) throw new Error(JSON.stringify(res.problem));
+    const record = await h.deps.requests.get(res.data.id);
+    const shadowUid = record?.shadow?.[0]?.uid ?? -1;
+    // Every job answered and stored, the shadow one too (it ran on another worker, or after the routed ones).
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    const stored = await h.jobs.getMany(
+      [...(record?.experts ?? []), ...(record?.shadow ?? [])].map((e) => `${res.data.id}:${e.uid}`),
+    );
+    const carried = (uids: readonly number[]) =>
+      stored.filter((j) => uids.includes(j.uid)).map((j) => ({ uid: j.uid, answer: j.answer }));
+    const routed = (record?.experts ?? []).map((e) => e.uid);
+    // The routed jobs' notice, as their worker sends it: their uids and answers. The shadow answer is not its to record.
+    const routedNotice = JSON.stringify({ v: 1, requestId: res.data.id, uids: routed, answers: carried(routed) });
+    expect(await handleSettleNotice(h.deps, routedNotice)).toBe("settled");
+    expect(puts).toEqual([]);
+    // The shadow job's own notice: recorded, once.
+    const shadowNotice = JSON.stringify({ v: 1, requestId: res.data.id, answers: carried([shadowUid]) });
+    expect(await handleSettleNotice(h.deps, shadowNotice)).toBe("settled");
+    expect(puts).toEqual([`${res.data.id}:${shadowUid}`]);
+    expect(await scores.shadowAnswerCount(record?.shadow?.[0]?.hotkey ?? "", 10)).toBe(1);
+
+    // The client's waiters are told before the shadow lane is recorded: a failing score store delays no client (its
+    // notice comes back to record the answer).
+    const next = await key.client.infer("digits", digitInput(0.2), { k: 2, waitSeconds: 0 });
+    if (!next.ok) throw new Error(JSON.stringify(next.problem));
+    await answerQueuedJobs(h.queue, h.jobs, h.experts);
+    const announced: string[] = [];
+    const failing = {
+      ...h.deps,
+      shadowAnswers: { recordShadowAnswer: () => Promise.reject(new Error("scores down")) },
+    };
+    await expect(handleSettleNotice(failing, notice(next.data.id), (id) => void announced.push(id))).rejects.toThrow(
+      "scores down",
+    );
+    expect(announced).toEqual([next.data.id]);
+  });
+
   it("reads the jobs a notice names along with the request, and those it leaves out apart (the uids are a hint)", async () => {
     const h = await harness();
     const { deps, reads, lag } = withCountedReads(h);

@@ -62,12 +62,12 @@ export async function settleNotice(
   const { view, postponed } = await settleOutcome(deps, requestId, uids, answers, unstored === true);
   if (view === null) return { outcome: postponed ? "retry" : "unknown" };
   if (postponed) return { outcome: "retry", record: view.record };
-  // A newcomer's shadow answer that joined a routed job's notice (or is read from its job) is recorded here; the
-  // client's part is untouched.
+  // The client's waiters are told first: the shadow lane's recording below is not theirs to wait for.
+  if (view.record.result) onSettled?.(requestId, view.record);
+  // A newcomer's shadow answer that joined a routed job's notice (or, in a notice carrying none, is read from its
+  // job) is recorded here; the client's part is untouched.
   if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record, answers);
-  if (!view.record.result) return { outcome: "pending", record: view.record };
-  onSettled?.(requestId, view.record);
-  return { outcome: "settled", record: view.record };
+  return { outcome: view.record.result ? "settled" : "pending", record: view.record };
 }
 
 /**

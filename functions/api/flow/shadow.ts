@@ -13,6 +13,12 @@ export type ShadowDeps = SettleDeps & { readonly shadowAnswers?: Pick<ScoreStore
  * signed for this job, expert and input (the same check as a paid answer) is kept for the validator and counted in
  * the miner's status. Nothing here touches the client's result, hold or fee split. Idempotent (one entry per job),
  * so every settle notice may call it; returns how many answers are recorded.
+ *
+ * A notice that carries answers is the one to record the shadow answers among them, and only those: a shadow job's
+ * answer travels in its own worker's notice (alone, or joined to the routed jobs' notice there). Reading the others
+ * from the table as well found them stored and put each a second time when its own notice came (two writes a
+ * shadow answer, issue 17). A notice that carries none (the sweeper's, or one whose answers were left out) reads
+ * them all, as does a carried answer that does not check.
  */
 export async function recordShadowAnswers(
   deps: ShadowDeps,
@@ -29,7 +35,7 @@ export async function recordShadowAnswers(
     // Checked like a stored answer; one that fails (or none carried) is read from the table instead.
     const check = answer && checkCarriedAnswer(answer, expert, record, deps.tasks, deps.verifier, deps.workerKeys);
     if (check?.ok) accepted.push({ expert, job: check.job });
-    else unread.push(expert);
+    else if (answer !== undefined || carried.length === 0) unread.push(expert);
   }
   const read = unread.length > 0 ? await deps.jobs.getMany(unread.map((e) => jobIdOf(record.requestId, e.uid))) : [];
   for (const expert of unread) {
