@@ -59,6 +59,8 @@ export interface SettleNotice {
   readonly uids?: readonly number[];
   readonly answers: readonly NoticeAnswer[];
   readonly unstored?: true;
+  /** Some of its answers did not parse and were left out: it does not carry all it was sent with. */
+  readonly incomplete?: true;
 }
 
 /**
@@ -71,14 +73,16 @@ export function parseSettleNotice(text: string): SettleNotice | null {
   const parsed = json.ok ? SettleMessage.safeParse(json.value) : null;
   if (!parsed?.success) return null;
   const { requestId, uids, answers, unstored } = parsed.data;
+  const kept = (answers ?? []).flatMap((a) => {
+    const answer = NoticeAnswer.safeParse(a);
+    return answer.success ? [answer.data] : [];
+  });
   return {
     requestId,
     ...(uids !== undefined ? { uids } : {}),
     ...(unstored ? { unstored } : {}),
-    answers: (answers ?? []).flatMap((a) => {
-      const answer = NoticeAnswer.safeParse(a);
-      return answer.success ? [answer.data] : [];
-    }),
+    ...(kept.length < (answers ?? []).length ? { incomplete: true as const } : {}),
+    answers: kept,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { SettleNotice } from "../../core/jobs/settle-notice.ts";
 import type { RequestRecord } from "../../core/ports/requests.ts";
 import { recordShadowAnswers, type ShadowDeps } from "../api/flow/shadow.ts";
-import { type HandledNotice, type NoticeOutcome, parseNotice, settleNotice } from "./settler.ts";
+import { carriesNone, type HandledNotice, type NoticeOutcome, parseNotice, settleNotice } from "./settler.ts";
 
 interface RequestNotices {
   /** The last notice of the request in line: the next one waits for it. */
@@ -16,7 +16,8 @@ interface RequestNotices {
  * query in ten at 16 clients (bench/RESULTS.md). Settled side by side, both read the request, both capture (the
  * second a replay) and both write the result, the second's conditional write refused and the record then read back.
  * In line, a notice after one that settled its query only records the newcomers' answers (as a settle of a settled
- * query would: those it carries, the others read from their jobs); after one that found the query still open (or
+ * query would: those it carries, or all of them read from their jobs when it carries none); after one that found the
+ * query still open (or
  * failed), it is settled as usual, since it may carry the missing answer. The same text again (a redelivery) shares
  * the outcome of the one in line. One per settler loop (loop.ts) or Lambda invocation (lambda.ts).
  */
@@ -58,7 +59,8 @@ export class NoticeSettler {
       return settleNotice(this.deps, notice, this.onSettled);
     }
     // Settled (and announced) by the previous notice: nothing to read or write for the client's part.
-    if (before.record.shadow !== undefined) await recordShadowAnswers(this.deps, before.record, notice.answers);
+    if (before.record.shadow !== undefined)
+      await recordShadowAnswers(this.deps, before.record, notice.answers, carriesNone(notice));
     return before;
   }
 }

@@ -172,10 +172,14 @@ describe("settler", () => {
     const routedNotice = JSON.stringify({ v: 1, requestId: res.data.id, uids: routed, answers: carried(routed) });
     expect(await handleSettleNotice(h.deps, routedNotice)).toBe("settled");
     expect(puts).toEqual([]);
-    // The shadow job's own notice: recorded, once.
+    // A notice that lost an answer in parsing carries less than it was sent with: the shadow answer is read instead.
+    const garbled = JSON.stringify({ v: 1, requestId: res.data.id, uids: routed, answers: [...carried(routed), 7] });
+    expect(await handleSettleNotice(h.deps, garbled)).toBe("settled");
+    expect(puts).toEqual([`${res.data.id}:${shadowUid}`]);
+    // The shadow job's own notice records it again (one entry per job: the same item).
     const shadowNotice = JSON.stringify({ v: 1, requestId: res.data.id, answers: carried([shadowUid]) });
     expect(await handleSettleNotice(h.deps, shadowNotice)).toBe("settled");
-    expect(puts).toEqual([`${res.data.id}:${shadowUid}`]);
+    expect(puts).toEqual([`${res.data.id}:${shadowUid}`, `${res.data.id}:${shadowUid}`]);
     expect(await scores.shadowAnswerCount(record?.shadow?.[0]?.hotkey ?? "", 10)).toBe(1);
 
     // The client's waiters are told before the shadow lane is recorded: a failing score store delays no client (its

@@ -1,5 +1,5 @@
 import type { Hold } from "../../core/billing/schema.ts";
-import { type NoticeAnswer, parseSettleNotice, type SettleNotice } from "../../core/jobs/settle-notice.ts";
+import { parseSettleNotice, type SettleNotice } from "../../core/jobs/settle-notice.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import type { JobQueue } from "../../core/ports/queue.ts";
 import type { RequestRecord, RequestStore } from "../../core/ports/requests.ts";
@@ -58,7 +58,7 @@ export async function settleNotice(
   onSettled?: (requestId: string, record: RequestRecord) => void,
 ): Promise<HandledNotice> {
   const { requestId, uids, answers, unstored } = notice;
-  if (uids === undefined && answers.length > 0) return shadowNotice(deps, requestId, answers, onSettled);
+  if (uids === undefined && answers.length > 0) return shadowNotice(deps, notice, onSettled);
   const { view, postponed } = await settleOutcome(deps, requestId, uids, answers, unstored === true);
   if (view === null) return { outcome: postponed ? "retry" : "unknown" };
   if (postponed) return { outcome: "retry", record: view.record };
@@ -66,7 +66,7 @@ export async function settleNotice(
   if (view.record.result) onSettled?.(requestId, view.record);
   // A newcomer's shadow answer that joined a routed job's notice (or, in a notice carrying none, is read from its
   // job) is recorded here; the client's part is untouched.
-  if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record, answers);
+  if (view.record.shadow !== undefined) await recordShadowAnswers(deps, view.record, answers, carriesNone(notice));
   return { outcome: view.record.result ? "settled" : "pending", record: view.record };
 }
 
@@ -81,17 +81,17 @@ export async function settleNotice(
  */
 async function shadowNotice(
   deps: ShadowDeps,
-  requestId: string,
-  answers: readonly NoticeAnswer[],
+  notice: SettleNotice,
   onSettled?: (requestId: string, record: RequestRecord) => void,
 ): Promise<HandledNotice> {
+  const { requestId, answers } = notice;
   const [read] = await deps.requests.getMany([requestId], { eventually: true });
   const record = read ?? (await deps.requests.get(requestId));
   if (record === null) return { outcome: "unknown" };
   if (answers.some((a) => record.experts.some((e) => e.uid === a.uid))) {
     return settleNotice(deps, { requestId, uids: record.experts.map((e) => e.uid), answers }, onSettled);
   }
-  await recordShadowAnswers(deps, record, answers);
+  await recordShadowAnswers(deps, record, answers, carriesNone(notice));
   if (!record.result) return { outcome: "pending", record };
   onSettled?.(requestId, record);
   return { outcome: "settled", record };
@@ -125,4 +125,12 @@ export function keepAnsweredHolds(deps: SweepSettleDeps): (hold: Hold) => Promis
     });
     return false;
   };
+}
+
+/**
+ * Whether a notice carries none of the answers it was sent with (the sweeper's, left out, or lost in parsing): the
+ * shadow answers it does not carry are then read from the table (functions/api/flow/shadow.ts).
+ */
+export function carriesNone(notice: SettleNotice): boolean {
+  return notice.answers.length === 0 || notice.incomplete === true;
 }

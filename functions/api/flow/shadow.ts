@@ -17,14 +17,18 @@ export type ShadowDeps = SettleDeps & { readonly shadowAnswers?: Pick<ScoreStore
  * A notice that carries answers is the one to record the shadow answers among them, and only those: a shadow job's
  * answer travels in its own worker's notice (alone, or joined to the routed jobs' notice there). Reading the others
  * from the table as well found them stored and put each a second time when its own notice came (two writes a
- * shadow answer, issue 17). A notice that carries none (the sweeper's, or one whose answers were left out) reads
- * them all, as does a carried answer that does not check.
+ * shadow answer, issue 17). A notice that carries none (the sweeper's, or one whose answers were left out), or that
+ * lost some in parsing, reads them all, as does a carried answer that does not check. Left to chance as before: a
+ * shadow answer whose own notice is lost (its send failed, or its worker died holding it) is recorded only if a
+ * notice carrying none comes later.
  */
 export async function recordShadowAnswers(
   deps: ShadowDeps,
   record: RequestRecord,
   /** Answers a settle notice carries (its worker stored them): a shadow job's own is then not read back. */
   carried: readonly NoticeAnswer[] = [],
+  /** Whether shadow answers it does not carry are read from the table (below): when it carries none of its own. */
+  readUncarried = carried.length === 0,
 ): Promise<number> {
   const shadow = record.shadow ?? [];
   if (shadow.length === 0 || deps.shadowAnswers === undefined) return 0;
@@ -35,7 +39,7 @@ export async function recordShadowAnswers(
     // Checked like a stored answer; one that fails (or none carried) is read from the table instead.
     const check = answer && checkCarriedAnswer(answer, expert, record, deps.tasks, deps.verifier, deps.workerKeys);
     if (check?.ok) accepted.push({ expert, job: check.job });
-    else if (answer !== undefined || carried.length === 0) unread.push(expert);
+    else if (answer !== undefined || readUncarried) unread.push(expert);
   }
   const read = unread.length > 0 ? await deps.jobs.getMany(unread.map((e) => jobIdOf(record.requestId, e.uid))) : [];
   for (const expert of unread) {
