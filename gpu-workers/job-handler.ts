@@ -321,11 +321,9 @@ async function paidJob(
   // so does a delivery past its deadline: its query is most likely settled, and its expiry is then not written.
   const fresh = message.receiveCount <= 1 && ctx.now() <= job.deadline;
   const signed = fresh ? ctx.signedQueries?.check(job, digest) : undefined;
-  if (signed?.ok === false && signed.reason !== "absent") {
-    // Another signer, another message's facts, or a bad signature (a stale one has just waited long): counted, then
-    // checked against the record, which a forged message does not pass either.
-    if (signed.reason !== "stale") ctx.metrics.inc("badSignatures");
-  }
+  // Another signer, another message's facts, or a bad signature is counted (a stale one has only waited long), and
+  // the job checked against the record, which a forged message does not pass either.
+  if (signed?.ok === false && signed.reason !== "absent" && signed.reason !== "stale") ctx.metrics.inc("badSignatures");
   const record = signed?.ok ? null : await ctx.requests.get(job.requestId);
   const request = signed?.ok ? signed.facts : record;
   const implied = request && paidJobOf(request, job.uid);

@@ -17,9 +17,9 @@ interface RequestNotices {
  * second a replay) and both write the result, the second's conditional write refused and the record then read back.
  * In line, a notice after one that settled its query only records the newcomers' answers (as a settle of a settled
  * query would: those it carries, or all of them read from their jobs when it carries none); after one that found the
- * query still open (or
- * failed), it is settled as usual, since it may carry the missing answer. The same text again (a redelivery) shares
- * the outcome of the one in line. One per settler loop (loop.ts) or Lambda invocation (lambda.ts).
+ * query still open (or failed), it is settled as usual, since it may carry the missing answer. The same text again
+ * (a redelivery) shares the outcome of the one in line. One per settler loop (loop.ts) or Lambda invocation
+ * (lambda.ts).
  */
 export class NoticeSettler {
   private readonly requests = new Map<string, RequestNotices>();

@@ -89,7 +89,7 @@ async function shadowNotice(
   const record = read ?? (await deps.requests.get(requestId));
   if (record === null) return { outcome: "unknown" };
   if (answers.some((a) => record.experts.some((e) => e.uid === a.uid))) {
-    return settleNotice(deps, { requestId, uids: record.experts.map((e) => e.uid), answers }, onSettled);
+    return settleNotice(deps, { ...notice, uids: record.experts.map((e) => e.uid) }, onSettled);
   }
   await recordShadowAnswers(deps, record, answers, carriesNone(notice));
   if (!record.result) return { outcome: "pending", record };
