@@ -49,11 +49,13 @@ describe("npm start", () => {
     const adminToken = (await readFile(join(dataDir, "admin-token"), "utf8")).trim();
     const admin = createMarketClient({ baseUrl: first.url, adminToken });
     const created = await admin.createKey({ name: "restart", credits: 123_456 });
-    if (!created.ok) throw new Error(JSON.stringify(created.problem));
+    if (!created.ok) throw new Error(`${JSON.stringify(created.problem)}\n${first.output().slice(-4000)}`);
     const pixels = new Array(784).fill(0).map((_, i) => (i % 28 === 14 && i > 112 && i < 672 ? 1 : 0));
     const client = createMarketClient({ baseUrl: first.url, apiKey: created.data.key });
     const answer = await client.infer("digits", { pixels }, { k: 1, waitSeconds: 20 });
-    expect(answer.ok && answer.status).toBe(200);
+    // On failure, say why: the problem the API returned and the tail of the market's log.
+    if (!answer.ok) throw new Error(`${JSON.stringify(answer.problem)}\n${first.output().slice(-4000)}`);
+    expect(answer.status).toBe(200);
     const before = await client.usage();
     if (!before.ok) throw new Error(JSON.stringify(before.problem));
     expect(before.data.balance).toBe(123_456 - 1000);

@@ -12,6 +12,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { z } from "zod";
+import { eachBounded } from "../../core/batching/bounded.ts";
 import type { JobQueue, ReceivedMessage, ReceiveOptions } from "../../core/ports/queue.ts";
 import { Coalescer } from "./coalescer.ts";
 import { clampVisibility, DEAD_LETTER_ATTRIBUTES, type QueueMessage, truncateReason } from "./message.ts";
@@ -134,15 +135,7 @@ export class SqsJobQueue implements JobQueue {
       return;
     }
     const QueueUrl = await this.url();
-    const batches = splitIntoBatches(bodies);
-    let next = 0;
-    const worker = async () => {
-      for (let index = next++; index < batches.length; index = next++) {
-        const batch = batches[index];
-        if (batch !== undefined) await this.sendBatch(QueueUrl, batch);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, batches.length) }, worker));
+    await eachBounded(splitIntoBatches(bodies), SEND_CONCURRENCY, (batch) => this.sendBatch(QueueUrl, batch));
   }
 
   /** Resolves with [] when `signal` aborts (a stopping consumer wants an empty poll, not an error). */

@@ -5,7 +5,7 @@ import { MemoryJobStore } from "../../adapters/tables/memory-jobs.ts";
 import { JobMessage, type JobRecord } from "../../core/jobs/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import { countedCalls } from "../../gpu-workers/testing/counted-calls.ts";
-import { collectAnswers } from "./collect.ts";
+import { collectAnswers, EXPIRE_CONCURRENCY } from "./collect.ts";
 import type { ScoredExpert, ValidatorDeps } from "./types.ts";
 
 const EXPERTS: ScoredExpert[] = [1, 2].map((uid) => ({
@@ -84,5 +84,50 @@ describe("collectAnswers", () => {
     expect(sent.map((m) => m.jobId).sort()).toEqual([id(0, 1), id(0, 2), id(1, 2), id(2, 2)].sort());
     expect(again.sent).toBe(4);
     expect(await jobs.get(id(2, 1))).toEqual(failed);
+  });
+
+  it("expires the late jobs a few at a time, and stops at the first failure with one warning", async () => {
+    const jobs = new MemoryJobStore();
+    let inFlight = 0;
+    let most = 0;
+    let failing = false;
+    const expired: string[] = [];
+    const store = Object.assign(Object.create(jobs) as JobStore, {
+      expire: async (jobId: string, at: number) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        if (failing) throw new Error("table unreachable");
+        expired.push(jobId);
+        return jobs.expire(jobId, at);
+      },
+    });
+    const { deps } = depsOf(store);
+    // Nothing answers: all 6 jobs are late when the deadline passes.
+    await collectAnswers(deps, "val:1:9:toy:v", "toy", EXPERTS, ITEMS);
+    expect(expired).toHaveLength(6);
+    expect(most).toBe(EXPIRE_CONCURRENCY);
+    expect((await jobs.getMany(expired)).map((r) => r.status)).toEqual(expired.map(() => "expired"));
+
+    failing = true;
+    expired.length = 0;
+    const warnings: [string, Record<string, unknown>][] = [];
+    const tried = { count: 0 };
+    const failingStore = Object.assign(Object.create(store) as JobStore, {
+      expire: async (jobId: string, at: number) => {
+        tried.count++;
+        return store.expire(jobId, at);
+      },
+    });
+    const { deps: failingDeps } = depsOf(failingStore);
+    const logged = {
+      ...failingDeps,
+      log: { ...silentLogger, warn: (msg: string, f: Record<string, unknown>) => void warnings.push([msg, f]) },
+    } as ValidatorDeps;
+    await collectAnswers(logged, "val:1:10:toy:v", "toy", EXPERTS, ITEMS);
+    // The lanes already running finish; none starts after the failure.
+    expect(tried.count).toBe(EXPIRE_CONCURRENCY);
+    expect(warnings).toEqual([["could not expire late jobs", expect.objectContaining({ late: 6 })]]);
   });
 });

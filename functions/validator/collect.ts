@@ -1,4 +1,5 @@
 import { nodeBytes } from "../../adapters/bytes/node-bytes.ts";
+import { eachBounded } from "../../core/batching/bounded.ts";
 import { signEpistula } from "../../core/epistula/epistula.ts";
 import { verifySignedAnswer } from "../../core/jobs/answer-batch.ts";
 import { parseAnswerBody, requestSignedText, trustedWorker } from "../../core/jobs/integrity.ts";
@@ -100,16 +101,14 @@ export async function collectAnswers(
 
   let answered = 0;
   let rejected = 0;
+  const late: string[] = [];
   const answers = experts.map((expert) =>
     items.map((_, i): unknown | null => {
       const jobId = jobIdOf(requestId, i, expert.uid);
       const record = records.get(jobId);
       if (record === undefined) return null;
       if (!TERMINAL_JOB_STATUSES.has(record.status)) {
-        // Late answers are useless to this epoch; expiring keeps workers from running them.
-        deps.jobs
-          .expire(jobId, deps.now())
-          .catch((error: unknown) => deps.log.warn("could not expire a late job", { jobId, error }));
+        late.push(jobId);
         return null;
       }
       if (record.status !== "succeeded" || record.answer === undefined) return null;
@@ -122,7 +121,33 @@ export async function collectAnswers(
       return output;
     }),
   );
+  await expireLate(deps, late);
   return { answers, sent: bodies.length, answered, rejected };
+}
+
+/** Expiries in flight at once: enough to finish an epoch's worth in well under a second, few enough to share. */
+export const EXPIRE_CONCURRENCY = 4;
+
+/**
+ * Late answers are useless to this epoch; expiring their jobs keeps workers from running them (a worker that claims
+ * one past its deadline expires it itself, so a job left unexpired costs a claim, never a wrong answer). A few at a
+ * time: an epoch whose workers fell behind has hundreds, and started at once they took every socket of the client
+ * the local API shares, whose queries then failed on connection timeouts. The first failure ends the run (the table
+ * is in trouble; nothing here is worth waiting for), with one warning for the epoch instead of one per job.
+ */
+async function expireLate(deps: ValidatorDeps, jobIds: readonly string[]): Promise<void> {
+  let failure: unknown;
+  await eachBounded(
+    jobIds,
+    EXPIRE_CONCURRENCY,
+    async (jobId) => {
+      await deps.jobs.expire(jobId, deps.now()).catch((error: unknown) => {
+        failure ??= error;
+      });
+    },
+    () => failure !== undefined || deps.signal?.aborted === true,
+  );
+  if (failure !== undefined) deps.log.warn("could not expire late jobs", { late: jobIds.length, error: failure });
 }
 
 function verifiedOutput(
