@@ -1562,7 +1562,7 @@ export interface components {
         };
         Problem: {
             /** @enum {string} */
-            code: "invalid_request" | "unauthorized" | "insufficient_credits" | "spend_limit" | "bad_signature" | "forbidden" | "not_registered" | "not_found" | "conflict" | "payload_too_large" | "idempotency_mismatch" | "balance_limit" | "model_contract" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable" | "ledger_busy";
+            code: "invalid_request" | "unauthorized" | "insufficient_credits" | "spend_limit" | "bad_signature" | "forbidden" | "not_registered" | "not_found" | "conflict" | "payload_too_large" | "idempotency_mismatch" | "balance_limit" | "model_contract" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable" | "ledger_busy" | "busy";
             detail: string;
             issues?: {
                 message: string;

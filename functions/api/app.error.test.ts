@@ -71,6 +71,40 @@ describe("error envelope", () => {
     expect(JSON.parse(text).code).toBe("internal");
   });
 
+  it("turns a backing service's passing failure into 503 busy with Retry-After, leaking nothing", async () => {
+    const failing = (error: Error) =>
+      harness({
+        deps: {
+          directory: {
+            experts: async () => {
+              throw error;
+            },
+            metagraph: async () => ({ netuid: 1, block: 1, experts: [] }),
+          },
+        },
+      });
+    const sdkError = (name: string, httpStatusCode?: number) =>
+      Object.assign(new Error(`${name} at http://10.0.0.1:8000 secret`), { name, $metadata: { httpStatusCode } });
+    const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    // As the AWS SDK throws them after its retries: a connection timeout, a throttle, a 5xx, a reset socket.
+    for (const error of [
+      sdkError("TimeoutError"),
+      sdkError("ProvisionedThroughputExceededException", 400),
+      sdkError("SomethingNew", 503),
+      reset,
+    ]) {
+      const res = await (await failing(error)).app.request("/v1/experts");
+      expect(res.status, error.name).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      const text = await res.text();
+      expect(text).not.toContain("secret");
+      expect(JSON.parse(text).code).toBe("busy");
+    }
+    // A client's own 4xx from a service is no passing trouble: still a 500 of ours.
+    const refused = await (await failing(sdkError("ValidationException", 400))).app.request("/v1/experts");
+    expect(refused.status).toBe(500);
+  });
+
   it("sets X-Request-Id and CORS headers on every response", async () => {
     const res = await h.app.request("/v1/tasks", { headers: { origin: "https://example.com" } });
     expect(res.headers.get("x-request-id")).toMatch(/^hr_[0-9a-f]{24}$/);

@@ -19,6 +19,7 @@ import { MODELS_PATH, registerMinerRoutes } from "./routes/models.ts";
 import { registerProblemRoutes } from "./routes/problems.ts";
 import { registerPublicRoutes } from "./routes/public.ts";
 import { registerValidatorRoutes } from "./routes/validators.ts";
+import { isTransient, TRANSIENT_RETRY_SECONDS } from "./transient.ts";
 
 export const OPENAPI_INFO = {
   title: "Intelligence market inference API",
@@ -117,6 +118,12 @@ export function createApp(given: ApiDeps) {
       // A status missing from the table is still the client's error, never a 500.
       const code = codeForStatus(error.status, "invalid_request");
       return problemResponse(code, code === "invalid_request" ? "malformed request" : error.message || code, requestId);
+    }
+    if (isTransient(error)) {
+      deps.logger.error("a backing service failed for now; answered 503 busy", { requestId, error });
+      return problemResponse("busy", "a service the API depends on was busy; retry shortly", requestId, {
+        retryAfterSeconds: TRANSIENT_RETRY_SECONDS,
+      });
     }
     deps.logger.error("unhandled error", { requestId, error });
     return problemResponse("internal", "an internal error occurred", requestId);

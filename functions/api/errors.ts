@@ -27,6 +27,11 @@ export const ERROR_TABLE = {
   unavailable: { status: 503, title: "No expert could answer; nothing was charged" },
   // After `unavailable`: a bare 503 from Hono keeps meaning `unavailable` (the first code of a status).
   ledger_busy: { status: 503, title: "Too many queries in flight on this account; retry later, nothing was charged" },
+  // Not "nothing was charged": the store may have failed after a query was sent. Its Idempotency-Key makes a retry safe.
+  busy: {
+    status: 503,
+    title: "A service the API depends on was busy or did not answer in time; retry (a query with its Idempotency-Key)",
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
