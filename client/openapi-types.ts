@@ -1304,7 +1304,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description No expert could answer; nothing was charged (unavailable) */
+                /** @description No expert could answer; nothing was charged (unavailable); or Too many queries in flight on this account; retry later, nothing was charged (ledger_busy); or A service the API depends on was busy or did not answer in time; retry (a query with its Idempotency-Key) (busy) */
                 503: {
                     headers: {
                         [name: string]: unknown;

@@ -1,7 +1,7 @@
 /**
- * Runs `run` over `items`, at most `limit` at a time, in order of start. Rejects with the first error (the other lanes
- * go on with what they hold), so a caller that wants every item tried catches inside `run`. `stop`, checked before
- * each start, leaves the rest unstarted.
+ * Runs `run` over `items`, at most `limit` at a time (at least one), in order of start. Rejects with the first error;
+ * the other lanes still go through the rest of the list, and their errors are dropped. A caller that wants to know
+ * of every failure catches inside `run`. `stop`, checked before each start, leaves the rest unstarted.
  *
  * Why bounded: hundreds of calls started at once take every socket of a shared client, and calls queued behind them
  * time out waiting (the AWS SDK's connection timeout counts the wait for a socket).
@@ -16,5 +16,6 @@ export async function eachBounded<T>(
   const lane = async () => {
     for (let index = next++; index < items.length && !stop(); index = next++) await run(items[index] as T);
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  const lanes = Number.isFinite(limit) ? Math.max(1, Math.min(Math.floor(limit), items.length)) : 1;
+  await Promise.all(Array.from({ length: lanes }, lane));
 }

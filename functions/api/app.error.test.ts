@@ -1,6 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MemoryRequestStore } from "../../adapters/tables/memory-requests.ts";
 import { codeForStatus, ERROR_CODES, ERROR_TABLE } from "./errors.ts";
 import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
 import { digitInput, harness, manualClock } from "./testing/harness.ts";
@@ -103,6 +104,62 @@ describe("error envelope", () => {
     // A client's own 4xx from a service is no passing trouble: still a 500 of ours.
     const refused = await (await failing(sdkError("ValidationException", 400))).app.request("/v1/experts");
     expect(refused.status).toBe(500);
+  });
+
+  it("answers a query held and sent as still running (202, Location), not busy, when the store fails while it waits", async () => {
+    const requests = new MemoryRequestStore();
+    let failing = false;
+    const timeout = () => Object.assign(new Error("no connection within 3000 ms"), { name: "TimeoutError" });
+    const flaky = Object.assign(Object.create(requests) as MemoryRequestStore, {
+      get: async (id: string) => {
+        if (failing) throw timeout();
+        return requests.get(id);
+      },
+      create: async (record: Parameters<MemoryRequestStore["create"]>[0]) => {
+        const created = await requests.create(record);
+        failing = true; // from the record on, every read of the request times out
+        return created;
+      },
+    });
+    const h = await harness({ clock: manualClock(), deps: { requests: flaky } });
+    const { key } = await h.fundedKey(10 * DIGITS_PRICE);
+    const res = await h.app.request("/v1/tasks/digits/infer", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", prefer: "wait=5" },
+      body: JSON.stringify({ input: digitInput(), k: 1 }),
+    });
+    // Told to retry, a client without an Idempotency-Key would pay twice: it is told where its query is instead.
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { id: string; status: string };
+    expect(res.headers.get("location")).toBe(`/v1/jobs/${body.id}`);
+    expect(body.status).toBe("queued");
+  });
+
+  it("answers a query whose send and job failures both failed with its Location, never an error to retry", async () => {
+    const h = await harness({ clock: manualClock() });
+    const broken = await harness({
+      clock: manualClock(),
+      deps: {
+        queue: Object.assign(Object.create(h.queue), {
+          sendMany: async () => {
+            throw Object.assign(new Error("partly sent"), { name: "SendBatchError", code: "ServiceUnavailable" });
+          },
+        }),
+        jobs: Object.assign(Object.create(h.jobs), {
+          fail: async () => {
+            throw Object.assign(new Error("no connection"), { name: "TimeoutError" });
+          },
+        }),
+      },
+    });
+    const { key } = await broken.fundedKey(10 * DIGITS_PRICE);
+    const res = await broken.app.request("/v1/tasks/digits/infer", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", prefer: "respond-async" },
+      body: JSON.stringify({ input: digitInput(), k: 1 }),
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("location")).toMatch(/^\/v1\/jobs\//);
   });
 
   it("sets X-Request-Id and CORS headers on every response", async () => {

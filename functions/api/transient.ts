@@ -10,6 +10,9 @@ const TRANSIENT_NAMES = new Set([
   "RequestTimeoutException",
   "ThrottlingException",
   "Throttling",
+  "ThrottledException",
+  "RequestThrottled",
+  "RequestThrottledException",
   "TooManyRequestsException",
   "ProvisionedThroughputExceededException",
   "RequestLimitExceeded",
@@ -19,19 +22,32 @@ const TRANSIENT_NAMES = new Set([
   "InternalServerError",
   "SlowDown",
 ]);
-const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 
-export function isTransient(error: unknown): boolean {
+/** `depth`: how many `cause` links are followed (fetch's "fetch failed" wraps the socket's error). */
+export function isTransient(error: unknown, depth = 2): boolean {
   if (typeof error !== "object" || error === null) return false;
-  const { name, code, $metadata } = error as {
+  const { name, code, cause, $metadata } = error as {
     name?: unknown;
     code?: unknown;
+    cause?: unknown;
     $metadata?: { httpStatusCode?: unknown };
   };
   if (typeof name === "string" && TRANSIENT_NAMES.has(name)) return true;
-  if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
+  // A batch's entry error (SQS's SendBatchError) names the service's code, not a class.
+  if (typeof code === "string" && (TRANSIENT_CODES.has(code) || TRANSIENT_NAMES.has(code))) return true;
   const status = $metadata?.httpStatusCode;
-  return typeof status === "number" && status >= 500 && status <= 599;
+  if (typeof status === "number" && status >= 500 && status <= 599) return true;
+  return depth > 0 && isTransient(cause, depth - 1);
 }
 
 /** What a client is told to wait before retrying a call that met one (seconds). */

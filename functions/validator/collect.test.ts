@@ -5,7 +5,7 @@ import { MemoryJobStore } from "../../adapters/tables/memory-jobs.ts";
 import { JobMessage, type JobRecord } from "../../core/jobs/schema.ts";
 import type { JobStore } from "../../core/ports/jobs.ts";
 import { countedCalls } from "../../gpu-workers/testing/counted-calls.ts";
-import { collectAnswers, EXPIRE_CONCURRENCY } from "./collect.ts";
+import { collectAnswers, EXPIRE_BUDGET_MS, EXPIRE_CONCURRENCY } from "./collect.ts";
 import type { ScoredExpert, ValidatorDeps } from "./types.ts";
 
 const EXPERTS: ScoredExpert[] = [1, 2].map((uid) => ({
@@ -128,6 +128,33 @@ describe("collectAnswers", () => {
     await collectAnswers(logged, "val:1:10:toy:v", "toy", EXPERTS, ITEMS);
     // The lanes already running finish; none starts after the failure.
     expect(tried.count).toBe(EXPIRE_CONCURRENCY);
-    expect(warnings).toEqual([["could not expire late jobs", expect.objectContaining({ late: 6 })]]);
+    expect(warnings).toEqual([
+      ["late jobs left to expire on their own", expect.objectContaining({ late: 6, expired: 0 })],
+    ]);
+  });
+
+  it("spends at most EXPIRE_BUDGET_MS expiring late jobs, and leaves the rest to the workers", async () => {
+    const jobs = new MemoryJobStore();
+    const started: string[] = [];
+    let clock: ValidatorDeps | undefined;
+    // Each expiry takes 0.3 of the budget on the validator's clock, once all four lanes have started.
+    const slow = Object.assign(Object.create(jobs) as JobStore, {
+      expire: async (jobId: string, at: number) => {
+        started.push(jobId);
+        await Promise.resolve();
+        await clock?.sleep(EXPIRE_BUDGET_MS * 0.3);
+        return jobs.expire(jobId, at);
+      },
+    });
+    const warnings: [string, Record<string, unknown>][] = [];
+    const { deps } = depsOf(slow);
+    clock = {
+      ...deps,
+      log: { ...silentLogger, warn: (msg: string, f: Record<string, unknown>) => void warnings.push([msg, f]) },
+    } as ValidatorDeps;
+    await collectAnswers(clock, "val:1:11:toy:v", "toy", EXPERTS, ITEMS);
+    // Four start at once and end 1.2 budgets later: none starts after them.
+    expect(started).toHaveLength(EXPIRE_CONCURRENCY);
+    expect(warnings).toEqual([["late jobs left to expire on their own", { late: 6, expired: 4, error: undefined }]]);
   });
 });

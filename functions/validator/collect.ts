@@ -127,27 +127,37 @@ export async function collectAnswers(
 
 /** Expiries in flight at once: enough to finish an epoch's worth in well under a second, few enough to share. */
 export const EXPIRE_CONCURRENCY = 4;
+/** How long an epoch spends expiring its late jobs at most: past it, the rest is left to the workers. */
+export const EXPIRE_BUDGET_MS = 10_000;
 
 /**
  * Late answers are useless to this epoch; expiring their jobs keeps workers from running them (a worker that claims
  * one past its deadline expires it itself, so a job left unexpired costs a claim, never a wrong answer). A few at a
  * time: an epoch whose workers fell behind has hundreds, and started at once they took every socket of the client
- * the local API shares, whose queries then failed on connection timeouts. The first failure ends the run (the table
- * is in trouble; nothing here is worth waiting for), with one warning for the epoch instead of one per job.
+ * the local API shares, whose queries then failed on connection timeouts. Bounded in time too (tens of thousands of
+ * late bootstrap jobs must not hold back the epoch's weights), and ended by the first failure (the table is in
+ * trouble; nothing here is worth waiting for), with one warning for the epoch instead of one per job.
  */
 async function expireLate(deps: ValidatorDeps, jobIds: readonly string[]): Promise<void> {
+  const until = deps.now() + EXPIRE_BUDGET_MS;
   let failure: unknown;
+  let expired = 0;
   await eachBounded(
     jobIds,
     EXPIRE_CONCURRENCY,
     async (jobId) => {
-      await deps.jobs.expire(jobId, deps.now()).catch((error: unknown) => {
-        failure ??= error;
-      });
+      await deps.jobs.expire(jobId, deps.now()).then(
+        () => void expired++,
+        (error: unknown) => {
+          failure ??= error;
+        },
+      );
     },
-    () => failure !== undefined || deps.signal?.aborted === true,
+    () => failure !== undefined || deps.now() > until || deps.signal?.aborted === true,
   );
-  if (failure !== undefined) deps.log.warn("could not expire late jobs", { late: jobIds.length, error: failure });
+  if (expired < jobIds.length) {
+    deps.log.warn("late jobs left to expire on their own", { late: jobIds.length, expired, error: failure });
+  }
 }
 
 function verifiedOutput(

@@ -9,6 +9,7 @@ import type { RequestRecord, WebhookSpec } from "../../../core/ports/requests.ts
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { forgetPaying } from "../paid-gate.ts";
+import { isTransient } from "../transient.ts";
 import { fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
 import { finishCancel, type RequestView, settleRequest } from "./settle.ts";
 import { reserveSpend } from "./spend-limit.ts";
@@ -278,6 +279,8 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
   } catch (error) {
     // Nothing (or not everything) reached the queue: fail the jobs so settling releases the hold at once.
     deps.logger.error("enqueue failed", { requestId: record.requestId, error });
+    // Some messages may have gone out: the client must get its query's Location, never an error it would retry (a
+    // second query, paid twice), so a failure here is logged. Jobs left open then expire at the deadline.
     await Promise.all(
       answering(record).map((expert) =>
         deps.jobs.fail(
@@ -287,6 +290,11 @@ async function enqueue(deps: ApiDeps, record: RequestRecord, messages: readonly 
           paidJobOf(record, expert.uid) ?? undefined,
         ),
       ),
+    ).catch((failed: unknown) =>
+      deps.logger.error("enqueue failed and its jobs could not be failed", {
+        requestId: record.requestId,
+        error: failed,
+      }),
     );
   }
 }
@@ -328,6 +336,12 @@ export async function waitForSettlement(deps: ApiDeps, view: RequestView, waitMs
       lastLookSettled = true;
     }
     if (!current.record.result && !lastLookSettled) current = (await settleRequest(deps, requestId)) ?? current;
+  } catch (error) {
+    // The query is held and its jobs are sent: a store's passing failure now must not reach the client as an error
+    // it would retry (paying twice without an Idempotency-Key). It is answered as a wait that ran out is: still
+    // running, 202 with its Location; the settler and the sweeper finish it.
+    if (!isTransient(error)) throw error;
+    deps.logger.warn("a store failed while a query was awaited; answered as still running", { requestId, error });
   } finally {
     watch?.close();
   }

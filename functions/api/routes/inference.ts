@@ -82,6 +82,8 @@ const infer = createRoute({
       "payload_too_large",
       "unsupported_media_type",
       "unavailable",
+      "ledger_busy",
+      "busy",
     ),
   },
 });
