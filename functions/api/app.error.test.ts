@@ -1,12 +1,22 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MemoryJobQueue } from "../../adapters/queue/memory.ts";
+import { MemoryJobStore } from "../../adapters/tables/memory-jobs.ts";
 import { MemoryRequestStore } from "../../adapters/tables/memory-requests.ts";
 import { codeForStatus, ERROR_CODES, ERROR_TABLE } from "./errors.ts";
 import { DIGITS_PRICE } from "./testing/digits-catalog.ts";
 import { digitInput, harness, manualClock } from "./testing/harness.ts";
 
 type H = Awaited<ReturnType<typeof harness>>;
+
+/** A k = 1 digit query through `app`, with `prefer`. */
+const paidQuery = (app: H["app"], key: string, prefer: string) =>
+  app.request("/v1/tasks/digits/infer", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", prefer },
+    body: JSON.stringify({ input: digitInput(), k: 1 }),
+  });
 
 describe("error envelope", () => {
   let h: H;
@@ -123,11 +133,7 @@ describe("error envelope", () => {
     });
     const h = await harness({ clock: manualClock(), deps: { requests: flaky } });
     const { key } = await h.fundedKey(10 * DIGITS_PRICE);
-    const res = await h.app.request("/v1/tasks/digits/infer", {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", prefer: "wait=5" },
-      body: JSON.stringify({ input: digitInput(), k: 1 }),
-    });
+    const res = await paidQuery(h.app, key, "wait=5");
     // Told to retry, a client without an Idempotency-Key would pay twice: it is told where its query is instead.
     expect(res.status).toBe(202);
     const body = (await res.json()) as { id: string; status: string };
@@ -136,16 +142,15 @@ describe("error envelope", () => {
   });
 
   it("answers a query whose send and job failures both failed with its Location, never an error to retry", async () => {
-    const h = await harness({ clock: manualClock() });
     const broken = await harness({
       clock: manualClock(),
       deps: {
-        queue: Object.assign(Object.create(h.queue), {
+        queue: Object.assign(new MemoryJobQueue(), {
           sendMany: async () => {
             throw Object.assign(new Error("partly sent"), { name: "SendBatchError", code: "ServiceUnavailable" });
           },
         }),
-        jobs: Object.assign(Object.create(h.jobs), {
+        jobs: Object.assign(new MemoryJobStore(), {
           fail: async () => {
             throw Object.assign(new Error("no connection"), { name: "TimeoutError" });
           },
@@ -153,11 +158,7 @@ describe("error envelope", () => {
       },
     });
     const { key } = await broken.fundedKey(10 * DIGITS_PRICE);
-    const res = await broken.app.request("/v1/tasks/digits/infer", {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", prefer: "respond-async" },
-      body: JSON.stringify({ input: digitInput(), k: 1 }),
-    });
+    const res = await paidQuery(broken.app, key, "respond-async");
     expect(res.status).toBe(202);
     expect(res.headers.get("location")).toMatch(/^\/v1\/jobs\//);
   });
