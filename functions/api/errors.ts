@@ -27,7 +27,8 @@ export const ERROR_TABLE = {
   unavailable: { status: 503, title: "No expert could answer; nothing was charged" },
   // After `unavailable`: a bare 503 from Hono keeps meaning `unavailable` (the first code of a status).
   ledger_busy: { status: 503, title: "Too many queries in flight on this account; retry later, nothing was charged" },
-  // Not "nothing was charged": the store may have failed after a query was sent. Its Idempotency-Key makes a retry safe.
+  // Not "nothing was done": a write may have gone through before its answer was lost (a top-up without an
+  // Idempotency-Key). A query is answered busy only before it is sent (flow/submit.ts), so its retry is safe.
   busy: {
     status: 503,
     title: "A service the API depends on was busy or did not answer in time; retry (a query with its Idempotency-Key)",
