@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import { isThrottling } from "../../core/errors/transient.ts";
 import { isConditionalCheckFailed } from "./dynamo.ts";
 import { accountKey, MAX_APPLIED } from "./ledger-items.ts";
 import { WriteGroups } from "./write-groups.ts";
@@ -117,17 +118,6 @@ export async function conditionalUpdate(
     if (isConditionalCheckFailed(e)) return null;
     throw e;
   }
-}
-
-const THROTTLING = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "TooManyRequestsException",
-]);
-
-function isThrottling(error: unknown): boolean {
-  return error instanceof Error && THROTTLING.has(error.name);
 }
 
 /**

@@ -1,13 +1,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { isTransient } from "../../core/errors/transient.ts";
 import { AuthGuard } from "./auth-guard.ts";
 import { corsPolicy } from "./cors.ts";
 import { registerDashboardRoutes } from "./dashboard/routes.tsx";
 import type { ApiDeps } from "./deps.ts";
 import { docsPage } from "./docs-page.ts";
 import type { ApiEnv } from "./env.ts";
-import { ApiError, codeForStatus, problemResponse } from "./errors.ts";
+import { ApiError, BUSY_RETRY_SECONDS, codeForStatus, problemResponse } from "./errors.ts";
 import { randomId } from "./flow/ids.ts";
 import { cachedKeyStore } from "./key-cache.ts";
 import { leasedRateLimits } from "./leased-rate-limits.ts";
@@ -19,7 +20,6 @@ import { MODELS_PATH, registerMinerRoutes } from "./routes/models.ts";
 import { registerProblemRoutes } from "./routes/problems.ts";
 import { registerPublicRoutes } from "./routes/public.ts";
 import { registerValidatorRoutes } from "./routes/validators.ts";
-import { isTransient, TRANSIENT_RETRY_SECONDS } from "./transient.ts";
 
 export const OPENAPI_INFO = {
   title: "Intelligence market inference API",
@@ -122,7 +122,7 @@ export function createApp(given: ApiDeps) {
     if (isTransient(error)) {
       deps.logger.error("a backing service failed for now; answered 503 busy", { requestId, error });
       return problemResponse("busy", "a service the API depends on was busy; retry shortly", requestId, {
-        retryAfterSeconds: TRANSIENT_RETRY_SECONDS,
+        retryAfterSeconds: BUSY_RETRY_SECONDS,
       });
     }
     deps.logger.error("unhandled error", { requestId, error });

@@ -36,6 +36,9 @@ export const ERROR_TABLE = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** What a `busy` answer tells its client to wait before retrying (seconds). */
+export const BUSY_RETRY_SECONDS = 1;
 export type ErrorStatus = (typeof ERROR_TABLE)[ErrorCode]["status"];
 
 export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];

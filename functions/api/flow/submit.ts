@@ -1,6 +1,7 @@
 import { nodeBytes } from "../../../adapters/bytes/node-bytes.ts";
 import { LedgerBusyError } from "../../../core/billing/errors.ts";
 import { holdAmount } from "../../../core/billing/pricing.ts";
+import { isTransient } from "../../../core/errors/transient.ts";
 import { encodeJobInput, type WireInput } from "../../../core/jobs/job-input.ts";
 import { paidJobOf, signPaidQuery } from "../../../core/jobs/paid-job.ts";
 import type { JobMessage } from "../../../core/jobs/schema.ts";
@@ -9,7 +10,6 @@ import type { RequestRecord, WebhookSpec } from "../../../core/ports/requests.ts
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { forgetPaying } from "../paid-gate.ts";
-import { isTransient } from "../transient.ts";
 import { fingerprint, idempotentRequestId, jobIdOf, randomId } from "./ids.ts";
 import { finishCancel, type RequestView, settleRequest } from "./settle.ts";
 import { reserveSpend } from "./spend-limit.ts";

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ApiError } from "./errors.ts";
-import { isTransient } from "./transient.ts";
+import { isThrottling, isTransient } from "./transient.ts";
 
 const named = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, ...extra });
 
@@ -25,7 +24,7 @@ describe("isTransient", () => {
       named("ConditionalCheckFailedException", { $metadata: { httpStatusCode: 400 } }),
       named("ValidationException", { $metadata: { httpStatusCode: 400 } }),
       z.object({ a: z.string() }).safeParse({}).error,
-      new ApiError("conflict", "taken"),
+      named("ApiError", { code: "conflict" }),
       new TypeError("x is not a function"),
       new Error("boom", { cause: new Error("deeper") }),
       "TimeoutError",
@@ -34,5 +33,12 @@ describe("isTransient", () => {
     ]) {
       expect(isTransient(error), String(error)).toBe(false);
     }
+  });
+
+  it("calls only a refusal for load a throttle (a timeout is transient, not a throttle)", () => {
+    expect(isThrottling(named("ProvisionedThroughputExceededException"))).toBe(true);
+    expect(isThrottling(named("RequestThrottled"))).toBe(true);
+    expect(isThrottling(named("TimeoutError"))).toBe(false);
+    expect(isThrottling({ name: "ThrottlingException" })).toBe(false);
   });
 });

@@ -1,26 +1,37 @@
 /**
  * Whether an error is a backing service's passing trouble rather than a fault of ours: the AWS SDK gave up on a
- * timeout (a connection or a socket), a throttle or a 5xx after its own retries, or a socket was reset. The client is
- * then told 503 with Retry-After (`busy`), since the same call may well succeed in a moment; a 500 would say the
- * opposite. Duck-typed on the error's name, code and HTTP status, so this needs no SDK.
+ * timeout (a connection or a socket), a throttle or a 5xx after its own retries, or a socket was reset. The API then
+ * tells its client 503 with Retry-After (`busy`), since the same call may well succeed in a moment; a 500 would say
+ * the opposite. Duck-typed on the error's name, code and HTTP status, so this needs no SDK.
  */
-const TRANSIENT_NAMES = new Set([
-  "TimeoutError",
-  "RequestTimeout",
-  "RequestTimeoutException",
+
+/** A service refusing for load: the throttles of DynamoDB, SQS and S3 by their error names. */
+const THROTTLING_NAMES = new Set([
+  "ProvisionedThroughputExceededException",
   "ThrottlingException",
   "Throttling",
   "ThrottledException",
   "RequestThrottled",
   "RequestThrottledException",
-  "TooManyRequestsException",
-  "ProvisionedThroughputExceededException",
   "RequestLimitExceeded",
+  "TooManyRequestsException",
+  "SlowDown",
+]);
+
+/** A throttle by its error's name (a ledger's grouped write then adds no per-entry writes to that partition). */
+export function isThrottling(error: unknown): boolean {
+  return error instanceof Error && THROTTLING_NAMES.has(error.name);
+}
+
+const TRANSIENT_NAMES = new Set([
+  ...THROTTLING_NAMES,
+  "TimeoutError",
+  "RequestTimeout",
+  "RequestTimeoutException",
   "LimitExceededException",
   "TransactionConflictException",
   "ServiceUnavailable",
   "InternalServerError",
-  "SlowDown",
 ]);
 const TRANSIENT_CODES = new Set([
   "ECONNRESET",
@@ -49,6 +60,3 @@ export function isTransient(error: unknown, depth = 2): boolean {
   if (typeof status === "number" && status >= 500 && status <= 599) return true;
   return depth > 0 && isTransient(cause, depth - 1);
 }
-
-/** What a client is told to wait before retrying a call that met one (seconds). */
-export const TRANSIENT_RETRY_SECONDS = 1;
