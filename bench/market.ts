@@ -154,7 +154,7 @@ const market = await startEphemeralMarket({
   ...(WORKERS === "child" ? { workers: "child" as const, env: { MARKET_WORKERS: "2" } } : {}),
 });
 const emulatorThreadId = market.dataPlane.emulatorThreadId;
-const counts = countAwsCalls(market.dataPlane.sqs, market.dataPlane.dynamo);
+const counts = countAwsCalls([market.dataPlane.sqs, market.dataPlane.pollSqs], market.dataPlane.dynamo);
 const registry = taskCatalog(createTaskRegistry(mediaDecoders));
 const digitExperts = (await market.experts()).filter((m) => m.task === "digits");
 const runtime = createOnnxRuntime({ preferCuda: false, log: () => {} });

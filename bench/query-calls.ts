@@ -7,6 +7,7 @@
  * Its last line is the JSON of the counts per query.
  */
 import { parseArgs } from "node:util";
+import { dropHandlerCache } from "../adapters/aws/clients.ts";
 import { silentLogger } from "../adapters/log/logger.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { startEphemeralMarket } from "../stacks/ephemeral/stack.ts";
@@ -45,20 +46,24 @@ const items = (input: Record<string, unknown>) => {
   if (!r) return 1;
   return Object.values(r).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : (v.Keys?.length ?? 0)), 0);
 };
-market.dataPlane.sqs.middlewareStack.add(
-  (next, context) => async (args) => {
-    const out = await next(args);
-    const input = (args.input ?? {}) as Record<string, unknown>;
-    const name = String(context.commandName).replace(/Command$/, "");
-    const got = (out.output as { Messages?: unknown[] }).Messages?.length ?? 0;
-    if (name === "ReceiveMessage") add(`sqs ${where(input)} ReceiveMessage${got === 0 ? " (empty)" : ""}`);
-    else add(`sqs ${where(input)} ${name}`);
-    if (name.endsWith("Batch")) add(`  (items) sqs ${where(input)} ${name}:${items(input)}`);
-    if (name === "ReceiveMessage" && got > 0) add(`  (items) sqs ${where(input)} ReceiveMessage:${got}`);
-    return out;
-  },
-  { step: "initialize", name: "queryCallsSqs" },
-);
+// Both SQS clients (the sends' and the long polls'); the cached middleware dropped so the counter is seen.
+for (const client of [market.dataPlane.sqs, market.dataPlane.pollSqs]) {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      const input = (args.input ?? {}) as Record<string, unknown>;
+      const name = String(context.commandName).replace(/Command$/, "");
+      const got = (out.output as { Messages?: unknown[] }).Messages?.length ?? 0;
+      if (name === "ReceiveMessage") add(`sqs ${where(input)} ReceiveMessage${got === 0 ? " (empty)" : ""}`);
+      else add(`sqs ${where(input)} ${name}`);
+      if (name.endsWith("Batch")) add(`  (items) sqs ${where(input)} ${name}:${items(input)}`);
+      if (name === "ReceiveMessage" && got > 0) add(`  (items) sqs ${where(input)} ReceiveMessage:${got}`);
+      return out;
+    },
+    { step: "initialize", name: "queryCallsSqs" },
+  );
+  dropHandlerCache(client);
+}
 market.dataPlane.dynamo.middlewareStack.add(
   (next, context) => async (args) => {
     const input = (args.input ?? {}) as Record<string, unknown>;

@@ -94,9 +94,12 @@ async function main(): Promise<number> {
   }
   const logger = createLogger({ component: "gpu-worker", level: config.logLevel });
   const sqs = createSqsClient();
+  // The consumers' long polls (they carry an abort signal) on a client of their own: SqsJobQueueOptions.pollSqs.
+  const pollSqs = createSqsClient({ cacheMiddleware: false });
   const doc = createDynamoDocumentClient(createDynamoClient());
   const queue = new SqsJobQueue({
     sqs,
+    pollSqs,
     queueName: physicalName(config.resourcePrefix, config.queueName),
     deadLetterQueueName: physicalName(config.resourcePrefix, config.deadLetterQueueName),
     coalesceMs: SQS_COALESCE_MS,
@@ -106,6 +109,7 @@ async function main(): Promise<number> {
   // The validator's jobs, taken after paid ones within their own few slots (issue 17).
   const validationQueue = new SqsJobQueue({
     sqs,
+    pollSqs,
     queueName: physicalName(config.resourcePrefix, config.validationQueueName),
     deadLetterQueueName: physicalName(config.resourcePrefix, config.validationDeadLetterQueueName),
     coalesceMs: SQS_COALESCE_MS,
@@ -163,6 +167,7 @@ async function main(): Promise<number> {
       worker.stop().then(
         ({ drained }) => {
           sqs.destroy();
+          pollSqs.destroy();
           doc.destroy();
           resolve(drained ? 0 : 1);
         },

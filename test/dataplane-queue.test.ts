@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSqsClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import { createSqsClient, dropHandlerCache, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { SQS_COALESCE_MS, SQS_DELETE_WINDOW_MS } from "../adapters/queue/coalescer.ts";
 import { describeJobQueueContract, MAX_RECEIVE_COUNT, VISIBILITY_SECONDS } from "../adapters/queue/contract.ts";
 import { ensureQueues } from "../adapters/queue/ensure.ts";
@@ -160,6 +160,67 @@ describe("ensureQueues", () => {
   it("rejects a dead-letter queue that is not defined", async () => {
     const orphan: QueueDefinition = { ...JOBS_QUEUE, deadLetter: { name: "nowhere", maxReceiveCount: 3 } };
     await expect(ensureQueues(sqs, "x-", [orphan])).rejects.toThrow(/nowhere/);
+  });
+});
+
+/** Records the commands a client sends through a middleware added now; `reset` drops the client's cached stacks. */
+function commandsOf(client: SQSClient, reset: boolean): string[] {
+  const seen: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      seen.push(String(context.commandName).replace(/Command$/, ""));
+      return next(args);
+    },
+    { step: "initialize" },
+  );
+  if (reset) dropHandlerCache(client);
+  return seen;
+}
+
+describe("SQS clients' cached middleware (issue 17)", () => {
+  it("caches each command's stack: a middleware added later is seen only after dropHandlerCache", async () => {
+    const prefix = `m${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [JOBS_DLQ]);
+    const client = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+    try {
+      const queue = new SqsJobQueue({ sqs: client, queueName: `${prefix}${JOBS_DLQ.name}` });
+      await queue.send("first");
+      const late = commandsOf(client, false);
+      await queue.send("second");
+      expect(late).toEqual([]);
+      const counted = commandsOf(client, true);
+      await queue.send("third");
+      expect(counted).toEqual(["SendMessage"]);
+      expect(await queue.depth()).toEqual({ visible: 3, inFlight: 0 });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("a long poll given a signal goes through pollSqs, and leaves the sends' client its cache", async () => {
+    const prefix = `l${randomUUID().slice(0, 8)}-`;
+    await ensureQueues(sqs, prefix, [JOBS_DLQ]);
+    const sends = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+    const polls = createSqsClient({ ...emulatorClientOptions(emulators.sqsEndpoint), cacheMiddleware: false });
+    try {
+      const onSends = commandsOf(sends, false);
+      const onPolls = commandsOf(polls, false);
+      const queue = new SqsJobQueue({ sqs: sends, pollSqs: polls, queueName: `${prefix}${JOBS_DLQ.name}` });
+      await queue.send("a");
+      await queue.send("b");
+      const signal = new AbortController().signal;
+      expect((await queue.receive({ max: 1, waitSeconds: 1, signal })).map((m) => m.body)).toHaveLength(1);
+      expect((await queue.receive({ max: 1, waitSeconds: 1 })).map((m) => m.body)).toHaveLength(1);
+      expect(onPolls).toEqual(["ReceiveMessage"]);
+      expect(onSends.filter((c) => c !== "GetQueueUrl")).toEqual(["SendMessage", "SendMessage", "ReceiveMessage"]);
+      // The signalled poll did not drop the sends' cached stacks: a middleware added now is not seen by a send.
+      const late = commandsOf(sends, false);
+      await queue.send("c");
+      expect(late).toEqual([]);
+    } finally {
+      sends.destroy();
+      polls.destroy();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dropHandlerCache } from "../adapters/aws/clients.ts";
 import { sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { loadMnist } from "../adapters/runtime/mnist-loader.ts";
 import { countAwsCalls } from "../bench/support/aws-counter.ts";
@@ -121,24 +122,31 @@ describe("a paid query end to end on an ephemeral market", () => {
       if (!answer.ok || answer.status !== 200) throw new Error(JSON.stringify(answer));
     };
     await query(0); // the key's first read
-    const counts = countAwsCalls(market.dataPlane.sqs, market.dataPlane.dynamo);
+    const counts = countAwsCalls([market.dataPlane.sqs, market.dataPlane.pollSqs], market.dataPlane.dynamo);
     const before = counts.snapshot();
     // Settle notices, by the entries sent to the settle queue.
     let notices = 0;
+    let pollsOnSendsClient = 0;
     market.dataPlane.sqs.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { QueueUrl?: string; Entries?: unknown[] };
         if (context.commandName === "SendMessageBatchCommand" && input.QueueUrl?.endsWith("settle"))
           notices += input.Entries?.length ?? 0;
+        if (context.commandName === "ReceiveMessageCommand") pollsOnSendsClient++;
         return next(args);
       },
       { step: "initialize", name: "countSettleNotices" },
     );
+    // The market's SQS client caches each command's middleware (cacheMiddleware): the counter is seen once this drops it.
+    dropHandlerCache(market.dataPlane.sqs);
     const QUERIES = 4;
     for (let i = 1; i <= QUERIES; i++) await query(i);
     // One notice per query, sent when its worker has both answers in (settle-notices.ts), none per job.
     await new Promise((r) => setTimeout(r, 200));
     expect(notices).toBe(QUERIES);
+    // The worker's and the settler's long polls go through the data plane's poll client, keeping the sends' cache.
+    expect(pollsOnSendsClient).toBe(0);
+    expect(counts.since(before).byCommand["sqs:ReceiveMessageCommand"]).toBeGreaterThanOrEqual(2 * QUERIES);
     // Every call on these tables for a query is made before its answer is returned (the settle write comes first).
     const calls = counts.since(before).byCommand;
     const on = (table: string, ...commands: string[]) =>

@@ -28,6 +28,14 @@ export interface AwsClientOptions {
   readonly connectionTimeoutMs?: number;
   /** Keep-alive sockets per host. Default 50. */
   readonly maxSockets?: number;
+  /**
+   * SQS only: resolve each command class's middleware stack once and reuse it (the SDK's `cacheMiddleware`). Default
+   * true: it saves ~0.2-0.3 ms of CPU per call here (bench/RESULTS.md, issue 17). Two costs come with it: a middleware
+   * added after a command class was sent is not seen by it until `dropHandlerCache`, and a call given options (an
+   * abort signal) resolves its stack anew and drops the whole cache, so long polls go through a client without it
+   * (`SqsJobQueueOptions.pollSqs`).
+   */
+  readonly cacheMiddleware?: boolean;
 }
 
 /** Dummy credentials for fauxqs/dynalite: they do not check signatures, but the SDK refuses to sign without some. */
@@ -69,7 +77,22 @@ function baseConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number) 
  * URLs name `sqs.<region>.localhost`, which does not resolve. On AWS the two hosts agree, so nothing is lost.
  */
 export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
-  return new SQSClient({ ...baseConfig(options, SQS_REQUEST_TIMEOUT_MS), useQueueUrlAsEndpoint: false });
+  return new SQSClient({
+    ...baseConfig(options, SQS_REQUEST_TIMEOUT_MS),
+    useQueueUrlAsEndpoint: false,
+    cacheMiddleware: options.cacheMiddleware ?? true,
+  });
+}
+
+/**
+ * For a middleware added to a client that may have sent already (a benchmark's or a test's counter): a client with
+ * `cacheMiddleware` keeps each command class's stack as resolved at its first send, so the classes sent before would
+ * not see it. This drops that cache, as the SDK's own `destroy()` does, without closing the client's sockets; each
+ * class resolves its stack again at its next send. (`handlers` is the SDK's field for it: test/aws-clients.test.ts
+ * fails if it moves.)
+ */
+export function dropHandlerCache(client: SQSClient): void {
+  delete (client as unknown as { handlers?: unknown }).handlers;
 }
 
 /**

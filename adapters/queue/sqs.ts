@@ -19,6 +19,14 @@ import { clampVisibility, DEAD_LETTER_ATTRIBUTES, type QueueMessage, truncateRea
 
 export interface SqsJobQueueOptions {
   readonly sqs: SQSClient;
+  /**
+   * The client for receives given an abort signal (a consumer's long polls), when it should not be `sqs`. A call
+   * given options resolves its middleware anew and drops the client's cached stacks (`cacheMiddleware`,
+   * adapters/aws/clients.ts), so a long-polling consumer's signals would undo the cache of every other call on
+   * `sqs`; a client of their own (without the cache) also keeps the polls, each holding a socket for up to 20 s, off
+   * the sockets of the sends. Default: `sqs`.
+   */
+  readonly pollSqs?: SQSClient;
   /** Physical queue name (prefix included); the URL is resolved with GetQueueUrl on first use. */
   readonly queueName: string;
   /** Physical DLQ name for `deadLetter`; when omitted it is read from the queue's RedrivePolicy on first use. */
@@ -72,6 +80,7 @@ export class SendBatchError extends Error {
  */
 export class SqsJobQueue implements JobQueue {
   private readonly sqs: SQSClient;
+  private readonly pollSqs: SQSClient;
   private readonly queueName: string;
   private readonly deadLetterQueueName: string | undefined;
   private readonly batchRetries: number;
@@ -82,6 +91,7 @@ export class SqsJobQueue implements JobQueue {
 
   constructor(options: SqsJobQueueOptions) {
     this.sqs = options.sqs;
+    this.pollSqs = options.pollSqs ?? options.sqs;
     this.queueName = options.queueName;
     this.deadLetterQueueName = options.deadLetterQueueName;
     this.batchRetries = options.batchRetries ?? 3;
@@ -143,7 +153,9 @@ export class SqsJobQueue implements JobQueue {
     if (options.signal?.aborted) return [];
     const QueueUrl = await this.url();
     try {
-      const output = await this.sqs.send(
+      // Options only with a signal: a call without them keeps (and uses) the client's cached middleware.
+      const client = options.signal ? this.pollSqs : this.sqs;
+      const output = await client.send(
         new ReceiveMessageCommand({
           QueueUrl,
           MaxNumberOfMessages: Math.min(10, Math.max(1, Math.floor(options.max))),
@@ -154,7 +166,7 @@ export class SqsJobQueue implements JobQueue {
           MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
           MessageAttributeNames: ["All"],
         }),
-        options.signal ? { abortSignal: options.signal } : {},
+        options.signal ? { abortSignal: options.signal } : undefined,
       );
       return (output.Messages ?? []).flatMap((message) => toQueueMessage(message) ?? []);
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { dropHandlerCache } from "../../adapters/aws/clients.ts";
 import { TABLES } from "../../infra/definitions.ts";
 import { IndexWriteModel } from "./index-model.ts";
 
@@ -112,22 +113,29 @@ function keysOnlyIndex(table: string): boolean {
   );
 }
 
-/** Counts every call the two clients send from now on, by an SDK middleware at the initialize step. */
-export function countAwsCalls(sqs: SQSClient, dynamo: DynamoDBClient) {
+/**
+ * Counts every call the clients send from now on, by an SDK middleware at the initialize step. `sqs`: every SQS
+ * client of the market (the sends' and the long polls', SqsJobQueueOptions.pollSqs).
+ */
+export function countAwsCalls(sqs: readonly SQSClient[], dynamo: DynamoDBClient) {
   const tally: Tally = zeroCounts();
   const indexes = new IndexWriteModel(keysOnlyIndex);
   const byName = (name: string) => {
     tally.byCommand[name] = (tally.byCommand[name] ?? 0) + 1;
   };
-  sqs.middlewareStack.add(
-    (next, context) => (args) => {
-      tally.sqsRequests++;
-      byName(`sqs:${context.commandName}`);
-      tally.jobMessages += jobMessagesOf(String(context.commandName), (args.input ?? {}) as Input);
-      return next(args);
-    },
-    { step: "initialize", name: "benchSqsCounter" },
-  );
+  for (const client of sqs) {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        tally.sqsRequests++;
+        byName(`sqs:${context.commandName}`);
+        tally.jobMessages += jobMessagesOf(String(context.commandName), (args.input ?? {}) as Input);
+        return next(args);
+      },
+      { step: "initialize", name: "benchSqsCounter" },
+    );
+    // The commands the market sent before now must see the counter too (cacheMiddleware).
+    dropHandlerCache(client);
+  }
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String(context.commandName);

@@ -55,12 +55,15 @@ export function marketStores(
   dynamo: DynamoDBClient,
   prefix: string,
   onCorrupt: (what: string, error: unknown) => void = () => {},
+  /** The client of the queues' long polls (SqsJobQueueOptions.pollSqs), for a process that runs consumers. */
+  pollSqs: SQSClient = sqs,
 ): MarketStores {
   const doc = createDynamoDocumentClient(dynamo);
   const name = (logical: string) => physicalName(prefix, logical);
   return {
     queue: new SqsJobQueue({
       sqs,
+      pollSqs,
       queueName: name(JOBS_QUEUE.name),
       deadLetterQueueName: name(JOBS_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,
@@ -69,6 +72,7 @@ export function marketStores(
     }),
     validationQueue: new SqsJobQueue({
       sqs,
+      pollSqs,
       queueName: name(VALIDATION_QUEUE.name),
       deadLetterQueueName: name(VALIDATION_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,
@@ -76,6 +80,7 @@ export function marketStores(
     }),
     settleQueue: new SqsJobQueue({
       sqs,
+      pollSqs,
       queueName: name(SETTLE_QUEUE.name),
       deadLetterQueueName: name(SETTLE_DLQ.name),
       coalesceMs: SQS_COALESCE_MS,

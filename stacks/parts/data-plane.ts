@@ -26,6 +26,8 @@ export interface DataPlane extends MarketStores {
   /** The emulators' OS thread id (Linux), for a benchmark's CPU split; undefined without emulators here. */
   readonly emulatorThreadId: number | undefined;
   readonly sqs: SQSClient;
+  /** The queues' long polls (SqsJobQueueOptions.pollSqs): no cached middleware, sockets apart from the sends'. */
+  readonly pollSqs: SQSClient;
   readonly dynamo: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
   stop(): Promise<void>;
@@ -49,6 +51,7 @@ export async function startDataPlane(config: MarketConfig, dataDir: string | nul
       : { ...(endpoint ? { endpoint } : {}), region: config.AWS_REGION };
 
   const sqs = createSqsClient(options(needSqs, sqsEndpoint));
+  const pollSqs = createSqsClient({ ...options(needSqs, sqsEndpoint), cacheMiddleware: false });
   const dynamo = createDynamoClient(options(needDynamo, dynamoEndpoint));
   const doc = createDynamoDocumentClient(dynamo);
   const prefix = config.MARKET_RESOURCE_PREFIX;
@@ -62,8 +65,12 @@ export async function startDataPlane(config: MarketConfig, dataDir: string | nul
       : dynamoEndpoint,
   });
 
-  const stores = marketStores(sqs, dynamo, prefix, (what, error) =>
-    adapterLog.warn("corrupt score item ignored", { what, error: String(error) }),
+  const stores = marketStores(
+    sqs,
+    dynamo,
+    prefix,
+    (what, error) => adapterLog.warn("corrupt score item ignored", { what, error: String(error) }),
+    pollSqs,
   );
   return {
     sqsEndpoint,
@@ -71,11 +78,13 @@ export async function startDataPlane(config: MarketConfig, dataDir: string | nul
     emulated: { sqs: needSqs, dynamo: needDynamo },
     emulatorThreadId: emulators?.osThreadId,
     sqs,
+    pollSqs,
     dynamo,
     doc,
     ...stores,
     async stop() {
       sqs.destroy();
+      pollSqs.destroy();
       dynamo.destroy();
       await emulators?.stop();
     },
