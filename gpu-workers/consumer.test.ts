@@ -285,4 +285,37 @@ describe("Consumer on a backlog (issue 17: a burst's first batch starts early)",
     release();
     expect(await consumer.stop(1000)).toBe(true);
   });
+
+  it("starts a job's zero-delay batch before it sends the next receive (a lone query waits for no request build)", async () => {
+    const events: string[] = [];
+    // Records when each receive is asked for: the SDK builds and signs its request right then (~0.5 ms of CPU).
+    class WatchedQueue extends MemoryJobQueue {
+      override receive(options: Parameters<JobQueue["receive"]>[0]) {
+        events.push("receive");
+        return super.receive(options);
+      }
+    }
+    const paid = new WatchedQueue();
+    await paid.send("job-0");
+    const consumer = start(paid, new MemoryJobQueue(), {
+      paidSlots: 4,
+      validationSlots: 1,
+      handle: async (message, queue) => {
+        events.push("parsed");
+        // The worker's checks end in an await that settles within the turn (a memoised verification)...
+        await Promise.resolve();
+        // ...and its expert's batcher then starts a zero-delay batch at the end of the turn (core/batching).
+        await new Promise<void>((resolve) =>
+          setImmediate(() => {
+            events.push("batch started");
+            resolve();
+          }),
+        );
+        await queue.delete(message.receipt);
+      },
+    });
+    await waitFor("the batch started and the next receive was asked", () => events.length >= 4);
+    expect(events.slice(0, 4)).toEqual(["receive", "parsed", "batch started", "receive"]);
+    expect(await consumer.stop(1000)).toBe(true);
+  });
 });
