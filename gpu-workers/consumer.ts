@@ -138,18 +138,17 @@ export class Consumer {
         this.wakeSlotWaiters();
       }
       for (const message of messages) this.dispatch(message, state);
-      // Two turns of the event loop before the next receive, so these messages' handlers reach their batchers first.
+      // One turn of the event loop before the next receive, so these messages' handlers reach their batchers first.
       // Each handler parses and checks its message before its first await; a queue that answers at once (a backlog,
       // the in-memory queue) would otherwise have every free slot's message parsed before any job got to a batch: a
-      // burst's first VAD batch started ~100 ms late at 128 slots, ~25 ms at 32 (bench/worker.ts, issue 17). The
-      // second turn: a batcher with no delay starts its batch at the end of the turn its job came in (setImmediate,
-      // armed after this loop's first one), and the next receive's SDK request (~0.5-1 ms of CPU to build and sign)
-      // would otherwise go first. A lone query's batch now starts ~1 ms sooner; its answer comes ~0.2 ms sooner, as
-      // the model's thread then runs while this thread builds that request (bench/RESULTS.md, issue 17).
-      if (messages.length > 0) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      // burst's first VAD batch started ~100 ms late at 128 slots, ~25 ms at 32 (bench/worker.ts, issue 17).
+      if (messages.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      // After a partial receive, one more: a batcher with no delay starts its batch at the end of the turn its job
+      // came in (setImmediate, armed after the one above), and the next receive's SDK request (~0.5-1 ms of CPU to
+      // build and sign) would otherwise go first. A lone query's batch starts ~1 ms sooner, its answer ~0.2 ms (the
+      // model's thread runs while this one builds that request; bench/RESULTS.md, issue 17, twentieth session). Not
+      // after a full receive: in a backlog the next receive's round trip should overlap the handlers' work.
+      if (messages.length > 0 && messages.length < max) await new Promise<void>((resolve) => setImmediate(resolve));
       // A full receive means more are waiting: take them now. Only a partial one lingers to let the next fill up.
       const linger = this.options.receiveLingerMs ?? 0;
       if (messages.length > 0 && messages.length < max && linger > 0 && !this.stopping) await this.sleep(linger);

@@ -30,7 +30,7 @@ export interface AwsClientOptions {
   readonly maxSockets?: number;
   /**
    * SQS only: resolve each command class's middleware stack once and reuse it (the SDK's `cacheMiddleware`). Default
-   * true: it saves ~0.2-0.3 ms of CPU per call here (bench/RESULTS.md, issue 17). Two costs come with it: a middleware
+   * true: it saves ~0.1 ms of CPU per call here (bench/sqs-client.ts, bench/RESULTS.md, issue 17). Two costs come with it: a middleware
    * added after a command class was sent is not seen by it until `dropHandlerCache`, and a call given options (an
    * abort signal) resolves its stack anew and drops the whole cache, so long polls go through a client without it
    * (`SqsJobQueueOptions.pollSqs`).
@@ -88,7 +88,7 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
  * For a middleware added to a client that may have sent already (a benchmark's or a test's counter): a client with
  * `cacheMiddleware` keeps each command class's stack as resolved at its first send, so the classes sent before would
  * not see it. This drops that cache, as the SDK's own `destroy()` does, without closing the client's sockets; each
- * class resolves its stack again at its next send. (`handlers` is the SDK's field for it: test/aws-clients.test.ts
+ * class resolves its stack again at its next send. (`handlers` is the SDK's field for it: test/dataplane-queue.test.ts
  * fails if it moves.)
  */
 export function dropHandlerCache(client: SQSClient): void {

@@ -34,6 +34,8 @@ export async function startEmulatedJobs(opts: {
   const emulators = await startEmulators();
   const prefix = `wt${randomUUID().slice(0, 8)}-`;
   const sqs = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
+  // The consumers' signalled long polls on a client of their own, as the worker process has (main.ts).
+  const pollSqs = createSqsClient({ ...emulatorClientOptions(emulators.sqsEndpoint), cacheMiddleware: false });
   const dynamo = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
   const doc = createDynamoDocumentClient(dynamo);
   await ensureQueues(sqs, prefix, [
@@ -47,10 +49,11 @@ export async function startEmulatedJobs(opts: {
   await ensureTables(dynamo, prefix, [JOBS_TABLE], { logger: () => {} });
   const queue = new SqsJobQueue({
     sqs,
+    pollSqs,
     queueName: physicalName(prefix, JOBS_QUEUE.name),
     deadLetterQueueName: physicalName(prefix, JOBS_DLQ.name),
   });
-  const dlq = new SqsJobQueue({ sqs, queueName: physicalName(prefix, JOBS_DLQ.name) });
+  const dlq = new SqsJobQueue({ sqs, pollSqs, queueName: physicalName(prefix, JOBS_DLQ.name) });
   const jobs = new DynamoJobStore({ doc, tableName: physicalName(prefix, JOBS_TABLE.name), logger: () => {} });
   return {
     prefix,
@@ -68,6 +71,7 @@ export async function startEmulatedJobs(opts: {
     },
     async stop() {
       sqs.destroy();
+      pollSqs.destroy();
       doc.destroy();
       dynamo.destroy();
       await emulators.stop();
