@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { createSqsClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import { createSqsClient, createSqsPollClient, emulatorClientOptions } from "../adapters/aws/clients.ts";
 import { ensureQueues } from "../adapters/queue/ensure.ts";
 import { SqsJobQueue } from "../adapters/queue/sqs.ts";
 import { JOBS_QUEUE, SETTLE_QUEUE } from "../infra/definitions.ts";
@@ -42,7 +42,7 @@ interface SetUp {
 
 function setUp(name: string, cached: boolean): SetUp {
   const sqs = createSqsClient({ ...endpoint, cacheMiddleware: cached });
-  const pollSqs = cached ? createSqsClient({ ...endpoint, cacheMiddleware: false }) : sqs;
+  const pollSqs = cached ? createSqsPollClient(endpoint) : sqs;
   const queue = (def: { name: string }) => new SqsJobQueue({ sqs, pollSqs, queueName: `${prefix}${def.name}` });
   return { name, clients: cached ? [sqs, pollSqs] : [sqs], jobs: queue(jobsDef), settle: queue(settleDef) };
 }

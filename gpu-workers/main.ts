@@ -5,7 +5,12 @@
 // stdin means the supervisor is gone, and is treated like SIGTERM, so a worker never outlives the market.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { createDynamoClient, createDynamoDocumentClient, createSqsClient } from "../adapters/aws/clients.ts";
+import {
+  createDynamoClient,
+  createDynamoDocumentClient,
+  createSqsClient,
+  createSqsPollClient,
+} from "../adapters/aws/clients.ts";
 import { sr25519Verifier } from "../adapters/identity/sr25519.ts";
 import { createLogger } from "../adapters/log/logger.ts";
 import { ModelCache } from "../adapters/model-store/cache.ts";
@@ -94,8 +99,7 @@ async function main(): Promise<number> {
   }
   const logger = createLogger({ component: "gpu-worker", level: config.logLevel });
   const sqs = createSqsClient();
-  // The consumers' long polls (they carry an abort signal) on a client of their own: SqsJobQueueOptions.pollSqs.
-  const pollSqs = createSqsClient({ cacheMiddleware: false });
+  const pollSqs = createSqsPollClient();
   const doc = createDynamoDocumentClient(createDynamoClient());
   const queue = new SqsJobQueue({
     sqs,

@@ -1,7 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSqsClient, dropHandlerCache, emulatorClientOptions } from "../adapters/aws/clients.ts";
+import {
+  createSqsClient,
+  createSqsPollClient,
+  dropHandlerCache,
+  emulatorClientOptions,
+} from "../adapters/aws/clients.ts";
 import { SQS_COALESCE_MS, SQS_DELETE_WINDOW_MS } from "../adapters/queue/coalescer.ts";
 import { describeJobQueueContract, MAX_RECEIVE_COUNT, VISIBILITY_SECONDS } from "../adapters/queue/contract.ts";
 import { ensureQueues } from "../adapters/queue/ensure.ts";
@@ -201,7 +206,7 @@ describe("SQS clients' cached middleware (issue 17)", () => {
     const prefix = `l${randomUUID().slice(0, 8)}-`;
     await ensureQueues(sqs, prefix, [JOBS_DLQ]);
     const sends = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
-    const polls = createSqsClient({ ...emulatorClientOptions(emulators.sqsEndpoint), cacheMiddleware: false });
+    const polls = createSqsPollClient(emulatorClientOptions(emulators.sqsEndpoint));
     try {
       const onSends = commandsOf(sends, false);
       const onPolls = commandsOf(polls, false);

@@ -30,10 +30,10 @@ export interface AwsClientOptions {
   readonly maxSockets?: number;
   /**
    * SQS only: resolve each command class's middleware stack once and reuse it (the SDK's `cacheMiddleware`). Default
-   * true: it saves ~0.1 ms of CPU per call here (bench/sqs-client.ts, bench/RESULTS.md, issue 17). Two costs come with it: a middleware
-   * added after a command class was sent is not seen by it until `dropHandlerCache`, and a call given options (an
-   * abort signal) resolves its stack anew and drops the whole cache, so long polls go through a client without it
-   * (`SqsJobQueueOptions.pollSqs`).
+   * true: it saves ~0.1 ms of CPU per call here (bench/sqs-client.ts, bench/RESULTS.md, issue 17). Two costs come
+   * with it: a middleware added after a command class was sent is not seen by it until `dropHandlerCache`, and a
+   * call given options (an abort signal) resolves its stack anew and drops the whole cache, so long polls go through
+   * a client without it (`createSqsPollClient`).
    */
   readonly cacheMiddleware?: boolean;
 }
@@ -82,6 +82,15 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
     useQueueUrlAsEndpoint: false,
     cacheMiddleware: options.cacheMiddleware ?? true,
   });
+}
+
+/**
+ * The client for a consumer's long polls (`SqsJobQueueOptions.pollSqs`): they carry an abort signal, so the cache
+ * would be dropped at each one; here it is off, and the polls' sockets (each held up to 20 s) are apart from the
+ * sends'.
+ */
+export function createSqsPollClient(options: AwsClientOptions = {}): SQSClient {
+  return createSqsClient({ ...options, cacheMiddleware: false });
 }
 
 /**

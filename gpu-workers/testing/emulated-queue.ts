@@ -5,6 +5,7 @@ import {
   createDynamoClient,
   createDynamoDocumentClient,
   createSqsClient,
+  createSqsPollClient,
   emulatorClientOptions,
 } from "../../adapters/aws/clients.ts";
 import { ensureQueues } from "../../adapters/queue/ensure.ts";
@@ -35,7 +36,7 @@ export async function startEmulatedJobs(opts: {
   const prefix = `wt${randomUUID().slice(0, 8)}-`;
   const sqs = createSqsClient(emulatorClientOptions(emulators.sqsEndpoint));
   // The consumers' signalled long polls on a client of their own, as the worker process has (main.ts).
-  const pollSqs = createSqsClient({ ...emulatorClientOptions(emulators.sqsEndpoint), cacheMiddleware: false });
+  const pollSqs = createSqsPollClient(emulatorClientOptions(emulators.sqsEndpoint));
   const dynamo = createDynamoClient(emulatorClientOptions(emulators.dynamoEndpoint));
   const doc = createDynamoDocumentClient(dynamo);
   await ensureQueues(sqs, prefix, [

@@ -7,6 +7,7 @@ import {
   createDynamoClient,
   createDynamoDocumentClient,
   createSqsClient,
+  createSqsPollClient,
   emulatorClientOptions,
 } from "../../adapters/aws/clients.ts";
 import type { Logger } from "../../adapters/log/logger.ts";
@@ -51,7 +52,7 @@ export async function startDataPlane(config: MarketConfig, dataDir: string | nul
       : { ...(endpoint ? { endpoint } : {}), region: config.AWS_REGION };
 
   const sqs = createSqsClient(options(needSqs, sqsEndpoint));
-  const pollSqs = createSqsClient({ ...options(needSqs, sqsEndpoint), cacheMiddleware: false });
+  const pollSqs = createSqsPollClient(options(needSqs, sqsEndpoint));
   const dynamo = createDynamoClient(options(needDynamo, dynamoEndpoint));
   const doc = createDynamoDocumentClient(dynamo);
   const prefix = config.MARKET_RESOURCE_PREFIX;
